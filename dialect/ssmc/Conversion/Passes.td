@@ -1,0 +1,35 @@
+//===- Passes.td - Conversions out of the SSM dialect ------*- tablegen -*-===//
+//
+// Passes that lower the ssm dialect to upstream dialects.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_CONVERSION_PASSES_TD
+#define SSMC_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertSSMToGPUPass : Pass<"convert-ssm-to-gpu", "ModuleOp"> {
+  let summary = "Lower ssm layer functions to gpu.func kernels and launches";
+  let description = [{
+    Turns every function that holds ssm ops (a "layer function" on tensors)
+    into a host function on memrefs in destination-passing style (the
+    returned tensors become trailing output arguments) whose body launches
+    one `gpu.func` kernel per ssm op, built in `gpu.module @<func>_kernels`
+    from the op and its `#ssm.tile` (run `ssm-tile` first).
+
+    Kernels take one pointer per tensor (static `memref<1xT>` arguments marked
+    `llvm.noalias`, `llvm.readonly` where read-only and `llvm.align = 16`,
+    re-shaped inside with `memref.reinterpret_cast`) followed by the dynamic
+    sizes as `index`; with `use-bare-ptr-memref-call-conv` this is the ABI
+    the runtime's manifest describes.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect"
+  ];
+}
+
+#endif // SSMC_CONVERSION_PASSES_TD

@@ -1,0 +1,97 @@
+//===- SSMAttrs.td - SSM dialect enums and attributes ------*- tablegen -*-===//
+//
+// Enums for data layouts and op modes, and the #ssm.tile attribute that
+// carries tuning choices from ssm-tune (or a heuristic) into the lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_DIALECT_SSM_SSMATTRS_TD
+#define SSMC_DIALECT_SSM_SSMATTRS_TD
+
+include "ssmc/Dialect/SSM/SSMBase.td"
+include "mlir/IR/EnumAttr.td"
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def SSM_LayoutChannelFirst : I32EnumAttrCase<"ChannelFirst", 0, "channel_first">;
+def SSM_LayoutChannelLast : I32EnumAttrCase<"ChannelLast", 1, "channel_last">;
+def SSM_Layout : I32EnumAttr<"Layout",
+    "activation layout: channel_first is [B, D, L], channel_last is [B, L, D]",
+    [SSM_LayoutChannelFirst, SSM_LayoutChannelLast]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::ssm";
+}
+def SSM_LayoutAttr : EnumAttr<SSM_Dialect, SSM_Layout, "layout">;
+
+def SSM_ZohSimplified : I32EnumAttrCase<"ZohSimplified", 0, "zoh_simplified">;
+def SSM_ZohExact : I32EnumAttrCase<"ZohExact", 1, "zoh_exact">;
+def SSM_DiscretizeMode : I32EnumAttr<"DiscretizeMode",
+    "zero-order-hold discretization: B̄ = Δ·B (simplified) or (Ā-1)/A·B (exact)",
+    [SSM_ZohSimplified, SSM_ZohExact]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::ssm";
+}
+def SSM_DiscretizeModeAttr
+    : EnumAttr<SSM_Dialect, SSM_DiscretizeMode, "discretize_mode">;
+
+def SSM_ActNone : I32EnumAttrCase<"None", 0, "none">;
+def SSM_ActSilu : I32EnumAttrCase<"Silu", 1, "silu">;
+def SSM_Activation : I32EnumAttr<"Activation", "pointwise activation",
+    [SSM_ActNone, SSM_ActSilu]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::ssm";
+}
+def SSM_ActivationAttr : EnumAttr<SSM_Dialect, SSM_Activation, "activation">;
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+class SSM_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<SSM_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
+  let summary = "Tiling choice for a scan kernel";
+  let description = [{
+    How a scan is mapped onto the GPU. `threads` is the thread-block size,
+    `items` the number of consecutive time steps a thread processes per tile
+    (loads are vectorized over them), `chunk` the length of an L chunk (the
+    SSD chunk size, or the L segment one block scans before handing the carried
+    state on; 0 means the whole sequence), `stages` the software-pipelining
+    depth of the loads.
+
+    ```mlir
+    #ssm.tile<threads = 64, items = 16, chunk = 0>
+    ```
+  }];
+  let parameters = (ins "int64_t":$threads, "int64_t":$items,
+                        DefaultValuedParameter<"int64_t", "0">:$chunk,
+                        DefaultValuedParameter<"int64_t", "1">:$stages);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def SSM_NormAttr : SSM_Attr<"Norm", "norm"> {
+  let summary = "Gated RMSNorm epilogue of an SSD scan";
+  let description = [{
+    The output normalisation Mamba-2 applies after the scan:
+    `y·silu(z) / rms(y·silu(z)) · w`, or `y / rms(y) · w · silu(z)` when
+    `before_gate` is set. The rms is taken over groups of `group_size`
+    consecutive channels with `eps` added to the mean square.
+
+    ```mlir
+    #ssm.norm<group_size = 5120, eps = 1.0e-05 : f64>
+    ```
+  }];
+  let parameters = (ins "int64_t":$group_size,
+                        "FloatAttr":$eps,
+                        DefaultValuedParameter<"bool", "false">:$before_gate);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // SSMC_DIALECT_SSM_SSMATTRS_TD

@@ -1,0 +1,35 @@
+//===- SSMOps.h - SSM dialect operations ------------------------*- C++ -*-===//
+//
+// The ops of the ssm dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_DIALECT_SSM_SSMOPS_H
+#define SSMC_DIALECT_SSM_SSMOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "ssmc/Dialect/SSM/SSMDialect.h"
+
+namespace mlir::ssm {
+
+/// How the B or C operand of a scan varies, told apart by its rank: per
+/// channel [D, N], shared by all channels [B, N, L] / [B, L, N], or per group
+/// of channels [B, G, N, L] / [B, L, G, N].
+enum class BCKind { PerChannel = 2, Shared = 3, Grouped = 4 };
+
+/// The kind of a B/C operand of the given type.
+BCKind getBCKind(Type type);
+
+/// The number of groups of a B/C operand (1 unless grouped).
+int64_t getNumGroups(Type type, Layout layout);
+
+} // namespace mlir::ssm
+
+#define GET_OP_CLASSES
+#include "ssmc/Dialect/SSM/SSMOps.h.inc"
+
+#endif // SSMC_DIALECT_SSM_SSMOPS_H

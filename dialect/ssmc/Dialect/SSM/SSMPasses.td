@@ -1,0 +1,58 @@
+//===- SSMPasses.td - SSM dialect transformation passes ----*- tablegen -*-===//
+//
+// ssm -> ssm passes: fusion of the pieces around a scan and the choice of
+// its tiling. Lowering out of the dialect lives in ssmc/Conversion.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_DIALECT_SSM_SSMPASSES_TD
+#define SSMC_DIALECT_SSM_SSMPASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def SSMFuseDiscretizePass : Pass<"ssm-fuse-discretize", "func::FuncOp"> {
+  let summary = "Fold ssm.discretize into the ssm.scan that consumes it";
+  let description = [{
+    Rewrites `ssm.scan(ssm.discretize(Δ, A, B), u, C)` into one
+    `ssm.selective_scan(u, Δ, A, B, C)` so that Ā and B̄ (B·L·D·N values each)
+    are recomputed in registers and never stored. Only the simplified ZOH
+    mode is fused (the exact mode has no fused kernel); a discretize whose
+    results have other users stays.
+  }];
+  let statistics = [
+    Statistic<"numFused", "num-fused", "Number of discretize ops fused">
+  ];
+}
+
+def SSMFuseGatingPass : Pass<"ssm-fuse-gating", "func::FuncOp"> {
+  let summary = "Fold D-skip and silu gates into the producing scan";
+  let description = [{
+    Folds `ssm.skip(selective_scan(...), u, D)` into the scan's `skip`
+    operand and `ssm.gate(selective_scan(...), z)` into its `gate` operand,
+    so that the epilogue is computed while the scan output is in registers
+    and the ungated output is never written. Folding requires the scan result
+    to have no other user and, for the skip, the same `u`.
+  }];
+  let statistics = [
+    Statistic<"numFused", "num-fused", "Number of epilogues fused">
+  ];
+}
+
+def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
+  let summary = "Choose the #ssm.tile of every scan";
+  let description = [{
+    Attaches a `#ssm.tile` to every `ssm.selective_scan` that has none,
+    from the options when they are set, else from a heuristic on the static
+    sizes (channels, state size). The lowering only reads the attribute.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"0",
+           "Threads per block (0: heuristic)">,
+    Option<"items", "items", "int64_t", /*default=*/"0",
+           "Time steps per thread and tile (0: heuristic)">,
+    Option<"chunk", "chunk", "int64_t", /*default=*/"0",
+           "L segment per block (0: whole sequence)">,
+  ];
+}
+
+#endif // SSMC_DIALECT_SSM_SSMPASSES_TD

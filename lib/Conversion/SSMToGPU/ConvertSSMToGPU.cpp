@@ -1,0 +1,172 @@
+//===- ConvertSSMToGPU.cpp - Layer functions to GPU launches ----*- C++ -*-===//
+//
+// Converts each function holding ssm ops (a layer function on tensors) into
+// a host function on memrefs in destination-passing style that launches one
+// kernel per ssm op. Tensors become buffers: arguments stay arguments,
+// returned tensors become trailing output arguments (keeping their
+// `ssm.name`), and no other tensor may live between ops yet.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SSMToGPU.h"
+
+#include "ssmc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::ssm {
+#define GEN_PASS_DEF_CONVERTSSMTOGPUPASS
+#include "ssmc/Conversion/Passes.h.inc"
+} // namespace mlir::ssm
+
+using namespace mlir;
+using namespace mlir::ssm;
+
+/// The attribute naming a layer tensor (set by the spec front end, read by
+/// the manifest writer).
+static constexpr StringLiteral kNameAttr = "ssm.name";
+
+static MemRefType toMemRef(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+/// A module-level flag that makes libdevice's exp2/log2 use FTZ variants,
+/// like -fcuda-flush-denormals-to-zero.
+static void addFtzFlag(OpBuilder &builder, gpu::GPUModuleOp module) {
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(module.getBody());
+  MLIRContext *ctx = builder.getContext();
+  auto flag = LLVM::ModuleFlagAttr::get(
+      ctx, LLVM::ModFlagBehavior::Override,
+      StringAttr::get(ctx, "nvvm-reflect-ftz"), builder.getI32IntegerAttr(1));
+  LLVM::ModuleFlagsOp::create(builder, module.getLoc(),
+                              builder.getArrayAttr({flag}));
+}
+
+/// Rewrites `func` in place; kernels go into a new gpu.module.
+static LogicalResult convertLayerFunction(func::FuncOp func,
+                                          SymbolTable &symbols) {
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  MLIRContext *ctx = func.getContext();
+  OpBuilder builder(ctx);
+
+  // Check first, so that a failure leaves the function untouched.
+  for (Operation &op : func.getBody().front().without_terminator()) {
+    if (!isa<SelectiveScanOp>(op))
+      return op.emitOpError("has no GPU lowering yet")
+             << (isa<DiscretizeOp, ScanOp, SkipOp, GateOp>(op)
+                     ? " (run ssm-fuse-discretize and ssm-fuse-gating first)"
+                     : "");
+    for (Value result : op.getResults())
+      if (!llvm::all_of(result.getUsers(),
+                        [&](Operation *user) { return user == ret; }))
+        return op.emitOpError(
+            "result feeds another op; only returned results are supported");
+  }
+  for (Value v : ret.getOperands())
+    if (!v.getDefiningOp<SelectiveScanOp>())
+      return ret.emitOpError("layer functions must return ssm op results");
+  if (ret.getNumOperands() !=
+      llvm::SmallPtrSet<Value, 4>(ret.getOperands().begin(),
+                                  ret.getOperands().end())
+          .size())
+    return ret.emitOpError("a layer function returns each result once");
+
+  builder.setInsertionPoint(func);
+  auto module = gpu::GPUModuleOp::create(builder, func.getLoc(),
+                                         (func.getName() + "_kernels").str());
+  symbols.insert(module);
+  addFtzFlag(builder, module);
+
+  // New signature: the arguments as memrefs, then one output per result.
+  // The tensor arguments stay until the ssm ops that use them are lowered.
+  Block &entry = func.getBody().front();
+  IRMapping buffers;
+  unsigned numInputs = func.getNumArguments();
+  unsigned numResults = func.getNumResults();
+  for (unsigned i = 0; i < numInputs; ++i) {
+    BlockArgument arg = func.getArgument(i);
+    func.insertArgument(func.getNumArguments(), toMemRef(arg.getType()),
+                        func.getArgAttrDict(i), arg.getLoc());
+    buffers.map(arg, func.getArguments().back());
+  }
+  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    func.insertArgument(func.getNumArguments(), toMemRef(value.getType()),
+                        func.getResultAttrDict(i), func.getLoc());
+    buffers.map(value, func.getArguments().back());
+  }
+
+  SmallVector<Operation *> lowered;
+  for (Operation &op : entry.without_terminator()) {
+    if (!isa<SSMDialect>(op.getDialect()))
+      continue;
+    builder.setInsertionPoint(&op);
+    std::string name = (func.getName() + "_" +
+                        op.getName().stripDialect() + "_" +
+                        Twine(lowered.size()))
+                           .str();
+    FailureOr<KernelLaunch> launch =
+        TypeSwitch<Operation *, FailureOr<KernelLaunch>>(&op)
+            .Case([&](SelectiveScanOp scan) {
+              return lowerSelectiveScan(scan, buffers, builder, module, name);
+            });
+    if (failed(launch))
+      return failure();
+    emitLaunch(builder, op.getLoc(), *launch);
+    lowered.push_back(&op);
+  }
+  builder.setInsertionPoint(ret);
+  func::ReturnOp::create(builder, ret.getLoc());
+  ret.erase();
+  for (Operation *op : llvm::reverse(lowered))
+    op->erase();
+  llvm::BitVector inputs(func.getNumArguments());
+  inputs.set(0, numInputs);
+  llvm::BitVector results(numResults, true);
+  if (failed(func.eraseArguments(inputs)) || failed(func.eraseResults(results)))
+    return func.emitOpError("could not rewrite the signature");
+  return success();
+}
+
+namespace {
+struct ConvertSSMToGPUPass
+    : ssm::impl::ConvertSSMToGPUPassBase<ConvertSSMToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<func::FuncOp> layers;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      bool hasSSM = false;
+      func.walk([&](Operation *op) {
+        hasSSM |= isa<SSMDialect>(op->getDialect());
+      });
+      if (hasSSM)
+        layers.push_back(func);
+    }
+    for (func::FuncOp func : layers) {
+      if (!func.getBody().hasOneBlock()) {
+        func.emitOpError("layer functions must have a single block");
+        return signalPassFailure();
+      }
+      if (failed(convertLayerFunction(func, symbols)))
+        return signalPassFailure();
+    }
+    if (!layers.empty())
+      module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                      UnitAttr::get(&getContext()));
+  }
+};
+} // namespace

@@ -1,0 +1,222 @@
+//===- KernelBuilder.cpp - Helpers to build ssm GPU kernels -----*- C++ -*-===//
+//
+// Kernel creation with the bare-pointer ABI, host-side launches, and the
+// arithmetic helpers kernel bodies are written with.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::ssm;
+
+//===----------------------------------------------------------------------===//
+// Kernel ABI
+//===----------------------------------------------------------------------===//
+
+/// The kernel-side type of a parameter: `memref<1xT>` for a buffer (a bare
+/// pointer under `use-bare-ptr-memref-call-conv`), `index` for a size.
+static Type kernelParamType(Value host) {
+  if (auto memref = dyn_cast<MemRefType>(host.getType()))
+    return MemRefType::get({1}, memref.getElementType());
+  return host.getType();
+}
+
+gpu::GPUFuncOp mlir::ssm::createKernel(OpBuilder &builder, Location loc,
+                                       gpu::GPUModuleOp module, StringRef name,
+                                       ArrayRef<KernelParam> params,
+                                       ArrayRef<MemRefType> workgroupBuffers) {
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(module.getBody());
+  SmallVector<Type> argTypes = llvm::map_to_vector(
+      params, [](const KernelParam &p) { return kernelParamType(p.host); });
+  SmallVector<Type> workgroup(workgroupBuffers.begin(), workgroupBuffers.end());
+  auto kernel = gpu::GPUFuncOp::create(
+      builder, loc, name, builder.getFunctionType(argTypes, {}), workgroup);
+  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                  builder.getUnitAttr());
+  // FTZ like -fcuda-flush-denormals-to-zero: no denormal slow paths.
+  kernel->setAttr("denormal_fp_math_f32",
+                  builder.getStringAttr("preserve-sign"));
+  for (auto [i, param] : llvm::enumerate(params)) {
+    if (!isa<MemRefType>(param.host.getType()))
+      continue;
+    kernel.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
+                      builder.getUnitAttr());
+    kernel.setArgAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
+                      builder.getI64IntegerAttr(16));
+    if (param.readOnly)
+      kernel.setArgAttr(i, LLVM::LLVMDialect::getReadonlyAttrName(),
+                        builder.getUnitAttr());
+  }
+  OpBuilder body = OpBuilder::atBlockEnd(&kernel.getBody().front());
+  gpu::ReturnOp::create(body, loc);
+  return kernel;
+}
+
+void mlir::ssm::emitLaunch(OpBuilder &builder, Location loc,
+                           const KernelLaunch &launch) {
+  SmallVector<Value> operands;
+  for (const KernelParam &param : launch.params) {
+    auto memref = dyn_cast<MemRefType>(param.host.getType());
+    if (!memref) {
+      operands.push_back(param.host);
+      continue;
+    }
+    // The kernel sees the buffer's base pointer only.
+    auto view = MemRefType::get({1}, memref.getElementType());
+    operands.push_back(memref::ReinterpretCastOp::create(
+        builder, loc, view, param.host, /*offset=*/0, /*sizes=*/{1},
+        /*strides=*/{1}));
+  }
+  auto cst = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(builder, loc, v);
+  };
+  gpu::KernelDim3 grid{launch.grid[0], launch.grid[1], launch.grid[2]};
+  gpu::KernelDim3 block{cst(launch.block[0]), cst(launch.block[1]),
+                        cst(launch.block[2])};
+  gpu::LaunchFuncOp::create(builder, loc, launch.kernel, grid, block,
+                            /*dynamicSharedMemorySize=*/Value(), operands);
+}
+
+//===----------------------------------------------------------------------===//
+// KernelBodyBuilder
+//===----------------------------------------------------------------------===//
+
+Value KernelBodyBuilder::index(int64_t value) {
+  return arith::ConstantIndexOp::create(*this, value);
+}
+
+Value KernelBodyBuilder::f32(double value) {
+  return arith::ConstantFloatOp::create(*this, getF32Type(),
+                                        APFloat(static_cast<float>(value)));
+}
+
+Value KernelBodyBuilder::add(Value a, Value b) {
+  if (isa<FloatType>(a.getType()))
+    return createOrFold<arith::AddFOp>(a, b);
+  return createOrFold<arith::AddIOp>(a, b);
+}
+
+Value KernelBodyBuilder::sub(Value a, Value b) {
+  if (isa<FloatType>(a.getType()))
+    return createOrFold<arith::SubFOp>(a, b);
+  return createOrFold<arith::SubIOp>(a, b);
+}
+
+Value KernelBodyBuilder::mul(Value a, Value b) {
+  if (isa<FloatType>(a.getType()))
+    return createOrFold<arith::MulFOp>(a, b);
+  return createOrFold<arith::MulIOp>(a, b);
+}
+
+Value KernelBodyBuilder::div(Value a, Value b) {
+  if (isa<FloatType>(a.getType()))
+    return createOrFold<arith::DivFOp>(a, b, arith::FastMathFlags::fast);
+  return createOrFold<arith::DivUIOp>(a, b);
+}
+
+Value KernelBodyBuilder::rem(Value a, Value b) {
+  return createOrFold<arith::RemUIOp>(a, b);
+}
+
+Value KernelBodyBuilder::fma(Value a, Value b, Value c) {
+  return math::FmaOp::create(*this, a, b, c);
+}
+
+Value KernelBodyBuilder::cmpLT(Value a, Value b) {
+  return createOrFold<arith::CmpIOp>(arith::CmpIPredicate::slt, a, b);
+}
+
+Value KernelBodyBuilder::flatView(Value arg, Value size) {
+  auto type = cast<MemRefType>(arg.getType());
+  auto flat = MemRefType::get({ShapedType::kDynamic}, type.getElementType());
+  OpFoldResult sizes[] = {size};
+  OpFoldResult strides[] = {getIndexAttr(1)};
+  return memref::ReinterpretCastOp::create(*this, flat, arg, getIndexAttr(0),
+                                           sizes, strides);
+}
+
+/// Widens a loaded scalar or vector to f32.
+static Value widenToF32(KernelBodyBuilder &b, Value v) {
+  Type f32 = b.getF32Type();
+  if (auto vec = dyn_cast<VectorType>(v.getType()))
+    f32 = VectorType::get(vec.getShape(), f32);
+  if (v.getType() == f32)
+    return v;
+  return arith::ExtFOp::create(b, f32, v);
+}
+
+/// Narrows an f32 scalar or vector to `elem` (or a vector of it).
+static Value narrowFromF32(KernelBodyBuilder &b, Value v, Type elem) {
+  Type target = elem;
+  if (auto vec = dyn_cast<VectorType>(v.getType()))
+    target = VectorType::get(vec.getShape(), elem);
+  if (v.getType() == target)
+    return v;
+  return arith::TruncFOp::create(b, target, v);
+}
+
+Value KernelBodyBuilder::loadF32(Value memref, Value idx) {
+  return widenToF32(*this, memref::LoadOp::create(*this, memref, idx));
+}
+
+void KernelBodyBuilder::storeF32(Value value, Value memref, Value idx) {
+  Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  memref::StoreOp::create(*this, narrowFromF32(*this, value, elem), memref,
+                          idx);
+}
+
+SmallVector<Value> KernelBodyBuilder::loadVectorF32(Value memref, Value idx,
+                                                    int64_t width,
+                                                    bool aligned) {
+  Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  auto vecType = VectorType::get({width}, elem);
+  auto load = vector::LoadOp::create(*this, vecType, memref, idx);
+  if (aligned)
+    load.setAlignment(16);
+  Value wide = widenToF32(*this, load);
+  SmallVector<Value> values;
+  for (int64_t i = 0; i < width; ++i)
+    values.push_back(vector::ExtractOp::create(*this, wide, i));
+  return values;
+}
+
+void KernelBodyBuilder::storeVectorF32(ArrayRef<Value> values, Value memref,
+                                       Value idx, bool aligned) {
+  Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  auto vecType = VectorType::get({int64_t(values.size())}, getF32Type());
+  Value vec = vector::FromElementsOp::create(*this, vecType, values);
+  auto store = vector::StoreOp::create(
+      *this, narrowFromF32(*this, vec, elem), memref, idx);
+  if (aligned)
+    store.setAlignment(16);
+}
+
+Value KernelBodyBuilder::exp2(Value x) {
+  return math::Exp2Op::create(*this, x, arith::FastMathFlags::afn);
+}
+
+Value KernelBodyBuilder::softplus(Value x) {
+  // ln(1 + e^x) = log2(1 + 2^(x·log2 e)) · ln 2, on the SFU.
+  Value e = exp2(mul(x, f32(M_LOG2E)));
+  Value log = math::Log2Op::create(*this, add(f32(1.0), e),
+                                   arith::FastMathFlags::afn);
+  Value sp = mul(log, f32(M_LN2));
+  Value large = arith::CmpFOp::create(*this, arith::CmpFPredicate::OGT, x,
+                                      f32(20.0));
+  return arith::SelectOp::create(*this, large, x, sp);
+}
+
+Value KernelBodyBuilder::silu(Value x) {
+  Value e = exp2(mul(x, f32(-M_LOG2E)));
+  return div(x, add(f32(1.0), e));
+}

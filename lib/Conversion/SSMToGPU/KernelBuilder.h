@@ -1,0 +1,89 @@
+//===- KernelBuilder.h - Helpers to build ssm GPU kernels -------*- C++ -*-===//
+//
+// The kernel ABI shared by every ssm lowering (one pointer per buffer, then
+// the dynamic sizes) and a small builder of index and f32 arithmetic used to
+// write kernel bodies.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_LIB_CONVERSION_SSMTOGPU_KERNELBUILDER_H
+#define SSMC_LIB_CONVERSION_SSMTOGPU_KERNELBUILDER_H
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::ssm {
+
+/// One kernel parameter as the host sees it: a memref buffer (passed as a
+/// bare pointer) or an index size.
+struct KernelParam {
+  Value host;
+  /// The kernel only reads the buffer (it gets `llvm.readonly`, which lets
+  /// the backend use the non-coherent load path).
+  bool readOnly = true;
+};
+
+/// A kernel and how the host launches it.
+struct KernelLaunch {
+  gpu::GPUFuncOp kernel;
+  SmallVector<Value, 3> grid;
+  SmallVector<int64_t, 3> block;
+  SmallVector<KernelParam> params;
+};
+
+/// Creates `gpu.func @name` in `module` with one `memref<1xT>` argument per
+/// buffer parameter (marked noalias, 16-byte aligned and, where read-only,
+/// readonly) and one `index` argument per size, plus the given workgroup
+/// buffers. Flushes f32 denormals like CUDA's fast-math.
+gpu::GPUFuncOp createKernel(OpBuilder &builder, Location loc,
+                            gpu::GPUModuleOp module, StringRef name,
+                            ArrayRef<KernelParam> params,
+                            ArrayRef<MemRefType> workgroupBuffers);
+
+/// Emits the launch of `launch` at the builder's insertion point on the host.
+void emitLaunch(OpBuilder &builder, Location loc, const KernelLaunch &launch);
+
+/// Index and f32 arithmetic for kernel bodies, folding constants as it goes.
+class KernelBodyBuilder : public ImplicitLocOpBuilder {
+public:
+  using ImplicitLocOpBuilder::ImplicitLocOpBuilder;
+
+  Value index(int64_t value);
+  Value f32(double value);
+  Value add(Value a, Value b);
+  Value sub(Value a, Value b);
+  Value mul(Value a, Value b);
+  Value div(Value a, Value b);
+  Value rem(Value a, Value b);
+  Value fma(Value a, Value b, Value c);
+  Value cmpLT(Value a, Value b);
+
+  /// Views a `memref<1xT>` kernel argument as `memref<?xT>` of `size`
+  /// elements, so bodies index it with linear offsets.
+  Value flatView(Value arg, Value size);
+
+  /// Loads `memref[index]` and widens it to f32.
+  Value loadF32(Value memref, Value index);
+  /// Narrows an f32 to the element type of `memref` and stores it.
+  void storeF32(Value value, Value memref, Value index);
+
+  /// Loads `width` consecutive elements at `memref[index]` (16-byte aligned
+  /// when `aligned`) as one vector and widens them to f32 scalars.
+  SmallVector<Value> loadVectorF32(Value memref, Value index, int64_t width,
+                                   bool aligned);
+  /// Narrows `values` to the element type of `memref` and stores them as one
+  /// vector at `memref[index]`.
+  void storeVectorF32(ArrayRef<Value> values, Value memref, Value index,
+                      bool aligned);
+
+  /// 2^x on the SFU (ex2.approx; relative error below 2^-22).
+  Value exp2(Value x);
+  /// softplus(x) = ln(1 + e^x), with x > 20 taken as x like PyTorch.
+  Value softplus(Value x);
+  /// silu(x) = x / (1 + e^-x).
+  Value silu(Value x);
+};
+
+} // namespace mlir::ssm
+
+#endif // SSMC_LIB_CONVERSION_SSMTOGPU_KERNELBUILDER_H

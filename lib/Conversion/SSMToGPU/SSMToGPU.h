@@ -1,0 +1,29 @@
+//===- SSMToGPU.h - Per-op kernel lowerings ---------------------*- C++ -*-===//
+//
+// The kernel builders of the ssm ops, called by the convert-ssm-to-gpu pass
+// once it has assigned a buffer to every tensor of a layer function.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_LIB_CONVERSION_SSMTOGPU_SSMTOGPU_H
+#define SSMC_LIB_CONVERSION_SSMTOGPU_SSMTOGPU_H
+
+#include "KernelBuilder.h"
+#include "ssmc/Dialect/SSM/SSMOps.h"
+
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::ssm {
+
+/// Builds the kernel `name` for `op` into `module` and, at `host`'s insertion
+/// point, the host values its launch needs. `buffers` maps each tensor
+/// operand and result of `op` to its memref.
+FailureOr<KernelLaunch> lowerSelectiveScan(SelectiveScanOp op,
+                                           const IRMapping &buffers,
+                                           OpBuilder &host,
+                                           gpu::GPUModuleOp module,
+                                           StringRef name);
+
+} // namespace mlir::ssm
+
+#endif // SSMC_LIB_CONVERSION_SSMTOGPU_SSMTOGPU_H

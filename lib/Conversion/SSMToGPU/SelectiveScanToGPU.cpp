@@ -1,0 +1,473 @@
+//===- SelectiveScanToGPU.cpp - ssm.selective_scan to a kernel --*- C++ -*-===//
+//
+// Builds the Mamba-1 selective-scan kernel from an ssm.selective_scan and its
+// #ssm.tile. One thread owns one channel (b, d) and keeps its N states in
+// registers; a block owns `threads` consecutive channels of one B/C group and
+// walks L in tiles of `items` steps. Per tile, the block stages the shared
+// B/C values in workgroup memory once for all its channels, each thread loads
+// its u, Δ (and z) run with 128-bit loads when the rows are aligned, runs the
+// recurrence with exp2 on the SFU (log2 e folded into A), and applies the D
+// skip and the silu gate before a single store of the output. A ragged last
+// tile is handled once, after the loop, with clamped loads and guarded
+// stores, so lengths that are not a multiple of the tile pay only there.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SSMToGPU.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::ssm;
+
+namespace {
+
+/// How a tile reads and writes global memory.
+enum class TileMode {
+  /// Whole tile in range, rows 16-byte aligned: vector loads and stores.
+  Vector,
+  /// Whole tile in range: scalar loads and stores.
+  Scalar,
+  /// The ragged tile: clamped loads, steps outside [0, L) leave the state
+  /// unchanged, guarded stores.
+  Masked,
+};
+
+/// A B or C operand as the kernel reads it.
+struct BCOperand {
+  Value mem;      // flat view in global memory
+  BCKind kind;    // per channel, shared or grouped
+  int64_t groups; // G (1 unless grouped)
+  int64_t slot;   // workgroup-memory slot when staged, else -1
+  SmallVector<Value> perChannel; // [N] registers when per channel
+};
+
+/// Emits the body of one selective-scan kernel.
+class ScanKernelEmitter {
+public:
+  ScanKernelEmitter(SelectiveScanOp op, KernelBodyBuilder &b)
+      : op(op), b(b), tile(op.getTileAttr()),
+        cf(op.getLayout() == Layout::ChannelFirst), threads(tile.getThreads()),
+        items(tile.getItems()), channels(op.getNumChannels()),
+        states(op.getStateSize()) {}
+
+  /// Emits the kernel body given the kernel arguments (in the order of
+  /// `collectParams`) and the workgroup staging buffer.
+  void emit(ArrayRef<BlockArgument> args, Value smem);
+
+private:
+  Value actIndex(Value t);
+  Value bcIndex(const BCOperand &bc, Value n, Value t);
+  void stageBC(Value t0, TileMode mode);
+  Value bcValue(const BCOperand &bc, int64_t n, int64_t i);
+  SmallVector<Value> loadRun(Value mem, Value t0, TileMode mode);
+  void storeRun(ArrayRef<Value> values, Value t0, TileMode mode);
+  SmallVector<Value> emitTile(Value t0, TileMode mode, ValueRange h);
+  Value clampT(Value t);
+  Value inRange(Value t);
+
+  SelectiveScanOp op;
+  KernelBodyBuilder &b;
+  TileAttr tile;
+  bool cf;
+  int64_t threads, items, channels, states;
+
+  // Values of the kernel prologue.
+  Value batch, len, tid, d, bIdx, group0;
+  Value u, delta, z, y, smem;
+  BCOperand bOp, cOp;
+  SmallVector<Value> a2;
+  Value skip, bias;
+  /// Elements per 16-byte vector of the activations, of B and of C.
+  int64_t actWidth = 1;
+};
+
+} // namespace
+
+/// Elements of `type` per 16-byte vector.
+static int64_t vectorWidth(Type memrefType) {
+  Type elem = cast<MemRefType>(memrefType).getElementType();
+  return 128 / elem.getIntOrFloatBitWidth();
+}
+
+Value ScanKernelEmitter::actIndex(Value t) {
+  // [B, D, L] or [B, L, D].
+  if (cf)
+    return b.add(b.mul(b.add(b.mul(bIdx, b.index(channels)), d), len), t);
+  return b.add(b.mul(b.add(b.mul(bIdx, len), t), b.index(channels)), d);
+}
+
+Value ScanKernelEmitter::bcIndex(const BCOperand &bc, Value n, Value t) {
+  Value row = bc.kind == BCKind::Grouped
+                  ? b.add(b.mul(bIdx, b.index(bc.groups)), group0)
+                  : bIdx;
+  if (cf) // [B, (G,) N, L]
+    return b.add(b.mul(b.add(b.mul(row, b.index(states)), n), len), t);
+  // [B, L, (G,) N]
+  Value bt = b.add(b.mul(bIdx, len), t);
+  if (bc.kind == BCKind::Grouped)
+    bt = b.add(b.mul(bt, b.index(bc.groups)), group0);
+  return b.add(b.mul(bt, b.index(states)), n);
+}
+
+Value ScanKernelEmitter::clampT(Value t) {
+  Value lo = arith::MaxSIOp::create(b, t, b.index(0));
+  return arith::MinSIOp::create(b, lo, b.sub(len, b.index(1)));
+}
+
+Value ScanKernelEmitter::inRange(Value t) {
+  Value geZero = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t,
+                                       b.index(0));
+  return arith::AndIOp::create(b, geZero, b.cmpLT(t, len));
+}
+
+/// Stages the B and C values of the tile starting at `t0` into workgroup
+/// memory, laid out [slot][N][items] (channel-first) or [slot][items][N].
+void ScanKernelEmitter::stageBC(Value t0, TileMode mode) {
+  SmallVector<const BCOperand *> staged;
+  for (const BCOperand *bc : {&bOp, &cOp})
+    if (bc->slot >= 0)
+      staged.push_back(bc);
+  if (staged.empty())
+    return;
+  // Channel-first rows run along t, so a vector covers `width` steps of one
+  // state; channel-last rows run along N.
+  int64_t perTile = states * items;
+  for (const BCOperand *bc : staged) {
+    int64_t width = 1;
+    if (mode == TileMode::Vector && cf)
+      width = std::min(vectorWidth(bc->mem.getType()), items);
+    else if (mode != TileMode::Masked && !cf &&
+             states % vectorWidth(bc->mem.getType()) == 0)
+      width = vectorWidth(bc->mem.getType());
+    int64_t vectors = perTile / width;
+    for (int64_t j = 0; j * threads < vectors; ++j) {
+      Value e = b.add(tid, b.index(j * threads));
+      auto emitOne = [&] {
+        int64_t runs = cf ? items / width : states / width;
+        Value major = b.div(e, b.index(runs));
+        Value minor = b.mul(b.rem(e, b.index(runs)), b.index(width));
+        Value n = cf ? major : minor, i = cf ? minor : major;
+        Value t = b.add(t0, i);
+        if (mode == TileMode::Masked)
+          t = clampT(t);
+        Value src = bcIndex(*bc, n, t);
+        Value dst = b.add(b.index(bc->slot * perTile),
+                          cf ? b.add(b.mul(n, b.index(items)), i)
+                             : b.add(b.mul(i, b.index(states)), n));
+        if (width == 1) {
+          memref::StoreOp::create(b, b.loadF32(bc->mem, src), smem, dst);
+          return;
+        }
+        SmallVector<Value> v = b.loadVectorF32(bc->mem, src, width, true);
+        b.storeVectorF32(v, smem, dst, /*aligned=*/true);
+      };
+      if ((j + 1) * threads <= vectors) {
+        emitOne();
+        continue;
+      }
+      auto guard = scf::IfOp::create(b, b.cmpLT(e, b.index(vectors)));
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(guard.thenBlock());
+      emitOne();
+    }
+  }
+  gpu::BarrierOp::create(b);
+}
+
+/// The value of B or C for state `n` at step `i` of the current tile.
+Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, int64_t i) {
+  if (bc.slot < 0)
+    return bc.perChannel[n];
+  int64_t off = bc.slot * states * items + (cf ? n * items + i : i * states + n);
+  return memref::LoadOp::create(b, smem, b.index(off));
+}
+
+/// Loads this thread's `items` activations of `mem` from step `t0` as f32.
+SmallVector<Value> ScanKernelEmitter::loadRun(Value mem, Value t0,
+                                              TileMode mode) {
+  SmallVector<Value> values;
+  if (mode == TileMode::Vector) {
+    Value base = actIndex(t0);
+    for (int64_t i = 0; i < items; i += actWidth) {
+      SmallVector<Value> v =
+          b.loadVectorF32(mem, b.add(base, b.index(i)), actWidth, true);
+      values.append(v.begin(), v.end());
+    }
+    return values;
+  }
+  for (int64_t i = 0; i < items; ++i) {
+    Value t = b.add(t0, b.index(i));
+    if (mode == TileMode::Masked)
+      t = clampT(t);
+    values.push_back(b.loadF32(mem, actIndex(t)));
+  }
+  return values;
+}
+
+/// Stores this thread's `items` outputs from step `t0`.
+void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
+                                 TileMode mode) {
+  if (mode == TileMode::Vector) {
+    Value base = actIndex(t0);
+    for (int64_t i = 0; i < items; i += actWidth)
+      b.storeVectorF32(values.slice(i, actWidth), y, b.add(base, b.index(i)),
+                       true);
+    return;
+  }
+  for (int64_t k = 0; k < items; ++k) {
+    if (mode != TileMode::Masked) {
+      b.storeF32(values[k], y, actIndex(b.add(t0, b.index(k))));
+      continue;
+    }
+    // Stores stay unconditional (a guarded store would let LLVM sink every
+    // step's computation into its guard and keep all states live). A step
+    // outside [0, L) writes to the clamped index, which the last in-range
+    // step of this thread overwrites right after: out-of-range steps come
+    // first in store order (the high ones forward, the low ones in reverse).
+    int64_t i = op.getReverse() ? k : items - 1 - k;
+    b.storeF32(values[i], y, actIndex(clampT(b.add(t0, b.index(i)))));
+  }
+}
+
+/// One tile of `items` steps from `t0`; returns the states after it.
+SmallVector<Value> ScanKernelEmitter::emitTile(Value t0, TileMode mode,
+                                               ValueRange hIn) {
+  SmallVector<Value> h(hIn.begin(), hIn.end());
+  stageBC(t0, mode);
+  SmallVector<Value> uv = loadRun(u, t0, mode);
+  SmallVector<Value> dv = loadRun(delta, t0, mode);
+  SmallVector<Value> zv;
+  if (z)
+    zv = loadRun(z, t0, mode);
+
+  SmallVector<Value> out(items);
+  for (int64_t s = 0; s < items; ++s) {
+    int64_t i = op.getReverse() ? items - 1 - s : s;
+    Value dt = dv[i];
+    if (bias)
+      dt = b.add(dt, bias);
+    if (op.getDeltaSoftplus())
+      dt = b.softplus(dt);
+    if (mode == TileMode::Masked) // Δ = 0 leaves the state unchanged.
+      dt = arith::SelectOp::create(b, inRange(b.add(t0, b.index(i))), dt,
+                                   b.f32(0.0));
+    Value du = b.mul(dt, uv[i]);
+    Value acc = b.f32(0.0);
+    for (int64_t n = 0; n < states; ++n) {
+      Value decay = b.exp2(b.mul(dt, a2[n]));
+      h[n] = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i)));
+      acc = b.fma(bcValue(cOp, n, i), h[n], acc);
+    }
+    if (skip)
+      acc = b.fma(skip, uv[i], acc);
+    if (z)
+      acc = b.mul(acc, b.silu(zv[i]));
+    out[i] = acc;
+  }
+  storeRun(out, t0, mode);
+  // The next tile overwrites the staged B/C.
+  if (bOp.slot >= 0 || cOp.slot >= 0)
+    gpu::BarrierOp::create(b);
+  return h;
+}
+
+void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
+  smem = smemBuf;
+  unsigned next = 0;
+  auto nextArg = [&]() -> Value { return args[next++]; };
+  Value uArg = nextArg(), deltaArg = nextArg(), aArg = nextArg(),
+        bArg = nextArg(), cArg = nextArg();
+  Value skipArg = op.getD() ? nextArg() : Value();
+  Value zArg = op.getZ() ? nextArg() : Value();
+  Value biasArg = op.getDeltaBias() ? nextArg() : Value();
+  Value initArg = op.getInit() ? nextArg() : Value();
+  Value yArg = nextArg();
+  Value lastArg = op.getLastState() ? nextArg() : Value();
+  batch = nextArg();
+  len = nextArg();
+
+  tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value d0 = b.mul(block, b.index(threads));
+  d = b.add(d0, tid);
+
+  Value dN = b.index(channels * states);
+  Value actSize = b.mul(b.mul(batch, b.index(channels)), len);
+  u = b.flatView(uArg, actSize);
+  delta = b.flatView(deltaArg, actSize);
+  y = b.flatView(yArg, actSize);
+  if (zArg)
+    z = b.flatView(zArg, actSize);
+  actWidth = std::min(vectorWidth(u.getType()), items);
+
+  Value aMem = b.flatView(aArg, dN);
+  Value aRow = b.mul(d, b.index(states));
+  for (int64_t n = 0; n < states; ++n)
+    a2.push_back(b.mul(b.loadF32(aMem, b.add(aRow, b.index(n))),
+                       b.f32(M_LOG2E)));
+  if (skipArg)
+    skip = b.loadF32(b.flatView(skipArg, b.index(channels)), d);
+  if (biasArg)
+    bias = b.loadF32(b.flatView(biasArg, b.index(channels)), d);
+
+  int64_t slots = 0;
+  auto setupBC = [&](Value arg, Value operand, BCOperand &bc) {
+    bc.kind = getBCKind(operand.getType());
+    bc.groups = getNumGroups(operand.getType(), op.getLayout());
+    if (bc.kind == BCKind::PerChannel) {
+      bc.slot = -1;
+      bc.mem = b.flatView(arg, dN);
+      for (int64_t n = 0; n < states; ++n)
+        bc.perChannel.push_back(
+            b.loadF32(bc.mem, b.add(aRow, b.index(n))));
+      return;
+    }
+    bc.slot = slots++;
+    bc.mem = b.flatView(arg, b.mul(b.mul(b.mul(batch, b.index(bc.groups)),
+                                         b.index(states)),
+                                   len));
+  };
+  setupBC(bArg, op.getB(), bOp);
+  setupBC(cArg, op.getC(), cOp);
+  // Every channel of a block belongs to one group (the tile guarantees it).
+  int64_t groups = std::max(bOp.groups, cOp.groups);
+  group0 = b.div(d0, b.index(channels / groups));
+
+  Value stateRow = b.mul(b.add(b.mul(bIdx, b.index(channels)), d),
+                         b.index(states));
+  Value stateSize = b.mul(batch, dN);
+  SmallVector<Value> h;
+  Value init = initArg ? b.flatView(initArg, stateSize) : Value();
+  for (int64_t n = 0; n < states; ++n)
+    h.push_back(init ? b.loadF32(init, b.add(stateRow, b.index(n)))
+                     : b.f32(0.0));
+
+  // Full tiles, walked backwards for a reverse scan.
+  Value itemsV = b.index(items);
+  Value full = b.div(len, itemsV);
+  Value tail = b.rem(len, itemsV);
+  auto tileStart = [&](Value k) {
+    if (!op.getReverse())
+      return b.mul(k, itemsV);
+    return b.sub(len, b.mul(b.add(k, b.index(1)), itemsV));
+  };
+  auto emitLoop = [&](TileMode mode) -> SmallVector<Value> {
+    auto loop = scf::ForOp::create(b, b.index(0), full, b.index(1), h);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> next = emitTile(tileStart(loop.getInductionVar()),
+                                       mode, loop.getRegionIterArgs());
+    scf::YieldOp::create(b, next);
+    return SmallVector<Value>(loop.getResults());
+  };
+  // Channel-first rows are 16-byte aligned when L is a multiple of the
+  // vector width; then the loop uses 128-bit loads, else scalar ones.
+  int64_t vecAlign = actWidth;
+  for (const BCOperand *bc : {&bOp, &cOp})
+    if (bc->slot >= 0)
+      vecAlign = std::max(vecAlign, vectorWidth(bc->mem.getType()));
+  if (cf && items % vecAlign == 0 && actWidth > 1) {
+    Value aligned = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                          b.rem(len, b.index(vecAlign)),
+                                          b.index(0));
+    auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), aligned,
+                                  /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      scf::YieldOp::create(b, emitLoop(TileMode::Vector));
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, emitLoop(TileMode::Scalar));
+    }
+    h = SmallVector<Value>(ifOp.getResults());
+  } else {
+    h = emitLoop(TileMode::Scalar);
+  }
+
+  // The ragged tile: [L - tail, L) forward, [0, tail) in reverse.
+  Value hasTail = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail,
+                                        b.index(0));
+  auto tailIf = scf::IfOp::create(b, ValueRange(h).getTypes(), hasTail,
+                                  /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(tailIf.thenBlock());
+    Value t0 = op.getReverse() ? b.sub(tail, itemsV) : b.mul(full, itemsV);
+    scf::YieldOp::create(b, emitTile(t0, TileMode::Masked, h));
+    b.setInsertionPointToStart(tailIf.elseBlock());
+    scf::YieldOp::create(b, h);
+  }
+  h = SmallVector<Value>(tailIf.getResults());
+
+  if (lastArg) {
+    Value last = b.flatView(lastArg, stateSize);
+    for (int64_t n = 0; n < states; ++n)
+      b.storeF32(h[n], last, b.add(stateRow, b.index(n)));
+  }
+}
+
+FailureOr<KernelLaunch>
+mlir::ssm::lowerSelectiveScan(SelectiveScanOp op, const IRMapping &buffers,
+                              OpBuilder &host, gpu::GPUModuleOp module,
+                              StringRef name) {
+  TileAttr tile = op.getTileAttr();
+  if (!tile)
+    return op.emitOpError("has no #ssm.tile; run ssm-tile first");
+  if (tile.getChunk() != 0)
+    return op.emitOpError("chunk = ")
+           << tile.getChunk()
+           << " (L segments) is not supported by the selective-scan lowering";
+  int64_t channels = op.getNumChannels(), threads = tile.getThreads();
+  for (Value bc : {op.getB(), op.getC()}) {
+    int64_t perGroup = channels / getNumGroups(bc.getType(), op.getLayout());
+    if (perGroup % threads != 0)
+      return op.emitOpError("tile threads = ")
+             << threads << " must divide the " << perGroup
+             << " channels of each B/C group";
+  }
+
+  Location loc = op.getLoc();
+  bool cf = op.getLayout() == Layout::ChannelFirst;
+  Value uBuf = buffers.lookup(op.getU());
+  Value batch = memref::DimOp::create(host, loc, uBuf, 0);
+  Value len = memref::DimOp::create(host, loc, uBuf, cf ? 2 : 1);
+
+  KernelLaunch launch;
+  for (Value operand : op->getOperands())
+    launch.params.push_back({buffers.lookup(operand), /*readOnly=*/true});
+  for (Value result : op->getResults())
+    launch.params.push_back({buffers.lookup(result), /*readOnly=*/false});
+  launch.params.push_back({batch});
+  launch.params.push_back({len});
+  launch.grid = {arith::ConstantIndexOp::create(host, loc, channels / threads),
+                 batch, arith::ConstantIndexOp::create(host, loc, 1)};
+  launch.block = {threads, 1, 1};
+
+  int64_t staged = (getBCKind(op.getB().getType()) != BCKind::PerChannel) +
+                   (getBCKind(op.getC().getType()) != BCKind::PerChannel);
+  SmallVector<MemRefType> workgroup;
+  if (staged) {
+    auto space = gpu::AddressSpaceAttr::get(host.getContext(),
+                                            gpu::AddressSpace::Workgroup);
+    workgroup.push_back(MemRefType::get(
+        {staged * op.getStateSize() * tile.getItems()}, host.getF32Type(),
+        MemRefLayoutAttrInterface(), space));
+  }
+  launch.kernel =
+      createKernel(host, loc, module, name, launch.params, workgroup);
+
+  KernelBodyBuilder body(loc, host.getContext());
+  body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
+  ScanKernelEmitter emitter(op, body);
+  emitter.emit(launch.kernel.getArguments(),
+               staged ? Value(launch.kernel.getWorkgroupAttributions().front())
+                      : Value());
+  return launch;
+}

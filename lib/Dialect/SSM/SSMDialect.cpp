@@ -1,0 +1,66 @@
+//===- SSMDialect.cpp - SSM dialect -----------------------------*- C++ -*-===//
+//
+// Registration of the ssm dialect's ops and attributes, and the verifiers of
+// its attributes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ssmc/Dialect/SSM/SSMDialect.h"
+#include "ssmc/Dialect/SSM/SSMOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::ssm;
+
+#include "ssmc/Dialect/SSM/SSMOpsDialect.cpp.inc"
+
+#include "ssmc/Dialect/SSM/SSMEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "ssmc/Dialect/SSM/SSMAttrs.cpp.inc"
+
+void SSMDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "ssmc/Dialect/SSM/SSMOps.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "ssmc/Dialect/SSM/SSMAttrs.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Attribute verifiers
+//===----------------------------------------------------------------------===//
+
+LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                               int64_t threads, int64_t items, int64_t chunk,
+                               int64_t stages) {
+  if (threads < 32 || threads > 1024 || threads % 32 != 0)
+    return emitError() << "threads = " << threads
+                       << " must be a multiple of 32 in [32, 1024]";
+  if (items < 1 || items > 64 || !llvm::isPowerOf2_64(items))
+    return emitError() << "items = " << items
+                       << " must be a power of two in [1, 64]";
+  if (chunk < 0 || (chunk > 0 && chunk % items != 0))
+    return emitError() << "chunk = " << chunk
+                       << " must be 0 (whole sequence) or a positive multiple "
+                          "of items = "
+                       << items;
+  if (stages < 1 || stages > 4)
+    return emitError() << "stages = " << stages << " must be in [1, 4]";
+  return success();
+}
+
+LogicalResult NormAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                               int64_t groupSize, FloatAttr eps, bool) {
+  if (groupSize < 1)
+    return emitError() << "group_size = " << groupSize << " must be positive";
+  if (!eps || !(eps.getValueAsDouble() > 0.0))
+    return emitError() << "eps = " << eps << " must be positive";
+  return success();
+}

@@ -1,0 +1,74 @@
+//===- FuseDiscretize.cpp - Fold ssm.discretize into its scan ---*- C++ -*-===//
+//
+// Rewrites ssm.scan over the results of ssm.discretize into one
+// ssm.selective_scan, so that the discretized parameters live only in
+// registers of the scan kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ssmc/Dialect/SSM/Passes.h"
+#include "ssmc/Dialect/SSM/SSMOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::ssm {
+#define GEN_PASS_DEF_SSMFUSEDISCRETIZEPASS
+#include "ssmc/Dialect/SSM/SSMPasses.h.inc"
+} // namespace mlir::ssm
+
+using namespace mlir;
+using namespace mlir::ssm;
+
+namespace {
+/// scan(discretize(Δ, A, B), u, C) -> selective_scan(u, Δ, A, B, C).
+struct FuseDiscretizeIntoScan : OpRewritePattern<ScanOp> {
+  FuseDiscretizeIntoScan(MLIRContext *ctx, llvm::Statistic &numFused)
+      : OpRewritePattern(ctx), numFused(numFused) {}
+
+  LogicalResult matchAndRewrite(ScanOp scan,
+                                PatternRewriter &rewriter) const override {
+    auto disc = scan.getAbar().getDefiningOp<DiscretizeOp>();
+    if (!disc || scan.getBbar() != disc.getBbar() ||
+        scan.getAbar() != disc.getAbar())
+      return rewriter.notifyMatchFailure(
+          scan, "abar and bbar do not come from one ssm.discretize");
+    if (disc.getMode() != DiscretizeMode::ZohSimplified)
+      return rewriter.notifyMatchFailure(
+          scan, "only the simplified ZOH discretization has a fused scan");
+    if (disc.getLayout() != scan.getLayout())
+      return rewriter.notifyMatchFailure(scan, "layouts differ");
+    if (!llvm::all_of(disc->getUsers(),
+                      [&](Operation *user) { return user == scan; }))
+      return rewriter.notifyMatchFailure(
+          scan, "the discretized tensors have other users");
+
+    Type lastStateType =
+        scan.getLastState() ? scan.getLastState().getType() : Type();
+    auto fused = SelectiveScanOp::create(
+        rewriter, scan.getLoc(), scan.getY().getType(), lastStateType,
+        scan.getU(), disc.getDelta(), disc.getA(), disc.getB(), scan.getC(),
+        /*D=*/Value(), /*z=*/Value(), disc.getDeltaBias(), scan.getInit(),
+        scan.getLayout(), scan.getReverse(), disc.getDeltaSoftplus(),
+        /*tile=*/TileAttr());
+    rewriter.replaceOp(scan, fused->getResults());
+    rewriter.eraseOp(disc);
+    ++numFused;
+    return success();
+  }
+
+  llvm::Statistic &numFused;
+};
+
+struct SSMFuseDiscretizePass
+    : ssm::impl::SSMFuseDiscretizePassBase<SSMFuseDiscretizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FuseDiscretizeIntoScan>(&getContext(), numFused);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

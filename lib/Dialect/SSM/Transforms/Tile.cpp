@@ -1,0 +1,59 @@
+//===- Tile.cpp - Choose the tiling of every scan ---------------*- C++ -*-===//
+//
+// Attaches a #ssm.tile to each ssm.selective_scan that lacks one: from the
+// pass options where set, else from a heuristic on the static sizes. Like
+// IREE's lowering configs, the choice is made here once and the lowering only
+// reads it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ssmc/Dialect/SSM/Passes.h"
+#include "ssmc/Dialect/SSM/SSMOps.h"
+
+namespace mlir::ssm {
+#define GEN_PASS_DEF_SSMTILEPASS
+#include "ssmc/Dialect/SSM/SSMPasses.h.inc"
+} // namespace mlir::ssm
+
+using namespace mlir;
+using namespace mlir::ssm;
+
+/// Threads per block: a block owns consecutive channels of one B/C group, so
+/// the block size must divide the channels per group. Small blocks keep many
+/// blocks per SM, which hides the latency of the sequential recurrence.
+static int64_t chooseThreads(SelectiveScanOp op) {
+  int64_t channels = op.getNumChannels();
+  int64_t groups = std::max(getNumGroups(op.getB().getType(), op.getLayout()),
+                            getNumGroups(op.getC().getType(), op.getLayout()));
+  int64_t perGroup = channels / groups;
+  for (int64_t threads : {64, 128, 32})
+    if (perGroup % threads == 0)
+      return threads;
+  return 32;
+}
+
+namespace {
+struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    WalkResult result = getOperation().walk([&](SelectiveScanOp op) {
+      if (op.getTileAttr())
+        return WalkResult::advance();
+      int64_t t = threads ? int64_t(threads) : chooseThreads(op);
+      int64_t i = items ? int64_t(items) : 16;
+      auto emitError = [&] { return op.emitOpError("invalid tile: "); };
+      TileAttr tile =
+          TileAttr::getChecked(function_ref<InFlightDiagnostic()>(emitError),
+                               &getContext(), t, i, int64_t(chunk),
+                               /*stages=*/int64_t(1));
+      if (!tile)
+        return WalkResult::interrupt();
+      op.setTileAttr(tile);
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,336 @@
+//===- Manifest.cpp - manifest parsing and validation -----------*- C++ -*-===//
+//
+// Reads the manifest with nlohmann/json and checks it field by field, carrying
+// the JSON path of the value at hand (e.g. "layers[0].launches[0].grid[1]")
+// into every error. The informational fields (archs, op, tile) and unknown
+// keys are not read, so newer compilers may add fields.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Manifest.h"
+
+#include "Failure.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace ssmrt::detail {
+
+std::size_t dtypeSize(ssmrt_dtype dtype) { return dtype == SSMRT_F32 ? 4 : 2; }
+
+const char *dtypeName(ssmrt_dtype dtype) {
+  switch (dtype) {
+  case SSMRT_F32:
+    return "f32";
+  case SSMRT_F16:
+    return "f16";
+  case SSMRT_BF16:
+    return "bf16";
+  }
+  return nullptr;
+}
+
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void bad(const std::string &path, const std::string &problem) {
+  fail(SSMRT_ERROR_MANIFEST, "manifest: " + path + ": " + problem);
+}
+
+std::string member(const std::string &path, const char *key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+std::string element(const std::string &path, std::size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+/// A value as an error shows it: scalars verbatim, containers by type.
+std::string describe(const json &value) {
+  return value.is_primitive() ? value.dump() : value.type_name();
+}
+
+/// Field `key` of the object `object` (at `path`), which must be present.
+const json &field(const json &object, const std::string &path,
+                  const char *key) {
+  auto it = object.find(key);
+  if (it == object.end())
+    bad(member(path, key), "required field is missing");
+  return *it;
+}
+
+const json &asObject(const json &value, const std::string &path) {
+  if (!value.is_object())
+    bad(path, "expected an object, got " + describe(value));
+  return value;
+}
+
+const json &asArray(const json &value, const std::string &path) {
+  if (!value.is_array())
+    bad(path, "expected an array, got " + describe(value));
+  return value;
+}
+
+/// A non-empty string.
+std::string asName(const json &value, const std::string &path) {
+  if (!value.is_string())
+    bad(path, "expected a string, got " + describe(value));
+  std::string name = value.get<std::string>();
+  if (name.empty())
+    bad(path, "must not be empty");
+  return name;
+}
+
+/// An integer in [min, max], where max >= 0.
+int64_t asInt(const json &value, const std::string &path, int64_t min,
+              int64_t max) {
+  if (!value.is_number_integer())
+    bad(path, "expected an integer, got " + describe(value));
+  // The parser stores non-negative integers as unsigned, maybe > INT64_MAX.
+  if (value.is_number_unsigned()
+          ? value.get<uint64_t>() > static_cast<uint64_t>(max)
+          : value.get<int64_t>() > max)
+    bad(path, "must be <= " + std::to_string(max) + ", got " + value.dump());
+  int64_t v = value.get<int64_t>();
+  if (v < min)
+    bad(path,
+        "must be >= " + std::to_string(min) + ", got " + std::to_string(v));
+  return v;
+}
+
+ssmrt_dtype asDtype(const json &value, const std::string &path) {
+  std::string name = asName(value, path);
+  for (ssmrt_dtype dtype : {SSMRT_F32, SSMRT_F16, SSMRT_BF16})
+    if (name == dtypeName(dtype))
+      return dtype;
+  bad(path, "unknown dtype '" + name + "' (expected f32, f16 or bf16)");
+}
+
+Role asRole(const json &value, const std::string &path) {
+  std::string name = asName(value, path);
+  if (name == "input")
+    return Role::Input;
+  if (name == "output")
+    return Role::Output;
+  if (name == "inout")
+    return Role::InOut;
+  bad(path, "unknown role '" + name + "' (expected input, output or inout)");
+}
+
+const std::string &nameOf(const std::string &symbol) { return symbol; }
+const std::string &nameOf(const BufferDesc &buffer) { return buffer.name; }
+
+/// Index of the entry of `entries` that `value` names; `what` says what an
+/// entry is in the error.
+template <typename T>
+int32_t lookup(const std::vector<T> &entries, const json &value,
+               const std::string &path, const char *what) {
+  std::string name = asName(value, path);
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (nameOf(entries[i]) == name)
+      return static_cast<int32_t>(i);
+  bad(path, std::string("unknown ") + what + " '" + name + "'");
+}
+
+/// A static size (>= 1) or a symbol name.
+Extent asExtent(const LayerDesc &layer, const json &value,
+                const std::string &path) {
+  Extent extent;
+  if (value.is_string())
+    extent.symbol = lookup(layer.symbols, value, path, "symbol");
+  else if (value.is_number_integer())
+    extent.value = asInt(value, path, 1, std::numeric_limits<int64_t>::max());
+  else
+    bad(path, "expected an integer or a symbol name, got " + describe(value));
+  return extent;
+}
+
+/// The name, dtype and shape shared by tensors and workspaces; checks that the
+/// name is new among `taken`.
+void parseBuffer(const LayerDesc &layer, const json &value,
+                 const std::string &path, const char *what,
+                 std::unordered_set<std::string> &taken, BufferDesc &buffer) {
+  asObject(value, path);
+  std::string namePath = member(path, "name");
+  buffer.name = asName(field(value, path, "name"), namePath);
+  if (!taken.insert(buffer.name).second)
+    bad(namePath, std::string("duplicate ") + what + " '" + buffer.name + "'");
+  buffer.dtype = asDtype(field(value, path, "dtype"), member(path, "dtype"));
+  std::string shapePath = member(path, "shape");
+  const json &shape = asArray(field(value, path, "shape"), shapePath);
+  if (shape.size() > kMaxRank)
+    bad(shapePath, "rank " + std::to_string(shape.size()) +
+                       " exceeds the maximum of " + std::to_string(kMaxRank));
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    buffer.shape.push_back(asExtent(layer, shape[i], element(shapePath, i)));
+}
+
+Param asParam(const LayerDesc &layer, const json &value,
+              const std::string &path) {
+  asObject(value, path);
+  Param param;
+  int kinds = 0;
+  if (auto it = value.find("tensor"); it != value.end()) {
+    param = {Param::Kind::Tensor,
+             lookup(layer.tensors, *it, member(path, "tensor"), "tensor")};
+    ++kinds;
+  }
+  if (auto it = value.find("workspace"); it != value.end()) {
+    param = {
+        Param::Kind::Workspace,
+        lookup(layer.workspaces, *it, member(path, "workspace"), "workspace")};
+    ++kinds;
+  }
+  if (auto it = value.find("symbol"); it != value.end()) {
+    param = {Param::Kind::Symbol,
+             lookup(layer.symbols, *it, member(path, "symbol"), "symbol")};
+    ++kinds;
+  }
+  if (kinds != 1)
+    bad(path, "expected exactly one of 'tensor', 'workspace' or 'symbol'");
+  return param;
+}
+
+LaunchDesc parseLaunch(const LayerDesc &layer, const json &value,
+                       const std::string &path) {
+  constexpr int64_t kUint32Max = std::numeric_limits<uint32_t>::max();
+  asObject(value, path);
+  LaunchDesc launch;
+  launch.kernel = asName(field(value, path, "kernel"), member(path, "kernel"));
+
+  std::string blockPath = member(path, "block");
+  const json &block = asArray(field(value, path, "block"), blockPath);
+  if (block.size() != 3)
+    bad(blockPath, "expected 3 entries, got " + std::to_string(block.size()));
+  for (std::size_t i = 0; i < 3; ++i)
+    launch.block[i] = static_cast<uint32_t>(
+        asInt(block[i], element(blockPath, i), 1, kUint32Max));
+
+  // The driver takes the dynamic shared size as an int attribute.
+  launch.sharedBytes = static_cast<uint32_t>(
+      asInt(field(value, path, "shared_bytes"), member(path, "shared_bytes"), 0,
+            std::numeric_limits<int32_t>::max()));
+
+  std::string gridPath = member(path, "grid");
+  const json &grid = asArray(field(value, path, "grid"), gridPath);
+  if (grid.size() != 3)
+    bad(gridPath, "expected 3 entries, got " + std::to_string(grid.size()));
+  for (std::size_t i = 0; i < 3; ++i) {
+    std::string dimPath = element(gridPath, i);
+    const json &dim = asObject(grid[i], dimPath);
+    launch.grid[i].size =
+        asExtent(layer, field(dim, dimPath, "size"), member(dimPath, "size"));
+    if (auto it = dim.find("div"); it != dim.end())
+      launch.grid[i].div = asInt(*it, member(dimPath, "div"), 1,
+                                 std::numeric_limits<int64_t>::max());
+  }
+
+  std::string paramsPath = member(path, "params");
+  const json &params = asArray(field(value, path, "params"), paramsPath);
+  for (std::size_t i = 0; i < params.size(); ++i)
+    launch.params.push_back(asParam(layer, params[i], element(paramsPath, i)));
+  return launch;
+}
+
+LayerDesc parseLayer(const json &value, const std::string &path) {
+  asObject(value, path);
+  LayerDesc layer;
+  layer.name = asName(field(value, path, "name"), member(path, "name"));
+
+  std::string symbolsPath = member(path, "symbols");
+  const json &symbols = asArray(field(value, path, "symbols"), symbolsPath);
+  for (std::size_t i = 0; i < symbols.size(); ++i) {
+    std::string symbolPath = element(symbolsPath, i);
+    std::string name = asName(symbols[i], symbolPath);
+    for (const std::string &other : layer.symbols)
+      if (other == name)
+        bad(symbolPath, "duplicate symbol '" + name + "'");
+    layer.symbols.push_back(name);
+  }
+
+  std::string tensorsPath = member(path, "tensors");
+  const json &tensors = asArray(field(value, path, "tensors"), tensorsPath);
+  std::unordered_set<std::string> tensorNames;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    std::string tensorPath = element(tensorsPath, i);
+    TensorDesc tensor;
+    parseBuffer(layer, tensors[i], tensorPath, "tensor", tensorNames, tensor);
+    tensor.role = asRole(field(tensors[i], tensorPath, "role"),
+                         member(tensorPath, "role"));
+    layer.tensors.push_back(std::move(tensor));
+  }
+
+  // A launch binds symbols from the tensor shapes only.
+  for (std::size_t s = 0; s < layer.symbols.size(); ++s) {
+    bool bound = false;
+    for (const TensorDesc &tensor : layer.tensors)
+      for (const Extent &extent : tensor.shape)
+        bound |= extent.symbol == static_cast<int32_t>(s);
+    if (!bound)
+      bad(element(symbolsPath, s),
+          "symbol '" + layer.symbols[s] + "' is used by no tensor shape");
+  }
+
+  if (auto it = value.find("workspace"); it != value.end()) {
+    std::string workspacesPath = member(path, "workspace");
+    const json &workspaces = asArray(*it, workspacesPath);
+    std::unordered_set<std::string> workspaceNames;
+    for (std::size_t i = 0; i < workspaces.size(); ++i) {
+      BufferDesc workspace;
+      parseBuffer(layer, workspaces[i], element(workspacesPath, i), "workspace",
+                  workspaceNames, workspace);
+      layer.workspaces.push_back(std::move(workspace));
+    }
+  }
+
+  std::string launchesPath = member(path, "launches");
+  const json &launches = asArray(field(value, path, "launches"), launchesPath);
+  for (std::size_t i = 0; i < launches.size(); ++i)
+    layer.launches.push_back(
+        parseLaunch(layer, launches[i], element(launchesPath, i)));
+  return layer;
+}
+
+} // namespace
+
+Manifest parseManifest(std::string_view text) {
+  json root;
+  try {
+    root = json::parse(text.begin(), text.end());
+  } catch (const json::parse_error &e) {
+    fail(SSMRT_ERROR_MANIFEST,
+         std::string("manifest: invalid JSON: ") + e.what());
+  }
+  asObject(root, "(root)");
+
+  const json &format = field(root, "", "format");
+  if (format != "ssmc-manifest")
+    bad("format", "expected \"ssmc-manifest\", got " + describe(format));
+  const json &version = field(root, "", "version");
+  if (!version.is_number_integer() || version != 1)
+    bad("version", "unsupported version " + describe(version) +
+                       " (this runtime reads version 1)");
+
+  Manifest manifest;
+  manifest.binary = asName(field(root, "", "binary"), "binary");
+
+  const json &layers = asArray(field(root, "", "layers"), "layers");
+  std::unordered_set<std::string> layerNames;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    std::string layerPath = element("layers", i);
+    LayerDesc layer = parseLayer(layers[i], layerPath);
+    if (!layerNames.insert(layer.name).second)
+      bad(member(layerPath, "name"), "duplicate layer '" + layer.name + "'");
+    manifest.layers.push_back(std::move(layer));
+  }
+  return manifest;
+}
+
+} // namespace ssmrt::detail

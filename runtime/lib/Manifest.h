@@ -1,0 +1,104 @@
+//===- Manifest.h - the parsed ssmc manifest --------------------*- C++ -*-===//
+//
+// The manifest (runtime/MANIFEST.md) after parsing and validation: names are
+// resolved to indices, so a launch never looks anything up by name. Parsing
+// rejects everything a launch could trip over later, naming the JSON path of
+// the offending value.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMRT_LIB_MANIFEST_H
+#define SSMRT_LIB_MANIFEST_H
+
+#include "ssmrt/ssmrt.h"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ssmrt::detail {
+
+/// The most dimensions a tensor may have (the size of ssmrt_tensor::shape).
+constexpr std::size_t kMaxRank = 8;
+
+/// Element size of `dtype` in bytes.
+std::size_t dtypeSize(ssmrt_dtype dtype);
+
+/// The manifest spelling of `dtype`, or nullptr for a value outside the enum.
+const char *dtypeName(ssmrt_dtype dtype);
+
+/// A shape entry or grid size: static, or the value of a layer symbol.
+struct Extent {
+  /// The size when static (symbol < 0).
+  int64_t value = 0;
+  /// Index into LayerDesc::symbols, or -1.
+  int32_t symbol = -1;
+
+  bool isSymbol() const { return symbol >= 0; }
+};
+
+/// A workspace buffer, or the common part of a tensor.
+struct BufferDesc {
+  std::string name;
+  ssmrt_dtype dtype = SSMRT_F32;
+  std::vector<Extent> shape;
+};
+
+/// How a layer uses a tensor; the values are those ssmrt_layer_tensor_info
+/// reports.
+enum class Role : int32_t { Input = 0, Output = 1, InOut = 2 };
+
+/// A user-visible tensor of a layer.
+struct TensorDesc : BufferDesc {
+  Role role = Role::Input;
+};
+
+/// One grid dimension: ceil(size / div).
+struct GridDim {
+  Extent size;
+  int64_t div = 1;
+};
+
+/// A kernel parameter: the pointer of a tensor or workspace, or a symbol.
+struct Param {
+  enum class Kind { Tensor, Workspace, Symbol };
+  Kind kind = Kind::Tensor;
+  /// Index into the layer's tensors, workspaces or symbols.
+  int32_t index = 0;
+};
+
+/// One kernel launch of a layer.
+struct LaunchDesc {
+  std::string kernel;
+  std::array<uint32_t, 3> block = {1, 1, 1};
+  uint32_t sharedBytes = 0;
+  std::array<GridDim, 3> grid;
+  std::vector<Param> params;
+};
+
+/// A layer: its symbols, tensors in launch order, workspaces and kernels.
+struct LayerDesc {
+  std::string name;
+  std::vector<std::string> symbols;
+  std::vector<TensorDesc> tensors;
+  std::vector<BufferDesc> workspaces;
+  std::vector<LaunchDesc> launches;
+};
+
+/// A whole manifest.
+struct Manifest {
+  /// The kernel image's path, relative to the manifest's directory.
+  std::string binary;
+  std::vector<LayerDesc> layers;
+};
+
+/// Parses and validates a manifest; throws Failure(SSMRT_ERROR_MANIFEST) with
+/// a message of the form "manifest: <json path>: <problem>".
+Manifest parseManifest(std::string_view text);
+
+} // namespace ssmrt::detail
+
+#endif // SSMRT_LIB_MANIFEST_H

@@ -1,0 +1,177 @@
+//===- Module.cpp - modules, layers and their driver state ------*- C++ -*-===//
+//
+// A launch validates its tensors on the host first (Shapes.h) and only then
+// loads the driver. Under the module's mutex it binds the context, resolves
+// the kernels, grows the workspaces and enqueues the kernels. Kernel
+// parameters follow the manifest: 8-byte device pointers for tensors and
+// workspaces, int64_t values for symbols.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Module.h"
+
+#include "Failure.h"
+#include "Shapes.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+using namespace ssmrt::detail;
+
+namespace {
+
+/// Dynamic shared memory beyond this needs a per-function opt-in.
+constexpr uint32_t kDefaultSharedBytes = 48 * 1024;
+
+/// One kernel parameter as the kernel reads it.
+union KernelArg {
+  CUdeviceptr pointer;
+  int64_t value;
+};
+static_assert(sizeof(CUdeviceptr) == 8, "kernels take 8-byte pointers");
+
+std::string quoted(const std::string &name) { return "'" + name + "'"; }
+
+} // namespace
+
+ssmrt_layer_st::ssmrt_layer_st(ssmrt_module_st &module, const LayerDesc &desc)
+    : module(module), desc(desc), functions(desc.launches.size(), nullptr),
+      workspaces(desc.workspaces.size()) {}
+
+void ssmrt_layer_st::launch(const ssmrt_tensor *tensors, int32_t numTensors,
+                            CUstream stream) {
+  LaunchShapes shapes = bindShapes(desc, tensors, numTensors);
+  const CudaDriver &driver = cudaDriver();
+  std::lock_guard<std::mutex> lock(module.mutex);
+  module.bind(driver);
+  resolveFunctions(driver);
+  growWorkspaces(driver, shapes.workspaceBytes);
+
+  std::vector<KernelArg> args;
+  std::vector<void *> argPointers;
+  for (std::size_t i = 0; i < functions.size(); ++i) {
+    const LaunchDesc &launch = desc.launches[i];
+    args.resize(launch.params.size());
+    argPointers.resize(launch.params.size());
+    for (std::size_t p = 0; p < launch.params.size(); ++p) {
+      const Param &param = launch.params[p];
+      switch (param.kind) {
+      case Param::Kind::Tensor:
+        args[p].pointer = static_cast<CUdeviceptr>(
+            reinterpret_cast<std::uintptr_t>(tensors[param.index].data));
+        break;
+      case Param::Kind::Workspace:
+        args[p].pointer = workspaces[param.index].pointer;
+        break;
+      case Param::Kind::Symbol:
+        args[p].value = shapes.symbols[param.index];
+        break;
+      }
+      argPointers[p] = &args[p];
+    }
+    const std::array<uint32_t, 3> &grid = shapes.grids[i];
+    driver.check(driver.launchKernel(functions[i], grid[0], grid[1], grid[2],
+                                     launch.block[0], launch.block[1],
+                                     launch.block[2], launch.sharedBytes,
+                                     stream, argPointers.data(), nullptr),
+                 "cuLaunchKernel(" + quoted(launch.kernel) + ")");
+  }
+}
+
+void ssmrt_layer_st::resolveFunctions(const CudaDriver &driver) {
+  for (std::size_t i = 0; i < functions.size(); ++i) {
+    if (functions[i])
+      continue;
+    const LaunchDesc &launch = desc.launches[i];
+    std::string kernel = quoted(launch.kernel);
+    CUfunction function = nullptr;
+    driver.check(driver.moduleGetFunction(&function, module.cuModule,
+                                          launch.kernel.c_str()),
+                 "cuModuleGetFunction(" + kernel + ")");
+    if (launch.sharedBytes > kDefaultSharedBytes)
+      driver.check(
+          driver.funcSetAttribute(
+              function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+              static_cast<int>(launch.sharedBytes)),
+          "cuFuncSetAttribute(" + kernel + ", MAX_DYNAMIC_SHARED_SIZE_BYTES)");
+    functions[i] = function;
+  }
+}
+
+void ssmrt_layer_st::growWorkspaces(const CudaDriver &driver,
+                                    const std::vector<std::size_t> &bytes) {
+  bool synchronized = false;
+  for (std::size_t i = 0; i < workspaces.size(); ++i) {
+    Workspace &workspace = workspaces[i];
+    if (bytes[i] <= workspace.bytes)
+      continue;
+    std::string name = "workspace " + quoted(desc.workspaces[i].name);
+    if (workspace.pointer) {
+      // Kernels still queued on any stream may use the old buffer.
+      if (!synchronized)
+        driver.check(driver.ctxSynchronize(), "cuCtxSynchronize");
+      synchronized = true;
+      driver.check(driver.memFree(workspace.pointer),
+                   "cuMemFree(" + name + ")");
+      workspace = {};
+    }
+    CUdeviceptr pointer = 0;
+    driver.check(driver.memAlloc(&pointer, bytes[i]),
+                 "cuMemAlloc(" + name + ", " + std::to_string(bytes[i]) +
+                     " bytes)");
+    workspace = {pointer, bytes[i]};
+  }
+}
+
+ssmrt_module_st::ssmrt_module_st(Manifest parsed, std::vector<char> bytes)
+    : manifest(std::move(parsed)), image(std::move(bytes)) {
+  image.push_back('\0');
+  layers.reserve(manifest.layers.size());
+  for (const LayerDesc &layer : manifest.layers)
+    layers.emplace_back(*this, layer);
+}
+
+ssmrt_module_st::~ssmrt_module_st() {
+  if (!context)
+    return; // The driver was never touched.
+  // Teardown errors are ignored: nothing could recover the resources. The
+  // driver loaded before `context` was set, so cudaDriver() cannot throw.
+  const CudaDriver &driver = cudaDriver();
+  if (driver.ctxPushCurrent(context) != CUDA_SUCCESS)
+    return;
+  // Kernels may still be running in the module and writing the workspaces.
+  driver.ctxSynchronize();
+  for (ssmrt_layer_st &layer : layers)
+    for (Workspace &workspace : layer.workspaces)
+      if (workspace.pointer)
+        driver.memFree(workspace.pointer);
+  driver.moduleUnload(cuModule);
+  CUcontext popped = nullptr;
+  driver.ctxPopCurrent(&popped);
+}
+
+void ssmrt_module_st::bind(const CudaDriver &driver) {
+  CUcontext current = nullptr;
+  driver.check(driver.ctxGetCurrent(&current), "cuCtxGetCurrent");
+  if (!current) {
+    // As the CUDA runtime does, a thread without a context gets one: the
+    // module's own, else the primary context of device 0.
+    current = context ? context : primaryContext(driver);
+    driver.check(driver.ctxSetCurrent(current), "cuCtxSetCurrent");
+  }
+  if (context) {
+    if (current != context)
+      fail(SSMRT_ERROR_INVALID_VALUE,
+           "launch: the current CUDA context is not the one the module was "
+           "loaded into; load the manifest once per context");
+    return;
+  }
+  CUmodule loaded = nullptr;
+  driver.check(driver.moduleLoadData(&loaded, image.data()),
+               "cuModuleLoadData");
+  cuModule = loaded;
+  context = current;
+}

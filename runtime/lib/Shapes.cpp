@@ -1,0 +1,132 @@
+//===- Shapes.cpp - launch argument validation ------------------*- C++ -*-===//
+//
+// Symbols are bound from the first tensor dimension that uses them, in
+// manifest order, and every later use must agree (MANIFEST.md). Messages name
+// the tensor and dimension, e.g. "launch: tensor 'u' dim 1 is 4096, expected
+// 5120".
+//
+//===----------------------------------------------------------------------===//
+
+#include "Shapes.h"
+
+#include "Failure.h"
+
+#include <cstdio>
+#include <limits>
+#include <string>
+
+namespace ssmrt::detail {
+namespace {
+
+[[noreturn]] void badShape(const std::string &message) {
+  fail(SSMRT_ERROR_SHAPE, "launch: " + message);
+}
+
+std::string quoted(const std::string &name) { return "'" + name + "'"; }
+
+std::string dtypeString(ssmrt_dtype dtype) {
+  const char *name = dtypeName(dtype);
+  return name ? name : "invalid (" + std::to_string(dtype) + ")";
+}
+
+std::string hex(const void *pointer) {
+  char text[2 + 2 * sizeof(void *) + 1];
+  std::snprintf(text, sizeof(text), "0x%llx",
+                static_cast<unsigned long long>(
+                    reinterpret_cast<std::uintptr_t>(pointer)));
+  return text;
+}
+
+/// Stores a * b in `product`; false if that overflows size_t.
+bool multiply(std::size_t a, int64_t b, std::size_t &product) {
+  return !__builtin_mul_overflow(a, static_cast<std::size_t>(b), &product);
+}
+
+} // namespace
+
+LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
+                        int32_t numTensors) {
+  if (numTensors != static_cast<int32_t>(layer.tensors.size()))
+    badShape("layer " + quoted(layer.name) + " takes " +
+             std::to_string(layer.tensors.size()) + " tensors, got " +
+             std::to_string(numTensors));
+  if (numTensors > 0 && !tensors)
+    fail(SSMRT_ERROR_INVALID_VALUE, "launch: tensors is null");
+
+  LaunchShapes shapes;
+  shapes.symbols.assign(layer.symbols.size(), 0);
+  // The tensor each symbol was bound from, or -1.
+  std::vector<int32_t> binder(layer.symbols.size(), -1);
+
+  for (int32_t i = 0; i < numTensors; ++i) {
+    const TensorDesc &desc = layer.tensors[i];
+    const ssmrt_tensor &tensor = tensors[i];
+    std::string name = "tensor " + quoted(desc.name);
+    if (tensor.dtype != desc.dtype)
+      badShape(name + " dtype is " + dtypeString(tensor.dtype) + ", expected " +
+               dtypeString(desc.dtype));
+    if (tensor.rank != static_cast<int32_t>(desc.shape.size()))
+      badShape(name + " rank is " + std::to_string(tensor.rank) +
+               ", expected " + std::to_string(desc.shape.size()));
+    for (std::size_t d = 0; d < desc.shape.size(); ++d) {
+      const Extent &extent = desc.shape[d];
+      int64_t size = tensor.shape[d];
+      std::string dim = name + " dim " + std::to_string(d);
+      if (!extent.isSymbol()) {
+        if (size != extent.value)
+          badShape(dim + " is " + std::to_string(size) + ", expected " +
+                   std::to_string(extent.value));
+        continue;
+      }
+      const std::string &symbol = layer.symbols[extent.symbol];
+      int32_t &from = binder[extent.symbol];
+      if (from < 0) {
+        if (size < 1)
+          badShape(dim + " binds symbol " + quoted(symbol) + " to " +
+                   std::to_string(size) + ", expected >= 1");
+        shapes.symbols[extent.symbol] = size;
+        from = i;
+      } else if (size != shapes.symbols[extent.symbol]) {
+        badShape("symbol " + quoted(symbol) + " is " +
+                 std::to_string(shapes.symbols[extent.symbol]) + " from " +
+                 quoted(layer.tensors[from].name) + " but " +
+                 std::to_string(size) + " from " + quoted(desc.name));
+      }
+    }
+    if (!tensor.data)
+      badShape(name + " data is null");
+    if (reinterpret_cast<std::uintptr_t>(tensor.data) % 16 != 0)
+      badShape(name + " data " + hex(tensor.data) + " is not 16-byte aligned");
+  }
+
+  auto valueOf = [&](const Extent &extent) {
+    return extent.isSymbol() ? shapes.symbols[extent.symbol] : extent.value;
+  };
+
+  for (const BufferDesc &workspace : layer.workspaces) {
+    std::size_t bytes = dtypeSize(workspace.dtype);
+    for (const Extent &extent : workspace.shape)
+      if (!multiply(bytes, valueOf(extent), bytes))
+        badShape("workspace " + quoted(workspace.name) +
+                 " size overflows size_t");
+    shapes.workspaceBytes.push_back(bytes);
+  }
+
+  for (const LaunchDesc &launch : layer.launches) {
+    std::array<uint32_t, 3> grid;
+    for (std::size_t d = 0; d < 3; ++d) {
+      int64_t size = valueOf(launch.grid[d].size);
+      int64_t div = launch.grid[d].div;
+      int64_t blocks = size / div + (size % div != 0);
+      if (blocks > std::numeric_limits<uint32_t>::max())
+        badShape("kernel " + quoted(launch.kernel) + " grid[" +
+                 std::to_string(d) + "] is " + std::to_string(blocks) +
+                 ", more than the driver accepts");
+      grid[d] = static_cast<uint32_t>(blocks);
+    }
+    shapes.grids.push_back(grid);
+  }
+  return shapes;
+}
+
+} // namespace ssmrt::detail

@@ -1,0 +1,41 @@
+//===- Shapes.h - launch argument validation --------------------*- C++ -*-===//
+//
+// Checks the tensors of a launch against the layer's manifest entry and
+// derives everything size-dependent that the launch needs: symbol values,
+// workspace sizes and grid dimensions. Pure host code, so every shape error is
+// found before the driver is touched (and on machines without a GPU).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMRT_LIB_SHAPES_H
+#define SSMRT_LIB_SHAPES_H
+
+#include "Manifest.h"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace ssmrt::detail {
+
+/// The sizes of one launch of a layer.
+struct LaunchShapes {
+  /// Value of each layer symbol.
+  std::vector<int64_t> symbols;
+  /// Bytes of each workspace.
+  std::vector<std::size_t> workspaceBytes;
+  /// Grid of each kernel launch.
+  std::vector<std::array<uint32_t, 3>> grids;
+};
+
+/// Validates `tensors` against `layer` in manifest order (count, dtype, rank,
+/// static dims, symbol consistency, symbols >= 1, non-null 16-byte-aligned
+/// data) and computes the launch sizes; throws Failure(SSMRT_ERROR_SHAPE)
+/// naming the tensor and dimension at fault.
+LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
+                        int32_t numTensors);
+
+} // namespace ssmrt::detail
+
+#endif // SSMRT_LIB_SHAPES_H
