@@ -13,7 +13,7 @@ config.suffixes = [".mlir", ".json"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.ssmc_obj_root, "test")
 # Unit and GPU tests run elsewhere (ctest, test/gpu/run.sh); inputs are data.
-config.excludes = ["lit.cfg.py", "unit", "gpu", "Inputs", "CMakeLists.txt"]
+config.excludes = ["lit.cfg.py", "unit", "gpu", "Inputs", "CMakeLists.txt", "extract-ptx.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%ssmc_src_root", config.ssmc_src_root))

@@ -40,14 +40,17 @@ namespace {
 
 using nlohmann::json;
 
+/// Throws Failure(SSMRT_ERROR_MANIFEST) about the value at `path`.
 [[noreturn]] void bad(const std::string &path, const std::string &problem) {
   fail(SSMRT_ERROR_MANIFEST, "manifest: " + path + ": " + problem);
 }
 
+/// The path of field `key` of the object at `path` ("" for the root).
 std::string member(const std::string &path, const char *key) {
   return path.empty() ? key : path + "." + key;
 }
 
+/// The path of element `i` of the array at `path`.
 std::string element(const std::string &path, std::size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
@@ -66,12 +69,14 @@ const json &field(const json &object, const std::string &path,
   return *it;
 }
 
+/// `value`, which must be an object.
 const json &asObject(const json &value, const std::string &path) {
   if (!value.is_object())
     bad(path, "expected an object, got " + describe(value));
   return value;
 }
 
+/// `value`, which must be an array.
 const json &asArray(const json &value, const std::string &path) {
   if (!value.is_array())
     bad(path, "expected an array, got " + describe(value));
@@ -105,6 +110,7 @@ int64_t asInt(const json &value, const std::string &path, int64_t min,
   return v;
 }
 
+/// A dtype name.
 ssmrt_dtype asDtype(const json &value, const std::string &path) {
   std::string name = asName(value, path);
   for (ssmrt_dtype dtype : {SSMRT_F32, SSMRT_F16, SSMRT_BF16})
@@ -113,6 +119,7 @@ ssmrt_dtype asDtype(const json &value, const std::string &path) {
   bad(path, "unknown dtype '" + name + "' (expected f32, f16 or bf16)");
 }
 
+/// A role name.
 Role asRole(const json &value, const std::string &path) {
   std::string name = asName(value, path);
   if (name == "input")
@@ -124,6 +131,7 @@ Role asRole(const json &value, const std::string &path) {
   bad(path, "unknown role '" + name + "' (expected input, output or inout)");
 }
 
+/// What `lookup` matches: a symbol, or a tensor's or workspace's name.
 const std::string &nameOf(const std::string &symbol) { return symbol; }
 const std::string &nameOf(const BufferDesc &buffer) { return buffer.name; }
 
@@ -172,6 +180,7 @@ void parseBuffer(const LayerDesc &layer, const json &value,
     buffer.shape.push_back(asExtent(layer, shape[i], element(shapePath, i)));
 }
 
+/// A kernel parameter: {"tensor" | "workspace" | "symbol": name}.
 Param asParam(const LayerDesc &layer, const json &value,
               const std::string &path) {
   asObject(value, path);
@@ -198,6 +207,7 @@ Param asParam(const LayerDesc &layer, const json &value,
   return param;
 }
 
+/// An entry of a layer's `launches`.
 LaunchDesc parseLaunch(const LayerDesc &layer, const json &value,
                        const std::string &path) {
   constexpr int64_t kUint32Max = std::numeric_limits<uint32_t>::max();
@@ -239,6 +249,7 @@ LaunchDesc parseLaunch(const LayerDesc &layer, const json &value,
   return launch;
 }
 
+/// An entry of `layers`.
 LayerDesc parseLayer(const json &value, const std::string &path) {
   asObject(value, path);
   LayerDesc layer;

@@ -29,15 +29,18 @@ struct Workspace {
 
 } // namespace ssmrt::detail
 
+/// The object behind an ssmrt_layer handle.
 struct ssmrt_layer_st {
   ssmrt_layer_st(ssmrt_module_st &module, const ssmrt::detail::LayerDesc &desc);
 
   /// Validates the tensors, then loads the module if needed, grows the
   /// workspaces and enqueues every kernel of the layer on `stream`.
   void launch(const ssmrt_tensor *tensors, int32_t numTensors, CUstream stream);
-  /// Looks up the CUfunction of each launch not resolved yet.
+  /// Looks up the CUfunction of each launch not resolved yet. Needs
+  /// module.mutex.
   void resolveFunctions(const ssmrt::detail::CudaDriver &driver);
-  /// Reallocates each workspace smaller than its entry of `bytes`.
+  /// Reallocates each workspace smaller than its entry of `bytes`. Needs
+  /// module.mutex.
   void growWorkspaces(const ssmrt::detail::CudaDriver &driver,
                       const std::vector<std::size_t> &bytes);
 
@@ -50,6 +53,7 @@ struct ssmrt_layer_st {
   std::vector<ssmrt::detail::Workspace> workspaces;
 };
 
+/// The object behind an ssmrt_module handle.
 struct ssmrt_module_st {
   ssmrt_module_st(ssmrt::detail::Manifest manifest, std::vector<char> image);
   /// Frees the driver state, if any, in the module's context.

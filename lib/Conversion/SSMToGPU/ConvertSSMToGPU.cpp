@@ -32,9 +32,9 @@ namespace mlir::ssm {
 using namespace mlir;
 using namespace mlir::ssm;
 
-/// The attribute naming a layer tensor (set by the spec front end, read by
-/// the manifest writer).
-static constexpr StringLiteral kNameAttr = "ssm.name";
+/// Marks the output arguments of a converted layer function (read by the
+/// manifest writer, like the `ssm.name` the spec front end sets).
+static constexpr StringLiteral kOutputAttr = "ssm.output";
 
 static MemRefType toMemRef(Type type) {
   auto tensor = cast<RankedTensorType>(type);
@@ -83,7 +83,7 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
           .size())
     return ret.emitOpError("a layer function returns each result once");
 
-  builder.setInsertionPoint(func);
+  builder.setInsertionPointAfter(func);
   auto module = gpu::GPUModuleOp::create(builder, func.getLoc(),
                                          (func.getName() + "_kernels").str());
   symbols.insert(module);
@@ -102,8 +102,10 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
     buffers.map(arg, func.getArguments().back());
   }
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    NamedAttrList attrs(func.getResultAttrDict(i));
+    attrs.set(kOutputAttr, builder.getUnitAttr());
     func.insertArgument(func.getNumArguments(), toMemRef(value.getType()),
-                        func.getResultAttrDict(i), func.getLoc());
+                        attrs.getDictionary(ctx), func.getLoc());
     buffers.map(value, func.getArguments().back());
   }
 

@@ -29,6 +29,9 @@ struct KernelLaunch {
   SmallVector<Value, 3> grid;
   SmallVector<int64_t, 3> block;
   SmallVector<KernelParam> params;
+  /// Discardable attributes of the launch op (`ssm.op`, `ssm.tile`) that
+  /// the manifest writer reads.
+  SmallVector<NamedAttribute> attrs;
 };
 
 /// Creates `gpu.func @name` in `module` with one `memref<1xT>` argument per

@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -127,7 +128,9 @@ Value ScanKernelEmitter::inRange(Value t) {
 }
 
 /// Stages the B and C values of the tile starting at `t0` into workgroup
-/// memory, laid out [slot][N][items] (channel-first) or [slot][items][N].
+/// memory, laid out [slot][items][N]: step-major, so that the values one step
+/// reads are contiguous (and vector-loaded), while the values of later steps
+/// are not loaded early and kept live.
 void ScanKernelEmitter::stageBC(Value t0, TileMode mode) {
   SmallVector<const BCOperand *> staged;
   for (const BCOperand *bc : {&bOp, &cOp})
@@ -158,14 +161,20 @@ void ScanKernelEmitter::stageBC(Value t0, TileMode mode) {
           t = clampT(t);
         Value src = bcIndex(*bc, n, t);
         Value dst = b.add(b.index(bc->slot * perTile),
-                          cf ? b.add(b.mul(n, b.index(items)), i)
-                             : b.add(b.mul(i, b.index(states)), n));
+                          b.add(b.mul(i, b.index(states)), n));
         if (width == 1) {
           memref::StoreOp::create(b, b.loadF32(bc->mem, src), smem, dst);
           return;
         }
         SmallVector<Value> v = b.loadVectorF32(bc->mem, src, width, true);
-        b.storeVectorF32(v, smem, dst, /*aligned=*/true);
+        if (!cf) {
+          b.storeVectorF32(v, smem, dst, /*aligned=*/true);
+          return;
+        }
+        // A channel-first vector runs along t: transpose it into the tile.
+        for (auto [j, value] : llvm::enumerate(v))
+          memref::StoreOp::create(
+              b, value, smem, b.add(dst, b.index(int64_t(j) * states)));
       };
       if ((j + 1) * threads <= vectors) {
         emitOne();
@@ -184,7 +193,7 @@ void ScanKernelEmitter::stageBC(Value t0, TileMode mode) {
 Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, int64_t i) {
   if (bc.slot < 0)
     return bc.perChannel[n];
-  int64_t off = bc.slot * states * items + (cf ? n * items + i : i * states + n);
+  int64_t off = bc.slot * states * items + i * states + n;
   return memref::LoadOp::create(b, smem, b.index(off));
 }
 
@@ -449,6 +458,8 @@ mlir::ssm::lowerSelectiveScan(SelectiveScanOp op, const IRMapping &buffers,
   launch.grid = {arith::ConstantIndexOp::create(host, loc, channels / threads),
                  batch, arith::ConstantIndexOp::create(host, loc, 1)};
   launch.block = {threads, 1, 1};
+  launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("selective_scan")),
+                  host.getNamedAttr("ssm.tile", tile)};
 
   int64_t staged = (getBCKind(op.getB().getType()) != BCKind::PerChannel) +
                    (getBCKind(op.getC().getType()) != BCKind::PerChannel);
@@ -462,6 +473,14 @@ mlir::ssm::lowerSelectiveScan(SelectiveScanOp op, const IRMapping &buffers,
   }
   launch.kernel =
       createKernel(host, loc, module, name, launch.params, workgroup);
+  // The recurrence is latency-bound: ask ptxas for a register budget of 168
+  // per thread so that enough blocks stay resident to hide it, instead of
+  // letting it take all 255 registers for scheduling freedom.
+  launch.kernel.setKnownBlockSizeAttr(
+      host.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
+  launch.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                         host.getI32IntegerAttr(std::max<int64_t>(
+                             1, 65536 / (168 * threads))));
 
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());

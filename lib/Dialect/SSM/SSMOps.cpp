@@ -88,6 +88,11 @@ static LogicalResult verifyStaticDims(Operation *op, StringRef name,
   return success();
 }
 
+/// A size for a message: the number, or "?" when dynamic.
+static std::string formatSize(int64_t size) {
+  return ShapedType::isDynamic(size) ? std::string("?") : std::to_string(size);
+}
+
 static bool isActivationType(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
 }
@@ -155,7 +160,7 @@ static LogicalResult verifyBC(Operation *op, StringRef name, Value value,
     int64_t g = getNumGroups(type, layout);
     if (ShapedType::isDynamic(g) || g <= 0 || d % g != 0)
       return op->emitOpError()
-             << "operand '" << name << "' has " << g
+             << "operand '" << name << "' has " << formatSize(g)
              << " groups, which must be static and divide D = " << d;
     expected = cf ? SmallVector<Dim>{{"B", b}, {"G", g}, {"N", n}, {"L", l}}
                   : SmallVector<Dim>{{"B", b}, {"L", l}, {"G", g}, {"N", n}};
@@ -391,6 +396,7 @@ LogicalResult SSDChunkOp::verify() {
   int64_t n = bType.getRank() == 4 ? bType.getDimSize(3) : ShapedType::kDynamic;
   SmallVector<Dim> bcShape = {{"B", b}, {"L", l}, {"G", g}, {"N", n}};
   SmallVector<Dim> state = {{"B", b}, {"H", h}, {"P", p}, {"N", n}};
+  SmallVector<Dim> xShape = {{"B", b}, {"L", l}, {"H", h}, {"P", p}};
   if (failed(verifyOperand(*this, "dt", getDt(), {{"B", b}, {"L", l}, {"H", h}})) ||
       failed(verifyElementType(*this, "dt", getDt(), false)) ||
       failed(verifyChannelVector(*this, "A", getA(), "H", h)) ||
@@ -402,12 +408,12 @@ LogicalResult SSDChunkOp::verify() {
       failed(verifyChannelVector(*this, "skip", getD(), "H", h)) ||
       failed(verifyChannelVector(*this, "bias", getDtBias(), "H", h)) ||
       failed(verifyState(*this, "operand", "init", getInit(), state)) ||
-      failed(verifyResult(*this, "y", getY(), xSym)) ||
+      failed(verifyResult(*this, "y", getY(), xShape)) ||
       failed(verifyElementType(*this, "y", getY(), false, getX())) ||
       failed(verifyState(*this, "result", "final_state", getFinalState(),
                          state)))
     return failure();
-  if (getZ() && (failed(verifyOperand(*this, "gate", getZ(), xSym)) ||
+  if (getZ() && (failed(verifyOperand(*this, "gate", getZ(), xShape)) ||
                  failed(verifyElementType(*this, "gate", getZ(), false, getX()))))
     return failure();
   if (static_cast<bool>(getNorm()) != static_cast<bool>(getNormWeight()))
@@ -533,10 +539,12 @@ LogicalResult ScanStepOp::verify() {
   int64_t g = bType.getRank() == 3 ? bType.getDimSize(1) : ShapedType::kDynamic;
   SmallVector<Dim> bcShape = {{"B", b}, {"G", g}, {"N", n}};
   if (failed(verifyOperand(*this, "B", getB(), bcShape)) ||
-      failed(verifyOperand(*this, "C", getC(), bcShape)))
+      failed(verifyElementType(*this, "B", getB(), false)) ||
+      failed(verifyOperand(*this, "C", getC(), bcShape)) ||
+      failed(verifyElementType(*this, "C", getC(), false)))
     return failure();
-  if (ShapedType::isDynamic(g) || c % g != 0)
-    return emitOpError() << "operand 'B' has " << g
+  if (ShapedType::isDynamic(g) || g <= 0 || c % g != 0)
+    return emitOpError() << "operand 'B' has " << formatSize(g)
                          << " groups, which must be static and divide "
                          << cName << " = " << c;
   if (failed(verifyChannelVector(*this, "skip", getD(), cName, c)) ||

@@ -4,9 +4,10 @@
 // its JSON manifest, see runtime/MANIFEST.md) and launches them through the
 // CUDA driver API, which it loads at run time: linking libssmrt needs neither
 // libcuda nor LLVM. Manifest and tensor shapes are validated without touching
-// the driver. Every call returns an ssmrt_status; on failure,
-// ssmrt_last_error() holds a message for the calling thread. All calls may be
-// made from any thread; launches of one module are serialized on the host.
+// the driver. Calls that can fail return an ssmrt_status, and then
+// ssmrt_last_error() holds a message for the calling thread. Calls may come
+// from any thread; launches of one module are serialized on the host, and a
+// module must not be destroyed while another thread uses it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,13 +69,14 @@ typedef struct ssmrt_tensor {
 } ssmrt_tensor;
 
 /// Reads the manifest at `manifestPath` and the binary it names (relative to
-/// the manifest's directory) into a new module stored in `*out`.
+/// the manifest's directory) into a new module stored in `*out` (NULL on
+/// failure).
 SSMRT_API ssmrt_status ssmrt_module_load(const char *manifestPath,
                                          ssmrt_module *out);
 
 /// Like ssmrt_module_load, from a manifest text of `manifestSize` bytes and a
-/// kernel image (fatbin, cubin or NUL-terminated PTX) of `imageSize` bytes;
-/// both are copied. The manifest's `binary` field is not used.
+/// kernel image (fatbin, cubin or PTX text) of `imageSize` bytes; both are
+/// copied. The manifest's `binary` field is not used.
 SSMRT_API ssmrt_status ssmrt_module_load_from_memory(const char *manifestJson,
                                                      size_t manifestSize,
                                                      const void *image,
@@ -82,7 +84,9 @@ SSMRT_API ssmrt_status ssmrt_module_load_from_memory(const char *manifestJson,
                                                      ssmrt_module *out);
 
 /// Waits for the module's work on its context, frees its workspaces and
-/// unloads it from the driver. Null is a no-op; the layers die with it.
+/// unloads it from the driver. Null is a no-op; the layers die with it. A
+/// module launched in a context the caller created must be destroyed before
+/// that context.
 SSMRT_API void ssmrt_module_destroy(ssmrt_module m);
 
 /// Stores the layer called `name` in `*out`; SSMRT_ERROR_NOT_FOUND if none.
@@ -109,7 +113,8 @@ SSMRT_API ssmrt_status ssmrt_layer_tensor_info(ssmrt_layer l, int32_t i,
 /// on first use (if there is no current context, retain and set the primary
 /// context of device 0), allocates/grows workspaces, and launches every kernel
 /// of the layer on `stream` (a CUstream, may be NULL). A module stays bound to
-/// the context of its first launch. A layer's workspaces are shared by all its
+/// the context of its first launch: a launch from another current context is
+/// SSMRT_ERROR_INVALID_VALUE. A layer's workspaces are shared by all its
 /// launches, so launches of one layer must not overlap on different streams.
 SSMRT_API ssmrt_status ssmrt_layer_launch(ssmrt_layer l,
                                           const ssmrt_tensor *tensors,

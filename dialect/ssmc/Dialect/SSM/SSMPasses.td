@@ -41,9 +41,10 @@ def SSMFuseGatingPass : Pass<"ssm-fuse-gating", "func::FuncOp"> {
 def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
   let summary = "Choose the #ssm.tile of every scan";
   let description = [{
-    Attaches a `#ssm.tile` to every `ssm.selective_scan` that has none,
-    from the options when they are set, else from a heuristic on the static
-    sizes (channels, state size). The lowering only reads the attribute.
+    Attaches a `#ssm.tile` to every `ssm.selective_scan` that has none: the
+    `ssm.tile` attribute of the enclosing function when present (the spec's
+    choice), else the options where set, else a heuristic on the static sizes
+    (channels per B/C group). The lowering only reads the attribute.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"0",

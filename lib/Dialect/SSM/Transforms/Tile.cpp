@@ -18,6 +18,10 @@ namespace mlir::ssm {
 using namespace mlir;
 using namespace mlir::ssm;
 
+/// A tile set on the enclosing function (by the spec front end) applies to
+/// every scan in it that has none of its own.
+static constexpr StringLiteral kLayerTileAttr = "ssm.tile";
+
 /// Threads per block: a block owns consecutive channels of one B/C group, so
 /// the block size must divide the channels per group. Small blocks keep many
 /// blocks per SM, which hides the latency of the sequential recurrence.
@@ -40,8 +44,16 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
     WalkResult result = getOperation().walk([&](SelectiveScanOp op) {
       if (op.getTileAttr())
         return WalkResult::advance();
+      // A tile the spec chose for the whole layer function.
+      if (auto layerTile = getOperation()->getAttrOfType<TileAttr>(
+              kLayerTileAttr)) {
+        op.setTileAttr(layerTile);
+        return WalkResult::advance();
+      }
       int64_t t = threads ? int64_t(threads) : chooseThreads(op);
-      int64_t i = items ? int64_t(items) : 16;
+      // Eight steps fill one 128-bit load of 16-bit activations and keep the
+      // tile's registers within the 128-per-thread budget (16 spill).
+      int64_t i = items ? int64_t(items) : 8;
       auto emitError = [&] { return op.emitOpError("invalid tile: "); };
       TileAttr tile =
           TileAttr::getChecked(function_ref<InFlightDiagnostic()>(emitError),

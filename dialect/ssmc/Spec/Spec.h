@@ -1,0 +1,99 @@
+//===- Spec.h - JSON layer spec to ssm IR -----------------------*- C++ -*-===//
+//
+// The spec front end: a JSON description of a model's state-space layers
+// (format in examples/README.md) is parsed and validated into a ModelSpec,
+// which is then built into an ssm module with one unfused layer function per
+// layer. Every problem in a spec is reported as an llvm::Error whose message
+// starts with the JSON path at fault, e.g.
+// "spec.layers[0].d_state: expected a positive integer, got -4".
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_SPEC_SPEC_H
+#define SSMC_SPEC_SPEC_H
+
+#include "ssmc/Dialect/SSM/SSMOps.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class MLIRContext;
+class ModuleOp;
+template <typename OpTy> class OwningOpRef;
+} // namespace mlir
+
+namespace mlir::ssm {
+
+/// The operation a spec layer computes.
+enum class LayerKind { SelectiveScan };
+
+/// An element type a spec may name.
+enum class DType { F32, F16, BF16 };
+
+/// The tiling a spec layer requests for its scan kernel.
+struct TileSpec {
+  /// Threads per block: a multiple of 32 in [32, 1024].
+  int64_t threads;
+  /// Consecutive time steps per thread: a power of two in [1, 64].
+  int64_t items;
+};
+
+/// One layer of a spec, as parsed (defaults filled in).
+struct LayerSpec {
+  /// Identifier, unique in the spec; the name of the layer function.
+  std::string name;
+  LayerKind kind = LayerKind::SelectiveScan;
+  /// Element type of the activations u, delta, z and y.
+  DType dtype = DType::F32;
+  Layout layout = Layout::ChannelFirst;
+  /// D, the number of channels.
+  int64_t dInner = 0;
+  /// N, the state size per channel.
+  int64_t dState = 0;
+  /// How B and C vary: per channel, shared by all channels or per group.
+  BCKind bc = BCKind::Grouped;
+  /// G, the number of B/C groups (1 unless `bc` is grouped).
+  int64_t ngroups = 1;
+  /// Element type of B and C: `dtype` or f32.
+  DType bcDtype = DType::F32;
+  /// Whether the layer has the D skip, the z gate, the delta bias, softplus
+  /// on delta, an initial state input and a last state output.
+  bool skip = false;
+  bool gate = false;
+  bool deltaBias = false;
+  bool deltaSoftplus = false;
+  bool initialState = false;
+  bool finalState = false;
+  /// Whether the scan runs from the last time step to the first.
+  bool reverse = false;
+  std::optional<TileSpec> tile;
+};
+
+/// A parsed spec: the model name, the target architectures and its layers.
+struct ModelSpec {
+  std::string name;
+  std::vector<std::string> archs;
+  std::vector<LayerSpec> layers;
+};
+
+/// Parses and validates a spec. Every error message names the JSON path at
+/// fault, e.g. "spec.layers[0].d_state: expected a positive integer, got -4";
+/// malformed JSON gives "spec: invalid JSON: [line:column, byte=offset]: ...".
+llvm::Expected<ModelSpec> parseSpec(llvm::StringRef json);
+
+/// Builds a module named after the spec with one unfused func.func per layer
+/// (discretize, scan, then skip and gate as the layer asks), tagged
+/// `ssm.layer`, with its `ssm.tile` when the layer has one; the module carries
+/// the target architectures as `ssm.archs`. Loads the ssm and func dialects
+/// into `ctx`. `spec` must come from parseSpec.
+OwningOpRef<ModuleOp> buildLayerModule(const ModelSpec &spec, MLIRContext &ctx);
+
+} // namespace mlir::ssm
+
+#endif // SSMC_SPEC_SPEC_H

@@ -1,0 +1,47 @@
+//===- Target.h - GPU binary and manifest emission --------------*- C++ -*-===//
+//
+// The last step of ssmc: the GPU binary (one fatbin with a cubin per SM
+// target plus PTX for forward compatibility) and the manifest that tells
+// libssmrt how to launch its kernels (runtime/MANIFEST.md).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_TARGET_TARGET_H
+#define SSMC_TARGET_TARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::ssm {
+
+/// A compiled GPU object for one SM target.
+struct GPUObject {
+  /// The target chip, e.g. "sm_90".
+  std::string chip;
+  /// "bin" (cubin) or "isa" (PTX).
+  std::string format;
+  std::string data;
+};
+
+/// Collects the objects of every gpu.binary in `module` (after
+/// gpu-module-to-binary); fails unless there is exactly one gpu.binary.
+llvm::Expected<std::vector<GPUObject>> collectGPUObjects(ModuleOp module);
+
+/// Bundles cubins and PTX into one fatbin with the toolkit's `fatbinary`.
+llvm::Expected<std::string> buildFatbin(llvm::ArrayRef<GPUObject> objects,
+                                        llvm::StringRef toolkitPath);
+
+/// Builds the manifest of `module` after convert-ssm-to-gpu: one layer per
+/// host function that launches kernels. `binaryName` is the fatbin's file
+/// name; `archs` the SM targets it holds.
+llvm::Expected<llvm::json::Value>
+buildManifest(ModuleOp module, llvm::StringRef binaryName,
+              llvm::ArrayRef<std::string> archs);
+
+} // namespace mlir::ssm
+
+#endif // SSMC_TARGET_TARGET_H

@@ -1,0 +1,633 @@
+//===- Spec.cpp - JSON layer spec to ssm IR ---------------------*- C++ -*-===//
+//
+// Parses a layer spec with llvm::json, validates every field against what the
+// ssm ops accept (reporting "<json path>: <problem>" for the first fault, so
+// that a typo or an unsupported size is caught before any IR exists), and
+// builds the unfused layer functions that the fusion passes start from.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ssmc/Spec/Spec.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::ssm;
+using llvm::Error;
+using llvm::Expected;
+
+//===----------------------------------------------------------------------===//
+// Parsing helpers
+//===----------------------------------------------------------------------===//
+
+/// An error located at a JSON path: "<path>: <message>".
+static Error failAt(const Twine &path, const Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 path + ": " + message);
+}
+
+/// `text` cut to a length that keeps messages readable whatever the input.
+static std::string clip(StringRef text) {
+  constexpr size_t maxChars = 40;
+  if (text.size() <= maxChars)
+    return text.str();
+  return text.take_front(maxChars - 3).str() + "...";
+}
+
+/// A short rendering of a JSON value for messages.
+static std::string describe(const llvm::json::Value &value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << value;
+  return clip(text);
+}
+
+/// Whether `name` matches [A-Za-z_][A-Za-z0-9_]*: it becomes a file and a
+/// symbol name.
+static bool isIdentifier(StringRef name) {
+  if (name.empty() || llvm::isDigit(name.front()))
+    return false;
+  return llvm::all_of(name,
+                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
+
+/// "a, b or c", for the expected values of an enum field.
+static std::string joinAlternatives(ArrayRef<StringRef> names) {
+  if (names.size() == 1)
+    return names.front().str();
+  return llvm::join(names.drop_back(), ", ") + " or " + names.back().str();
+}
+
+namespace {
+/// One named value of an enum-like string field.
+template <typename T> struct EnumCase {
+  StringRef name;
+  T value;
+};
+
+/// Reads the fields of one JSON object, reporting each under "<path>.<key>".
+class ObjectReader {
+public:
+  ObjectReader(const llvm::json::Object &object, std::string path)
+      : object(object), path(std::move(path)) {}
+
+  /// The path of a field of this object.
+  std::string fieldPath(StringRef key) const { return path + "." + key.str(); }
+
+  /// Fails on a key not in `known` (the first in sorted order, so that the
+  /// message does not depend on hash order).
+  Error checkKnownKeys(ArrayRef<StringRef> known) const {
+    SmallVector<StringRef> unknown;
+    for (const auto &entry : object)
+      if (!llvm::is_contained(known, StringRef(entry.first)))
+        unknown.push_back(entry.first);
+    if (unknown.empty())
+      return Error::success();
+    return failAt(fieldPath(*llvm::min_element(unknown)), "unknown field");
+  }
+
+  /// Whether the object has `key`.
+  bool has(StringRef key) const { return object.get(key) != nullptr; }
+
+  /// The value of `key`, or null when it is absent and not `required`.
+  Expected<const llvm::json::Value *> get(StringRef key, bool required) const {
+    const llvm::json::Value *value = object.get(key);
+    if (!value && required)
+      return failAt(fieldPath(key), "missing required field");
+    return value;
+  }
+
+  /// Reads a string field into `out`; an absent optional field keeps `out`.
+  Error readString(StringRef key, bool required, std::string &out) const {
+    Expected<const llvm::json::Value *> value = get(key, required);
+    if (!value)
+      return value.takeError();
+    if (!*value)
+      return Error::success();
+    std::optional<StringRef> text = (*value)->getAsString();
+    if (!text)
+      return failAt(fieldPath(key),
+                    "expected a string, got " + describe(**value));
+    out = text->str();
+    return Error::success();
+  }
+
+  /// Reads an identifier field ([A-Za-z_][A-Za-z0-9_]*).
+  Error readIdentifier(StringRef key, std::string &out) const {
+    if (Error err = readString(key, /*required=*/true, out))
+      return err;
+    if (!isIdentifier(out))
+      return failAt(fieldPath(key),
+                    "'" + clip(out) +
+                        "' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+    return Error::success();
+  }
+
+  /// Reads an optional boolean field.
+  Error readBool(StringRef key, bool &out) const {
+    Expected<const llvm::json::Value *> value = get(key, /*required=*/false);
+    if (!value)
+      return value.takeError();
+    if (!*value)
+      return Error::success();
+    std::optional<bool> flag = (*value)->getAsBoolean();
+    if (!flag)
+      return failAt(fieldPath(key),
+                    "expected true or false, got " + describe(**value));
+    out = *flag;
+    return Error::success();
+  }
+
+  /// Reads an integer field that must satisfy `isValid`; anything else fails
+  /// with "expected <expectation>, got <value>". An absent optional field
+  /// keeps `out`.
+  Error readInteger(StringRef key, bool required, StringRef expectation,
+                    llvm::function_ref<bool(int64_t)> isValid,
+                    int64_t &out) const {
+    Expected<const llvm::json::Value *> value = get(key, required);
+    if (!value)
+      return value.takeError();
+    if (!*value)
+      return Error::success();
+    std::optional<int64_t> number = (*value)->getAsInteger();
+    if (!number || !isValid(*number))
+      return failAt(fieldPath(key),
+                    "expected " + expectation + ", got " + describe(**value));
+    out = *number;
+    return Error::success();
+  }
+
+  /// Reads a positive integer field.
+  Error readPositive(StringRef key, bool required, int64_t &out) const {
+    return readInteger(
+        key, required, "a positive integer", [](int64_t v) { return v > 0; },
+        out);
+  }
+
+  /// Reads a string field naming one of `cases`; an unknown name fails with
+  /// "<problem> '<name>' (expected ...)".
+  template <typename T>
+  Error readEnum(StringRef key, bool required, ArrayRef<EnumCase<T>> cases,
+                 StringRef problem, T &out) const {
+    std::string name;
+    if (Error err = readString(key, required, name))
+      return err;
+    if (!has(key))
+      return Error::success();
+    for (const EnumCase<T> &c : cases) {
+      if (c.name == name) {
+        out = c.value;
+        return Error::success();
+      }
+    }
+    auto names = llvm::to_vector(
+        llvm::map_range(cases, [](const EnumCase<T> &c) { return c.name; }));
+    return failAt(fieldPath(key), problem + " '" + clip(name) + "' (expected " +
+                                      joinAlternatives(names) + ")");
+  }
+
+private:
+  const llvm::json::Object &object;
+  std::string path;
+};
+} // namespace
+
+/// The JSON object at `path`, or an error naming what was there instead.
+static Expected<const llvm::json::Object *>
+getObject(const llvm::json::Value &value, const Twine &path) {
+  const llvm::json::Object *object = value.getAsObject();
+  if (!object)
+    return failAt(path, "expected an object, got " + describe(value));
+  return object;
+}
+
+//===----------------------------------------------------------------------===//
+// Spec validation
+//===----------------------------------------------------------------------===//
+
+static constexpr StringRef supportedArchs[] = {"sm_80", "sm_86", "sm_89",
+                                               "sm_90"};
+
+static constexpr EnumCase<DType> dtypeCases[] = {
+    {"f32", DType::F32}, {"f16", DType::F16}, {"bf16", DType::BF16}};
+
+static constexpr EnumCase<Layout> layoutCases[] = {
+    {"channel_first", Layout::ChannelFirst},
+    {"channel_last", Layout::ChannelLast}};
+
+static constexpr EnumCase<BCKind> bcCases[] = {
+    {"shared", BCKind::Shared},
+    {"grouped", BCKind::Grouped},
+    {"per_channel", BCKind::PerChannel}};
+
+static StringRef getDTypeName(DType dtype) {
+  for (const EnumCase<DType> &c : dtypeCases)
+    if (c.value == dtype)
+      return c.name;
+  llvm_unreachable("unknown dtype");
+}
+
+/// Largest d_inner a layer may have, and largest d_state the scan kernels
+/// keep in registers.
+static constexpr int64_t maxDInner = 65536;
+static constexpr int64_t maxDState = 64;
+
+/// Reads the optional "tile" object of a layer.
+static Error parseTile(const ObjectReader &layer,
+                       std::optional<TileSpec> &out) {
+  Expected<const llvm::json::Value *> value =
+      layer.get("tile", /*required=*/false);
+  if (!value)
+    return value.takeError();
+  if (!*value)
+    return Error::success();
+  std::string path = layer.fieldPath("tile");
+  Expected<const llvm::json::Object *> object = getObject(**value, path);
+  if (!object)
+    return object.takeError();
+  ObjectReader tile(**object, path);
+  TileSpec spec{0, 0};
+  // The ranges are those TileAttr::verify accepts.
+  if (Error err = tile.checkKnownKeys({"threads", "items"}))
+    return err;
+  if (Error err = tile.readInteger(
+          "threads", /*required=*/true, "a multiple of 32 in [32, 1024]",
+          [](int64_t v) { return v >= 32 && v <= 1024 && v % 32 == 0; },
+          spec.threads))
+    return err;
+  if (Error err = tile.readInteger(
+          "items", /*required=*/true, "a power of two in [1, 64]",
+          [](int64_t v) { return v >= 1 && v <= 64 && llvm::isPowerOf2_64(v); },
+          spec.items))
+    return err;
+  out = spec;
+  return Error::success();
+}
+
+/// Reads and validates one element of "layers".
+static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
+                                      const std::string &path) {
+  Expected<const llvm::json::Object *> object = getObject(value, path);
+  if (!object)
+    return object.takeError();
+  ObjectReader reader(**object, path);
+  LayerSpec layer;
+
+  // The op decides which fields exist, so it is checked before the keys.
+  std::string op;
+  if (Error err = reader.readString("op", /*required=*/true, op))
+    return std::move(err);
+  if (op == "ssd_chunk" || op == "causal_conv1d" || op == "rms_norm_gated" ||
+      op == "scan_step")
+    return failAt(reader.fieldPath("op"),
+                  "unsupported op '" + clip(op) + "' (not implemented yet)");
+  if (op != "selective_scan")
+    return failAt(reader.fieldPath("op"),
+                  "unknown op '" + clip(op) + "' (expected selective_scan)");
+  layer.kind = LayerKind::SelectiveScan;
+
+  if (Error err = reader.checkKnownKeys(
+          {"name", "op", "dtype", "layout", "d_inner", "d_state", "bc",
+           "ngroups", "bc_dtype", "skip", "gate", "delta_bias",
+           "delta_softplus", "initial_state", "final_state", "reverse",
+           "tile"}))
+    return std::move(err);
+  if (Error err = reader.readIdentifier("name", layer.name))
+    return std::move(err);
+  if (Error err = reader.readEnum<DType>("dtype", /*required=*/true, dtypeCases,
+                                         "unsupported dtype", layer.dtype))
+    return std::move(err);
+  if (Error err =
+          reader.readEnum<Layout>("layout", /*required=*/false, layoutCases,
+                                  "unknown layout", layer.layout))
+    return std::move(err);
+
+  if (Error err = reader.readPositive("d_inner", true, layer.dInner))
+    return std::move(err);
+  if (layer.dInner > maxDInner)
+    return failAt(reader.fieldPath("d_inner"), Twine(layer.dInner) +
+                                                   " is too large (at most " +
+                                                   Twine(maxDInner) + ")");
+  if (Error err = reader.readPositive("d_state", true, layer.dState))
+    return std::move(err);
+  if (layer.dState > maxDState)
+    return failAt(reader.fieldPath("d_state"),
+                  "N > 64 is not supported (got " + Twine(layer.dState) + ")");
+
+  if (Error err = reader.readEnum<BCKind>("bc", /*required=*/false, bcCases,
+                                          "unknown bc", layer.bc))
+    return std::move(err);
+  if (Error err = reader.readPositive("ngroups", false, layer.ngroups))
+    return std::move(err);
+  if (reader.has("ngroups") && layer.bc != BCKind::Grouped)
+    return failAt(reader.fieldPath("ngroups"),
+                  "only allowed with bc = \"grouped\"");
+  if (layer.dInner % layer.ngroups != 0)
+    return failAt(reader.fieldPath("ngroups"),
+                  Twine(layer.ngroups) +
+                      " does not divide d_inner = " + Twine(layer.dInner));
+
+  layer.bcDtype = layer.dtype;
+  if (Error err =
+          reader.readEnum<DType>("bc_dtype", /*required=*/false, dtypeCases,
+                                 "unsupported dtype", layer.bcDtype))
+    return std::move(err);
+  // The scan ops accept B and C in the activation type or in f32 only.
+  if (layer.bcDtype != layer.dtype && layer.bcDtype != DType::F32)
+    return failAt(reader.fieldPath("bc_dtype"),
+                  "must be f32 or the layer's dtype (" +
+                      getDTypeName(layer.dtype) + "), got " +
+                      getDTypeName(layer.bcDtype));
+
+  for (auto [key, flag] : {std::pair<StringRef, bool *>{"skip", &layer.skip},
+                           {"gate", &layer.gate},
+                           {"delta_bias", &layer.deltaBias},
+                           {"delta_softplus", &layer.deltaSoftplus},
+                           {"initial_state", &layer.initialState},
+                           {"final_state", &layer.finalState},
+                           {"reverse", &layer.reverse}})
+    if (Error err = reader.readBool(key, *flag))
+      return std::move(err);
+
+  if (Error err = parseTile(reader, layer.tile))
+    return std::move(err);
+  return layer;
+}
+
+/// Reads the optional "arch" list of the spec.
+static Error parseArchs(const ObjectReader &reader,
+                        std::vector<std::string> &archs) {
+  Expected<const llvm::json::Value *> value =
+      reader.get("arch", /*required=*/false);
+  if (!value)
+    return value.takeError();
+  if (!*value) {
+    archs = {"sm_80", "sm_90"};
+    return Error::success();
+  }
+  std::string path = reader.fieldPath("arch");
+  const llvm::json::Array *array = (*value)->getAsArray();
+  if (!array)
+    return failAt(path,
+                  "expected an array of strings, got " + describe(**value));
+  if (array->empty())
+    return failAt(path, "expected at least one arch");
+  for (auto [i, element] : llvm::enumerate(*array)) {
+    std::string elementPath = path + "[" + std::to_string(i) + "]";
+    std::optional<StringRef> arch = element.getAsString();
+    if (!arch)
+      return failAt(elementPath, "expected a string, got " + describe(element));
+    if (!llvm::is_contained(supportedArchs, *arch))
+      return failAt(elementPath, "unsupported arch '" + clip(*arch) +
+                                     "' (expected " +
+                                     joinAlternatives(supportedArchs) + ")");
+    if (llvm::is_contained(archs, *arch))
+      return failAt(elementPath, "duplicate arch '" + *arch + "'");
+    archs.push_back(arch->str());
+  }
+  return Error::success();
+}
+
+/// Fails on a key repeated within one object, which llvm::json::parse accepts
+/// silently (the last value wins) although it is a mistake as likely as a
+/// typo. `json` must already have parsed.
+static Error checkNoDuplicateKeys(StringRef json) {
+  /// An open object or array, with the path of its members.
+  struct Scope {
+    std::string path;
+    bool isObject = false;
+    /// Whether the next string in this object is a key.
+    bool expectKey = false;
+    /// Members seen so far in an array.
+    size_t index = 0;
+    std::string lastKey;
+    llvm::StringSet<> keys;
+  };
+  SmallVector<Scope> scopes;
+  auto childPath = [&]() -> std::string {
+    if (scopes.empty())
+      return "spec";
+    Scope &top = scopes.back();
+    if (top.isObject)
+      return top.path + "." + top.lastKey;
+    return top.path + "[" + std::to_string(top.index) + "]";
+  };
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (c == '{' || c == '[') {
+      Scope scope;
+      scope.path = childPath();
+      scope.isObject = scope.expectKey = c == '{';
+      scopes.push_back(std::move(scope));
+    } else if (c == '}' || c == ']') {
+      scopes.pop_back();
+    } else if (c == ',') {
+      ++scopes.back().index;
+      scopes.back().expectKey = scopes.back().isObject;
+    } else if (c == '"') {
+      size_t end = i + 1;
+      while (json[end] != '"')
+        end += json[end] == '\\' ? 2 : 1;
+      StringRef token = json.slice(i, end + 1);
+      i = end;
+      Scope *top = scopes.empty() ? nullptr : &scopes.back();
+      if (!top || !top->expectKey)
+        continue;
+      // Decoding through the parser makes escaped spellings compare equal.
+      Expected<llvm::json::Value> key = llvm::json::parse(token);
+      if (!key)
+        return failAt("spec",
+                      "invalid JSON: " + llvm::toString(key.takeError()));
+      top->expectKey = false;
+      top->lastKey = key->getAsString()->str();
+      if (!top->keys.insert(top->lastKey).second)
+        return failAt(top->path + "." + top->lastKey, "duplicate field");
+    }
+  }
+  return Error::success();
+}
+
+Expected<ModelSpec> mlir::ssm::parseSpec(StringRef json) {
+  Expected<llvm::json::Value> root = llvm::json::parse(json);
+  if (!root)
+    return failAt("spec", "invalid JSON: " + llvm::toString(root.takeError()));
+  if (Error err = checkNoDuplicateKeys(json))
+    return std::move(err);
+  Expected<const llvm::json::Object *> object = getObject(*root, "spec");
+  if (!object)
+    return object.takeError();
+  ObjectReader reader(**object, "spec");
+  ModelSpec spec;
+  if (Error err = reader.checkKnownKeys({"name", "arch", "layers"}))
+    return std::move(err);
+  if (Error err = reader.readIdentifier("name", spec.name))
+    return std::move(err);
+  if (Error err = parseArchs(reader, spec.archs))
+    return std::move(err);
+
+  Expected<const llvm::json::Value *> layers =
+      reader.get("layers", /*required=*/true);
+  if (!layers)
+    return layers.takeError();
+  const llvm::json::Array *array = (*layers)->getAsArray();
+  if (!array)
+    return failAt("spec.layers",
+                  "expected an array of layers, got " + describe(**layers));
+  if (array->empty())
+    return failAt("spec.layers", "expected at least one layer");
+  // Layer names become function symbols, so they must be unique.
+  llvm::StringMap<size_t> firstIndex;
+  for (auto [i, element] : llvm::enumerate(*array)) {
+    std::string path = "spec.layers[" + std::to_string(i) + "]";
+    Expected<LayerSpec> layer = parseLayer(element, path);
+    if (!layer)
+      return layer.takeError();
+    auto [it, inserted] = firstIndex.try_emplace(layer->name, i);
+    if (!inserted)
+      return failAt(path + ".name", "duplicate layer name '" + layer->name +
+                                        "' (first at spec.layers[" +
+                                        Twine(it->second) + "])");
+    spec.layers.push_back(std::move(*layer));
+  }
+  return spec;
+}
+
+//===----------------------------------------------------------------------===//
+// IR construction
+//===----------------------------------------------------------------------===//
+
+static Type getElementType(DType dtype, MLIRContext &ctx) {
+  switch (dtype) {
+  case DType::F32:
+    return Float32Type::get(&ctx);
+  case DType::F16:
+    return Float16Type::get(&ctx);
+  case DType::BF16:
+    return BFloat16Type::get(&ctx);
+  }
+  llvm_unreachable("unknown dtype");
+}
+
+/// The shape of a layer's B and C: [D, N] per channel, [B, N, L] / [B, L, N]
+/// shared, [B, G, N, L] / [B, L, G, N] grouped (B and L dynamic).
+static SmallVector<int64_t> getBCShape(const LayerSpec &layer) {
+  constexpr int64_t dyn = ShapedType::kDynamic;
+  bool cf = layer.layout == Layout::ChannelFirst;
+  switch (layer.bc) {
+  case BCKind::PerChannel:
+    return {layer.dInner, layer.dState};
+  case BCKind::Shared:
+    return cf ? SmallVector<int64_t>{dyn, layer.dState, dyn}
+              : SmallVector<int64_t>{dyn, dyn, layer.dState};
+  case BCKind::Grouped:
+    return cf ? SmallVector<int64_t>{dyn, layer.ngroups, layer.dState, dyn}
+              : SmallVector<int64_t>{dyn, dyn, layer.ngroups, layer.dState};
+  }
+  llvm_unreachable("unknown B/C kind");
+}
+
+/// Builds the unfused layer function of one selective_scan layer at the
+/// insertion point of `b`.
+static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
+                               Location loc) {
+  MLIRContext &ctx = *b.getContext();
+  constexpr int64_t dyn = ShapedType::kDynamic;
+  bool cf = layer.layout == Layout::ChannelFirst;
+  int64_t d = layer.dInner, n = layer.dState;
+  Type f32 = b.getF32Type();
+  auto act = RankedTensorType::get(cf ? SmallVector<int64_t>{dyn, d, dyn}
+                                      : SmallVector<int64_t>{dyn, dyn, d},
+                                   getElementType(layer.dtype, ctx));
+  auto full = RankedTensorType::get(cf ? SmallVector<int64_t>{dyn, d, dyn, n}
+                                       : SmallVector<int64_t>{dyn, dyn, d, n},
+                                    f32);
+  auto aType = RankedTensorType::get({d, n}, f32);
+  auto bcType = RankedTensorType::get(getBCShape(layer),
+                                      getElementType(layer.bcDtype, ctx));
+  auto vecType = RankedTensorType::get({d}, f32);
+  auto stateType = RankedTensorType::get({dyn, d, n}, f32);
+
+  SmallVector<std::pair<StringRef, Type>> args = {
+      {"u", act}, {"delta", act}, {"A", aType}, {"B", bcType}, {"C", bcType}};
+  if (layer.skip)
+    args.push_back({"D", vecType});
+  if (layer.gate)
+    args.push_back({"z", act});
+  if (layer.deltaBias)
+    args.push_back({"delta_bias", vecType});
+  if (layer.initialState)
+    args.push_back({"h0", stateType});
+  SmallVector<std::pair<StringRef, Type>> results = {{"y", act}};
+  if (layer.finalState)
+    results.push_back({"last_state", stateType});
+
+  auto types = [](ArrayRef<std::pair<StringRef, Type>> named) {
+    return llvm::to_vector(llvm::make_second_range(named));
+  };
+  auto func = func::FuncOp::create(
+      b, loc, layer.name, b.getFunctionType(types(args), types(results)));
+  for (auto [i, arg] : llvm::enumerate(args))
+    func.setArgAttr(i, "ssm.name", b.getStringAttr(arg.first));
+  for (auto [i, result] : llvm::enumerate(results))
+    func.setResultAttr(i, "ssm.name", b.getStringAttr(result.first));
+  func->setAttr("ssm.layer", b.getUnitAttr());
+  if (layer.tile)
+    func->setAttr("ssm.tile", TileAttr::get(&ctx, layer.tile->threads,
+                                            layer.tile->items, 0, 1));
+
+  Block *entry = func.addEntryBlock();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(entry);
+  Value u = entry->getArgument(0), delta = entry->getArgument(1),
+        a = entry->getArgument(2), bIn = entry->getArgument(3),
+        c = entry->getArgument(4);
+  unsigned next = 5;
+  Value skip = layer.skip ? entry->getArgument(next++) : Value();
+  Value z = layer.gate ? entry->getArgument(next++) : Value();
+  Value bias = layer.deltaBias ? entry->getArgument(next++) : Value();
+  Value h0 = layer.initialState ? entry->getArgument(next++) : Value();
+
+  auto disc = DiscretizeOp::create(b, loc, full, full, delta, a, bIn, bias,
+                                   layer.layout, DiscretizeMode::ZohSimplified,
+                                   layer.deltaSoftplus);
+  auto scan = ScanOp::create(
+      b, loc, act, layer.finalState ? Type(stateType) : Type(), disc.getAbar(),
+      disc.getBbar(), u, c, h0, layer.layout, layer.reverse);
+  Value y = scan.getY();
+  if (skip)
+    y = SkipOp::create(b, loc, act, y, u, skip, layer.layout);
+  if (z)
+    y = GateOp::create(b, loc, act, y, z);
+  SmallVector<Value> returned = {y};
+  if (layer.finalState)
+    returned.push_back(scan.getLastState());
+  func::ReturnOp::create(b, loc, returned);
+}
+
+OwningOpRef<ModuleOp> mlir::ssm::buildLayerModule(const ModelSpec &spec,
+                                                  MLIRContext &ctx) {
+  ctx.loadDialect<SSMDialect, func::FuncDialect>();
+  OpBuilder b(&ctx);
+  // Locations name the JSON paths, so diagnostics of later passes point back
+  // into the spec.
+  OwningOpRef<ModuleOp> module =
+      ModuleOp::create(NameLoc::get(b.getStringAttr("spec")), spec.name);
+  module->getOperation()->setAttr(
+      "ssm.archs",
+      b.getStrArrayAttr(llvm::to_vector_of<StringRef>(spec.archs)));
+  b.setInsertionPointToEnd(module->getBody());
+  for (auto [i, layer] : llvm::enumerate(spec.layers)) {
+    auto loc =
+        NameLoc::get(b.getStringAttr("spec.layers[" + std::to_string(i) + "]"));
+    buildLayerFunction(b, layer, loc);
+  }
+  return module;
+}

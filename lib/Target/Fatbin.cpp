@@ -1,0 +1,120 @@
+//===- Fatbin.cpp - Bundle GPU objects into a fatbin ------------*- C++ -*-===//
+//
+// Reads the cubins and PTX that gpu-module-to-binary produced and bundles
+// them with the CUDA toolkit's `fatbinary`, so one file serves every target
+// and the driver picks the image matching the device (or JITs the PTX).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ssmc/Target/Target.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::ssm;
+
+llvm::Expected<std::vector<GPUObject>>
+mlir::ssm::collectGPUObjects(ModuleOp module) {
+  auto binaries = llvm::to_vector(module.getOps<gpu::BinaryOp>());
+  if (binaries.size() != 1)
+    return llvm::createStringError(
+        "expected one gpu.binary after serialization, found %zu",
+        binaries.size());
+  std::vector<GPUObject> objects;
+  for (Attribute attr : binaries.front().getObjects()) {
+    auto object = cast<gpu::ObjectAttr>(attr);
+    auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget());
+    if (!target)
+      return llvm::createStringError("gpu.binary holds a non-NVVM object");
+    std::string format;
+    switch (object.getFormat()) {
+    case gpu::CompilationTarget::Binary:
+      format = "bin";
+      break;
+    case gpu::CompilationTarget::Assembly:
+      format = "isa";
+      break;
+    default:
+      return llvm::createStringError(
+          "gpu.binary object for %s is neither a cubin nor PTX",
+          target.getChip().str().c_str());
+    }
+    objects.push_back({target.getChip().str(), format,
+                       object.getObject().getValue().str()});
+  }
+  return objects;
+}
+
+/// Writes `data` to a fresh temporary file named after `stem`.
+static llvm::Expected<std::string> writeTemp(llvm::StringRef stem,
+                                             llvm::StringRef suffix,
+                                             llvm::StringRef data) {
+  llvm::SmallString<128> path;
+  int fd;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile(stem, suffix, fd, path))
+    return llvm::createStringError(ec, "cannot create a temporary file");
+  llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+  os << data;
+  os.close();
+  if (os.has_error())
+    return llvm::createStringError(os.error(), "cannot write '%s'",
+                                   path.c_str());
+  return std::string(path);
+}
+
+llvm::Expected<std::string>
+mlir::ssm::buildFatbin(llvm::ArrayRef<GPUObject> objects,
+                       llvm::StringRef toolkitPath) {
+  llvm::SmallString<128> tool(toolkitPath);
+  llvm::sys::path::append(tool, "bin", "fatbinary");
+  if (!llvm::sys::fs::can_execute(tool))
+    return llvm::createStringError(
+        "'%s' not found: install the CUDA toolkit or pass --cuda-path",
+        tool.c_str());
+
+  std::vector<std::string> temps;
+  auto cleanup = llvm::make_scope_exit([&] {
+    for (const std::string &path : temps)
+      llvm::sys::fs::remove(path);
+  });
+  std::vector<std::string> args = {tool.str().str(), "-64"};
+  for (const GPUObject &object : objects) {
+    bool ptx = object.format == "isa";
+    auto path = writeTemp("ssmc", ptx ? "ptx" : "cubin", object.data);
+    if (!path)
+      return path.takeError();
+    temps.push_back(*path);
+    llvm::StringRef sm = llvm::StringRef(object.chip).drop_front(3); // sm_
+    args.push_back(("--image3=kind=" + llvm::Twine(ptx ? "ptx" : "elf") +
+                    ",sm=" + sm + ",file=" + *path)
+                       .str());
+  }
+  auto out = writeTemp("ssmc", "fatbin", "");
+  if (!out)
+    return out.takeError();
+  temps.push_back(*out);
+  args.push_back("--create=" + *out);
+
+  std::string message;
+  SmallVector<llvm::StringRef> argRefs(args.begin(), args.end());
+  int rc = llvm::sys::ExecuteAndWait(tool, argRefs, /*Env=*/std::nullopt,
+                                     /*Redirects=*/{}, /*SecondsToWait=*/120,
+                                     /*MemoryLimit=*/0, &message);
+  if (rc != 0)
+    return llvm::createStringError("fatbinary failed (exit code %d%s%s): %s",
+                                   rc, message.empty() ? "" : ", ",
+                                   message.c_str(),
+                                   llvm::join(args, " ").c_str());
+  auto buffer = llvm::MemoryBuffer::getFile(*out);
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(), "cannot read '%s'",
+                                   out->c_str());
+  return (*buffer)->getBuffer().str();
+}

@@ -1,0 +1,179 @@
+//===- Manifest.cpp - The launch manifest of a compiled layer ---*- C++ -*-===//
+//
+// Reads the host functions that convert-ssm-to-gpu produced and describes
+// them for libssmrt (runtime/MANIFEST.md): the tensors of each layer with
+// their symbolic shapes, and each kernel launch with its grid rule and
+// parameters. The IR is the single source of truth: grid sizes and
+// parameters are read back from the launch operands, so the manifest cannot
+// drift from the kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ssmc/Target/Target.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
+#include "ssmc/Dialect/SSM/SSMDialect.h"
+
+using namespace mlir;
+using namespace mlir::ssm;
+namespace json = llvm::json;
+
+/// The symbol of a dynamic dimension. The ssm ops are dynamic only in the
+/// batch (always the leading dimension) and the sequence length.
+static StringRef symbolOfDim(int64_t dim) { return dim == 0 ? "B" : "L"; }
+
+static llvm::Expected<StringRef> dtypeName(Type type) {
+  if (type.isF32())
+    return StringRef("f32");
+  if (type.isF16())
+    return StringRef("f16");
+  if (type.isBF16())
+    return StringRef("bf16");
+  std::string text;
+  llvm::raw_string_ostream(text) << type;
+  return llvm::createStringError("unsupported element type " + text);
+}
+
+static std::string argName(func::FuncOp func, unsigned i) {
+  if (auto name = func.getArgAttrOfType<StringAttr>(i, "ssm.name"))
+    return name.str();
+  return ("arg" + llvm::Twine(i)).str();
+}
+
+/// Describes a host value feeding a launch: a constant, or the symbol of a
+/// `memref.dim` of a layer argument.
+static llvm::Expected<json::Value> describeSize(Value value) {
+  APInt constant;
+  if (matchPattern(value, m_ConstantInt(&constant)))
+    return json::Value(constant.getSExtValue());
+  if (auto dim = value.getDefiningOp<memref::DimOp>()) {
+    std::optional<int64_t> index = dim.getConstantIndex();
+    if (index && isa<BlockArgument>(dim.getSource()))
+      return json::Value(symbolOfDim(*index).str());
+  }
+  return llvm::createStringError(
+      "a launch size is neither a constant nor a dimension of a layer tensor");
+}
+
+static llvm::Expected<json::Object> describeLaunch(gpu::LaunchFuncOp launch,
+                                                   func::FuncOp func) {
+  json::Array block, grid, params;
+  for (Value v : {launch.getBlockSizeX(), launch.getBlockSizeY(),
+                  launch.getBlockSizeZ()}) {
+    APInt size;
+    if (!matchPattern(v, m_ConstantInt(&size)))
+      return llvm::createStringError("block sizes must be constants");
+    block.push_back(size.getSExtValue());
+  }
+  for (Value v : {launch.getGridSizeX(), launch.getGridSizeY(),
+                  launch.getGridSizeZ()}) {
+    auto size = describeSize(v);
+    if (!size)
+      return size.takeError();
+    grid.push_back(json::Object{{"size", std::move(*size)}});
+  }
+  for (Value operand : launch.getKernelOperands()) {
+    if (auto cast = operand.getDefiningOp<memref::ReinterpretCastOp>()) {
+      auto arg = dyn_cast<BlockArgument>(cast.getSource());
+      if (!arg)
+        return llvm::createStringError(
+            "a kernel buffer is not a layer argument");
+      params.push_back(
+          json::Object{{"tensor", argName(func, arg.getArgNumber())}});
+      continue;
+    }
+    auto size = describeSize(operand);
+    if (!size)
+      return size.takeError();
+    if (!size->getAsString())
+      return llvm::createStringError("a kernel size parameter is constant");
+    params.push_back(json::Object{{"symbol", std::move(*size)}});
+  }
+  return json::Object{{"kernel", launch.getKernelName().getValue().str()},
+                      {"block", std::move(block)},
+                      {"shared_bytes", 0},
+                      {"grid", std::move(grid)},
+                      {"params", std::move(params)}};
+}
+
+static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
+                                                  ModuleOp module) {
+  json::Array tensors;
+  llvm::SetVector<StringRef> symbols;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto type = dyn_cast<MemRefType>(func.getArgument(i).getType());
+    if (!type)
+      return llvm::createStringError("layer argument %u is not a memref", i);
+    auto dtype = dtypeName(type.getElementType());
+    if (!dtype)
+      return dtype.takeError();
+    json::Array shape;
+    for (auto [d, size] : llvm::enumerate(type.getShape())) {
+      if (ShapedType::isDynamic(size)) {
+        symbols.insert(symbolOfDim(d));
+        shape.push_back(symbolOfDim(d).str());
+      } else {
+        shape.push_back(size);
+      }
+    }
+    bool output = static_cast<bool>(func.getArgAttr(i, "ssm.output"));
+    tensors.push_back(json::Object{{"name", argName(func, i)},
+                                   {"role", output ? "output" : "input"},
+                                   {"dtype", *dtype},
+                                   {"shape", std::move(shape)}});
+  }
+
+  json::Array launches;
+  StringRef op;
+  json::Value tile = nullptr;
+  for (auto launch : func.getOps<gpu::LaunchFuncOp>()) {
+    auto described = describeLaunch(launch, func);
+    if (!described)
+      return described.takeError();
+    launches.push_back(std::move(*described));
+    if (auto name = launch->getAttrOfType<StringAttr>("ssm.op"))
+      op = name.getValue();
+    if (auto t = launch->getAttrOfType<TileAttr>("ssm.tile"))
+      tile = json::Object{{"threads", t.getThreads()},
+                          {"items", t.getItems()},
+                          {"chunk", t.getChunk()}};
+  }
+  json::Object layer{{"name", func.getName().str()},
+                     {"op", op.str()},
+                     {"symbols", json::Array(llvm::map_range(
+                                     symbols, [](StringRef s) {
+                                       return json::Value(s.str());
+                                     }))},
+                     {"tensors", std::move(tensors)},
+                     {"launches", std::move(launches)}};
+  if (tile.getAsObject())
+    layer["tile"] = std::move(tile);
+  return layer;
+}
+
+llvm::Expected<json::Value>
+mlir::ssm::buildManifest(ModuleOp module, StringRef binaryName,
+                         ArrayRef<std::string> archs) {
+  json::Array layers;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.getOps<gpu::LaunchFuncOp>().empty())
+      continue;
+    auto layer = describeLayer(func, module);
+    if (!layer)
+      return llvm::createStringError(
+          "layer '" + func.getName().str() +
+          "': " + llvm::toString(layer.takeError()));
+    layers.push_back(std::move(*layer));
+  }
+  if (layers.empty())
+    return llvm::createStringError("the module launches no kernels");
+  return json::Object{{"format", "ssmc-manifest"},
+                      {"version", 1},
+                      {"binary", binaryName.str()},
+                      {"archs", json::Array(archs)},
+                      {"layers", std::move(layers)}};
+}

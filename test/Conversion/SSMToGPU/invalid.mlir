@@ -1,0 +1,58 @@
+// RUN: ssm-opt %s -split-input-file -convert-ssm-to-gpu -verify-diagnostics
+
+func.func @no_tile(%u: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
+                   %B: tensor<?x16x?xf32>) -> tensor<?x64x?xf32> {
+  // expected-error @below {{has no #ssm.tile; run ssm-tile first}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      : (tensor<?x64x?xf32>, tensor<?x64x?xf32>, tensor<64x16xf32>,
+         tensor<?x16x?xf32>, tensor<?x16x?xf32>) -> tensor<?x64x?xf32>
+  return %y : tensor<?x64x?xf32>
+}
+
+// -----
+
+func.func @segments(%u: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
+                    %B: tensor<?x16x?xf32>) -> tensor<?x64x?xf32> {
+  // expected-error @below {{chunk = 256 (L segments) is not supported by the selective-scan lowering}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      tile = <threads = 64, items = 16, chunk = 256>
+      : (tensor<?x64x?xf32>, tensor<?x64x?xf32>, tensor<64x16xf32>,
+         tensor<?x16x?xf32>, tensor<?x16x?xf32>) -> tensor<?x64x?xf32>
+  return %y : tensor<?x64x?xf32>
+}
+
+// -----
+
+func.func @group_split(%u: tensor<?x128x?xf32>, %A: tensor<128x16xf32>,
+                       %B: tensor<?x4x16x?xf32>) -> tensor<?x128x?xf32> {
+  // expected-error @below {{tile threads = 64 must divide the 32 channels of each B/C group}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      tile = <threads = 64, items = 16>
+      : (tensor<?x128x?xf32>, tensor<?x128x?xf32>, tensor<128x16xf32>,
+         tensor<?x4x16x?xf32>, tensor<?x4x16x?xf32>) -> tensor<?x128x?xf32>
+  return %y : tensor<?x128x?xf32>
+}
+
+// -----
+
+func.func @unfused(%delta: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
+                   %B: tensor<?x16x?xf32>) -> tensor<?x64x?x16xf32> {
+  // expected-error @below {{has no GPU lowering yet (run ssm-fuse-discretize and ssm-fuse-gating first)}}
+  %a, %b = ssm.discretize %delta, %A, %B layout = channel_first mode = zoh_simplified
+      : (tensor<?x64x?xf32>, tensor<64x16xf32>, tensor<?x16x?xf32>)
+      -> (tensor<?x64x?x16xf32>, tensor<?x64x?x16xf32>)
+  return %a : tensor<?x64x?x16xf32>
+}
+
+// -----
+
+func.func @chained(%u: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
+                   %B: tensor<?x16x?xf32>) -> tensor<?x64x?xf32> {
+  // expected-error @below {{result feeds another op; only returned results are supported}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      tile = <threads = 64, items = 16>
+      : (tensor<?x64x?xf32>, tensor<?x64x?xf32>, tensor<64x16xf32>,
+         tensor<?x16x?xf32>, tensor<?x16x?xf32>) -> tensor<?x64x?xf32>
+  %g = ssm.gate %y, %u : tensor<?x64x?xf32>
+  return %g : tensor<?x64x?xf32>
+}

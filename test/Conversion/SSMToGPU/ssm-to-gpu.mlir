@@ -1,0 +1,86 @@
+// RUN: ssm-opt %s -split-input-file -convert-ssm-to-gpu | FileCheck %s
+
+// The layer function becomes a host function on memrefs with the output
+// appended, launching one kernel whose arguments are bare buffers (noalias,
+// 16-byte aligned, readonly for inputs) and the dynamic sizes B and L.
+
+// CHECK-LABEL: func.func @mamba1(
+// CHECK-SAME: %[[U:.*]]: memref<?x512x?xbf16> {ssm.name = "u"}
+// CHECK-SAME: %[[Y:.*]]: memref<?x512x?xbf16> {ssm.name = "y", ssm.output})
+// CHECK-NOT: ssm.selective_scan
+// CHECK-DAG: %[[B:.*]] = memref.dim %[[U]], %c0
+// CHECK-DAG: %[[L:.*]] = memref.dim %[[U]], %c2
+// CHECK-DAG: %[[GX:.*]] = arith.constant 8 : index
+// CHECK: gpu.launch_func @mamba1_kernels::@mamba1_selective_scan_0
+// CHECK-SAME: blocks in (%[[GX]], %[[B]], %{{.*}}) threads in (%c64
+// CHECK-SAME: %[[B]] : index, %[[L]] : index)
+// CHECK-SAME: ssm.op = "selective_scan", ssm.tile = #ssm.tile<threads = 64, items = 8>
+// CHECK-NEXT: return
+
+// CHECK: gpu.module @mamba1_kernels
+// CHECK: llvm.module_flags [#llvm.mlir.module_flag<override, "nvvm-reflect-ftz", 1 : i32>]
+// CHECK: gpu.func @mamba1_selective_scan_0(
+// CHECK-SAME: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias, llvm.readonly}
+// CHECK-SAME: %{{.*}}: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: index, %{{.*}}: index)
+// CHECK-SAME: workgroup(%[[SMEM:.*]] : memref<512xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK-SAME: denormal_fp_math_f32 = "preserve-sign"
+// The aligned loop stages B and C with 128-bit loads (transposed to
+// step-major in workgroup memory), loads u, Δ, z as
+// vectors and keeps the 16 states in registers (loop-carried).
+// CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: memref.store %{{.*}}, %[[SMEM]]
+// CHECK: gpu.barrier
+// CHECK: math.exp2 %{{.*}} fastmath<afn> : f32
+// CHECK: math.fma
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+func.func @mamba1(%u: tensor<?x512x?xbf16> {ssm.name = "u"},
+                  %delta: tensor<?x512x?xbf16> {ssm.name = "delta"},
+                  %A: tensor<512x16xf32> {ssm.name = "A"},
+                  %B: tensor<?x1x16x?xbf16> {ssm.name = "B"},
+                  %C: tensor<?x1x16x?xbf16> {ssm.name = "C"},
+                  %D: tensor<512xf32> {ssm.name = "D"},
+                  %z: tensor<?x512x?xbf16> {ssm.name = "z"},
+                  %db: tensor<512xf32> {ssm.name = "delta_bias"})
+    -> (tensor<?x512x?xbf16> {ssm.name = "y"}) {
+  %y = ssm.selective_scan %u, %delta, %A, %B, %C skip %D gate %z bias %db
+      softplus layout = channel_first tile = <threads = 64, items = 8>
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>,
+         tensor<?x1x16x?xbf16>, tensor<?x1x16x?xbf16>, tensor<512xf32>,
+         tensor<?x512x?xbf16>, tensor<512xf32>) -> tensor<?x512x?xbf16>
+  return %y : tensor<?x512x?xbf16>
+}
+
+// -----
+
+// Per-channel B/C need no workgroup memory; the last state is a second
+// output and is stored after the scan.
+
+// CHECK-LABEL: func.func @per_channel(
+// CHECK-SAME: {ssm.name = "y", ssm.output}, %{{.*}}: memref<?x128x8xf32> {ssm.name = "h", ssm.output})
+// CHECK: gpu.func @per_channel_selective_scan_0
+// CHECK-SAME: index) kernel
+// CHECK-NOT: gpu.barrier
+// CHECK: memref.store
+// CHECK: gpu.return
+func.func @per_channel(%u: tensor<?x?x128xf32>, %delta: tensor<?x?x128xf32>,
+                       %A: tensor<128x8xf32>, %B: tensor<128x8xf32>,
+                       %C: tensor<128x8xf32>)
+    -> (tensor<?x?x128xf32> {ssm.name = "y"}, tensor<?x128x8xf32> {ssm.name = "h"}) {
+  %y, %h = ssm.selective_scan %u, %delta, %A, %B, %C reverse layout = channel_last
+      tile = <threads = 128, items = 4>
+      : (tensor<?x?x128xf32>, tensor<?x?x128xf32>, tensor<128x8xf32>,
+         tensor<128x8xf32>, tensor<128x8xf32>)
+      -> (tensor<?x?x128xf32>, tensor<?x128x8xf32>)
+  return %y, %h : tensor<?x?x128xf32>, tensor<?x128x8xf32>
+}
+
+// -----
+
+// Functions without ssm ops are left alone.
+
+// CHECK-LABEL: func.func @plain(%{{.*}}: tensor<4xf32>) -> tensor<4xf32>
+func.func @plain(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}

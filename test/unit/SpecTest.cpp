@@ -1,0 +1,796 @@
+//===- SpecTest.cpp - Tests of the JSON spec front end --------------------===//
+//
+// The example specs parse and build verifying modules with the expected ops,
+// types and attributes; every class of spec error gives its located message;
+// every combination of layer options builds a verifying module; and a
+// fixed-seed fuzzer mutates the mamba1 example to check that no input
+// crashes the parser or the builder.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ssmc/Spec/Spec.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace mlir;
+using namespace mlir::ssm;
+namespace json = llvm::json;
+
+namespace {
+
+/// The text of an example spec under examples/.
+std::string readExample(llvm::StringRef name) {
+  std::string path = std::string(SSMC_SOURCE_DIR) + "/examples/" + name.str();
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer) {
+    ADD_FAILURE() << "cannot read " << path;
+    return "";
+  }
+  return (*buffer)->getBuffer().str();
+}
+
+/// A context with the dialects the layer functions use.
+struct SpecTest : ::testing::Test {
+  SpecTest() { ctx.loadDialect<SSMDialect, func::FuncDialect>(); }
+
+  /// Parses `text`, expecting success.
+  ModelSpec parseOk(llvm::StringRef text) {
+    llvm::Expected<ModelSpec> spec = parseSpec(text);
+    if (!spec) {
+      ADD_FAILURE() << llvm::toString(spec.takeError());
+      return {};
+    }
+    return std::move(*spec);
+  }
+
+  /// Builds `spec` and expects the module to verify.
+  OwningOpRef<ModuleOp> buildOk(const ModelSpec &spec) {
+    OwningOpRef<ModuleOp> module = buildLayerModule(spec, ctx);
+    EXPECT_TRUE(module);
+    if (module)
+      EXPECT_TRUE(succeeded(verify(*module)));
+    return module;
+  }
+
+  MLIRContext ctx;
+};
+
+std::string printOp(Operation *op) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  op->print(os);
+  return text;
+}
+
+std::string serialize(const json::Value &value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << value;
+  return text;
+}
+
+/// A minimal valid spec with one layer, to be edited by a test.
+json::Object baseSpec() {
+  return json::Object{
+      {"name", "m"},
+      {"layers", json::Array{json::Object{{"name", "l"},
+                                          {"op", "selective_scan"},
+                                          {"dtype", "bf16"},
+                                          {"d_inner", 64},
+                                          {"d_state", 16}}}}};
+}
+
+json::Object &firstLayer(json::Object &spec) {
+  return *(*spec.getArray("layers"))[0].getAsObject();
+}
+
+/// The names (ssm.name) of a function's arguments or results.
+std::vector<std::string> argNames(func::FuncOp func) {
+  std::vector<std::string> names;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    names.push_back(
+        func.getArgAttrOfType<StringAttr>(i, "ssm.name").getValue().str());
+  return names;
+}
+
+std::vector<std::string> resultNames(func::FuncOp func) {
+  std::vector<std::string> names;
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    names.push_back(
+        func.getResultAttrOfType<StringAttr>(i, "ssm.name").getValue().str());
+  return names;
+}
+
+/// The op names of a function body, in order.
+std::vector<std::string> bodyOps(func::FuncOp func) {
+  std::vector<std::string> names;
+  for (Operation &op : func.getBody().front())
+    names.push_back(op.getName().getStringRef().str());
+  return names;
+}
+
+//===----------------------------------------------------------------------===//
+// Examples
+//===----------------------------------------------------------------------===//
+
+TEST_F(SpecTest, Mamba1ExampleParses) {
+  ModelSpec spec = parseOk(readExample("mamba1.json"));
+  EXPECT_EQ(spec.name, "mamba1");
+  EXPECT_EQ(spec.archs, (std::vector<std::string>{"sm_80", "sm_90"}));
+  ASSERT_EQ(spec.layers.size(), 1u);
+  const LayerSpec &l = spec.layers[0];
+  EXPECT_EQ(l.name, "mamba1");
+  EXPECT_EQ(l.kind, LayerKind::SelectiveScan);
+  EXPECT_EQ(l.dtype, DType::BF16);
+  EXPECT_EQ(l.layout, Layout::ChannelFirst);
+  EXPECT_EQ(l.dInner, 5120);
+  EXPECT_EQ(l.dState, 16);
+  EXPECT_EQ(l.bc, BCKind::Grouped);
+  EXPECT_EQ(l.ngroups, 1);
+  EXPECT_EQ(l.bcDtype, DType::BF16);
+  EXPECT_TRUE(l.skip && l.gate && l.deltaBias && l.deltaSoftplus);
+  EXPECT_FALSE(l.initialState || l.finalState || l.reverse);
+  ASSERT_TRUE(l.tile);
+  EXPECT_EQ(l.tile->threads, 64);
+  EXPECT_EQ(l.tile->items, 16);
+}
+
+TEST_F(SpecTest, Mamba1ExampleBuildsUnfusedLayer) {
+  OwningOpRef<ModuleOp> module = buildOk(parseOk(readExample("mamba1.json")));
+  ASSERT_TRUE(module);
+  EXPECT_EQ(module->getSymName(), "mamba1");
+  auto archs = (*module)->getAttrOfType<ArrayAttr>("ssm.archs");
+  ASSERT_TRUE(archs);
+  ASSERT_EQ(archs.size(), 2u);
+  EXPECT_EQ(cast<StringAttr>(archs[0]).getValue(), "sm_80");
+  EXPECT_EQ(cast<StringAttr>(archs[1]).getValue(), "sm_90");
+
+  auto func = module->lookupSymbol<func::FuncOp>("mamba1");
+  ASSERT_TRUE(func);
+  EXPECT_TRUE(func->hasAttr("ssm.layer"));
+  EXPECT_EQ(func->getAttr("ssm.tile"), TileAttr::get(&ctx, 64, 16, 0, 1));
+  EXPECT_EQ(argNames(func),
+            (std::vector<std::string>{"u", "delta", "A", "B", "C", "D", "z",
+                                      "delta_bias"}));
+  EXPECT_EQ(resultNames(func), (std::vector<std::string>{"y"}));
+  EXPECT_EQ(bodyOps(func),
+            (std::vector<std::string>{"ssm.discretize", "ssm.scan", "ssm.skip",
+                                      "ssm.gate", "func.return"}));
+
+  // The unfused chain: discretize -> scan -> skip -> gate -> return.
+  Block &body = func.getBody().front();
+  auto arg = [&](unsigned i) -> Value { return body.getArgument(i); };
+  auto ops = llvm::map_range(body, [](Operation &op) { return &op; });
+  std::vector<Operation *> chain(ops.begin(), ops.end());
+  ASSERT_EQ(chain.size(), 5u);
+  auto disc = cast<DiscretizeOp>(chain[0]);
+  EXPECT_EQ(disc.getDelta(), arg(1));
+  EXPECT_EQ(disc.getA(), arg(2));
+  EXPECT_EQ(disc.getB(), arg(3));
+  EXPECT_EQ(disc.getDeltaBias(), arg(7));
+  EXPECT_TRUE(disc.getDeltaSoftplus());
+  EXPECT_EQ(disc.getLayout(), Layout::ChannelFirst);
+  EXPECT_EQ(disc.getMode(), DiscretizeMode::ZohSimplified);
+  auto scan = cast<ScanOp>(chain[1]);
+  EXPECT_EQ(scan.getAbar(), disc.getAbar());
+  EXPECT_EQ(scan.getBbar(), disc.getBbar());
+  EXPECT_EQ(scan.getU(), arg(0));
+  EXPECT_EQ(scan.getC(), arg(4));
+  EXPECT_FALSE(scan.getInit());
+  EXPECT_FALSE(scan.getLastState());
+  EXPECT_FALSE(scan.getReverse());
+  auto skip = cast<SkipOp>(chain[2]);
+  EXPECT_EQ(skip.getY(), scan.getY());
+  EXPECT_EQ(skip.getU(), arg(0));
+  EXPECT_EQ(skip.getD(), arg(5));
+  auto gate = cast<GateOp>(chain[3]);
+  EXPECT_EQ(gate.getY(), skip.getResult());
+  EXPECT_EQ(gate.getZ(), arg(6));
+  EXPECT_EQ(cast<func::ReturnOp>(chain[4]).getOperand(0), gate.getResult());
+
+  std::string text = printOp(*module);
+  for (const char *expected :
+       {"module @mamba1 attributes {ssm.archs = [\"sm_80\", \"sm_90\"]}",
+        "func.func @mamba1(%arg0: tensor<?x5120x?xbf16> {ssm.name = \"u\"}",
+        "%arg2: tensor<5120x16xf32> {ssm.name = \"A\"}",
+        "%arg3: tensor<?x1x16x?xbf16> {ssm.name = \"B\"}",
+        "%arg5: tensor<5120xf32> {ssm.name = \"D\"}",
+        "-> (tensor<?x5120x?xbf16> {ssm.name = \"y\"})",
+        "attributes {ssm.layer, ssm.tile = #ssm.tile<threads = 64, items = "
+        "16>}",
+        "-> (tensor<?x5120x?x16xf32>, tensor<?x5120x?x16xf32>)"})
+    EXPECT_NE(text.find(expected), std::string::npos)
+        << "missing: " << expected << "\nin:\n"
+        << text;
+}
+
+TEST_F(SpecTest, VimBidirExampleHasForwardAndReverseLayers) {
+  ModelSpec spec = parseOk(readExample("vim_bidir.json"));
+  EXPECT_EQ(spec.archs,
+            (std::vector<std::string>{"sm_80", "sm_86", "sm_89", "sm_90"}));
+  ASSERT_EQ(spec.layers.size(), 2u);
+  for (const LayerSpec &l : spec.layers) {
+    // Unset fields take their defaults.
+    EXPECT_EQ(l.layout, Layout::ChannelFirst);
+    EXPECT_EQ(l.bc, BCKind::Grouped);
+    EXPECT_EQ(l.ngroups, 1);
+    EXPECT_EQ(l.bcDtype, DType::F32);
+    EXPECT_FALSE(l.tile);
+  }
+  EXPECT_FALSE(spec.layers[0].reverse);
+  EXPECT_TRUE(spec.layers[1].reverse);
+
+  OwningOpRef<ModuleOp> module = buildOk(spec);
+  ASSERT_TRUE(module);
+  auto fwd = module->lookupSymbol<func::FuncOp>("vim_fwd");
+  auto bwd = module->lookupSymbol<func::FuncOp>("vim_bwd");
+  ASSERT_TRUE(fwd && bwd);
+  EXPECT_FALSE(fwd->hasAttr("ssm.tile"));
+  auto scanOf = [](func::FuncOp func) {
+    ScanOp scan;
+    func.walk([&](ScanOp op) { scan = op; });
+    return scan;
+  };
+  ASSERT_TRUE(scanOf(fwd) && scanOf(bwd));
+  EXPECT_FALSE(scanOf(fwd).getReverse());
+  EXPECT_TRUE(scanOf(bwd).getReverse());
+  EXPECT_EQ(
+      scanOf(bwd).getU().getType(),
+      RankedTensorType::get({ShapedType::kDynamic, 768, ShapedType::kDynamic},
+                            Float32Type::get(&ctx)));
+}
+
+//===----------------------------------------------------------------------===//
+// IR for the layer options
+//===----------------------------------------------------------------------===//
+
+TEST_F(SpecTest, OptionalInputsOutputsAndLayouts) {
+  json::Object spec = baseSpec();
+  json::Object &layer = firstLayer(spec);
+  layer["dtype"] = "f16";
+  layer["layout"] = "channel_last";
+  layer["bc"] = "shared";
+  layer["bc_dtype"] = "f32";
+  layer["initial_state"] = true;
+  layer["final_state"] = true;
+  layer["reverse"] = true;
+  OwningOpRef<ModuleOp> module =
+      buildOk(parseOk(serialize(json::Value(std::move(spec)))));
+  ASSERT_TRUE(module);
+  auto func = module->lookupSymbol<func::FuncOp>("l");
+  ASSERT_TRUE(func);
+  EXPECT_EQ(argNames(func),
+            (std::vector<std::string>{"u", "delta", "A", "B", "C", "h0"}));
+  EXPECT_EQ(resultNames(func), (std::vector<std::string>{"y", "last_state"}));
+  EXPECT_EQ(bodyOps(func), (std::vector<std::string>{
+                               "ssm.discretize", "ssm.scan", "func.return"}));
+  auto disc = cast<DiscretizeOp>(func.getBody().front().front());
+  EXPECT_FALSE(disc.getDeltaBias());
+  EXPECT_FALSE(disc.getDeltaSoftplus());
+  EXPECT_EQ(disc.getLayout(), Layout::ChannelLast);
+  auto scan = cast<ScanOp>(disc->getNextNode());
+  EXPECT_EQ(scan.getInit(), func.getArgument(5));
+  EXPECT_TRUE(scan.getReverse());
+  EXPECT_EQ(scan.getLayout(), Layout::ChannelLast);
+  std::string text = printOp(func);
+  for (const char *expected :
+       {"%arg0: tensor<?x?x64xf16> {ssm.name = \"u\"}",
+        "%arg3: tensor<?x?x16xf32> {ssm.name = \"B\"}",
+        "%arg5: tensor<?x64x16xf32> {ssm.name = \"h0\"}",
+        "tensor<?x64x16xf32> {ssm.name = \"last_state\"}",
+        "-> (tensor<?x?x64x16xf32>, tensor<?x?x64x16xf32>)",
+        "-> (tensor<?x?x64xf16>, tensor<?x64x16xf32>)"})
+    EXPECT_NE(text.find(expected), std::string::npos)
+        << "missing: " << expected << "\nin:\n"
+        << text;
+}
+
+TEST_F(SpecTest, PerChannelAndGroupedBCTypes) {
+  struct Case {
+    const char *layout, *bc;
+    int64_t ngroups;
+    const char *expected;
+  };
+  for (const Case &c :
+       {Case{"channel_first", "per_channel", 0, "tensor<64x16xbf16>"},
+        Case{"channel_last", "per_channel", 0, "tensor<64x16xbf16>"},
+        Case{"channel_first", "grouped", 4, "tensor<?x4x16x?xbf16>"},
+        Case{"channel_last", "grouped", 4, "tensor<?x?x4x16xbf16>"},
+        Case{"channel_first", "shared", 0, "tensor<?x16x?xbf16>"}}) {
+    SCOPED_TRACE(std::string(c.layout) + " " + c.bc);
+    json::Object spec = baseSpec();
+    json::Object &layer = firstLayer(spec);
+    layer["layout"] = c.layout;
+    layer["bc"] = c.bc;
+    if (c.ngroups)
+      layer["ngroups"] = c.ngroups;
+    OwningOpRef<ModuleOp> module =
+        buildOk(parseOk(serialize(json::Value(std::move(spec)))));
+    ASSERT_TRUE(module);
+    auto func = module->lookupSymbol<func::FuncOp>("l");
+    std::string type;
+    llvm::raw_string_ostream(type) << func.getArgumentTypes()[3];
+    EXPECT_EQ(type, c.expected);
+    EXPECT_EQ(func.getArgumentTypes()[4], func.getArgumentTypes()[3]);
+  }
+}
+
+/// Every combination of layout, B/C kind, dtypes and the seven flags gives a
+/// module that verifies, with one argument per enabled input.
+TEST_F(SpecTest, AllOptionCombinationsVerify) {
+  const char *flags[] = {"skip",           "gate",          "delta_bias",
+                         "delta_softplus", "initial_state", "final_state",
+                         "reverse"};
+  int built = 0;
+  for (const char *layout : {"channel_first", "channel_last"})
+    for (const char *bc : {"shared", "grouped", "per_channel"})
+      for (const char *dtype : {"f32", "f16", "bf16"})
+        for (bool bcF32 : {false, true})
+          for (unsigned mask = 0; mask < 128; ++mask) {
+            json::Object spec = baseSpec();
+            json::Object &layer = firstLayer(spec);
+            layer["layout"] = layout;
+            layer["bc"] = bc;
+            layer["dtype"] = dtype;
+            if (bcF32)
+              layer["bc_dtype"] = "f32";
+            if (std::string(bc) == "grouped")
+              layer["ngroups"] = 2;
+            for (unsigned i = 0; i < 7; ++i)
+              layer[flags[i]] = ((mask >> i) & 1) != 0;
+            std::string text = serialize(json::Value(std::move(spec)));
+            SCOPED_TRACE(text);
+            OwningOpRef<ModuleOp> module = buildOk(parseOk(text));
+            ASSERT_TRUE(module);
+            auto func = module->lookupSymbol<func::FuncOp>("l");
+            unsigned inputs = 5 + ((mask >> 0) & 1) + ((mask >> 1) & 1) +
+                              ((mask >> 2) & 1) + ((mask >> 4) & 1);
+            EXPECT_EQ(func.getNumArguments(), inputs);
+            EXPECT_EQ(func.getNumResults(), 1u + ((mask >> 5) & 1));
+            ++built;
+          }
+  EXPECT_EQ(built, 2 * 3 * 3 * 2 * 128);
+}
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+/// The error message of parsing `text`, or "<no error>".
+std::string errorOf(llvm::StringRef text) {
+  llvm::Expected<ModelSpec> spec = parseSpec(text);
+  if (spec)
+    return "<no error>";
+  return llvm::toString(spec.takeError());
+}
+
+TEST(SpecErrors, MalformedJsonReportsLineAndColumn) {
+  std::string message = errorOf("{\n  \"name\": \"m\",\n  \"layers\": [}\n");
+  EXPECT_EQ(message.rfind("spec: invalid JSON: [3:", 0), 0u) << message;
+  EXPECT_EQ(errorOf(""), "spec: invalid JSON: [1:0, byte=0]: Unexpected EOF");
+}
+
+/// llvm::json keeps the last of repeated keys; the spec reader rejects them.
+TEST(SpecErrors, RepeatedKeysAreRejected) {
+  EXPECT_EQ(errorOf(R"({"name": "m", "name": "n", "layers": []})"),
+            "spec.name: duplicate field");
+  // Escaped spellings of one key are the same key.
+  EXPECT_EQ(errorOf(R"({"name": "m", "n\u0061me": "n", "layers": []})"),
+            "spec.name: duplicate field");
+  EXPECT_EQ(errorOf(R"({"name": "m", "layers": [{"op": "selective_scan"},
+                        {"tile": {"items": 1, "threads": 32, "items": 2}}]})"),
+            "spec.layers[1].tile.items: duplicate field");
+  // The same key in different objects is fine.
+  EXPECT_EQ(errorOf(R"({"name": "m", "layers": [{"name": "m"}]})"),
+            "spec.layers[0].op: missing required field");
+}
+
+TEST(SpecErrors, TopLevelMustBeAnObject) {
+  EXPECT_EQ(errorOf("[1, 2]"), "spec: expected an object, got [1,2]");
+  EXPECT_EQ(errorOf("null"), "spec: expected an object, got null");
+}
+
+/// Each error class: an edit of the base spec and the message it must give.
+TEST(SpecErrors, EachErrorNamesItsJsonPath) {
+  using Edit = std::function<void(json::Object & spec, json::Object & layer)>;
+  struct Case {
+    const char *what;
+    Edit edit;
+    std::string message;
+  };
+  const Case cases[] = {
+      // Missing required fields.
+      {"missing name", [](auto &s, auto &) { s.erase("name"); },
+       "spec.name: missing required field"},
+      {"missing layers", [](auto &s, auto &) { s.erase("layers"); },
+       "spec.layers: missing required field"},
+      {"missing op", [](auto &, auto &l) { l.erase("op"); },
+       "spec.layers[0].op: missing required field"},
+      {"missing dtype", [](auto &, auto &l) { l.erase("dtype"); },
+       "spec.layers[0].dtype: missing required field"},
+      {"missing d_inner", [](auto &, auto &l) { l.erase("d_inner"); },
+       "spec.layers[0].d_inner: missing required field"},
+      {"missing d_state", [](auto &, auto &l) { l.erase("d_state"); },
+       "spec.layers[0].d_state: missing required field"},
+      {"missing layer name", [](auto &, auto &l) { l.erase("name"); },
+       "spec.layers[0].name: missing required field"},
+      // Wrong JSON types.
+      {"name not a string", [](auto &s, auto &) { s["name"] = 5; },
+       "spec.name: expected a string, got 5"},
+      {"flag not a bool", [](auto &, auto &l) { l["skip"] = "yes"; },
+       "spec.layers[0].skip: expected true or false, got \"yes\""},
+      {"size as string", [](auto &, auto &l) { l["d_inner"] = "64"; },
+       "spec.layers[0].d_inner: expected a positive integer, got \"64\""},
+      {"fractional size", [](auto &, auto &l) { l["d_state"] = 1.5; },
+       "spec.layers[0].d_state: expected a positive integer, got 1.5"},
+      {"layers not an array",
+       [](auto &s, auto &) { s["layers"] = json::Object{}; },
+       "spec.layers: expected an array of layers, got {}"},
+      {"layer not an object",
+       [](auto &s, auto &) { s["layers"] = json::Array{3}; },
+       "spec.layers[0]: expected an object, got 3"},
+      {"arch not an array", [](auto &s, auto &) { s["arch"] = "sm_80"; },
+       "spec.arch: expected an array of strings, got \"sm_80\""},
+      {"arch element not a string",
+       [](auto &s, auto &) { s["arch"] = json::Array{"sm_80", 90}; },
+       "spec.arch[1]: expected a string, got 90"},
+      {"tile not an object", [](auto &, auto &l) { l["tile"] = 5; },
+       "spec.layers[0].tile: expected an object, got 5"},
+      {"long values are cut",
+       [](auto &, auto &l) { l["dtype"] = std::string(100, 'x'); },
+       "spec.layers[0].dtype: unsupported dtype '" + std::string(37, 'x') +
+           "...' (expected f32, f16 or bf16)"},
+      // Non-positive and too large sizes.
+      {"negative d_state", [](auto &, auto &l) { l["d_state"] = -4; },
+       "spec.layers[0].d_state: expected a positive integer, got -4"},
+      {"zero d_inner", [](auto &, auto &l) { l["d_inner"] = 0; },
+       "spec.layers[0].d_inner: expected a positive integer, got 0"},
+      {"zero ngroups",
+       [](auto &, auto &l) { l["ngroups"] = 0; },
+       "spec.layers[0].ngroups: expected a positive integer, got 0"},
+      {"d_inner too large", [](auto &, auto &l) { l["d_inner"] = 70000; },
+       "spec.layers[0].d_inner: 70000 is too large (at most 65536)"},
+      {"d_inner beyond int64",
+       [](auto &, auto &l) {
+         l["d_inner"] = std::numeric_limits<uint64_t>::max();
+       },
+       "spec.layers[0].d_inner: expected a positive integer, got "
+       "18446744073709551615"},
+      {"N > 64", [](auto &, auto &l) { l["d_state"] = 128; },
+       "spec.layers[0].d_state: N > 64 is not supported (got 128)"},
+      // Unknown enum strings and unsupported types.
+      {"unknown layout", [](auto &, auto &l) { l["layout"] = "nchw"; },
+       "spec.layers[0].layout: unknown layout 'nchw' (expected "
+       "channel_first or channel_last)"},
+      {"unknown bc", [](auto &, auto &l) { l["bc"] = "full"; },
+       "spec.layers[0].bc: unknown bc 'full' (expected shared, grouped or "
+       "per_channel)"},
+      {"unsupported dtype", [](auto &, auto &l) { l["dtype"] = "f64"; },
+       "spec.layers[0].dtype: unsupported dtype 'f64' (expected f32, f16 or "
+       "bf16)"},
+      {"unsupported bc_dtype", [](auto &, auto &l) { l["bc_dtype"] = "int8"; },
+       "spec.layers[0].bc_dtype: unsupported dtype 'int8' (expected f32, f16 "
+       "or bf16)"},
+      {"bc_dtype neither dtype nor f32",
+       [](auto &, auto &l) { l["bc_dtype"] = "f16"; },
+       "spec.layers[0].bc_dtype: must be f32 or the layer's dtype (bf16), got "
+       "f16"},
+      {"unimplemented op", [](auto &, auto &l) { l["op"] = "ssd_chunk"; },
+       "spec.layers[0].op: unsupported op 'ssd_chunk' (not implemented yet)"},
+      {"unknown op", [](auto &, auto &l) { l["op"] = "attention"; },
+       "spec.layers[0].op: unknown op 'attention' (expected selective_scan)"},
+      // Architectures.
+      {"unsupported arch",
+       [](auto &s, auto &) { s["arch"] = json::Array{"sm_80", "sm_70"}; },
+       "spec.arch[1]: unsupported arch 'sm_70' (expected sm_80, sm_86, sm_89 "
+       "or sm_90)"},
+      {"empty arch", [](auto &s, auto &) { s["arch"] = json::Array{}; },
+       "spec.arch: expected at least one arch"},
+      {"duplicate arch",
+       [](auto &s, auto &) { s["arch"] = json::Array{"sm_90", "sm_90"}; },
+       "spec.arch[1]: duplicate arch 'sm_90'"},
+      // Groups.
+      {"ngroups does not divide d_inner",
+       [](auto &, auto &l) { l["ngroups"] = 3; },
+       "spec.layers[0].ngroups: 3 does not divide d_inner = 64"},
+      {"ngroups without grouped B/C",
+       [](auto &, auto &l) {
+         l["bc"] = "shared";
+         l["ngroups"] = 2;
+       },
+       "spec.layers[0].ngroups: only allowed with bc = \"grouped\""},
+      // Names.
+      {"duplicate layer names",
+       [](auto &s, auto &l) {
+         json::Object copy = l;
+         s.getArray("layers")->push_back(std::move(copy));
+       },
+       "spec.layers[1].name: duplicate layer name 'l' (first at "
+       "spec.layers[0])"},
+      {"model name not an identifier",
+       [](auto &s, auto &) { s["name"] = "my-model"; },
+       "spec.name: 'my-model' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)"},
+      {"layer name starts with a digit",
+       [](auto &, auto &l) { l["name"] = "1st"; },
+       "spec.layers[0].name: '1st' is not an identifier "
+       "([A-Za-z_][A-Za-z0-9_]*)"},
+      {"empty layer name", [](auto &, auto &l) { l["name"] = ""; },
+       "spec.layers[0].name: '' is not an identifier "
+       "([A-Za-z_][A-Za-z0-9_]*)"},
+      {"empty layers",
+       [](auto &s, auto &) { s["layers"] = json::Array{}; },
+       "spec.layers: expected at least one layer"},
+      // Unknown fields.
+      {"typo in a layer field",
+       [](auto &, auto &l) {
+         l["d_stat"] = 16;
+         l.erase("d_state");
+       },
+       "spec.layers[0].d_stat: unknown field"},
+      {"unknown top-level field", [](auto &s, auto &) { s["layer"] = 1; },
+       "spec.layer: unknown field"},
+      {"unknown tile field",
+       [](auto &, auto &l) {
+         l["tile"] = json::Object{{"threads", 64}, {"items", 4}, {"chunk", 0}};
+       },
+       "spec.layers[0].tile.chunk: unknown field"},
+      // Tiles out of range.
+      {"threads not a multiple of 32",
+       [](auto &, auto &l) {
+         l["tile"] = json::Object{{"threads", 48}, {"items", 4}};
+       },
+       "spec.layers[0].tile.threads: expected a multiple of 32 in [32, 1024], "
+       "got 48"},
+      {"threads too large",
+       [](auto &, auto &l) {
+         l["tile"] = json::Object{{"threads", 2048}, {"items", 4}};
+       },
+       "spec.layers[0].tile.threads: expected a multiple of 32 in [32, 1024], "
+       "got 2048"},
+      {"items not a power of two",
+       [](auto &, auto &l) {
+         l["tile"] = json::Object{{"threads", 64}, {"items", 3}};
+       },
+       "spec.layers[0].tile.items: expected a power of two in [1, 64], got 3"},
+      {"items too large",
+       [](auto &, auto &l) {
+         l["tile"] = json::Object{{"threads", 64}, {"items", 128}};
+       },
+       "spec.layers[0].tile.items: expected a power of two in [1, 64], got "
+       "128"},
+      {"tile without items",
+       [](auto &, auto &l) { l["tile"] = json::Object{{"threads", 64}}; },
+       "spec.layers[0].tile.items: missing required field"},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.what);
+    json::Object spec = baseSpec();
+    c.edit(spec, firstLayer(spec));
+    EXPECT_EQ(errorOf(serialize(json::Value(std::move(spec)))), c.message);
+  }
+}
+
+TEST(SpecErrors, LaterLayersAreLocatedByIndex) {
+  json::Object spec = baseSpec();
+  json::Object second = firstLayer(spec);
+  second["name"] = "l2";
+  second["d_state"] = -1;
+  spec.getArray("layers")->push_back(std::move(second));
+  EXPECT_EQ(errorOf(serialize(json::Value(std::move(spec)))),
+            "spec.layers[1].d_state: expected a positive integer, got -1");
+}
+
+//===----------------------------------------------------------------------===//
+// Fuzzing
+//===----------------------------------------------------------------------===//
+
+/// Fixed-seed mutations of a JSON spec: structural edits of the parsed value
+/// and byte-level edits of its text.
+class SpecMutator {
+public:
+  explicit SpecMutator(uint32_t seed) : rng(seed) {}
+
+  /// A mutated version of `original` (its text and parsed value).
+  std::string mutate(llvm::StringRef text, const json::Value &original) {
+    switch (pick(7)) {
+    case 0:
+      return truncate(text);
+    case 1:
+      return insertBytes(text);
+    case 2:
+      return duplicateLine(text);
+    default: {
+      json::Value value = original;
+      // One to three structural edits, then maybe a byte edit on top.
+      for (size_t edits = 1 + pick(3); edits > 0; --edits)
+        editStructure(value);
+      std::string mutated = serialize(value);
+      return pick(8) == 0 ? insertBytes(mutated) : mutated;
+    }
+    }
+  }
+
+private:
+  size_t pick(size_t n) {
+    return std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+  }
+
+  std::string truncate(llvm::StringRef text) {
+    return text.take_front(pick(text.size() + 1)).str();
+  }
+
+  /// Repeats one line: in the pretty-printed example most lines hold one
+  /// key, so this mostly repeats a key.
+  std::string duplicateLine(llvm::StringRef text) {
+    llvm::SmallVector<llvm::StringRef> lines;
+    text.split(lines, '\n');
+    size_t line = pick(lines.size());
+    std::string result;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      result += lines[i].str() + "\n";
+      if (i == line)
+        result += lines[i].str() + "\n";
+    }
+    return result;
+  }
+
+  std::string insertBytes(llvm::StringRef text) {
+    std::string result = text.str();
+    for (size_t count = 1 + pick(4); count > 0; --count)
+      result.insert(result.begin() + pick(result.size() + 1),
+                    static_cast<char>(pick(256)));
+    return result;
+  }
+
+  /// A random JSON value: other types, negative, huge, empty, and a few
+  /// valid-looking ones so that some mutants still parse.
+  json::Value randomValue() {
+    switch (pick(22)) {
+    case 0:
+      return nullptr;
+    case 1:
+      return true;
+    case 2:
+      return false;
+    case 3:
+      return 0;
+    case 4:
+      return -4;
+    case 5:
+      return std::numeric_limits<int64_t>::max();
+    case 6:
+      return std::numeric_limits<int64_t>::min();
+    case 7:
+      return 1e300;
+    case 8:
+      return 2.5;
+    case 9:
+      return "";
+    case 10:
+      return std::string(1000, 'a');
+    case 11:
+      return json::Array{};
+    case 12:
+      return json::Object{};
+    case 13:
+      return json::Array{1, "x", nullptr};
+    case 14:
+      return int64_t(1) << pick(20);
+    case 15:
+      return int64_t(32) * (1 + pick(40));
+    case 16:
+      return "f32";
+    case 17:
+      return "channel_last";
+    case 18:
+      return "per_channel";
+    case 19:
+      return "sm_86";
+    case 20:
+      return json::Object{{"threads", 32}, {"items", 1}};
+    default:
+      return "shared";
+    }
+  }
+
+  /// Every array and object in `value`, and every value below the root.
+  void collect(json::Value &value, bool isRoot,
+               std::vector<json::Object *> &objects,
+               std::vector<json::Array *> &arrays,
+               std::vector<json::Value *> &values) {
+    if (!isRoot)
+      values.push_back(&value);
+    if (json::Object *object = value.getAsObject()) {
+      objects.push_back(object);
+      for (auto &entry : *object)
+        collect(entry.second, false, objects, arrays, values);
+    } else if (json::Array *array = value.getAsArray()) {
+      arrays.push_back(array);
+      for (json::Value &element : *array)
+        collect(element, false, objects, arrays, values);
+    }
+  }
+
+  void editStructure(json::Value &root) {
+    std::vector<json::Object *> objects;
+    std::vector<json::Array *> arrays;
+    std::vector<json::Value *> values;
+    collect(root, true, objects, arrays, values);
+    switch (pick(4)) {
+    case 0: { // Delete a key.
+      if (objects.empty())
+        return;
+      json::Object &object = *objects[pick(objects.size())];
+      if (object.empty())
+        return;
+      auto it = object.begin();
+      std::advance(it, pick(object.size()));
+      object.erase(it);
+      return;
+    }
+    case 1: // Duplicate an array element.
+    {
+      if (arrays.empty())
+        return;
+      json::Array &array = *arrays[pick(arrays.size())];
+      if (array.empty())
+        return;
+      json::Value copy = array[pick(array.size())];
+      array.insert(array.begin() + pick(array.size() + 1), std::move(copy));
+      return;
+    }
+    default: // Replace a value.
+      if (values.empty())
+        return;
+      *values[pick(values.size())] = randomValue();
+      return;
+    }
+  }
+
+  std::mt19937 rng;
+};
+
+TEST_F(SpecTest, FuzzedSpecsNeverCrash) {
+  std::string text = readExample("mamba1.json");
+  llvm::Expected<json::Value> original = json::parse(text);
+  ASSERT_TRUE(static_cast<bool>(original));
+  SpecMutator mutator(20240611);
+  int accepted = 0, rejected = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string mutant = mutator.mutate(text, *original);
+    SCOPED_TRACE("mutant " + std::to_string(i) + ": " + mutant);
+    llvm::Expected<ModelSpec> spec = parseSpec(mutant);
+    if (!spec) {
+      std::string message = llvm::toString(spec.takeError());
+      EXPECT_EQ(message.rfind("spec", 0), 0u) << message;
+      ++rejected;
+      continue;
+    }
+    OwningOpRef<ModuleOp> module = buildLayerModule(*spec, ctx);
+    ASSERT_TRUE(module);
+    EXPECT_TRUE(succeeded(verify(*module)));
+    ++accepted;
+  }
+  RecordProperty("accepted", accepted);
+  RecordProperty("rejected", rejected);
+  // Both outcomes must occur, or the mutations are not exercising anything.
+  EXPECT_GT(accepted, 50);
+  EXPECT_GT(rejected, 1000);
+}
+
+} // namespace

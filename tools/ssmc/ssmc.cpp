@@ -1,0 +1,216 @@
+//===- ssmc.cpp - The ssmc compiler driver ----------------------*- C++ -*-===//
+//
+// Compiles a JSON layer spec to a GPU binary and its manifest:
+//   ssmc spec.json -o out/   ->  out/<name>.fatbin, out/<name>.manifest.json
+// `--emit=ssm|gpu|nvvm|ptx` stops early and prints the IR (or PTX). Nothing
+// is written to the output directory unless every step succeeded.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ssmc/Pipelines/Pipelines.h"
+#include "ssmc/Spec/Spec.h"
+#include "ssmc/Target/Target.h"
+
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory ssmcCategory("ssmc options");
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
+                                      cl::desc("<layer spec .json>"),
+                                      cl::cat(ssmcCategory));
+
+static cl::opt<std::string> outputDir("o", cl::desc("Output directory"),
+                                      cl::value_desc("dir"), cl::init("."),
+                                      cl::cat(ssmcCategory));
+
+namespace {
+enum class Emit { SSM, GPU, NVVM, PTX, Binary };
+} // namespace
+
+static cl::opt<Emit> emit(
+    "emit", cl::desc("Stop after a stage and print its output"),
+    cl::values(clEnumValN(Emit::SSM, "ssm", "the layer functions (ssm ops)"),
+               clEnumValN(Emit::GPU, "gpu", "after fusion, tiling and "
+                                            "conversion to gpu kernels"),
+               clEnumValN(Emit::NVVM, "nvvm", "the kernels lowered to NVVM"),
+               clEnumValN(Emit::PTX, "ptx", "the PTX of each target"),
+               clEnumValN(Emit::Binary, "bin",
+                          "write the fatbin and manifest (default)")),
+    cl::init(Emit::Binary), cl::cat(ssmcCategory));
+
+static cl::list<std::string>
+    archOverride("arch", cl::desc("SM targets (overrides the spec's arch)"),
+                 cl::CommaSeparated, cl::cat(ssmcCategory));
+
+static cl::opt<std::string> cudaPath("cuda-path",
+                                     cl::desc("CUDA toolkit (ptxas, "
+                                              "fatbinary, libdevice)"),
+                                     cl::init("/usr/local/cuda"),
+                                     cl::cat(ssmcCategory));
+
+/// Prints "ssmc: error: <message>" and returns failure.
+static LogicalResult fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "ssmc") << message << "\n";
+  return failure();
+}
+
+static LogicalResult fail(llvm::Error error) {
+  return fail(llvm::toString(std::move(error)));
+}
+
+static LogicalResult runPipeline(ModuleOp module,
+                                 llvm::function_ref<void(OpPassManager &)> build) {
+  PassManager pm(module.getContext());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  build(pm);
+  return pm.run(module);
+}
+
+/// Serializes a copy of `module` with gpu-module-to-binary in `format`.
+static FailureOr<OwningOpRef<ModuleOp>>
+serialize(ModuleOp module, const ssm::SSMToNVVMPipelineOptions &options,
+          StringRef format) {
+  OwningOpRef<ModuleOp> copy(module.clone());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = format.str();
+  binary.toolkitPath = options.toolkit;
+  if (failed(runPipeline(*copy, [&](OpPassManager &pm) {
+        pm.addPass(createGpuModuleToBinaryPass(binary));
+      })))
+    return failure();
+  return copy;
+}
+
+/// Writes `data` to `dir/name` through a temporary file, so a failure never
+/// leaves a partial file behind.
+static LogicalResult writeOutput(StringRef dir, StringRef name,
+                                 StringRef data) {
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path, name);
+  std::string error;
+  auto file = openOutputFile(path, &error);
+  if (!file)
+    return fail(error);
+  file->os() << data;
+  file->keep();
+  return success();
+}
+
+static LogicalResult compile(MLIRContext &ctx) {
+  auto input = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
+  if (!input)
+    return fail("cannot read '" + inputFile +
+                "': " + input.getError().message());
+  auto spec = ssm::parseSpec((*input)->getBuffer());
+  if (!spec)
+    return fail(inputFile + ": " + llvm::toString(spec.takeError()));
+  std::vector<std::string> archs = archOverride.empty()
+                                       ? spec->archs
+                                       : std::vector<std::string>(
+                                             archOverride.begin(),
+                                             archOverride.end());
+  for (const std::string &arch : archs)
+    if (!llvm::is_contained(ssm::getSupportedArchs(), arch))
+      return fail("unsupported arch '" + arch + "' (supported: " +
+                  llvm::join(ssm::getSupportedArchs(), ", ") + ")");
+
+  OwningOpRef<ModuleOp> module = ssm::buildLayerModule(*spec, ctx);
+  if (!module)
+    return failure();
+  if (emit == Emit::SSM) {
+    module->print(llvm::outs());
+    return success();
+  }
+  if (failed(runPipeline(*module, ssm::buildSSMToGPUPipeline)))
+    return failure();
+  if (emit == Emit::GPU) {
+    module->print(llvm::outs());
+    return success();
+  }
+
+  ssm::SSMToNVVMPipelineOptions options;
+  options.chips = archs;
+  options.toolkit = cudaPath;
+  if (failed(runPipeline(*module, [&](OpPassManager &pm) {
+        ssm::buildGPUToNVVMPipeline(pm, options);
+      })))
+    return failure();
+  if (emit == Emit::NVVM) {
+    module->print(llvm::outs());
+    return success();
+  }
+
+  auto ptx = serialize(*module, options, "isa");
+  if (failed(ptx))
+    return failure();
+  auto ptxObjects = ssm::collectGPUObjects(**ptx);
+  if (!ptxObjects)
+    return fail(ptxObjects.takeError());
+  if (emit == Emit::PTX) {
+    for (const ssm::GPUObject &object : *ptxObjects)
+      llvm::outs() << "// ---- " << object.chip << "\n" << object.data;
+    return success();
+  }
+
+  // One cubin per target, plus the PTX of the newest one so that later GPUs
+  // can JIT it.
+  auto bin = serialize(*module, options, "bin");
+  if (failed(bin))
+    return failure();
+  auto objects = ssm::collectGPUObjects(**bin);
+  if (!objects)
+    return fail(objects.takeError());
+  objects->push_back(ptxObjects->back());
+  auto fatbin = ssm::buildFatbin(*objects, cudaPath);
+  if (!fatbin)
+    return fail(fatbin.takeError());
+  std::string binaryName = spec->name + ".fatbin";
+  auto manifest = ssm::buildManifest(**bin, binaryName, archs);
+  if (!manifest)
+    return fail(manifest.takeError());
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+    return fail("cannot create '" + outputDir + "': " + ec.message());
+  std::string manifestText;
+  llvm::raw_string_ostream(manifestText)
+      << llvm::formatv("{0:2}", *manifest) << "\n";
+  if (failed(writeOutput(outputDir, binaryName, *fatbin)) ||
+      failed(writeOutput(outputDir, spec->name + ".manifest.json",
+                         manifestText)))
+    return failure();
+  return success();
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM y(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  cl::HideUnrelatedOptions({&ssmcCategory, &cl::getGeneralCategory()});
+  cl::ParseCommandLineOptions(argc, argv,
+                              "ssmc: compile an SSM layer spec to a GPU "
+                              "binary and a launch manifest\n");
+  DialectRegistry registry;
+  ssm::registerSSMCDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  return failed(compile(ctx)) ? 1 : 0;
+}
