@@ -216,6 +216,8 @@ getObject(const llvm::json::Value &value, const Twine &path) {
 static constexpr StringRef supportedArchs[] = {"sm_80", "sm_86", "sm_89",
                                                "sm_90"};
 
+ArrayRef<StringRef> mlir::ssm::getSupportedArchs() { return supportedArchs; }
+
 static constexpr EnumCase<DType> dtypeCases[] = {
     {"f32", DType::F32}, {"f16", DType::F16}, {"bf16", DType::BF16}};
 
@@ -228,6 +230,7 @@ static constexpr EnumCase<BCKind> bcCases[] = {
     {"grouped", BCKind::Grouped},
     {"per_channel", BCKind::PerChannel}};
 
+/// The spelling of `dtype` in a spec.
 static StringRef getDTypeName(DType dtype) {
   for (const EnumCase<DType> &c : dtypeCases)
     if (c.value == dtype)
@@ -310,13 +313,15 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
                                   "unknown layout", layer.layout))
     return std::move(err);
 
-  if (Error err = reader.readPositive("d_inner", true, layer.dInner))
+  if (Error err =
+          reader.readPositive("d_inner", /*required=*/true, layer.dInner))
     return std::move(err);
   if (layer.dInner > maxDInner)
     return failAt(reader.fieldPath("d_inner"), Twine(layer.dInner) +
                                                    " is too large (at most " +
                                                    Twine(maxDInner) + ")");
-  if (Error err = reader.readPositive("d_state", true, layer.dState))
+  if (Error err =
+          reader.readPositive("d_state", /*required=*/true, layer.dState))
     return std::move(err);
   if (layer.dState > maxDState)
     return failAt(reader.fieldPath("d_state"),
@@ -325,7 +330,8 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
   if (Error err = reader.readEnum<BCKind>("bc", /*required=*/false, bcCases,
                                           "unknown bc", layer.bc))
     return std::move(err);
-  if (Error err = reader.readPositive("ngroups", false, layer.ngroups))
+  if (Error err =
+          reader.readPositive("ngroups", /*required=*/false, layer.ngroups))
     return std::move(err);
   if (reader.has("ngroups") && layer.bc != BCKind::Grouped)
     return failAt(reader.fieldPath("ngroups"),
@@ -504,6 +510,7 @@ Expected<ModelSpec> mlir::ssm::parseSpec(StringRef json) {
 // IR construction
 //===----------------------------------------------------------------------===//
 
+/// The MLIR element type of a spec dtype.
 static Type getElementType(DType dtype, MLIRContext &ctx) {
   switch (dtype) {
   case DType::F32:

@@ -147,7 +147,7 @@ TEST_F(SpecTest, Mamba1ExampleParses) {
   EXPECT_FALSE(l.initialState || l.finalState || l.reverse);
   ASSERT_TRUE(l.tile);
   EXPECT_EQ(l.tile->threads, 64);
-  EXPECT_EQ(l.tile->items, 16);
+  EXPECT_EQ(l.tile->items, 8);
 }
 
 TEST_F(SpecTest, Mamba1ExampleBuildsUnfusedLayer) {
@@ -163,7 +163,7 @@ TEST_F(SpecTest, Mamba1ExampleBuildsUnfusedLayer) {
   auto func = module->lookupSymbol<func::FuncOp>("mamba1");
   ASSERT_TRUE(func);
   EXPECT_TRUE(func->hasAttr("ssm.layer"));
-  EXPECT_EQ(func->getAttr("ssm.tile"), TileAttr::get(&ctx, 64, 16, 0, 1));
+  EXPECT_EQ(func->getAttr("ssm.tile"), TileAttr::get(&ctx, 64, 8, 0, 1));
   EXPECT_EQ(argNames(func),
             (std::vector<std::string>{"u", "delta", "A", "B", "C", "D", "z",
                                       "delta_bias"}));
@@ -212,7 +212,7 @@ TEST_F(SpecTest, Mamba1ExampleBuildsUnfusedLayer) {
         "%arg5: tensor<5120xf32> {ssm.name = \"D\"}",
         "-> (tensor<?x5120x?xbf16> {ssm.name = \"y\"})",
         "attributes {ssm.layer, ssm.tile = #ssm.tile<threads = 64, items = "
-        "16>}",
+        "8>}",
         "-> (tensor<?x5120x?x16xf32>, tensor<?x5120x?x16xf32>)"})
     EXPECT_NE(text.find(expected), std::string::npos)
         << "missing: " << expected << "\nin:\n"

@@ -82,6 +82,9 @@ struct ModelSpec {
   std::vector<LayerSpec> layers;
 };
 
+/// The SM targets ssmc compiles for.
+llvm::ArrayRef<llvm::StringRef> getSupportedArchs();
+
 /// Parses and validates a spec. Every error message names the JSON path at
 /// fault, e.g. "spec.layers[0].d_state: expected a positive integer, got -4";
 /// malformed JSON gives "spec: invalid JSON: [line:column, byte=offset]: ...".
