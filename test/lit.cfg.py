@@ -21,6 +21,9 @@ config.substitutions.append(("%cuda_root", config.cuda_toolkit_root))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
+# `not` and `count` starting a RUN line are looked up on PATH (as in upstream
+# MLIR's lit.cfg.py); Debian keeps them in the LLVM tools directory.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.ssmc_tools_dir, config.llvm_tools_dir]
 tools = ["ssm-opt", ToolSubst("ssmc", unresolved="ignore")]

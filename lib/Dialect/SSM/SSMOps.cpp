@@ -337,7 +337,9 @@ int64_t SelectiveScanOp::getSeqLen() {
 }
 
 int64_t SelectiveScanOp::getNumChannels() {
-  return getA().getType().getDimSize(0);
+  // Read off u, whose D the verifier requires static (A's may be dynamic).
+  return getU().getType().getDimSize(getLayout() == Layout::ChannelFirst ? 1
+                                                                          : 2);
 }
 
 int64_t SelectiveScanOp::getStateSize() {
@@ -455,7 +457,7 @@ LogicalResult RMSNormGatedOp::verify() {
   if (dim % getGroupSize() != 0)
     return emitOpError() << "'group_size' = " << getGroupSize()
                          << " must divide the last dimension " << dim;
-  if (getEps().convertToDouble() <= 0.0)
+  if (!(getEps().convertToDouble() > 0.0))
     return emitOpError("'eps' must be positive");
   return success();
 }

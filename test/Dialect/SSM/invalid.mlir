@@ -1065,6 +1065,14 @@ func.func @rms_norm_eps_not_positive(%y: tensor<?x5120xbf16>, %w: tensor<5120xf3
 
 // -----
 
+func.func @rms_norm_eps_nan(%y: tensor<?x5120xbf16>, %w: tensor<5120xf32>) {
+  // expected-error @below {{'eps' must be positive}}
+  %o = ssm.rms_norm_gated %y weight %w group_size = 5120 eps = 0x7FF8000000000000 : (tensor<?x5120xbf16>, tensor<5120xf32>) -> tensor<?x5120xbf16>
+  return
+}
+
+// -----
+
 func.func @rms_norm_group_size_zero(%y: tensor<?x5120xbf16>, %w: tensor<5120xf32>) {
   // expected-error @below {{attribute 'group_size' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %o = ssm.rms_norm_gated %y weight %w group_size = 0 eps = 1.0e-05 : (tensor<?x5120xbf16>, tensor<5120xf32>) -> tensor<?x5120xbf16>

@@ -10,6 +10,7 @@
 #include "ssmc/Dialect/SSM/SSMOps.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::ssm {
@@ -38,6 +39,13 @@ struct FuseDiscretizeIntoScan : OpRewritePattern<ScanOp> {
           scan, "only the simplified ZOH discretization has a fused scan");
     if (disc.getLayout() != scan.getLayout())
       return rewriter.notifyMatchFailure(scan, "layouts differ");
+    // The fused op reads Δ and B at the precision of u (B also as f32).
+    Type uElem = getElementTypeOrSelf(scan.getU().getType());
+    Type bElem = getElementTypeOrSelf(disc.getB().getType());
+    if (getElementTypeOrSelf(disc.getDelta().getType()) != uElem ||
+        (bElem != uElem && !bElem.isF32()))
+      return rewriter.notifyMatchFailure(
+          scan, "delta or B has an element type the fused scan cannot take");
     if (!llvm::all_of(disc->getUsers(),
                       [&](Operation *user) { return user == scan; }))
       return rewriter.notifyMatchFailure(

@@ -1,0 +1,120 @@
+// RUN: ssm-opt %s -split-input-file -ssm-tile | FileCheck %s
+// RUN: ssm-opt %s -split-input-file -ssm-tile="threads=128 items=8" | FileCheck %s --check-prefix=OPTS
+// RUN: ssm-opt %s -split-input-file -ssm-tile="threads=256 items=4 chunk=512" | FileCheck %s --check-prefix=CHUNK
+
+// Without options the heuristic picks the threads per block from the channels
+// per B/C group (64 where it divides them, else 128, else 32) and 8 items;
+// options override both, and a tile set on the function (by the spec front
+// end) overrides them all. Invalid options: tile-invalid.mlir.
+
+// 512 channels, shared B/C: 64 threads.
+// CHECK-LABEL: func.func @heuristic_shared
+// CHECK: ssm.selective_scan {{.*}} tile = <threads = 64, items = 8> :
+// OPTS-LABEL: func.func @heuristic_shared
+// OPTS: ssm.selective_scan {{.*}} tile = <threads = 128, items = 8> :
+// CHUNK-LABEL: func.func @heuristic_shared
+// CHUNK: ssm.selective_scan {{.*}} tile = <threads = 256, items = 4, chunk = 512> :
+func.func @heuristic_shared(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16> {
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16>
+  return %y : tensor<?x512x?xbf16>
+}
+
+// -----
+
+// 768 channels in 3 groups: 256 per group, 64 threads.
+// CHECK-LABEL: func.func @heuristic_grouped
+// CHECK: ssm.selective_scan {{.*}} layout = channel_last tile = <threads = 64, items = 8> :
+// OPTS-LABEL: func.func @heuristic_grouped
+// OPTS: tile = <threads = 128, items = 8> :
+func.func @heuristic_grouped(%u: tensor<?x?x768xf16>, %A: tensor<768x16xf32>, %B: tensor<?x?x3x16xf16>) -> tensor<?x?x768xf16> {
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_last
+      : (tensor<?x?x768xf16>, tensor<?x?x768xf16>, tensor<768x16xf32>, tensor<?x?x3x16xf16>, tensor<?x?x3x16xf16>) -> tensor<?x?x768xf16>
+  return %y : tensor<?x?x768xf16>
+}
+
+// -----
+
+// 96 channels: neither 64 nor 128 divides them, 32 threads.
+// CHECK-LABEL: func.func @heuristic_falls_back_to_32
+// CHECK: ssm.selective_scan {{.*}} tile = <threads = 32, items = 8> :
+// OPTS-LABEL: func.func @heuristic_falls_back_to_32
+// OPTS: tile = <threads = 128, items = 8> :
+func.func @heuristic_falls_back_to_32(%u: tensor<2x96x1024xf32>, %A: tensor<96x4xf32>, %B: tensor<96x4xf32>) -> tensor<2x96x1024xf32> {
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      : (tensor<2x96x1024xf32>, tensor<2x96x1024xf32>, tensor<96x4xf32>, tensor<96x4xf32>, tensor<96x4xf32>) -> tensor<2x96x1024xf32>
+  return %y : tensor<2x96x1024xf32>
+}
+
+// -----
+
+// The groups of C count too: 256 channels in 8 groups of C leave 32 per group.
+// CHECK-LABEL: func.func @heuristic_groups_of_C
+// CHECK: ssm.selective_scan {{.*}} tile = <threads = 32, items = 8> :
+func.func @heuristic_groups_of_C(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, %B: tensor<?x16x?xbf16>, %C: tensor<?x8x16x?xbf16>) -> tensor<?x256x?xbf16> {
+  %y = ssm.selective_scan %u, %u, %A, %B, %C layout = channel_first
+      : (tensor<?x256x?xbf16>, tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x16x?xbf16>, tensor<?x8x16x?xbf16>) -> tensor<?x256x?xbf16>
+  return %y : tensor<?x256x?xbf16>
+}
+
+// -----
+
+// The channels are read off u: with a dynamic D in A, 96 channels still give
+// 32 threads.
+// CHECK-LABEL: func.func @heuristic_channels_from_u
+// CHECK: ssm.selective_scan {{.*}} tile = <threads = 32, items = 8> :
+func.func @heuristic_channels_from_u(%u: tensor<?x?x96xbf16>, %A: tensor<?x16xf32>, %B: tensor<?x?x16xbf16>) -> tensor<?x?x96xbf16> {
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_last
+      : (tensor<?x?x96xbf16>, tensor<?x?x96xbf16>, tensor<?x16xf32>, tensor<?x?x16xbf16>, tensor<?x?x16xbf16>) -> tensor<?x?x96xbf16>
+  return %y : tensor<?x?x96xbf16>
+}
+
+// -----
+
+// A scan that has a tile keeps it, with or without options; the untiled scan
+// next to it gets one.
+// CHECK-LABEL: func.func @existing_tile_kept
+// CHECK: ssm.selective_scan {{.*}} tile = <threads = 256, items = 2, stages = 3> :
+// CHECK: ssm.selective_scan {{.*}} reverse layout = channel_first tile = <threads = 64, items = 8> :
+// OPTS-LABEL: func.func @existing_tile_kept
+// OPTS: ssm.selective_scan {{.*}} tile = <threads = 256, items = 2, stages = 3> :
+// OPTS: ssm.selective_scan {{.*}} tile = <threads = 128, items = 8> :
+func.func @existing_tile_kept(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x16x?xbf16>) -> (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>) {
+  %y0 = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 256, items = 2, stages = 3>
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16>
+  %y1 = ssm.selective_scan %u, %u, %A, %B, %B reverse layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16>
+  return %y0, %y1 : tensor<?x512x?xbf16>, tensor<?x512x?xbf16>
+}
+
+// -----
+
+// Only ssm.selective_scan is tiled here.
+// CHECK-LABEL: func.func @ssd_chunk_untouched
+// CHECK: ssm.ssd_chunk
+// CHECK-NOT: tile =
+// CHECK: return
+func.func @ssd_chunk_untouched(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16> {
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 256 headdim = 64 ngroups = 1
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+  return %y : tensor<?x?x80x64xbf16>
+}
+
+// -----
+
+// A tile on the function applies to each of its scans that has none, in
+// preference to the options and the heuristic.
+// CHECK-LABEL: func.func @function_tile
+// CHECK: ssm.selective_scan {{.*}} tile = <threads = 64, items = 2> :
+// CHECK: ssm.selective_scan {{.*}} reverse layout = channel_first tile = <threads = 512, items = 32, chunk = 1024> :
+// OPTS-LABEL: func.func @function_tile
+// OPTS: ssm.selective_scan {{.*}} tile = <threads = 64, items = 2> :
+// OPTS: ssm.selective_scan {{.*}} tile = <threads = 512, items = 32, chunk = 1024> :
+func.func @function_tile(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x16x?xbf16>) -> (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>)
+    attributes {ssm.tile = #ssm.tile<threads = 512, items = 32, chunk = 1024>} {
+  %y0 = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 2>
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16>
+  %y1 = ssm.selective_scan %u, %u, %A, %B, %B reverse layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16>
+  return %y0, %y1 : tensor<?x512x?xbf16>, tensor<?x512x?xbf16>
+}
