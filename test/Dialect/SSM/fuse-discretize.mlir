@@ -190,12 +190,13 @@ func.func @no_fuse_without_discretize(%abar: tensor<?x512x?x16xf32>, %bbar: tens
 // CHECK: ssm.discretize
 // CHECK: ssm.scan
 func.func @delta_precision_differs(%delta: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
-                                   %B: tensor<?x16x?xbf16>, %u: tensor<?x64x?xbf16>)
+                                   %B: tensor<?x16x?xf32>, %u: tensor<?x64x?xbf16>,
+                                   %C: tensor<?x16x?xbf16>)
     -> tensor<?x64x?xbf16> {
   %a, %b = ssm.discretize %delta, %A, %B layout = channel_first mode = zoh_simplified
-      : (tensor<?x64x?xf32>, tensor<64x16xf32>, tensor<?x16x?xbf16>)
+      : (tensor<?x64x?xf32>, tensor<64x16xf32>, tensor<?x16x?xf32>)
       -> (tensor<?x64x?x16xf32>, tensor<?x64x?x16xf32>)
-  %y = ssm.scan %a, %b, %u, %B layout = channel_first
+  %y = ssm.scan %a, %b, %u, %C layout = channel_first
       : (tensor<?x64x?x16xf32>, tensor<?x64x?x16xf32>, tensor<?x64x?xbf16>,
          tensor<?x16x?xbf16>) -> tensor<?x64x?xbf16>
   return %y : tensor<?x64x?xbf16>
