@@ -257,9 +257,9 @@ static Error parseTile(const ObjectReader &layer,
   if (!object)
     return object.takeError();
   ObjectReader tile(**object, path);
-  TileSpec spec{0, 0};
+  TileSpec spec{0, 0, 0};
   // The ranges are those TileAttr::verify accepts.
-  if (Error err = tile.checkKnownKeys({"threads", "items"}))
+  if (Error err = tile.checkKnownKeys({"threads", "items", "chunk"}))
     return err;
   if (Error err = tile.readInteger(
           "threads", /*required=*/true, "a multiple of 32 in [32, 1024]",
@@ -270,6 +270,13 @@ static Error parseTile(const ObjectReader &layer,
           "items", /*required=*/true, "a power of two in [1, 64]",
           [](int64_t v) { return v >= 1 && v <= 64 && llvm::isPowerOf2_64(v); },
           spec.items))
+    return err;
+  int64_t items = spec.items;
+  if (Error err = tile.readInteger(
+          "chunk", /*required=*/false,
+          "0 or a positive multiple of items (the L segment length)",
+          [&](int64_t v) { return v == 0 || (v > 0 && v % items == 0); },
+          spec.chunk))
     return err;
   out = spec;
   return Error::success();
@@ -587,8 +594,9 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
     func.setResultAttr(i, "ssm.name", b.getStringAttr(result.first));
   func->setAttr("ssm.layer", b.getUnitAttr());
   if (layer.tile)
-    func->setAttr("ssm.tile", TileAttr::get(&ctx, layer.tile->threads,
-                                            layer.tile->items, 0, 1));
+    func->setAttr("ssm.tile",
+                  TileAttr::get(&ctx, layer.tile->threads, layer.tile->items,
+                                layer.tile->chunk, 1));
 
   Block *entry = func.addEntryBlock();
   OpBuilder::InsertionGuard guard(b);

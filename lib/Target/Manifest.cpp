@@ -44,19 +44,43 @@ static std::string argName(func::FuncOp func, unsigned i) {
   return ("arg" + llvm::Twine(i)).str();
 }
 
-/// Describes a host value feeding a launch: a constant, or the symbol of a
-/// `memref.dim` of a layer argument.
-static llvm::Expected<json::Value> describeSize(Value value) {
+/// Describes a host size feeding a launch as `{"size": N | symbol}`, with
+/// `"div": k` for `ceil(size / k)`: a constant, a `memref.dim` of a layer
+/// argument, or `arith.ceildivui` of those by a constant.
+static llvm::Expected<json::Object> describeExtent(Value value) {
   APInt constant;
   if (matchPattern(value, m_ConstantInt(&constant)))
-    return json::Value(constant.getSExtValue());
+    return json::Object{{"size", constant.getSExtValue()}};
   if (auto dim = value.getDefiningOp<memref::DimOp>()) {
     std::optional<int64_t> index = dim.getConstantIndex();
     if (index && isa<BlockArgument>(dim.getSource()))
-      return json::Value(symbolOfDim(*index).str());
+      return json::Object{{"size", symbolOfDim(*index).str()}};
+  }
+  if (auto div = value.getDefiningOp<arith::CeilDivUIOp>()) {
+    APInt divisor;
+    auto size = describeExtent(div.getLhs());
+    if (!size)
+      return size.takeError();
+    if (matchPattern(div.getRhs(), m_ConstantInt(&divisor)) &&
+        !size->get("div"))
+      return json::Object{{"size", std::move((*size)["size"])},
+                          {"div", divisor.getSExtValue()}};
   }
   return llvm::createStringError(
-      "a launch size is neither a constant nor a dimension of a layer tensor");
+      "a launch size is neither a constant nor a dimension of a layer tensor "
+      "(divided by a constant)");
+}
+
+/// The name of the layer argument or workspace a kernel buffer views.
+static llvm::Expected<json::Object> describeBuffer(Value buffer,
+                                                   func::FuncOp func) {
+  if (auto arg = dyn_cast<BlockArgument>(buffer))
+    return json::Object{{"tensor", argName(func, arg.getArgNumber())}};
+  if (auto alloc = buffer.getDefiningOp<memref::AllocOp>())
+    if (auto name = alloc->getAttrOfType<StringAttr>("ssm.name"))
+      return json::Object{{"workspace", name.str()}};
+  return llvm::createStringError(
+      "a kernel buffer is neither a layer argument nor a named workspace");
 }
 
 static llvm::Expected<json::Object> describeLaunch(gpu::LaunchFuncOp launch,
@@ -71,27 +95,26 @@ static llvm::Expected<json::Object> describeLaunch(gpu::LaunchFuncOp launch,
   }
   for (Value v : {launch.getGridSizeX(), launch.getGridSizeY(),
                   launch.getGridSizeZ()}) {
-    auto size = describeSize(v);
-    if (!size)
-      return size.takeError();
-    grid.push_back(json::Object{{"size", std::move(*size)}});
+    auto extent = describeExtent(v);
+    if (!extent)
+      return extent.takeError();
+    grid.push_back(std::move(*extent));
   }
   for (Value operand : launch.getKernelOperands()) {
     if (auto cast = operand.getDefiningOp<memref::ReinterpretCastOp>()) {
-      auto arg = dyn_cast<BlockArgument>(cast.getSource());
-      if (!arg)
-        return llvm::createStringError(
-            "a kernel buffer is not a layer argument");
-      params.push_back(
-          json::Object{{"tensor", argName(func, arg.getArgNumber())}});
+      auto buffer = describeBuffer(cast.getSource(), func);
+      if (!buffer)
+        return buffer.takeError();
+      params.push_back(std::move(*buffer));
       continue;
     }
-    auto size = describeSize(operand);
-    if (!size)
-      return size.takeError();
-    if (!size->getAsString())
-      return llvm::createStringError("a kernel size parameter is constant");
-    params.push_back(json::Object{{"symbol", std::move(*size)}});
+    auto extent = describeExtent(operand);
+    if (!extent)
+      return extent.takeError();
+    if (extent->get("div") || !extent->getString("size"))
+      return llvm::createStringError(
+          "a kernel size parameter is not a layer size");
+    params.push_back(json::Object{{"symbol", std::move((*extent)["size"])}});
   }
   return json::Object{{"kernel", launch.getKernelName().getValue().str()},
                       {"block", std::move(block)},
@@ -127,6 +150,35 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
                                    {"shape", std::move(shape)}});
   }
 
+  json::Array workspaces;
+  for (auto alloc : func.getOps<memref::AllocOp>()) {
+    auto name = alloc->getAttrOfType<StringAttr>("ssm.name");
+    if (!name)
+      return llvm::createStringError("a workspace has no ssm.name");
+    auto dtype = dtypeName(alloc.getType().getElementType());
+    if (!dtype)
+      return dtype.takeError();
+    json::Array shape;
+    auto dynamicSizes = alloc.getDynamicSizes().begin();
+    for (int64_t size : alloc.getType().getShape()) {
+      if (!ShapedType::isDynamic(size)) {
+        shape.push_back(size);
+        continue;
+      }
+      auto extent = describeExtent(*dynamicSizes++);
+      if (!extent)
+        return extent.takeError();
+      // A plain symbol is written as its name, ceil(symbol / k) as an object.
+      if (extent->get("div"))
+        shape.push_back(std::move(*extent));
+      else
+        shape.push_back(std::move((*extent)["size"]));
+    }
+    workspaces.push_back(json::Object{{"name", name.str()},
+                                      {"dtype", *dtype},
+                                      {"shape", std::move(shape)}});
+  }
+
   json::Array launches;
   StringRef op;
   json::Value tile = nullptr;
@@ -150,6 +202,8 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
                                      }))},
                      {"tensors", std::move(tensors)},
                      {"launches", std::move(launches)}};
+  if (!workspaces.empty())
+    layer["workspace"] = std::move(workspaces);
   if (tile.getAsObject())
     layer["tile"] = std::move(tile);
   return layer;

@@ -147,10 +147,17 @@ int32_t lookup(const std::vector<T> &entries, const json &value,
   bad(path, std::string("unknown ") + what + " '" + name + "'");
 }
 
-/// A static size (>= 1) or a symbol name.
+/// A static size (>= 1) or a symbol name; where `allowDiv`, also
+/// `{"size": size-or-symbol, "div": k}` for ceil(size / k).
 Extent asExtent(const LayerDesc &layer, const json &value,
-                const std::string &path) {
+                const std::string &path, bool allowDiv = false) {
   Extent extent;
+  if (allowDiv && value.is_object()) {
+    extent = asExtent(layer, field(value, path, "size"), member(path, "size"));
+    extent.div = asInt(field(value, path, "div"), member(path, "div"), 1,
+                       std::numeric_limits<int64_t>::max());
+    return extent;
+  }
   if (value.is_string())
     extent.symbol = lookup(layer.symbols, value, path, "symbol");
   else if (value.is_number_integer())
@@ -176,8 +183,12 @@ void parseBuffer(const LayerDesc &layer, const json &value,
   if (shape.size() > kMaxRank)
     bad(shapePath, "rank " + std::to_string(shape.size()) +
                        " exceeds the maximum of " + std::to_string(kMaxRank));
+  // Only workspaces may size a dimension as ceil(symbol / k): a tensor's
+  // dimensions bind the symbols.
+  bool workspace = std::string(what) == "workspace";
   for (std::size_t i = 0; i < shape.size(); ++i)
-    buffer.shape.push_back(asExtent(layer, shape[i], element(shapePath, i)));
+    buffer.shape.push_back(
+        asExtent(layer, shape[i], element(shapePath, i), workspace));
 }
 
 /// A kernel parameter: {"tensor" | "workspace" | "symbol": name}.

@@ -30,12 +30,15 @@ std::size_t dtypeSize(ssmrt_dtype dtype);
 /// The manifest spelling of `dtype`, or nullptr for a value outside the enum.
 const char *dtypeName(ssmrt_dtype dtype);
 
-/// A shape entry or grid size: static, or the value of a layer symbol.
+/// A shape entry or grid size: static, or the value of a layer symbol; a
+/// workspace dimension may also be ceil(symbol / div).
 struct Extent {
   /// The size when static (symbol < 0).
   int64_t value = 0;
   /// Index into LayerDesc::symbols, or -1.
   int32_t symbol = -1;
+  /// Divisor of a workspace dimension `{"size": symbol, "div": k}`.
+  int64_t div = 1;
 
   bool isSymbol() const { return symbol >= 0; }
 };

@@ -100,7 +100,9 @@ LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
   }
 
   auto valueOf = [&](const Extent &extent) {
-    return extent.isSymbol() ? shapes.symbols[extent.symbol] : extent.value;
+    int64_t size =
+        extent.isSymbol() ? shapes.symbols[extent.symbol] : extent.value;
+    return size / extent.div + (size % extent.div != 0);
   };
 
   for (const BufferDesc &workspace : layer.workspaces) {

@@ -546,9 +546,15 @@ TEST(SpecErrors, EachErrorNamesItsJsonPath) {
        "spec.layer: unknown field"},
       {"unknown tile field",
        [](auto &, auto &l) {
-         l["tile"] = json::Object{{"threads", 64}, {"items", 4}, {"chunk", 0}};
+         l["tile"] = json::Object{{"threads", 64}, {"items", 4}, {"stage", 0}};
        },
-       "spec.layers[0].tile.chunk: unknown field"},
+       "spec.layers[0].tile.stage: unknown field"},
+      {"chunk not a multiple of items",
+       [](auto &, auto &l) {
+         l["tile"] = json::Object{{"threads", 64}, {"items", 8}, {"chunk", 12}};
+       },
+       "spec.layers[0].tile.chunk: expected 0 or a positive multiple of items "
+       "(the L segment length), got 12"},
       // Tiles out of range.
       {"threads not a multiple of 32",
        [](auto &, auto &l) {

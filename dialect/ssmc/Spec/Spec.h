@@ -42,6 +42,9 @@ struct TileSpec {
   int64_t threads;
   /// Consecutive time steps per thread: a power of two in [1, 64].
   int64_t items;
+  /// Length of the L segments scanned in parallel (0: none), a multiple of
+  /// `items`.
+  int64_t chunk = 0;
 };
 
 /// One layer of a spec, as parsed (defaults filled in).

@@ -118,14 +118,17 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
                         op.getName().stripDialect() + "_" +
                         Twine(lowered.size()))
                            .str();
-    FailureOr<KernelLaunch> launch =
-        TypeSwitch<Operation *, FailureOr<KernelLaunch>>(&op)
+    FailureOr<LoweredOp> result =
+        TypeSwitch<Operation *, FailureOr<LoweredOp>>(&op)
             .Case([&](SelectiveScanOp scan) {
               return lowerSelectiveScan(scan, buffers, builder, module, name);
             });
-    if (failed(launch))
+    if (failed(result))
       return failure();
-    emitLaunch(builder, op.getLoc(), *launch);
+    for (const KernelLaunch &launch : result->launches)
+      emitLaunch(builder, op.getLoc(), launch);
+    for (Value workspace : result->workspaces)
+      memref::DeallocOp::create(builder, op.getLoc(), workspace);
     lowered.push_back(&op);
   }
   builder.setInsertionPoint(ret);

@@ -15,10 +15,17 @@
 
 namespace mlir::ssm {
 
-/// Builds the kernel `name` for `op` into `module` and, at `host`'s insertion
-/// point, the host values its launch needs. `buffers` maps each tensor
-/// operand and result of `op` to its memref.
-FailureOr<KernelLaunch> lowerSelectiveScan(SelectiveScanOp op,
+/// The kernels an op lowers to, launched in order, and the workspace buffers
+/// they share (freed after the last launch).
+struct LoweredOp {
+  SmallVector<KernelLaunch> launches;
+  SmallVector<Value> workspaces;
+};
+
+/// Builds the kernels for `op` (named after `name`) into `module` and, at
+/// `host`'s insertion point, the host values their launches need. `buffers`
+/// maps each tensor operand and result of `op` to its memref.
+FailureOr<LoweredOp> lowerSelectiveScan(SelectiveScanOp op,
                                            const IRMapping &buffers,
                                            OpBuilder &host,
                                            gpu::GPUModuleOp module,

@@ -11,6 +11,14 @@
 // tile is handled once, after the loop, with clamped loads and guarded
 // stores, so lengths that are not a multiple of the tile pay only there.
 //
+// With `chunk` > 0 the sequence is split into segments of `chunk` steps, one
+// block row per segment, for shapes with too few channels to fill the GPU
+// (one batch row, say). A carry kernel scans each segment from a zero state,
+// keeping only B (no C, z or output), and records the segment's end state
+// and its Σ Δ; the scan kernel then starts each segment from the state that
+// the earlier segments carry in, exp(A·ΣΔ)·h + h_end segment by segment --
+// the same algebra as the SSD inter-chunk step -- and scans it fully.
+//
 //===----------------------------------------------------------------------===//
 
 #include "SSMToGPU.h"
@@ -41,24 +49,32 @@ enum class TileMode {
 
 /// A B or C operand as the kernel reads it.
 struct BCOperand {
-  Value mem;      // flat view in global memory
-  BCKind kind;    // per channel, shared or grouped
-  int64_t groups; // G (1 unless grouped)
-  int64_t slot;   // workgroup-memory slot when staged, else -1
+  Value mem;                         // flat view in global memory
+  BCKind kind = BCKind::PerChannel;  // per channel, shared or grouped
+  int64_t groups = 1;                // G (1 unless grouped)
+  int64_t slot = -1;                 // workgroup-memory slot when staged
   SmallVector<Value> perChannel; // [N] registers when per channel
+};
+
+/// Which of the two kernels of a selective scan is emitted.
+enum class KernelRole {
+  /// The scan itself: outputs and last state.
+  Scan,
+  /// Per L segment: the end state from a zero start and the sum of Δ.
+  Carry,
 };
 
 /// Emits the body of one selective-scan kernel.
 class ScanKernelEmitter {
 public:
-  ScanKernelEmitter(SelectiveScanOp op, KernelBodyBuilder &b)
-      : op(op), b(b), tile(op.getTileAttr()),
+  ScanKernelEmitter(SelectiveScanOp op, KernelRole role, KernelBodyBuilder &b)
+      : op(op), role(role), b(b), tile(op.getTileAttr()),
         cf(op.getLayout() == Layout::ChannelFirst), threads(tile.getThreads()),
-        items(tile.getItems()), channels(op.getNumChannels()),
-        states(op.getStateSize()) {}
+        items(tile.getItems()), chunk(tile.getChunk()),
+        channels(op.getNumChannels()), states(op.getStateSize()) {}
 
   /// Emits the kernel body given the kernel arguments (in the order of
-  /// `collectParams`) and the workgroup staging buffer.
+  /// `lowerSelectiveScan`'s parameters) and the workgroup staging buffer.
   void emit(ArrayRef<BlockArgument> args, Value smem);
 
 private:
@@ -68,18 +84,24 @@ private:
   Value bcValue(const BCOperand &bc, int64_t n, int64_t i);
   SmallVector<Value> loadRun(Value mem, Value t0, TileMode mode);
   void storeRun(ArrayRef<Value> values, Value t0, TileMode mode);
-  SmallVector<Value> emitTile(Value t0, TileMode mode, ValueRange h);
+  SmallVector<Value> emitTile(Value t0, TileMode mode, ValueRange carried);
+  SmallVector<Value> emitSegment(ValueRange carried);
+  SmallVector<Value> carryIn(ValueRange h, Value carryState, Value carryDelta);
+  Value carryIndex(Value segment);
   Value clampT(Value t);
   Value inRange(Value t);
 
   SelectiveScanOp op;
+  KernelRole role;
   KernelBodyBuilder &b;
   TileAttr tile;
   bool cf;
-  int64_t threads, items, channels, states;
+  int64_t threads, items, chunk, channels, states;
 
   // Values of the kernel prologue.
   Value batch, len, tid, d, bIdx, group0;
+  /// The steps [lo, hi) this block scans: its L segment, or all of L.
+  Value lo, hi, segment, numSegments;
   Value u, delta, z, y, smem;
   BCOperand bOp, cOp;
   SmallVector<Value> a2;
@@ -117,14 +139,19 @@ Value ScanKernelEmitter::bcIndex(const BCOperand &bc, Value n, Value t) {
 }
 
 Value ScanKernelEmitter::clampT(Value t) {
-  Value lo = arith::MaxSIOp::create(b, t, b.index(0));
-  return arith::MinSIOp::create(b, lo, b.sub(len, b.index(1)));
+  Value above = arith::MaxSIOp::create(b, t, lo);
+  return arith::MinSIOp::create(b, above, b.sub(hi, b.index(1)));
 }
 
 Value ScanKernelEmitter::inRange(Value t) {
-  Value geZero = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t,
-                                       b.index(0));
-  return arith::AndIOp::create(b, geZero, b.cmpLT(t, len));
+  Value aboveLo = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t, lo);
+  return arith::AndIOp::create(b, aboveLo, b.cmpLT(t, hi));
+}
+
+/// The offset of this thread's row of a carry buffer, [B, S, D(, N)].
+Value ScanKernelEmitter::carryIndex(Value seg) {
+  return b.add(b.mul(b.add(b.mul(bIdx, numSegments), seg), b.index(channels)),
+               d);
 }
 
 /// Stages the B and C values of the tile starting at `t0` into workgroup
@@ -245,14 +272,17 @@ void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
 }
 
 /// One tile of `items` steps from `t0`; returns the states after it.
+/// One tile of `items` steps from `t0`. `carried` holds the N states and,
+/// in the carry kernel, the running Σ Δ; returns them after the tile.
 SmallVector<Value> ScanKernelEmitter::emitTile(Value t0, TileMode mode,
-                                               ValueRange hIn) {
-  SmallVector<Value> h(hIn.begin(), hIn.end());
+                                               ValueRange carried) {
+  bool scan = role == KernelRole::Scan;
+  SmallVector<Value> h(carried.begin(), carried.end());
   stageBC(t0, mode);
   SmallVector<Value> uv = loadRun(u, t0, mode);
   SmallVector<Value> dv = loadRun(delta, t0, mode);
   SmallVector<Value> zv;
-  if (z)
+  if (z && scan)
     zv = loadRun(z, t0, mode);
 
   SmallVector<Value> out(items);
@@ -271,7 +301,12 @@ SmallVector<Value> ScanKernelEmitter::emitTile(Value t0, TileMode mode,
     for (int64_t n = 0; n < states; ++n) {
       Value decay = b.exp2(b.mul(dt, a2[n]));
       h[n] = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i)));
-      acc = b.fma(bcValue(cOp, n, i), h[n], acc);
+      if (scan)
+        acc = b.fma(bcValue(cOp, n, i), h[n], acc);
+    }
+    if (!scan) {
+      h[states] = b.add(h[states], dt);
+      continue;
     }
     if (skip)
       acc = b.fma(skip, uv[i], acc);
@@ -279,25 +314,114 @@ SmallVector<Value> ScanKernelEmitter::emitTile(Value t0, TileMode mode,
       acc = b.mul(acc, b.silu(zv[i]));
     out[i] = acc;
   }
-  storeRun(out, t0, mode);
+  if (scan)
+    storeRun(out, t0, mode);
   // The next tile overwrites the staged B/C.
   if (bOp.slot >= 0 || cOp.slot >= 0)
     gpu::BarrierOp::create(b);
   return h;
 }
 
+/// Scans the steps [lo, hi): full tiles (walked backwards for a reverse
+/// scan), then the ragged tile if any.
+SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
+  SmallVector<Value> h(carried.begin(), carried.end());
+  Value itemsV = b.index(items);
+  Value steps = b.sub(hi, lo);
+  Value full = b.div(steps, itemsV);
+  Value tail = b.rem(steps, itemsV);
+  auto tileStart = [&](Value k) {
+    if (!op.getReverse())
+      return b.add(lo, b.mul(k, itemsV));
+    return b.sub(hi, b.mul(b.add(k, b.index(1)), itemsV));
+  };
+  auto emitLoop = [&](TileMode mode) -> SmallVector<Value> {
+    auto loop = scf::ForOp::create(b, b.index(0), full, b.index(1), h);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> next = emitTile(tileStart(loop.getInductionVar()),
+                                       mode, loop.getRegionIterArgs());
+    scf::YieldOp::create(b, next);
+    return SmallVector<Value>(loop.getResults());
+  };
+  // Channel-first rows are 16-byte aligned when L is a multiple of the
+  // vector width (segments start at multiples of the tile); then the loop
+  // uses 128-bit loads, else scalar ones.
+  int64_t vecAlign = actWidth;
+  for (const BCOperand *bc : {&bOp, &cOp})
+    if (bc->slot >= 0)
+      vecAlign = std::max(vecAlign, vectorWidth(bc->mem.getType()));
+  if (cf && items % vecAlign == 0 && actWidth > 1) {
+    Value aligned = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                          b.rem(len, b.index(vecAlign)),
+                                          b.index(0));
+    auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), aligned,
+                                  /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(b, emitLoop(TileMode::Vector));
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, emitLoop(TileMode::Scalar));
+    h = SmallVector<Value>(ifOp.getResults());
+  } else {
+    h = emitLoop(TileMode::Scalar);
+  }
+
+  // The ragged tile: [hi - tail, hi) forward, [lo, lo + tail) in reverse.
+  Value hasTail = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail,
+                                        b.index(0));
+  auto tailIf = scf::IfOp::create(b, ValueRange(h).getTypes(), hasTail,
+                                  /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(tailIf.thenBlock());
+  Value t0 = op.getReverse() ? b.sub(b.add(lo, tail), itemsV)
+                             : b.add(lo, b.mul(full, itemsV));
+  scf::YieldOp::create(b, emitTile(t0, TileMode::Masked, h));
+  b.setInsertionPointToStart(tailIf.elseBlock());
+  scf::YieldOp::create(b, h);
+  return SmallVector<Value>(tailIf.getResults());
+}
+
+/// Starts the segment from the state the earlier segments carry in (the later
+/// ones for a reverse scan): per earlier segment s, h = 2^(A·log2e·ΣΔ_s)·h +
+/// h_end[s].
+SmallVector<Value> ScanKernelEmitter::carryIn(ValueRange hIn, Value state,
+                                              Value deltaSum) {
+  Value count = op.getReverse()
+                    ? b.sub(b.sub(numSegments, segment), b.index(1))
+                    : segment;
+  auto loop = scf::ForOp::create(b, b.index(0), count, b.index(1), hIn);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value k = loop.getInductionVar();
+  Value seg = op.getReverse() ? b.sub(b.sub(numSegments, k), b.index(1)) : k;
+  Value row = carryIndex(seg);
+  Value sum = b.loadF32(deltaSum, row);
+  Value base = b.mul(row, b.index(states));
+  SmallVector<Value> h(loop.getRegionIterArgs());
+  for (int64_t n = 0; n < states; ++n)
+    h[n] = b.fma(b.exp2(b.mul(sum, a2[n])), h[n],
+                 b.loadF32(state, b.add(base, b.index(n))));
+  scf::YieldOp::create(b, h);
+  return SmallVector<Value>(loop.getResults());
+}
+
 void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
+  bool scan = role == KernelRole::Scan;
   smem = smemBuf;
   unsigned next = 0;
   auto nextArg = [&]() -> Value { return args[next++]; };
   Value uArg = nextArg(), deltaArg = nextArg(), aArg = nextArg(),
-        bArg = nextArg(), cArg = nextArg();
-  Value skipArg = op.getD() ? nextArg() : Value();
-  Value zArg = op.getZ() ? nextArg() : Value();
+        bArg = nextArg();
+  Value cArg = scan ? nextArg() : Value();
+  Value skipArg = scan && op.getD() ? nextArg() : Value();
+  Value zArg = scan && op.getZ() ? nextArg() : Value();
   Value biasArg = op.getDeltaBias() ? nextArg() : Value();
-  Value initArg = op.getInit() ? nextArg() : Value();
-  Value yArg = nextArg();
-  Value lastArg = op.getLastState() ? nextArg() : Value();
+  Value initArg = scan && op.getInit() ? nextArg() : Value();
+  Value yArg = scan ? nextArg() : Value();
+  Value lastArg = scan && op.getLastState() ? nextArg() : Value();
+  Value stateArg = chunk ? nextArg() : Value();
+  Value deltaSumArg = chunk ? nextArg() : Value();
   batch = nextArg();
   len = nextArg();
 
@@ -306,12 +430,22 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   Value d0 = b.mul(block, b.index(threads));
   d = b.add(d0, tid);
+  lo = b.index(0);
+  hi = len;
+  numSegments = b.index(1);
+  if (chunk) {
+    segment = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+    numSegments = arith::CeilDivUIOp::create(b, len, b.index(chunk));
+    lo = b.mul(segment, b.index(chunk));
+    hi = arith::MinUIOp::create(b, b.add(lo, b.index(chunk)), len);
+  }
 
   Value dN = b.index(channels * states);
   Value actSize = b.mul(b.mul(batch, b.index(channels)), len);
   u = b.flatView(uArg, actSize);
   delta = b.flatView(deltaArg, actSize);
-  y = b.flatView(yArg, actSize);
+  if (yArg)
+    y = b.flatView(yArg, actSize);
   if (zArg)
     z = b.flatView(zArg, actSize);
   actWidth = std::min(vectorWidth(u.getType()), items);
@@ -331,11 +465,9 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
     bc.kind = getBCKind(operand.getType());
     bc.groups = getNumGroups(operand.getType(), op.getLayout());
     if (bc.kind == BCKind::PerChannel) {
-      bc.slot = -1;
       bc.mem = b.flatView(arg, dN);
       for (int64_t n = 0; n < states; ++n)
-        bc.perChannel.push_back(
-            b.loadF32(bc.mem, b.add(aRow, b.index(n))));
+        bc.perChannel.push_back(b.loadF32(bc.mem, b.add(aRow, b.index(n))));
       return;
     }
     bc.slot = slots++;
@@ -344,125 +476,89 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
                                    len));
   };
   setupBC(bArg, op.getB(), bOp);
-  setupBC(cArg, op.getC(), cOp);
+  if (cArg)
+    setupBC(cArg, op.getC(), cOp);
   // Every channel of a block belongs to one group (the tile guarantees it).
-  int64_t groups = std::max(bOp.groups, cOp.groups);
+  int64_t groups = std::max(bOp.groups, cArg ? cOp.groups : 1);
   group0 = b.div(d0, b.index(channels / groups));
 
   Value stateRow = b.mul(b.add(b.mul(bIdx, b.index(channels)), d),
                          b.index(states));
   Value stateSize = b.mul(batch, dN);
+  Value carrySize = b.mul(b.mul(batch, numSegments), b.index(channels));
+  Value carryState =
+      chunk ? b.flatView(stateArg, b.mul(carrySize, b.index(states))) : Value();
+  Value carryDelta = chunk ? b.flatView(deltaSumArg, carrySize) : Value();
+
   SmallVector<Value> h;
   Value init = initArg ? b.flatView(initArg, stateSize) : Value();
   for (int64_t n = 0; n < states; ++n)
     h.push_back(init ? b.loadF32(init, b.add(stateRow, b.index(n)))
                      : b.f32(0.0));
 
-  // Full tiles, walked backwards for a reverse scan.
-  Value itemsV = b.index(items);
-  Value full = b.div(len, itemsV);
-  Value tail = b.rem(len, itemsV);
-  auto tileStart = [&](Value k) {
-    if (!op.getReverse())
-      return b.mul(k, itemsV);
-    return b.sub(len, b.mul(b.add(k, b.index(1)), itemsV));
-  };
-  auto emitLoop = [&](TileMode mode) -> SmallVector<Value> {
-    auto loop = scf::ForOp::create(b, b.index(0), full, b.index(1), h);
+  if (!scan) {
+    // The segment scanned last needs no carry out.
+    Value last = op.getReverse() ? b.index(0)
+                                 : b.sub(numSegments, b.index(1));
+    auto needed = scf::IfOp::create(b, arith::CmpIOp::create(
+                                           b, arith::CmpIPredicate::ne,
+                                           segment, last));
     OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(loop.getBody());
-    SmallVector<Value> next = emitTile(tileStart(loop.getInductionVar()),
-                                       mode, loop.getRegionIterArgs());
-    scf::YieldOp::create(b, next);
-    return SmallVector<Value>(loop.getResults());
-  };
-  // Channel-first rows are 16-byte aligned when L is a multiple of the
-  // vector width; then the loop uses 128-bit loads, else scalar ones.
-  int64_t vecAlign = actWidth;
-  for (const BCOperand *bc : {&bOp, &cOp})
-    if (bc->slot >= 0)
-      vecAlign = std::max(vecAlign, vectorWidth(bc->mem.getType()));
-  if (cf && items % vecAlign == 0 && actWidth > 1) {
-    Value aligned = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                          b.rem(len, b.index(vecAlign)),
-                                          b.index(0));
-    auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), aligned,
-                                  /*withElseRegion=*/true);
-    {
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(ifOp.thenBlock());
-      scf::YieldOp::create(b, emitLoop(TileMode::Vector));
-      b.setInsertionPointToStart(ifOp.elseBlock());
-      scf::YieldOp::create(b, emitLoop(TileMode::Scalar));
-    }
-    h = SmallVector<Value>(ifOp.getResults());
-  } else {
-    h = emitLoop(TileMode::Scalar);
+    b.setInsertionPointToStart(needed.thenBlock());
+    h.push_back(b.f32(0.0)); // Σ Δ
+    h = emitSegment(h);
+    Value row = carryIndex(segment);
+    b.storeF32(h[states], carryDelta, row);
+    Value base = b.mul(row, b.index(states));
+    for (int64_t n = 0; n < states; ++n)
+      b.storeF32(h[n], carryState, b.add(base, b.index(n)));
+    return;
   }
 
-  // The ragged tile: [L - tail, L) forward, [0, tail) in reverse.
-  Value hasTail = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail,
-                                        b.index(0));
-  auto tailIf = scf::IfOp::create(b, ValueRange(h).getTypes(), hasTail,
-                                  /*withElseRegion=*/true);
-  {
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(tailIf.thenBlock());
-    Value t0 = op.getReverse() ? b.sub(tail, itemsV) : b.mul(full, itemsV);
-    scf::YieldOp::create(b, emitTile(t0, TileMode::Masked, h));
-    b.setInsertionPointToStart(tailIf.elseBlock());
-    scf::YieldOp::create(b, h);
-  }
-  h = SmallVector<Value>(tailIf.getResults());
-
-  if (lastArg) {
-    Value last = b.flatView(lastArg, stateSize);
+  if (chunk)
+    h = carryIn(h, carryState, carryDelta);
+  h = emitSegment(h);
+  if (!lastArg)
+    return;
+  Value last = b.flatView(lastArg, stateSize);
+  auto storeLast = [&] {
     for (int64_t n = 0; n < states; ++n)
       b.storeF32(h[n], last, b.add(stateRow, b.index(n)));
+  };
+  if (!chunk) {
+    storeLast();
+    return;
   }
+  // Only the segment scanned last holds the final state.
+  Value lastSeg = op.getReverse() ? b.index(0)
+                                  : b.sub(numSegments, b.index(1));
+  auto isLast = scf::IfOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, segment, lastSeg));
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(isLast.thenBlock());
+  storeLast();
 }
 
-FailureOr<KernelLaunch>
-mlir::ssm::lowerSelectiveScan(SelectiveScanOp op, const IRMapping &buffers,
-                              OpBuilder &host, gpu::GPUModuleOp module,
-                              StringRef name) {
+/// Builds one kernel of the scan with the given role and parameters.
+static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
+                                SmallVector<KernelParam> params,
+                                SmallVector<Value, 3> grid, OpBuilder &host,
+                                gpu::GPUModuleOp module, StringRef name) {
   TileAttr tile = op.getTileAttr();
-  if (!tile)
-    return op.emitOpError("has no #ssm.tile; run ssm-tile first");
-  if (tile.getChunk() != 0)
-    return op.emitOpError("chunk = ")
-           << tile.getChunk()
-           << " (L segments) is not supported by the selective-scan lowering";
-  int64_t channels = op.getNumChannels(), threads = tile.getThreads();
-  for (Value bc : {op.getB(), op.getC()}) {
-    int64_t perGroup = channels / getNumGroups(bc.getType(), op.getLayout());
-    if (perGroup % threads != 0)
-      return op.emitOpError("tile threads = ")
-             << threads << " must divide the " << perGroup
-             << " channels of each B/C group";
-  }
-
+  int64_t threads = tile.getThreads();
   Location loc = op.getLoc();
-  bool cf = op.getLayout() == Layout::ChannelFirst;
-  Value uBuf = buffers.lookup(op.getU());
-  Value batch = memref::DimOp::create(host, loc, uBuf, 0);
-  Value len = memref::DimOp::create(host, loc, uBuf, cf ? 2 : 1);
-
   KernelLaunch launch;
-  for (Value operand : op->getOperands())
-    launch.params.push_back({buffers.lookup(operand), /*readOnly=*/true});
-  for (Value result : op->getResults())
-    launch.params.push_back({buffers.lookup(result), /*readOnly=*/false});
-  launch.params.push_back({batch});
-  launch.params.push_back({len});
-  launch.grid = {arith::ConstantIndexOp::create(host, loc, channels / threads),
-                 batch, arith::ConstantIndexOp::create(host, loc, 1)};
+  launch.params = std::move(params);
+  launch.grid = std::move(grid);
   launch.block = {threads, 1, 1};
-  launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("selective_scan")),
-                  host.getNamedAttr("ssm.tile", tile)};
+  launch.attrs = {
+      host.getNamedAttr("ssm.op", host.getStringAttr("selective_scan")),
+      host.getNamedAttr("ssm.tile", tile)};
 
-  int64_t staged = (getBCKind(op.getB().getType()) != BCKind::PerChannel) +
-                   (getBCKind(op.getC().getType()) != BCKind::PerChannel);
+  // Workgroup memory stages the B (and C) tile shared by the block.
+  int64_t staged = getBCKind(op.getB().getType()) != BCKind::PerChannel;
+  if (role == KernelRole::Scan)
+    staged += getBCKind(op.getC().getType()) != BCKind::PerChannel;
   SmallVector<MemRefType> workgroup;
   if (staged) {
     auto space = gpu::AddressSpaceAttr::get(host.getContext(),
@@ -478,15 +574,91 @@ mlir::ssm::lowerSelectiveScan(SelectiveScanOp op, const IRMapping &buffers,
   // letting it take all 255 registers for scheduling freedom.
   launch.kernel.setKnownBlockSizeAttr(
       host.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
-  launch.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                         host.getI32IntegerAttr(std::max<int64_t>(
-                             1, 65536 / (168 * threads))));
+  launch.kernel->setAttr(
+      NVVM::NVVMDialect::getMinctasmAttrName(),
+      host.getI32IntegerAttr(std::max<int64_t>(1, 65536 / (168 * threads))));
 
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
-  ScanKernelEmitter emitter(op, body);
+  ScanKernelEmitter emitter(op, role, body);
   emitter.emit(launch.kernel.getArguments(),
                staged ? Value(launch.kernel.getWorkgroupAttributions().front())
                       : Value());
   return launch;
+}
+
+FailureOr<LoweredOp>
+mlir::ssm::lowerSelectiveScan(SelectiveScanOp op, const IRMapping &buffers,
+                              OpBuilder &host, gpu::GPUModuleOp module,
+                              StringRef name) {
+  TileAttr tile = op.getTileAttr();
+  if (!tile)
+    return op.emitOpError("has no #ssm.tile; run ssm-tile first");
+  int64_t channels = op.getNumChannels(), threads = tile.getThreads();
+  int64_t states = op.getStateSize(), chunk = tile.getChunk();
+  for (Value bc : {op.getB(), op.getC()}) {
+    int64_t perGroup = channels / getNumGroups(bc.getType(), op.getLayout());
+    if (perGroup % threads != 0)
+      return op.emitOpError("tile threads = ")
+             << threads << " must divide the " << perGroup
+             << " channels of each B/C group";
+  }
+
+  Location loc = op.getLoc();
+  bool cf = op.getLayout() == Layout::ChannelFirst;
+  Value uBuf = buffers.lookup(op.getU());
+  Value batch = memref::DimOp::create(host, loc, uBuf, 0);
+  Value len = memref::DimOp::create(host, loc, uBuf, cf ? 2 : 1);
+  auto cst = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(host, loc, v);
+  };
+  SmallVector<Value, 3> grid = {cst(channels / threads), batch, cst(1)};
+
+  // The L segments' carries live in workspaces [B, S, D, N] and [B, S, D].
+  LoweredOp lowered;
+  Value carryState, carryDelta;
+  if (chunk) {
+    grid[2] = arith::CeilDivUIOp::create(host, loc, len, cst(chunk));
+    auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) -> Value {
+      SmallVector<int64_t> shape = {ShapedType::kDynamic,
+                                    ShapedType::kDynamic};
+      shape.append(trailing.begin(), trailing.end());
+      auto buf = memref::AllocOp::create(
+          host, loc, MemRefType::get(shape, host.getF32Type()),
+          ValueRange{batch, grid[2]});
+      buf->setAttr("ssm.name", host.getStringAttr(wsName));
+      lowered.workspaces.push_back(buf);
+      return buf;
+    };
+    carryState = alloc({channels, states}, "carry_state");
+    carryDelta = alloc({channels}, "carry_delta");
+
+    SmallVector<KernelParam> params;
+    for (Value operand : {op.getU(), op.getDelta(), op.getA(), op.getB()})
+      params.push_back({buffers.lookup(operand)});
+    if (op.getDeltaBias())
+      params.push_back({buffers.lookup(op.getDeltaBias())});
+    params.push_back({carryState, /*readOnly=*/false});
+    params.push_back({carryDelta, /*readOnly=*/false});
+    params.push_back({batch});
+    params.push_back({len});
+    lowered.launches.push_back(buildKernel(op, KernelRole::Carry, params, grid,
+                                           host, module,
+                                           (name + "_carry").str()));
+  }
+
+  SmallVector<KernelParam> params;
+  for (Value operand : op->getOperands())
+    params.push_back({buffers.lookup(operand)});
+  for (Value result : op->getResults())
+    params.push_back({buffers.lookup(result), /*readOnly=*/false});
+  if (chunk) {
+    params.push_back({carryState});
+    params.push_back({carryDelta});
+  }
+  params.push_back({batch});
+  params.push_back({len});
+  lowered.launches.push_back(
+      buildKernel(op, KernelRole::Scan, params, grid, host, module, name));
+  return lowered;
 }

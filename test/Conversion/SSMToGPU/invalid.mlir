@@ -11,18 +11,6 @@ func.func @no_tile(%u: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
 
 // -----
 
-func.func @segments(%u: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
-                    %B: tensor<?x16x?xf32>) -> tensor<?x64x?xf32> {
-  // expected-error @below {{chunk = 256 (L segments) is not supported by the selective-scan lowering}}
-  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
-      tile = <threads = 64, items = 16, chunk = 256>
-      : (tensor<?x64x?xf32>, tensor<?x64x?xf32>, tensor<64x16xf32>,
-         tensor<?x16x?xf32>, tensor<?x16x?xf32>) -> tensor<?x64x?xf32>
-  return %y : tensor<?x64x?xf32>
-}
-
-// -----
-
 func.func @group_split(%u: tensor<?x128x?xf32>, %A: tensor<128x16xf32>,
                        %B: tensor<?x4x16x?xf32>) -> tensor<?x128x?xf32> {
   // expected-error @below {{tile threads = 64 must divide the 32 channels of each B/C group}}

@@ -84,3 +84,41 @@ func.func @per_channel(%u: tensor<?x?x128xf32>, %delta: tensor<?x?x128xf32>,
 func.func @plain(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }
+
+// -----
+
+// With L segments (chunk > 0) a carry kernel records each segment's end
+// state and Σ Δ in two workspaces; the scan kernel carries them in. Both
+// run one block row per segment: ceil(L / chunk).
+
+// CHECK-LABEL: func.func @segments(
+// CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c2
+// CHECK: %[[S:.*]] = arith.ceildivui %[[L]], %c1024
+// CHECK: %[[STATE:.*]] = memref.alloc(%{{.*}}, %[[S]]) {ssm.name = "carry_state"} : memref<?x?x2048x16xf32>
+// CHECK: %[[SUM:.*]] = memref.alloc(%{{.*}}, %[[S]]) {ssm.name = "carry_delta"} : memref<?x?x2048xf32>
+// CHECK: gpu.launch_func @segments_kernels::@segments_selective_scan_0_carry blocks in (%{{.*}}, %{{.*}}, %[[S]])
+// CHECK: gpu.launch_func @segments_kernels::@segments_selective_scan_0 blocks in (%{{.*}}, %{{.*}}, %[[S]])
+// CHECK: memref.dealloc %[[STATE]]
+// CHECK: memref.dealloc %[[SUM]]
+// The carry kernel reads no C and writes no output; it skips the segment
+// scanned last.
+// CHECK: gpu.func @segments_selective_scan_0_carry(
+// CHECK-SAME: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: index, %{{.*}}: index)
+// CHECK: gpu.block_id z
+// CHECK: scf.if
+// CHECK: gpu.func @segments_selective_scan_0(
+// CHECK: gpu.block_id z
+// The carry-in loop over the earlier segments.
+// CHECK: scf.for
+// CHECK: math.exp2
+func.func @segments(%u: tensor<?x2048x?xbf16>, %delta: tensor<?x2048x?xbf16>,
+                    %A: tensor<2048x16xf32>, %B: tensor<?x1x16x?xbf16>,
+                    %C: tensor<?x1x16x?xbf16>)
+    -> (tensor<?x2048x?xbf16>, tensor<?x2048x16xf32>) {
+  %y, %h = ssm.selective_scan %u, %delta, %A, %B, %C layout = channel_first
+      tile = <threads = 64, items = 8, chunk = 1024>
+      : (tensor<?x2048x?xbf16>, tensor<?x2048x?xbf16>, tensor<2048x16xf32>,
+         tensor<?x1x16x?xbf16>, tensor<?x1x16x?xbf16>)
+      -> (tensor<?x2048x?xbf16>, tensor<?x2048x16xf32>)
+  return %y, %h : tensor<?x2048x?xbf16>, tensor<?x2048x16xf32>
+}
