@@ -46,16 +46,15 @@ mlir::ssm::collectGPUObjects(ModuleOp module) {
           "gpu.binary object for %s is neither a cubin nor PTX",
           target.getChip().str().c_str());
     }
-    objects.push_back({target.getChip().str(), format,
-                       object.getObject().getValue().str()});
+    objects.push_back(
+        {target.getChip().str(), format, object.getObject().getValue().str()});
   }
   return objects;
 }
 
 /// Writes `data` to a fresh temporary file named after `stem`.
-static llvm::Expected<std::string> writeTemp(llvm::StringRef stem,
-                                             llvm::StringRef suffix,
-                                             llvm::StringRef data) {
+static llvm::Expected<std::string>
+writeTemp(llvm::StringRef stem, llvm::StringRef suffix, llvm::StringRef data) {
   llvm::SmallString<128> path;
   int fd;
   if (std::error_code ec =

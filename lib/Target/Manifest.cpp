@@ -93,8 +93,8 @@ static llvm::Expected<json::Object> describeLaunch(gpu::LaunchFuncOp launch,
       return llvm::createStringError("block sizes must be constants");
     block.push_back(size.getSExtValue());
   }
-  for (Value v : {launch.getGridSizeX(), launch.getGridSizeY(),
-                  launch.getGridSizeZ()}) {
+  for (Value v :
+       {launch.getGridSizeX(), launch.getGridSizeY(), launch.getGridSizeZ()}) {
     auto extent = describeExtent(v);
     if (!extent)
       return extent.takeError();
@@ -174,9 +174,8 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
       else
         shape.push_back(std::move((*extent)["size"]));
     }
-    workspaces.push_back(json::Object{{"name", name.str()},
-                                      {"dtype", *dtype},
-                                      {"shape", std::move(shape)}});
+    workspaces.push_back(json::Object{
+        {"name", name.str()}, {"dtype", *dtype}, {"shape", std::move(shape)}});
   }
 
   json::Array launches;
@@ -194,14 +193,14 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
                           {"items", t.getItems()},
                           {"chunk", t.getChunk()}};
   }
-  json::Object layer{{"name", func.getName().str()},
-                     {"op", op.str()},
-                     {"symbols", json::Array(llvm::map_range(
-                                     symbols, [](StringRef s) {
-                                       return json::Value(s.str());
-                                     }))},
-                     {"tensors", std::move(tensors)},
-                     {"launches", std::move(launches)}};
+  json::Object layer{
+      {"name", func.getName().str()},
+      {"op", op.str()},
+      {"symbols",
+       json::Array(llvm::map_range(
+           symbols, [](StringRef s) { return json::Value(s.str()); }))},
+      {"tensors", std::move(tensors)},
+      {"launches", std::move(launches)}};
   if (!workspaces.empty())
     layer["workspace"] = std::move(workspaces);
   if (tile.getAsObject())
@@ -218,9 +217,8 @@ mlir::ssm::buildManifest(ModuleOp module, StringRef binaryName,
       continue;
     auto layer = describeLayer(func, module);
     if (!layer)
-      return llvm::createStringError(
-          "layer '" + func.getName().str() +
-          "': " + llvm::toString(layer.takeError()));
+      return llvm::createStringError("layer '" + func.getName().str() +
+                                     "': " + llvm::toString(layer.takeError()));
     layers.push_back(std::move(*layer));
   }
   if (layers.empty())

@@ -47,8 +47,9 @@ enum class Emit { SSM, GPU, NVVM, PTX, Binary };
 static cl::opt<Emit> emit(
     "emit", cl::desc("Stop after a stage and print its output"),
     cl::values(clEnumValN(Emit::SSM, "ssm", "the layer functions (ssm ops)"),
-               clEnumValN(Emit::GPU, "gpu", "after fusion, tiling and "
-                                            "conversion to gpu kernels"),
+               clEnumValN(Emit::GPU, "gpu",
+                          "after fusion, tiling and "
+                          "conversion to gpu kernels"),
                clEnumValN(Emit::NVVM, "nvvm", "the kernels lowered to NVVM"),
                clEnumValN(Emit::PTX, "ptx", "the PTX of each target"),
                clEnumValN(Emit::Binary, "bin",
@@ -75,8 +76,8 @@ static LogicalResult fail(llvm::Error error) {
   return fail(llvm::toString(std::move(error)));
 }
 
-static LogicalResult runPipeline(ModuleOp module,
-                                 llvm::function_ref<void(OpPassManager &)> build) {
+static LogicalResult
+runPipeline(ModuleOp module, llvm::function_ref<void(OpPassManager &)> build) {
   PassManager pm(module.getContext());
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
@@ -122,11 +123,10 @@ static LogicalResult compile(MLIRContext &ctx) {
   auto spec = ssm::parseSpec((*input)->getBuffer());
   if (!spec)
     return fail(inputFile + ": " + llvm::toString(spec.takeError()));
-  std::vector<std::string> archs = archOverride.empty()
-                                       ? spec->archs
-                                       : std::vector<std::string>(
-                                             archOverride.begin(),
-                                             archOverride.end());
+  std::vector<std::string> archs =
+      archOverride.empty()
+          ? spec->archs
+          : std::vector<std::string>(archOverride.begin(), archOverride.end());
   for (const std::string &arch : archs)
     if (!llvm::is_contained(ssm::getSupportedArchs(), arch))
       return fail("unsupported arch '" + arch + "' (supported: " +
@@ -193,8 +193,8 @@ static LogicalResult compile(MLIRContext &ctx) {
   llvm::raw_string_ostream(manifestText)
       << llvm::formatv("{0:2}", *manifest) << "\n";
   if (failed(writeOutput(outputDir, binaryName, *fatbin)) ||
-      failed(writeOutput(outputDir, spec->name + ".manifest.json",
-                         manifestText)))
+      failed(
+          writeOutput(outputDir, spec->name + ".manifest.json", manifestText)))
     return failure();
   return success();
 }

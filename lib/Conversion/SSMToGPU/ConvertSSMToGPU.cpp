@@ -114,13 +114,12 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
     if (!isa<SSMDialect>(op.getDialect()))
       continue;
     builder.setInsertionPoint(&op);
-    std::string name = (func.getName() + "_" +
-                        op.getName().stripDialect() + "_" +
-                        Twine(lowered.size()))
+    std::string name = (func.getName() + "_" + op.getName().stripDialect() +
+                        "_" + Twine(lowered.size()))
                            .str();
     FailureOr<LoweredOp> result =
-        TypeSwitch<Operation *, FailureOr<LoweredOp>>(&op)
-            .Case([&](SelectiveScanOp scan) {
+        TypeSwitch<Operation *, FailureOr<LoweredOp>>(&op).Case(
+            [&](SelectiveScanOp scan) {
               return lowerSelectiveScan(scan, buffers, builder, module, name);
             });
     if (failed(result))
@@ -155,9 +154,8 @@ struct ConvertSSMToGPUPass
     SmallVector<func::FuncOp> layers;
     for (auto func : module.getOps<func::FuncOp>()) {
       bool hasSSM = false;
-      func.walk([&](Operation *op) {
-        hasSSM |= isa<SSMDialect>(op->getDialect());
-      });
+      func.walk(
+          [&](Operation *op) { hasSSM |= isa<SSMDialect>(op->getDialect()); });
       if (hasSSM)
         layers.push_back(func);
     }

@@ -83,9 +83,9 @@ void mlir::ssm::emitLaunch(OpBuilder &builder, Location loc,
   gpu::KernelDim3 grid{launch.grid[0], launch.grid[1], launch.grid[2]};
   gpu::KernelDim3 block{cst(launch.block[0]), cst(launch.block[1]),
                         cst(launch.block[2])};
-  auto op = gpu::LaunchFuncOp::create(builder, loc, launch.kernel, grid, block,
-                                      /*dynamicSharedMemorySize=*/Value(),
-                                      operands);
+  auto op =
+      gpu::LaunchFuncOp::create(builder, loc, launch.kernel, grid, block,
+                                /*dynamicSharedMemorySize=*/Value(), operands);
   for (NamedAttribute attr : launch.attrs)
     op->setAttr(attr.getName(), attr.getValue());
 }
@@ -198,8 +198,8 @@ void KernelBodyBuilder::storeVectorF32(ArrayRef<Value> values, Value memref,
   Type elem = cast<MemRefType>(memref.getType()).getElementType();
   auto vecType = VectorType::get({int64_t(values.size())}, getF32Type());
   Value vec = vector::FromElementsOp::create(*this, vecType, values);
-  auto store = vector::StoreOp::create(
-      *this, narrowFromF32(*this, vec, elem), memref, idx);
+  auto store = vector::StoreOp::create(*this, narrowFromF32(*this, vec, elem),
+                                       memref, idx);
   if (aligned)
     store.setAlignment(16);
 }
@@ -211,11 +211,11 @@ Value KernelBodyBuilder::exp2(Value x) {
 Value KernelBodyBuilder::softplus(Value x) {
   // ln(1 + e^x) = log2(1 + 2^(x·log2 e)) · ln 2, on the SFU.
   Value e = exp2(mul(x, f32(M_LOG2E)));
-  Value log = math::Log2Op::create(*this, add(f32(1.0), e),
-                                   arith::FastMathFlags::afn);
+  Value log =
+      math::Log2Op::create(*this, add(f32(1.0), e), arith::FastMathFlags::afn);
   Value sp = mul(log, f32(M_LN2));
-  Value large = arith::CmpFOp::create(*this, arith::CmpFPredicate::OGT, x,
-                                      f32(20.0));
+  Value large =
+      arith::CmpFOp::create(*this, arith::CmpFPredicate::OGT, x, f32(20.0));
   return arith::SelectOp::create(*this, large, x, sp);
 }
 

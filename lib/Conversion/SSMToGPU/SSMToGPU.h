@@ -25,11 +25,9 @@ struct LoweredOp {
 /// Builds the kernels for `op` (named after `name`) into `module` and, at
 /// `host`'s insertion point, the host values their launches need. `buffers`
 /// maps each tensor operand and result of `op` to its memref.
-FailureOr<LoweredOp> lowerSelectiveScan(SelectiveScanOp op,
-                                           const IRMapping &buffers,
-                                           OpBuilder &host,
-                                           gpu::GPUModuleOp module,
-                                           StringRef name);
+FailureOr<LoweredOp>
+lowerSelectiveScan(SelectiveScanOp op, const IRMapping &buffers,
+                   OpBuilder &host, gpu::GPUModuleOp module, StringRef name);
 
 } // namespace mlir::ssm
 

@@ -49,11 +49,11 @@ enum class TileMode {
 
 /// A B or C operand as the kernel reads it.
 struct BCOperand {
-  Value mem;                         // flat view in global memory
-  BCKind kind = BCKind::PerChannel;  // per channel, shared or grouped
-  int64_t groups = 1;                // G (1 unless grouped)
-  int64_t slot = -1;                 // workgroup-memory slot when staged
-  SmallVector<Value> perChannel; // [N] registers when per channel
+  Value mem;                        // flat view in global memory
+  BCKind kind = BCKind::PerChannel; // per channel, shared or grouped
+  int64_t groups = 1;               // G (1 unless grouped)
+  int64_t slot = -1;                // workgroup-memory slot when staged
+  SmallVector<Value> perChannel;    // [N] registers when per channel
 };
 
 /// Which of the two kernels of a selective scan is emitted.
@@ -200,8 +200,8 @@ void ScanKernelEmitter::stageBC(Value t0, TileMode mode) {
         }
         // A channel-first vector runs along t: transpose it into the tile.
         for (auto [j, value] : llvm::enumerate(v))
-          memref::StoreOp::create(
-              b, value, smem, b.add(dst, b.index(int64_t(j) * states)));
+          memref::StoreOp::create(b, value, smem,
+                                  b.add(dst, b.index(int64_t(j) * states)));
       };
       if ((j + 1) * threads <= vectors) {
         emitOne();
@@ -339,8 +339,8 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
     auto loop = scf::ForOp::create(b, b.index(0), full, b.index(1), h);
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(loop.getBody());
-    SmallVector<Value> next = emitTile(tileStart(loop.getInductionVar()),
-                                       mode, loop.getRegionIterArgs());
+    SmallVector<Value> next = emitTile(tileStart(loop.getInductionVar()), mode,
+                                       loop.getRegionIterArgs());
     scf::YieldOp::create(b, next);
     return SmallVector<Value>(loop.getResults());
   };
@@ -352,9 +352,8 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
     if (bc->slot >= 0)
       vecAlign = std::max(vecAlign, vectorWidth(bc->mem.getType()));
   if (cf && items % vecAlign == 0 && actWidth > 1) {
-    Value aligned = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                          b.rem(len, b.index(vecAlign)),
-                                          b.index(0));
+    Value aligned = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq, b.rem(len, b.index(vecAlign)), b.index(0));
     auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), aligned,
                                   /*withElseRegion=*/true);
     OpBuilder::InsertionGuard g(b);
@@ -368,8 +367,8 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
   }
 
   // The ragged tile: [hi - tail, hi) forward, [lo, lo + tail) in reverse.
-  Value hasTail = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail,
-                                        b.index(0));
+  Value hasTail =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail, b.index(0));
   auto tailIf = scf::IfOp::create(b, ValueRange(h).getTypes(), hasTail,
                                   /*withElseRegion=*/true);
   OpBuilder::InsertionGuard g(b);
@@ -387,9 +386,8 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
 /// h_end[s].
 SmallVector<Value> ScanKernelEmitter::carryIn(ValueRange hIn, Value state,
                                               Value deltaSum) {
-  Value count = op.getReverse()
-                    ? b.sub(b.sub(numSegments, segment), b.index(1))
-                    : segment;
+  Value count = op.getReverse() ? b.sub(b.sub(numSegments, segment), b.index(1))
+                                : segment;
   auto loop = scf::ForOp::create(b, b.index(0), count, b.index(1), hIn);
   OpBuilder::InsertionGuard g(b);
   b.setInsertionPointToStart(loop.getBody());
@@ -453,8 +451,8 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   Value aMem = b.flatView(aArg, dN);
   Value aRow = b.mul(d, b.index(states));
   for (int64_t n = 0; n < states; ++n)
-    a2.push_back(b.mul(b.loadF32(aMem, b.add(aRow, b.index(n))),
-                       b.f32(M_LOG2E)));
+    a2.push_back(
+        b.mul(b.loadF32(aMem, b.add(aRow, b.index(n))), b.f32(M_LOG2E)));
   if (skipArg)
     skip = b.loadF32(b.flatView(skipArg, b.index(channels)), d);
   if (biasArg)
@@ -471,9 +469,9 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
       return;
     }
     bc.slot = slots++;
-    bc.mem = b.flatView(arg, b.mul(b.mul(b.mul(batch, b.index(bc.groups)),
-                                         b.index(states)),
-                                   len));
+    bc.mem = b.flatView(
+        arg,
+        b.mul(b.mul(b.mul(batch, b.index(bc.groups)), b.index(states)), len));
   };
   setupBC(bArg, op.getB(), bOp);
   if (cArg)
@@ -482,8 +480,8 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   int64_t groups = std::max(bOp.groups, cArg ? cOp.groups : 1);
   group0 = b.div(d0, b.index(channels / groups));
 
-  Value stateRow = b.mul(b.add(b.mul(bIdx, b.index(channels)), d),
-                         b.index(states));
+  Value stateRow =
+      b.mul(b.add(b.mul(bIdx, b.index(channels)), d), b.index(states));
   Value stateSize = b.mul(batch, dN);
   Value carrySize = b.mul(b.mul(batch, numSegments), b.index(channels));
   Value carryState =
@@ -498,11 +496,9 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
 
   if (!scan) {
     // The segment scanned last needs no carry out.
-    Value last = op.getReverse() ? b.index(0)
-                                 : b.sub(numSegments, b.index(1));
-    auto needed = scf::IfOp::create(b, arith::CmpIOp::create(
-                                           b, arith::CmpIPredicate::ne,
-                                           segment, last));
+    Value last = op.getReverse() ? b.index(0) : b.sub(numSegments, b.index(1));
+    auto needed = scf::IfOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, segment, last));
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(needed.thenBlock());
     h.push_back(b.f32(0.0)); // Σ Δ
@@ -530,8 +526,7 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
     return;
   }
   // Only the segment scanned last holds the final state.
-  Value lastSeg = op.getReverse() ? b.index(0)
-                                  : b.sub(numSegments, b.index(1));
+  Value lastSeg = op.getReverse() ? b.index(0) : b.sub(numSegments, b.index(1));
   auto isLast = scf::IfOp::create(
       b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, segment, lastSeg));
   OpBuilder::InsertionGuard g(b);
@@ -563,9 +558,9 @@ static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
   if (staged) {
     auto space = gpu::AddressSpaceAttr::get(host.getContext(),
                                             gpu::AddressSpace::Workgroup);
-    workgroup.push_back(MemRefType::get(
-        {staged * op.getStateSize() * tile.getItems()}, host.getF32Type(),
-        MemRefLayoutAttrInterface(), space));
+    workgroup.push_back(
+        MemRefType::get({staged * op.getStateSize() * tile.getItems()},
+                        host.getF32Type(), MemRefLayoutAttrInterface(), space));
   }
   launch.kernel =
       createKernel(host, loc, module, name, launch.params, workgroup);
@@ -587,10 +582,11 @@ static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
   return launch;
 }
 
-FailureOr<LoweredOp>
-mlir::ssm::lowerSelectiveScan(SelectiveScanOp op, const IRMapping &buffers,
-                              OpBuilder &host, gpu::GPUModuleOp module,
-                              StringRef name) {
+FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
+                                                   const IRMapping &buffers,
+                                                   OpBuilder &host,
+                                                   gpu::GPUModuleOp module,
+                                                   StringRef name) {
   TileAttr tile = op.getTileAttr();
   if (!tile)
     return op.emitOpError("has no #ssm.tile; run ssm-tile first");
@@ -620,8 +616,7 @@ mlir::ssm::lowerSelectiveScan(SelectiveScanOp op, const IRMapping &buffers,
   if (chunk) {
     grid[2] = arith::CeilDivUIOp::create(host, loc, len, cst(chunk));
     auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) -> Value {
-      SmallVector<int64_t> shape = {ShapedType::kDynamic,
-                                    ShapedType::kDynamic};
+      SmallVector<int64_t> shape = {ShapedType::kDynamic, ShapedType::kDynamic};
       shape.append(trailing.begin(), trailing.end());
       auto buf = memref::AllocOp::create(
           host, loc, MemRefType::get(shape, host.getF32Type()),

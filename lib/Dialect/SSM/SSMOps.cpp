@@ -104,9 +104,8 @@ static LogicalResult verifyElementType(Operation *op, StringRef name,
                                        Value like = {}) {
   Type elem = getElementTypeOrSelf(value.getType());
   if (requireF32 && !elem.isF32())
-    return op->emitOpError()
-           << "operand '" << name << "' must have element type f32, got "
-           << elem;
+    return op->emitOpError() << "operand '" << name
+                             << "' must have element type f32, got " << elem;
   if (!isActivationType(elem))
     return op->emitOpError() << "operand '" << name
                              << "' must have element type f32, f16 or bf16, "
@@ -168,8 +167,7 @@ static LogicalResult verifyBC(Operation *op, StringRef name, Value value,
   }
   default:
     return op->emitOpError()
-           << "operand '" << name
-           << "' must be per channel [D, N], shared "
+           << "operand '" << name << "' must be per channel [D, N], shared "
            << (cf ? "[B, N, L]" : "[B, L, N]") << " or grouped "
            << (cf ? "[B, G, N, L]" : "[B, L, G, N]") << ", got " << type;
   }
@@ -199,9 +197,8 @@ static FailureOr<ScanSizes> verifyScanSizes(Operation *op, StringRef inputName,
   SmallVector<Dim> symbolic = activationShape(
       layout, ShapedType::kDynamic, ShapedType::kDynamic, ShapedType::kDynamic);
   if (type.getRank() != 3)
-    return op->emitOpError()
-           << "operand '" << inputName << "' must have shape "
-           << formatShape(symbolic) << ", got " << type;
+    return op->emitOpError() << "operand '" << inputName << "' must have shape "
+                             << formatShape(symbolic) << ", got " << type;
   bool cf = layout == Layout::ChannelFirst;
   ScanSizes sizes{type.getDimSize(0), type.getDimSize(cf ? 1 : 2),
                   type.getDimSize(cf ? 2 : 1), ShapedType::kDynamic};
@@ -237,9 +234,9 @@ static LogicalResult verifyState(Operation *op, StringRef kind, StringRef name,
   if (failed(verifyShape(op, kind, name, value, shape)))
     return failure();
   if (!getElementTypeOrSelf(value.getType()).isF32())
-    return op->emitOpError() << kind << " '" << name
-                             << "' must have element type f32, got "
-                             << getElementTypeOrSelf(value.getType());
+    return op->emitOpError()
+           << kind << " '" << name << "' must have element type f32, got "
+           << getElementTypeOrSelf(value.getType());
   return success();
 }
 
@@ -259,7 +256,8 @@ LogicalResult DiscretizeOp::verify() {
   SmallVector<Dim> full =
       getLayout() == Layout::ChannelFirst
           ? SmallVector<Dim>{{"B", s->b}, {"D", s->d}, {"L", s->l}, {"N", s->n}}
-          : SmallVector<Dim>{{"B", s->b}, {"L", s->l}, {"D", s->d}, {"N", s->n}};
+          : SmallVector<Dim>{
+                {"B", s->b}, {"L", s->l}, {"D", s->d}, {"N", s->n}};
   if (failed(verifyState(*this, "result", "abar", getAbar(), full)) ||
       failed(verifyState(*this, "result", "bbar", getBbar(), full)))
     return failure();
@@ -284,7 +282,8 @@ LogicalResult ScanOp::verify() {
          : SmallVector<Dim>{{"B", b}, {"L", l}, {"D", d}, {"N", n}};
   SmallVector<Dim> act = activationShape(getLayout(), b, d, l);
   SmallVector<Dim> state = {{"B", b}, {"D", d}, {"N", n}};
-  if (failed(verifyStaticDims(*this, "abar", getAbar(), full, {cf ? 1u : 2u, 3})) ||
+  if (failed(verifyStaticDims(*this, "abar", getAbar(), full,
+                              {cf ? 1u : 2u, 3})) ||
       failed(verifyState(*this, "operand", "abar", getAbar(), full)) ||
       failed(verifyState(*this, "operand", "bbar", getBbar(), full)) ||
       failed(verifyOperand(*this, "u", getU(), act)) ||
@@ -323,23 +322,26 @@ LogicalResult SelectiveScanOp::verify() {
       failed(verifyElementType(*this, "y", getY(), false, getU())) ||
       failed(verifyState(*this, "result", "last_state", getLastState(), state)))
     return failure();
-  if (getZ() && (failed(verifyOperand(*this, "gate", getZ(), act)) ||
-                 failed(verifyElementType(*this, "gate", getZ(), false, getU()))))
+  if (getZ() &&
+      (failed(verifyOperand(*this, "gate", getZ(), act)) ||
+       failed(verifyElementType(*this, "gate", getZ(), false, getU()))))
     return failure();
   return success();
 }
 
-int64_t SelectiveScanOp::getBatchSize() { return getU().getType().getDimSize(0); }
+int64_t SelectiveScanOp::getBatchSize() {
+  return getU().getType().getDimSize(0);
+}
 
 int64_t SelectiveScanOp::getSeqLen() {
   return getU().getType().getDimSize(getLayout() == Layout::ChannelFirst ? 2
-                                                                          : 1);
+                                                                         : 1);
 }
 
 int64_t SelectiveScanOp::getNumChannels() {
   // Read off u, whose D the verifier requires static (A's may be dynamic).
   return getU().getType().getDimSize(getLayout() == Layout::ChannelFirst ? 1
-                                                                          : 2);
+                                                                         : 2);
 }
 
 int64_t SelectiveScanOp::getStateSize() {
@@ -361,7 +363,8 @@ LogicalResult SkipOp::verify() {
   if (failed(verifyElementType(*this, "y", getY(), false)) ||
       failed(verifyOperand(*this, "u", getU(), act)) ||
       failed(verifyElementType(*this, "u", getU(), false, getY())) ||
-      failed(verifyChannelVector(*this, "D", getD(), "D", act[cf ? 1 : 2].size)) ||
+      failed(
+          verifyChannelVector(*this, "D", getD(), "D", act[cf ? 1 : 2].size)) ||
       failed(verifyResult(*this, "result", getResult(), act)))
     return failure();
   if (getResult().getType() != type)
@@ -399,7 +402,8 @@ LogicalResult SSDChunkOp::verify() {
   SmallVector<Dim> bcShape = {{"B", b}, {"L", l}, {"G", g}, {"N", n}};
   SmallVector<Dim> state = {{"B", b}, {"H", h}, {"P", p}, {"N", n}};
   SmallVector<Dim> xShape = {{"B", b}, {"L", l}, {"H", h}, {"P", p}};
-  if (failed(verifyOperand(*this, "dt", getDt(), {{"B", b}, {"L", l}, {"H", h}})) ||
+  if (failed(verifyOperand(*this, "dt", getDt(),
+                           {{"B", b}, {"L", l}, {"H", h}})) ||
       failed(verifyElementType(*this, "dt", getDt(), false)) ||
       failed(verifyChannelVector(*this, "A", getA(), "H", h)) ||
       failed(verifyOperand(*this, "B", getB(), bcShape)) ||
@@ -412,11 +416,12 @@ LogicalResult SSDChunkOp::verify() {
       failed(verifyState(*this, "operand", "init", getInit(), state)) ||
       failed(verifyResult(*this, "y", getY(), xShape)) ||
       failed(verifyElementType(*this, "y", getY(), false, getX())) ||
-      failed(verifyState(*this, "result", "final_state", getFinalState(),
-                         state)))
+      failed(
+          verifyState(*this, "result", "final_state", getFinalState(), state)))
     return failure();
-  if (getZ() && (failed(verifyOperand(*this, "gate", getZ(), xShape)) ||
-                 failed(verifyElementType(*this, "gate", getZ(), false, getX()))))
+  if (getZ() &&
+      (failed(verifyOperand(*this, "gate", getZ(), xShape)) ||
+       failed(verifyElementType(*this, "gate", getZ(), false, getX()))))
     return failure();
   if (static_cast<bool>(getNorm()) != static_cast<bool>(getNormWeight()))
     return emitOpError("'norm' and operand 'norm_weight' go together");
@@ -449,8 +454,8 @@ LogicalResult RMSNormGatedOp::verify() {
       failed(verifyElementType(*this, "weight", getWeight(), false)))
     return failure();
   if (getZ() && getZ().getType() != type)
-    return emitOpError() << "operand 'gate' must have the type of 'y' ("
-                         << type << "), got " << getZ().getType();
+    return emitOpError() << "operand 'gate' must have the type of 'y' (" << type
+                         << "), got " << getZ().getType();
   if (getResult().getType() != type)
     return emitOpError() << "result must have the type of 'y' (" << type
                          << "), got " << getResult().getType();
@@ -468,9 +473,9 @@ LogicalResult RMSNormGatedOp::verify() {
 
 LogicalResult CausalConv1dOp::verify() {
   auto type = getX().getType();
-  SmallVector<Dim> sym = activationShape(getLayout(), ShapedType::kDynamic,
-                                         ShapedType::kDynamic,
-                                         ShapedType::kDynamic, "C");
+  SmallVector<Dim> sym =
+      activationShape(getLayout(), ShapedType::kDynamic, ShapedType::kDynamic,
+                      ShapedType::kDynamic, "C");
   bool cf = getLayout() == Layout::ChannelFirst;
   if (failed(verifyOperand(*this, "x", getX(), sym)) ||
       failed(verifyStaticDims(*this, "x", getX(), sym, {cf ? 1u : 2u})) ||
@@ -479,7 +484,8 @@ LogicalResult CausalConv1dOp::verify() {
   int64_t b = type.getDimSize(0), c = type.getDimSize(cf ? 1 : 2);
   auto wType = getWeight().getType();
   int64_t k = wType.getRank() == 2 ? wType.getDimSize(1) : ShapedType::kDynamic;
-  if (failed(verifyOperand(*this, "weight", getWeight(), {{"C", c}, {"K", k}})) ||
+  if (failed(
+          verifyOperand(*this, "weight", getWeight(), {{"C", c}, {"K", k}})) ||
       failed(verifyElementType(*this, "weight", getWeight(), false)))
     return failure();
   if (ShapedType::isDynamic(k) || k < 2 || k > 4)
@@ -489,8 +495,8 @@ LogicalResult CausalConv1dOp::verify() {
   SmallVector<Dim> state = {{"B", b}, {"C", c}, {"K-1", k - 1}};
   if (failed(verifyChannelVector(*this, "bias", getBias(), "C", c)) ||
       failed(verifyState(*this, "operand", "init", getInit(), state)) ||
-      failed(verifyState(*this, "result", "final_state", getFinalState(),
-                         state)))
+      failed(
+          verifyState(*this, "result", "final_state", getFinalState(), state)))
     return failure();
   if (getResult().getType() != type)
     return emitOpError() << "result must have the type of 'x' (" << type
@@ -520,8 +526,8 @@ LogicalResult ScanStepOp::verify() {
              : SmallVector<Dim>{{"B", b}, {"D", c}, {"N", n}};
   SmallVector<Dim> xShape(stateShape.begin(), stateShape.end() - 1);
   SmallVector<Dim> deltaShape = {{"B", b}, {cName, c}};
-  SmallVector<unsigned> staticDims = mamba2 ? SmallVector<unsigned>{1, 2, 3}
-                                            : SmallVector<unsigned>{1, 2};
+  SmallVector<unsigned> staticDims =
+      mamba2 ? SmallVector<unsigned>{1, 2, 3} : SmallVector<unsigned>{1, 2};
   if (failed(verifyState(*this, "operand", "state", getState(), stateShape)) ||
       failed(verifyStaticDims(*this, "state", getState(), stateShape,
                               staticDims)) ||
@@ -547,15 +553,16 @@ LogicalResult ScanStepOp::verify() {
     return failure();
   if (ShapedType::isDynamic(g) || g <= 0 || c % g != 0)
     return emitOpError() << "operand 'B' has " << formatSize(g)
-                         << " groups, which must be static and divide "
-                         << cName << " = " << c;
+                         << " groups, which must be static and divide " << cName
+                         << " = " << c;
   if (failed(verifyChannelVector(*this, "skip", getD(), cName, c)) ||
       failed(verifyChannelVector(*this, "bias", getDeltaBias(), cName, c)) ||
       failed(verifyResult(*this, "y", getY(), xShape)) ||
       failed(verifyElementType(*this, "y", getY(), false, getX())))
     return failure();
-  if (getZ() && (failed(verifyOperand(*this, "gate", getZ(), xShape)) ||
-                 failed(verifyElementType(*this, "gate", getZ(), false, getX()))))
+  if (getZ() &&
+      (failed(verifyOperand(*this, "gate", getZ(), xShape)) ||
+       failed(verifyElementType(*this, "gate", getZ(), false, getX()))))
     return failure();
   if (getNewState().getType() != stateType)
     return emitOpError() << "result 'new_state' must have the type of 'state' ("

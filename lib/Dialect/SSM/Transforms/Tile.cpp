@@ -45,8 +45,8 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       if (op.getTileAttr())
         return WalkResult::advance();
       // A tile the spec chose for the whole layer function.
-      if (auto layerTile = getOperation()->getAttrOfType<TileAttr>(
-              kLayerTileAttr)) {
+      if (auto layerTile =
+              getOperation()->getAttrOfType<TileAttr>(kLayerTileAttr)) {
         op.setTileAttr(layerTile);
         return WalkResult::advance();
       }
