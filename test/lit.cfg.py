@@ -9,7 +9,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "SSMC"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".json"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.ssmc_obj_root, "test")
 # Unit and GPU tests run elsewhere (ctest, test/gpu/run.sh); inputs are data.
