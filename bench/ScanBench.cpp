@@ -1,0 +1,296 @@
+//===- ScanBench.cpp - Selective-scan benchmark against the anchors -------===//
+//
+// Times the layers of bench/specs, compiled ahead of time, on the Mamba-1
+// shapes of ANCHORS.md (S1-S4, plus S1 at ragged lengths) the way the anchors
+// were measured: cold L2 (a 256 MiB memset before each call, outside the
+// timed region), CUDA events, median of 30 calls after 5 warm-ups. The same
+// run measures device-to-device copy bandwidth, so that bandwidth figures are
+// ratios to this GPU, not to the anchors' machine. Prints a Markdown report.
+// Times never fail the run: the exit status is non-zero only on an error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuTestUtil.h"
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace ssmc;
+using namespace ssmc::gpu;
+
+namespace {
+
+/// The H100 MUFU ex2 throughput measured for ANCHORS.md; not measured here.
+constexpr double kExpRate = 4124e9;
+constexpr int kWarmups = 5;
+constexpr int kRuns = 30;
+constexpr size_t kFlushBytes = size_t(256) << 20;
+constexpr size_t kCopyBytes = size_t(1) << 30;
+
+/// One benchmark row: a layer of bench/specs at one shape.
+struct Row {
+  const char *shape;
+  const char *spec; ///< The spec file (and model) name; its only layer runs.
+  int64_t batch;
+  int64_t len;
+  double anchorMs; ///< From ANCHORS.md; 0 where it has none.
+  bool ragged;     ///< Compared per element with the previous row of spec.
+};
+
+constexpr Row kRows[] = {
+    {"S1", "bench_s1_bf16", 8, 2048, 1.462, false},
+    {"S1 L2047", "bench_s1_bf16", 8, 2047, 0, true},
+    {"S1 L2049", "bench_s1_bf16", 8, 2049, 0, true},
+    {"S2", "bench_s2_bf16", 64, 197, 0.396, false},
+    {"S3", "bench_s3_bf16", 1, 16384, 0.777, false},
+    {"S3 seg", "bench_s3_bf16_seg", 1, 16384, 0.777, false},
+    {"S4", "bench_s4_bf16", 64, 197, 0.206, false},
+    {"S1", "bench_s1_f32", 8, 2048, 2.866, false},
+    {"S3", "bench_s3_f32", 1, 16384, 1.474, false},
+    {"S3 seg", "bench_s3_f32_seg", 1, 16384, 1.474, false},
+};
+
+/// A CUDA event.
+class Event {
+public:
+  Event() {
+    check(driver().eventCreate(&event, CU_EVENT_DEFAULT), "cuEventCreate");
+  }
+  Event(const Event &) = delete;
+  Event &operator=(const Event &) = delete;
+  ~Event() { driver().eventDestroy(event); }
+
+  /// Records the event on the default stream.
+  void record() {
+    check(driver().eventRecord(event, nullptr), "cuEventRecord");
+  }
+
+  /// Milliseconds from `start` to this event, once it completed.
+  float since(const Event &start) const {
+    check(driver().eventSynchronize(event), "cuEventSynchronize");
+    float ms = 0;
+    check(driver().eventElapsedTime(&ms, start.event, event),
+          "cuEventElapsedTime");
+    return ms;
+  }
+
+private:
+  CUevent event = nullptr;
+};
+
+/// The median time in ms of `runs` calls of `body` after `warmups`. With a
+/// `flush` buffer, each call first overwrites it so that L2 holds none of the
+/// call's data; the start event is recorded after the memset, so its time is
+/// not counted.
+template <typename Body>
+double medianMs(int warmups, int runs, const DeviceBuffer *flush, Body body) {
+  Event start, stop;
+  std::vector<float> times;
+  for (int i = 0; i < warmups + runs; ++i) {
+    if (flush)
+      check(driver().memsetD8(flush->get(), static_cast<unsigned char>(i),
+                              flush->size()),
+            "cuMemsetD8");
+    start.record();
+    body();
+    stop.record();
+    const float ms = stop.since(start);
+    if (i >= warmups)
+      times.push_back(ms);
+  }
+  std::sort(times.begin(), times.end());
+  return times.size() % 2
+             ? times[times.size() / 2]
+             : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
+}
+
+/// Device-to-device copy bandwidth in bytes/s, reads plus writes.
+double copyBandwidth() {
+  DeviceBuffer source(kCopyBytes), target(kCopyBytes);
+  check(driver().memsetD8(source.get(), 1, kCopyBytes), "cuMemsetD8");
+  const double ms = medianMs(2, 10, nullptr, [&] {
+    check(driver().memcpyDtoD(target.get(), source.get(), kCopyBytes),
+          "cuMemcpyDtoD");
+  });
+  return 2.0 * kCopyBytes / (ms * 1e-3);
+}
+
+/// The bytes a scan must move at least: u, delta, z, B and C read and y
+/// written once (ANCHORS.md "min bytes").
+double minBytes(const ScanSpec &spec, int64_t batch, int64_t len) {
+  double bytes = 0;
+  for (const TensorDesc &t : layerTensors(spec))
+    if (t.name == "u" || t.name == "delta" || t.name == "z" || t.name == "B" ||
+        t.name == "C" || t.name == "y")
+      bytes +=
+          numElements(bindShape(t.shape, batch, len)) * dtypeBytes(t.dtype);
+  return bytes;
+}
+
+/// A loaded spec: its layer and the module that owns it.
+struct Loaded {
+  ssmrt::Module module;
+  ScanSpec spec;
+  ssmrt::Layer layer;
+};
+
+/// Reads spec `name`, loads its kernels and checks that they match it.
+Loaded load(const std::string &specDir, const std::string &kernelDir,
+            const std::string &name) {
+  SpecFile file =
+      readSpec((std::filesystem::path(specDir) / (name + ".json")).string());
+  if (file.layers.size() != 1)
+    throw std::runtime_error(name + ": a benchmark spec has one layer");
+  ssmrt::Module module = ssmrt::Module::load(
+      (std::filesystem::path(kernelDir) / (file.name + ".manifest.json"))
+          .string());
+  ssmrt::Layer layer = module.layer(file.layers[0].name);
+  checkLayer(layer, file.layers[0]);
+  return {std::move(module), file.layers[0], layer};
+}
+
+/// The per-element time of a previous row, for the ragged rows.
+struct Base {
+  double ms;
+  int64_t len;
+};
+
+/// Times one row and prints its table line.
+void runRow(const Row &row, const Loaded &loaded, double copyBytesPerS,
+            const DeviceBuffer &flush, std::map<std::string, Base> &bases) {
+  const ScanSpec &spec = loaded.spec;
+  DeviceTensors device(spec, makeInputs(spec, row.batch, row.len,
+                                        seedOf(std::string(row.spec) + "/" +
+                                               std::to_string(row.len))));
+  const double ms = medianMs(kWarmups, kRuns, &flush,
+                             [&] { launchLayer(loaded.layer, device); });
+
+  const double bytes = minBytes(spec, row.batch, row.len);
+  const double exps = double(row.batch) * row.len * spec.dim * spec.dstate;
+  const double seconds = ms * 1e-3;
+  const double memoryLimit = bytes / copyBytesPerS, expLimit = exps / kExpRate;
+  const double limitMs = std::max(memoryLimit, expLimit) * 1e3;
+
+  char anchor[64] = "—", speedup[32] = "—", ragged[32] = "—";
+  if (row.anchorMs > 0) {
+    std::snprintf(anchor, sizeof(anchor), "%.3f", row.anchorMs);
+    std::snprintf(speedup, sizeof(speedup), "%.2f×", row.anchorMs / ms);
+  }
+  if (!row.ragged) {
+    bases[row.spec] = {ms, row.len};
+  } else if (bases.count(row.spec)) {
+    const Base &base = bases.at(row.spec);
+    std::snprintf(ragged, sizeof(ragged), "%.2f",
+                  (ms / row.len) / (base.ms / base.len));
+  }
+  std::printf("| %s | %lld | %lld | %lld | %lld | %s | %.3f | %.1f | %.0f | "
+              "%.1f | %.1f | %.3f (%s) | %.1f | %s | %s | %s |\n",
+              row.shape, (long long)row.batch, (long long)spec.dim,
+              (long long)row.len, (long long)spec.dstate, dtypeName(spec.dtype),
+              ms, bytes / 1e6, bytes / seconds / 1e9,
+              100 * bytes / seconds / copyBytesPerS,
+              100 * exps / seconds / kExpRate, limitMs,
+              memoryLimit >= expLimit ? "HBM" : "exp", 100 * limitMs / ms,
+              anchor, speedup, ragged);
+  std::fflush(stdout);
+}
+
+/// Prints the command line.
+void usage(const char *argv0) {
+  std::fprintf(stderr,
+               "usage: %s [--require-gpu] [--specs DIR] KERNEL_DIR\n"
+               "  KERNEL_DIR     the kernels of bench/specs "
+               "(test/gpu/build_kernels.sh <ssmc> DIR bench/specs)\n"
+               "  --specs DIR    the specs (default %s)\n"
+               "  --require-gpu  exit 2 instead of 0 when there is no GPU\n",
+               argv0, SSMC_BENCH_SPECS_DIR);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string kernelDir, specDir = SSMC_BENCH_SPECS_DIR;
+  bool requireGpu = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--require-gpu") {
+      requireGpu = true;
+    } else if (arg == "--specs" && i + 1 < argc) {
+      specDir = argv[++i];
+    } else if (arg[0] != '-' && kernelDir.empty()) {
+      kernelDir = arg;
+    } else {
+      usage(argv[0]);
+      return 2;
+    }
+  }
+  if (kernelDir.empty()) {
+    usage(argv[0]);
+    return 2;
+  }
+
+  const std::string noGpu = openDevice();
+  if (!noGpu.empty()) {
+    std::printf("no CUDA driver/GPU found: benchmark skipped (%s)\n",
+                noGpu.c_str());
+    return requireGpu ? 2 : 0;
+  }
+
+  try {
+    char date[32];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+    const double copyBytesPerS = copyBandwidth();
+    DeviceBuffer flush(kFlushBytes);
+
+    std::printf(
+        "# ssmc selective scan: benchmark\n\n"
+        "- GPU: %s, CUDA driver %s, %s\n"
+        "- Method: cold L2 (256 MiB memset before each call, not timed), "
+        "CUDA events, median of %d calls after %d warm-ups\n"
+        "- Device-to-device copy: **%.0f GB/s** (read + write, 1 GiB "
+        "cuMemcpyDtoD, median of 10), measured in this run\n"
+        "- ex2 yardstick: %.0f G exp/s, the H100 MUFU rate from ANCHORS.md "
+        "(not measured here)\n"
+        "- min bytes = u + Δ + z + B + C + y once; limit = max(min bytes / "
+        "copy BW, B·L·D·N / ex2 rate); anchors: ANCHORS.md (state-spaces/"
+        "mamba kernel on an H100)\n"
+        "- ragged: time per element relative to the L 2048 row\n\n"
+        "| shape | B | D | L | N | dtype | ms | min MB | GB/s | %% copy BW | "
+        "%% ex2 rate | limit ms | %% of limit | anchor ms | speed-up | "
+        "ragged |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        deviceName().c_str(), driverVersion().c_str(), date, kRuns, kWarmups,
+        copyBytesPerS / 1e9, kExpRate / 1e9);
+    std::fflush(stdout);
+
+    std::map<std::string, Loaded> loaded;
+    std::map<std::string, Base> bases;
+    std::vector<std::string> errors;
+    for (const Row &row : kRows) {
+      try {
+        auto it = loaded.find(row.spec);
+        if (it == loaded.end())
+          it = loaded.emplace(row.spec, load(specDir, kernelDir, row.spec))
+                   .first;
+        runRow(row, it->second, copyBytesPerS, flush, bases);
+      } catch (const CudaError &) {
+        throw;
+      } catch (const std::exception &error) {
+        errors.push_back(std::string(row.shape) + " " + row.spec + ": " +
+                         error.what());
+      }
+    }
+    for (const std::string &error : errors)
+      std::printf("\n- not run: %s", error.c_str());
+    std::printf("\n");
+    return errors.empty() ? 0 : 1;
+  } catch (const CudaError &error) {
+    std::printf("\nCUDA error: %s\n", error.what());
+    return 1;
+  }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The one command that runs the scan benchmark, on the GPU machine:
+#   bench/run.sh [kernel-dir]        (default: build/bench-kernels)
+# Builds the runtime-only tree in build-gpu/ (SSMC_NLOHMANN_INCLUDE_DIR, if
+# set, names a directory holding nlohmann/json.hpp), runs ssmc-scan-bench and
+# tees its Markdown report to bench/results/<date>-<gpu>.md. Times never fail
+# the run; errors do.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+kernels=$(realpath "${1:-$root/build/bench-kernels}")
+build=$root/build-gpu
+mkdir -p "$build" "$root/bench/results"
+
+args=(-S "$root" -B "$build" -G Ninja -DSSMC_RUNTIME_ONLY=ON
+      -DSSMC_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release)
+if [[ -n ${SSMC_NLOHMANN_INCLUDE_DIR:-} ]]; then
+  args+=("-DSSMC_NLOHMANN_INCLUDE_DIR=$(realpath "$SSMC_NLOHMANN_INCLUDE_DIR")")
+fi
+if ! { cmake "${args[@]}" && ninja -C "$build" ssmc-scan-bench; } \
+    > "$build/bench-build.log" 2>&1; then
+  tail -n 40 "$build/bench-build.log"
+  echo "build failed (log: $build/bench-build.log)"
+  exit 1
+fi
+
+gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null |
+      head -n 1 | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//' || true)
+report=$root/bench/results/$(date -u +%Y-%m-%d-%H%M)-${gpu:-gpu}.md
+"$build/bin/ssmc-scan-bench" --require-gpu "$kernels" | tee "$report"
+echo "report: $report"

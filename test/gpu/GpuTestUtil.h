@@ -1,0 +1,674 @@
+//===- GpuTestUtil.h - Shared helpers of the GPU tests and bench -*- C++
+//-*-===//
+//
+// What the GPU correctness test and the scan benchmark share: the CUDA driver
+// entry points, loaded with dlopen as libssmrt does so that both binaries
+// build without libcuda and report "no GPU" instead of failing to start;
+// device buffers; host conversion to and from f16/bf16; the layer spec
+// reader; and the random inputs of a selective-scan layer. Inputs are rounded
+// to the dtype the kernel reads before anything else sees them, so the fp64
+// reference and the GPU compute from exactly the same values.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_TEST_GPU_GPUTESTUTIL_H
+#define SSMC_TEST_GPU_GPUTESTUTIL_H
+
+#include "ssmc/Reference/Reference.h"
+#include "ssmrt/ssmrt.hpp"
+
+#include <cuda.h>
+#include <dlfcn.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace ssmc::gpu {
+
+//===----------------------------------------------------------------------===//
+// CUDA driver
+//===----------------------------------------------------------------------===//
+
+// X(member, exported symbol) for each driver entry point used here; the
+// `_v2` symbols are the ones cuda.h maps the plain names to.
+#define SSMC_GPU_DRIVER_FUNCTIONS(X)                                           \
+  X(init, cuInit)                                                              \
+  X(getErrorName, cuGetErrorName)                                              \
+  X(driverGetVersion, cuDriverGetVersion)                                      \
+  X(deviceGetCount, cuDeviceGetCount)                                          \
+  X(deviceGet, cuDeviceGet)                                                    \
+  X(deviceGetName, cuDeviceGetName)                                            \
+  X(devicePrimaryCtxRetain, cuDevicePrimaryCtxRetain)                          \
+  X(ctxSetCurrent, cuCtxSetCurrent)                                            \
+  X(ctxSynchronize, cuCtxSynchronize)                                          \
+  X(memAlloc, cuMemAlloc_v2)                                                   \
+  X(memFree, cuMemFree_v2)                                                     \
+  X(memcpyHtoD, cuMemcpyHtoD_v2)                                               \
+  X(memcpyDtoH, cuMemcpyDtoH_v2)                                               \
+  X(memcpyDtoD, cuMemcpyDtoD_v2)                                               \
+  X(memsetD8, cuMemsetD8_v2)                                                   \
+  X(eventCreate, cuEventCreate)                                                \
+  X(eventDestroy, cuEventDestroy_v2)                                           \
+  X(eventRecord, cuEventRecord)                                                \
+  X(eventSynchronize, cuEventSynchronize)                                      \
+  X(eventElapsedTime, cuEventElapsedTime_v2)
+
+/// The driver entry points, resolved from libcuda.so.1.
+struct Driver {
+#define SSMC_GPU_DRIVER_MEMBER(member, symbol)                                 \
+  decltype(&::symbol) member = nullptr;
+  SSMC_GPU_DRIVER_FUNCTIONS(SSMC_GPU_DRIVER_MEMBER)
+#undef SSMC_GPU_DRIVER_MEMBER
+};
+
+/// A failed driver call.
+class CudaError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+inline Driver &driverTable() {
+  static Driver table;
+  return table;
+}
+} // namespace detail
+
+/// The driver table; filled by a successful openDevice().
+inline const Driver &driver() { return detail::driverTable(); }
+
+/// Throws CudaError "<what>: <CUDA_ERROR_NAME>" unless `result` is success.
+inline void check(CUresult result, const std::string &what) {
+  if (result == CUDA_SUCCESS)
+    return;
+  const char *name = nullptr;
+  if (driver().getErrorName(result, &name) != CUDA_SUCCESS || !name)
+    name = "unknown CUresult";
+  throw CudaError(what + ": " + name);
+}
+
+/// Loads and initializes the driver and makes the primary context of device 0
+/// current, so that libssmrt launches in the context the buffers live in. The
+/// context stays retained for the life of the process. Returns "" on success,
+/// else why no GPU can be used.
+inline std::string openDevice() {
+  void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!library)
+    return std::string("cannot load libcuda.so.1: ") + dlerror();
+  Driver &table = detail::driverTable();
+#define SSMC_GPU_RESOLVE(member, symbol)                                       \
+  table.member =                                                               \
+      reinterpret_cast<decltype(table.member)>(dlsym(library, #symbol));       \
+  if (!table.member)                                                           \
+    return "libcuda.so.1 lacks " #symbol;
+  SSMC_GPU_DRIVER_FUNCTIONS(SSMC_GPU_RESOLVE)
+#undef SSMC_GPU_RESOLVE
+  try {
+    check(table.init(0), "cuInit");
+    int count = 0;
+    check(table.deviceGetCount(&count), "cuDeviceGetCount");
+    if (count == 0)
+      return "the CUDA driver sees no GPU";
+    CUdevice device = 0;
+    check(table.deviceGet(&device, 0), "cuDeviceGet(0)");
+    CUcontext context = nullptr;
+    check(table.devicePrimaryCtxRetain(&context, device),
+          "cuDevicePrimaryCtxRetain");
+    check(table.ctxSetCurrent(context), "cuCtxSetCurrent");
+  } catch (const CudaError &error) {
+    return error.what();
+  }
+  return "";
+}
+
+/// The name of device 0, e.g. "NVIDIA H100 80GB HBM3".
+inline std::string deviceName() {
+  CUdevice device = 0;
+  check(driver().deviceGet(&device, 0), "cuDeviceGet(0)");
+  char name[256] = {};
+  check(driver().deviceGetName(name, sizeof(name), device), "cuDeviceGetName");
+  return name;
+}
+
+/// The CUDA version the driver supports, as "13.0".
+inline std::string driverVersion() {
+  int version = 0;
+  check(driver().driverGetVersion(&version), "cuDriverGetVersion");
+  return std::to_string(version / 1000) + "." +
+         std::to_string(version % 1000 / 10);
+}
+
+/// An owned device allocation.
+class DeviceBuffer {
+public:
+  explicit DeviceBuffer(size_t bytes) : bytes(bytes) {
+    check(driver().memAlloc(&ptr, std::max<size_t>(bytes, 1)),
+          "cuMemAlloc(" + std::to_string(bytes) + " bytes)");
+  }
+  DeviceBuffer(DeviceBuffer &&other) noexcept
+      : ptr(std::exchange(other.ptr, 0)), bytes(other.bytes) {}
+  DeviceBuffer(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(DeviceBuffer &&) = delete;
+  ~DeviceBuffer() {
+    if (ptr)
+      driver().memFree(ptr);
+  }
+
+  CUdeviceptr get() const { return ptr; }
+  size_t size() const { return bytes; }
+
+  /// Copies `data` (exactly size() bytes) to the device.
+  void upload(const std::vector<uint8_t> &data) const {
+    check(driver().memcpyHtoD(ptr, data.data(), bytes), "cuMemcpyHtoD");
+  }
+
+  /// Copies the whole buffer to the host.
+  std::vector<uint8_t> download() const {
+    std::vector<uint8_t> data(bytes);
+    check(driver().memcpyDtoH(data.data(), ptr, bytes), "cuMemcpyDtoH");
+    return data;
+  }
+
+private:
+  CUdeviceptr ptr = 0;
+  size_t bytes;
+};
+
+//===----------------------------------------------------------------------===//
+// Element types
+//===----------------------------------------------------------------------===//
+
+inline size_t dtypeBytes(ssmrt_dtype dtype) {
+  return dtype == SSMRT_F32 ? 4 : 2;
+}
+
+inline const char *dtypeName(ssmrt_dtype dtype) {
+  switch (dtype) {
+  case SSMRT_F32:
+    return "f32";
+  case SSMRT_F16:
+    return "f16";
+  case SSMRT_BF16:
+    return "bf16";
+  }
+  return "?";
+}
+
+/// f32 to bf16, rounding to nearest even (NaN stays a quiet NaN).
+inline uint16_t floatToBf16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  if (std::isnan(value))
+    return static_cast<uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+inline float bf16ToFloat(uint16_t value) {
+  uint32_t bits = static_cast<uint32_t>(value) << 16;
+  float result;
+  std::memcpy(&result, &bits, 4);
+  return result;
+}
+
+/// f32 to IEEE f16, rounding to nearest even, with subnormals and overflow to
+/// infinity.
+inline uint16_t floatToHalf(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  const uint32_t sign = (bits >> 16) & 0x8000;
+  const uint32_t magnitude = bits & 0x7fffffff;
+  if (magnitude > 0x7f800000) // NaN
+    return static_cast<uint16_t>(sign | 0x7e00);
+  if (magnitude >= 0x477ff000) // >= 65520 rounds to infinity
+    return static_cast<uint16_t>(sign | 0x7c00);
+  if (magnitude < 0x38800000) { // below 2^-14: a multiple of 2^-24
+    float scaled;
+    std::memcpy(&scaled, &magnitude, 4);
+    // Exact scaling by a power of two, then the default round-to-even.
+    return static_cast<uint16_t>(
+        sign | static_cast<uint32_t>(std::nearbyint(scaled * 16777216.0f)));
+  }
+  // Rebias the exponent (127 -> 15) and round the mantissa to 10 bits; a
+  // carry out of the mantissa correctly bumps the exponent.
+  const uint32_t rounded = magnitude + 0xfff + ((magnitude >> 13) & 1);
+  return static_cast<uint16_t>(sign | ((rounded - (112u << 23)) >> 13));
+}
+
+inline float halfToFloat(uint16_t value) {
+  const uint32_t sign = static_cast<uint32_t>(value & 0x8000) << 16;
+  const uint32_t exponent = (value >> 10) & 0x1f;
+  const uint32_t mantissa = value & 0x3ff;
+  if (exponent == 0) {
+    float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  uint32_t bits =
+      sign | (exponent == 31 ? 0x7f800000 | (mantissa << 13)
+                             : ((exponent + 112) << 23) | (mantissa << 13));
+  float result;
+  std::memcpy(&result, &bits, 4);
+  return result;
+}
+
+/// `values` stored as `dtype`: through f32, then to f16/bf16 if asked.
+inline std::vector<uint8_t> encode(const std::vector<double> &values,
+                                   ssmrt_dtype dtype) {
+  std::vector<uint8_t> bytes(values.size() * dtypeBytes(dtype));
+  for (size_t i = 0; i < values.size(); ++i) {
+    const float f = static_cast<float>(values[i]);
+    if (dtype == SSMRT_F32) {
+      std::memcpy(&bytes[4 * i], &f, 4);
+      continue;
+    }
+    const uint16_t h = dtype == SSMRT_F16 ? floatToHalf(f) : floatToBf16(f);
+    std::memcpy(&bytes[2 * i], &h, 2);
+  }
+  return bytes;
+}
+
+/// The values of a `dtype` array.
+inline std::vector<double> decode(const std::vector<uint8_t> &bytes,
+                                  ssmrt_dtype dtype) {
+  std::vector<double> values(bytes.size() / dtypeBytes(dtype));
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (dtype == SSMRT_F32) {
+      float f;
+      std::memcpy(&f, &bytes[4 * i], 4);
+      values[i] = f;
+      continue;
+    }
+    uint16_t h;
+    std::memcpy(&h, &bytes[2 * i], 2);
+    values[i] = dtype == SSMRT_F16 ? halfToFloat(h) : bf16ToFloat(h);
+  }
+  return values;
+}
+
+/// `value` rounded to what a `dtype` element can hold.
+inline double quantize(double value, ssmrt_dtype dtype) {
+  const float f = static_cast<float>(value);
+  switch (dtype) {
+  case SSMRT_F32:
+    return f;
+  case SSMRT_F16:
+    return halfToFloat(floatToHalf(f));
+  case SSMRT_BF16:
+    return bf16ToFloat(floatToBf16(f));
+  }
+  return f;
+}
+
+//===----------------------------------------------------------------------===//
+// Layer specs
+//===----------------------------------------------------------------------===//
+
+/// One selective-scan layer of a spec (examples/README.md), defaults filled
+/// in as ssmc does.
+struct ScanSpec {
+  std::string name;
+  ssmrt_dtype dtype = SSMRT_F32;
+  ref::Layout layout = ref::Layout::ChannelFirst;
+  int64_t dim = 0;    ///< d_inner, D
+  int64_t dstate = 0; ///< d_state, N
+  ref::BCKind bc = ref::BCKind::Grouped;
+  int64_t ngroups = 1;
+  ssmrt_dtype bcDtype = SSMRT_F32;
+  bool skip = false;
+  bool gate = false;
+  bool deltaBias = false;
+  bool deltaSoftplus = false;
+  bool initialState = false;
+  bool finalState = false;
+  bool reverse = false;
+};
+
+/// A spec file: the model name (which names its manifest) and its layers.
+struct SpecFile {
+  std::string name;
+  std::vector<ScanSpec> layers;
+};
+
+inline ssmrt_dtype parseDtype(const std::string &name) {
+  if (name == "f32")
+    return SSMRT_F32;
+  if (name == "f16")
+    return SSMRT_F16;
+  if (name == "bf16")
+    return SSMRT_BF16;
+  throw std::runtime_error("unknown dtype '" + name + "'");
+}
+
+/// Reads a spec file; throws std::runtime_error if it cannot. Validation is
+/// ssmc's job: this only reads the fields the tests need.
+inline SpecFile readSpec(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    throw std::runtime_error("cannot read " + path);
+  try {
+    nlohmann::json json = nlohmann::json::parse(in);
+    SpecFile file;
+    file.name = json.at("name").get<std::string>();
+    for (const nlohmann::json &entry : json.at("layers")) {
+      if (entry.at("op").get<std::string>() != "selective_scan")
+        throw std::runtime_error("only selective_scan layers are tested");
+      ScanSpec layer;
+      layer.name = entry.at("name").get<std::string>();
+      layer.dtype = parseDtype(entry.at("dtype").get<std::string>());
+      layer.layout = entry.value("layout", "channel_first") == "channel_last"
+                         ? ref::Layout::ChannelLast
+                         : ref::Layout::ChannelFirst;
+      layer.dim = entry.at("d_inner").get<int64_t>();
+      layer.dstate = entry.at("d_state").get<int64_t>();
+      const std::string bc = entry.value("bc", "grouped");
+      layer.bc = bc == "shared"        ? ref::BCKind::Shared
+                 : bc == "per_channel" ? ref::BCKind::PerChannel
+                                       : ref::BCKind::Grouped;
+      layer.ngroups = entry.value("ngroups", int64_t(1));
+      layer.bcDtype = entry.contains("bc_dtype")
+                          ? parseDtype(entry["bc_dtype"].get<std::string>())
+                          : layer.dtype;
+      layer.skip = entry.value("skip", false);
+      layer.gate = entry.value("gate", false);
+      layer.deltaBias = entry.value("delta_bias", false);
+      layer.deltaSoftplus = entry.value("delta_softplus", false);
+      layer.initialState = entry.value("initial_state", false);
+      layer.finalState = entry.value("final_state", false);
+      layer.reverse = entry.value("reverse", false);
+      file.layers.push_back(layer);
+    }
+    return file;
+  } catch (const nlohmann::json::exception &error) {
+    throw std::runtime_error(path + ": " + error.what());
+  }
+}
+
+/// The *.json files of `dir`, sorted.
+inline std::vector<std::string> listSpecs(const std::string &dir) {
+  std::vector<std::string> paths;
+  for (const auto &entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().extension() == ".json")
+      paths.push_back(entry.path().string());
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+//===----------------------------------------------------------------------===//
+// Layer tensors
+//===----------------------------------------------------------------------===//
+
+/// Placeholders for the symbolic sizes of a TensorDesc shape.
+constexpr int64_t kBatchDim = -1;
+constexpr int64_t kLenDim = -2;
+
+/// A tensor of a compiled layer as the manifest contract describes it.
+struct TensorDesc {
+  std::string name;
+  bool output = false;
+  ssmrt_dtype dtype = SSMRT_F32;
+  /// Static sizes, kBatchDim or kLenDim.
+  std::vector<int64_t> shape;
+};
+
+/// The tensors of the layer compiled from `spec`, in launch order: u, delta,
+/// A, B, C, [D], [z], [delta_bias], [h0], y, [last_state].
+inline std::vector<TensorDesc> layerTensors(const ScanSpec &spec) {
+  const int64_t dim = spec.dim, n = spec.dstate, g = spec.ngroups;
+  const bool channelFirst = spec.layout == ref::Layout::ChannelFirst;
+  const std::vector<int64_t> seq =
+      channelFirst ? std::vector<int64_t>{kBatchDim, dim, kLenDim}
+                   : std::vector<int64_t>{kBatchDim, kLenDim, dim};
+  std::vector<int64_t> bc;
+  switch (spec.bc) {
+  case ref::BCKind::PerChannel:
+    bc = {dim, n};
+    break;
+  case ref::BCKind::Shared:
+    bc = channelFirst ? std::vector<int64_t>{kBatchDim, n, kLenDim}
+                      : std::vector<int64_t>{kBatchDim, kLenDim, n};
+    break;
+  case ref::BCKind::Grouped:
+    bc = channelFirst ? std::vector<int64_t>{kBatchDim, g, n, kLenDim}
+                      : std::vector<int64_t>{kBatchDim, kLenDim, g, n};
+    break;
+  }
+  const std::vector<int64_t> state = {kBatchDim, dim, n};
+  std::vector<TensorDesc> tensors = {{"u", false, spec.dtype, seq},
+                                     {"delta", false, spec.dtype, seq},
+                                     {"A", false, SSMRT_F32, {dim, n}},
+                                     {"B", false, spec.bcDtype, bc},
+                                     {"C", false, spec.bcDtype, bc}};
+  if (spec.skip)
+    tensors.push_back({"D", false, SSMRT_F32, {dim}});
+  if (spec.gate)
+    tensors.push_back({"z", false, spec.dtype, seq});
+  if (spec.deltaBias)
+    tensors.push_back({"delta_bias", false, SSMRT_F32, {dim}});
+  if (spec.initialState)
+    tensors.push_back({"h0", false, SSMRT_F32, state});
+  tensors.push_back({"y", true, spec.dtype, seq});
+  if (spec.finalState)
+    tensors.push_back({"last_state", true, SSMRT_F32, state});
+  return tensors;
+}
+
+/// `shape` with the symbols bound to `batch` and `len`.
+inline std::vector<int64_t> bindShape(const std::vector<int64_t> &shape,
+                                      int64_t batch, int64_t len) {
+  std::vector<int64_t> bound = shape;
+  for (int64_t &size : bound)
+    size = size == kBatchDim ? batch : size == kLenDim ? len : size;
+  return bound;
+}
+
+inline int64_t numElements(const std::vector<int64_t> &shape) {
+  int64_t count = 1;
+  for (int64_t size : shape)
+    count *= size;
+  return count;
+}
+
+/// Throws std::runtime_error naming the first way in which the manifest of
+/// `layer` differs from what `spec` compiles to: kernels built from another
+/// version of a spec must not be tested against this one.
+inline void checkLayer(const ssmrt::Layer &layer, const ScanSpec &spec) {
+  const std::vector<TensorDesc> want = layerTensors(spec);
+  if (layer.numTensors() != static_cast<int32_t>(want.size()))
+    throw std::runtime_error(
+        "manifest has " + std::to_string(layer.numTensors()) +
+        " tensors, the spec implies " + std::to_string(want.size()));
+  for (size_t i = 0; i < want.size(); ++i) {
+    const char *name = nullptr;
+    int32_t isOutput = 0, rank = 0;
+    ssmrt_dtype dtype = SSMRT_F32;
+    int64_t shape[8] = {};
+    ssmrt::check(ssmrt_layer_tensor_info(layer.get(), static_cast<int32_t>(i),
+                                         &name, &isOutput, &dtype, &rank,
+                                         shape));
+    const TensorDesc &t = want[i];
+    bool same = t.name == name && (isOutput != 0) == t.output &&
+                dtype == t.dtype &&
+                rank == static_cast<int32_t>(t.shape.size());
+    // The runtime reports every symbol as -1.
+    for (int32_t d = 0; same && d < rank; ++d)
+      same = t.shape[d] < 0 ? shape[d] == -1 : shape[d] == t.shape[d];
+    if (!same)
+      throw std::runtime_error("manifest tensor " + std::to_string(i) + " '" +
+                               name + "' (" + dtypeName(dtype) + ", rank " +
+                               std::to_string(rank) +
+                               ") does not match the spec's '" + t.name +
+                               "' (" + dtypeName(t.dtype) + ", rank " +
+                               std::to_string(t.shape.size()) + ")");
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs and launches
+//===----------------------------------------------------------------------===//
+
+/// Runs `body(i)` for i in [0, count) on all hardware threads.
+template <typename Body> void parallelFor(int64_t count, Body body) {
+  std::atomic<int64_t> next{0};
+  auto worker = [&] {
+    for (int64_t i = next++; i < count; i = next++)
+      body(i);
+  };
+  const int64_t workers = std::min<int64_t>(
+      count, std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  for (int64_t w = 1; w < workers; ++w)
+    threads.emplace_back(worker);
+  worker();
+  for (std::thread &thread : threads)
+    thread.join();
+}
+
+/// 64-bit FNV-1a of `text`: a seed that is the same on every platform.
+inline uint64_t seedOf(const std::string &text) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : text)
+    hash = (hash ^ c) * 0x100000001b3ull;
+  return hash;
+}
+
+/// `count` draws of `dist`, mapped through `transform` if given, rounded to
+/// `dtype`. Blocks of 2^20 elements have their own generator, seeded from
+/// (seed, block), and their own copy of `dist`, so the values do not depend
+/// on the number of threads.
+template <typename Dist>
+std::vector<double> randomTensor(int64_t count, ssmrt_dtype dtype,
+                                 uint64_t seed, const Dist &dist,
+                                 double (*transform)(double) = nullptr) {
+  constexpr int64_t blockSize = int64_t(1) << 20;
+  std::vector<double> values(count);
+  parallelFor((count + blockSize - 1) / blockSize, [&](int64_t block) {
+    std::mt19937_64 generator(seed + 0x9e3779b97f4a7c15ull * (block + 1));
+    Dist local = dist;
+    const int64_t end = std::min(count, (block + 1) * blockSize);
+    for (int64_t i = block * blockSize; i < end; ++i) {
+      const double value = local(generator);
+      values[i] = quantize(transform ? transform(value) : value, dtype);
+    }
+  });
+  return values;
+}
+
+/// The values of every tensor of one launch by tensor name, in fp64. Inputs
+/// hold exactly what a kernel reads; outputs are filled by a launch.
+struct ScanData {
+  int64_t batch = 0;
+  int64_t len = 0;
+  std::map<std::string, std::vector<double>> values;
+};
+
+/// Random inputs of `spec` for `batch` x `len`, from `seed`: u, z, B, C, D,
+/// h0 ~ N(0,1); A = -exp(U(-1,1)); with softplus, raw delta ~ U(-3,-1) and
+/// bias ~ U(-1,0) (Δ = softplus(raw + bias) in about [0.02, 0.31]); without,
+/// raw delta ~ U(0.001,0.1) and bias ~ U(0,0.01), which keeps Δ positive.
+inline ScanData makeInputs(const ScanSpec &spec, int64_t batch, int64_t len,
+                           uint64_t seed) {
+  using Uniform = std::uniform_real_distribution<double>;
+  const Uniform rawDelta =
+      spec.deltaSoftplus ? Uniform(-3.0, -1.0) : Uniform(0.001, 0.1);
+  const Uniform bias =
+      spec.deltaSoftplus ? Uniform(-1.0, 0.0) : Uniform(0.0, 0.01);
+  ScanData data;
+  data.batch = batch;
+  data.len = len;
+  for (const TensorDesc &t : layerTensors(spec)) {
+    if (t.output)
+      continue;
+    const int64_t count = numElements(bindShape(t.shape, batch, len));
+    const uint64_t tensorSeed = seedOf(std::to_string(seed) + "/" + t.name);
+    std::vector<double> &values = data.values[t.name];
+    if (t.name == "delta")
+      values = randomTensor(count, t.dtype, tensorSeed, rawDelta);
+    else if (t.name == "delta_bias")
+      values = randomTensor(count, t.dtype, tensorSeed, bias);
+    else if (t.name == "A")
+      values = randomTensor(count, t.dtype, tensorSeed, Uniform(-1.0, 1.0),
+                            [](double x) { return -std::exp(x); });
+    else
+      values = randomTensor(count, t.dtype, tensorSeed,
+                            std::normal_distribution<double>());
+  }
+  return data;
+}
+
+/// Device copies of every tensor of one launch and the argument list that
+/// launches the layer on them.
+class DeviceTensors {
+public:
+  /// Allocates every tensor of `spec` for the sizes of `data`, uploads its
+  /// inputs and fills the outputs with NaN.
+  DeviceTensors(const ScanSpec &spec, const ScanData &data)
+      : descs(layerTensors(spec)) {
+    buffers.reserve(descs.size());
+    for (const TensorDesc &t : descs) {
+      const std::vector<int64_t> shape =
+          bindShape(t.shape, data.batch, data.len);
+      buffers.emplace_back(numElements(shape) * dtypeBytes(t.dtype));
+      if (t.output)
+        // All-ones bytes are NaN in every dtype: an element the kernel does
+        // not write cannot pass for a stale correct value.
+        check(driver().memsetD8(buffers.back().get(), 0xff,
+                                buffers.back().size()),
+              "cuMemsetD8");
+      else
+        buffers.back().upload(encode(data.values.at(t.name), t.dtype));
+      ssmrt_tensor tensor = {};
+      tensor.data = reinterpret_cast<void *>(buffers.back().get());
+      tensor.dtype = t.dtype;
+      tensor.rank = static_cast<int32_t>(shape.size());
+      std::copy(shape.begin(), shape.end(), tensor.shape);
+      args.push_back(tensor);
+    }
+  }
+
+  /// The tensors in launch order.
+  const std::vector<ssmrt_tensor> &tensors() const { return args; }
+
+  /// Stores the outputs into `data`.
+  void downloadOutputs(ScanData &data) const {
+    for (size_t i = 0; i < descs.size(); ++i)
+      if (descs[i].output)
+        data.values[descs[i].name] =
+            decode(buffers[i].download(), descs[i].dtype);
+  }
+
+private:
+  std::vector<TensorDesc> descs;
+  std::vector<DeviceBuffer> buffers;
+  std::vector<ssmrt_tensor> args;
+};
+
+/// Launches `layer` on `device` on the default stream; a failed driver call
+/// inside libssmrt becomes a CudaError, other failures stay ssmrt::Error.
+inline void launchLayer(const ssmrt::Layer &layer,
+                        const DeviceTensors &device) {
+  try {
+    layer.launch(device.tensors());
+  } catch (const ssmrt::Error &error) {
+    if (error.status() == SSMRT_ERROR_CUDA)
+      throw CudaError(error.what());
+    throw;
+  }
+}
+
+} // namespace ssmc::gpu
+
+#endif // SSMC_TEST_GPU_GPUTESTUTIL_H

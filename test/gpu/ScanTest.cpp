@@ -1,0 +1,522 @@
+//===- ScanTest.cpp - GPU correctness test of the selective scan ----------===//
+//
+// Runs every layer of the specs in test/gpu/specs, compiled ahead of time by
+// build_kernels.sh, through libssmrt on the GPU and compares its outputs with
+// the fp64 reference (ssmc::ref::selectiveScan) on random inputs, for several
+// batch sizes and lengths, including lengths that end in a partial tile and
+// a state continuation split over two launches. Prints one line per case and
+// a final "N passed, N failed"; exits non-zero if a case failed. Without a
+// driver or GPU it says so and exits 0, or 2 with --require-gpu.
+//
+// Tolerances. Each output element is checked on its own against
+//   |gpu - ref| <= r * |ref| + eps * mag,
+// where mag is the same scan run on |u|, |B|, |C|, |D|, |h0| (then |y|): the
+// sum of the magnitudes of all terms that built the element. Rounding errors
+// are relative to those terms, not to their sum, which can cancel to nearly
+// zero; a test relative to |ref| or to rms(ref) alone would either fail a
+// correct kernel on cancelled elements or pass a wrong one on large ones.
+// - eps = 1e-4 for the fp32 arithmetic of every layer (inputs are exact on
+//   both sides, state and accumulation are fp32, REFERENCE.md §9). Each step
+//   h = exp(ΔA)·h + Δ·B·u costs one ex2.approx (relative error <= 2^-22) plus
+//   two fp32 roundings (2^-24 each), so the relative error of a state grows by
+//   about 3.6e-7 per step it survives. With these inputs Δ averages >= 0.05
+//   and |A| >= 1/e, so a term fades within ~50 steps: ~2e-5. The softplus
+//   (ex2/lg2.approx: ~1e-5 relative to Δ), the sum over N states, the skip
+//   and silu add less. Errors do not grow with L beyond that memory.
+// - r is the rounding of the output to its dtype: 0 for f32, 2^-8 for bf16
+//   and 2^-11 for f16 (half an ulp, round to nearest even); f16 subnormals
+//   add 2^-25. A bf16 output thus passes within 2^-8·|ref| + 1e-4·mag: the
+//   "1e-2·rms(ref)" of REFERENCE.md §9 cannot be a per-element bound, since
+//   rounding alone exceeds it wherever |ref| > 2.56·rms(ref).
+// - last_state uses eps·max(1, sqrt(L/2048)): a kernel that splits the
+//   sequence into chunks hands the state across L/chunk boundaries, each an
+//   fp32 combine whose independent rounding errors add up like a random walk.
+// The printed error is max((|gpu - ref| - r·|ref|) / mag), against eps.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuTestUtil.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace ssmc;
+using namespace ssmc::gpu;
+
+namespace {
+
+/// The error budget of the fp32 arithmetic, relative to the magnitude.
+constexpr double kEps = 1e-4;
+/// The spec whose layer also runs at L = 65536 (B = 1).
+constexpr const char *kLongLayer = "gpu_bf16_cf_all";
+/// The lengths of the state continuation test: two launches, then one.
+constexpr int64_t kSplitLen = 2049;
+constexpr int64_t kSplitAt = 1000;
+
+/// Command-line options.
+struct Options {
+  std::string kernelDir;
+  std::string specDir = SSMC_GPU_TEST_SPECS_DIR;
+  /// Only the specs whose file name contains this.
+  std::string only;
+  /// Small shapes only, for compute-sanitizer.
+  bool quick = false;
+  /// No GPU is an error (exit 2), not a skip.
+  bool requireGpu = false;
+};
+
+/// Counts of the cases run so far.
+struct Tally {
+  int passed = 0;
+  int failed = 0;
+};
+
+/// One compared tensor of a case.
+struct Check {
+  std::string label;
+  double error = 0; ///< max((|got - want| - k·r·|ref|) / mag)
+  double tolerance = 0;
+  std::string worst; ///< Where the largest error is, if it fails.
+};
+
+/// A CUDA error after which the context may be unusable.
+struct FatalCudaError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The fp64 results of one launch and their magnitudes (see the file header).
+struct Expected {
+  std::vector<double> y, lastState, yMag, lastStateMag;
+};
+
+/// Runs the reference on `data` and on its absolute values, one batch row per
+/// task: the scan is independent across rows.
+Expected runReference(const ScanSpec &spec, const ScanData &data) {
+  const int64_t batch = data.batch, len = data.len, dim = spec.dim,
+                n = spec.dstate;
+  const int64_t seqSize = dim * len, stateSize = dim * n;
+  const int64_t bcSize = spec.bc == ref::BCKind::Shared ? n * len
+                         : spec.bc == ref::BCKind::Grouped
+                             ? spec.ngroups * n * len
+                             : 0;
+  std::map<std::string, std::vector<double>> absolute;
+  for (const char *name : {"u", "B", "C", "D", "h0"}) {
+    auto it = data.values.find(name);
+    if (it == data.values.end())
+      continue;
+    std::vector<double> &values = absolute[name] = it->second;
+    for (double &v : values)
+      v = std::fabs(v);
+  }
+  Expected out;
+  out.y.resize(batch * seqSize);
+  out.yMag.resize(batch * seqSize);
+  if (spec.finalState) {
+    out.lastState.resize(batch * stateSize);
+    out.lastStateMag.resize(batch * stateSize);
+  }
+
+  ref::SelectiveScanDims dims;
+  dims.batch = 1;
+  dims.dim = dim;
+  dims.seqlen = len;
+  dims.dstate = n;
+  dims.ngroups = spec.ngroups;
+  ref::SelectiveScanOptions opts;
+  opts.layout = spec.layout;
+  opts.bKind = opts.cKind = spec.bc;
+  opts.reverse = spec.reverse;
+  opts.deltaSoftplus = spec.deltaSoftplus;
+
+  parallelFor(2 * batch, [&](int64_t task) {
+    const int64_t b = task / 2;
+    const bool magnitude = task % 2;
+    // The tensor `name` of this task at `offset`, or null if absent.
+    auto input = [&](const char *name, int64_t offset) -> const double * {
+      if (magnitude && absolute.count(name))
+        return absolute.at(name).data() + offset;
+      auto it = data.values.find(name);
+      return it == data.values.end() ? nullptr : it->second.data() + offset;
+    };
+    ref::SelectiveScanArgs args;
+    args.u = input("u", b * seqSize);
+    args.delta = input("delta", b * seqSize);
+    args.A = input("A", 0);
+    args.B = input("B", b * bcSize);
+    args.C = input("C", b * bcSize);
+    args.D = input("D", 0);
+    args.z = input("z", b * seqSize);
+    args.deltaBias = input("delta_bias", 0);
+    args.h0 = input("h0", b * stateSize);
+    args.y = (magnitude ? out.yMag : out.y).data() + b * seqSize;
+    if (spec.finalState)
+      args.lastState =
+          (magnitude ? out.lastStateMag : out.lastState).data() + b * stateSize;
+    ref::selectiveScan(dims, opts, args);
+  });
+  // silu(z) may be negative; the magnitude is its absolute value.
+  for (double &v : out.yMag)
+    v = std::fabs(v);
+  return out;
+}
+
+/// Half an ulp of `dtype` relative to the value: 0 for f32, whose rounding is
+/// part of kEps.
+double outputRounding(ssmrt_dtype dtype) {
+  return dtype == SSMRT_BF16  ? std::ldexp(1.0, -8)
+         : dtype == SSMRT_F16 ? std::ldexp(1.0, -11)
+                              : 0.0;
+}
+/// The absolute rounding of a subnormal `dtype` output.
+double subnormalRounding(ssmrt_dtype dtype) {
+  return dtype == SSMRT_F16 ? std::ldexp(1.0, -25) : 0.0;
+}
+
+/// "[i0, i1, ...]": the index of flat element `flat` in `shape`.
+std::string formatIndex(int64_t flat, const std::vector<int64_t> &shape) {
+  std::vector<int64_t> index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  std::string text = "[";
+  for (size_t d = 0; d < index.size(); ++d)
+    text += (d ? "," : "") + std::to_string(index[d]);
+  return text + "]";
+}
+
+/// Compares `got` with `want` element by element (see the file header). `k`
+/// is the number of independently rounded results in the difference: 1
+/// against the reference, 2 between two GPU results.
+Check compare(const std::string &label, const std::vector<double> &got,
+              const std::vector<double> &want, const std::vector<double> &ref,
+              const std::vector<double> &mag, ssmrt_dtype dtype,
+              const std::vector<int64_t> &shape, double k, double tolerance) {
+  const double r = outputRounding(dtype), floor = subnormalRounding(dtype);
+  Check check{label, 0.0, tolerance, ""};
+  int64_t worstAt = -1;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double excess =
+        std::fabs(got[i] - want[i]) - k * (r * std::fabs(ref[i]) + floor);
+    // A NaN on either side (an unwritten output) fails.
+    double error = 0.0;
+    if (!(excess <= 0))
+      error = std::isnan(excess) || mag[i] == 0
+                  ? std::numeric_limits<double>::infinity()
+                  : excess / mag[i];
+    if (worstAt < 0 || error > check.error) {
+      check.error = error;
+      worstAt = static_cast<int64_t>(i);
+    }
+  }
+  if (check.error > tolerance) {
+    char text[160];
+    std::snprintf(text, sizeof(text), " at %s: got %.6g, want %.6g",
+                  formatIndex(worstAt, shape).c_str(), got[worstAt],
+                  want[worstAt]);
+    check.worst = text;
+  }
+  return check;
+}
+
+/// The tolerance of last_state after `len` steps (see the file header).
+double stateTolerance(int64_t len) {
+  return kEps * std::max(1.0, std::sqrt(len / 2048.0));
+}
+
+/// Prints the line of one case and counts it.
+void report(const std::string &name, const std::vector<Check> &checks,
+            Tally &tally) {
+  bool pass = true;
+  std::string text;
+  for (const Check &c : checks) {
+    char item[96];
+    std::snprintf(item, sizeof(item), "  %s %.1e/%.1e", c.label.c_str(),
+                  c.error, c.tolerance);
+    text += item + c.worst;
+    pass = pass && c.error <= c.tolerance;
+  }
+  std::printf("%s %s%s\n", pass ? "PASS" : "FAIL", name.c_str(), text.c_str());
+  std::fflush(stdout);
+  ++(pass ? tally.passed : tally.failed);
+}
+
+/// Launches `layer` on the inputs of `data` and stores its outputs there.
+void launch(const ssmrt::Layer &layer, const ScanSpec &spec, ScanData &data) {
+  DeviceTensors device(spec, data);
+  launchLayer(layer, device);
+  check(driver().ctxSynchronize(), "cuCtxSynchronize after the launch");
+  device.downloadOutputs(data);
+}
+
+/// The shape of tensor `name` of `spec` for `batch` x `len`.
+std::vector<int64_t> shapeOf(const ScanSpec &spec, const std::string &name,
+                             int64_t batch, int64_t len) {
+  for (const TensorDesc &t : layerTensors(spec))
+    if (t.name == name)
+      return bindShape(t.shape, batch, len);
+  throw std::logic_error("no tensor " + name);
+}
+
+/// Checks y and last_state of `got` against the reference.
+std::vector<Check> checkOutputs(const ScanSpec &spec, const ScanData &got,
+                                const Expected &want) {
+  std::vector<Check> checks = {
+      compare("y", got.values.at("y"), want.y, want.y, want.yMag, spec.dtype,
+              shapeOf(spec, "y", got.batch, got.len), 1.0, kEps)};
+  if (spec.finalState)
+    checks.push_back(compare("last_state", got.values.at("last_state"),
+                             want.lastState, want.lastState, want.lastStateMag,
+                             SSMRT_F32,
+                             shapeOf(spec, "last_state", got.batch, got.len),
+                             1.0, stateTolerance(got.len)));
+  return checks;
+}
+
+/// "<layer> B=<batch> L=<len>".
+std::string caseName(const ScanSpec &spec, int64_t batch,
+                     const std::string &len) {
+  return spec.name + " B=" + std::to_string(batch) + " L=" + len;
+}
+
+/// One launch of `spec` at (batch, len) against the reference.
+void runCase(const ssmrt::Layer &layer, const ScanSpec &spec, int64_t batch,
+             int64_t len, Tally &tally) {
+  ScanData data = makeInputs(spec, batch, len,
+                             seedOf(spec.name + "/" + std::to_string(batch) +
+                                    "/" + std::to_string(len)));
+  launch(layer, spec, data);
+  report(caseName(spec, batch, std::to_string(len)),
+         checkOutputs(spec, data, runReference(spec, data)), tally);
+}
+
+/// Time steps [t0, t1) of `values`, whose length axis is `axis` of `shape`.
+std::vector<double> sliceLen(const std::vector<double> &values,
+                             const std::vector<int64_t> &shape, size_t axis,
+                             int64_t t0, int64_t t1) {
+  const int64_t outer = numElements({shape.begin(), shape.begin() + axis});
+  const int64_t inner = numElements({shape.begin() + axis + 1, shape.end()});
+  const int64_t len = shape[axis];
+  std::vector<double> slice;
+  slice.reserve(outer * (t1 - t0) * inner);
+  for (int64_t o = 0; o < outer; ++o)
+    slice.insert(slice.end(), values.begin() + (o * len + t0) * inner,
+                 values.begin() + (o * len + t1) * inner);
+  return slice;
+}
+
+/// Writes `slice` (time steps [t0, ...)) into `values`, the inverse of
+/// sliceLen.
+void pasteLen(std::vector<double> &values, const std::vector<int64_t> &shape,
+              size_t axis, int64_t t0, const std::vector<double> &slice) {
+  const int64_t outer = numElements({shape.begin(), shape.begin() + axis});
+  const int64_t inner = numElements({shape.begin() + axis + 1, shape.end()});
+  const int64_t len = shape[axis];
+  const int64_t part = static_cast<int64_t>(slice.size()) / (outer * inner);
+  for (int64_t o = 0; o < outer; ++o)
+    std::copy(slice.begin() + o * part * inner,
+              slice.begin() + (o + 1) * part * inner,
+              values.begin() + (o * len + t0) * inner);
+}
+
+/// The position of the length symbol in `t`, or npos.
+size_t lenAxis(const TensorDesc &t) {
+  auto it = std::find(t.shape.begin(), t.shape.end(), kLenDim);
+  return it == t.shape.end() ? std::string::npos : it - t.shape.begin();
+}
+
+/// State continuation: the scan over kSplitLen steps as two launches, the
+/// second starting from the first's last_state (in scan order, so the later
+/// part goes first when reversed), against one launch and the reference.
+void runContinuation(const ssmrt::Layer &layer, const ScanSpec &spec,
+                     int64_t batch, Tally &tally) {
+  const int64_t len = kSplitLen;
+  ScanData full = makeInputs(
+      spec, batch, len, seedOf(spec.name + "/split/" + std::to_string(batch)));
+  const Expected want = runReference(spec, full);
+  launch(layer, spec, full);
+
+  std::vector<std::pair<int64_t, int64_t>> parts = {{0, kSplitAt},
+                                                    {kSplitAt, len}};
+  if (spec.reverse)
+    std::swap(parts[0], parts[1]);
+  const std::vector<TensorDesc> tensors = layerTensors(spec);
+  ScanData stitched = full;
+  for (const auto &[t0, t1] : parts) {
+    ScanData part;
+    part.batch = batch;
+    part.len = t1 - t0;
+    for (const TensorDesc &t : tensors) {
+      if (t.output)
+        continue;
+      const size_t axis = lenAxis(t);
+      part.values[t.name] =
+          axis == std::string::npos
+              ? stitched.values.at(t.name)
+              : sliceLen(stitched.values.at(t.name),
+                         bindShape(t.shape, batch, len), axis, t0, t1);
+    }
+    launch(layer, spec, part);
+    for (const TensorDesc &t : tensors) {
+      if (t.name == "y")
+        pasteLen(stitched.values["y"], bindShape(t.shape, batch, len),
+                 lenAxis(t), t0, part.values.at("y"));
+      else if (t.name == "last_state")
+        stitched.values["h0"] = stitched.values["last_state"] =
+            part.values.at("last_state");
+    }
+  }
+
+  std::vector<Check> checks = checkOutputs(spec, stitched, want);
+  checks.push_back(compare("y_vs_1_launch", stitched.values.at("y"),
+                           full.values.at("y"), want.y, want.yMag, spec.dtype,
+                           shapeOf(spec, "y", batch, len), 2.0, 2 * kEps));
+  checks.push_back(
+      compare("last_state_vs_1_launch", stitched.values.at("last_state"),
+              full.values.at("last_state"), want.lastState, want.lastStateMag,
+              SSMRT_F32, shapeOf(spec, "last_state", batch, len), 2.0,
+              2 * stateTolerance(len)));
+  report(caseName(spec, batch,
+                  std::to_string(parts[0].second - parts[0].first) + "+" +
+                      std::to_string(parts[1].second - parts[1].first)),
+         checks, tally);
+}
+
+/// Runs `body`, turning an error into a failed case named `name`. A CUDA
+/// error becomes FatalCudaError when it left the context broken.
+template <typename Body>
+void guarded(const std::string &name, Tally &tally, Body body) {
+  try {
+    body();
+  } catch (const CudaError &error) {
+    std::printf("FAIL %s  CUDA error: %s\n", name.c_str(), error.what());
+    ++tally.failed;
+    if (driver().ctxSynchronize() != CUDA_SUCCESS)
+      throw FatalCudaError(error.what());
+  } catch (const std::exception &error) {
+    std::printf("FAIL %s  %s\n", name.c_str(), error.what());
+    ++tally.failed;
+  }
+  std::fflush(stdout);
+}
+
+/// Every case of one layer.
+void runLayer(const ssmrt::Layer &layer, const ScanSpec &spec,
+              const Options &options, Tally &tally) {
+  const std::vector<int64_t> batches =
+      options.quick ? std::vector<int64_t>{2} : std::vector<int64_t>{1, 3};
+  const std::vector<int64_t> lengths =
+      options.quick ? std::vector<int64_t>{1, 7, 2049}
+                    : std::vector<int64_t>{1, 7, 2048, 2049};
+  for (int64_t batch : batches)
+    for (int64_t len : lengths)
+      guarded(caseName(spec, batch, std::to_string(len)), tally,
+              [&] { runCase(layer, spec, batch, len, tally); });
+  if (!options.quick && spec.name == kLongLayer)
+    guarded(caseName(spec, 1, "65536"), tally,
+            [&] { runCase(layer, spec, 1, 65536, tally); });
+  if (spec.initialState && spec.finalState) {
+    const int64_t batch = batches.back();
+    guarded(caseName(spec, batch, "split"), tally,
+            [&] { runContinuation(layer, spec, batch, tally); });
+  }
+}
+
+/// Every layer of one spec file.
+void runSpec(const std::string &path, const Options &options, Tally &tally) {
+  const std::string file = std::filesystem::path(path).filename().string();
+  SpecFile spec;
+  try {
+    spec = readSpec(path);
+  } catch (const std::exception &error) {
+    std::printf("FAIL %s  %s\n", file.c_str(), error.what());
+    ++tally.failed;
+    return;
+  }
+  const std::string manifest = (std::filesystem::path(options.kernelDir) /
+                                (spec.name + ".manifest.json"))
+                                   .string();
+  std::optional<ssmrt::Module> module;
+  guarded(file, tally, [&] { module = ssmrt::Module::load(manifest); });
+  if (!module)
+    return;
+  for (const ScanSpec &layerSpec : spec.layers) {
+    std::optional<ssmrt::Layer> layer;
+    guarded(spec.name + "/" + layerSpec.name, tally, [&] {
+      ssmrt::Layer found = module->layer(layerSpec.name);
+      checkLayer(found, layerSpec);
+      layer = found;
+    });
+    if (layer)
+      runLayer(*layer, layerSpec, options, tally);
+  }
+}
+
+/// Prints the command line.
+void usage(const char *argv0) {
+  std::fprintf(stderr,
+               "usage: %s [--quick] [--require-gpu] [--specs DIR] "
+               "[--only TEXT] KERNEL_DIR\n"
+               "  KERNEL_DIR   where build_kernels.sh put the .fatbin and "
+               ".manifest.json files\n"
+               "  --specs DIR  the specs they were compiled from (default "
+               "%s)\n"
+               "  --only TEXT  only the spec files whose name contains TEXT\n"
+               "  --quick      small shapes only (B=2, L in {1,7,2049}), for "
+               "compute-sanitizer\n"
+               "  --require-gpu  exit 2 instead of 0 when there is no GPU\n",
+               argv0, SSMC_GPU_TEST_SPECS_DIR);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick") {
+      options.quick = true;
+    } else if (arg == "--require-gpu") {
+      options.requireGpu = true;
+    } else if ((arg == "--specs" || arg == "--only") && i + 1 < argc) {
+      (arg == "--specs" ? options.specDir : options.only) = argv[++i];
+    } else if (arg[0] != '-' && options.kernelDir.empty()) {
+      options.kernelDir = arg;
+    } else {
+      usage(argv[0]);
+      return 2;
+    }
+  }
+  if (options.kernelDir.empty()) {
+    usage(argv[0]);
+    return 2;
+  }
+
+  const std::string noGpu = openDevice();
+  if (!noGpu.empty()) {
+    std::printf("no CUDA driver/GPU found: GPU tests skipped (%s)\n",
+                noGpu.c_str());
+    return options.requireGpu ? 2 : 0;
+  }
+  std::printf("ssmc GPU tests on %s (CUDA driver %s), kernels in %s%s\n"
+              "error = max over elements of (|gpu - ref| - r*|ref|) / mag, "
+              "shown as error/tolerance\n",
+              deviceName().c_str(), driverVersion().c_str(),
+              options.kernelDir.c_str(), options.quick ? ", quick" : "");
+
+  Tally tally;
+  try {
+    for (const std::string &path : listSpecs(options.specDir))
+      if (std::filesystem::path(path).filename().string().find(options.only) !=
+          std::string::npos)
+        runSpec(path, options, tally);
+  } catch (const FatalCudaError &) {
+    std::printf("stopping: the CUDA context is unusable after that error\n");
+  }
+  std::printf("%d passed, %d failed\n", tally.passed, tally.failed);
+  return tally.failed ? 1 : 0;
+}

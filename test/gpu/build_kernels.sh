@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Compiles every spec of a directory with ssmc (on the CPU machine):
+#   build_kernels.sh <ssmc> <outdir> [specs-dir]
+# specs-dir defaults to test/gpu/specs; bench/specs holds the benchmark's.
+# Every spec is attempted; the exit status is non-zero if any failed.
+set -uo pipefail
+
+if [[ $# -lt 2 || $# -gt 3 ]]; then
+  echo "usage: $0 <ssmc> <outdir> [specs-dir]" >&2
+  exit 2
+fi
+ssmc=$1
+outdir=$2
+specs=${3:-$(dirname "$0")/specs}
+
+mkdir -p "$outdir" || exit 1
+shopt -s nullglob
+failed=0
+count=0
+for spec in "$specs"/*.json; do
+  count=$((count + 1))
+  echo "ssmc $spec"
+  if ! "$ssmc" "$spec" -o "$outdir"; then
+    echo "error: ssmc failed on $spec" >&2
+    failed=$((failed + 1))
+  fi
+done
+echo "$((count - failed)) of $count specs compiled into $outdir"
+[[ $count -gt 0 && $failed -eq 0 ]]
