@@ -97,15 +97,19 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
   unsigned numResults = func.getNumResults();
   for (unsigned i = 0; i < numInputs; ++i) {
     BlockArgument arg = func.getArgument(i);
-    func.insertArgument(func.getNumArguments(), toMemRef(arg.getType()),
-                        func.getArgAttrDict(i), arg.getLoc());
+    if (failed(func.insertArgument(func.getNumArguments(),
+                                   toMemRef(arg.getType()),
+                                   func.getArgAttrDict(i), arg.getLoc())))
+      return func.emitOpError("could not add a buffer argument");
     buffers.map(arg, func.getArguments().back());
   }
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
     NamedAttrList attrs(func.getResultAttrDict(i));
     attrs.set(kOutputAttr, builder.getUnitAttr());
-    func.insertArgument(func.getNumArguments(), toMemRef(value.getType()),
-                        attrs.getDictionary(ctx), func.getLoc());
+    if (failed(func.insertArgument(func.getNumArguments(),
+                                   toMemRef(value.getType()),
+                                   attrs.getDictionary(ctx), func.getLoc())))
+      return func.emitOpError("could not add an output argument");
     buffers.map(value, func.getArguments().back());
   }
 

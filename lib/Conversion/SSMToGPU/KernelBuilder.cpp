@@ -178,17 +178,23 @@ void KernelBodyBuilder::storeF32(Value value, Value memref, Value idx) {
                           idx);
 }
 
-SmallVector<Value> KernelBodyBuilder::loadVectorF32(Value memref, Value idx,
-                                                    int64_t width,
-                                                    bool aligned) {
+Value KernelBodyBuilder::loadVector(Value memref, Value idx, int64_t width,
+                                    bool aligned) {
   Type elem = cast<MemRefType>(memref.getType()).getElementType();
-  auto vecType = VectorType::get({width}, elem);
-  auto load = vector::LoadOp::create(*this, vecType, memref, idx);
+  auto load = vector::LoadOp::create(*this, VectorType::get({width}, elem),
+                                     memref, idx);
   if (aligned)
     load.setAlignment(16);
-  Value wide = widenToF32(*this, load);
+  return load;
+}
+
+SmallVector<Value> KernelBodyBuilder::unpackF32(Value loaded) {
+  Value wide = widenToF32(*this, loaded);
+  auto vec = dyn_cast<VectorType>(wide.getType());
+  if (!vec)
+    return {wide};
   SmallVector<Value> values;
-  for (int64_t i = 0; i < width; ++i)
+  for (int64_t i = 0; i < vec.getNumElements(); ++i)
     values.push_back(vector::ExtractOp::create(*this, wide, i));
   return values;
 }

@@ -71,9 +71,10 @@ public:
   void storeF32(Value value, Value memref, Value index);
 
   /// Loads `width` consecutive elements at `memref[index]` (16-byte aligned
-  /// when `aligned`) as one vector and widens them to f32 scalars.
-  SmallVector<Value> loadVectorF32(Value memref, Value index, int64_t width,
-                                   bool aligned);
+  /// when `aligned`) as one vector of the memref's element type.
+  Value loadVector(Value memref, Value index, int64_t width, bool aligned);
+  /// Widens a loaded scalar or vector to f32 scalars.
+  SmallVector<Value> unpackF32(Value loaded);
   /// Narrows `values` to the element type of `memref` and stores them as one
   /// vector at `memref[index]`.
   void storeVectorF32(ArrayRef<Value> values, Value memref, Value index,

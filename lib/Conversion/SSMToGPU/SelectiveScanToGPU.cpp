@@ -78,13 +78,30 @@ public:
   void emit(ArrayRef<BlockArgument> args, Value smem);
 
 private:
+  /// The raw global loads of one tile: this thread's share of the B/C tile
+  /// and its u, Δ (and z) runs, as loaded (vectors or scalars).
+  struct TileLoads {
+    SmallVector<Value> bc, act;
+  };
+
   Value actIndex(Value t);
   Value bcIndex(const BCOperand &bc, Value n, Value t);
-  void stageBC(Value t0, TileMode mode);
-  Value bcValue(const BCOperand &bc, int64_t n, int64_t i);
-  SmallVector<Value> loadRun(Value mem, Value t0, TileMode mode);
+  int64_t bcWidth(const BCOperand &bc, TileMode mode);
+  void forEachBCLoad(TileMode mode,
+                     function_ref<void(const BCOperand &, int64_t width,
+                                       Value valid, Value n, Value i)>
+                         fn);
+  TileLoads loadTile(Value t0, TileMode mode);
+  void storeBC(ArrayRef<Value> loaded, Value bufBase, TileMode mode);
+  Value bcValue(const BCOperand &bc, int64_t n, int64_t i, Value bufBase);
   void storeRun(ArrayRef<Value> values, Value t0, TileMode mode);
+  SmallVector<Value> computeTile(Value t0, TileMode mode,
+                                 ArrayRef<Value> actLoads, Value bufBase,
+                                 ValueRange carried);
   SmallVector<Value> emitTile(Value t0, TileMode mode, ValueRange carried);
+  SmallVector<Value> emitPipelinedTiles(TileMode mode, Value full,
+                                        function_ref<Value(Value)> tileStart,
+                                        ValueRange carried);
   SmallVector<Value> emitSegment(ValueRange carried);
   SmallVector<Value> carryIn(ValueRange h, Value carryState, Value carryDelta);
   Value carryIndex(Value segment);
@@ -103,6 +120,8 @@ private:
   /// The steps [lo, hi) this block scans: its L segment, or all of L.
   Value lo, hi, segment, numSegments;
   Value u, delta, z, y, smem;
+  /// Elements of one workgroup-memory tile buffer (two alternate).
+  int64_t bufferSize = 0;
   BCOperand bOp, cOp;
   SmallVector<Value> a2;
   Value skip, bias;
@@ -154,96 +173,121 @@ Value ScanKernelEmitter::carryIndex(Value seg) {
                d);
 }
 
-/// Stages the B and C values of the tile starting at `t0` into workgroup
-/// memory, laid out [slot][items][N]: step-major, so that the values one step
-/// reads are contiguous (and vector-loaded), while the values of later steps
-/// are not loaded early and kept live.
-void ScanKernelEmitter::stageBC(Value t0, TileMode mode) {
-  SmallVector<const BCOperand *> staged;
-  for (const BCOperand *bc : {&bOp, &cOp})
-    if (bc->slot >= 0)
-      staged.push_back(bc);
-  if (staged.empty())
-    return;
-  // Channel-first rows run along t, so a vector covers `width` steps of one
-  // state; channel-last rows run along N.
-  int64_t perTile = states * items;
-  for (const BCOperand *bc : staged) {
-    int64_t width = 1;
-    if (mode == TileMode::Vector && cf)
-      width = std::min(vectorWidth(bc->mem.getType()), items);
-    else if (mode != TileMode::Masked && !cf &&
-             states % vectorWidth(bc->mem.getType()) == 0)
-      width = vectorWidth(bc->mem.getType());
-    int64_t vectors = perTile / width;
-    for (int64_t j = 0; j * threads < vectors; ++j) {
-      Value e = b.add(tid, b.index(j * threads));
-      auto emitOne = [&] {
-        int64_t runs = cf ? items / width : states / width;
-        Value major = b.div(e, b.index(runs));
-        Value minor = b.mul(b.rem(e, b.index(runs)), b.index(width));
-        Value n = cf ? major : minor, i = cf ? minor : major;
-        Value t = b.add(t0, i);
-        if (mode == TileMode::Masked)
-          t = clampT(t);
-        Value src = bcIndex(*bc, n, t);
-        Value dst = b.add(b.index(bc->slot * perTile),
-                          b.add(b.mul(i, b.index(states)), n));
-        if (width == 1) {
-          memref::StoreOp::create(b, b.loadF32(bc->mem, src), smem, dst);
-          return;
-        }
-        SmallVector<Value> v = b.loadVectorF32(bc->mem, src, width, true);
-        if (!cf) {
-          b.storeVectorF32(v, smem, dst, /*aligned=*/true);
-          return;
-        }
-        // A channel-first vector runs along t: transpose it into the tile.
-        for (auto [j, value] : llvm::enumerate(v))
-          memref::StoreOp::create(b, value, smem,
-                                  b.add(dst, b.index(int64_t(j) * states)));
-      };
-      if ((j + 1) * threads <= vectors) {
-        emitOne();
-        continue;
-      }
-      auto guard = scf::IfOp::create(b, b.cmpLT(e, b.index(vectors)));
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(guard.thenBlock());
-      emitOne();
-    }
-  }
-  gpu::BarrierOp::create(b);
+/// Elements per global load of a staged B/C operand: channel-first rows run
+/// along t (a vector covers `width` steps of one state), channel-last rows
+/// along N.
+int64_t ScanKernelEmitter::bcWidth(const BCOperand &bc, TileMode mode) {
+  int64_t width = vectorWidth(bc.mem.getType());
+  if (mode == TileMode::Vector && cf)
+    return std::min(width, items);
+  if (mode != TileMode::Masked && !cf && states % width == 0)
+    return width;
+  return 1;
 }
 
-/// The value of B or C for state `n` at step `i` of the current tile.
-Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, int64_t i) {
+/// Calls `fn` for each global load of this thread's share of the staged B/C
+/// tile, with its state `n` and step `i`. In a partial last round `valid`
+/// tells the threads that own an element (the others re-load the last one
+/// and must not store it); it is null where every thread owns one.
+void ScanKernelEmitter::forEachBCLoad(
+    TileMode mode, function_ref<void(const BCOperand &, int64_t, Value, Value,
+                                     Value)>
+                       fn) {
+  for (const BCOperand *bc : {&bOp, &cOp}) {
+    if (bc->slot < 0)
+      continue;
+    int64_t width = bcWidth(*bc, mode);
+    int64_t loads = states * items / width;
+    for (int64_t j = 0; j * threads < loads; ++j) {
+      Value e = b.add(tid, b.index(j * threads));
+      Value valid;
+      if ((j + 1) * threads > loads) {
+        valid = b.cmpLT(e, b.index(loads));
+        e = arith::MinUIOp::create(b, e, b.index(loads - 1));
+      }
+      int64_t runs = cf ? items / width : states / width;
+      Value major = b.div(e, b.index(runs));
+      Value minor = b.mul(b.rem(e, b.index(runs)), b.index(width));
+      fn(*bc, width, valid, cf ? major : minor, cf ? minor : major);
+    }
+  }
+}
+
+/// Issues the global loads of the tile starting at `t0`.
+ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
+                                                         TileMode mode) {
+  TileLoads loads;
+  forEachBCLoad(mode, [&](const BCOperand &bc, int64_t width, Value, Value n,
+                          Value i) {
+    Value t = b.add(t0, i);
+    if (mode == TileMode::Masked)
+      t = clampT(t);
+    Value src = bcIndex(bc, n, t);
+    loads.bc.push_back(width == 1
+                           ? memref::LoadOp::create(b, bc.mem, src).getResult()
+                           : b.loadVector(bc.mem, src, width, true));
+  });
+  bool scan = role == KernelRole::Scan;
+  for (Value mem : {u, delta, scan ? z : Value()}) {
+    if (!mem)
+      continue;
+    if (mode == TileMode::Vector) {
+      Value base = actIndex(t0);
+      for (int64_t i = 0; i < items; i += actWidth)
+        loads.act.push_back(
+            b.loadVector(mem, b.add(base, b.index(i)), actWidth, true));
+      continue;
+    }
+    for (int64_t i = 0; i < items; ++i) {
+      Value t = b.add(t0, b.index(i));
+      if (mode == TileMode::Masked)
+        t = clampT(t);
+      loads.act.push_back(memref::LoadOp::create(b, mem, actIndex(t)));
+    }
+  }
+  return loads;
+}
+
+/// Stores this thread's share of a B/C tile into the workgroup buffer at
+/// `bufBase`, laid out [slot][items][N]: step-major, so that the values one
+/// step reads are contiguous (and vector-loaded), while the values of later
+/// steps are not loaded early and kept live.
+void ScanKernelEmitter::storeBC(ArrayRef<Value> loaded, Value bufBase,
+                                TileMode mode) {
+  unsigned next = 0;
+  forEachBCLoad(mode, [&](const BCOperand &bc, int64_t width, Value valid,
+                          Value n, Value i) {
+    Value raw = loaded[next++];
+    OpBuilder::InsertionGuard g(b);
+    if (valid) {
+      auto guard = scf::IfOp::create(b, valid);
+      b.setInsertionPointToStart(guard.thenBlock());
+    }
+    Value dst = b.add(b.add(bufBase, b.index(bc.slot * states * items)),
+                      b.add(b.mul(i, b.index(states)), n));
+    SmallVector<Value> v = b.unpackF32(raw);
+    if (v.size() == 1) {
+      memref::StoreOp::create(b, v[0], smem, dst);
+      return;
+    }
+    if (!cf) {
+      b.storeVectorF32(v, smem, dst, /*aligned=*/true);
+      return;
+    }
+    // A channel-first vector runs along t: transpose it into the tile.
+    for (auto [j, value] : llvm::enumerate(v))
+      memref::StoreOp::create(b, value, smem,
+                              b.add(dst, b.index(int64_t(j) * states)));
+  });
+}
+
+/// The value of B or C for state `n` at step `i` of the tile at `bufBase`.
+Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, int64_t i,
+                                 Value bufBase) {
   if (bc.slot < 0)
     return bc.perChannel[n];
   int64_t off = bc.slot * states * items + i * states + n;
-  return memref::LoadOp::create(b, smem, b.index(off));
-}
-
-/// Loads this thread's `items` activations of `mem` from step `t0` as f32.
-SmallVector<Value> ScanKernelEmitter::loadRun(Value mem, Value t0,
-                                              TileMode mode) {
-  SmallVector<Value> values;
-  if (mode == TileMode::Vector) {
-    Value base = actIndex(t0);
-    for (int64_t i = 0; i < items; i += actWidth) {
-      SmallVector<Value> v =
-          b.loadVectorF32(mem, b.add(base, b.index(i)), actWidth, true);
-      values.append(v.begin(), v.end());
-    }
-    return values;
-  }
-  for (int64_t i = 0; i < items; ++i) {
-    Value t = b.add(t0, b.index(i));
-    if (mode == TileMode::Masked)
-      t = clampT(t);
-    values.push_back(b.loadF32(mem, actIndex(t)));
-  }
-  return values;
+  return memref::LoadOp::create(b, smem, b.add(bufBase, b.index(off)));
 }
 
 /// Stores this thread's `items` outputs from step `t0`.
@@ -272,19 +316,27 @@ void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
 }
 
 /// One tile of `items` steps from `t0`; returns the states after it.
-/// One tile of `items` steps from `t0`. `carried` holds the N states and,
-/// in the carry kernel, the running Σ Δ; returns them after the tile.
-SmallVector<Value> ScanKernelEmitter::emitTile(Value t0, TileMode mode,
-                                               ValueRange carried) {
+/// Runs one tile of `items` steps from `t0` on its loaded u, Δ (z) and the
+/// B/C tile staged at `bufBase`, and stores its outputs. `carried` holds the
+/// N states and, in the carry kernel, the running Σ Δ; returns them after the
+/// tile.
+SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
+                                                  ArrayRef<Value> actLoads,
+                                                  Value bufBase,
+                                                  ValueRange carried) {
   bool scan = role == KernelRole::Scan;
-  SmallVector<Value> h(carried.begin(), carried.end());
-  stageBC(t0, mode);
-  SmallVector<Value> uv = loadRun(u, t0, mode);
-  SmallVector<Value> dv = loadRun(delta, t0, mode);
-  SmallVector<Value> zv;
-  if (z && scan)
-    zv = loadRun(z, t0, mode);
+  SmallVector<Value> act;
+  for (Value loaded : actLoads) {
+    SmallVector<Value> values = b.unpackF32(loaded);
+    act.append(values.begin(), values.end());
+  }
+  ArrayRef<Value> uv = ArrayRef(act).slice(0, items);
+  ArrayRef<Value> dv = ArrayRef(act).slice(items, items);
+  ArrayRef<Value> zv =
+      act.size() > size_t(2 * items) ? ArrayRef(act).slice(2 * items, items)
+                                     : ArrayRef<Value>();
 
+  SmallVector<Value> h(carried.begin(), carried.end());
   SmallVector<Value> out(items);
   for (int64_t s = 0; s < items; ++s) {
     int64_t i = op.getReverse() ? items - 1 - s : s;
@@ -300,9 +352,9 @@ SmallVector<Value> ScanKernelEmitter::emitTile(Value t0, TileMode mode,
     Value acc = b.f32(0.0);
     for (int64_t n = 0; n < states; ++n) {
       Value decay = b.exp2(b.mul(dt, a2[n]));
-      h[n] = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i)));
+      h[n] = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i, bufBase)));
       if (scan)
-        acc = b.fma(bcValue(cOp, n, i), h[n], acc);
+        acc = b.fma(bcValue(cOp, n, i, bufBase), h[n], acc);
     }
     if (!scan) {
       h[states] = b.add(h[states], dt);
@@ -310,16 +362,75 @@ SmallVector<Value> ScanKernelEmitter::emitTile(Value t0, TileMode mode,
     }
     if (skip)
       acc = b.fma(skip, uv[i], acc);
-    if (z)
+    if (!zv.empty())
       acc = b.mul(acc, b.silu(zv[i]));
     out[i] = acc;
   }
   if (scan)
     storeRun(out, t0, mode);
-  // The next tile overwrites the staged B/C.
-  if (bOp.slot >= 0 || cOp.slot >= 0)
-    gpu::BarrierOp::create(b);
   return h;
+}
+
+/// One tile from `t0`, loaded and computed in place (the ragged tile).
+SmallVector<Value> ScanKernelEmitter::emitTile(Value t0, TileMode mode,
+                                               ValueRange carried) {
+  TileLoads loads = loadTile(t0, mode);
+  Value buf = b.index(0);
+  if (!loads.bc.empty()) {
+    // Other threads may still read the buffer of the previous tile.
+    gpu::BarrierOp::create(b);
+    storeBC(loads.bc, buf, mode);
+    gpu::BarrierOp::create(b);
+  }
+  return computeTile(t0, mode, loads.act, buf, carried);
+}
+
+/// The `full` whole tiles, software-pipelined: while a tile is computed from
+/// registers and one workgroup buffer, the global loads of the next tile are
+/// in flight and land in registers and the other buffer, so their latency
+/// hides behind the recurrence. One barrier per tile.
+SmallVector<Value>
+ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value full,
+                                      function_ref<Value(Value)> tileStart,
+                                      ValueRange carried) {
+  SmallVector<Value> h(carried.begin(), carried.end());
+  Value any = b.cmpLT(b.index(0), full);
+  auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), any,
+                                /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  scf::YieldOp::create(b, h);
+
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  TileLoads first = loadTile(tileStart(b.index(0)), mode);
+  storeBC(first.bc, b.index(0), mode);
+  SmallVector<Value> init = h;
+  init.append(first.act.begin(), first.act.end());
+  auto loop = scf::ForOp::create(b, b.index(0), full, b.index(1), init);
+  {
+    OpBuilder::InsertionGuard inLoop(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value k = loop.getInductionVar();
+    ValueRange args = loop.getRegionIterArgs();
+    if (!first.bc.empty())
+      gpu::BarrierOp::create(b);
+    // The last iteration re-loads its own tile instead of reading past it.
+    Value last = b.sub(full, b.index(1));
+    Value kNext = arith::MinUIOp::create(b, b.add(k, b.index(1)), last);
+    TileLoads next = loadTile(tileStart(kNext), mode);
+    Value parity = b.rem(k, b.index(2));
+    Value buf = b.mul(parity, b.index(bufferSize));
+    SmallVector<Value> actLoads(args.drop_front(h.size()));
+    SmallVector<Value> out = computeTile(tileStart(k), mode, actLoads, buf,
+                                         args.take_front(h.size()));
+    if (!next.bc.empty())
+      storeBC(next.bc,
+              b.mul(b.sub(b.index(1), parity), b.index(bufferSize)), mode);
+    out.append(next.act.begin(), next.act.end());
+    scf::YieldOp::create(b, out);
+  }
+  scf::YieldOp::create(b, loop.getResults().take_front(h.size()));
+  return SmallVector<Value>(ifOp.getResults());
 }
 
 /// Scans the steps [lo, hi): full tiles (walked backwards for a reverse
@@ -335,15 +446,6 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
       return b.add(lo, b.mul(k, itemsV));
     return b.sub(hi, b.mul(b.add(k, b.index(1)), itemsV));
   };
-  auto emitLoop = [&](TileMode mode) -> SmallVector<Value> {
-    auto loop = scf::ForOp::create(b, b.index(0), full, b.index(1), h);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(loop.getBody());
-    SmallVector<Value> next = emitTile(tileStart(loop.getInductionVar()), mode,
-                                       loop.getRegionIterArgs());
-    scf::YieldOp::create(b, next);
-    return SmallVector<Value>(loop.getResults());
-  };
   // Channel-first rows are 16-byte aligned when L is a multiple of the
   // vector width (segments start at multiples of the tile); then the loop
   // uses 128-bit loads, else scalar ones.
@@ -352,23 +454,26 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
     if (bc->slot >= 0)
       vecAlign = std::max(vecAlign, vectorWidth(bc->mem.getType()));
   if (cf && items % vecAlign == 0 && actWidth > 1) {
-    Value aligned = arith::CmpIOp::create(
-        b, arith::CmpIPredicate::eq, b.rem(len, b.index(vecAlign)), b.index(0));
+    Value aligned = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                          b.rem(len, b.index(vecAlign)),
+                                          b.index(0));
     auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), aligned,
                                   /*withElseRegion=*/true);
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    scf::YieldOp::create(b, emitLoop(TileMode::Vector));
+    scf::YieldOp::create(
+        b, emitPipelinedTiles(TileMode::Vector, full, tileStart, h));
     b.setInsertionPointToStart(ifOp.elseBlock());
-    scf::YieldOp::create(b, emitLoop(TileMode::Scalar));
+    scf::YieldOp::create(
+        b, emitPipelinedTiles(TileMode::Scalar, full, tileStart, h));
     h = SmallVector<Value>(ifOp.getResults());
   } else {
-    h = emitLoop(TileMode::Scalar);
+    h = emitPipelinedTiles(TileMode::Scalar, full, tileStart, h);
   }
 
   // The ragged tile: [hi - tail, hi) forward, [lo, lo + tail) in reverse.
-  Value hasTail =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail, b.index(0));
+  Value hasTail = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail,
+                                        b.index(0));
   auto tailIf = scf::IfOp::create(b, ValueRange(h).getTypes(), hasTail,
                                   /*withElseRegion=*/true);
   OpBuilder::InsertionGuard g(b);
@@ -476,6 +581,7 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   setupBC(bArg, op.getB(), bOp);
   if (cArg)
     setupBC(cArg, op.getC(), cOp);
+  bufferSize = slots * states * items;
   // Every channel of a block belongs to one group (the tile guarantees it).
   int64_t groups = std::max(bOp.groups, cArg ? cOp.groups : 1);
   group0 = b.div(d0, b.index(channels / groups));
@@ -558,8 +664,9 @@ static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
   if (staged) {
     auto space = gpu::AddressSpaceAttr::get(host.getContext(),
                                             gpu::AddressSpace::Workgroup);
+    // Two buffers: one is read while the next tile lands in the other.
     workgroup.push_back(
-        MemRefType::get({staged * op.getStateSize() * tile.getItems()},
+        MemRefType::get({2 * staged * op.getStateSize() * tile.getItems()},
                         host.getF32Type(), MemRefLayoutAttrInterface(), space));
   }
   launch.kernel =

@@ -22,19 +22,24 @@
 // CHECK: gpu.func @mamba1_selective_scan_0(
 // CHECK-SAME: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias, llvm.readonly}
 // CHECK-SAME: %{{.*}}: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: index, %{{.*}}: index)
-// CHECK-SAME: workgroup(%[[SMEM:.*]] : memref<256xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK-SAME: workgroup(%[[SMEM:.*]] : memref<512xf32, #gpu.address_space<workgroup>>) kernel
 // CHECK-SAME: denormal_fp_math_f32 = "preserve-sign", known_block_size = array<i32: 64, 1, 1>, nvvm.minctasm = 6 : i32
-// The aligned loop stages B and C with 128-bit loads (transposed to
-// step-major in workgroup memory), loads u, Δ, z as
-// vectors and keeps the 16 states in registers (loop-carried).
+// The aligned loop is software-pipelined: the prologue loads the first tile
+// (128-bit loads) and stages its B/C (transposed to step-major) in workgroup
+// memory; each iteration then waits at one barrier, issues the next tile's
+// loads (carried as raw vectors), runs the recurrence with the 16 states in
+// registers, stores y with one 128-bit store and stages the next B/C into
+// the other buffer.
 // CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
-// CHECK: scf.for {{.*}} iter_args
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: memref.store %{{.*}}, %[[SMEM]]
-// CHECK: gpu.barrier
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> ({{.*}}, vector<8xbf16>, vector<8xbf16>, vector<8xbf16>)
+// CHECK-NEXT: gpu.barrier
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: math.exp2 %{{.*}} fastmath<afn> : f32
 // CHECK: math.fma
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: memref.store %{{.*}}, %[[SMEM]]
 func.func @mamba1(%u: tensor<?x512x?xbf16> {ssm.name = "u"},
                   %delta: tensor<?x512x?xbf16> {ssm.name = "delta"},
                   %A: tensor<512x16xf32> {ssm.name = "A"},
