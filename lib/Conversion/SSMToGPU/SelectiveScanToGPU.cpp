@@ -42,9 +42,14 @@ enum class TileMode {
   Vector,
   /// Whole tile in range: scalar loads and stores.
   Scalar,
-  /// The ragged tile: clamped loads, steps outside [0, L) leave the state
-  /// unchanged, guarded stores.
+  /// The ragged tile: clamped loads, steps outside [lo, hi) leave the state
+  /// unchanged, stores to clamped indices.
   Masked,
+  /// A whole tile of a channel-first row that is not 16-byte aligned: the
+  /// thread's window is shifted by up to one vector so that its loads and
+  /// stores are aligned 128-bit ones, and reads the block's B/C tile, staged
+  /// one vector wider with scalar loads, at that shift.
+  Shifted,
 };
 
 /// A B or C operand as the kernel reads it.
@@ -93,15 +98,20 @@ private:
                          fn);
   TileLoads loadTile(Value t0, TileMode mode);
   void storeBC(ArrayRef<Value> loaded, Value bufBase, TileMode mode);
-  Value bcValue(const BCOperand &bc, int64_t n, int64_t i, Value bufBase);
+  Value bcValue(const BCOperand &bc, int64_t n, int64_t i, Value t0,
+                Value bufBase);
   void storeRun(ArrayRef<Value> values, Value t0, TileMode mode);
   SmallVector<Value> computeTile(Value t0, TileMode mode,
                                  ArrayRef<Value> actLoads, Value bufBase,
                                  ValueRange carried);
   SmallVector<Value> emitTile(Value t0, TileMode mode, ValueRange carried);
-  SmallVector<Value> emitPipelinedTiles(TileMode mode, Value full,
+  SmallVector<Value> emitPipelinedTiles(TileMode mode, Value first,
+                                        Value full,
                                         function_ref<Value(Value)> tileStart,
                                         ValueRange carried);
+  SmallVector<Value> emitShiftedTiles(Value full,
+                                      function_ref<Value(Value)> tileStart,
+                                      ValueRange carried);
   SmallVector<Value> emitSegment(ValueRange carried);
   SmallVector<Value> carryIn(ValueRange h, Value carryState, Value carryDelta);
   Value carryIndex(Value segment);
@@ -120,8 +130,14 @@ private:
   /// The steps [lo, hi) this block scans: its L segment, or all of L.
   Value lo, hi, segment, numSegments;
   Value u, delta, z, y, smem;
-  /// Elements of one workgroup-memory tile buffer (two alternate).
-  int64_t bufferSize = 0;
+  /// Elements of one workgroup-memory tile buffer (two alternate) and the
+  /// steps it holds (one vector more than a tile when windows are shifted).
+  int64_t bufferSize = 0, stageSteps = 0;
+  /// This thread's window shift in Shifted mode, in steps.
+  Value shift;
+  /// Masked tiles of shifted rows read B/C from global memory (their count
+  /// differs per thread, so the block cannot stage them).
+  bool directBC = false;
   BCOperand bOp, cOp;
   SmallVector<Value> a2;
   Value skip, bias;
@@ -177,6 +193,8 @@ Value ScanKernelEmitter::carryIndex(Value seg) {
 /// along t (a vector covers `width` steps of one state), channel-last rows
 /// along N.
 int64_t ScanKernelEmitter::bcWidth(const BCOperand &bc, TileMode mode) {
+  if (mode == TileMode::Shifted) // B/C rows are misaligned too.
+    return 1;
   int64_t width = vectorWidth(bc.mem.getType());
   if (mode == TileMode::Vector && cf)
     return std::min(width, items);
@@ -197,7 +215,8 @@ void ScanKernelEmitter::forEachBCLoad(
     if (bc->slot < 0)
       continue;
     int64_t width = bcWidth(*bc, mode);
-    int64_t loads = states * items / width;
+    int64_t steps = mode == TileMode::Shifted ? stageSteps : items;
+    int64_t loads = states * steps / width;
     for (int64_t j = 0; j * threads < loads; ++j) {
       Value e = b.add(tid, b.index(j * threads));
       Value valid;
@@ -205,7 +224,7 @@ void ScanKernelEmitter::forEachBCLoad(
         valid = b.cmpLT(e, b.index(loads));
         e = arith::MinUIOp::create(b, e, b.index(loads - 1));
       }
-      int64_t runs = cf ? items / width : states / width;
+      int64_t runs = cf ? steps / width : states / width;
       Value major = b.div(e, b.index(runs));
       Value minor = b.mul(b.rem(e, b.index(runs)), b.index(width));
       fn(*bc, width, valid, cf ? major : minor, cf ? minor : major);
@@ -217,9 +236,14 @@ void ScanKernelEmitter::forEachBCLoad(
 ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
                                                          TileMode mode) {
   TileLoads loads;
+  // A shifted window reads B/C up to one vector before (forward) or after
+  // (reverse) the block's tile.
+  Value stageStart = t0;
+  if (mode == TileMode::Shifted && !op.getReverse())
+    stageStart = b.sub(t0, b.index(actWidth));
   forEachBCLoad(mode, [&](const BCOperand &bc, int64_t width, Value, Value n,
                           Value i) {
-    Value t = b.add(t0, i);
+    Value t = b.add(stageStart, i);
     if (mode == TileMode::Masked)
       t = clampT(t);
     Value src = bcIndex(bc, n, t);
@@ -231,8 +255,8 @@ ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
   for (Value mem : {u, delta, scan ? z : Value()}) {
     if (!mem)
       continue;
-    if (mode == TileMode::Vector) {
-      Value base = actIndex(t0);
+    if (mode == TileMode::Vector || mode == TileMode::Shifted) {
+      Value base = actIndex(mode == TileMode::Shifted ? b.add(t0, shift) : t0);
       for (int64_t i = 0; i < items; i += actWidth)
         loads.act.push_back(
             b.loadVector(mem, b.add(base, b.index(i)), actWidth, true));
@@ -263,7 +287,7 @@ void ScanKernelEmitter::storeBC(ArrayRef<Value> loaded, Value bufBase,
       auto guard = scf::IfOp::create(b, valid);
       b.setInsertionPointToStart(guard.thenBlock());
     }
-    Value dst = b.add(b.add(bufBase, b.index(bc.slot * states * items)),
+    Value dst = b.add(b.add(bufBase, b.index(bc.slot * states * stageSteps)),
                       b.add(b.mul(i, b.index(states)), n));
     SmallVector<Value> v = b.unpackF32(raw);
     if (v.size() == 1) {
@@ -281,41 +305,66 @@ void ScanKernelEmitter::storeBC(ArrayRef<Value> loaded, Value bufBase,
   });
 }
 
-/// The value of B or C for state `n` at step `i` of the tile at `bufBase`.
+/// The value of B or C for state `n` at step `i` of the tile from `t0`:
+/// staged at `bufBase` (at this thread's shift for a shifted window), or read
+/// from global memory in a direct masked tile.
 Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, int64_t i,
-                                 Value bufBase) {
+                                 Value t0, Value bufBase) {
   if (bc.slot < 0)
     return bc.perChannel[n];
-  int64_t off = bc.slot * states * items + i * states + n;
-  return memref::LoadOp::create(b, smem, b.add(bufBase, b.index(off)));
+  if (directBC)
+    return b.loadF32(bc.mem, bcIndex(bc, b.index(n),
+                                     clampT(b.add(t0, b.index(i)))));
+  Value step = b.index(i);
+  if (shift) // The staged tile starts one vector early going forward.
+    step = b.add(step, op.getReverse() ? shift
+                                       : b.add(shift, b.index(actWidth)));
+  Value off = b.add(b.index(bc.slot * states * stageSteps + n),
+                    b.mul(step, b.index(states)));
+  return memref::LoadOp::create(b, smem, b.add(bufBase, off));
 }
 
 /// Stores this thread's `items` outputs from step `t0`.
 void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
                                  TileMode mode) {
-  if (mode == TileMode::Vector) {
+  if (mode == TileMode::Vector || mode == TileMode::Shifted) {
     Value base = actIndex(t0);
     for (int64_t i = 0; i < items; i += actWidth)
       b.storeVectorF32(values.slice(i, actWidth), y, b.add(base, b.index(i)),
                        true);
     return;
   }
-  for (int64_t k = 0; k < items; ++k) {
-    if (mode != TileMode::Masked) {
-      b.storeF32(values[k], y, actIndex(b.add(t0, b.index(k))));
-      continue;
-    }
-    // Stores stay unconditional (a guarded store would let LLVM sink every
-    // step's computation into its guard and keep all states live). A step
-    // outside [0, L) writes to the clamped index, which the last in-range
-    // step of this thread overwrites right after: out-of-range steps come
-    // first in store order (the high ones forward, the low ones in reverse).
-    int64_t i = op.getReverse() ? k : items - 1 - k;
-    b.storeF32(values[i], y, actIndex(clampT(b.add(t0, b.index(i)))));
+  if (mode != TileMode::Masked) {
+    for (int64_t i = 0; i < items; ++i)
+      b.storeF32(values[i], y, actIndex(b.add(t0, b.index(i))));
+    return;
+  }
+  // Stores stay unconditional: a guarded store would let LLVM sink every
+  // step's computation into its guard and keep all states live. A step
+  // outside [lo, hi) stores to the clamped index the value that belongs
+  // there (the tile's output at lo or at hi - 1), so the order of the stores
+  // does not matter.
+  SmallVector<Value> t;
+  for (int64_t i = 0; i < items; ++i)
+    t.push_back(b.add(t0, b.index(i)));
+  Value last = b.sub(hi, b.index(1));
+  Value atLo = values[0], atHi = values[0];
+  for (int64_t i = 0; i < items; ++i) {
+    auto eq = [&](Value v) {
+      return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t[i], v);
+    };
+    atLo = arith::SelectOp::create(b, eq(lo), values[i], atLo);
+    atHi = arith::SelectOp::create(b, eq(last), values[i], atHi);
+  }
+  for (int64_t i = 0; i < items; ++i) {
+    Value below = b.cmpLT(t[i], lo);
+    Value above = b.cmpLT(last, t[i]);
+    Value v = arith::SelectOp::create(
+        b, below, atLo, arith::SelectOp::create(b, above, atHi, values[i]));
+    b.storeF32(v, y, actIndex(clampT(t[i])));
   }
 }
 
-/// One tile of `items` steps from `t0`; returns the states after it.
 /// Runs one tile of `items` steps from `t0` on its loaded u, Δ (z) and the
 /// B/C tile staged at `bufBase`, and stores its outputs. `carried` holds the
 /// N states and, in the carry kernel, the running Σ Δ; returns them after the
@@ -325,6 +374,8 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
                                                   Value bufBase,
                                                   ValueRange carried) {
   bool scan = role == KernelRole::Scan;
+  if (mode == TileMode::Shifted)
+    t0 = b.add(t0, shift);
   SmallVector<Value> act;
   for (Value loaded : actLoads) {
     SmallVector<Value> values = b.unpackF32(loaded);
@@ -352,9 +403,9 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
     Value acc = b.f32(0.0);
     for (int64_t n = 0; n < states; ++n) {
       Value decay = b.exp2(b.mul(dt, a2[n]));
-      h[n] = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i, bufBase)));
+      h[n] = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i, t0, bufBase)));
       if (scan)
-        acc = b.fma(bcValue(cOp, n, i, bufBase), h[n], acc);
+        acc = b.fma(bcValue(cOp, n, i, t0, bufBase), h[n], acc);
     }
     if (!scan) {
       h[states] = b.add(h[states], dt);
@@ -376,7 +427,7 @@ SmallVector<Value> ScanKernelEmitter::emitTile(Value t0, TileMode mode,
                                                ValueRange carried) {
   TileLoads loads = loadTile(t0, mode);
   Value buf = b.index(0);
-  if (!loads.bc.empty()) {
+  if (!loads.bc.empty() && !directBC) {
     // Other threads may still read the buffer of the previous tile.
     gpu::BarrierOp::create(b);
     storeBC(loads.bc, buf, mode);
@@ -390,11 +441,11 @@ SmallVector<Value> ScanKernelEmitter::emitTile(Value t0, TileMode mode,
 /// in flight and land in registers and the other buffer, so their latency
 /// hides behind the recurrence. One barrier per tile.
 SmallVector<Value>
-ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value full,
+ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
                                       function_ref<Value(Value)> tileStart,
                                       ValueRange carried) {
   SmallVector<Value> h(carried.begin(), carried.end());
-  Value any = b.cmpLT(b.index(0), full);
+  Value any = b.cmpLT(first, full);
   auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), any,
                                 /*withElseRegion=*/true);
   OpBuilder::InsertionGuard g(b);
@@ -402,23 +453,26 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value full,
   scf::YieldOp::create(b, h);
 
   b.setInsertionPointToStart(ifOp.thenBlock());
-  TileLoads first = loadTile(tileStart(b.index(0)), mode);
-  storeBC(first.bc, b.index(0), mode);
+  // Other threads may still read the buffer of an earlier tile.
+  TileLoads start = loadTile(tileStart(first), mode);
+  if (!start.bc.empty())
+    gpu::BarrierOp::create(b);
+  storeBC(start.bc, b.index(0), mode);
   SmallVector<Value> init = h;
-  init.append(first.act.begin(), first.act.end());
-  auto loop = scf::ForOp::create(b, b.index(0), full, b.index(1), init);
+  init.append(start.act.begin(), start.act.end());
+  auto loop = scf::ForOp::create(b, first, full, b.index(1), init);
   {
     OpBuilder::InsertionGuard inLoop(b);
     b.setInsertionPointToStart(loop.getBody());
     Value k = loop.getInductionVar();
     ValueRange args = loop.getRegionIterArgs();
-    if (!first.bc.empty())
+    if (!start.bc.empty())
       gpu::BarrierOp::create(b);
     // The last iteration re-loads its own tile instead of reading past it.
     Value last = b.sub(full, b.index(1));
     Value kNext = arith::MinUIOp::create(b, b.add(k, b.index(1)), last);
     TileLoads next = loadTile(tileStart(kNext), mode);
-    Value parity = b.rem(k, b.index(2));
+    Value parity = b.rem(b.sub(k, first), b.index(2));
     Value buf = b.mul(parity, b.index(bufferSize));
     SmallVector<Value> actLoads(args.drop_front(h.size()));
     SmallVector<Value> out = computeTile(tileStart(k), mode, actLoads, buf,
@@ -433,8 +487,64 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value full,
   return SmallVector<Value>(ifOp.getResults());
 }
 
-/// Scans the steps [lo, hi): full tiles (walked backwards for a reverse
-/// scan), then the ragged tile if any.
+/// Tiles of a channel-first row that is not 16-byte aligned. Each thread
+/// shifts its windows by up to one vector (forward: back to the aligned
+/// element at or before lo; reverse: forward from hi) so that its u, Δ, z
+/// and y accesses stay 128-bit ones. Window 0 and the windows past the last
+/// whole tile are ragged and per thread (their count depends on the shift):
+/// they run masked, reading B/C from global memory; the windows between run
+/// pipelined on the block's B/C tile, staged one vector wider.
+SmallVector<Value>
+ScanKernelEmitter::emitShiftedTiles(Value full,
+                                    function_ref<Value(Value)> tileStart,
+                                    ValueRange carried) {
+  SmallVector<Value> h(carried.begin(), carried.end());
+  Value width = b.index(actWidth), itemsV = b.index(items);
+  Value misalign = b.rem(actIndex(op.getReverse() ? hi : lo), width);
+  // Forward windows start -m steps early; reverse ones end (V-m) % V late.
+  shift = op.getReverse()
+              ? b.rem(b.sub(width, misalign), width)
+              : b.sub(b.index(0), misalign);
+  auto masked = [&](Value k, ValueRange in) {
+    directBC = true;
+    SmallVector<Value> out =
+        emitTile(b.add(tileStart(k), shift), TileMode::Masked, in);
+    directBC = false;
+    return out;
+  };
+
+  // Window 0, ragged at lo (forward) or hi (reverse), when a middle exists.
+  auto head = scf::IfOp::create(b, ValueRange(h).getTypes(),
+                                b.cmpLT(b.index(0), full),
+                                /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(head.thenBlock());
+    scf::YieldOp::create(b, masked(b.index(0), h));
+    b.setInsertionPointToStart(head.elseBlock());
+    scf::YieldOp::create(b, h);
+  }
+  h = SmallVector<Value>(head.getResults());
+
+  h = emitPipelinedTiles(TileMode::Shifted, b.index(1), full, tileStart, h);
+
+  // The windows from `full` on that still reach into [lo, hi).
+  Value rest = b.sub(b.sub(hi, lo), b.mul(full, itemsV));
+  Value reach = op.getReverse() ? b.add(rest, shift) : b.sub(rest, shift);
+  Value count = b.div(b.add(reach, b.index(items - 1)), itemsV);
+  auto tail = scf::ForOp::create(b, b.index(0), count, b.index(1), h);
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(tail.getBody());
+    scf::YieldOp::create(b, masked(b.add(full, tail.getInductionVar()),
+                                   tail.getRegionIterArgs()));
+  }
+  shift = Value();
+  return SmallVector<Value>(tail.getResults());
+}
+
+/// Scans the steps [lo, hi): whole tiles (walked backwards for a reverse
+/// scan), then the ragged one if any.
 SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
   SmallVector<Value> h(carried.begin(), carried.end());
   Value itemsV = b.index(items);
@@ -446,44 +556,44 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
       return b.add(lo, b.mul(k, itemsV));
     return b.sub(hi, b.mul(b.add(k, b.index(1)), itemsV));
   };
+  // The ragged tile: [hi - tail, hi) forward, [lo, lo + tail) in reverse.
+  auto raggedTile = [&](ValueRange in) -> SmallVector<Value> {
+    Value hasTail = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail,
+                                          b.index(0));
+    auto tailIf = scf::IfOp::create(b, ValueRange(in).getTypes(), hasTail,
+                                    /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(tailIf.thenBlock());
+    Value t0 = op.getReverse() ? b.sub(b.add(lo, tail), itemsV)
+                               : b.add(lo, b.mul(full, itemsV));
+    scf::YieldOp::create(b, emitTile(t0, TileMode::Masked, in));
+    b.setInsertionPointToStart(tailIf.elseBlock());
+    scf::YieldOp::create(b, in);
+    return SmallVector<Value>(tailIf.getResults());
+  };
+  auto whole = [&](TileMode mode) {
+    return raggedTile(
+        emitPipelinedTiles(mode, b.index(0), full, tileStart, h));
+  };
   // Channel-first rows are 16-byte aligned when L is a multiple of the
-  // vector width (segments start at multiples of the tile); then the loop
-  // uses 128-bit loads, else scalar ones.
+  // vector width (segments start at multiples of the tile): then 128-bit
+  // loads from aligned tiles, else from per-thread shifted windows.
   int64_t vecAlign = actWidth;
   for (const BCOperand *bc : {&bOp, &cOp})
     if (bc->slot >= 0)
       vecAlign = std::max(vecAlign, vectorWidth(bc->mem.getType()));
-  if (cf && items % vecAlign == 0 && actWidth > 1) {
-    Value aligned = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                          b.rem(len, b.index(vecAlign)),
-                                          b.index(0));
-    auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), aligned,
-                                  /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(ifOp.thenBlock());
-    scf::YieldOp::create(
-        b, emitPipelinedTiles(TileMode::Vector, full, tileStart, h));
-    b.setInsertionPointToStart(ifOp.elseBlock());
-    scf::YieldOp::create(
-        b, emitPipelinedTiles(TileMode::Scalar, full, tileStart, h));
-    h = SmallVector<Value>(ifOp.getResults());
-  } else {
-    h = emitPipelinedTiles(TileMode::Scalar, full, tileStart, h);
-  }
-
-  // The ragged tile: [hi - tail, hi) forward, [lo, lo + tail) in reverse.
-  Value hasTail = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail,
-                                        b.index(0));
-  auto tailIf = scf::IfOp::create(b, ValueRange(h).getTypes(), hasTail,
-                                  /*withElseRegion=*/true);
+  if (!cf || items % vecAlign != 0 || actWidth == 1)
+    return whole(TileMode::Scalar);
+  Value aligned = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::eq, b.rem(len, b.index(vecAlign)), b.index(0));
+  auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), aligned,
+                                /*withElseRegion=*/true);
   OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(tailIf.thenBlock());
-  Value t0 = op.getReverse() ? b.sub(b.add(lo, tail), itemsV)
-                             : b.add(lo, b.mul(full, itemsV));
-  scf::YieldOp::create(b, emitTile(t0, TileMode::Masked, h));
-  b.setInsertionPointToStart(tailIf.elseBlock());
-  scf::YieldOp::create(b, h);
-  return SmallVector<Value>(tailIf.getResults());
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  scf::YieldOp::create(b, whole(TileMode::Vector));
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  scf::YieldOp::create(b, emitShiftedTiles(full, tileStart, h));
+  return SmallVector<Value>(ifOp.getResults());
 }
 
 /// Starts the segment from the state the earlier segments carry in (the later
@@ -581,7 +691,9 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   setupBC(bArg, op.getB(), bOp);
   if (cArg)
     setupBC(cArg, op.getC(), cOp);
-  bufferSize = slots * states * items;
+  // Shifted windows need the tile plus one vector of B/C.
+  stageSteps = cf && actWidth > 1 ? items + actWidth : items;
+  bufferSize = slots * states * stageSteps;
   // Every channel of a block belongs to one group (the tile guarantees it).
   int64_t groups = std::max(bOp.groups, cArg ? cOp.groups : 1);
   group0 = b.div(d0, b.index(channels / groups));
@@ -664,9 +776,15 @@ static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
   if (staged) {
     auto space = gpu::AddressSpaceAttr::get(host.getContext(),
                                             gpu::AddressSpace::Workgroup);
-    // Two buffers: one is read while the next tile lands in the other.
+    // Two buffers: one is read while the next tile lands in the other; a
+    // channel-first tile holds one vector more for shifted windows.
+    int64_t steps = tile.getItems();
+    if (op.getLayout() == Layout::ChannelFirst)
+      steps += std::min<int64_t>(
+          128 / op.getU().getType().getElementType().getIntOrFloatBitWidth(),
+          tile.getItems());
     workgroup.push_back(
-        MemRefType::get({2 * staged * op.getStateSize() * tile.getItems()},
+        MemRefType::get({2 * staged * op.getStateSize() * steps},
                         host.getF32Type(), MemRefLayoutAttrInterface(), space));
   }
   launch.kernel =
