@@ -34,6 +34,13 @@
 using namespace mlir;
 using namespace mlir::ssm;
 
+/// The workgroup-memory stride between the staged B/C values of two steps:
+/// N padded by one 16-byte vector, so that the eight shifted windows of a
+/// warp read eight disjoint groups of banks instead of conflicting.
+static int64_t stagedStepStride(SelectiveScanOp op) {
+  return op.getStateSize() + 4;
+}
+
 namespace {
 
 /// How a tile reads and writes global memory.
@@ -76,7 +83,8 @@ public:
       : op(op), role(role), b(b), tile(op.getTileAttr()),
         cf(op.getLayout() == Layout::ChannelFirst), threads(tile.getThreads()),
         items(tile.getItems()), chunk(tile.getChunk()),
-        channels(op.getNumChannels()), states(op.getStateSize()) {}
+        channels(op.getNumChannels()), states(op.getStateSize()),
+        stepStride(stagedStepStride(op)) {}
 
   /// Emits the kernel body given the kernel arguments (in the order of
   /// `lowerSelectiveScan`'s parameters) and the workgroup staging buffer.
@@ -124,6 +132,8 @@ private:
   TileAttr tile;
   bool cf;
   int64_t threads, items, chunk, channels, states;
+  /// Workgroup-memory elements between the staged B/C of two steps.
+  int64_t stepStride;
 
   // Values of the kernel prologue.
   Value batch, len, tid, d, bIdx, group0;
@@ -287,8 +297,9 @@ void ScanKernelEmitter::storeBC(ArrayRef<Value> loaded, Value bufBase,
       auto guard = scf::IfOp::create(b, valid);
       b.setInsertionPointToStart(guard.thenBlock());
     }
-    Value dst = b.add(b.add(bufBase, b.index(bc.slot * states * stageSteps)),
-                      b.add(b.mul(i, b.index(states)), n));
+    Value dst = b.add(b.add(bufBase, b.index(bc.slot * stepStride *
+                                             stageSteps)),
+                      b.add(b.mul(i, b.index(stepStride)), n));
     SmallVector<Value> v = b.unpackF32(raw);
     if (v.size() == 1) {
       memref::StoreOp::create(b, v[0], smem, dst);
@@ -301,7 +312,7 @@ void ScanKernelEmitter::storeBC(ArrayRef<Value> loaded, Value bufBase,
     // A channel-first vector runs along t: transpose it into the tile.
     for (auto [j, value] : llvm::enumerate(v))
       memref::StoreOp::create(b, value, smem,
-                              b.add(dst, b.index(int64_t(j) * states)));
+                              b.add(dst, b.index(int64_t(j) * stepStride)));
   });
 }
 
@@ -319,8 +330,8 @@ Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, int64_t i,
   if (shift) // The staged tile starts one vector early going forward.
     step = b.add(step, op.getReverse() ? shift
                                        : b.add(shift, b.index(actWidth)));
-  Value off = b.add(b.index(bc.slot * states * stageSteps + n),
-                    b.mul(step, b.index(states)));
+  Value off = b.add(b.index(bc.slot * stepStride * stageSteps + n),
+                    b.mul(step, b.index(stepStride)));
   return memref::LoadOp::create(b, smem, b.add(bufBase, off));
 }
 
@@ -693,7 +704,7 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
     setupBC(cArg, op.getC(), cOp);
   // Shifted windows need the tile plus one vector of B/C.
   stageSteps = cf && actWidth > 1 ? items + actWidth : items;
-  bufferSize = slots * states * stageSteps;
+  bufferSize = slots * stepStride * stageSteps;
   // Every channel of a block belongs to one group (the tile guarantees it).
   int64_t groups = std::max(bOp.groups, cArg ? cOp.groups : 1);
   group0 = b.div(d0, b.index(channels / groups));
@@ -784,7 +795,7 @@ static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
           128 / op.getU().getType().getElementType().getIntOrFloatBitWidth(),
           tile.getItems());
     workgroup.push_back(
-        MemRefType::get({2 * staged * op.getStateSize() * steps},
+        MemRefType::get({2 * staged * stagedStepStride(op) * steps},
                         host.getF32Type(), MemRefLayoutAttrInterface(), space));
   }
   launch.kernel =

@@ -22,7 +22,7 @@
 // CHECK: gpu.func @mamba1_selective_scan_0(
 // CHECK-SAME: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias, llvm.readonly}
 // CHECK-SAME: %{{.*}}: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: index, %{{.*}}: index)
-// CHECK-SAME: workgroup(%[[SMEM:.*]] : memref<1024xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK-SAME: workgroup(%[[SMEM:.*]] : memref<1280xf32, #gpu.address_space<workgroup>>) kernel
 // CHECK-SAME: denormal_fp_math_f32 = "preserve-sign", known_block_size = array<i32: 64, 1, 1>, nvvm.minctasm = 6 : i32
 // The aligned loop is software-pipelined: the prologue loads the first tile
 // (128-bit loads) and stages its B/C (transposed to step-major) in workgroup
