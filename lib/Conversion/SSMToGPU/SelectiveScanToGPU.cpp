@@ -113,8 +113,7 @@ private:
                                  ArrayRef<Value> actLoads, Value bufBase,
                                  ValueRange carried);
   SmallVector<Value> emitTile(Value t0, TileMode mode, ValueRange carried);
-  SmallVector<Value> emitPipelinedTiles(TileMode mode, Value first,
-                                        Value full,
+  SmallVector<Value> emitPipelinedTiles(TileMode mode, Value first, Value full,
                                         function_ref<Value(Value)> tileStart,
                                         ValueRange carried);
   SmallVector<Value> emitShiftedTiles(Value full,
@@ -218,9 +217,8 @@ int64_t ScanKernelEmitter::bcWidth(const BCOperand &bc, TileMode mode) {
 /// tells the threads that own an element (the others re-load the last one
 /// and must not store it); it is null where every thread owns one.
 void ScanKernelEmitter::forEachBCLoad(
-    TileMode mode, function_ref<void(const BCOperand &, int64_t, Value, Value,
-                                     Value)>
-                       fn) {
+    TileMode mode,
+    function_ref<void(const BCOperand &, int64_t, Value, Value, Value)> fn) {
   for (const BCOperand *bc : {&bOp, &cOp}) {
     if (bc->slot < 0)
       continue;
@@ -297,9 +295,9 @@ void ScanKernelEmitter::storeBC(ArrayRef<Value> loaded, Value bufBase,
       auto guard = scf::IfOp::create(b, valid);
       b.setInsertionPointToStart(guard.thenBlock());
     }
-    Value dst = b.add(b.add(bufBase, b.index(bc.slot * stepStride *
-                                             stageSteps)),
-                      b.add(b.mul(i, b.index(stepStride)), n));
+    Value dst =
+        b.add(b.add(bufBase, b.index(bc.slot * stepStride * stageSteps)),
+              b.add(b.mul(i, b.index(stepStride)), n));
     SmallVector<Value> v = b.unpackF32(raw);
     if (v.size() == 1) {
       memref::StoreOp::create(b, v[0], smem, dst);
@@ -324,12 +322,12 @@ Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, int64_t i,
   if (bc.slot < 0)
     return bc.perChannel[n];
   if (directBC)
-    return b.loadF32(bc.mem, bcIndex(bc, b.index(n),
-                                     clampT(b.add(t0, b.index(i)))));
+    return b.loadF32(bc.mem,
+                     bcIndex(bc, b.index(n), clampT(b.add(t0, b.index(i)))));
   Value step = b.index(i);
   if (shift) // The staged tile starts one vector early going forward.
-    step = b.add(step, op.getReverse() ? shift
-                                       : b.add(shift, b.index(actWidth)));
+    step =
+        b.add(step, op.getReverse() ? shift : b.add(shift, b.index(actWidth)));
   Value off = b.add(b.index(bc.slot * stepStride * stageSteps + n),
                     b.mul(step, b.index(stepStride)));
   return memref::LoadOp::create(b, smem, b.add(bufBase, off));
@@ -394,9 +392,9 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
   }
   ArrayRef<Value> uv = ArrayRef(act).slice(0, items);
   ArrayRef<Value> dv = ArrayRef(act).slice(items, items);
-  ArrayRef<Value> zv =
-      act.size() > size_t(2 * items) ? ArrayRef(act).slice(2 * items, items)
-                                     : ArrayRef<Value>();
+  ArrayRef<Value> zv = act.size() > size_t(2 * items)
+                           ? ArrayRef(act).slice(2 * items, items)
+                           : ArrayRef<Value>();
 
   SmallVector<Value> h(carried.begin(), carried.end());
   SmallVector<Value> out(items);
@@ -489,8 +487,8 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
     SmallVector<Value> out = computeTile(tileStart(k), mode, actLoads, buf,
                                          args.take_front(h.size()));
     if (!next.bc.empty())
-      storeBC(next.bc,
-              b.mul(b.sub(b.index(1), parity), b.index(bufferSize)), mode);
+      storeBC(next.bc, b.mul(b.sub(b.index(1), parity), b.index(bufferSize)),
+              mode);
     out.append(next.act.begin(), next.act.end());
     scf::YieldOp::create(b, out);
   }
@@ -505,17 +503,14 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
 /// whole tile are ragged and per thread (their count depends on the shift):
 /// they run masked, reading B/C from global memory; the windows between run
 /// pipelined on the block's B/C tile, staged one vector wider.
-SmallVector<Value>
-ScanKernelEmitter::emitShiftedTiles(Value full,
-                                    function_ref<Value(Value)> tileStart,
-                                    ValueRange carried) {
+SmallVector<Value> ScanKernelEmitter::emitShiftedTiles(
+    Value full, function_ref<Value(Value)> tileStart, ValueRange carried) {
   SmallVector<Value> h(carried.begin(), carried.end());
   Value width = b.index(actWidth), itemsV = b.index(items);
   Value misalign = b.rem(actIndex(op.getReverse() ? hi : lo), width);
   // Forward windows start -m steps early; reverse ones end (V-m) % V late.
-  shift = op.getReverse()
-              ? b.rem(b.sub(width, misalign), width)
-              : b.sub(b.index(0), misalign);
+  shift = op.getReverse() ? b.rem(b.sub(width, misalign), width)
+                          : b.sub(b.index(0), misalign);
   auto masked = [&](Value k, ValueRange in) {
     directBC = true;
     SmallVector<Value> out =
@@ -525,9 +520,9 @@ ScanKernelEmitter::emitShiftedTiles(Value full,
   };
 
   // Window 0, ragged at lo (forward) or hi (reverse), when a middle exists.
-  auto head = scf::IfOp::create(b, ValueRange(h).getTypes(),
-                                b.cmpLT(b.index(0), full),
-                                /*withElseRegion=*/true);
+  auto head =
+      scf::IfOp::create(b, ValueRange(h).getTypes(), b.cmpLT(b.index(0), full),
+                        /*withElseRegion=*/true);
   {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(head.thenBlock());
@@ -569,8 +564,8 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
   };
   // The ragged tile: [hi - tail, hi) forward, [lo, lo + tail) in reverse.
   auto raggedTile = [&](ValueRange in) -> SmallVector<Value> {
-    Value hasTail = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail,
-                                          b.index(0));
+    Value hasTail =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail, b.index(0));
     auto tailIf = scf::IfOp::create(b, ValueRange(in).getTypes(), hasTail,
                                     /*withElseRegion=*/true);
     OpBuilder::InsertionGuard g(b);
@@ -583,8 +578,7 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
     return SmallVector<Value>(tailIf.getResults());
   };
   auto whole = [&](TileMode mode) {
-    return raggedTile(
-        emitPipelinedTiles(mode, b.index(0), full, tileStart, h));
+    return raggedTile(emitPipelinedTiles(mode, b.index(0), full, tileStart, h));
   };
   // Channel-first rows are 16-byte aligned when L is a multiple of the
   // vector width (segments start at multiples of the tile): then 128-bit
