@@ -51,6 +51,8 @@ static cl::opt<Emit> emit(
                           "after fusion, tiling and "
                           "conversion to gpu kernels"),
                clEnumValN(Emit::NVVM, "nvvm", "the kernels lowered to NVVM"),
+               clEnumValN(Emit::NVVM, "llvm",
+                          "the same: NVVM kernels in the LLVM dialect"),
                clEnumValN(Emit::PTX, "ptx", "the PTX of each target"),
                clEnumValN(Emit::Binary, "bin",
                           "write the fatbin and manifest (default)")),
