@@ -5,11 +5,13 @@
 // registers; a block owns `threads` consecutive channels of one B/C group and
 // walks L in tiles of `items` steps. Per tile, the block stages the shared
 // B/C values in workgroup memory once for all its channels, each thread loads
-// its u, Δ (and z) run with 128-bit loads when the rows are aligned, runs the
-// recurrence with exp2 on the SFU (log2 e folded into A), and applies the D
-// skip and the silu gate before a single store of the output. A ragged last
-// tile is handled once, after the loop, with clamped loads and guarded
-// stores, so lengths that are not a multiple of the tile pay only there.
+// its u, Δ (and z) run with 128-bit loads, runs the recurrence with exp2 on
+// the SFU (log2 e folded into A), and applies the D skip and the silu gate
+// before a single store of the output. The tile loop is software-pipelined
+// (the next tile's loads are in flight during the recurrence, B/C double-
+// buffered). Rows that are not 16-byte aligned (L not a multiple of the
+// vector width) shift each thread's windows to aligned ones, and the ragged
+// steps run in masked tiles at the ends only, so odd lengths cost ~3 %.
 //
 // With `chunk` > 0 the sequence is split into segments of `chunk` steps, one
 // block row per segment, for shapes with too few channels to fill the GPU
