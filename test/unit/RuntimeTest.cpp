@@ -430,6 +430,13 @@ const ManifestCase kManifestCases[] = {
     {"UnknownSymbolInWorkspace", R"("shape": ["B", 5120, 16])",
      R"("shape": ["Q", 5120, 16])",
      "manifest: layers[0].workspace[0].shape[0]: unknown symbol 'Q'"},
+    {"DivInTensorShape", R"("shape": [5120, 16])",
+     R"("shape": [5120, {"size": 16, "div": 2}])",
+     "manifest: layers[0].tensors[2].shape[1]: expected an integer or a "
+     "symbol name, got object"},
+    {"ZeroWorkspaceDiv", R"("shape": ["B", 5120, 16])",
+     R"("shape": ["B", {"size": "L", "div": 0}, 16])",
+     "manifest: layers[0].workspace[0].shape[1].div: must be >= 1, got 0"},
     {"UnknownSymbolInGrid", R"({"size": "B"})", R"({"size": "T"})",
      "manifest: layers[0].launches[0].grid[1].size: unknown symbol 'T'"},
     {"UnknownTensorParam", R"({"tensor": "A"})", R"({"tensor": "X"})",
