@@ -51,6 +51,8 @@ constexpr Row kRows[] = {
     {"S2 seg 64", "bench_s2_bf16_seg", 64, 197, 0.396, false},
     {"S3", "bench_s3_bf16", 1, 16384, 0.777, false},
     {"S3 seg", "bench_s3_bf16_seg", 1, 16384, 0.777, false},
+    {"S3 seg 512", "bench_s3_bf16_seg512", 1, 16384, 0.777, false},
+    {"S3 seg 256", "bench_s3_bf16_seg256", 1, 16384, 0.777, false},
     {"S4", "bench_s4_bf16", 64, 197, 0.206, false},
     {"S4 seg 64", "bench_s4_bf16_seg", 64, 197, 0.206, false},
     {"S4 threads 32", "bench_s4_bf16_t32", 64, 197, 0.206, false},
