@@ -10,8 +10,9 @@
 // before a single store of the output. The tile loop is software-pipelined
 // (the next tile's loads are in flight during the recurrence, B/C double-
 // buffered). Rows that are not 16-byte aligned (L not a multiple of the
-// vector width) shift each thread's windows to aligned ones, and the ragged
-// steps run in masked tiles at the ends only, so odd lengths cost ~3 %.
+// vector width) shift each thread's windows to aligned ones; the few steps
+// no whole window covers run one at a time at the ends, so odd lengths cost
+// ~3 %.
 //
 // With `chunk` > 0 the sequence is split into segments of `chunk` steps, one
 // block row per segment, for shapes with too few channels to fill the GPU
@@ -51,9 +52,6 @@ enum class TileMode {
   Vector,
   /// Whole tile in range: scalar loads and stores.
   Scalar,
-  /// The ragged tile: clamped loads, steps outside [lo, hi) leave the state
-  /// unchanged, stores to clamped indices.
-  Masked,
   /// A whole tile of a channel-first row that is not 16-byte aligned: the
   /// thread's window is shifted by up to one vector so that its loads and
   /// stores are aligned 128-bit ones, and reads the block's B/C tile, staged
@@ -108,24 +106,21 @@ private:
                          fn);
   TileLoads loadTile(Value t0, TileMode mode);
   void storeBC(ArrayRef<Value> loaded, Value bufBase, TileMode mode);
-  Value bcValue(const BCOperand &bc, int64_t n, int64_t i, Value t0,
-                Value bufBase);
+  Value bcValue(const BCOperand &bc, int64_t n, int64_t i, Value bufBase);
   void storeRun(ArrayRef<Value> values, Value t0, TileMode mode);
   SmallVector<Value> computeTile(Value t0, TileMode mode,
                                  ArrayRef<Value> actLoads, Value bufBase,
                                  ValueRange carried);
-  SmallVector<Value> emitTile(Value t0, TileMode mode, ValueRange carried);
+  SmallVector<Value> emitSteps(Value first, Value count, ValueRange carried);
   SmallVector<Value> emitPipelinedTiles(TileMode mode, Value first, Value full,
                                         function_ref<Value(Value)> tileStart,
                                         ValueRange carried);
-  SmallVector<Value> emitShiftedTiles(Value full,
-                                      function_ref<Value(Value)> tileStart,
-                                      ValueRange carried);
+  std::pair<SmallVector<Value>, Value>
+  emitShiftedTiles(Value full, function_ref<Value(Value)> tileStart,
+                   ValueRange carried);
   SmallVector<Value> emitSegment(ValueRange carried);
   SmallVector<Value> carryIn(ValueRange h, Value carryState, Value carryDelta);
   Value carryIndex(Value segment);
-  Value clampT(Value t);
-  Value inRange(Value t);
 
   SelectiveScanOp op;
   KernelRole role;
@@ -146,13 +141,10 @@ private:
   int64_t bufferSize = 0, stageSteps = 0;
   /// This thread's window shift in Shifted mode, in steps.
   Value shift;
-  /// Masked tiles of shifted rows read B/C from global memory (their count
-  /// differs per thread, so the block cannot stage them).
-  bool directBC = false;
   BCOperand bOp, cOp;
   SmallVector<Value> a2;
   Value skip, bias;
-  /// Elements per 16-byte vector of the activations, of B and of C.
+  /// Elements per 16-byte vector of the activations.
   int64_t actWidth = 1;
 };
 
@@ -184,16 +176,6 @@ Value ScanKernelEmitter::bcIndex(const BCOperand &bc, Value n, Value t) {
   return b.add(b.mul(bt, b.index(states)), n);
 }
 
-Value ScanKernelEmitter::clampT(Value t) {
-  Value above = arith::MaxSIOp::create(b, t, lo);
-  return arith::MinSIOp::create(b, above, b.sub(hi, b.index(1)));
-}
-
-Value ScanKernelEmitter::inRange(Value t) {
-  Value aboveLo = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t, lo);
-  return arith::AndIOp::create(b, aboveLo, b.cmpLT(t, hi));
-}
-
 /// The offset of this thread's row of a carry buffer, [B, S, D(, N)].
 Value ScanKernelEmitter::carryIndex(Value seg) {
   return b.add(b.mul(b.add(b.mul(bIdx, numSegments), seg), b.index(channels)),
@@ -209,7 +191,7 @@ int64_t ScanKernelEmitter::bcWidth(const BCOperand &bc, TileMode mode) {
   int64_t width = vectorWidth(bc.mem.getType());
   if (mode == TileMode::Vector && cf)
     return std::min(width, items);
-  if (mode != TileMode::Masked && !cf && states % width == 0)
+  if (!cf && states % width == 0)
     return width;
   return 1;
 }
@@ -253,10 +235,7 @@ ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
     stageStart = b.sub(t0, b.index(actWidth));
   forEachBCLoad(mode, [&](const BCOperand &bc, int64_t width, Value, Value n,
                           Value i) {
-    Value t = b.add(stageStart, i);
-    if (mode == TileMode::Masked)
-      t = clampT(t);
-    Value src = bcIndex(bc, n, t);
+    Value src = bcIndex(bc, n, b.add(stageStart, i));
     loads.bc.push_back(width == 1
                            ? memref::LoadOp::create(b, bc.mem, src).getResult()
                            : b.loadVector(bc.mem, src, width, true));
@@ -272,12 +251,9 @@ ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
             b.loadVector(mem, b.add(base, b.index(i)), actWidth, true));
       continue;
     }
-    for (int64_t i = 0; i < items; ++i) {
-      Value t = b.add(t0, b.index(i));
-      if (mode == TileMode::Masked)
-        t = clampT(t);
-      loads.act.push_back(memref::LoadOp::create(b, mem, actIndex(t)));
-    }
+    for (int64_t i = 0; i < items; ++i)
+      loads.act.push_back(
+          memref::LoadOp::create(b, mem, actIndex(b.add(t0, b.index(i)))));
   }
   return loads;
 }
@@ -316,16 +292,12 @@ void ScanKernelEmitter::storeBC(ArrayRef<Value> loaded, Value bufBase,
   });
 }
 
-/// The value of B or C for state `n` at step `i` of the tile from `t0`:
-/// staged at `bufBase` (at this thread's shift for a shifted window), or read
-/// from global memory in a direct masked tile.
+/// The value of B or C for state `n` at step `i` of the tile staged at
+/// `bufBase` (at this thread's shift for a shifted window).
 Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, int64_t i,
-                                 Value t0, Value bufBase) {
+                                 Value bufBase) {
   if (bc.slot < 0)
     return bc.perChannel[n];
-  if (directBC)
-    return b.loadF32(bc.mem,
-                     bcIndex(bc, b.index(n), clampT(b.add(t0, b.index(i)))));
   Value step = b.index(i);
   if (shift) // The staged tile starts one vector early going forward.
     step =
@@ -345,35 +317,8 @@ void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
                        true);
     return;
   }
-  if (mode != TileMode::Masked) {
-    for (int64_t i = 0; i < items; ++i)
-      b.storeF32(values[i], y, actIndex(b.add(t0, b.index(i))));
-    return;
-  }
-  // Stores stay unconditional: a guarded store would let LLVM sink every
-  // step's computation into its guard and keep all states live. A step
-  // outside [lo, hi) stores to the clamped index the value that belongs
-  // there (the tile's output at lo or at hi - 1), so the order of the stores
-  // does not matter.
-  SmallVector<Value> t;
   for (int64_t i = 0; i < items; ++i)
-    t.push_back(b.add(t0, b.index(i)));
-  Value last = b.sub(hi, b.index(1));
-  Value atLo = values[0], atHi = values[0];
-  for (int64_t i = 0; i < items; ++i) {
-    auto eq = [&](Value v) {
-      return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t[i], v);
-    };
-    atLo = arith::SelectOp::create(b, eq(lo), values[i], atLo);
-    atHi = arith::SelectOp::create(b, eq(last), values[i], atHi);
-  }
-  for (int64_t i = 0; i < items; ++i) {
-    Value below = b.cmpLT(t[i], lo);
-    Value above = b.cmpLT(last, t[i]);
-    Value v = arith::SelectOp::create(
-        b, below, atLo, arith::SelectOp::create(b, above, atHi, values[i]));
-    b.storeF32(v, y, actIndex(clampT(t[i])));
-  }
+    b.storeF32(values[i], y, actIndex(b.add(t0, b.index(i))));
 }
 
 /// Runs one tile of `items` steps from `t0` on its loaded u, Δ (z) and the
@@ -407,16 +352,13 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
       dt = b.add(dt, bias);
     if (op.getDeltaSoftplus())
       dt = b.softplus(dt);
-    if (mode == TileMode::Masked) // Δ = 0 leaves the state unchanged.
-      dt = arith::SelectOp::create(b, inRange(b.add(t0, b.index(i))), dt,
-                                   b.f32(0.0));
     Value du = b.mul(dt, uv[i]);
     Value acc = b.f32(0.0);
     for (int64_t n = 0; n < states; ++n) {
       Value decay = b.exp2(b.mul(dt, a2[n]));
-      h[n] = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i, t0, bufBase)));
+      h[n] = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i, bufBase)));
       if (scan)
-        acc = b.fma(bcValue(cOp, n, i, t0, bufBase), h[n], acc);
+        acc = b.fma(bcValue(cOp, n, i, bufBase), h[n], acc);
     }
     if (!scan) {
       h[states] = b.add(h[states], dt);
@@ -433,18 +375,49 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
   return h;
 }
 
-/// One tile from `t0`, loaded and computed in place (the ragged tile).
-SmallVector<Value> ScanKernelEmitter::emitTile(Value t0, TileMode mode,
-                                               ValueRange carried) {
-  TileLoads loads = loadTile(t0, mode);
-  Value buf = b.index(0);
-  if (!loads.bc.empty() && !directBC) {
-    // Other threads may still read the buffer of the previous tile.
-    gpu::BarrierOp::create(b);
-    storeBC(loads.bc, buf, mode);
-    gpu::BarrierOp::create(b);
+/// Runs `count` single steps in scan order from `first` (down from it for a
+/// reverse scan): the steps no whole tile covers. Everything is loaded per
+/// step, B/C straight from global memory (they mostly hit L2), and nothing
+/// is unrolled, so these few steps add no registers to the tile loop.
+SmallVector<Value> ScanKernelEmitter::emitSteps(Value first, Value count,
+                                                ValueRange carried) {
+  bool scan = role == KernelRole::Scan;
+  auto loop = scf::ForOp::create(b, b.index(0), count, b.index(1), carried);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value j = loop.getInductionVar();
+  Value t = op.getReverse() ? b.sub(first, j) : b.add(first, j);
+  Value at = actIndex(t);
+  Value uv = b.loadF32(u, at);
+  Value dt = b.loadF32(delta, at);
+  if (bias)
+    dt = b.add(dt, bias);
+  if (op.getDeltaSoftplus())
+    dt = b.softplus(dt);
+  auto bcAt = [&](const BCOperand &bc, int64_t n) -> Value {
+    if (bc.slot < 0)
+      return bc.perChannel[n];
+    return b.loadF32(bc.mem, bcIndex(bc, b.index(n), t));
+  };
+  SmallVector<Value> h(loop.getRegionIterArgs());
+  Value du = b.mul(dt, uv);
+  Value acc = b.f32(0.0);
+  for (int64_t n = 0; n < states; ++n) {
+    h[n] = b.fma(b.exp2(b.mul(dt, a2[n])), h[n], b.mul(du, bcAt(bOp, n)));
+    if (scan)
+      acc = b.fma(bcAt(cOp, n), h[n], acc);
   }
-  return computeTile(t0, mode, loads.act, buf, carried);
+  if (!scan) {
+    h[states] = b.add(h[states], dt);
+  } else {
+    if (skip)
+      acc = b.fma(skip, uv, acc);
+    if (z)
+      acc = b.mul(acc, b.silu(b.loadF32(z, at)));
+    b.storeF32(acc, y, at);
+  }
+  scf::YieldOp::create(b, h);
+  return SmallVector<Value>(loop.getResults());
 }
 
 /// The `full` whole tiles, software-pipelined: while a tile is computed from
@@ -498,89 +471,44 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
   return SmallVector<Value>(ifOp.getResults());
 }
 
-/// Tiles of a channel-first row that is not 16-byte aligned. Each thread
-/// shifts its windows by up to one vector (forward: back to the aligned
-/// element at or before lo; reverse: forward from hi) so that its u, Δ, z
-/// and y accesses stay 128-bit ones. Window 0 and the windows past the last
-/// whole tile are ragged and per thread (their count depends on the shift):
-/// they run masked, reading B/C from global memory; the windows between run
-/// pipelined on the block's B/C tile, staged one vector wider.
-SmallVector<Value> ScanKernelEmitter::emitShiftedTiles(
+/// The whole tiles of a channel-first row that is not 16-byte aligned. Each
+/// thread shifts its windows by up to one vector (forward: back to the
+/// aligned element at or before lo; reverse: forward from hi) so that its u,
+/// Δ, z and y accesses stay 128-bit ones. Window 0 reaches past the segment,
+/// so its in-range steps run singly; windows 1 .. full-1 run pipelined on the
+/// block's B/C tile, staged one vector wider. Returns the states and the
+/// number of steps covered from the segment's start (forward) or end.
+std::pair<SmallVector<Value>, Value> ScanKernelEmitter::emitShiftedTiles(
     Value full, function_ref<Value(Value)> tileStart, ValueRange carried) {
-  SmallVector<Value> h(carried.begin(), carried.end());
   Value width = b.index(actWidth), itemsV = b.index(items);
   Value misalign = b.rem(actIndex(op.getReverse() ? hi : lo), width);
-  // Forward windows start -m steps early; reverse ones end (V-m) % V late.
-  shift = op.getReverse() ? b.rem(b.sub(width, misalign), width)
-                          : b.sub(b.index(0), misalign);
-  auto masked = [&](Value k, ValueRange in) {
-    directBC = true;
-    SmallVector<Value> out =
-        emitTile(b.add(tileStart(k), shift), TileMode::Masked, in);
-    directBC = false;
-    return out;
-  };
-
-  // Window 0, ragged at lo (forward) or hi (reverse), when a middle exists.
-  auto head =
-      scf::IfOp::create(b, ValueRange(h).getTypes(), b.cmpLT(b.index(0), full),
-                        /*withElseRegion=*/true);
-  {
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(head.thenBlock());
-    scf::YieldOp::create(b, masked(b.index(0), h));
-    b.setInsertionPointToStart(head.elseBlock());
-    scf::YieldOp::create(b, h);
-  }
-  h = SmallVector<Value>(head.getResults());
-
+  // Forward windows start m steps early; reverse ones end (V-m) % V late.
+  Value offset =
+      op.getReverse() ? b.rem(b.sub(width, misalign), width) : misalign;
+  shift = op.getReverse() ? offset : b.sub(b.index(0), offset);
+  Value any = b.cmpLT(b.index(0), full);
+  Value headSteps =
+      arith::SelectOp::create(b, any, b.sub(itemsV, offset), b.index(0));
+  SmallVector<Value> h = emitSteps(op.getReverse() ? b.sub(hi, b.index(1)) : lo,
+                                   headSteps, carried);
   h = emitPipelinedTiles(TileMode::Shifted, b.index(1), full, tileStart, h);
-
-  // The windows from `full` on that still reach into [lo, hi).
-  Value rest = b.sub(b.sub(hi, lo), b.mul(full, itemsV));
-  Value reach = op.getReverse() ? b.add(rest, shift) : b.sub(rest, shift);
-  Value count = b.div(b.add(reach, b.index(items - 1)), itemsV);
-  auto tail = scf::ForOp::create(b, b.index(0), count, b.index(1), h);
-  {
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(tail.getBody());
-    scf::YieldOp::create(b, masked(b.add(full, tail.getInductionVar()),
-                                   tail.getRegionIterArgs()));
-  }
   shift = Value();
-  return SmallVector<Value>(tail.getResults());
+  Value covered = arith::SelectOp::create(
+      b, any, b.sub(b.mul(full, itemsV), offset), b.index(0));
+  return {h, covered};
 }
 
 /// Scans the steps [lo, hi): whole tiles (walked backwards for a reverse
-/// scan), then the ragged one if any.
+/// scan), then the steps they leave, one at a time.
 SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
   SmallVector<Value> h(carried.begin(), carried.end());
   Value itemsV = b.index(items);
   Value steps = b.sub(hi, lo);
   Value full = b.div(steps, itemsV);
-  Value tail = b.rem(steps, itemsV);
   auto tileStart = [&](Value k) {
     if (!op.getReverse())
       return b.add(lo, b.mul(k, itemsV));
     return b.sub(hi, b.mul(b.add(k, b.index(1)), itemsV));
-  };
-  // The ragged tile: [hi - tail, hi) forward, [lo, lo + tail) in reverse.
-  auto raggedTile = [&](ValueRange in) -> SmallVector<Value> {
-    Value hasTail =
-        arith::CmpIOp::create(b, arith::CmpIPredicate::ne, tail, b.index(0));
-    auto tailIf = scf::IfOp::create(b, ValueRange(in).getTypes(), hasTail,
-                                    /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(tailIf.thenBlock());
-    Value t0 = op.getReverse() ? b.sub(b.add(lo, tail), itemsV)
-                               : b.add(lo, b.mul(full, itemsV));
-    scf::YieldOp::create(b, emitTile(t0, TileMode::Masked, in));
-    b.setInsertionPointToStart(tailIf.elseBlock());
-    scf::YieldOp::create(b, in);
-    return SmallVector<Value>(tailIf.getResults());
-  };
-  auto whole = [&](TileMode mode) {
-    return raggedTile(emitPipelinedTiles(mode, b.index(0), full, tileStart, h));
   };
   // Channel-first rows are 16-byte aligned when L is a multiple of the
   // vector width (segments start at multiples of the tile): then 128-bit
@@ -589,18 +517,33 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
   for (const BCOperand *bc : {&bOp, &cOp})
     if (bc->slot >= 0)
       vecAlign = std::max(vecAlign, vectorWidth(bc->mem.getType()));
-  if (!cf || items % vecAlign != 0 || actWidth == 1)
-    return whole(TileMode::Scalar);
-  Value aligned = arith::CmpIOp::create(
-      b, arith::CmpIPredicate::eq, b.rem(len, b.index(vecAlign)), b.index(0));
-  auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), aligned,
-                                /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(ifOp.thenBlock());
-  scf::YieldOp::create(b, whole(TileMode::Vector));
-  b.setInsertionPointToStart(ifOp.elseBlock());
-  scf::YieldOp::create(b, emitShiftedTiles(full, tileStart, h));
-  return SmallVector<Value>(ifOp.getResults());
+  Value covered = b.mul(full, itemsV);
+  if (!cf || items % vecAlign != 0 || actWidth == 1) {
+    h = emitPipelinedTiles(TileMode::Scalar, b.index(0), full, tileStart, h);
+  } else {
+    Value aligned = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq, b.rem(len, b.index(vecAlign)), b.index(0));
+    SmallVector<Type> types(ValueRange(h).getTypes());
+    types.push_back(b.getIndexType());
+    auto ifOp = scf::IfOp::create(b, types, aligned, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    SmallVector<Value> yield =
+        emitPipelinedTiles(TileMode::Vector, b.index(0), full, tileStart, h);
+    yield.push_back(covered);
+    scf::YieldOp::create(b, yield);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    auto [shifted, shiftedCovered] = emitShiftedTiles(full, tileStart, h);
+    shifted.push_back(shiftedCovered);
+    scf::YieldOp::create(b, shifted);
+    b.setInsertionPointAfter(ifOp);
+    h = SmallVector<Value>(ifOp.getResults().drop_back());
+    covered = ifOp.getResults().back();
+  }
+  // The steps the tiles left: after them forward, before them in reverse.
+  Value first = op.getReverse() ? b.sub(b.sub(hi, b.index(1)), covered)
+                                : b.add(lo, covered);
+  return emitSteps(first, b.sub(steps, covered), h);
 }
 
 /// Starts the segment from the state the earlier segments carry in (the later
