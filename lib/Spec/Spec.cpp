@@ -283,6 +283,85 @@ static Error parseTile(const ObjectReader &layer,
 }
 
 /// Reads and validates one element of "layers".
+/// Largest state size of a decode step (a warp covers one state row).
+static constexpr int64_t maxStepDState = 256;
+
+/// Reads a decode-step layer ("op": "scan_step") after its op.
+static Expected<LayerSpec> parseScanStepLayer(const ObjectReader &reader) {
+  LayerSpec layer;
+  layer.kind = LayerKind::ScanStep;
+  if (Error err = reader.checkKnownKeys({"name", "op", "form", "dtype",
+                                         "d_inner", "nheads", "headdim",
+                                         "d_state", "ngroups", "skip", "gate",
+                                         "delta_bias", "delta_softplus"}))
+    return std::move(err);
+  if (Error err = reader.readIdentifier("name", layer.name))
+    return std::move(err);
+  std::string form;
+  if (Error err = reader.readString("form", /*required=*/true, form))
+    return std::move(err);
+  if (form != "mamba1" && form != "mamba2")
+    return failAt(reader.fieldPath("form"), "unknown form '" + clip(form) +
+                                                "' (expected mamba1 or "
+                                                "mamba2)");
+  layer.mamba2 = form == "mamba2";
+  if (Error err = reader.readEnum<DType>("dtype", /*required=*/true, dtypeCases,
+                                         "unsupported dtype", layer.dtype))
+    return std::move(err);
+  layer.bcDtype = layer.dtype;
+  // The channels of the state: D (Mamba-1) or H heads of P (Mamba-2).
+  int64_t channels;
+  if (layer.mamba2) {
+    if (reader.has("d_inner"))
+      return failAt(reader.fieldPath("d_inner"),
+                    "not used by form mamba2 (give nheads and headdim)");
+    if (Error err =
+            reader.readPositive("nheads", /*required=*/true, layer.nheads))
+      return std::move(err);
+    if (Error err =
+            reader.readPositive("headdim", /*required=*/true, layer.headdim))
+      return std::move(err);
+    layer.dInner = layer.nheads * layer.headdim;
+    channels = layer.nheads;
+  } else {
+    for (StringRef key : {"nheads", "headdim"})
+      if (reader.has(key))
+        return failAt(reader.fieldPath(key),
+                      "not used by form mamba1 (give d_inner)");
+    if (Error err =
+            reader.readPositive("d_inner", /*required=*/true, layer.dInner))
+      return std::move(err);
+    channels = layer.dInner;
+  }
+  if (layer.dInner > maxDInner)
+    return failAt(reader.fieldPath(layer.mamba2 ? "nheads" : "d_inner"),
+                  "d_inner = " + Twine(layer.dInner) +
+                      " is too large (at most " + Twine(maxDInner) + ")");
+  if (Error err =
+          reader.readPositive("d_state", /*required=*/true, layer.dState))
+    return std::move(err);
+  if (layer.dState > maxStepDState || layer.dState % 4 != 0)
+    return failAt(reader.fieldPath("d_state"),
+                  "a decode step needs a multiple of 4 up to " +
+                      Twine(maxStepDState) + " (got " + Twine(layer.dState) +
+                      ")");
+  if (Error err =
+          reader.readPositive("ngroups", /*required=*/false, layer.ngroups))
+    return std::move(err);
+  if (channels % layer.ngroups != 0)
+    return failAt(reader.fieldPath("ngroups"),
+                  Twine(layer.ngroups) + " does not divide the " +
+                      Twine(channels) +
+                      (layer.mamba2 ? " heads" : " channels"));
+  for (auto [key, flag] : {std::pair<StringRef, bool *>{"skip", &layer.skip},
+                           {"gate", &layer.gate},
+                           {"delta_bias", &layer.deltaBias},
+                           {"delta_softplus", &layer.deltaSoftplus}})
+    if (Error err = reader.readBool(key, *flag))
+      return std::move(err);
+  return layer;
+}
+
 static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
                                       const std::string &path) {
   Expected<const llvm::json::Object *> object = getObject(value, path);
@@ -295,13 +374,15 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
   std::string op;
   if (Error err = reader.readString("op", /*required=*/true, op))
     return std::move(err);
-  if (op == "ssd_chunk" || op == "causal_conv1d" || op == "rms_norm_gated" ||
-      op == "scan_step")
+  if (op == "ssd_chunk" || op == "causal_conv1d" || op == "rms_norm_gated")
     return failAt(reader.fieldPath("op"),
                   "unsupported op '" + clip(op) + "' (not implemented yet)");
+  if (op == "scan_step")
+    return parseScanStepLayer(reader);
   if (op != "selective_scan")
     return failAt(reader.fieldPath("op"),
-                  "unknown op '" + clip(op) + "' (expected selective_scan)");
+                  "unknown op '" + clip(op) +
+                      "' (expected selective_scan or scan_step)");
   layer.kind = LayerKind::SelectiveScan;
 
   if (Error err = reader.checkKnownKeys(
@@ -550,8 +631,77 @@ static SmallVector<int64_t> getBCShape(const LayerSpec &layer) {
 
 /// Builds the unfused layer function of one selective_scan layer at the
 /// insertion point of `b`.
+/// Declares the layer function `layer.name` with named arguments and
+/// results; returns it with an entry block.
+static func::FuncOp
+declareLayerFunction(OpBuilder &b, const LayerSpec &layer, Location loc,
+                     ArrayRef<std::pair<StringRef, Type>> args,
+                     ArrayRef<std::pair<StringRef, Type>> results) {
+  auto types = [](ArrayRef<std::pair<StringRef, Type>> named) {
+    return llvm::to_vector(llvm::make_second_range(named));
+  };
+  auto func = func::FuncOp::create(
+      b, loc, layer.name, b.getFunctionType(types(args), types(results)));
+  for (auto [i, arg] : llvm::enumerate(args))
+    func.setArgAttr(i, "ssm.name", b.getStringAttr(arg.first));
+  for (auto [i, result] : llvm::enumerate(results))
+    func.setResultAttr(i, "ssm.name", b.getStringAttr(result.first));
+  func->setAttr("ssm.layer", b.getUnitAttr());
+  func.addEntryBlock();
+  return func;
+}
+
+/// A decode step: `scan_step` on the state, which the function returns
+/// under the state's own name (it is updated in place once bufferized).
+static void buildScanStepFunction(OpBuilder &b, const LayerSpec &layer,
+                                  Location loc) {
+  MLIRContext &ctx = *b.getContext();
+  constexpr int64_t dyn = ShapedType::kDynamic;
+  Type f32 = b.getF32Type(), elem = getElementType(layer.dtype, ctx);
+  int64_t n = layer.dState;
+  SmallVector<int64_t> rows =
+      layer.mamba2 ? SmallVector<int64_t>{dyn, layer.nheads, layer.headdim}
+                   : SmallVector<int64_t>{dyn, layer.dInner};
+  int64_t channels = layer.mamba2 ? layer.nheads : layer.dInner;
+  SmallVector<int64_t> stateShape(rows);
+  stateShape.push_back(n);
+  auto state = RankedTensorType::get(stateShape, f32);
+  auto x = RankedTensorType::get(rows, elem);
+  auto delta = RankedTensorType::get({dyn, channels}, elem);
+  auto a = layer.mamba2 ? RankedTensorType::get({channels}, f32)
+                        : RankedTensorType::get({channels, n}, f32);
+  auto bc = RankedTensorType::get({dyn, layer.ngroups, n}, elem);
+  auto vec = RankedTensorType::get({channels}, f32);
+
+  SmallVector<std::pair<StringRef, Type>> args = {{"state", state}, {"x", x},
+                                                  {"delta", delta}, {"A", a},
+                                                  {"B", bc},        {"C", bc}};
+  if (layer.skip)
+    args.push_back({"D", vec});
+  if (layer.gate)
+    args.push_back({"z", x});
+  if (layer.deltaBias)
+    args.push_back({"delta_bias", vec});
+  func::FuncOp func =
+      declareLayerFunction(b, layer, loc, args, {{"y", x}, {"state", state}});
+  Block *entry = &func.front();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(entry);
+  unsigned next = 6;
+  Value skip = layer.skip ? entry->getArgument(next++) : Value();
+  Value z = layer.gate ? entry->getArgument(next++) : Value();
+  Value bias = layer.deltaBias ? entry->getArgument(next++) : Value();
+  auto step = ScanStepOp::create(
+      b, loc, x, state, entry->getArgument(0), entry->getArgument(1),
+      entry->getArgument(2), entry->getArgument(3), entry->getArgument(4),
+      entry->getArgument(5), skip, z, bias, layer.deltaSoftplus);
+  func::ReturnOp::create(b, loc, step.getResults());
+}
+
 static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
                                Location loc) {
+  if (layer.kind == LayerKind::ScanStep)
+    return buildScanStepFunction(b, layer, loc);
   MLIRContext &ctx = *b.getContext();
   constexpr int64_t dyn = ShapedType::kDynamic;
   bool cf = layer.layout == Layout::ChannelFirst;
@@ -583,22 +733,13 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
   if (layer.finalState)
     results.push_back({"last_state", stateType});
 
-  auto types = [](ArrayRef<std::pair<StringRef, Type>> named) {
-    return llvm::to_vector(llvm::make_second_range(named));
-  };
-  auto func = func::FuncOp::create(
-      b, loc, layer.name, b.getFunctionType(types(args), types(results)));
-  for (auto [i, arg] : llvm::enumerate(args))
-    func.setArgAttr(i, "ssm.name", b.getStringAttr(arg.first));
-  for (auto [i, result] : llvm::enumerate(results))
-    func.setResultAttr(i, "ssm.name", b.getStringAttr(result.first));
-  func->setAttr("ssm.layer", b.getUnitAttr());
+  func::FuncOp func = declareLayerFunction(b, layer, loc, args, results);
   if (layer.tile)
     func->setAttr("ssm.tile",
                   TileAttr::get(&ctx, layer.tile->threads, layer.tile->items,
                                 layer.tile->chunk, 1));
 
-  Block *entry = func.addEntryBlock();
+  Block *entry = &func.front();
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(entry);
   Value u = entry->getArgument(0), delta = entry->getArgument(1),

@@ -143,9 +143,11 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
         shape.push_back(size);
       }
     }
-    bool output = static_cast<bool>(func.getArgAttr(i, "ssm.output"));
+    StringRef role = func.getArgAttr(i, "ssm.output")  ? "output"
+                     : func.getArgAttr(i, "ssm.inout") ? "inout"
+                                                       : "input";
     tensors.push_back(json::Object{{"name", argName(func, i)},
-                                   {"role", output ? "output" : "input"},
+                                   {"role", role},
                                    {"dtype", *dtype},
                                    {"shape", std::move(shape)}});
   }

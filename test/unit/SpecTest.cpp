@@ -379,6 +379,64 @@ std::string errorOf(llvm::StringRef text) {
   return llvm::toString(spec.takeError());
 }
 
+TEST_F(SpecTest, DecodeStepLayersBothForms) {
+  ModelSpec spec = parseOk(R"({"name": "dec", "layers": [
+    {"name": "m2", "op": "scan_step", "form": "mamba2", "dtype": "bf16",
+     "nheads": 8, "headdim": 64, "d_state": 128, "ngroups": 2, "skip": true,
+     "gate": true, "delta_bias": true, "delta_softplus": true},
+    {"name": "m1", "op": "scan_step", "form": "mamba1", "dtype": "f32",
+     "d_inner": 256, "d_state": 16}]})");
+  ASSERT_EQ(spec.layers.size(), 2u);
+  EXPECT_EQ(spec.layers[0].kind, LayerKind::ScanStep);
+  EXPECT_TRUE(spec.layers[0].mamba2);
+  EXPECT_EQ(spec.layers[0].dInner, 512);
+  EXPECT_FALSE(spec.layers[1].mamba2);
+  OwningOpRef<ModuleOp> module = buildOk(spec);
+  ASSERT_TRUE(module);
+  auto funcs = llvm::to_vector(module->getOps<func::FuncOp>());
+  ASSERT_EQ(funcs.size(), 2u);
+  EXPECT_EQ(argNames(funcs[0]),
+            (std::vector<std::string>{"state", "x", "delta", "A", "B", "C", "D",
+                                      "z", "delta_bias"}));
+  // The new state is returned under the state's name: updated in place.
+  EXPECT_EQ(resultNames(funcs[0]), (std::vector<std::string>{"y", "state"}));
+  EXPECT_EQ(bodyOps(funcs[0]),
+            (std::vector<std::string>{"ssm.scan_step", "func.return"}));
+  std::string text = printOp(funcs[0]);
+  EXPECT_NE(text.find("tensor<?x8x64x128xf32>"), std::string::npos);
+  EXPECT_NE(text.find("tensor<?x2x128xbf16>"), std::string::npos);
+  EXPECT_EQ(argNames(funcs[1]),
+            (std::vector<std::string>{"state", "x", "delta", "A", "B", "C"}));
+  EXPECT_NE(printOp(funcs[1]).find("tensor<256x16xf32>"), std::string::npos);
+}
+
+TEST(SpecErrors, DecodeStepFieldsAreChecked) {
+  auto errorOf = [](const char *layer) {
+    std::string text =
+        std::string(R"({"name": "m", "layers": [)") + layer + "]}";
+    llvm::Expected<ModelSpec> spec = parseSpec(text);
+    if (spec)
+      return std::string("<no error>");
+    return llvm::toString(spec.takeError());
+  };
+  EXPECT_EQ(errorOf(R"({"name": "l", "op": "scan_step", "form": "mamba3",
+                        "dtype": "f32", "d_inner": 64, "d_state": 16})"),
+            "spec.layers[0].form: unknown form 'mamba3' (expected mamba1 or "
+            "mamba2)");
+  EXPECT_EQ(errorOf(R"({"name": "l", "op": "scan_step", "form": "mamba2",
+                        "dtype": "f32", "d_inner": 64, "d_state": 16})"),
+            "spec.layers[0].d_inner: not used by form mamba2 (give nheads and "
+            "headdim)");
+  EXPECT_EQ(errorOf(R"({"name": "l", "op": "scan_step", "form": "mamba1",
+                        "dtype": "f32", "d_inner": 64, "d_state": 6})"),
+            "spec.layers[0].d_state: a decode step needs a multiple of 4 up "
+            "to 256 (got 6)");
+  EXPECT_EQ(errorOf(R"({"name": "l", "op": "scan_step", "form": "mamba2",
+                        "dtype": "f32", "nheads": 6, "headdim": 8,
+                        "d_state": 16, "ngroups": 4})"),
+            "spec.layers[0].ngroups: 4 does not divide the 6 heads");
+}
+
 TEST(SpecErrors, MalformedJsonReportsLineAndColumn) {
   std::string message = errorOf("{\n  \"name\": \"m\",\n  \"layers\": [}\n");
   EXPECT_EQ(message.rfind("spec: invalid JSON: [3:", 0), 0u) << message;
@@ -493,7 +551,8 @@ TEST(SpecErrors, EachErrorNamesItsJsonPath) {
       {"unimplemented op", [](auto &, auto &l) { l["op"] = "ssd_chunk"; },
        "spec.layers[0].op: unsupported op 'ssd_chunk' (not implemented yet)"},
       {"unknown op", [](auto &, auto &l) { l["op"] = "attention"; },
-       "spec.layers[0].op: unknown op 'attention' (expected selective_scan)"},
+       "spec.layers[0].op: unknown op 'attention' (expected selective_scan or "
+       "scan_step)"},
       // Architectures.
       {"unsupported arch",
        [](auto &s, auto &) { s["arch"] = json::Array{"sm_80", "sm_70"}; },

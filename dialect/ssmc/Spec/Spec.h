@@ -31,7 +31,7 @@ template <typename OpTy> class OwningOpRef;
 namespace mlir::ssm {
 
 /// The operation a spec layer computes.
-enum class LayerKind { SelectiveScan };
+enum class LayerKind { SelectiveScan, ScanStep };
 
 /// An element type a spec may name.
 enum class DType { F32, F16, BF16 };
@@ -75,6 +75,11 @@ struct LayerSpec {
   bool finalState = false;
   /// Whether the scan runs from the last time step to the first.
   bool reverse = false;
+  /// A decode step of the Mamba-2 form (state [B, H, P, N], scalar decay per
+  /// head) rather than the Mamba-1 form (state [B, D, N]).
+  bool mamba2 = false;
+  /// H and P of the Mamba-2 form (D = H·P).
+  int64_t nheads = 0, headdim = 0;
   std::optional<TileSpec> tile;
 };
 

@@ -32,9 +32,20 @@ namespace mlir::ssm {
 using namespace mlir;
 using namespace mlir::ssm;
 
-/// Marks the output arguments of a converted layer function (read by the
-/// manifest writer, like the `ssm.name` the spec front end sets).
+/// Mark the output and the updated-in-place arguments of a converted layer
+/// function (read by the manifest writer, like the `ssm.name` the spec front
+/// end sets).
 static constexpr StringLiteral kOutputAttr = "ssm.output";
+static constexpr StringLiteral kInOutAttr = "ssm.inout";
+
+/// The operand whose buffer a result updates in place, if any: the state of
+/// a decode step.
+static Value getTiedOperand(Value result) {
+  if (auto step = result.getDefiningOp<ScanStepOp>())
+    if (result == step.getNewState())
+      return step.getState();
+  return {};
+}
 
 static MemRefType toMemRef(Type type) {
   auto tensor = cast<RankedTensorType>(type);
@@ -63,7 +74,7 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
 
   // Check first, so that a failure leaves the function untouched.
   for (Operation &op : func.getBody().front().without_terminator()) {
-    if (!isa<SelectiveScanOp>(op))
+    if (!isa<SelectiveScanOp, ScanStepOp>(op))
       return op.emitOpError("has no GPU lowering yet")
              << (isa<DiscretizeOp, ScanOp, SkipOp, GateOp>(op)
                      ? " (run ssm-fuse-discretize and ssm-fuse-gating first)"
@@ -74,9 +85,13 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
         return op.emitOpError(
             "result feeds another op; only returned results are supported");
   }
-  for (Value v : ret.getOperands())
-    if (!v.getDefiningOp<SelectiveScanOp>())
+  // With every ssm result returned, a state updated in place is always a
+  // layer argument.
+  for (Value v : ret.getOperands()) {
+    Operation *def = v.getDefiningOp();
+    if (!def || !isa<SSMDialect>(def->getDialect()))
       return ret.emitOpError("layer functions must return ssm op results");
+  }
   if (ret.getNumOperands() !=
       llvm::SmallPtrSet<Value, 4>(ret.getOperands().begin(),
                                   ret.getOperands().end())
@@ -104,6 +119,14 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
     buffers.map(arg, func.getArguments().back());
   }
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    // A state updated in place is the buffer of its argument, now in-out.
+    if (Value tied = getTiedOperand(value)) {
+      Value buffer = buffers.lookup(tied);
+      func.setArgAttr(cast<BlockArgument>(buffer).getArgNumber(), kInOutAttr,
+                      builder.getUnitAttr());
+      buffers.map(value, buffer);
+      continue;
+    }
     NamedAttrList attrs(func.getResultAttrDict(i));
     attrs.set(kOutputAttr, builder.getUnitAttr());
     if (failed(func.insertArgument(func.getNumArguments(),
@@ -122,9 +145,12 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
                         "_" + Twine(lowered.size()))
                            .str();
     FailureOr<LoweredOp> result =
-        TypeSwitch<Operation *, FailureOr<LoweredOp>>(&op).Case(
-            [&](SelectiveScanOp scan) {
+        TypeSwitch<Operation *, FailureOr<LoweredOp>>(&op)
+            .Case([&](SelectiveScanOp scan) {
               return lowerSelectiveScan(scan, buffers, builder, module, name);
+            })
+            .Case([&](ScanStepOp step) {
+              return lowerScanStep(step, buffers, builder, module, name);
             });
     if (failed(result))
       return failure();

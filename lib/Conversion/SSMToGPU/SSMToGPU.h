@@ -29,6 +29,12 @@ FailureOr<LoweredOp>
 lowerSelectiveScan(SelectiveScanOp op, const IRMapping &buffers,
                    OpBuilder &host, gpu::GPUModuleOp module, StringRef name);
 
+/// Builds the decode-step kernel for `op`, as lowerSelectiveScan does; the
+/// new state is written over the state operand's buffer.
+FailureOr<LoweredOp> lowerScanStep(ScanStepOp op, const IRMapping &buffers,
+                                   OpBuilder &host, gpu::GPUModuleOp module,
+                                   StringRef name);
+
 } // namespace mlir::ssm
 
 #endif // SSMC_LIB_CONVERSION_SSMTOGPU_SSMTOGPU_H

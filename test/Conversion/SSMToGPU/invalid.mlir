@@ -44,3 +44,18 @@ func.func @chained(%u: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
   %g = ssm.gate %y, %u : tensor<?x64x?xf32>
   return %g : tensor<?x64x?xf32>
 }
+
+// -----
+
+func.func @state_not_an_argument(%s0: tensor<?x8x16xf32>, %x: tensor<?x8xf32>,
+                                 %A: tensor<8x16xf32>, %B: tensor<?x1x16xf32>)
+    -> (tensor<?x8xf32>, tensor<?x8x16xf32>) {
+  // expected-error @below {{result feeds another op; only returned results are supported}}
+  %y0, %s1 = ssm.scan_step %s0, %x, %x, %A, %B, %B
+      : (tensor<?x8x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<8x16xf32>,
+         tensor<?x1x16xf32>, tensor<?x1x16xf32>) -> (tensor<?x8xf32>, tensor<?x8x16xf32>)
+  %y, %s2 = ssm.scan_step %s1, %x, %x, %A, %B, %B
+      : (tensor<?x8x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<8x16xf32>,
+         tensor<?x1x16xf32>, tensor<?x1x16xf32>) -> (tensor<?x8xf32>, tensor<?x8x16xf32>)
+  return %y, %s2 : tensor<?x8xf32>, tensor<?x8x16xf32>
+}

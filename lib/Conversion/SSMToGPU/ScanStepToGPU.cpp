@@ -1,0 +1,212 @@
+//===- ScanStepToGPU.cpp - ssm.scan_step to a decode kernel -----*- C++ -*-===//
+//
+// Builds the decode-step kernel from an ssm.scan_step. Decoding is pure
+// bandwidth: the state is read and written once, so the kernel is laid out
+// for coalesced 128-bit state accesses. A group of lanes owns one state row
+// (one (b, h, p) of Mamba-2 or (b, d) of Mamba-1) and walks its N values
+// lane-interleaved, four at a time; the row's output C·S is reduced across
+// the group with shuffles. The state is updated in place.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SSMToGPU.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::ssm;
+
+/// Threads per block of a decode kernel.
+static constexpr int64_t kStepThreads = 128;
+
+/// State values per lane access: one 128-bit f32 vector.
+static constexpr int64_t kStateVector = 4;
+
+/// Lanes per state row: enough to cover N with one vector each, at most a
+/// warp, and a power of two so that rows tile a warp exactly.
+static int64_t lanesPerRow(int64_t states) {
+  int64_t vectors = states / kStateVector;
+  int64_t lanes = 1;
+  while (lanes * 2 <= std::min<int64_t>(vectors, 32) &&
+         vectors % (lanes * 2) == 0)
+    lanes *= 2;
+  return lanes;
+}
+
+namespace {
+/// The kernel's view of a decode step: Mamba-2 rows are (h, p) with a scalar
+/// decay per head, Mamba-1 rows are channels d with a decay per (d, n).
+struct StepShape {
+  bool mamba2;
+  int64_t rows;     // rows per batch entry: H·P or D
+  int64_t headdim;  // P (1 for Mamba-1)
+  int64_t channels; // H or D: the length of A's first dimension, D and bias
+  int64_t states;   // N
+  int64_t groups;   // G
+};
+} // namespace
+
+static StepShape getStepShape(ScanStepOp op) {
+  auto state = op.getState().getType();
+  bool mamba2 = state.getRank() == 4;
+  int64_t channels = state.getDimSize(1);
+  int64_t headdim = mamba2 ? state.getDimSize(2) : 1;
+  return {mamba2,
+          channels * headdim,
+          headdim,
+          channels,
+          state.getDimSize(state.getRank() - 1),
+          op.getB().getType().getDimSize(1)};
+}
+
+/// Emits the kernel body; `args` follow the parameter order of
+/// lowerScanStep.
+static void emitStepBody(ScanStepOp op, const StepShape &shape,
+                         KernelBodyBuilder &b, ArrayRef<BlockArgument> args) {
+  unsigned next = 0;
+  auto nextArg = [&]() -> Value { return args[next++]; };
+  Value stateArg = nextArg(), xArg = nextArg(), deltaArg = nextArg(),
+        aArg = nextArg(), bArg = nextArg(), cArg = nextArg();
+  Value skipArg = op.getD() ? nextArg() : Value();
+  Value zArg = op.getZ() ? nextArg() : Value();
+  Value biasArg = op.getDeltaBias() ? nextArg() : Value();
+  Value yArg = nextArg();
+  Value batch = nextArg();
+
+  int64_t lanes = lanesPerRow(shape.states);
+  int64_t rowsPerBlock = kStepThreads / lanes;
+  int64_t vectorsPerLane = shape.states / kStateVector / lanes;
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value lane = b.rem(tid, b.index(lanes));
+  Value row = b.add(b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::x),
+                          b.index(rowsPerBlock)),
+                    b.div(tid, b.index(lanes)));
+  // Spare rows of the last block redo the last row but store nothing, so
+  // that every lane of a group takes part in the shuffles.
+  Value valid = b.cmpLT(row, b.index(shape.rows));
+  row = arith::MinUIOp::create(b, row, b.index(shape.rows - 1));
+  Value channel = b.div(row, b.index(shape.headdim));
+  Value group = b.div(channel, b.index(shape.channels / shape.groups));
+
+  Value rowsV = b.mul(batch, b.index(shape.rows));
+  Value at = b.add(b.mul(bIdx, b.index(shape.rows)), row);
+  Value x = b.loadF32(b.flatView(xArg, rowsV), at);
+  Value dt =
+      b.loadF32(b.flatView(deltaArg, b.mul(batch, b.index(shape.channels))),
+                b.add(b.mul(bIdx, b.index(shape.channels)), channel));
+  if (biasArg)
+    dt = b.add(
+        dt, b.loadF32(b.flatView(biasArg, b.index(shape.channels)), channel));
+  if (op.getDeltaSoftplus())
+    dt = b.softplus(dt);
+  Value dtx = b.mul(dt, x);
+
+  int64_t n = shape.states;
+  Value aMem = b.flatView(
+      aArg, b.index(shape.mamba2 ? shape.channels : shape.channels * n));
+  // Mamba-2 decays the whole row by one factor.
+  Value rowDecay;
+  if (shape.mamba2)
+    rowDecay =
+        b.exp2(b.mul(dt, b.mul(b.loadF32(aMem, channel), b.f32(M_LOG2E))));
+  Value bcSize = b.mul(batch, b.index(shape.groups * n));
+  Value bMem = b.flatView(bArg, bcSize), cMem = b.flatView(cArg, bcSize);
+  Value bcRow =
+      b.mul(b.add(b.mul(bIdx, b.index(shape.groups)), group), b.index(n));
+  Value stateMem = b.flatView(stateArg, b.mul(rowsV, b.index(n)));
+  Value stateRow = b.mul(at, b.index(n));
+
+  Value acc = b.f32(0.0);
+  for (int64_t j = 0; j < vectorsPerLane; ++j) {
+    // Lane-interleaved, so that a row's lanes read one contiguous run.
+    Value n0 = b.mul(b.add(b.index(j * lanes), lane), b.index(kStateVector));
+    SmallVector<Value> s = b.unpackF32(b.loadVector(
+        stateMem, b.add(stateRow, n0), kStateVector, /*aligned=*/true));
+    SmallVector<Value> decay(kStateVector, rowDecay);
+    if (!shape.mamba2) {
+      SmallVector<Value> a = b.unpackF32(b.loadVector(
+          aMem, b.add(b.mul(channel, b.index(n)), n0), kStateVector, true));
+      for (int64_t e = 0; e < kStateVector; ++e)
+        decay[e] = b.exp2(b.mul(dt, b.mul(a[e], b.f32(M_LOG2E))));
+    }
+    for (int64_t e = 0; e < kStateVector; ++e) {
+      Value idx = b.add(bcRow, b.add(n0, b.index(e)));
+      s[e] = b.fma(decay[e], s[e], b.mul(dtx, b.loadF32(bMem, idx)));
+      acc = b.fma(b.loadF32(cMem, idx), s[e], acc);
+    }
+    auto guard = scf::IfOp::create(b, valid);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(guard.thenBlock());
+    b.storeVectorF32(s, stateMem, b.add(stateRow, n0), /*aligned=*/true);
+  }
+
+  // Sum the row's partial outputs over its lanes.
+  for (int64_t offset = lanes / 2; offset >= 1; offset /= 2) {
+    auto shuffle = gpu::ShuffleOp::create(
+        b, acc, arith::ConstantIntOp::create(b, offset, 32),
+        arith::ConstantIntOp::create(b, 32, 32), gpu::ShuffleMode::XOR);
+    acc = b.add(acc, shuffle.getShuffleResult());
+  }
+  Value first =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, b.index(0));
+  auto store = scf::IfOp::create(b, arith::AndIOp::create(b, valid, first));
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(store.thenBlock());
+  Value y = acc;
+  if (skipArg)
+    y = b.fma(b.loadF32(b.flatView(skipArg, b.index(shape.channels)), channel),
+              x, y);
+  if (zArg)
+    y = b.mul(y, b.silu(b.loadF32(b.flatView(zArg, rowsV), at)));
+  b.storeF32(y, b.flatView(yArg, rowsV), at);
+}
+
+FailureOr<LoweredOp> mlir::ssm::lowerScanStep(ScanStepOp op,
+                                              const IRMapping &buffers,
+                                              OpBuilder &host,
+                                              gpu::GPUModuleOp module,
+                                              StringRef name) {
+  StepShape shape = getStepShape(op);
+  if (shape.states % kStateVector != 0)
+    return op.emitOpError("state size N = ")
+           << shape.states << " must be a multiple of " << kStateVector
+           << " for the decode kernel";
+
+  Location loc = op.getLoc();
+  Value stateBuf = buffers.lookup(op.getState());
+  Value batch = memref::DimOp::create(host, loc, stateBuf, 0);
+  KernelLaunch launch;
+  launch.params.push_back({stateBuf, /*readOnly=*/false});
+  for (Value operand : {op.getX(), op.getDelta(), op.getA(), op.getB(),
+                        op.getC(), op.getD(), op.getZ(), op.getDeltaBias()})
+    if (operand)
+      launch.params.push_back({buffers.lookup(operand)});
+  launch.params.push_back({buffers.lookup(op.getY()), /*readOnly=*/false});
+  launch.params.push_back({batch});
+
+  int64_t rowsPerBlock = kStepThreads / lanesPerRow(shape.states);
+  auto cst = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(host, loc, v);
+  };
+  launch.grid = {cst((shape.rows + rowsPerBlock - 1) / rowsPerBlock), batch,
+                 cst(1)};
+  launch.block = {kStepThreads, 1, 1};
+  launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("scan_step"))};
+  launch.kernel = createKernel(host, loc, module, name, launch.params, {});
+  launch.kernel.setKnownBlockSizeAttr(
+      host.getDenseI32ArrayAttr({int32_t(kStepThreads), 1, 1}));
+
+  KernelBodyBuilder body(loc, host.getContext());
+  body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
+  emitStepBody(op, shape, body, launch.kernel.getArguments());
+  LoweredOp lowered;
+  lowered.launches.push_back(std::move(launch));
+  return lowered;
+}

@@ -1,0 +1,55 @@
+// RUN: ssm-opt %s -split-input-file -convert-ssm-to-gpu | FileCheck %s
+
+// A Mamba-2 decode step updates its state in place: the state argument
+// becomes an in-out buffer and only y is a new output. Lanes of a row walk
+// N with 128-bit state accesses and reduce C·S with xor shuffles.
+
+// CHECK-LABEL: func.func @decode(
+// CHECK-SAME: %[[S:.*]]: memref<?x8x64x128xf32> {ssm.inout, ssm.name = "state"}
+// CHECK-SAME: %{{.*}}: memref<?x8x64xbf16> {ssm.name = "y", ssm.output})
+// CHECK-NOT: memref<?x8x64x128xf32> {{.*}}ssm.output
+// CHECK: %[[B:.*]] = memref.dim %[[S]], %c0
+// CHECK: gpu.launch_func @decode_kernels::@decode_scan_step_0 blocks in (%c128, %[[B]], %c1) threads in (%c128
+// CHECK-SAME: ssm.op = "scan_step"
+// CHECK: gpu.func @decode_scan_step_0(%{{.*}}: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias},
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK: math.fma
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32{{.*}} : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32{{.*}} : f32
+func.func @decode(%s0: tensor<?x8x64x128xf32> {ssm.name = "state"},
+                  %x: tensor<?x8x64xbf16> {ssm.name = "x"},
+                  %dt: tensor<?x8xbf16> {ssm.name = "delta"},
+                  %A: tensor<8xf32> {ssm.name = "A"},
+                  %B: tensor<?x1x128xbf16> {ssm.name = "B"},
+                  %C: tensor<?x1x128xbf16> {ssm.name = "C"},
+                  %D: tensor<8xf32> {ssm.name = "D"})
+    -> (tensor<?x8x64xbf16> {ssm.name = "y"},
+        tensor<?x8x64x128xf32> {ssm.name = "state"}) {
+  %y, %s1 = ssm.scan_step %s0, %x, %dt, %A, %B, %C skip %D softplus
+      : (tensor<?x8x64x128xf32>, tensor<?x8x64xbf16>, tensor<?x8xbf16>,
+         tensor<8xf32>, tensor<?x1x128xbf16>, tensor<?x1x128xbf16>,
+         tensor<8xf32>) -> (tensor<?x8x64xbf16>, tensor<?x8x64x128xf32>)
+  return %y, %s1 : tensor<?x8x64xbf16>, tensor<?x8x64x128xf32>
+}
+
+// -----
+
+// Mamba-1 decays each (d, n) by its own A; N = 16 takes 4 lanes per row.
+
+// CHECK-LABEL: func.func @decode_m1(
+// CHECK-SAME: {ssm.inout}
+// CHECK: gpu.func @decode_m1_scan_step_0
+// CHECK: math.exp2 %{{.*}} fastmath<afn> : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32{{.*}} : f32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32{{.*}} : f32
+func.func @decode_m1(%s0: tensor<?x256x16xf32>, %x: tensor<?x256xf32>,
+                     %dt: tensor<?x256xf32>, %A: tensor<256x16xf32>,
+                     %B: tensor<?x1x16xf32>, %C: tensor<?x1x16xf32>)
+    -> (tensor<?x256xf32>, tensor<?x256x16xf32>) {
+  %y, %s1 = ssm.scan_step %s0, %x, %dt, %A, %B, %C
+      : (tensor<?x256x16xf32>, tensor<?x256xf32>, tensor<?x256xf32>,
+         tensor<256x16xf32>, tensor<?x1x16xf32>, tensor<?x1x16xf32>)
+      -> (tensor<?x256xf32>, tensor<?x256x16xf32>)
+  return %y, %s1 : tensor<?x256xf32>, tensor<?x256x16xf32>
+}
