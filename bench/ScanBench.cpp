@@ -1,12 +1,14 @@
 //===- ScanBench.cpp - Selective-scan benchmark against the anchors -------===//
 //
 // Times the layers of bench/specs, compiled ahead of time, on the Mamba-1
-// shapes of ANCHORS.md (S1-S4, plus S1 at ragged lengths) the way the anchors
-// were measured: cold L2 (a 256 MiB memset before each call, outside the
-// timed region), CUDA events, median of 30 calls after 5 warm-ups. The same
-// run measures device-to-device copy bandwidth, so that bandwidth figures are
-// ratios to this GPU, not to the anchors' machine. Prints a Markdown report.
-// Times never fail the run: the exit status is non-zero only on an error.
+// shapes of ANCHORS.md (S1-S4, plus S1 at ragged lengths) and on its decode
+// shapes (one scan_step of Mamba-2 H 80 P 64 N 128 and of Mamba-1 D 5120
+// N 16, fp32 state updated in place) the way the anchors were measured: cold
+// L2 (a 256 MiB memset before each call, outside the timed region), CUDA
+// events, median of 30 calls after 5 warm-ups. The same run measures
+// device-to-device copy bandwidth, so that bandwidth figures are ratios to
+// this GPU, not to the anchors' machine. Prints a Markdown report. Times
+// never fail the run: the exit status is non-zero only on an error.
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,6 +63,27 @@ constexpr Row kRows[] = {
     {"S3 seg", "bench_s3_f32_seg", 1, 16384, 1.474, false},
 };
 
+/// One decode benchmark row: the scan_step layer of a spec at one batch size.
+struct StepRow {
+  const char *spec; ///< The spec file (and model) name; its only layer runs.
+  int64_t batch;
+  double anchorUs;  ///< ANCHORS.md "Decode" tables (cold L2); 0 where none.
+  double anchorPct; ///< The anchor's % of copy BW over state read + write.
+  bool warm;        ///< Warm L2 instead of cold (see warmMedianMs).
+};
+
+constexpr StepRow kStepRows[] = {
+    {"bench_dec_m2", 1, 6.9, 25.0, false},
+    {"bench_dec_m2", 64, 139.9, 79.4, false},
+    {"bench_dec_m2", 256, 580.4, 76.6, false},
+    {"bench_dec_m2", 1, 0, 0, true},
+    {"bench_dec_m1", 64, 16.8, 82.6, false},
+    {"bench_dec_m1", 256, 64.3, 86.4, false},
+};
+
+/// The launches timed per call of a warm-L2 row, back to back.
+constexpr int kWarmLaunches = 8;
+
 /// A CUDA event.
 class Event {
 public:
@@ -89,6 +112,14 @@ private:
   CUevent event = nullptr;
 };
 
+/// The median of `times` (not empty).
+double median(std::vector<float> times) {
+  std::sort(times.begin(), times.end());
+  return times.size() % 2
+             ? times[times.size() / 2]
+             : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
+}
+
 /// The median time in ms of `runs` calls of `body` after `warmups`. With a
 /// `flush` buffer, each call first overwrites it so that L2 holds none of the
 /// call's data; the start event is recorded after the memset, so its time is
@@ -109,10 +140,34 @@ double medianMs(int warmups, int runs, const DeviceBuffer *flush, Body body) {
     if (i >= warmups)
       times.push_back(ms);
   }
-  std::sort(times.begin(), times.end());
-  return times.size() % 2
-             ? times[times.size() / 2]
-             : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
+  return median(times);
+}
+
+/// The median time in ms of one call of `body` with warm L2, over `runs`
+/// samples after `warmups`. Each sample queues two `flush` memsets (keeping
+/// the GPU busy while the host queues the rest, so that host launch costs
+/// leave no gaps), one untimed call that brings the call's data into L2, then
+/// kWarmLaunches calls between the events, and counts their mean.
+template <typename Body>
+double warmMedianMs(int warmups, int runs, const DeviceBuffer &flush,
+                    Body body) {
+  Event start, stop;
+  std::vector<float> times;
+  for (int i = 0; i < warmups + runs; ++i) {
+    for (int j = 0; j < 2; ++j)
+      check(driver().memsetD8(flush.get(), static_cast<unsigned char>(i + j),
+                              flush.size()),
+            "cuMemsetD8");
+    body();
+    start.record();
+    for (int j = 0; j < kWarmLaunches; ++j)
+      body();
+    stop.record();
+    const float ms = stop.since(start) / kWarmLaunches;
+    if (i >= warmups)
+      times.push_back(ms);
+  }
+  return median(times);
 }
 
 /// Device-to-device copy bandwidth in bytes/s, reads plus writes.
@@ -158,6 +213,77 @@ Loaded load(const std::string &specDir, const std::string &kernelDir,
   ssmrt::Layer layer = module.layer(file.layers[0].name);
   checkLayer(layer, file.layers[0]);
   return {std::move(module), file.layers[0], layer};
+}
+
+/// A loaded decode-step spec: its layer and the module that owns it.
+struct LoadedStep {
+  ssmrt::Module module;
+  StepSpec spec;
+  ssmrt::Layer layer;
+};
+
+/// Reads the decode-step spec `name`, loads its kernels and checks that they
+/// match it.
+LoadedStep loadStep(const std::string &specDir, const std::string &kernelDir,
+                    const std::string &name) {
+  SpecFile file =
+      readSpec((std::filesystem::path(specDir) / (name + ".json")).string());
+  if (file.steps.size() != 1 || !file.layers.empty())
+    throw std::runtime_error(name + ": a decode benchmark spec has one "
+                                    "scan_step layer");
+  ssmrt::Module module = ssmrt::Module::load(
+      (std::filesystem::path(kernelDir) / (file.name + ".manifest.json"))
+          .string());
+  ssmrt::Layer layer = module.layer(file.steps[0].name);
+  checkLayer(layer, file.steps[0]);
+  return {std::move(module), file.steps[0], layer};
+}
+
+/// "M2 H 80, P 64, N 128" or "M1 D 5120, N 16".
+std::string stepShape(const StepSpec &spec) {
+  const std::string n = ", N " + std::to_string(spec.dstate);
+  if (spec.form == StepForm::Mamba2)
+    return "M2 H " + std::to_string(spec.nheads) + ", P " +
+           std::to_string(spec.headdim) + n;
+  return "M1 D " + std::to_string(spec.dim) + n;
+}
+
+/// Times one decode row and prints its table line. The state is read and
+/// written once per call; the other tensors (x, Δ, B, C, z, y and the
+/// weights) are counted apart.
+void runStepRow(const StepRow &row, const LoadedStep &loaded,
+                double copyBytesPerS, const DeviceBuffer &flush) {
+  const StepSpec &spec = loaded.spec;
+  DeviceTensors device(spec, makeInputs(spec, row.batch,
+                                        seedOf(std::string(row.spec) + "/" +
+                                               std::to_string(row.batch))));
+  auto call = [&] { launchLayer(loaded.layer, device); };
+  const double ms = row.warm ? warmMedianMs(kWarmups, kRuns, flush, call)
+                             : medianMs(kWarmups, kRuns, &flush, call);
+
+  double stateBytes = 0, otherBytes = 0;
+  for (const TensorDesc &t : stepTensors(spec)) {
+    const double bytes =
+        numElements(bindShape(t.shape, row.batch, 1)) * dtypeBytes(t.dtype);
+    (t.role == Role::InOut ? stateBytes : otherBytes) += bytes;
+  }
+  stateBytes *= 2; // read + write
+  const double us = ms * 1e3, seconds = ms * 1e-3;
+  char anchor[32] = "—", anchorPct[32] = "—", speedup[32] = "—";
+  if (row.anchorUs > 0) {
+    std::snprintf(anchor, sizeof(anchor), "%.1f", row.anchorUs);
+    std::snprintf(anchorPct, sizeof(anchorPct), "%.1f", row.anchorPct);
+    std::snprintf(speedup, sizeof(speedup), "%.2f×", row.anchorUs / us);
+  }
+  std::printf("| %s | %lld | %s | %s | %.1f | %.3f | %.3f | %.0f | %.1f | "
+              "%.1f | %s | %s | %s |\n",
+              stepShape(spec).c_str(), (long long)row.batch,
+              dtypeName(spec.dtype), row.warm ? "warm" : "cold", us,
+              stateBytes / 1e6, otherBytes / 1e6, stateBytes / seconds / 1e9,
+              100 * stateBytes / seconds / copyBytesPerS,
+              100 * (stateBytes + otherBytes) / seconds / copyBytesPerS, anchor,
+              anchorPct, speedup);
+  std::fflush(stdout);
 }
 
 /// The per-element time of a previous row, for the ragged rows.
@@ -255,7 +381,7 @@ int main(int argc, char **argv) {
     DeviceBuffer flush(kFlushBytes);
 
     std::printf(
-        "# ssmc selective scan: benchmark\n\n"
+        "# ssmc selective scan and decode step: benchmark\n\n"
         "- GPU: %s, CUDA driver %s, %s\n"
         "- Method: cold L2 (256 MiB memset before each call, not timed), "
         "CUDA events, median of %d calls after %d warm-ups\n"
@@ -292,6 +418,40 @@ int main(int argc, char **argv) {
                          error.what());
       }
     }
+
+    std::printf(
+        "\n## Decode step (scan_step, fp32 state updated in place)\n\n"
+        "- Same method and copy bandwidth as above; \"warm\": L2 holds the "
+        "call's data (mean of %d back-to-back calls after an untimed one, "
+        "queued behind two 256 MiB memsets so that host launch costs are "
+        "hidden)\n"
+        "- state MB = state read + written once (as the anchors count); "
+        "other MB = x, Δ, B, C, z, y and the weights once; GB/s and %% copy "
+        "BW over state bytes, %% all over both\n"
+        "- anchors: ANCHORS.md \"Decode\" (Triton selective_state_update on "
+        "an H100, 3020 GB/s copy BW); anchor %% is of that copy BW\n\n"
+        "| shape | B | dtype | L2 | µs | state MB | other MB | GB/s | "
+        "%% copy BW | %% all | anchor µs | anchor %% | speed-up |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        kWarmLaunches);
+    std::fflush(stdout);
+    std::map<std::string, LoadedStep> loadedSteps;
+    for (const StepRow &row : kStepRows) {
+      try {
+        auto it = loadedSteps.find(row.spec);
+        if (it == loadedSteps.end())
+          it = loadedSteps
+                   .emplace(row.spec, loadStep(specDir, kernelDir, row.spec))
+                   .first;
+        runStepRow(row, it->second, copyBytesPerS, flush);
+      } catch (const CudaError &) {
+        throw;
+      } catch (const std::exception &error) {
+        errors.push_back(std::string(row.spec) + " B " +
+                         std::to_string(row.batch) + ": " + error.what());
+      }
+    }
+
     for (const std::string &error : errors)
       std::printf("\n- not run: %s", error.c_str());
     std::printf("\n");

@@ -1,13 +1,14 @@
-//===- GpuTestUtil.h - Shared helpers of the GPU tests and bench -*- C++
-//-*-===//
+//===- GpuTestUtil.h - Helpers of the GPU tests and benchmark ---*- C++ -*-===//
 //
-// What the GPU correctness test and the scan benchmark share: the CUDA driver
-// entry points, loaded with dlopen as libssmrt does so that both binaries
-// build without libcuda and report "no GPU" instead of failing to start;
-// device buffers; host conversion to and from f16/bf16; the layer spec
-// reader; and the random inputs of a selective-scan layer. Inputs are rounded
-// to the dtype the kernel reads before anything else sees them, so the fp64
-// reference and the GPU compute from exactly the same values.
+// What the GPU correctness tests and the benchmark share: the CUDA driver
+// entry points, loaded with dlopen as libssmrt does so that the binaries build
+// without libcuda and report "no GPU" instead of failing to start; device
+// buffers; host conversion to and from f16/bf16; the layer spec reader
+// (selective-scan and decode-step layers); the tensors of a compiled layer;
+// their random inputs; and the per-element comparison with the reference.
+// Inputs are rounded to the dtype the kernel reads before anything else sees
+// them, so the fp64 reference and the GPU compute from exactly the same
+// values.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,9 +26,11 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -337,10 +340,33 @@ struct ScanSpec {
   bool reverse = false;
 };
 
-/// A spec file: the model name (which names its manifest) and its layers.
+/// The two forms of a decode step.
+enum class StepForm { Mamba1, Mamba2 };
+
+/// One decode-step layer ("op": "scan_step") of a spec. Mamba-1 has D
+/// channels of N states and A [D,N]; Mamba-2 has H heads of P channels, each
+/// of N states, and one A per head.
+struct StepSpec {
+  std::string name;
+  StepForm form = StepForm::Mamba2;
+  ssmrt_dtype dtype = SSMRT_F32; ///< Of x, delta, B, C, z and y.
+  int64_t dim = 0;               ///< d_inner, D (Mamba-1)
+  int64_t nheads = 0;            ///< H (Mamba-2)
+  int64_t headdim = 0;           ///< P (Mamba-2)
+  int64_t dstate = 0;            ///< d_state, N
+  int64_t ngroups = 1;           ///< G of B/C
+  bool skip = false;
+  bool gate = false;
+  bool deltaBias = false;
+  bool deltaSoftplus = false;
+};
+
+/// A spec file: the model name (which names its manifest) and its layers,
+/// selective scans and decode steps apart.
 struct SpecFile {
   std::string name;
   std::vector<ScanSpec> layers;
+  std::vector<StepSpec> steps;
 };
 
 inline ssmrt_dtype parseDtype(const std::string &name) {
@@ -364,8 +390,32 @@ inline SpecFile readSpec(const std::string &path) {
     SpecFile file;
     file.name = json.at("name").get<std::string>();
     for (const nlohmann::json &entry : json.at("layers")) {
-      if (entry.at("op").get<std::string>() != "selective_scan")
-        throw std::runtime_error("only selective_scan layers are tested");
+      const std::string op = entry.at("op").get<std::string>();
+      if (op == "scan_step") {
+        StepSpec step;
+        step.name = entry.at("name").get<std::string>();
+        step.form = entry.at("form").get<std::string>() == "mamba1"
+                        ? StepForm::Mamba1
+                        : StepForm::Mamba2;
+        step.dtype = parseDtype(entry.at("dtype").get<std::string>());
+        if (step.form == StepForm::Mamba1) {
+          step.dim = entry.at("d_inner").get<int64_t>();
+        } else {
+          step.nheads = entry.at("nheads").get<int64_t>();
+          step.headdim = entry.at("headdim").get<int64_t>();
+        }
+        step.dstate = entry.at("d_state").get<int64_t>();
+        step.ngroups = entry.value("ngroups", int64_t(1));
+        step.skip = entry.value("skip", false);
+        step.gate = entry.value("gate", false);
+        step.deltaBias = entry.value("delta_bias", false);
+        step.deltaSoftplus = entry.value("delta_softplus", false);
+        file.steps.push_back(step);
+        continue;
+      }
+      if (op != "selective_scan")
+        throw std::runtime_error(
+            "only selective_scan and scan_step layers are tested");
       ScanSpec layer;
       layer.name = entry.at("name").get<std::string>();
       layer.dtype = parseDtype(entry.at("dtype").get<std::string>());
@@ -415,13 +465,22 @@ inline std::vector<std::string> listSpecs(const std::string &dir) {
 constexpr int64_t kBatchDim = -1;
 constexpr int64_t kLenDim = -2;
 
+/// How a layer uses a tensor; the values are those of the `isOutput` of
+/// ssmrt_layer_tensor_info.
+enum class Role : int32_t { Input = 0, Output = 1, InOut = 2 };
+
 /// A tensor of a compiled layer as the manifest contract describes it.
 struct TensorDesc {
   std::string name;
-  bool output = false;
+  Role role = Role::Input;
   ssmrt_dtype dtype = SSMRT_F32;
   /// Static sizes, kBatchDim or kLenDim.
   std::vector<int64_t> shape;
+
+  /// The kernel reads it: an input or an in-out tensor.
+  bool read() const { return role != Role::Output; }
+  /// The kernel writes it: an output or an in-out tensor.
+  bool written() const { return role != Role::Input; }
 };
 
 /// The tensors of the layer compiled from `spec`, in launch order: u, delta,
@@ -447,22 +506,58 @@ inline std::vector<TensorDesc> layerTensors(const ScanSpec &spec) {
     break;
   }
   const std::vector<int64_t> state = {kBatchDim, dim, n};
-  std::vector<TensorDesc> tensors = {{"u", false, spec.dtype, seq},
-                                     {"delta", false, spec.dtype, seq},
-                                     {"A", false, SSMRT_F32, {dim, n}},
-                                     {"B", false, spec.bcDtype, bc},
-                                     {"C", false, spec.bcDtype, bc}};
+  const Role in = Role::Input, out = Role::Output;
+  std::vector<TensorDesc> tensors = {{"u", in, spec.dtype, seq},
+                                     {"delta", in, spec.dtype, seq},
+                                     {"A", in, SSMRT_F32, {dim, n}},
+                                     {"B", in, spec.bcDtype, bc},
+                                     {"C", in, spec.bcDtype, bc}};
   if (spec.skip)
-    tensors.push_back({"D", false, SSMRT_F32, {dim}});
+    tensors.push_back({"D", in, SSMRT_F32, {dim}});
   if (spec.gate)
-    tensors.push_back({"z", false, spec.dtype, seq});
+    tensors.push_back({"z", in, spec.dtype, seq});
   if (spec.deltaBias)
-    tensors.push_back({"delta_bias", false, SSMRT_F32, {dim}});
+    tensors.push_back({"delta_bias", in, SSMRT_F32, {dim}});
   if (spec.initialState)
-    tensors.push_back({"h0", false, SSMRT_F32, state});
-  tensors.push_back({"y", true, spec.dtype, seq});
+    tensors.push_back({"h0", in, SSMRT_F32, state});
+  tensors.push_back({"y", out, spec.dtype, seq});
   if (spec.finalState)
-    tensors.push_back({"last_state", true, SSMRT_F32, state});
+    tensors.push_back({"last_state", out, SSMRT_F32, state});
+  return tensors;
+}
+
+/// The tensors of the decode step compiled from `spec`, in launch order:
+/// state (in-out, f32), x, delta, A, B, C, [D], [z], [delta_bias], y.
+/// Mamba-2: state [B,H,P,N], x, z, y [B,H,P], delta [B,H], A, D, delta_bias
+/// [H]. Mamba-1: state [B,D,N], x, delta, z, y [B,D], A [D,N], D, delta_bias
+/// [D]. B and C are [B,G,N] in both.
+inline std::vector<TensorDesc> stepTensors(const StepSpec &spec) {
+  const bool mamba2 = spec.form == StepForm::Mamba2;
+  const int64_t n = spec.dstate, g = spec.ngroups;
+  // The channels that own a Δ, an A row, a D and a bias: heads or D.
+  const int64_t channels = mamba2 ? spec.nheads : spec.dim;
+  const std::vector<int64_t> seq =
+      mamba2 ? std::vector<int64_t>{kBatchDim, spec.nheads, spec.headdim}
+             : std::vector<int64_t>{kBatchDim, spec.dim};
+  std::vector<int64_t> state = seq;
+  state.push_back(n);
+  const std::vector<int64_t> a = mamba2 ? std::vector<int64_t>{channels}
+                                        : std::vector<int64_t>{channels, n};
+  const Role in = Role::Input;
+  std::vector<TensorDesc> tensors = {
+      {"state", Role::InOut, SSMRT_F32, state},
+      {"x", in, spec.dtype, seq},
+      {"delta", in, spec.dtype, {kBatchDim, channels}},
+      {"A", in, SSMRT_F32, a},
+      {"B", in, spec.dtype, {kBatchDim, g, n}},
+      {"C", in, spec.dtype, {kBatchDim, g, n}}};
+  if (spec.skip)
+    tensors.push_back({"D", in, SSMRT_F32, {channels}});
+  if (spec.gate)
+    tensors.push_back({"z", in, spec.dtype, seq});
+  if (spec.deltaBias)
+    tensors.push_back({"delta_bias", in, SSMRT_F32, {channels}});
+  tensors.push_back({"y", Role::Output, spec.dtype, seq});
   return tensors;
 }
 
@@ -482,11 +577,22 @@ inline int64_t numElements(const std::vector<int64_t> &shape) {
   return count;
 }
 
+/// "inout f32 [B,80,64,128]": a tensor's role, dtype and shape, with every
+/// symbol shown as "?" (the runtime reports them as -1).
+inline std::string describeTensor(int32_t role, ssmrt_dtype dtype,
+                                  const std::vector<int64_t> &shape) {
+  std::string text = role == 0 ? "input " : role == 1 ? "output " : "inout ";
+  text += std::string(dtypeName(dtype)) + " [";
+  for (size_t d = 0; d < shape.size(); ++d)
+    text += (d ? "," : "") + (shape[d] < 0 ? "?" : std::to_string(shape[d]));
+  return text + "]";
+}
+
 /// Throws std::runtime_error naming the first way in which the manifest of
-/// `layer` differs from what `spec` compiles to: kernels built from another
-/// version of a spec must not be tested against this one.
-inline void checkLayer(const ssmrt::Layer &layer, const ScanSpec &spec) {
-  const std::vector<TensorDesc> want = layerTensors(spec);
+/// `layer` differs from the tensors `want` its spec compiles to: kernels
+/// built from another version of a spec must not be tested against this one.
+inline void checkLayer(const ssmrt::Layer &layer,
+                       const std::vector<TensorDesc> &want) {
   if (layer.numTensors() != static_cast<int32_t>(want.size()))
     throw std::runtime_error(
         "manifest has " + std::to_string(layer.numTensors()) +
@@ -500,20 +606,31 @@ inline void checkLayer(const ssmrt::Layer &layer, const ScanSpec &spec) {
                                          &name, &isOutput, &dtype, &rank,
                                          shape));
     const TensorDesc &t = want[i];
-    bool same = t.name == name && (isOutput != 0) == t.output &&
+    bool same = t.name == name && isOutput == static_cast<int32_t>(t.role) &&
                 dtype == t.dtype &&
                 rank == static_cast<int32_t>(t.shape.size());
     // The runtime reports every symbol as -1.
     for (int32_t d = 0; same && d < rank; ++d)
       same = t.shape[d] < 0 ? shape[d] == -1 : shape[d] == t.shape[d];
     if (!same)
-      throw std::runtime_error("manifest tensor " + std::to_string(i) + " '" +
-                               name + "' (" + dtypeName(dtype) + ", rank " +
-                               std::to_string(rank) +
-                               ") does not match the spec's '" + t.name +
-                               "' (" + dtypeName(t.dtype) + ", rank " +
-                               std::to_string(t.shape.size()) + ")");
+      throw std::runtime_error(
+          "manifest tensor " + std::to_string(i) + " '" + name + "' (" +
+          describeTensor(
+              isOutput, dtype,
+              std::vector<int64_t>(shape, shape + std::clamp(rank, 0, 8))) +
+          ") does not match the spec's '" + t.name + "' (" +
+          describeTensor(static_cast<int32_t>(t.role), t.dtype, t.shape) + ")");
   }
+}
+
+/// checkLayer for the selective-scan layer compiled from `spec`.
+inline void checkLayer(const ssmrt::Layer &layer, const ScanSpec &spec) {
+  checkLayer(layer, layerTensors(spec));
+}
+
+/// checkLayer for the decode step compiled from `spec`.
+inline void checkLayer(const ssmrt::Layer &layer, const StepSpec &spec) {
+  checkLayer(layer, stepTensors(spec));
 }
 
 //===----------------------------------------------------------------------===//
@@ -575,22 +692,25 @@ struct ScanData {
   std::map<std::string, std::vector<double>> values;
 };
 
-/// Random inputs of `spec` for `batch` x `len`, from `seed`: u, z, B, C, D,
-/// h0 ~ N(0,1); A = -exp(U(-1,1)); with softplus, raw delta ~ U(-3,-1) and
-/// bias ~ U(-1,0) (Δ = softplus(raw + bias) in about [0.02, 0.31]); without,
-/// raw delta ~ U(0.001,0.1) and bias ~ U(0,0.01), which keeps Δ positive.
-inline ScanData makeInputs(const ScanSpec &spec, int64_t batch, int64_t len,
+/// Random values for the tensors of `tensors` that a kernel reads (inputs
+/// and in-out tensors), for `batch` x `len`, from `seed`: A = -exp(U(-1,1));
+/// with `deltaSoftplus`, raw delta ~ U(-3,-1) and bias ~ U(-1,0) (Δ =
+/// softplus(raw + bias) in about [0.02, 0.31]); without, raw delta ~
+/// U(0.001,0.1) and bias ~ U(0,0.01), which keeps Δ positive; every other
+/// tensor (u, x, z, B, C, D, h0, state) ~ N(0,1). Each tensor has its own
+/// seed, derived from `seed` and its name.
+inline ScanData makeInputs(const std::vector<TensorDesc> &tensors,
+                           bool deltaSoftplus, int64_t batch, int64_t len,
                            uint64_t seed) {
   using Uniform = std::uniform_real_distribution<double>;
   const Uniform rawDelta =
-      spec.deltaSoftplus ? Uniform(-3.0, -1.0) : Uniform(0.001, 0.1);
-  const Uniform bias =
-      spec.deltaSoftplus ? Uniform(-1.0, 0.0) : Uniform(0.0, 0.01);
+      deltaSoftplus ? Uniform(-3.0, -1.0) : Uniform(0.001, 0.1);
+  const Uniform bias = deltaSoftplus ? Uniform(-1.0, 0.0) : Uniform(0.0, 0.01);
   ScanData data;
   data.batch = batch;
   data.len = len;
-  for (const TensorDesc &t : layerTensors(spec)) {
-    if (t.output)
+  for (const TensorDesc &t : tensors) {
+    if (!t.read())
       continue;
     const int64_t count = numElements(bindShape(t.shape, batch, len));
     const uint64_t tensorSeed = seedOf(std::to_string(seed) + "/" + t.name);
@@ -609,26 +729,33 @@ inline ScanData makeInputs(const ScanSpec &spec, int64_t batch, int64_t len,
   return data;
 }
 
+/// Random inputs of the selective scan `spec` (see above).
+inline ScanData makeInputs(const ScanSpec &spec, int64_t batch, int64_t len,
+                           uint64_t seed) {
+  return makeInputs(layerTensors(spec), spec.deltaSoftplus, batch, len, seed);
+}
+
+/// Random inputs and initial state of the decode step `spec` for `batch`
+/// (see above; len is 1).
+inline ScanData makeInputs(const StepSpec &spec, int64_t batch, uint64_t seed) {
+  return makeInputs(stepTensors(spec), spec.deltaSoftplus, batch, 1, seed);
+}
+
 /// Device copies of every tensor of one launch and the argument list that
 /// launches the layer on them.
 class DeviceTensors {
 public:
-  /// Allocates every tensor of `spec` for the sizes of `data`, uploads its
-  /// inputs and fills the outputs with NaN.
-  DeviceTensors(const ScanSpec &spec, const ScanData &data)
-      : descs(layerTensors(spec)) {
+  /// Allocates every tensor of `tensors` for the sizes of `data`, uploads
+  /// what the kernel reads (inputs, in-out tensors) and fills the outputs
+  /// with NaN.
+  DeviceTensors(std::vector<TensorDesc> tensors, const ScanData &data)
+      : descs(std::move(tensors)) {
     buffers.reserve(descs.size());
     for (const TensorDesc &t : descs) {
       const std::vector<int64_t> shape =
           bindShape(t.shape, data.batch, data.len);
       buffers.emplace_back(numElements(shape) * dtypeBytes(t.dtype));
-      if (t.output)
-        // All-ones bytes are NaN in every dtype: an element the kernel does
-        // not write cannot pass for a stale correct value.
-        check(driver().memsetD8(buffers.back().get(), 0xff,
-                                buffers.back().size()),
-              "cuMemsetD8");
-      else
+      if (t.read())
         buffers.back().upload(encode(data.values.at(t.name), t.dtype));
       ssmrt_tensor tensor = {};
       tensor.data = reinterpret_cast<void *>(buffers.back().get());
@@ -637,20 +764,62 @@ public:
       std::copy(shape.begin(), shape.end(), tensor.shape);
       args.push_back(tensor);
     }
+    poisonOutputs();
   }
+
+  /// The tensors of the selective scan `spec`.
+  DeviceTensors(const ScanSpec &spec, const ScanData &data)
+      : DeviceTensors(layerTensors(spec), data) {}
+
+  /// The tensors of the decode step `spec`.
+  DeviceTensors(const StepSpec &spec, const ScanData &data)
+      : DeviceTensors(stepTensors(spec), data) {}
 
   /// The tensors in launch order.
   const std::vector<ssmrt_tensor> &tensors() const { return args; }
 
-  /// Stores the outputs into `data`.
+  /// Fills the pure outputs (not the in-out tensors) with NaN.
+  void poisonOutputs() const {
+    for (size_t i = 0; i < descs.size(); ++i)
+      if (!descs[i].read())
+        // All-ones bytes are NaN in every dtype: an element the kernel does
+        // not write cannot pass for a stale correct value.
+        check(driver().memsetD8(buffers[i].get(), 0xff, buffers[i].size()),
+              "cuMemsetD8");
+  }
+
+  /// Overwrites tensor `name` with `values`, e.g. the next step's inputs.
+  void upload(const std::string &name,
+              const std::vector<double> &values) const {
+    const size_t i = indexOf(name);
+    if (values.size() * dtypeBytes(descs[i].dtype) != buffers[i].size())
+      throw std::logic_error("wrong number of values for " + name);
+    buffers[i].upload(encode(values, descs[i].dtype));
+  }
+
+  /// The current contents of tensor `name`.
+  std::vector<double> download(const std::string &name) const {
+    const size_t i = indexOf(name);
+    return decode(buffers[i].download(), descs[i].dtype);
+  }
+
+  /// Stores everything the kernel writes (outputs, in-out tensors) into
+  /// `data`.
   void downloadOutputs(ScanData &data) const {
     for (size_t i = 0; i < descs.size(); ++i)
-      if (descs[i].output)
+      if (descs[i].written())
         data.values[descs[i].name] =
             decode(buffers[i].download(), descs[i].dtype);
   }
 
 private:
+  size_t indexOf(const std::string &name) const {
+    for (size_t i = 0; i < descs.size(); ++i)
+      if (descs[i].name == name)
+        return i;
+    throw std::logic_error("no tensor " + name);
+  }
+
   std::vector<TensorDesc> descs;
   std::vector<DeviceBuffer> buffers;
   std::vector<ssmrt_tensor> args;
@@ -667,6 +836,130 @@ inline void launchLayer(const ssmrt::Layer &layer,
       throw CudaError(error.what());
     throw;
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Checking results
+//===----------------------------------------------------------------------===//
+
+/// Counts of the cases run so far.
+struct Tally {
+  int passed = 0;
+  int failed = 0;
+};
+
+/// One compared tensor of a case.
+struct Check {
+  std::string label;
+  double error = 0; ///< max((|got - want| - k·r·|ref|) / mag)
+  double tolerance = 0;
+  std::string worst; ///< Where the largest error is, if it fails.
+};
+
+/// A CUDA error after which the context may be unusable.
+struct FatalCudaError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Half an ulp of `dtype` relative to the value: 0 for f32, whose rounding is
+/// part of the arithmetic's error budget.
+inline double outputRounding(ssmrt_dtype dtype) {
+  return dtype == SSMRT_BF16  ? std::ldexp(1.0, -8)
+         : dtype == SSMRT_F16 ? std::ldexp(1.0, -11)
+                              : 0.0;
+}
+
+/// The absolute rounding of a subnormal `dtype` output.
+inline double subnormalRounding(ssmrt_dtype dtype) {
+  return dtype == SSMRT_F16 ? std::ldexp(1.0, -25) : 0.0;
+}
+
+/// "[i0, i1, ...]": the index of flat element `flat` in `shape`.
+inline std::string formatIndex(int64_t flat,
+                               const std::vector<int64_t> &shape) {
+  std::vector<int64_t> index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  std::string text = "[";
+  for (size_t d = 0; d < index.size(); ++d)
+    text += (d ? "," : "") + std::to_string(index[d]);
+  return text + "]";
+}
+
+/// Compares `got` with `want` element by element: each must satisfy
+/// |got - want| <= k·(r·|ref| + subnormal rounding) + tolerance·mag, where r
+/// is the output rounding of `dtype` and `mag` the magnitude of the terms
+/// that built the element (see ScanTest.cpp). `k` is the number of
+/// independently rounded results in the difference: 1 against the
+/// reference, 2 between two GPU results. A NaN on either side fails.
+inline Check compare(const std::string &label, const std::vector<double> &got,
+                     const std::vector<double> &want,
+                     const std::vector<double> &ref,
+                     const std::vector<double> &mag, ssmrt_dtype dtype,
+                     const std::vector<int64_t> &shape, double k,
+                     double tolerance) {
+  const double r = outputRounding(dtype), floor = subnormalRounding(dtype);
+  Check check{label, 0.0, tolerance, ""};
+  int64_t worstAt = -1;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double excess =
+        std::fabs(got[i] - want[i]) - k * (r * std::fabs(ref[i]) + floor);
+    double error = 0.0;
+    if (!(excess <= 0))
+      error = std::isnan(excess) || mag[i] == 0
+                  ? std::numeric_limits<double>::infinity()
+                  : excess / mag[i];
+    if (worstAt < 0 || error > check.error) {
+      check.error = error;
+      worstAt = static_cast<int64_t>(i);
+    }
+  }
+  if (check.error > tolerance) {
+    char text[160];
+    std::snprintf(text, sizeof(text), " at %s: got %.6g, want %.6g",
+                  formatIndex(worstAt, shape).c_str(), got[worstAt],
+                  want[worstAt]);
+    check.worst = text;
+  }
+  return check;
+}
+
+/// Prints the "PASS name  label error/tolerance ..." or FAIL line of one case
+/// and counts it.
+inline void report(const std::string &name, const std::vector<Check> &checks,
+                   Tally &tally) {
+  bool pass = true;
+  std::string text;
+  for (const Check &c : checks) {
+    char item[96];
+    std::snprintf(item, sizeof(item), "  %s %.1e/%.1e", c.label.c_str(),
+                  c.error, c.tolerance);
+    text += item + c.worst;
+    pass = pass && c.error <= c.tolerance;
+  }
+  std::printf("%s %s%s\n", pass ? "PASS" : "FAIL", name.c_str(), text.c_str());
+  std::fflush(stdout);
+  ++(pass ? tally.passed : tally.failed);
+}
+
+/// Runs `body`, turning an error into a failed case named `name`. A CUDA
+/// error becomes FatalCudaError when it left the context broken.
+template <typename Body>
+void guarded(const std::string &name, Tally &tally, Body body) {
+  try {
+    body();
+  } catch (const CudaError &error) {
+    std::printf("FAIL %s  CUDA error: %s\n", name.c_str(), error.what());
+    ++tally.failed;
+    if (driver().ctxSynchronize() != CUDA_SUCCESS)
+      throw FatalCudaError(error.what());
+  } catch (const std::exception &error) {
+    std::printf("FAIL %s  %s\n", name.c_str(), error.what());
+    ++tally.failed;
+  }
+  std::fflush(stdout);
 }
 
 } // namespace ssmc::gpu

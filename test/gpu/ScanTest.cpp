@@ -1,7 +1,8 @@
 //===- ScanTest.cpp - GPU correctness test of the selective scan ----------===//
 //
-// Runs every layer of the specs in test/gpu/specs, compiled ahead of time by
-// build_kernels.sh, through libssmrt on the GPU and compares its outputs with
+// Runs every selective-scan layer of the specs in test/gpu/specs (StepTest.cpp
+// runs the decode steps there), compiled ahead of time by build_kernels.sh,
+// through libssmrt on the GPU and compares its outputs with
 // the fp64 reference (ssmc::ref::selectiveScan) on random inputs, for several
 // batch sizes and lengths, including lengths that end in a partial tile and
 // a state continuation split over two launches. Prints one line per case and
@@ -67,25 +68,6 @@ struct Options {
   bool quick = false;
   /// No GPU is an error (exit 2), not a skip.
   bool requireGpu = false;
-};
-
-/// Counts of the cases run so far.
-struct Tally {
-  int passed = 0;
-  int failed = 0;
-};
-
-/// One compared tensor of a case.
-struct Check {
-  std::string label;
-  double error = 0; ///< max((|got - want| - k·r·|ref|) / mag)
-  double tolerance = 0;
-  std::string worst; ///< Where the largest error is, if it fails.
-};
-
-/// A CUDA error after which the context may be unusable.
-struct FatalCudaError : std::runtime_error {
-  using std::runtime_error::runtime_error;
 };
 
 /// The fp64 results of one launch and their magnitudes (see the file header).
@@ -164,85 +146,9 @@ Expected runReference(const ScanSpec &spec, const ScanData &data) {
   return out;
 }
 
-/// Half an ulp of `dtype` relative to the value: 0 for f32, whose rounding is
-/// part of kEps.
-double outputRounding(ssmrt_dtype dtype) {
-  return dtype == SSMRT_BF16  ? std::ldexp(1.0, -8)
-         : dtype == SSMRT_F16 ? std::ldexp(1.0, -11)
-                              : 0.0;
-}
-/// The absolute rounding of a subnormal `dtype` output.
-double subnormalRounding(ssmrt_dtype dtype) {
-  return dtype == SSMRT_F16 ? std::ldexp(1.0, -25) : 0.0;
-}
-
-/// "[i0, i1, ...]": the index of flat element `flat` in `shape`.
-std::string formatIndex(int64_t flat, const std::vector<int64_t> &shape) {
-  std::vector<int64_t> index(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    index[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  std::string text = "[";
-  for (size_t d = 0; d < index.size(); ++d)
-    text += (d ? "," : "") + std::to_string(index[d]);
-  return text + "]";
-}
-
-/// Compares `got` with `want` element by element (see the file header). `k`
-/// is the number of independently rounded results in the difference: 1
-/// against the reference, 2 between two GPU results.
-Check compare(const std::string &label, const std::vector<double> &got,
-              const std::vector<double> &want, const std::vector<double> &ref,
-              const std::vector<double> &mag, ssmrt_dtype dtype,
-              const std::vector<int64_t> &shape, double k, double tolerance) {
-  const double r = outputRounding(dtype), floor = subnormalRounding(dtype);
-  Check check{label, 0.0, tolerance, ""};
-  int64_t worstAt = -1;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double excess =
-        std::fabs(got[i] - want[i]) - k * (r * std::fabs(ref[i]) + floor);
-    // A NaN on either side (an unwritten output) fails.
-    double error = 0.0;
-    if (!(excess <= 0))
-      error = std::isnan(excess) || mag[i] == 0
-                  ? std::numeric_limits<double>::infinity()
-                  : excess / mag[i];
-    if (worstAt < 0 || error > check.error) {
-      check.error = error;
-      worstAt = static_cast<int64_t>(i);
-    }
-  }
-  if (check.error > tolerance) {
-    char text[160];
-    std::snprintf(text, sizeof(text), " at %s: got %.6g, want %.6g",
-                  formatIndex(worstAt, shape).c_str(), got[worstAt],
-                  want[worstAt]);
-    check.worst = text;
-  }
-  return check;
-}
-
 /// The tolerance of last_state after `len` steps (see the file header).
 double stateTolerance(int64_t len) {
   return kEps * std::max(1.0, std::sqrt(len / 2048.0));
-}
-
-/// Prints the line of one case and counts it.
-void report(const std::string &name, const std::vector<Check> &checks,
-            Tally &tally) {
-  bool pass = true;
-  std::string text;
-  for (const Check &c : checks) {
-    char item[96];
-    std::snprintf(item, sizeof(item), "  %s %.1e/%.1e", c.label.c_str(),
-                  c.error, c.tolerance);
-    text += item + c.worst;
-    pass = pass && c.error <= c.tolerance;
-  }
-  std::printf("%s %s%s\n", pass ? "PASS" : "FAIL", name.c_str(), text.c_str());
-  std::fflush(stdout);
-  ++(pass ? tally.passed : tally.failed);
 }
 
 /// Launches `layer` on the inputs of `data` and stores its outputs there.
@@ -351,7 +257,7 @@ void runContinuation(const ssmrt::Layer &layer, const ScanSpec &spec,
     part.batch = batch;
     part.len = t1 - t0;
     for (const TensorDesc &t : tensors) {
-      if (t.output)
+      if (!t.read())
         continue;
       const size_t axis = lenAxis(t);
       part.values[t.name] =
@@ -384,24 +290,6 @@ void runContinuation(const ssmrt::Layer &layer, const ScanSpec &spec,
                   std::to_string(parts[0].second - parts[0].first) + "+" +
                       std::to_string(parts[1].second - parts[1].first)),
          checks, tally);
-}
-
-/// Runs `body`, turning an error into a failed case named `name`. A CUDA
-/// error becomes FatalCudaError when it left the context broken.
-template <typename Body>
-void guarded(const std::string &name, Tally &tally, Body body) {
-  try {
-    body();
-  } catch (const CudaError &error) {
-    std::printf("FAIL %s  CUDA error: %s\n", name.c_str(), error.what());
-    ++tally.failed;
-    if (driver().ctxSynchronize() != CUDA_SUCCESS)
-      throw FatalCudaError(error.what());
-  } catch (const std::exception &error) {
-    std::printf("FAIL %s  %s\n", name.c_str(), error.what());
-    ++tally.failed;
-  }
-  std::fflush(stdout);
 }
 
 /// Every case of one layer.
@@ -437,6 +325,9 @@ void runSpec(const std::string &path, const Options &options, Tally &tally) {
     ++tally.failed;
     return;
   }
+  // Decode-step specs (scan_step) share the directory: StepTest runs them.
+  if (spec.layers.empty())
+    return;
   const std::string manifest = (std::filesystem::path(options.kernelDir) /
                                 (spec.name + ".manifest.json"))
                                    .string();

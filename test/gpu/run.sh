@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The one command that runs the GPU tests, on the GPU machine:
 #   test/gpu/run.sh [kernel-dir]        (default: build/gpu-kernels)
+# kernel-dir holds every spec of test/gpu/specs compiled by build_kernels.sh:
+# the selective scans (gpu_*.json, run by ssmc-gpu-test) and the decode steps
+# (step_*.json, run by ssmc-gpu-step-test); each binary skips the other's.
 # Builds the runtime-only tree in build-gpu/ (SSMC_NLOHMANN_INCLUDE_DIR, if
-# set, names a directory holding nlohmann/json.hpp), runs every case, then the
-# quick cases under compute-sanitizer memcheck and racecheck. Logs go to
-# $SSMC_TEST_LOG_DIR (default build-gpu/gpu-test-logs). The last line is
-# "N passed, N failed", summed over the three runs, where a run that exits
-# non-zero without a failed case (a sanitizer report, a crash, no GPU) counts
-# as one failure. Exits non-zero if anything failed.
+# set, names a directory holding nlohmann/json.hpp), runs every case of both,
+# then the quick cases of both under compute-sanitizer memcheck and
+# racecheck. Logs go to $SSMC_TEST_LOG_DIR (default build-gpu/gpu-test-logs).
+# The last line is "N passed, N failed", summed over the six runs, where a run
+# that exits non-zero without a failed case (a sanitizer report, a crash, no
+# GPU) counts as one failure. Exits non-zero if anything failed.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,13 +24,15 @@ args=(-S "$root" -B "$build" -G Ninja -DSSMC_RUNTIME_ONLY=ON
 if [[ -n ${SSMC_NLOHMANN_INCLUDE_DIR:-} ]]; then
   args+=("-DSSMC_NLOHMANN_INCLUDE_DIR=$(realpath "$SSMC_NLOHMANN_INCLUDE_DIR")")
 fi
-if ! { cmake "${args[@]}" && ninja -C "$build" ssmc-gpu-test; } \
+if ! { cmake "${args[@]}" &&
+       ninja -C "$build" ssmc-gpu-test ssmc-gpu-step-test; } \
     > "$logs/build.log" 2>&1; then
   tail -n 40 "$logs/build.log"
   echo "build failed (log: $logs/build.log)"
   exit 1
 fi
 test_bin=$build/bin/ssmc-gpu-test
+step_bin=$build/bin/ssmc-gpu-step-test
 
 passed=0
 failed=0
@@ -62,6 +67,7 @@ run_step() {
 }
 
 run_step full all "$test_bin" --require-gpu "$kernels"
+run_step step all "$step_bin" --require-gpu "$kernels"
 
 sanitizer=$(command -v compute-sanitizer || true)
 if [[ -z $sanitizer && -x /usr/local/cuda/bin/compute-sanitizer ]]; then
@@ -71,10 +77,16 @@ if [[ -z $sanitizer ]]; then
   echo "compute-sanitizer not found"
   failed=$((failed + 1))
 else
-  run_step memcheck problems "$sanitizer" --tool memcheck --leak-check full \
-    --error-exitcode 3 "$test_bin" --require-gpu --quick "$kernels"
-  run_step racecheck problems "$sanitizer" --tool racecheck \
-    --error-exitcode 3 "$test_bin" --require-gpu --quick "$kernels"
+  memcheck=("$sanitizer" --tool memcheck --leak-check full --error-exitcode 3)
+  racecheck=("$sanitizer" --tool racecheck --error-exitcode 3)
+  run_step memcheck problems "${memcheck[@]}" \
+    "$test_bin" --require-gpu --quick "$kernels"
+  run_step step-memcheck problems "${memcheck[@]}" \
+    "$step_bin" --require-gpu --quick "$kernels"
+  run_step racecheck problems "${racecheck[@]}" \
+    "$test_bin" --require-gpu --quick "$kernels"
+  run_step step-racecheck problems "${racecheck[@]}" \
+    "$step_bin" --require-gpu --quick "$kernels"
 fi
 
 echo "$passed passed, $failed failed"
