@@ -362,6 +362,44 @@ static Expected<LayerSpec> parseScanStepLayer(const ObjectReader &reader) {
   return layer;
 }
 
+/// Reads a causal depthwise conv1d layer ("op": "causal_conv1d").
+static Expected<LayerSpec> parseConv1dLayer(const ObjectReader &reader) {
+  LayerSpec layer;
+  layer.kind = LayerKind::CausalConv1d;
+  if (Error err = reader.checkKnownKeys({"name", "op", "dtype", "layout",
+                                         "channels", "width", "bias", "silu",
+                                         "initial_state", "final_state"}))
+    return std::move(err);
+  if (Error err = reader.readIdentifier("name", layer.name))
+    return std::move(err);
+  if (Error err = reader.readEnum<DType>("dtype", /*required=*/true, dtypeCases,
+                                         "unsupported dtype", layer.dtype))
+    return std::move(err);
+  if (Error err =
+          reader.readEnum<Layout>("layout", /*required=*/false, layoutCases,
+                                  "unknown layout", layer.layout))
+    return std::move(err);
+  if (Error err =
+          reader.readPositive("channels", /*required=*/true, layer.dInner))
+    return std::move(err);
+  if (layer.dInner > maxDInner)
+    return failAt(reader.fieldPath("channels"), Twine(layer.dInner) +
+                                                    " is too large (at most " +
+                                                    Twine(maxDInner) + ")");
+  if (Error err = reader.readInteger(
+          "width", /*required=*/true, "an integer in [2, 4]",
+          [](int64_t v) { return v >= 2 && v <= 4; }, layer.convWidth))
+    return std::move(err);
+  for (auto [key, flag] :
+       {std::pair<StringRef, bool *>{"bias", &layer.convBias},
+        {"silu", &layer.silu},
+        {"initial_state", &layer.initialState},
+        {"final_state", &layer.finalState}})
+    if (Error err = reader.readBool(key, *flag))
+      return std::move(err);
+  return layer;
+}
+
 static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
                                       const std::string &path) {
   Expected<const llvm::json::Object *> object = getObject(value, path);
@@ -374,15 +412,18 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
   std::string op;
   if (Error err = reader.readString("op", /*required=*/true, op))
     return std::move(err);
-  if (op == "ssd_chunk" || op == "causal_conv1d" || op == "rms_norm_gated")
+  if (op == "ssd_chunk" || op == "rms_norm_gated")
     return failAt(reader.fieldPath("op"),
                   "unsupported op '" + clip(op) + "' (not implemented yet)");
   if (op == "scan_step")
     return parseScanStepLayer(reader);
+  if (op == "causal_conv1d")
+    return parseConv1dLayer(reader);
   if (op != "selective_scan")
     return failAt(reader.fieldPath("op"),
                   "unknown op '" + clip(op) +
-                      "' (expected selective_scan or scan_step)");
+                      "' (expected selective_scan, scan_step or "
+                      "causal_conv1d)");
   layer.kind = LayerKind::SelectiveScan;
 
   if (Error err = reader.checkKnownKeys(
@@ -698,10 +739,49 @@ static void buildScanStepFunction(OpBuilder &b, const LayerSpec &layer,
   func::ReturnOp::create(b, loc, step.getResults());
 }
 
+/// A causal depthwise conv1d over the activation layout.
+static void buildConv1dFunction(OpBuilder &b, const LayerSpec &layer,
+                                Location loc) {
+  MLIRContext &ctx = *b.getContext();
+  constexpr int64_t dyn = ShapedType::kDynamic;
+  Type f32 = b.getF32Type();
+  int64_t c = layer.dInner, k = layer.convWidth;
+  bool cf = layer.layout == Layout::ChannelFirst;
+  auto act = RankedTensorType::get(cf ? SmallVector<int64_t>{dyn, c, dyn}
+                                      : SmallVector<int64_t>{dyn, dyn, c},
+                                   getElementType(layer.dtype, ctx));
+  auto state = RankedTensorType::get({dyn, c, k - 1}, f32);
+  SmallVector<std::pair<StringRef, Type>> args = {
+      {"x", act}, {"weight", RankedTensorType::get({c, k}, f32)}};
+  if (layer.convBias)
+    args.push_back({"bias", RankedTensorType::get({c}, f32)});
+  if (layer.initialState)
+    args.push_back({"init", state});
+  SmallVector<std::pair<StringRef, Type>> results = {{"y", act}};
+  if (layer.finalState)
+    results.push_back({"final_state", state});
+  func::FuncOp func = declareLayerFunction(b, layer, loc, args, results);
+  Block *entry = &func.front();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(entry);
+  unsigned next = 2;
+  Value bias = layer.convBias ? entry->getArgument(next++) : Value();
+  Value init = layer.initialState ? entry->getArgument(next++) : Value();
+  auto conv = CausalConv1dOp::create(
+      b, loc, act, layer.finalState ? Type(state) : Type(),
+      entry->getArgument(0), entry->getArgument(1), bias, init,
+      ActivationAttr::get(&ctx,
+                          layer.silu ? Activation::Silu : Activation::None),
+      LayoutAttr::get(&ctx, layer.layout));
+  func::ReturnOp::create(b, loc, conv.getResults());
+}
+
 static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
                                Location loc) {
   if (layer.kind == LayerKind::ScanStep)
     return buildScanStepFunction(b, layer, loc);
+  if (layer.kind == LayerKind::CausalConv1d)
+    return buildConv1dFunction(b, layer, loc);
   MLIRContext &ctx = *b.getContext();
   constexpr int64_t dyn = ShapedType::kDynamic;
   bool cf = layer.layout == Layout::ChannelFirst;

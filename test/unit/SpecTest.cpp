@@ -437,6 +437,36 @@ TEST(SpecErrors, DecodeStepFieldsAreChecked) {
             "spec.layers[0].ngroups: 4 does not divide the 6 heads");
 }
 
+TEST_F(SpecTest, CausalConv1dLayer) {
+  ModelSpec spec = parseOk(R"({"name": "conv", "layers": [
+    {"name": "c", "op": "causal_conv1d", "dtype": "bf16",
+     "layout": "channel_last", "channels": 384, "width": 4, "bias": true,
+     "silu": true, "initial_state": true, "final_state": true}]})");
+  ASSERT_EQ(spec.layers.size(), 1u);
+  EXPECT_EQ(spec.layers[0].kind, LayerKind::CausalConv1d);
+  EXPECT_EQ(spec.layers[0].convWidth, 4);
+  OwningOpRef<ModuleOp> module = buildOk(spec);
+  ASSERT_TRUE(module);
+  auto func = *module->getOps<func::FuncOp>().begin();
+  EXPECT_EQ(argNames(func),
+            (std::vector<std::string>{"x", "weight", "bias", "init"}));
+  EXPECT_EQ(resultNames(func), (std::vector<std::string>{"y", "final_state"}));
+  std::string text = printOp(func);
+  // The enum printer puts two spaces after `=`.
+  EXPECT_NE(text.find("activation =  silu"), std::string::npos);
+  EXPECT_NE(text.find("channel_last"), std::string::npos);
+  EXPECT_NE(text.find("tensor<?x384x3xf32>"), std::string::npos);
+}
+
+TEST(SpecErrors, CausalConv1dWidthIsChecked) {
+  llvm::Expected<ModelSpec> spec = parseSpec(
+      R"({"name": "m", "layers": [{"name": "l", "op": "causal_conv1d",
+          "dtype": "f32", "channels": 8, "width": 5}]})");
+  ASSERT_FALSE(static_cast<bool>(spec));
+  EXPECT_EQ(llvm::toString(spec.takeError()),
+            "spec.layers[0].width: expected an integer in [2, 4], got 5");
+}
+
 TEST(SpecErrors, MalformedJsonReportsLineAndColumn) {
   std::string message = errorOf("{\n  \"name\": \"m\",\n  \"layers\": [}\n");
   EXPECT_EQ(message.rfind("spec: invalid JSON: [3:", 0), 0u) << message;
@@ -551,8 +581,8 @@ TEST(SpecErrors, EachErrorNamesItsJsonPath) {
       {"unimplemented op", [](auto &, auto &l) { l["op"] = "ssd_chunk"; },
        "spec.layers[0].op: unsupported op 'ssd_chunk' (not implemented yet)"},
       {"unknown op", [](auto &, auto &l) { l["op"] = "attention"; },
-       "spec.layers[0].op: unknown op 'attention' (expected selective_scan or "
-       "scan_step)"},
+       "spec.layers[0].op: unknown op 'attention' (expected selective_scan, "
+       "scan_step or causal_conv1d)"},
       // Architectures.
       {"unsupported arch",
        [](auto &s, auto &) { s["arch"] = json::Array{"sm_80", "sm_70"}; },

@@ -35,6 +35,12 @@ FailureOr<LoweredOp> lowerScanStep(ScanStepOp op, const IRMapping &buffers,
                                    OpBuilder &host, gpu::GPUModuleOp module,
                                    StringRef name);
 
+/// Builds the causal conv1d kernel for `op`, as lowerSelectiveScan does.
+FailureOr<LoweredOp> lowerCausalConv1d(CausalConv1dOp op,
+                                       const IRMapping &buffers,
+                                       OpBuilder &host, gpu::GPUModuleOp module,
+                                       StringRef name);
+
 } // namespace mlir::ssm
 
 #endif // SSMC_LIB_CONVERSION_SSMTOGPU_SSMTOGPU_H
