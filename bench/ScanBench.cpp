@@ -3,7 +3,8 @@
 // Times the layers of bench/specs, compiled ahead of time, on the Mamba-1
 // shapes of ANCHORS.md (S1-S4, plus S1 at ragged lengths) and on its decode
 // shapes (one scan_step of Mamba-2 H 80 P 64 N 128 and of Mamba-1 D 5120
-// N 16, fp32 state updated in place) the way the anchors were measured: cold
+// N 16, fp32 state updated in place) and its causal conv1d shapes (bf16,
+// width 4, bias, silu) the way the anchors were measured: cold
 // L2 (a 256 MiB memset before each call, outside the timed region), CUDA
 // events, median of 30 calls after 5 warm-ups. The same run measures
 // device-to-device copy bandwidth, so that bandwidth figures are ratios to
@@ -79,6 +80,23 @@ constexpr StepRow kStepRows[] = {
     {"bench_dec_m2", 1, 0, 0, true},
     {"bench_dec_m1", 64, 16.8, 82.6, false},
     {"bench_dec_m1", 256, 64.3, 86.4, false},
+};
+
+/// One causal conv1d benchmark row: the causal_conv1d layer of a spec at one
+/// shape, with the ANCHORS.md "Causal depthwise conv1d" figures.
+struct ConvRow {
+  const char *spec; ///< The spec file (and model) name; its only layer runs.
+  int64_t batch;
+  int64_t len;
+  double anchorUs;
+  double anchorPct; ///< The anchor's % of copy BW over x read + y written.
+};
+
+constexpr ConvRow kConvRows[] = {
+    {"bench_conv_cf", 8, 2048, 122.5, 90.7},
+    {"bench_conv_cf768", 64, 197, 80.8, 15.9},
+    {"bench_conv_cl", 4, 4096, 141.3, 82.5},
+    {"bench_conv_cl", 1, 32768, 273.6, 85.3},
 };
 
 /// The launches timed per call of a warm-L2 row, back to back.
@@ -239,6 +257,65 @@ LoadedStep loadStep(const std::string &specDir, const std::string &kernelDir,
   return {std::move(module), file.steps[0], layer};
 }
 
+/// A loaded conv1d spec: its layer and the module that owns it.
+struct LoadedConv {
+  ssmrt::Module module;
+  ConvSpec spec;
+  ssmrt::Layer layer;
+};
+
+/// Reads the conv1d spec `name`, loads its kernels and checks that they
+/// match it.
+LoadedConv loadConv(const std::string &specDir, const std::string &kernelDir,
+                    const std::string &name) {
+  SpecFile file =
+      readSpec((std::filesystem::path(specDir) / (name + ".json")).string());
+  if (file.convs.size() != 1 || !file.layers.empty() || !file.steps.empty())
+    throw std::runtime_error(name + ": a conv1d benchmark spec has one "
+                                    "causal_conv1d layer");
+  ssmrt::Module module = ssmrt::Module::load(
+      (std::filesystem::path(kernelDir) / (file.name + ".manifest.json"))
+          .string());
+  ssmrt::Layer layer = module.layer(file.convs[0].name);
+  checkLayer(layer, file.convs[0]);
+  return {std::move(module), file.convs[0], layer};
+}
+
+/// Times one conv1d row (cold L2) and prints its table line. x read and y
+/// written once are the bytes the anchors count; the weights, bias and
+/// states are listed apart.
+void runConvRow(const ConvRow &row, const LoadedConv &loaded,
+                double copyBytesPerS, const DeviceBuffer &flush) {
+  const ConvSpec &spec = loaded.spec;
+  const std::vector<TensorDesc> tensors = convTensors(spec);
+  DeviceTensors device(tensors,
+                       makeInputs(tensors, false, row.batch, row.len,
+                                  seedOf(std::string(row.spec) + "/" +
+                                         std::to_string(row.batch) + "/" +
+                                         std::to_string(row.len))));
+  const double ms = medianMs(kWarmups, kRuns, &flush,
+                             [&] { launchLayer(loaded.layer, device); });
+
+  double ioBytes = 0, otherBytes = 0;
+  for (const TensorDesc &t : tensors) {
+    const double bytes = numElements(bindShape(t.shape, row.batch, row.len)) *
+                         dtypeBytes(t.dtype);
+    (t.name == "x" || t.name == "y" ? ioBytes : otherBytes) += bytes;
+  }
+  const double us = ms * 1e3, seconds = ms * 1e-3;
+  std::printf("| %lld, %lld, %lld | %s | %s | %lld | %.1f | %.1f | %.3f | "
+              "%.0f | %.1f | %.1f | %.1f | %.2f× |\n",
+              (long long)row.batch, (long long)spec.channels,
+              (long long)row.len,
+              spec.layout == ref::Layout::ChannelFirst ? "channel-first"
+                                                       : "channel-last",
+              dtypeName(spec.dtype), (long long)spec.width, us, ioBytes / 1e6,
+              otherBytes / 1e6, ioBytes / seconds / 1e9,
+              100 * ioBytes / seconds / copyBytesPerS, row.anchorUs,
+              row.anchorPct, row.anchorUs / us);
+  std::fflush(stdout);
+}
+
 /// "M2 H 80, P 64, N 128" or "M1 D 5120, N 16".
 std::string stepShape(const StepSpec &spec) {
   const std::string n = ", N " + std::to_string(spec.dstate);
@@ -381,7 +458,7 @@ int main(int argc, char **argv) {
     DeviceBuffer flush(kFlushBytes);
 
     std::printf(
-        "# ssmc selective scan and decode step: benchmark\n\n"
+        "# ssmc selective scan, decode step and conv1d: benchmark\n\n"
         "- GPU: %s, CUDA driver %s, %s\n"
         "- Method: cold L2 (256 MiB memset before each call, not timed), "
         "CUDA events, median of %d calls after %d warm-ups\n"
@@ -449,6 +526,36 @@ int main(int argc, char **argv) {
       } catch (const std::exception &error) {
         errors.push_back(std::string(row.spec) + " B " +
                          std::to_string(row.batch) + ": " + error.what());
+      }
+    }
+
+    std::printf(
+        "\n## Causal conv1d (causal_conv1d, bf16, width 4, bias, silu)\n\n"
+        "- Same method (cold L2) and copy bandwidth as above\n"
+        "- MB = x read + y written once (as the anchors count); weights MB = "
+        "weight and bias (f32), listed apart; GB/s and %% copy BW over MB\n"
+        "- anchors: ANCHORS.md \"Causal depthwise conv1d\" (Dao-AILab/"
+        "causal-conv1d on an H100, 3020 GB/s copy BW); anchor %% is of that "
+        "copy BW\n\n"
+        "| shape (B, C, L) | layout | dtype | K | µs | MB | weights MB | "
+        "GB/s | %% copy BW | anchor µs | anchor %% | speed-up |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    std::fflush(stdout);
+    std::map<std::string, LoadedConv> loadedConvs;
+    for (const ConvRow &row : kConvRows) {
+      try {
+        auto it = loadedConvs.find(row.spec);
+        if (it == loadedConvs.end())
+          it = loadedConvs
+                   .emplace(row.spec, loadConv(specDir, kernelDir, row.spec))
+                   .first;
+        runConvRow(row, it->second, copyBytesPerS, flush);
+      } catch (const CudaError &) {
+        throw;
+      } catch (const std::exception &error) {
+        errors.push_back(std::string(row.spec) + " B " +
+                         std::to_string(row.batch) + " L " +
+                         std::to_string(row.len) + ": " + error.what());
       }
     }
 

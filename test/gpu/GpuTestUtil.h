@@ -4,7 +4,8 @@
 // entry points, loaded with dlopen as libssmrt does so that the binaries build
 // without libcuda and report "no GPU" instead of failing to start; device
 // buffers; host conversion to and from f16/bf16; the layer spec reader
-// (selective-scan and decode-step layers); the tensors of a compiled layer;
+// (selective-scan, decode-step and causal conv1d layers); the tensors of a
+// compiled layer;
 // their random inputs; and the per-element comparison with the reference.
 // Inputs are rounded to the dtype the kernel reads before anything else sees
 // them, so the fp64 reference and the GPU compute from exactly the same
@@ -361,12 +362,26 @@ struct StepSpec {
   bool deltaSoftplus = false;
 };
 
+/// One causal depthwise conv1d layer ("op": "causal_conv1d") of a spec.
+struct ConvSpec {
+  std::string name;
+  ssmrt_dtype dtype = SSMRT_F32; ///< Of x and y; weight, bias, states f32.
+  ref::Layout layout = ref::Layout::ChannelFirst;
+  int64_t channels = 0; ///< C
+  int64_t width = 0;    ///< K
+  bool bias = false;
+  bool silu = false;
+  bool initialState = false;
+  bool finalState = false;
+};
+
 /// A spec file: the model name (which names its manifest) and its layers,
-/// selective scans and decode steps apart.
+/// selective scans, decode steps and conv1d layers apart.
 struct SpecFile {
   std::string name;
   std::vector<ScanSpec> layers;
   std::vector<StepSpec> steps;
+  std::vector<ConvSpec> convs;
 };
 
 inline ssmrt_dtype parseDtype(const std::string &name) {
@@ -413,9 +428,25 @@ inline SpecFile readSpec(const std::string &path) {
         file.steps.push_back(step);
         continue;
       }
+      if (op == "causal_conv1d") {
+        ConvSpec conv;
+        conv.name = entry.at("name").get<std::string>();
+        conv.dtype = parseDtype(entry.at("dtype").get<std::string>());
+        conv.layout = entry.value("layout", "channel_first") == "channel_last"
+                          ? ref::Layout::ChannelLast
+                          : ref::Layout::ChannelFirst;
+        conv.channels = entry.at("channels").get<int64_t>();
+        conv.width = entry.at("width").get<int64_t>();
+        conv.bias = entry.value("bias", false);
+        conv.silu = entry.value("silu", false);
+        conv.initialState = entry.value("initial_state", false);
+        conv.finalState = entry.value("final_state", false);
+        file.convs.push_back(conv);
+        continue;
+      }
       if (op != "selective_scan")
-        throw std::runtime_error(
-            "only selective_scan and scan_step layers are tested");
+        throw std::runtime_error("only selective_scan, scan_step and "
+                                 "causal_conv1d layers are tested");
       ScanSpec layer;
       layer.name = entry.at("name").get<std::string>();
       layer.dtype = parseDtype(entry.at("dtype").get<std::string>());
@@ -561,6 +592,29 @@ inline std::vector<TensorDesc> stepTensors(const StepSpec &spec) {
   return tensors;
 }
 
+/// The tensors of the causal conv1d compiled from `spec`, in launch order:
+/// x, weight [C,K], [bias [C]], [init [B,C,K-1]], y, [final_state
+/// [B,C,K-1]]; x and y are [B,C,L] or [B,L,C] in the dtype, the rest f32.
+inline std::vector<TensorDesc> convTensors(const ConvSpec &spec) {
+  const int64_t c = spec.channels, k = spec.width;
+  const std::vector<int64_t> seq =
+      spec.layout == ref::Layout::ChannelFirst
+          ? std::vector<int64_t>{kBatchDim, c, kLenDim}
+          : std::vector<int64_t>{kBatchDim, kLenDim, c};
+  const std::vector<int64_t> state = {kBatchDim, c, k - 1};
+  const Role in = Role::Input, out = Role::Output;
+  std::vector<TensorDesc> tensors = {{"x", in, spec.dtype, seq},
+                                     {"weight", in, SSMRT_F32, {c, k}}};
+  if (spec.bias)
+    tensors.push_back({"bias", in, SSMRT_F32, {c}});
+  if (spec.initialState)
+    tensors.push_back({"init", in, SSMRT_F32, state});
+  tensors.push_back({"y", out, spec.dtype, seq});
+  if (spec.finalState)
+    tensors.push_back({"final_state", out, SSMRT_F32, state});
+  return tensors;
+}
+
 /// `shape` with the symbols bound to `batch` and `len`.
 inline std::vector<int64_t> bindShape(const std::vector<int64_t> &shape,
                                       int64_t batch, int64_t len) {
@@ -631,6 +685,11 @@ inline void checkLayer(const ssmrt::Layer &layer, const ScanSpec &spec) {
 /// checkLayer for the decode step compiled from `spec`.
 inline void checkLayer(const ssmrt::Layer &layer, const StepSpec &spec) {
   checkLayer(layer, stepTensors(spec));
+}
+
+/// checkLayer for the causal conv1d compiled from `spec`.
+inline void checkLayer(const ssmrt::Layer &layer, const ConvSpec &spec) {
+  checkLayer(layer, convTensors(spec));
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,0 +1,346 @@
+//===- ConvTest.cpp - GPU correctness test of the causal conv1d -----------===//
+//
+// Runs every causal depthwise conv1d layer ("op": "causal_conv1d") of the
+// specs in test/gpu/specs (the conv_*.json files; ScanTest.cpp and
+// StepTest.cpp run the others there), compiled ahead of time by
+// build_kernels.sh, through libssmrt on the GPU and compares y and
+// final_state with the fp64 reference (ssmc::ref::causalConv1d) on random
+// inputs, for several batch sizes and lengths: shorter than the window,
+// ending in a partial tile, and long. Layers with both states also run L =
+// kSplitLen as two launches, the second starting from the first's
+// final_state. Prints one line per case and a final "N passed, N failed";
+// exits non-zero if a case failed. Without a driver or GPU it says so and
+// exits 0, or 2 with --require-gpu.
+//
+// Tolerances.
+// - y: as in ScanTest.cpp, |gpu - ref| <= r * |ref| + kEps * mag, where mag
+//   is the same conv, without the activation, on |x|, |w|, |bias|, |init|:
+//   the sum of the magnitudes of the K + 1 <= 5 terms of the pre-activation
+//   sum. An fp32 sum of them, in any order and with or without FMA, rounds at
+//   most 5 times, each <= 2^-24 of a partial sum <= mag: 3e-7·mag. silu
+//   (x·sigmoid(x) with ex2.approx and an approximate or exact divide, a few
+//   2^-23 relative) adds < 1e-6·|pre| <= 1e-6·mag, and passes the sum's
+//   error on times its slope, <= 1.1. So y is within ~1.4e-6·mag of the
+//   exact value before its rounding to the output dtype, which r covers (0
+//   for f32, 2^-8 for bf16, 2^-11 for f16; f16 subnormals 2^-25). kEps =
+//   1e-5 leaves a margin of 7×; an error in the indexing (a wrong tap, time
+//   step or channel) moves y by O(1)·mag and fails by orders of magnitude.
+// - final_state: a copy of the last K-1 inputs, from x (exact in f32 after
+//   the dtype rounding both sides share) or from init when L < K-1. It must
+//   match exactly: tolerance 0.
+// The printed error is max((|gpu - ref| - r·|ref|) / mag) (mag = |ref| for
+// final_state), against its tolerance.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuTestUtil.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace ssmc;
+using namespace ssmc::gpu;
+
+namespace {
+
+/// The error budget of y, relative to its magnitude.
+constexpr double kEps = 1e-5;
+/// The lengths of the state continuation test: two launches, then one.
+constexpr int64_t kSplitLen = 2049;
+constexpr int64_t kSplitAt = 1000;
+
+/// Command-line options.
+struct Options {
+  std::string kernelDir;
+  std::string specDir = SSMC_GPU_TEST_SPECS_DIR;
+  /// Only the specs whose file name contains this.
+  std::string only;
+  /// Small shapes only, for compute-sanitizer.
+  bool quick = false;
+  /// No GPU is an error (exit 2), not a skip.
+  bool requireGpu = false;
+};
+
+/// The fp64 results of one launch and the magnitude of y (see the header).
+struct Expected {
+  std::vector<double> y, yMag, finalState;
+};
+
+/// The element-wise absolute values of `values`.
+std::vector<double> absolute(std::vector<double> values) {
+  for (double &v : values)
+    v = std::fabs(v);
+  return values;
+}
+
+/// The shape of tensor `name` of `spec` for `batch` x `len`.
+std::vector<int64_t> shapeOf(const ConvSpec &spec, const std::string &name,
+                             int64_t batch, int64_t len) {
+  for (const TensorDesc &t : convTensors(spec))
+    if (t.name == name)
+      return bindShape(t.shape, batch, len);
+  throw std::logic_error("no tensor " + name);
+}
+
+/// Runs the reference on `data`, and without the activation on its absolute
+/// values for the magnitude of y.
+Expected runReference(const ConvSpec &spec, const ScanData &data) {
+  const int64_t ySize = numElements(shapeOf(spec, "y", data.batch, data.len));
+  Expected want;
+  want.y.resize(ySize);
+  want.yMag.resize(ySize);
+  if (spec.finalState)
+    want.finalState.resize(data.batch * spec.channels * (spec.width - 1));
+  std::map<std::string, std::vector<double>> magnitudes;
+  for (const auto &[name, values] : data.values)
+    magnitudes[name] = absolute(values);
+  for (const bool magnitude : {false, true}) {
+    const auto &values = magnitude ? magnitudes : data.values;
+    auto in = [&](const char *name) -> const double * {
+      auto it = values.find(name);
+      return it == values.end() ? nullptr : it->second.data();
+    };
+    ref::Conv1dArgs args;
+    args.batch = data.batch;
+    args.channels = spec.channels;
+    args.seqlen = data.len;
+    args.width = spec.width;
+    args.layout = spec.layout;
+    args.x = in("x");
+    args.w = in("weight");
+    args.bias = in("bias");
+    args.initialState = in("init");
+    args.silu = spec.silu && !magnitude;
+    args.out = (magnitude ? want.yMag : want.y).data();
+    args.finalState =
+        spec.finalState && !magnitude ? want.finalState.data() : nullptr;
+    ref::causalConv1d(args);
+  }
+  return want;
+}
+
+/// "<layer> B=<batch> L=<len><suffix>".
+std::string caseName(const ConvSpec &spec, int64_t batch, int64_t len,
+                     const std::string &suffix = "") {
+  return spec.name + " B=" + std::to_string(batch) +
+         " L=" + std::to_string(len) + suffix;
+}
+
+/// Launches `layer` on `device` and waits for it.
+void launchAndWait(const ssmrt::Layer &layer, const DeviceTensors &device) {
+  launchLayer(layer, device);
+  check(driver().ctxSynchronize(), "cuCtxSynchronize after the launch");
+}
+
+/// y of a launch against the reference.
+Check compareY(const std::string &label, const ConvSpec &spec,
+               const std::vector<double> &got, const std::vector<double> &want,
+               const std::vector<double> &mag, int64_t batch, int64_t len) {
+  return compare(label, got, want, want, mag, spec.dtype,
+                 shapeOf(spec, "y", batch, len), 1.0, kEps);
+}
+
+/// final_state against the reference: an exact copy.
+Check compareState(const ConvSpec &spec, const std::vector<double> &got,
+                   const std::vector<double> &want, int64_t batch) {
+  return compare("final_state", got, want, want, absolute(want), SSMRT_F32,
+                 shapeOf(spec, "final_state", batch, 1), 1.0, 0.0);
+}
+
+/// One launch of `spec` at `batch` x `len` against the reference.
+void runCase(const ssmrt::Layer &layer, const ConvSpec &spec, int64_t batch,
+             int64_t len, Tally &tally) {
+  ScanData data = makeInputs(convTensors(spec), false, batch, len,
+                             seedOf(spec.name + "/" + std::to_string(batch) +
+                                    "/" + std::to_string(len)));
+  DeviceTensors device(convTensors(spec), data);
+  launchAndWait(layer, device);
+  device.downloadOutputs(data);
+  const Expected want = runReference(spec, data);
+  std::vector<Check> checks = {
+      compareY("y", spec, data.values.at("y"), want.y, want.yMag, batch, len)};
+  if (spec.finalState)
+    checks.push_back(compareState(spec, data.values.at("final_state"),
+                                  want.finalState, batch));
+  report(caseName(spec, batch, len), checks, tally);
+}
+
+/// Time steps [begin, end) of the [B,C,L] or [B,L,C] tensor `values`.
+std::vector<double> sliceLen(const ConvSpec &spec,
+                             const std::vector<double> &values, int64_t batch,
+                             int64_t len, int64_t begin, int64_t end) {
+  const int64_t c = spec.channels;
+  std::vector<double> part;
+  part.reserve(batch * c * (end - begin));
+  for (int64_t b = 0; b < batch; ++b) {
+    if (spec.layout == ref::Layout::ChannelFirst) {
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const auto row = values.begin() + (b * c + ch) * len;
+        part.insert(part.end(), row + begin, row + end);
+      }
+    } else {
+      const auto first = values.begin() + (b * len + begin) * c;
+      part.insert(part.end(), first, first + (end - begin) * c);
+    }
+  }
+  return part;
+}
+
+/// kSplitLen steps of `spec` at `batch` as two launches, the second starting
+/// from the final_state of the first (read back and passed as its init):
+/// both parts of y and the last final_state against one reference run.
+void runContinuation(const ssmrt::Layer &layer, const ConvSpec &spec,
+                     int64_t batch, Tally &tally) {
+  const std::vector<TensorDesc> tensors = convTensors(spec);
+  const ScanData whole =
+      makeInputs(tensors, false, batch, kSplitLen,
+                 seedOf(spec.name + "/split/" + std::to_string(batch)));
+  const Expected want = runReference(spec, whole);
+
+  std::vector<Check> checks;
+  std::vector<double> state = whole.values.at("init");
+  const int64_t bounds[] = {0, kSplitAt, kSplitLen};
+  for (int part = 0; part < 2; ++part) {
+    const int64_t begin = bounds[part], end = bounds[part + 1];
+    ScanData data;
+    data.batch = batch;
+    data.len = end - begin;
+    data.values = whole.values;
+    data.values["x"] =
+        sliceLen(spec, whole.values.at("x"), batch, kSplitLen, begin, end);
+    data.values["init"] = state;
+    DeviceTensors device(tensors, data);
+    launchAndWait(layer, device);
+    checks.push_back(
+        compareY("y" + std::to_string(part + 1), spec, device.download("y"),
+                 sliceLen(spec, want.y, batch, kSplitLen, begin, end),
+                 sliceLen(spec, want.yMag, batch, kSplitLen, begin, end), batch,
+                 data.len));
+    state = device.download("final_state");
+  }
+  checks.push_back(compareState(spec, state, want.finalState, batch));
+  report(caseName(spec, batch, kSplitLen,
+                  " split " + std::to_string(kSplitAt) + "+" +
+                      std::to_string(kSplitLen - kSplitAt)),
+         checks, tally);
+}
+
+/// Every case of one layer.
+void runLayer(const ssmrt::Layer &layer, const ConvSpec &spec,
+              const Options &options, Tally &tally) {
+  const std::vector<int64_t> batches =
+      options.quick ? std::vector<int64_t>{3} : std::vector<int64_t>{1, 3};
+  const std::vector<int64_t> lengths =
+      options.quick ? std::vector<int64_t>{1, 7, 2049}
+                    : std::vector<int64_t>{1, 2, 7, 2048, 2049};
+  for (int64_t batch : batches)
+    for (int64_t len : lengths)
+      guarded(caseName(spec, batch, len), tally,
+              [&] { runCase(layer, spec, batch, len, tally); });
+  if (spec.initialState && spec.finalState) {
+    const int64_t batch = batches.back();
+    guarded(caseName(spec, batch, kSplitLen, " split"), tally,
+            [&] { runContinuation(layer, spec, batch, tally); });
+  }
+}
+
+/// Every conv1d layer of one spec file; files without one are skipped.
+void runSpec(const std::string &path, const Options &options, Tally &tally) {
+  const std::string file = std::filesystem::path(path).filename().string();
+  SpecFile spec;
+  try {
+    spec = readSpec(path);
+  } catch (const std::exception &error) {
+    std::printf("FAIL %s  %s\n", file.c_str(), error.what());
+    ++tally.failed;
+    return;
+  }
+  if (spec.convs.empty())
+    return;
+  const std::string manifest = (std::filesystem::path(options.kernelDir) /
+                                (spec.name + ".manifest.json"))
+                                   .string();
+  std::optional<ssmrt::Module> module;
+  guarded(file, tally, [&] { module = ssmrt::Module::load(manifest); });
+  if (!module)
+    return;
+  for (const ConvSpec &convSpec : spec.convs) {
+    std::optional<ssmrt::Layer> layer;
+    guarded(spec.name + "/" + convSpec.name, tally, [&] {
+      ssmrt::Layer found = module->layer(convSpec.name);
+      checkLayer(found, convSpec);
+      layer = found;
+    });
+    if (layer)
+      runLayer(*layer, convSpec, options, tally);
+  }
+}
+
+/// Prints the command line.
+void usage(const char *argv0) {
+  std::fprintf(stderr,
+               "usage: %s [--quick] [--require-gpu] [--specs DIR] "
+               "[--only TEXT] KERNEL_DIR\n"
+               "  KERNEL_DIR   where build_kernels.sh put the .fatbin and "
+               ".manifest.json files\n"
+               "  --specs DIR  the specs they were compiled from (default "
+               "%s); only their causal_conv1d layers run\n"
+               "  --only TEXT  only the spec files whose name contains TEXT\n"
+               "  --quick      small shapes only (B=3, L 1/7/2049), for "
+               "compute-sanitizer\n"
+               "  --require-gpu  exit 2 instead of 0 when there is no GPU\n",
+               argv0, SSMC_GPU_TEST_SPECS_DIR);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick") {
+      options.quick = true;
+    } else if (arg == "--require-gpu") {
+      options.requireGpu = true;
+    } else if ((arg == "--specs" || arg == "--only") && i + 1 < argc) {
+      (arg == "--specs" ? options.specDir : options.only) = argv[++i];
+    } else if (arg[0] != '-' && options.kernelDir.empty()) {
+      options.kernelDir = arg;
+    } else {
+      usage(argv[0]);
+      return 2;
+    }
+  }
+  if (options.kernelDir.empty()) {
+    usage(argv[0]);
+    return 2;
+  }
+
+  const std::string noGpu = openDevice();
+  if (!noGpu.empty()) {
+    std::printf("no CUDA driver/GPU found: GPU tests skipped (%s)\n",
+                noGpu.c_str());
+    return options.requireGpu ? 2 : 0;
+  }
+  std::printf("ssmc GPU causal conv1d tests on %s (CUDA driver %s), kernels "
+              "in %s%s\n"
+              "error = max over elements of (|gpu - ref| - r*|ref|) / mag, "
+              "shown as error/tolerance\n",
+              deviceName().c_str(), driverVersion().c_str(),
+              options.kernelDir.c_str(), options.quick ? ", quick" : "");
+
+  Tally tally;
+  try {
+    for (const std::string &path : listSpecs(options.specDir))
+      if (std::filesystem::path(path).filename().string().find(options.only) !=
+          std::string::npos)
+        runSpec(path, options, tally);
+  } catch (const FatalCudaError &) {
+    std::printf("stopping: the CUDA context is unusable after that error\n");
+  }
+  std::printf("%d passed, %d failed\n", tally.passed, tally.failed);
+  return tally.failed ? 1 : 0;
+}
