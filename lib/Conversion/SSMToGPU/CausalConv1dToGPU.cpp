@@ -70,6 +70,7 @@ Value ConvEmitter::input(Value t) {
   if (init) {
     // init[b, c, K-1+t] for t in [-(K-1), -1].
     Value j = arith::MaxSIOp::create(b, b.add(t, b.index(width - 1)), zero);
+    j = arith::MinSIOp::create(b, j, b.index(width - 2));
     Value row = b.add(b.mul(bIdx, b.index(channels)), c);
     before = b.loadF32(init, b.add(b.mul(row, b.index(width - 1)), j));
   }
