@@ -325,7 +325,8 @@ void runSpec(const std::string &path, const Options &options, Tally &tally) {
     ++tally.failed;
     return;
   }
-  // Decode-step specs (scan_step) share the directory: StepTest runs them.
+  // Decode-step and conv1d specs share the directory: StepTest and ConvTest
+  // run them.
   if (spec.layers.empty())
     return;
   const std::string manifest = (std::filesystem::path(options.kernelDir) /

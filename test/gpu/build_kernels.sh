@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Compiles every spec of a directory with ssmc (on the CPU machine):
 #   build_kernels.sh <ssmc> <outdir> [specs-dir]
-# specs-dir defaults to test/gpu/specs (the selective scans gpu_*.json and the
-# decode steps step_*.json: one kernel dir serves both GPU test binaries);
+# specs-dir defaults to test/gpu/specs (the selective scans gpu_*.json, the
+# decode steps step_*.json and the conv1d layers conv_*.json: one kernel dir
+# serves the three GPU test binaries);
 # bench/specs holds the benchmark's.
 # Every spec is attempted; the exit status is non-zero if any failed.
 set -uo pipefail
