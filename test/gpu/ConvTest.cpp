@@ -52,18 +52,6 @@ constexpr double kEps = 1e-5;
 constexpr int64_t kSplitLen = 2049;
 constexpr int64_t kSplitAt = 1000;
 
-/// Command-line options.
-struct Options {
-  std::string kernelDir;
-  std::string specDir = SSMC_GPU_TEST_SPECS_DIR;
-  /// Only the specs whose file name contains this.
-  std::string only;
-  /// Small shapes only, for compute-sanitizer.
-  bool quick = false;
-  /// No GPU is an error (exit 2), not a skip.
-  bool requireGpu = false;
-};
-
 /// The fp64 results of one launch and the magnitude of y (see the header).
 struct Expected {
   std::vector<double> y, yMag, finalState;
@@ -279,68 +267,10 @@ void runSpec(const std::string &path, const Options &options, Tally &tally) {
   }
 }
 
-/// Prints the command line.
-void usage(const char *argv0) {
-  std::fprintf(stderr,
-               "usage: %s [--quick] [--require-gpu] [--specs DIR] "
-               "[--only TEXT] KERNEL_DIR\n"
-               "  KERNEL_DIR   where build_kernels.sh put the .fatbin and "
-               ".manifest.json files\n"
-               "  --specs DIR  the specs they were compiled from (default "
-               "%s); only their causal_conv1d layers run\n"
-               "  --only TEXT  only the spec files whose name contains TEXT\n"
-               "  --quick      small shapes only (B=3, L 1/7/2049), for "
-               "compute-sanitizer\n"
-               "  --require-gpu  exit 2 instead of 0 when there is no GPU\n",
-               argv0, SSMC_GPU_TEST_SPECS_DIR);
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
-  Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--quick") {
-      options.quick = true;
-    } else if (arg == "--require-gpu") {
-      options.requireGpu = true;
-    } else if ((arg == "--specs" || arg == "--only") && i + 1 < argc) {
-      (arg == "--specs" ? options.specDir : options.only) = argv[++i];
-    } else if (arg[0] != '-' && options.kernelDir.empty()) {
-      options.kernelDir = arg;
-    } else {
-      usage(argv[0]);
-      return 2;
-    }
-  }
-  if (options.kernelDir.empty()) {
-    usage(argv[0]);
-    return 2;
-  }
-
-  const std::string noGpu = openDevice();
-  if (!noGpu.empty()) {
-    std::printf("no CUDA driver/GPU found: GPU tests skipped (%s)\n",
-                noGpu.c_str());
-    return options.requireGpu ? 2 : 0;
-  }
-  std::printf("ssmc GPU causal conv1d tests on %s (CUDA driver %s), kernels "
-              "in %s%s\n"
-              "error = max over elements of (|gpu - ref| - r*|ref|) / mag, "
-              "shown as error/tolerance\n",
-              deviceName().c_str(), driverVersion().c_str(),
-              options.kernelDir.c_str(), options.quick ? ", quick" : "");
-
-  Tally tally;
-  try {
-    for (const std::string &path : listSpecs(options.specDir))
-      if (std::filesystem::path(path).filename().string().find(options.only) !=
-          std::string::npos)
-        runSpec(path, options, tally);
-  } catch (const FatalCudaError &) {
-    std::printf("stopping: the CUDA context is unusable after that error\n");
-  }
-  std::printf("%d passed, %d failed\n", tally.passed, tally.failed);
-  return tally.failed ? 1 : 0;
+  return runGpuTestSuite(
+      argc, argv,
+      {"ssmc GPU conv1d tests", "causal_conv1d", "B=3, L 1/7/2049", runSpec});
 }

@@ -31,6 +31,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <random>
@@ -1020,6 +1021,99 @@ void guarded(const std::string &name, Tally &tally, Body body) {
   }
   std::fflush(stdout);
 }
+
+//===----------------------------------------------------------------------===//
+// The shared main of the GPU test binaries
+//===----------------------------------------------------------------------===//
+
+// The test binaries define where their specs live; the bench does not use
+// this part.
+#ifdef SSMC_GPU_TEST_SPECS_DIR
+
+/// Command-line options of a GPU test binary.
+struct Options {
+  std::string kernelDir;
+  std::string specDir = SSMC_GPU_TEST_SPECS_DIR;
+  /// Only the specs whose file name contains this.
+  std::string only;
+  /// Small shapes only, for compute-sanitizer.
+  bool quick = false;
+  /// No GPU is an error (exit 2), not a skip.
+  bool requireGpu = false;
+};
+
+/// What distinguishes one GPU test binary: its title, the layers it runs and
+/// its --quick shapes (for the usage text), and how it runs one spec file.
+struct GpuTestSuite {
+  const char *title;
+  const char *layers;
+  const char *quickShapes;
+  std::function<void(const std::string &path, const Options &, Tally &)>
+      runSpec;
+};
+
+/// Parses the command line, opens the device, runs the suite on every spec
+/// file that matches and prints `N passed, N failed`; returns the exit code.
+inline int runGpuTestSuite(int argc, char **argv, const GpuTestSuite &suite) {
+  auto usage = [&] {
+    std::fprintf(stderr,
+                 "usage: %s [--quick] [--require-gpu] [--specs DIR] "
+                 "[--only TEXT] KERNEL_DIR\n"
+                 "  KERNEL_DIR   where build_kernels.sh put the .fatbin and "
+                 ".manifest.json files\n"
+                 "  --specs DIR  the specs they were compiled from (default "
+                 "%s); only their %s layers run\n"
+                 "  --only TEXT  only the spec files whose name contains TEXT\n"
+                 "  --quick      small shapes only (%s), for "
+                 "compute-sanitizer\n"
+                 "  --require-gpu  exit 2 instead of 0 when there is no GPU\n",
+                 argv[0], SSMC_GPU_TEST_SPECS_DIR, suite.layers,
+                 suite.quickShapes);
+    return 2;
+  };
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick")
+      options.quick = true;
+    else if (arg == "--require-gpu")
+      options.requireGpu = true;
+    else if ((arg == "--specs" || arg == "--only") && i + 1 < argc)
+      (arg == "--specs" ? options.specDir : options.only) = argv[++i];
+    else if (arg[0] != '-' && options.kernelDir.empty())
+      options.kernelDir = arg;
+    else
+      return usage();
+  }
+  if (options.kernelDir.empty())
+    return usage();
+
+  const std::string noGpu = openDevice();
+  if (!noGpu.empty()) {
+    std::printf("no CUDA driver/GPU found: GPU tests skipped (%s)\n",
+                noGpu.c_str());
+    return options.requireGpu ? 2 : 0;
+  }
+  std::printf("%s on %s (CUDA driver %s), kernels in %s%s\n"
+              "error = max over elements of (|gpu - ref| - r*|ref|) / mag, "
+              "shown as error/tolerance\n",
+              suite.title, deviceName().c_str(), driverVersion().c_str(),
+              options.kernelDir.c_str(), options.quick ? ", quick" : "");
+
+  Tally tally;
+  try {
+    for (const std::string &path : listSpecs(options.specDir))
+      if (std::filesystem::path(path).filename().string().find(options.only) !=
+          std::string::npos)
+        suite.runSpec(path, options, tally);
+  } catch (const FatalCudaError &) {
+    std::printf("stopping: the CUDA context is unusable after that error\n");
+  }
+  std::printf("%d passed, %d failed\n", tally.passed, tally.failed);
+  return tally.failed ? 1 : 0;
+}
+
+#endif // SSMC_GPU_TEST_SPECS_DIR
 
 } // namespace ssmc::gpu
 
