@@ -235,36 +235,9 @@ void runLayer(const ssmrt::Layer &layer, const ConvSpec &spec,
   }
 }
 
-/// Every conv1d layer of one spec file; files without one are skipped.
+/// Every conv1d layer of one spec file.
 void runSpec(const std::string &path, const Options &options, Tally &tally) {
-  const std::string file = std::filesystem::path(path).filename().string();
-  SpecFile spec;
-  try {
-    spec = readSpec(path);
-  } catch (const std::exception &error) {
-    std::printf("FAIL %s  %s\n", file.c_str(), error.what());
-    ++tally.failed;
-    return;
-  }
-  if (spec.convs.empty())
-    return;
-  const std::string manifest = (std::filesystem::path(options.kernelDir) /
-                                (spec.name + ".manifest.json"))
-                                   .string();
-  std::optional<ssmrt::Module> module;
-  guarded(file, tally, [&] { module = ssmrt::Module::load(manifest); });
-  if (!module)
-    return;
-  for (const ConvSpec &convSpec : spec.convs) {
-    std::optional<ssmrt::Layer> layer;
-    guarded(spec.name + "/" + convSpec.name, tally, [&] {
-      ssmrt::Layer found = module->layer(convSpec.name);
-      checkLayer(found, convSpec);
-      layer = found;
-    });
-    if (layer)
-      runLayer(*layer, convSpec, options, tally);
-  }
+  runSpecLayers(path, options, tally, &SpecFile::convs, runLayer);
 }
 
 } // namespace

@@ -34,6 +34,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -1041,6 +1042,44 @@ struct Options {
   /// No GPU is an error (exit 2), not a skip.
   bool requireGpu = false;
 };
+
+/// Runs `runLayer(layer, spec, options, tally)` on each layer of one kind
+/// (`layers`, a member of SpecFile) in the spec file at `path`, after loading
+/// its module and checking the layer against its manifest. Files without
+/// such layers belong to another test binary and are skipped.
+template <typename LayerSpec, typename RunLayer>
+void runSpecLayers(const std::string &path, const Options &options,
+                   Tally &tally, std::vector<LayerSpec> SpecFile::*layers,
+                   RunLayer runLayer) {
+  const std::string file = std::filesystem::path(path).filename().string();
+  SpecFile spec;
+  try {
+    spec = readSpec(path);
+  } catch (const std::exception &error) {
+    std::printf("FAIL %s  %s\n", file.c_str(), error.what());
+    ++tally.failed;
+    return;
+  }
+  if ((spec.*layers).empty())
+    return;
+  const std::string manifest = (std::filesystem::path(options.kernelDir) /
+                                (spec.name + ".manifest.json"))
+                                   .string();
+  std::optional<ssmrt::Module> module;
+  guarded(file, tally, [&] { module = ssmrt::Module::load(manifest); });
+  if (!module)
+    return;
+  for (const LayerSpec &layerSpec : spec.*layers) {
+    std::optional<ssmrt::Layer> layer;
+    guarded(spec.name + "/" + layerSpec.name, tally, [&] {
+      ssmrt::Layer found = module->layer(layerSpec.name);
+      checkLayer(found, layerSpec);
+      layer = found;
+    });
+    if (layer)
+      runLayer(*layer, layerSpec, options, tally);
+  }
+}
 
 /// What distinguishes one GPU test binary: its title, the layers it runs and
 /// its --quick shapes (for the usage text), and how it runs one spec file.

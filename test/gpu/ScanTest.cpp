@@ -302,38 +302,9 @@ void runLayer(const ssmrt::Layer &layer, const ScanSpec &spec,
   }
 }
 
-/// Every layer of one spec file.
+/// Every selective-scan layer of one spec file.
 void runSpec(const std::string &path, const Options &options, Tally &tally) {
-  const std::string file = std::filesystem::path(path).filename().string();
-  SpecFile spec;
-  try {
-    spec = readSpec(path);
-  } catch (const std::exception &error) {
-    std::printf("FAIL %s  %s\n", file.c_str(), error.what());
-    ++tally.failed;
-    return;
-  }
-  // Decode-step and conv1d specs share the directory: StepTest and ConvTest
-  // run them.
-  if (spec.layers.empty())
-    return;
-  const std::string manifest = (std::filesystem::path(options.kernelDir) /
-                                (spec.name + ".manifest.json"))
-                                   .string();
-  std::optional<ssmrt::Module> module;
-  guarded(file, tally, [&] { module = ssmrt::Module::load(manifest); });
-  if (!module)
-    return;
-  for (const ScanSpec &layerSpec : spec.layers) {
-    std::optional<ssmrt::Layer> layer;
-    guarded(spec.name + "/" + layerSpec.name, tally, [&] {
-      ssmrt::Layer found = module->layer(layerSpec.name);
-      checkLayer(found, layerSpec);
-      layer = found;
-    });
-    if (layer)
-      runLayer(*layer, layerSpec, options, tally);
-  }
+  runSpecLayers(path, options, tally, &SpecFile::layers, runLayer);
 }
 
 } // namespace

@@ -229,36 +229,9 @@ void runLayer(const ssmrt::Layer &layer, const StepSpec &spec,
           [&] { runChain(layer, spec, batch, tally); });
 }
 
-/// Every decode-step layer of one spec file; files without one are skipped.
+/// Every decode-step layer of one spec file.
 void runSpec(const std::string &path, const Options &options, Tally &tally) {
-  const std::string file = std::filesystem::path(path).filename().string();
-  SpecFile spec;
-  try {
-    spec = readSpec(path);
-  } catch (const std::exception &error) {
-    std::printf("FAIL %s  %s\n", file.c_str(), error.what());
-    ++tally.failed;
-    return;
-  }
-  if (spec.steps.empty())
-    return;
-  const std::string manifest = (std::filesystem::path(options.kernelDir) /
-                                (spec.name + ".manifest.json"))
-                                   .string();
-  std::optional<ssmrt::Module> module;
-  guarded(file, tally, [&] { module = ssmrt::Module::load(manifest); });
-  if (!module)
-    return;
-  for (const StepSpec &stepSpec : spec.steps) {
-    std::optional<ssmrt::Layer> layer;
-    guarded(spec.name + "/" + stepSpec.name, tally, [&] {
-      ssmrt::Layer found = module->layer(stepSpec.name);
-      checkLayer(found, stepSpec);
-      layer = found;
-    });
-    if (layer)
-      runLayer(*layer, stepSpec, options, tally);
-  }
+  runSpecLayers(path, options, tally, &SpecFile::steps, runLayer);
 }
 
 } // namespace
