@@ -283,6 +283,33 @@ static Error parseTile(const ObjectReader &layer,
 }
 
 /// Reads and validates one element of "layers".
+/// Reads the fields every layer has: its name and dtype, and the activation
+/// layout where the op has one.
+static Error readLayerBasics(const ObjectReader &reader, LayerSpec &layer,
+                             bool withLayout) {
+  if (Error err = reader.readIdentifier("name", layer.name))
+    return err;
+  if (Error err = reader.readEnum<DType>("dtype", /*required=*/true, dtypeCases,
+                                         "unsupported dtype", layer.dtype))
+    return err;
+  if (!withLayout)
+    return Error::success();
+  return reader.readEnum<Layout>("layout", /*required=*/false, layoutCases,
+                                 "unknown layout", layer.layout);
+}
+
+/// Reads a channel count under `key`: positive and at most maxDInner.
+static Error readChannels(const ObjectReader &reader, StringRef key,
+                          int64_t &out) {
+  if (Error err = reader.readPositive(key, /*required=*/true, out))
+    return err;
+  if (out > maxDInner)
+    return failAt(reader.fieldPath(key), Twine(out) +
+                                             " is too large (at most " +
+                                             Twine(maxDInner) + ")");
+  return Error::success();
+}
+
 /// Largest state size of a decode step (a warp covers one state row).
 static constexpr int64_t maxStepDState = 256;
 
@@ -295,8 +322,6 @@ static Expected<LayerSpec> parseScanStepLayer(const ObjectReader &reader) {
                                          "d_state", "ngroups", "skip", "gate",
                                          "delta_bias", "delta_softplus"}))
     return std::move(err);
-  if (Error err = reader.readIdentifier("name", layer.name))
-    return std::move(err);
   std::string form;
   if (Error err = reader.readString("form", /*required=*/true, form))
     return std::move(err);
@@ -305,8 +330,7 @@ static Expected<LayerSpec> parseScanStepLayer(const ObjectReader &reader) {
                                                 "' (expected mamba1 or "
                                                 "mamba2)");
   layer.mamba2 = form == "mamba2";
-  if (Error err = reader.readEnum<DType>("dtype", /*required=*/true, dtypeCases,
-                                         "unsupported dtype", layer.dtype))
+  if (Error err = readLayerBasics(reader, layer, /*withLayout=*/false))
     return std::move(err);
   layer.bcDtype = layer.dtype;
   // The channels of the state: D (Mamba-1) or H heads of P (Mamba-2).
@@ -370,22 +394,10 @@ static Expected<LayerSpec> parseConv1dLayer(const ObjectReader &reader) {
                                          "channels", "width", "bias", "silu",
                                          "initial_state", "final_state"}))
     return std::move(err);
-  if (Error err = reader.readIdentifier("name", layer.name))
+  if (Error err = readLayerBasics(reader, layer, /*withLayout=*/true))
     return std::move(err);
-  if (Error err = reader.readEnum<DType>("dtype", /*required=*/true, dtypeCases,
-                                         "unsupported dtype", layer.dtype))
+  if (Error err = readChannels(reader, "channels", layer.dInner))
     return std::move(err);
-  if (Error err =
-          reader.readEnum<Layout>("layout", /*required=*/false, layoutCases,
-                                  "unknown layout", layer.layout))
-    return std::move(err);
-  if (Error err =
-          reader.readPositive("channels", /*required=*/true, layer.dInner))
-    return std::move(err);
-  if (layer.dInner > maxDInner)
-    return failAt(reader.fieldPath("channels"), Twine(layer.dInner) +
-                                                    " is too large (at most " +
-                                                    Twine(maxDInner) + ")");
   if (Error err = reader.readInteger(
           "width", /*required=*/true, "an integer in [2, 4]",
           [](int64_t v) { return v >= 2 && v <= 4; }, layer.convWidth))
@@ -432,23 +444,11 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
            "delta_softplus", "initial_state", "final_state", "reverse",
            "tile"}))
     return std::move(err);
-  if (Error err = reader.readIdentifier("name", layer.name))
-    return std::move(err);
-  if (Error err = reader.readEnum<DType>("dtype", /*required=*/true, dtypeCases,
-                                         "unsupported dtype", layer.dtype))
-    return std::move(err);
-  if (Error err =
-          reader.readEnum<Layout>("layout", /*required=*/false, layoutCases,
-                                  "unknown layout", layer.layout))
+  if (Error err = readLayerBasics(reader, layer, /*withLayout=*/true))
     return std::move(err);
 
-  if (Error err =
-          reader.readPositive("d_inner", /*required=*/true, layer.dInner))
+  if (Error err = readChannels(reader, "d_inner", layer.dInner))
     return std::move(err);
-  if (layer.dInner > maxDInner)
-    return failAt(reader.fieldPath("d_inner"), Twine(layer.dInner) +
-                                                   " is too large (at most " +
-                                                   Twine(maxDInner) + ")");
   if (Error err =
           reader.readPositive("d_state", /*required=*/true, layer.dState))
     return std::move(err);
