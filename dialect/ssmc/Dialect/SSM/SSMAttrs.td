@@ -62,7 +62,9 @@ def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
     (loads are vectorized over them), `chunk` the length of an L chunk (the
     SSD chunk size, or the L segment one block scans before handing the carried
     state on; 0 means the whole sequence), `stages` the software-pipelining
-    depth of the loads.
+    depth of the loads, kept for the tuner and the SSD lowering: the
+    selective-scan lowering always runs its tiles two-stage (the next tile's
+    loads in flight while one is computed) and does not read it.
 
     ```mlir
     #ssm.tile<threads = 64, items = 16, chunk = 0>
