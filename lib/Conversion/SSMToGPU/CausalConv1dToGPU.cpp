@@ -192,9 +192,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
   Value xBuf = buffers.lookup(op.getX());
   Value batch = memref::DimOp::create(host, loc, xBuf, 0);
   Value len = memref::DimOp::create(host, loc, xBuf, cf ? 2 : 1);
-  auto cst = [&](int64_t v) -> Value {
-    return arith::ConstantIndexOp::create(host, loc, v);
-  };
+  auto cst = [&](int64_t v) { return indexConstant(host, loc, v); };
 
   KernelLaunch launch;
   for (Value operand : op->getOperands())
@@ -214,9 +212,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
   launch.block = {kConvThreads, 1, 1};
   launch.attrs = {
       host.getNamedAttr("ssm.op", host.getStringAttr("causal_conv1d"))};
-  launch.kernel = createKernel(host, loc, module, name, launch.params, {});
-  launch.kernel.setKnownBlockSizeAttr(
-      host.getDenseI32ArrayAttr({int32_t(kConvThreads), 1, 1}));
+  launch.kernel = createKernel(host, loc, module, name, launch, {});
 
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());

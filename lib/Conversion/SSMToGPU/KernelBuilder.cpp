@@ -32,8 +32,9 @@ static Type kernelParamType(Value host) {
 
 gpu::GPUFuncOp mlir::ssm::createKernel(OpBuilder &builder, Location loc,
                                        gpu::GPUModuleOp module, StringRef name,
-                                       ArrayRef<KernelParam> params,
+                                       const KernelLaunch &launch,
                                        ArrayRef<MemRefType> workgroupBuffers) {
+  ArrayRef<KernelParam> params = launch.params;
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToEnd(module.getBody());
   SmallVector<Type> argTypes = llvm::map_to_vector(
@@ -43,6 +44,8 @@ gpu::GPUFuncOp mlir::ssm::createKernel(OpBuilder &builder, Location loc,
       builder, loc, name, builder.getFunctionType(argTypes, {}), workgroup);
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                   builder.getUnitAttr());
+  kernel.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
+      llvm::map_to_vector(launch.block, [](int64_t n) { return int32_t(n); })));
   // FTZ like -fcuda-flush-denormals-to-zero: no denormal slow paths.
   kernel->setAttr("denormal_fp_math_f32",
                   builder.getStringAttr("preserve-sign"));
@@ -62,6 +65,11 @@ gpu::GPUFuncOp mlir::ssm::createKernel(OpBuilder &builder, Location loc,
   return kernel;
 }
 
+Value mlir::ssm::indexConstant(OpBuilder &builder, Location loc,
+                               int64_t value) {
+  return arith::ConstantIndexOp::create(builder, loc, value);
+}
+
 void mlir::ssm::emitLaunch(OpBuilder &builder, Location loc,
                            const KernelLaunch &launch) {
   SmallVector<Value> operands;
@@ -77,9 +85,7 @@ void mlir::ssm::emitLaunch(OpBuilder &builder, Location loc,
         builder, loc, view, param.host, /*offset=*/0, /*sizes=*/{1},
         /*strides=*/{1}));
   }
-  auto cst = [&](int64_t v) -> Value {
-    return arith::ConstantIndexOp::create(builder, loc, v);
-  };
+  auto cst = [&](int64_t v) { return indexConstant(builder, loc, v); };
   gpu::KernelDim3 grid{launch.grid[0], launch.grid[1], launch.grid[2]};
   gpu::KernelDim3 block{cst(launch.block[0]), cst(launch.block[1]),
                         cst(launch.block[2])};

@@ -34,14 +34,18 @@ struct KernelLaunch {
   SmallVector<NamedAttribute> attrs;
 };
 
-/// Creates `gpu.func @name` in `module` with one `memref<1xT>` argument per
-/// buffer parameter (marked noalias, 16-byte aligned and, where read-only,
-/// readonly) and one `index` argument per size, plus the given workgroup
-/// buffers. Flushes f32 denormals like CUDA's fast-math.
+/// Creates `gpu.func @name` in `module` for `launch`: one `memref<1xT>`
+/// argument per buffer parameter (marked noalias, 16-byte aligned and, where
+/// read-only, readonly) and one `index` argument per size, plus the given
+/// workgroup buffers; its known block size is the launch's. Flushes f32
+/// denormals like CUDA's fast-math.
 gpu::GPUFuncOp createKernel(OpBuilder &builder, Location loc,
                             gpu::GPUModuleOp module, StringRef name,
-                            ArrayRef<KernelParam> params,
+                            const KernelLaunch &launch,
                             ArrayRef<MemRefType> workgroupBuffers);
+
+/// An `index` constant on the host side.
+Value indexConstant(OpBuilder &builder, Location loc, int64_t value);
 
 /// Emits the launch of `launch` at the builder's insertion point on the host.
 void emitLaunch(OpBuilder &builder, Location loc, const KernelLaunch &launch);

@@ -192,16 +192,12 @@ FailureOr<LoweredOp> mlir::ssm::lowerScanStep(ScanStepOp op,
   launch.params.push_back({batch});
 
   int64_t rowsPerBlock = kStepThreads / lanesPerRow(shape.states);
-  auto cst = [&](int64_t v) -> Value {
-    return arith::ConstantIndexOp::create(host, loc, v);
-  };
+  auto cst = [&](int64_t v) { return indexConstant(host, loc, v); };
   launch.grid = {cst((shape.rows + rowsPerBlock - 1) / rowsPerBlock), batch,
                  cst(1)};
   launch.block = {kStepThreads, 1, 1};
   launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("scan_step"))};
-  launch.kernel = createKernel(host, loc, module, name, launch.params, {});
-  launch.kernel.setKnownBlockSizeAttr(
-      host.getDenseI32ArrayAttr({int32_t(kStepThreads), 1, 1}));
+  launch.kernel = createKernel(host, loc, module, name, launch, {});
 
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());

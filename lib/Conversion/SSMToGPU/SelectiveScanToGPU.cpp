@@ -737,13 +737,10 @@ static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
         MemRefType::get({2 * staged * stagedStepStride(op) * steps},
                         host.getF32Type(), MemRefLayoutAttrInterface(), space));
   }
-  launch.kernel =
-      createKernel(host, loc, module, name, launch.params, workgroup);
+  launch.kernel = createKernel(host, loc, module, name, launch, workgroup);
   // The recurrence is latency-bound: ask ptxas for a register budget of 168
   // per thread so that enough blocks stay resident to hide it, instead of
   // letting it take all 255 registers for scheduling freedom.
-  launch.kernel.setKnownBlockSizeAttr(
-      host.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
   launch.kernel->setAttr(
       NVVM::NVVMDialect::getMinctasmAttrName(),
       host.getI32IntegerAttr(std::max<int64_t>(1, 65536 / (168 * threads))));
@@ -780,9 +777,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   Value uBuf = buffers.lookup(op.getU());
   Value batch = memref::DimOp::create(host, loc, uBuf, 0);
   Value len = memref::DimOp::create(host, loc, uBuf, cf ? 2 : 1);
-  auto cst = [&](int64_t v) -> Value {
-    return arith::ConstantIndexOp::create(host, loc, v);
-  };
+  auto cst = [&](int64_t v) { return indexConstant(host, loc, v); };
   SmallVector<Value, 3> grid = {cst(channels / threads), batch, cst(1)};
 
   // The L segments' carries live in workspaces [B, S, D, N] and [B, S, D].
