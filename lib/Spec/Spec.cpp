@@ -386,6 +386,84 @@ static Expected<LayerSpec> parseScanStepLayer(const ObjectReader &reader) {
   return layer;
 }
 
+/// Reads the heads of a Mamba-2 layer: nheads and headdim (D = H·P) and
+/// ngroups, which must divide the heads.
+static Error readHeads(const ObjectReader &reader, LayerSpec &layer) {
+  if (Error err =
+          reader.readPositive("nheads", /*required=*/true, layer.nheads))
+    return err;
+  if (Error err =
+          reader.readPositive("headdim", /*required=*/true, layer.headdim))
+    return err;
+  layer.dInner = layer.nheads * layer.headdim;
+  if (layer.dInner > maxDInner)
+    return failAt(reader.fieldPath("nheads"),
+                  "d_inner = " + Twine(layer.dInner) +
+                      " is too large (at most " + Twine(maxDInner) + ")");
+  if (Error err =
+          reader.readPositive("ngroups", /*required=*/false, layer.ngroups))
+    return err;
+  if (layer.nheads % layer.ngroups != 0)
+    return failAt(reader.fieldPath("ngroups"),
+                  Twine(layer.ngroups) + " does not divide the " +
+                      Twine(layer.nheads) + " heads");
+  return Error::success();
+}
+
+/// Largest state size of the SSD kernel (its state lives in registers).
+static constexpr int64_t maxSSDDState = 256;
+
+/// Reads a Mamba-2 SSD layer ("op": "ssd_chunk") after its op. The kernel
+/// runs on tensor cores, so the activations are 16-bit and the sizes come in
+/// multiples of the mma tile (16).
+static Expected<LayerSpec> parseSSDLayer(const ObjectReader &reader) {
+  LayerSpec layer;
+  layer.kind = LayerKind::SSDChunk;
+  if (Error err = reader.checkKnownKeys(
+          {"name", "op", "dtype", "nheads", "headdim", "d_state", "ngroups",
+           "chunk_size", "skip", "gate", "dt_bias", "dt_softplus",
+           "initial_state", "final_state", "tile"}))
+    return std::move(err);
+  if (Error err = readLayerBasics(reader, layer, /*withLayout=*/false))
+    return std::move(err);
+  if (layer.dtype == DType::F32)
+    return failAt(reader.fieldPath("dtype"),
+                  "the SSD kernel runs on tensor cores and needs bf16 or f16 "
+                  "(got f32)");
+  layer.bcDtype = layer.dtype;
+  layer.layout = Layout::ChannelLast;
+  if (Error err = readHeads(reader, layer))
+    return std::move(err);
+  if (layer.headdim % 16 != 0)
+    return failAt(reader.fieldPath("headdim"),
+                  "must be a multiple of 16 (got " + Twine(layer.headdim) +
+                      ")");
+  if (Error err =
+          reader.readPositive("d_state", /*required=*/true, layer.dState))
+    return std::move(err);
+  if (layer.dState % 16 != 0 || layer.dState > maxSSDDState)
+    return failAt(reader.fieldPath("d_state"),
+                  "must be a multiple of 16 up to " + Twine(maxSSDDState) +
+                      " (got " + Twine(layer.dState) + ")");
+  layer.chunkSize = 64;
+  if (Error err = reader.readInteger(
+          "chunk_size", /*required=*/false, "32, 64 or 128",
+          [](int64_t v) { return v == 32 || v == 64 || v == 128; },
+          layer.chunkSize))
+    return std::move(err);
+  for (auto [key, flag] : {std::pair<StringRef, bool *>{"skip", &layer.skip},
+                           {"gate", &layer.gate},
+                           {"dt_bias", &layer.deltaBias},
+                           {"dt_softplus", &layer.deltaSoftplus},
+                           {"initial_state", &layer.initialState},
+                           {"final_state", &layer.finalState}})
+    if (Error err = reader.readBool(key, *flag))
+      return std::move(err);
+  if (Error err = parseTile(reader, layer.tile))
+    return std::move(err);
+  return layer;
+}
+
 /// Reads a causal depthwise conv1d layer ("op": "causal_conv1d").
 static Expected<LayerSpec> parseConv1dLayer(const ObjectReader &reader) {
   LayerSpec layer;
@@ -424,7 +502,9 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
   std::string op;
   if (Error err = reader.readString("op", /*required=*/true, op))
     return std::move(err);
-  if (op == "ssd_chunk" || op == "rms_norm_gated")
+  if (op == "ssd_chunk")
+    return parseSSDLayer(reader);
+  if (op == "rms_norm_gated")
     return failAt(reader.fieldPath("op"),
                   "unsupported op '" + clip(op) + "' (not implemented yet)");
   if (op == "scan_step")
@@ -434,7 +514,7 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
   if (op != "selective_scan")
     return failAt(reader.fieldPath("op"),
                   "unknown op '" + clip(op) +
-                      "' (expected selective_scan, scan_step or "
+                      "' (expected selective_scan, ssd_chunk, scan_step or "
                       "causal_conv1d)");
   layer.kind = LayerKind::SelectiveScan;
 
@@ -776,8 +856,64 @@ static void buildConv1dFunction(OpBuilder &b, const LayerSpec &layer,
   func::ReturnOp::create(b, loc, conv.getResults());
 }
 
+/// A Mamba-2 SSD scan: `ssd_chunk` over [B, L, H, P] activations.
+static func::FuncOp buildSSDFunction(OpBuilder &b, const LayerSpec &layer,
+                                     Location loc) {
+  MLIRContext &ctx = *b.getContext();
+  constexpr int64_t dyn = ShapedType::kDynamic;
+  Type f32 = b.getF32Type(), elem = getElementType(layer.dtype, ctx);
+  int64_t h = layer.nheads, p = layer.headdim, n = layer.dState;
+  auto act = RankedTensorType::get({dyn, dyn, h, p}, elem);
+  auto bc = RankedTensorType::get({dyn, dyn, layer.ngroups, n}, elem);
+  auto head = RankedTensorType::get({h}, f32);
+  auto state = RankedTensorType::get({dyn, h, p, n}, f32);
+  SmallVector<std::pair<StringRef, Type>> args = {
+      {"x", act},
+      {"dt", RankedTensorType::get({dyn, dyn, h}, elem)},
+      {"A", head},
+      {"B", bc},
+      {"C", bc}};
+  if (layer.skip)
+    args.push_back({"D", head});
+  if (layer.gate)
+    args.push_back({"z", act});
+  if (layer.deltaBias)
+    args.push_back({"dt_bias", head});
+  if (layer.initialState)
+    args.push_back({"init", state});
+  SmallVector<std::pair<StringRef, Type>> results = {{"y", act}};
+  if (layer.finalState)
+    results.push_back({"final_state", state});
+  func::FuncOp func = declareLayerFunction(b, layer, loc, args, results);
+  Block *entry = &func.front();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(entry);
+  unsigned next = 5;
+  auto optional = [&](bool present) {
+    return present ? Value(entry->getArgument(next++)) : Value();
+  };
+  Value skip = optional(layer.skip), z = optional(layer.gate),
+        bias = optional(layer.deltaBias), init = optional(layer.initialState);
+  auto ssd = SSDChunkOp::create(
+      b, loc, act, layer.finalState ? Type(state) : Type(),
+      entry->getArgument(0), entry->getArgument(1), entry->getArgument(2),
+      entry->getArgument(3), entry->getArgument(4), skip, z, bias, init,
+      /*norm_weight=*/Value(), layer.chunkSize, p, layer.ngroups,
+      layer.deltaSoftplus, /*norm=*/NormAttr(), /*tile=*/TileAttr());
+  func::ReturnOp::create(b, loc, ssd.getResults());
+  return func;
+}
+
 static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
                                Location loc) {
+  if (layer.kind == LayerKind::SSDChunk) {
+    func::FuncOp func = buildSSDFunction(b, layer, loc);
+    if (layer.tile)
+      func->setAttr("ssm.tile",
+                    TileAttr::get(b.getContext(), layer.tile->threads,
+                                  layer.tile->items, 0, 1));
+    return;
+  }
   if (layer.kind == LayerKind::ScanStep)
     return buildScanStepFunction(b, layer, loc);
   if (layer.kind == LayerKind::CausalConv1d)

@@ -93,6 +93,13 @@ static llvm::Expected<json::Object> describeLaunch(gpu::LaunchFuncOp launch,
       return llvm::createStringError("block sizes must be constants");
     block.push_back(size.getSExtValue());
   }
+  int64_t sharedBytes = 0;
+  if (Value shared = launch.getDynamicSharedMemorySize()) {
+    APInt bytes;
+    if (!matchPattern(shared, m_ConstantInt(&bytes)))
+      return llvm::createStringError("shared memory sizes must be constants");
+    sharedBytes = bytes.getSExtValue();
+  }
   for (Value v :
        {launch.getGridSizeX(), launch.getGridSizeY(), launch.getGridSizeZ()}) {
     auto extent = describeExtent(v);
@@ -118,7 +125,7 @@ static llvm::Expected<json::Object> describeLaunch(gpu::LaunchFuncOp launch,
   }
   return json::Object{{"kernel", launch.getKernelName().getValue().str()},
                       {"block", std::move(block)},
-                      {"shared_bytes", 0},
+                      {"shared_bytes", sharedBytes},
                       {"grid", std::move(grid)},
                       {"params", std::move(params)}};
 }

@@ -377,13 +377,33 @@ struct ConvSpec {
   bool finalState = false;
 };
 
+/// One Mamba-2 SSD layer ("op": "ssd_chunk") of a spec: x, z, y [B,L,H,P],
+/// dt [B,L,H] and B, C [B,L,G,N] in the dtype; A, D, dt_bias [H] and the
+/// states [B,H,P,N] f32.
+struct SSDSpec {
+  std::string name;
+  ssmrt_dtype dtype = SSMRT_BF16;
+  int64_t nheads = 0;  ///< H
+  int64_t headdim = 0; ///< P
+  int64_t dstate = 0;  ///< N
+  int64_t ngroups = 1; ///< G
+  int64_t chunkSize = 64;
+  bool skip = false;
+  bool gate = false;
+  bool dtBias = false;
+  bool dtSoftplus = false;
+  bool initialState = false;
+  bool finalState = false;
+};
+
 /// A spec file: the model name (which names its manifest) and its layers,
-/// selective scans, decode steps and conv1d layers apart.
+/// selective scans, decode steps, conv1d and SSD layers apart.
 struct SpecFile {
   std::string name;
   std::vector<ScanSpec> layers;
   std::vector<StepSpec> steps;
   std::vector<ConvSpec> convs;
+  std::vector<SSDSpec> ssds;
 };
 
 inline ssmrt_dtype parseDtype(const std::string &name) {
@@ -446,9 +466,28 @@ inline SpecFile readSpec(const std::string &path) {
         file.convs.push_back(conv);
         continue;
       }
+      if (op == "ssd_chunk") {
+        SSDSpec ssd;
+        ssd.name = entry.at("name").get<std::string>();
+        ssd.dtype = parseDtype(entry.at("dtype").get<std::string>());
+        ssd.nheads = entry.at("nheads").get<int64_t>();
+        ssd.headdim = entry.at("headdim").get<int64_t>();
+        ssd.dstate = entry.at("d_state").get<int64_t>();
+        ssd.ngroups = entry.value("ngroups", int64_t(1));
+        ssd.chunkSize = entry.value("chunk_size", int64_t(64));
+        ssd.skip = entry.value("skip", false);
+        ssd.gate = entry.value("gate", false);
+        ssd.dtBias = entry.value("dt_bias", false);
+        ssd.dtSoftplus = entry.value("dt_softplus", false);
+        ssd.initialState = entry.value("initial_state", false);
+        ssd.finalState = entry.value("final_state", false);
+        file.ssds.push_back(ssd);
+        continue;
+      }
       if (op != "selective_scan")
-        throw std::runtime_error("only selective_scan, scan_step and "
-                                 "causal_conv1d layers are tested");
+        throw std::runtime_error("only selective_scan, scan_step, "
+                                 "causal_conv1d and ssd_chunk layers are "
+                                 "tested");
       ScanSpec layer;
       layer.name = entry.at("name").get<std::string>();
       layer.dtype = parseDtype(entry.at("dtype").get<std::string>());
@@ -617,6 +656,34 @@ inline std::vector<TensorDesc> convTensors(const ConvSpec &spec) {
   return tensors;
 }
 
+/// The tensors of the SSD layer compiled from `spec`, in launch order: x, dt,
+/// A, B, C, [D], [z], [dt_bias], [init], y, [final_state].
+inline std::vector<TensorDesc> ssdTensors(const SSDSpec &spec) {
+  const int64_t h = spec.nheads, p = spec.headdim, n = spec.dstate;
+  const std::vector<int64_t> act = {kBatchDim, kLenDim, h, p};
+  const std::vector<int64_t> bc = {kBatchDim, kLenDim, spec.ngroups, n};
+  const std::vector<int64_t> state = {kBatchDim, h, p, n};
+  const Role in = Role::Input, out = Role::Output;
+  std::vector<TensorDesc> tensors = {
+      {"x", in, spec.dtype, act},
+      {"dt", in, spec.dtype, {kBatchDim, kLenDim, h}},
+      {"A", in, SSMRT_F32, {h}},
+      {"B", in, spec.dtype, bc},
+      {"C", in, spec.dtype, bc}};
+  if (spec.skip)
+    tensors.push_back({"D", in, SSMRT_F32, {h}});
+  if (spec.gate)
+    tensors.push_back({"z", in, spec.dtype, act});
+  if (spec.dtBias)
+    tensors.push_back({"dt_bias", in, SSMRT_F32, {h}});
+  if (spec.initialState)
+    tensors.push_back({"init", in, SSMRT_F32, state});
+  tensors.push_back({"y", out, spec.dtype, act});
+  if (spec.finalState)
+    tensors.push_back({"final_state", out, SSMRT_F32, state});
+  return tensors;
+}
+
 /// `shape` with the symbols bound to `batch` and `len`.
 inline std::vector<int64_t> bindShape(const std::vector<int64_t> &shape,
                                       int64_t batch, int64_t len) {
@@ -694,6 +761,11 @@ inline void checkLayer(const ssmrt::Layer &layer, const ConvSpec &spec) {
   checkLayer(layer, convTensors(spec));
 }
 
+/// checkLayer for the SSD layer compiled from `spec`.
+inline void checkLayer(const ssmrt::Layer &layer, const SSDSpec &spec) {
+  checkLayer(layer, ssdTensors(spec));
+}
+
 //===----------------------------------------------------------------------===//
 // Inputs and launches
 //===----------------------------------------------------------------------===//
@@ -755,7 +827,7 @@ struct ScanData {
 
 /// Random values for the tensors of `tensors` that a kernel reads (inputs
 /// and in-out tensors), for `batch` x `len`, from `seed`: A = -exp(U(-1,1));
-/// with `deltaSoftplus`, raw delta ~ U(-3,-1) and bias ~ U(-1,0) (Δ =
+/// with `deltaSoftplus`, raw delta (or dt) ~ U(-3,-1) and bias ~ U(-1,0) (Δ =
 /// softplus(raw + bias) in about [0.02, 0.31]); without, raw delta ~
 /// U(0.001,0.1) and bias ~ U(0,0.01), which keeps Δ positive; every other
 /// tensor (u, x, z, B, C, D, h0, state) ~ N(0,1). Each tensor has its own
@@ -776,9 +848,9 @@ inline ScanData makeInputs(const std::vector<TensorDesc> &tensors,
     const int64_t count = numElements(bindShape(t.shape, batch, len));
     const uint64_t tensorSeed = seedOf(std::to_string(seed) + "/" + t.name);
     std::vector<double> &values = data.values[t.name];
-    if (t.name == "delta")
+    if (t.name == "delta" || t.name == "dt")
       values = randomTensor(count, t.dtype, tensorSeed, rawDelta);
-    else if (t.name == "delta_bias")
+    else if (t.name == "delta_bias" || t.name == "dt_bias")
       values = randomTensor(count, t.dtype, tensorSeed, bias);
     else if (t.name == "A")
       values = randomTensor(count, t.dtype, tensorSeed, Uniform(-1.0, 1.0),

@@ -458,6 +458,60 @@ TEST_F(SpecTest, CausalConv1dLayer) {
   EXPECT_NE(text.find("tensor<?x384x3xf32>"), std::string::npos);
 }
 
+TEST_F(SpecTest, SSDLayer) {
+  ModelSpec spec = parseOk(R"({"name": "m2", "layers": [
+    {"name": "s", "op": "ssd_chunk", "dtype": "bf16", "nheads": 80,
+     "headdim": 64, "d_state": 128, "ngroups": 8, "chunk_size": 128,
+     "skip": true, "gate": true, "dt_bias": true, "dt_softplus": true,
+     "initial_state": true, "final_state": true}]})");
+  ASSERT_EQ(spec.layers.size(), 1u);
+  EXPECT_EQ(spec.layers[0].kind, LayerKind::SSDChunk);
+  EXPECT_EQ(spec.layers[0].chunkSize, 128);
+  OwningOpRef<ModuleOp> module = buildOk(spec);
+  ASSERT_TRUE(module);
+  auto func = *module->getOps<func::FuncOp>().begin();
+  EXPECT_EQ(argNames(func),
+            (std::vector<std::string>{"x", "dt", "A", "B", "C", "D", "z",
+                                      "dt_bias", "init"}));
+  EXPECT_EQ(resultNames(func), (std::vector<std::string>{"y", "final_state"}));
+  std::string text = printOp(func);
+  EXPECT_NE(text.find("chunk_size = 128 headdim = 64 ngroups = 8"),
+            std::string::npos);
+  EXPECT_NE(text.find("tensor<?x?x8x128xbf16>"), std::string::npos);
+  EXPECT_NE(text.find("tensor<?x80x64x128xf32>"), std::string::npos);
+}
+
+TEST(SpecErrors, SSDFieldsAreChecked) {
+  auto errorOf = [](const char *fields) {
+    std::string text = std::string(R"({"name": "m", "layers": [{"name": "l",
+        "op": "ssd_chunk", )") + fields + "}]}";
+    llvm::Expected<ModelSpec> spec = parseSpec(text);
+    if (spec)
+      return std::string("<no error>");
+    return llvm::toString(spec.takeError());
+  };
+  EXPECT_EQ(errorOf(R"("dtype": "f32", "nheads": 8, "headdim": 64,
+                       "d_state": 128)"),
+            "spec.layers[0].dtype: the SSD kernel runs on tensor cores and "
+            "needs bf16 or f16 (got f32)");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 40,
+                       "d_state": 128)"),
+            "spec.layers[0].headdim: must be a multiple of 16 (got 40)");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 100)"),
+            "spec.layers[0].d_state: must be a multiple of 16 up to 256 (got "
+            "100)");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "chunk_size": 256)"),
+            "spec.layers[0].chunk_size: expected 32, 64 or 128, got 256");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 6, "headdim": 64,
+                       "d_state": 128, "ngroups": 4)"),
+            "spec.layers[0].ngroups: 4 does not divide the 6 heads");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "layout": "channel_first")"),
+            "spec.layers[0].layout: unknown field");
+}
+
 TEST(SpecErrors, CausalConv1dWidthIsChecked) {
   llvm::Expected<ModelSpec> spec = parseSpec(
       R"({"name": "m", "layers": [{"name": "l", "op": "causal_conv1d",
@@ -578,11 +632,9 @@ TEST(SpecErrors, EachErrorNamesItsJsonPath) {
        [](auto &, auto &l) { l["bc_dtype"] = "f16"; },
        "spec.layers[0].bc_dtype: must be f32 or the layer's dtype (bf16), got "
        "f16"},
-      {"unimplemented op", [](auto &, auto &l) { l["op"] = "ssd_chunk"; },
-       "spec.layers[0].op: unsupported op 'ssd_chunk' (not implemented yet)"},
       {"unknown op", [](auto &, auto &l) { l["op"] = "attention"; },
        "spec.layers[0].op: unknown op 'attention' (expected selective_scan, "
-       "scan_step or causal_conv1d)"},
+       "ssd_chunk, scan_step or causal_conv1d)"},
       // Architectures.
       {"unsupported arch",
        [](auto &s, auto &) { s["arch"] = json::Array{"sm_80", "sm_70"}; },

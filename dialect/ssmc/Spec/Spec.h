@@ -31,7 +31,7 @@ template <typename OpTy> class OwningOpRef;
 namespace mlir::ssm {
 
 /// The operation a spec layer computes.
-enum class LayerKind { SelectiveScan, ScanStep, CausalConv1d };
+enum class LayerKind { SelectiveScan, ScanStep, CausalConv1d, SSDChunk };
 
 /// An element type a spec may name.
 enum class DType { F32, F16, BF16 };
@@ -80,6 +80,8 @@ struct LayerSpec {
   bool mamba2 = false;
   /// H and P of the Mamba-2 form (D = H·P).
   int64_t nheads = 0, headdim = 0;
+  /// The SSD chunk length Q.
+  int64_t chunkSize = 0;
   /// A causal conv1d's width K (2..4), bias and silu activation; its
   /// channels are `dInner`.
   int64_t convWidth = 0;

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
@@ -74,7 +75,7 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
 
   // Check first, so that a failure leaves the function untouched.
   for (Operation &op : func.getBody().front().without_terminator()) {
-    if (!isa<SelectiveScanOp, ScanStepOp, CausalConv1dOp>(op))
+    if (!isa<SelectiveScanOp, ScanStepOp, CausalConv1dOp, SSDChunkOp>(op))
       return op.emitOpError("has no GPU lowering yet")
              << (isa<DiscretizeOp, ScanOp, SkipOp, GateOp>(op)
                      ? " (run ssm-fuse-discretize and ssm-fuse-gating first)"
@@ -154,6 +155,9 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
             })
             .Case([&](CausalConv1dOp conv) {
               return lowerCausalConv1d(conv, buffers, builder, module, name);
+            })
+            .Case([&](SSDChunkOp ssd) {
+              return lowerSSDChunk(ssd, buffers, builder, module, name);
             });
     if (failed(result))
       return failure();

@@ -89,9 +89,11 @@ void mlir::ssm::emitLaunch(OpBuilder &builder, Location loc,
   gpu::KernelDim3 grid{launch.grid[0], launch.grid[1], launch.grid[2]};
   gpu::KernelDim3 block{cst(launch.block[0]), cst(launch.block[1]),
                         cst(launch.block[2])};
-  auto op =
-      gpu::LaunchFuncOp::create(builder, loc, launch.kernel, grid, block,
-                                /*dynamicSharedMemorySize=*/Value(), operands);
+  Value shared;
+  if (launch.sharedBytes)
+    shared = arith::ConstantIntOp::create(builder, loc, launch.sharedBytes, 32);
+  auto op = gpu::LaunchFuncOp::create(builder, loc, launch.kernel, grid, block,
+                                      shared, operands);
   for (NamedAttribute attr : launch.attrs)
     op->setAttr(attr.getName(), attr.getValue());
 }

@@ -28,6 +28,9 @@ struct KernelLaunch {
   gpu::GPUFuncOp kernel;
   SmallVector<Value, 3> grid;
   SmallVector<int64_t, 3> block;
+  /// Dynamic workgroup memory per block, in bytes (`gpu.dynamic_shared_memory`
+  /// in the kernel).
+  int64_t sharedBytes = 0;
   SmallVector<KernelParam> params;
   /// Discardable attributes of the launch op (`ssm.op`, `ssm.tile`) that
   /// the manifest writer reads.

@@ -41,6 +41,11 @@ FailureOr<LoweredOp> lowerCausalConv1d(CausalConv1dOp op,
                                        OpBuilder &host, gpu::GPUModuleOp module,
                                        StringRef name);
 
+/// Builds the tensor-core SSD kernel for `op`, as lowerSelectiveScan does.
+FailureOr<LoweredOp> lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
+                                   OpBuilder &host, gpu::GPUModuleOp module,
+                                   StringRef name);
+
 } // namespace mlir::ssm
 
 #endif // SSMC_LIB_CONVERSION_SSMTOGPU_SSMTOGPU_H

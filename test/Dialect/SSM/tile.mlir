@@ -89,12 +89,11 @@ func.func @existing_tile_kept(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, 
 
 // -----
 
-// Only ssm.selective_scan is tiled here.
-// CHECK-LABEL: func.func @ssd_chunk_untouched
+// An SSD block owns 64 head-dim columns, one warp per 16.
+// CHECK-LABEL: func.func @ssd_chunk_tiled
 // CHECK: ssm.ssd_chunk
-// CHECK-NOT: tile =
-// CHECK: return
-func.func @ssd_chunk_untouched(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16> {
+// CHECK-SAME: tile = <threads = 128, items = 64>
+func.func @ssd_chunk_tiled(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16> {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 256 headdim = 64 ngroups = 1
       : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
   return %y : tensor<?x?x80x64xbf16>

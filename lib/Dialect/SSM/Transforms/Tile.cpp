@@ -1,7 +1,8 @@
 //===- Tile.cpp - Choose the tiling of every scan ---------------*- C++ -*-===//
 //
-// Attaches a #ssm.tile to each ssm.selective_scan that lacks one: from the
-// pass options where set, else from a heuristic on the static sizes. Like
+// Attaches a #ssm.tile to each ssm.selective_scan and ssm.ssd_chunk that
+// lacks one: from the pass options where set, else from a heuristic on the
+// static sizes. Like
 // IREE's lowering configs, the choice is made here once and the lowering only
 // reads it.
 //
@@ -36,32 +37,52 @@ static int64_t chooseThreads(SelectiveScanOp op) {
   return 32;
 }
 
+/// SSD: a block owns `items` head-dim columns with one warp per 16 of them.
+/// 64 columns (four warps) keep the per-thread state at N/2 registers for
+/// N = 128; narrower heads take what divides them.
+static std::pair<int64_t, int64_t> chooseSSDTile(SSDChunkOp op) {
+  int64_t headdim = op.getHeaddim();
+  for (int64_t columns : {64, 32, 16})
+    if (headdim % columns == 0)
+      return {columns / 16 * 32, columns};
+  return {32, 16}; // rejected by the lowering with the reason
+}
+
 namespace {
 struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    WalkResult result = getOperation().walk([&](SelectiveScanOp op) {
-      if (op.getTileAttr())
+    WalkResult result = getOperation().walk([&](Operation *op) {
+      auto scan = dyn_cast<SelectiveScanOp>(op);
+      auto ssd = dyn_cast<SSDChunkOp>(op);
+      if ((!scan && !ssd) || op->hasAttr("tile"))
         return WalkResult::advance();
       // A tile the spec chose for the whole layer function.
       if (auto layerTile =
               getOperation()->getAttrOfType<TileAttr>(kLayerTileAttr)) {
-        op.setTileAttr(layerTile);
+        op->setAttr("tile", layerTile);
         return WalkResult::advance();
       }
-      int64_t t = threads ? int64_t(threads) : chooseThreads(op);
-      // Eight steps fill one 128-bit load of 16-bit activations and keep the
-      // tile's registers within the 128-per-thread budget (16 spill).
-      int64_t i = items ? int64_t(items) : 8;
-      auto emitError = [&] { return op.emitOpError("invalid tile: "); };
+      int64_t t, i;
+      if (scan) {
+        t = chooseThreads(scan);
+        // Eight steps fill one 128-bit load of 16-bit activations and keep
+        // the tile's registers within the 128-per-thread budget (16 spill).
+        i = 8;
+      } else {
+        std::tie(t, i) = chooseSSDTile(ssd);
+      }
+      t = threads ? int64_t(threads) : t;
+      i = items ? int64_t(items) : i;
+      auto emitError = [&] { return op->emitOpError("invalid tile: "); };
       TileAttr tile =
           TileAttr::getChecked(function_ref<InFlightDiagnostic()>(emitError),
                                &getContext(), t, i, int64_t(chunk),
                                /*stages=*/int64_t(1));
       if (!tile)
         return WalkResult::interrupt();
-      op.setTileAttr(tile);
+      op->setAttr("tile", tile);
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

@@ -1,0 +1,712 @@
+//===- SSDChunkToGPU.cpp - ssm.ssd_chunk to a tensor-core kernel -*- C++
+//-*-===//
+//
+// Builds the Mamba-2 SSD kernel from an ssm.ssd_chunk and its #ssm.tile. One
+// block owns one (batch, head) and `items` columns of the head dim, and walks
+// the sequence chunk by chunk (Q = chunk_size steps) with the [P, N] state in
+// fp32 mma accumulators: the per-chunk states of the Triton design never leave
+// the chip, so the whole scan is one launch that reads every input once.
+//
+// Per chunk, the block stages x, B and C in workgroup memory (zero rows past
+// L, which with Δ = 0 leave the result unchanged) and warp 0 turns dt into Δ
+// and the cumulative log2 decay Acum. Then, on tensor cores (mma.sync
+// m16n8k16, 16-bit operands, fp32 accumulation):
+//   1. G = C·Bᵀ, one 16-row tile per warp, masked causally and scaled by
+//      exp2(Acum[l] - Acum[s])·Δ[s], stored as 16-bit for step 3;
+//   2. Y = diag(exp2(Acum))·C·S_prevᵀ with S taken straight from the
+//      accumulator registers (its C-fragment layout is the B-fragment layout
+//      of this product);
+//   3. Y += G·x (the causal part), then D·x and the silu(z) gate, stored;
+//   4. S = exp2(Acum[Q-1])·S + (w∘x)ᵀ·B, w[s] = exp2(Acum[Q-1]-Acum[s])·Δ[s].
+// Warps split the head-dim columns for steps 2-4 (each owns 16-column
+// blocks: its rows of S and its columns of Y) and the chunk rows for step 1.
+// Operands reach the tensor cores through ldmatrix from rows padded by 16
+// bytes, which keeps the eight row addresses of each 8x8 matrix on distinct
+// banks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SSMToGPU.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::ssm;
+
+/// The m16n8k16 shape: a warp's tile is 16 rows, 8 columns, 16 deep.
+static constexpr int64_t kTileRows = 16;
+static constexpr int64_t kTileCols = 8;
+/// Elements of a 16-bit type per 128-bit access and per row padding.
+static constexpr int64_t kVector = 8;
+/// The most workgroup memory a block may use on sm_80 and sm_90.
+static constexpr int64_t kMaxSharedBytes = 227 * 1024;
+
+namespace {
+
+/// The static sizes of the kernel.
+struct SSDShape {
+  int64_t heads, headdim, states, groups;
+  int64_t chunk;   // Q
+  int64_t warps;   // W
+  int64_t columns; // head-dim columns per block
+  Type elem;       // the 16-bit operand type
+
+  int64_t threads() const { return warps * 32; }
+  /// 16-column blocks of the head dim each warp owns.
+  int64_t blocksPerWarp() const { return columns / (kTileRows * warps); }
+  /// Row strides (elements) of the staged x, B/C and G tiles.
+  int64_t xStride() const { return columns + kVector; }
+  int64_t bcStride() const { return states + kVector; }
+  int64_t gStride() const { return chunk + kVector; }
+  int64_t elemBytes() const { return 2; }
+  int64_t sharedBytes() const {
+    int64_t elems = chunk * (xStride() + 2 * bcStride() + gStride());
+    return elems * elemBytes() + 2 * chunk * 4;
+  }
+};
+
+/// An mma fragment: four b32 registers of packed pairs (A), two (B), or four
+/// f32 values (C, D).
+using Fragment = SmallVector<Value, 4>;
+
+/// Emits the body of the SSD kernel.
+class SSDKernelEmitter {
+public:
+  SSDKernelEmitter(SSDChunkOp op, const SSDShape &shape, KernelBodyBuilder &b)
+      : op(op), s(shape), b(b) {}
+
+  /// Emits the body given the kernel arguments in the order of
+  /// lowerSSDChunk's parameters.
+  void emit(ArrayRef<BlockArgument> args);
+
+private:
+  // Tensor-core primitives.
+  Fragment loadMatrix(Value buffer, Value row, Value col, bool transpose);
+  Fragment mma(ArrayRef<Value> a, ArrayRef<Value> bFrag, ArrayRef<Value> c);
+  Value pack(Value lo, Value hi);
+  std::pair<Value, Value> unpack(Value packed);
+  Fragment zeros();
+
+  // The phases of one chunk.
+  void stageChunk(Value t0);
+  void stageDecay(Value t0);
+  void computeG();
+  void computeOutputs(ArrayRef<Fragment> state, Value t0);
+  SmallVector<Fragment> updateState(ArrayRef<Fragment> state);
+
+  Value actIndex(Value t, Value col);
+  Value bcIndex(Value t, Value col);
+  Value stateIndex(Value row, Value col);
+  /// The first head-dim column (within the block) of warp-owned block `j`.
+  Value blockColumn(int64_t j);
+
+  SSDChunkOp op;
+  const SSDShape &s;
+  KernelBodyBuilder &b;
+
+  // Global memory (flat views) and per-block values.
+  Value xMem, dtMem, bMem, cMem, zMem, yMem, initMem, finalMem;
+  Value len, bIdx, head, group, col0, aLog2, skip, dtBias;
+  // Thread coordinates: warp, lane, its mma row (lane / 4) and column pair
+  // (lane % 4), and the row / matrix it addresses for ldmatrix.
+  Value tid, warp, lane, quad, pairCol, ldRow16, ldHalf, ldRow8, ldMat;
+  // Workgroup memory.
+  Value sX, sB, sC, sG, sAcum, sDelta;
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Tensor-core primitives
+//===----------------------------------------------------------------------===//
+
+/// ldmatrix.x4: four 8x8 matrices whose rows lanes 8m..8m+7 address; returns
+/// this lane's four b32 registers.
+Fragment SSDKernelEmitter::loadMatrix(Value buffer, Value row, Value col,
+                                      bool transpose) {
+  auto type = VectorType::get({4, 2}, s.elem);
+  Value m = nvgpu::LdMatrixOp::create(b, type, buffer, ValueRange{row, col},
+                                      transpose, /*numTiles=*/4);
+  // Row by row: 1-D bitcasts are what the LLVM lowering of vectors takes.
+  auto word = VectorType::get({1}, b.getI32Type());
+  Fragment regs;
+  for (int64_t i = 0; i < 4; ++i) {
+    Value pair = vector::ExtractOp::create(b, m, i);
+    regs.push_back(vector::ExtractOp::create(
+        b, vector::BitCastOp::create(b, word, pair), 0));
+  }
+  return regs;
+}
+
+Fragment SSDKernelEmitter::mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
+                               ArrayRef<Value> c) {
+  Type f32 = b.getF32Type();
+  auto result =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  bool bf16 = isa<BFloat16Type>(s.elem);
+  NVVM::MMATypes type = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  // The f16 intrinsic takes its pairs as vector<2xf16>, bf16 as b32.
+  auto operands = [&](ArrayRef<Value> regs) {
+    SmallVector<Value, 4> typed(regs);
+    if (!bf16)
+      for (Value &reg : typed)
+        reg = vector::BitCastOp::create(
+            b, VectorType::get({2}, s.elem),
+            vector::FromElementsOp::create(
+                b, VectorType::get({1}, b.getI32Type()), reg));
+    return typed;
+  };
+  auto op = NVVM::MmaOp::create(
+      b, result, operands(a), operands(bFrag), c, {kTileRows, kTileCols, 16},
+      std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  Fragment d;
+  for (int64_t i = 0; i < 4; ++i)
+    d.push_back(LLVM::ExtractValueOp::create(b, op, i));
+  return d;
+}
+
+/// Two f32 as one b32 register of the operand type (lo in the low half).
+Value SSDKernelEmitter::pack(Value lo, Value hi) {
+  Value pair = vector::FromElementsOp::create(
+      b, VectorType::get({2}, b.getF32Type()), ValueRange{lo, hi});
+  Value narrow = arith::TruncFOp::create(b, VectorType::get({2}, s.elem), pair);
+  Value word = vector::BitCastOp::create(
+      b, VectorType::get({1}, b.getI32Type()), narrow);
+  return vector::ExtractOp::create(b, word, 0);
+}
+
+std::pair<Value, Value> SSDKernelEmitter::unpack(Value packed) {
+  Value word = vector::FromElementsOp::create(
+      b, VectorType::get({1}, b.getI32Type()), packed);
+  Value pair = vector::BitCastOp::create(b, VectorType::get({2}, s.elem), word);
+  SmallVector<Value> values = b.unpackF32(pair);
+  return {values[0], values[1]};
+}
+
+Fragment SSDKernelEmitter::zeros() { return Fragment(4, b.f32(0.0)); }
+
+//===----------------------------------------------------------------------===//
+// Indexing
+//===----------------------------------------------------------------------===//
+
+/// x, z, y: [B, L, H, P].
+Value SSDKernelEmitter::actIndex(Value t, Value col) {
+  Value row = b.add(b.mul(b.add(b.mul(bIdx, len), t), b.index(s.heads)), head);
+  return b.add(b.mul(row, b.index(s.headdim)), b.add(col0, col));
+}
+
+/// B, C: [B, L, G, N].
+Value SSDKernelEmitter::bcIndex(Value t, Value col) {
+  Value row =
+      b.add(b.mul(b.add(b.mul(bIdx, len), t), b.index(s.groups)), group);
+  return b.add(b.mul(row, b.index(s.states)), col);
+}
+
+/// States: [B, H, P, N]; `row` is the head-dim column within the block.
+Value SSDKernelEmitter::stateIndex(Value row, Value col) {
+  Value p = b.add(
+      b.mul(b.add(b.mul(bIdx, b.index(s.heads)), head), b.index(s.headdim)),
+      b.add(col0, row));
+  return b.add(b.mul(p, b.index(s.states)), col);
+}
+
+Value SSDKernelEmitter::blockColumn(int64_t j) {
+  return b.mul(b.add(warp, b.index(j * s.warps)), b.index(kTileRows));
+}
+
+//===----------------------------------------------------------------------===//
+// Chunk phases
+//===----------------------------------------------------------------------===//
+
+/// Copies the chunk's x, B and C rows to workgroup memory with 128-bit
+/// accesses; rows past L are zero.
+void SSDKernelEmitter::stageChunk(Value t0) {
+  auto stage = [&](Value mem, Value smem, int64_t width,
+                   function_ref<Value(Value, Value)> index) {
+    int64_t perRow = width / kVector, total = s.chunk * perRow;
+    auto vecType = VectorType::get({kVector}, s.elem);
+    Value zero = arith::ConstantOp::create(
+        b, vecType, DenseElementsAttr::get(vecType, b.getZeroAttr(s.elem)));
+    for (int64_t j = 0; j * s.threads() < total; ++j) {
+      Value v = b.add(tid, b.index(j * s.threads()));
+      OpBuilder::InsertionGuard guard(b);
+      if ((j + 1) * s.threads() > total) {
+        auto partial = scf::IfOp::create(b, b.cmpLT(v, b.index(total)));
+        b.setInsertionPointToStart(partial.thenBlock());
+      }
+      Value row = b.div(v, b.index(perRow));
+      Value col = b.mul(b.rem(v, b.index(perRow)), b.index(kVector));
+      Value t = b.add(t0, row);
+      Value inRange = b.cmpLT(t, len);
+      Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+      Value loaded =
+          b.loadVector(mem, index(clamped, col), kVector, /*aligned=*/true);
+      loaded = arith::SelectOp::create(b, inRange, loaded, zero);
+      vector::StoreOp::create(b, loaded, smem, ValueRange{row, col});
+    }
+  };
+  stage(xMem, sX, s.columns, [&](Value t, Value c) { return actIndex(t, c); });
+  stage(bMem, sB, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
+  stage(cMem, sC, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
+}
+
+/// Warp 0: Δ = softplus(dt + bias) (0 past L) and the inclusive cumulative
+/// sum of Δ·A·log2(e) over the chunk, to workgroup memory.
+void SSDKernelEmitter::stageDecay(Value t0) {
+  Value first =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp, b.index(0));
+  auto ifOp = scf::IfOp::create(b, first);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+
+  int64_t perLane = s.chunk / 32;
+  SmallVector<Value> deltas, run;
+  Value total = b.f32(0.0);
+  for (int64_t k = 0; k < perLane; ++k) {
+    Value l = b.add(b.mul(lane, b.index(perLane)), b.index(k));
+    Value t = b.add(t0, l);
+    Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+    Value dt = b.loadF32(
+        dtMem,
+        b.add(b.mul(b.add(b.mul(bIdx, len), clamped), b.index(s.heads)), head));
+    if (dtBias)
+      dt = b.add(dt, dtBias);
+    if (op.getDtSoftplus())
+      dt = b.softplus(dt);
+    dt = arith::SelectOp::create(b, b.cmpLT(t, len), dt, b.f32(0.0));
+    deltas.push_back(dt);
+    total = b.add(total, b.mul(dt, aLog2));
+    run.push_back(total);
+  }
+  // Inclusive scan of the lane totals across the warp.
+  Value inclusive = total;
+  for (int64_t offset = 1; offset < 32; offset *= 2) {
+    auto shuffle = gpu::ShuffleOp::create(
+        b, inclusive, arith::ConstantIntOp::create(b, offset, 32),
+        arith::ConstantIntOp::create(b, 32, 32), gpu::ShuffleMode::UP);
+    Value add = arith::SelectOp::create(b, shuffle.getValid(),
+                                        shuffle.getShuffleResult(), b.f32(0.0));
+    inclusive = b.add(inclusive, add);
+  }
+  Value exclusive = b.sub(inclusive, total);
+  for (int64_t k = 0; k < perLane; ++k) {
+    Value l = b.add(b.mul(lane, b.index(perLane)), b.index(k));
+    memref::StoreOp::create(b, b.add(exclusive, run[k]), sAcum, l);
+    memref::StoreOp::create(b, deltas[k], sDelta, l);
+  }
+}
+
+/// G = C·Bᵀ masked to s <= l and scaled by exp2(Acum[l] - Acum[s])·Δ[s],
+/// one 16-row tile per warp in turn; only the tiles on or below the
+/// diagonal are formed (step 3 reads no others).
+void SSDKernelEmitter::computeG() {
+  int64_t rowTiles = s.chunk / kTileRows, kSteps = s.states / 16;
+  auto rows = scf::ForOp::create(b, warp, b.index(rowTiles), b.index(s.warps));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(rows.getBody());
+  Value i = rows.getInductionVar();
+  Value r0 = b.mul(i, b.index(kTileRows));
+
+  // This tile's C rows, as A fragments for every k step.
+  SmallVector<Fragment> cFrags;
+  for (int64_t kk = 0; kk < kSteps; ++kk)
+    cFrags.push_back(loadMatrix(sC, b.add(r0, ldRow16),
+                                b.add(b.index(kk * 16), ldHalf), false));
+  Value rowsOfLane[2] = {b.add(r0, quad), b.add(r0, b.add(quad, b.index(8)))};
+  Value acumRow[2] = {memref::LoadOp::create(b, sAcum, rowsOfLane[0]),
+                      memref::LoadOp::create(b, sAcum, rowsOfLane[1])};
+
+  // Sixteen columns at a time, up to the diagonal.
+  auto cols =
+      scf::ForOp::create(b, b.index(0), b.add(i, b.index(1)), b.index(1));
+  b.setInsertionPointToStart(cols.getBody());
+  Value c0 = b.mul(cols.getInductionVar(), b.index(16));
+  Fragment acc[2] = {zeros(), zeros()};
+  for (int64_t kk = 0; kk < kSteps; ++kk) {
+    // B rows c0.. as B fragments: matrices 0/1 give columns c0..c0+7 (k
+    // halves), 2/3 columns c0+8..c0+15.
+    Fragment bf = loadMatrix(
+        sB,
+        b.add(c0, b.add(ldRow8, b.mul(b.div(ldMat, b.index(2)), b.index(8)))),
+        b.add(b.index(kk * 16), b.mul(b.rem(ldMat, b.index(2)), b.index(8))),
+        false);
+    acc[0] = mma(cFrags[kk], {bf[0], bf[1]}, acc[0]);
+    acc[1] = mma(cFrags[kk], {bf[2], bf[3]}, acc[1]);
+  }
+  for (int64_t nt = 0; nt < 2; ++nt) {
+    Value col = b.add(c0, b.add(b.index(nt * kTileCols), pairCol));
+    Value colPlus = b.add(col, b.index(1));
+    Value acumCol[2] = {memref::LoadOp::create(b, sAcum, col),
+                        memref::LoadOp::create(b, sAcum, colPlus)};
+    Value deltaCol[2] = {memref::LoadOp::create(b, sDelta, col),
+                         memref::LoadOp::create(b, sDelta, colPlus)};
+    Value colIdx[2] = {col, colPlus};
+    for (int64_t h = 0; h < 2; ++h) {
+      Value vals[2];
+      for (int64_t e = 0; e < 2; ++e) {
+        Value decay = b.exp2(b.sub(acumRow[h], acumCol[e]));
+        Value v = b.mul(acc[nt][2 * h + e], b.mul(decay, deltaCol[e]));
+        Value causal = arith::CmpIOp::create(b, arith::CmpIPredicate::ule,
+                                             colIdx[e], rowsOfLane[h]);
+        vals[e] = arith::SelectOp::create(b, causal, v, b.f32(0.0));
+      }
+      Value pair = vector::FromElementsOp::create(
+          b, VectorType::get({2}, b.getF32Type()),
+          ValueRange{vals[0], vals[1]});
+      Value narrow =
+          arith::TruncFOp::create(b, VectorType::get({2}, s.elem), pair);
+      vector::StoreOp::create(b, narrow, sG, ValueRange{rowsOfLane[h], col});
+    }
+  }
+}
+
+/// Y = diag(exp2(Acum))·C·S_prevᵀ + G·x, plus D·x and the gate, stored for
+/// the rows inside L.
+void SSDKernelEmitter::computeOutputs(ArrayRef<Fragment> state, Value t0) {
+  int64_t rowTiles = s.chunk / kTileRows, kSteps = s.states / 16;
+  int64_t nTiles = s.states / kTileCols;
+  for (int64_t j = 0; j < s.blocksPerWarp(); ++j) {
+    Value pcol = blockColumn(j);
+    SmallVector<std::array<Fragment, 2>> y(rowTiles, {zeros(), zeros()});
+    // The state term: S's C fragments (rows p, columns n) are B fragments of
+    // C·Sᵀ (k = n, columns p) once packed.
+    for (int64_t kk = 0; kk < kSteps; ++kk) {
+      ArrayRef<Value> lo = state[j * nTiles + 2 * kk];
+      ArrayRef<Value> hi = state[j * nTiles + 2 * kk + 1];
+      Value sFrag[2][2] = {{pack(lo[0], lo[1]), pack(hi[0], hi[1])},
+                           {pack(lo[2], lo[3]), pack(hi[2], hi[3])}};
+      for (int64_t i = 0; i < rowTiles; ++i) {
+        Fragment cf = loadMatrix(sC, b.add(b.index(i * kTileRows), ldRow16),
+                                 b.add(b.index(kk * 16), ldHalf), false);
+        for (int64_t ph = 0; ph < 2; ++ph)
+          y[i][ph] = mma(cf, {sFrag[ph][0], sFrag[ph][1]}, y[i][ph]);
+      }
+    }
+    for (int64_t i = 0; i < rowTiles; ++i)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value row = b.add(b.index(i * kTileRows + h * 8), quad);
+        Value scale = b.exp2(memref::LoadOp::create(b, sAcum, row));
+        for (int64_t ph = 0; ph < 2; ++ph)
+          for (int64_t e = 0; e < 2; ++e)
+            y[i][ph][2 * h + e] = b.mul(y[i][ph][2 * h + e], scale);
+      }
+    // The causal term, over the column tiles up to the diagonal.
+    for (int64_t i = 0; i < rowTiles; ++i)
+      for (int64_t kk = 0; kk <= i; ++kk) {
+        Fragment gf = loadMatrix(sG, b.add(b.index(i * kTileRows), ldRow16),
+                                 b.add(b.index(kk * 16), ldHalf), false);
+        // x rows kk·16.. (k) transposed: matrices 0/1 give columns
+        // pcol..+7, 2/3 columns pcol+8..+15.
+        Fragment xf = loadMatrix(
+            sX,
+            b.add(b.index(kk * 16),
+                  b.add(ldRow8, b.mul(b.rem(ldMat, b.index(2)), b.index(8)))),
+            b.add(pcol, b.mul(b.div(ldMat, b.index(2)), b.index(8))), true);
+        y[i][0] = mma(gf, {xf[0], xf[1]}, y[i][0]);
+        y[i][1] = mma(gf, {xf[2], xf[3]}, y[i][1]);
+      }
+    // Epilogue, one row of this lane at a time.
+    for (int64_t i = 0; i < rowTiles; ++i)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value row = b.add(b.index(i * kTileRows + h * 8), quad);
+        Value t = b.add(t0, row);
+        auto inRange = scf::IfOp::create(b, b.cmpLT(t, len));
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(inRange.thenBlock());
+        for (int64_t ph = 0; ph < 2; ++ph) {
+          Value col = b.add(pcol, b.add(b.index(ph * kTileCols), pairCol));
+          SmallVector<Value> v = {y[i][ph][2 * h], y[i][ph][2 * h + 1]};
+          if (skip) {
+            auto xPair = vector::LoadOp::create(b, VectorType::get({2}, s.elem),
+                                                sX, ValueRange{row, col});
+            SmallVector<Value> x = b.unpackF32(xPair);
+            for (int64_t e = 0; e < 2; ++e)
+              v[e] = b.fma(skip, x[e], v[e]);
+          }
+          Value at = actIndex(t, col);
+          if (zMem) {
+            SmallVector<Value> z =
+                b.unpackF32(b.loadVector(zMem, at, 2, false));
+            for (int64_t e = 0; e < 2; ++e)
+              v[e] = b.mul(v[e], b.silu(z[e]));
+          }
+          b.storeVectorF32(v, yMem, at, /*aligned=*/false);
+        }
+      }
+  }
+}
+
+/// S = exp2(Acum[Q-1])·S + (w∘x)ᵀ·B with w[s] = exp2(Acum[Q-1] - Acum[s])·Δ[s].
+SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state) {
+  int64_t kSteps = s.chunk / 16, nSteps = s.states / 16;
+  int64_t nTiles = s.states / kTileCols;
+  Value end = memref::LoadOp::create(b, sAcum, b.index(s.chunk - 1));
+  Value decay = b.exp2(end);
+  SmallVector<Fragment> next;
+  for (const Fragment &tile : state) {
+    Fragment scaled;
+    for (Value v : tile)
+      scaled.push_back(b.mul(v, decay));
+    next.push_back(scaled);
+  }
+  for (int64_t kk = 0; kk < kSteps; ++kk) {
+    // The weights of this lane's steps: k = 2·(lane % 4) + {0, 1} (+8).
+    Value w[4];
+    for (int64_t e = 0; e < 4; ++e) {
+      Value step = b.add(b.index(kk * 16 + (e / 2) * 8 + e % 2), pairCol);
+      Value acum = memref::LoadOp::create(b, sAcum, step);
+      Value delta = memref::LoadOp::create(b, sDelta, step);
+      w[e] = b.mul(b.exp2(b.sub(end, acum)), delta);
+    }
+    for (int64_t j = 0; j < s.blocksPerWarp(); ++j) {
+      Value pcol = blockColumn(j);
+      // xᵀ rows pcol.. (m), steps kk·16.. (k): matrices 0/1 are the two
+      // row halves at k 0..7, 2/3 the same at k 8..15.
+      Fragment xf = loadMatrix(
+          sX,
+          b.add(b.index(kk * 16),
+                b.add(ldRow8, b.mul(b.div(ldMat, b.index(2)), b.index(8)))),
+          b.add(pcol, b.mul(b.rem(ldMat, b.index(2)), b.index(8))), true);
+      Fragment a;
+      for (int64_t r = 0; r < 4; ++r) {
+        auto [lo, hi] = unpack(xf[r]);
+        int64_t k = (r / 2) * 2; // registers 2 and 3 hold k + 8
+        a.push_back(pack(b.mul(lo, w[k]), b.mul(hi, w[k + 1])));
+      }
+      for (int64_t nn = 0; nn < nSteps; ++nn) {
+        Fragment bf = loadMatrix(
+            sB,
+            b.add(b.index(kk * 16),
+                  b.add(ldRow8, b.mul(b.rem(ldMat, b.index(2)), b.index(8)))),
+            b.add(b.index(nn * 16),
+                  b.mul(b.div(ldMat, b.index(2)), b.index(8))),
+            true);
+        Fragment &lo = next[j * nTiles + 2 * nn];
+        Fragment &hi = next[j * nTiles + 2 * nn + 1];
+        lo = mma(a, {bf[0], bf[1]}, lo);
+        hi = mma(a, {bf[2], bf[3]}, hi);
+      }
+    }
+  }
+  return next;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel body
+//===----------------------------------------------------------------------===//
+
+void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
+  unsigned next = 0;
+  auto nextArg = [&]() -> Value { return args[next++]; };
+  Value xArg = nextArg(), dtArg = nextArg(), aArg = nextArg(), bArg = nextArg(),
+        cArg = nextArg();
+  Value skipArg = op.getD() ? nextArg() : Value();
+  Value zArg = op.getZ() ? nextArg() : Value();
+  Value biasArg = op.getDtBias() ? nextArg() : Value();
+  Value initArg = op.getInit() ? nextArg() : Value();
+  Value yArg = nextArg();
+  Value finalArg = op.getFinalState() ? nextArg() : Value();
+  Value batch = nextArg();
+  len = nextArg();
+
+  tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  warp = b.div(tid, b.index(32));
+  lane = b.rem(tid, b.index(32));
+  quad = b.div(lane, b.index(4));
+  pairCol = b.mul(b.rem(lane, b.index(4)), b.index(2));
+  ldRow16 = b.rem(lane, b.index(16));
+  ldHalf = b.mul(b.div(lane, b.index(16)), b.index(8));
+  ldRow8 = b.rem(lane, b.index(8));
+  ldMat = b.div(lane, b.index(8));
+  col0 =
+      b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::x), b.index(s.columns));
+  head = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  group = b.div(head, b.index(s.heads / s.groups));
+
+  Value actSize = b.mul(b.mul(batch, len), b.index(s.heads * s.headdim));
+  Value bcSize = b.mul(b.mul(batch, len), b.index(s.groups * s.states));
+  Value stateSize = b.mul(batch, b.index(s.heads * s.headdim * s.states));
+  xMem = b.flatView(xArg, actSize);
+  yMem = b.flatView(yArg, actSize);
+  zMem = zArg ? b.flatView(zArg, actSize) : Value();
+  dtMem = b.flatView(dtArg, b.mul(b.mul(batch, len), b.index(s.heads)));
+  bMem = b.flatView(bArg, bcSize);
+  cMem = b.flatView(cArg, bcSize);
+  initMem = initArg ? b.flatView(initArg, stateSize) : Value();
+  finalMem = finalArg ? b.flatView(finalArg, stateSize) : Value();
+  Value heads = b.index(s.heads);
+  aLog2 = b.mul(b.loadF32(b.flatView(aArg, heads), head), b.f32(M_LOG2E));
+  skip = skipArg ? b.loadF32(b.flatView(skipArg, heads), head) : Value();
+  dtBias = biasArg ? b.loadF32(b.flatView(biasArg, heads), head) : Value();
+
+  // Carve the dynamic workgroup memory into the staged tiles.
+  auto wg =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  Value raw = gpu::DynamicSharedMemoryOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), nullptr, wg));
+  int64_t offset = 0;
+  auto carve = [&](ArrayRef<int64_t> shape, Type elem, int64_t bytes) {
+    Value view =
+        memref::ViewOp::create(b, MemRefType::get(shape, elem, nullptr, wg),
+                               raw, b.index(offset), ValueRange{});
+    offset += bytes;
+    return view;
+  };
+  int64_t q = s.chunk;
+  sX = carve({q, s.xStride()}, s.elem, q * s.xStride() * 2);
+  sB = carve({q, s.bcStride()}, s.elem, q * s.bcStride() * 2);
+  sC = carve({q, s.bcStride()}, s.elem, q * s.bcStride() * 2);
+  sG = carve({q, s.gStride()}, s.elem, q * s.gStride() * 2);
+  sAcum = carve({q}, b.getF32Type(), q * 4);
+  sDelta = carve({q}, b.getF32Type(), q * 4);
+
+  // This lane's state tiles: per owned column block, N/8 accumulators of
+  // rows pcol + lane/4 (+8) and columns 8·nt + 2·(lane%4) (+1).
+  int64_t nTiles = s.states / kTileCols;
+  SmallVector<Value> init;
+  for (int64_t j = 0; j < s.blocksPerWarp(); ++j)
+    for (int64_t nt = 0; nt < nTiles; ++nt)
+      for (int64_t h = 0; h < 2; ++h) {
+        if (!initMem) {
+          init.append(2, b.f32(0.0));
+          continue;
+        }
+        Value row = b.add(blockColumn(j), b.add(quad, b.index(h * 8)));
+        Value col = b.add(b.index(nt * kTileCols), pairCol);
+        llvm::append_range(init, b.unpackF32(b.loadVector(
+                                     initMem, stateIndex(row, col), 2, false)));
+      }
+
+  Value numChunks =
+      arith::CeilDivUIOp::create(b, len, b.index(s.chunk)).getResult();
+  auto loop = scf::ForOp::create(b, b.index(0), numChunks, b.index(1), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value t0 = b.mul(loop.getInductionVar(), b.index(s.chunk));
+    SmallVector<Fragment> state;
+    for (int64_t i = 0; i < int64_t(init.size()); i += 4)
+      state.push_back(Fragment(loop.getRegionIterArgs().slice(i, 4)));
+
+    stageChunk(t0);
+    stageDecay(t0);
+    gpu::BarrierOp::create(b);
+    computeG();
+    gpu::BarrierOp::create(b);
+    computeOutputs(state, t0);
+    SmallVector<Fragment> updated = updateState(state);
+    // The next chunk overwrites the staged tiles.
+    gpu::BarrierOp::create(b);
+    SmallVector<Value> yielded;
+    for (const Fragment &tile : updated)
+      llvm::append_range(yielded, tile);
+    scf::YieldOp::create(b, yielded);
+  }
+
+  if (!finalMem)
+    return;
+  ValueRange last = loop.getResults();
+  int64_t at = 0;
+  for (int64_t j = 0; j < s.blocksPerWarp(); ++j)
+    for (int64_t nt = 0; nt < nTiles; ++nt)
+      for (int64_t h = 0; h < 2; ++h, at += 2) {
+        Value row = b.add(blockColumn(j), b.add(quad, b.index(h * 8)));
+        Value col = b.add(b.index(nt * kTileCols), pairCol);
+        b.storeVectorF32({last[at], last[at + 1]}, finalMem,
+                         stateIndex(row, col), /*aligned=*/false);
+      }
+}
+
+//===----------------------------------------------------------------------===//
+// Lowering
+//===----------------------------------------------------------------------===//
+
+FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
+                                              const IRMapping &buffers,
+                                              OpBuilder &host,
+                                              gpu::GPUModuleOp module,
+                                              StringRef name) {
+  TileAttr tile = op.getTileAttr();
+  if (!tile)
+    return op.emitOpError("has no #ssm.tile; run ssm-tile first");
+  auto xType = op.getX().getType();
+  SSDShape shape{xType.getDimSize(2),
+                 xType.getDimSize(3),
+                 op.getB().getType().getDimSize(3),
+                 static_cast<int64_t>(op.getNgroups()),
+                 static_cast<int64_t>(op.getChunkSize()),
+                 tile.getThreads() / 32,
+                 tile.getItems(),
+                 xType.getElementType()};
+  if (op.getNorm())
+    return op.emitOpError("the gated RMSNorm epilogue has no GPU lowering yet");
+  if (!isa<BFloat16Type, Float16Type>(shape.elem))
+    return op.emitOpError("the tensor-core kernel needs bf16 or f16 x, got ")
+           << shape.elem;
+  for (Value operand : {op.getB(), op.getC(), op.getZ()})
+    if (operand && cast<RankedTensorType>(operand.getType()).getElementType() !=
+                       shape.elem)
+      return op.emitOpError("B, C and the gate must have the element type of "
+                            "x (")
+             << shape.elem << ")";
+  if (shape.chunk % 32 != 0)
+    return op.emitOpError("chunk_size = ")
+           << shape.chunk << " must be a multiple of 32";
+  if (shape.states % 16 != 0)
+    return op.emitOpError("state size N = ")
+           << shape.states << " must be a multiple of 16";
+  if (tile.getThreads() % 32 != 0 || shape.columns % 16 != 0 ||
+      shape.headdim % shape.columns != 0 ||
+      shape.columns % (kTileRows * shape.warps) != 0)
+    return op.emitOpError("tile items = ")
+           << shape.columns
+           << " (head-dim columns per block) must divide P = " << shape.headdim
+           << " and be a multiple of 16 × the " << tile.getThreads()
+           << " / 32 warps";
+  if (shape.sharedBytes() > kMaxSharedBytes)
+    return op.emitOpError("chunk_size = ")
+           << shape.chunk << " needs " << shape.sharedBytes()
+           << " bytes of workgroup memory per block, more than the "
+           << kMaxSharedBytes << " available; use a smaller chunk";
+
+  Location loc = op.getLoc();
+  Value xBuf = buffers.lookup(op.getX());
+  Value batch = memref::DimOp::create(host, loc, xBuf, 0);
+  Value len = memref::DimOp::create(host, loc, xBuf, 1);
+  auto cst = [&](int64_t v) { return indexConstant(host, loc, v); };
+
+  KernelLaunch launch;
+  for (Value operand : {op.getX(), op.getDt(), op.getA(), op.getB(), op.getC(),
+                        op.getD(), op.getZ(), op.getDtBias(), op.getInit()})
+    if (operand)
+      launch.params.push_back({buffers.lookup(operand)});
+  for (Value result : op->getResults())
+    launch.params.push_back({buffers.lookup(result), /*readOnly=*/false});
+  launch.params.push_back({batch});
+  launch.params.push_back({len});
+  launch.grid = {cst(shape.headdim / shape.columns), cst(shape.heads), batch};
+  launch.block = {shape.threads(), 1, 1};
+  launch.sharedBytes = shape.sharedBytes();
+  launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("ssd_chunk")),
+                  host.getNamedAttr("ssm.tile", tile)};
+  launch.kernel = createKernel(host, loc, module, name, launch, {});
+
+  KernelBodyBuilder body(loc, host.getContext());
+  body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
+  SSDKernelEmitter(op, shape, body).emit(launch.kernel.getArguments());
+  LoweredOp lowered;
+  lowered.launches.push_back(std::move(launch));
+  return lowered;
+}

@@ -1,0 +1,252 @@
+//===- SSDTest.cpp - GPU correctness test of the Mamba-2 SSD scan ---------===//
+//
+// Runs every SSD layer ("op": "ssd_chunk") of the specs in test/gpu/specs
+// (the ssd_*.json files), compiled ahead of time by build_kernels.sh, through
+// libssmrt on the GPU and compares y and final_state with the fp64 reference
+// recurrence (ssmc::ref::ssdRecurrent) on random inputs, at lengths around
+// the chunk sizes (1, 63, 64, 4096, 4097). Layers with both states also run
+// kSplitLen steps as two launches, the second starting from the first's
+// final_state. Prints one line per case and a final "N passed, N failed";
+// exits non-zero if a case failed. Without a driver or GPU it says so and
+// exits 0, or 2 with --require-gpu.
+//
+// Tolerances. Each element must satisfy |gpu - ref| <= r·|ref| + eps·mag,
+// where r is the output rounding (2^-8 bf16, 2^-11 f16, 0 for the f32
+// state) and mag is the same layer run on |x|, |B|, |C|, |D|, |init| with the
+// same Δ, A and z: the sum of the magnitudes of the terms that built the
+// element. The tensor-core kernel rounds three fp32 intermediates to the
+// 16-bit operand type (unit roundoff u = 2^-8 for bf16, 2^-11 for f16),
+// each at most once per term:
+//   - the masked, decayed C·Bᵀ·Δ matrix (y's intra-chunk terms),
+//   - the state S before it multiplies C (y's inter-chunk terms),
+//   - x·exp(ΔA-sum)·Δ before it updates S (every state term, and through S
+//     the inter-chunk terms of y once more).
+// So a term of y is off by at most 2u + 2^-22 (ex2.approx) + fp32 sums of at
+// most N + Q terms (~2^-24·(N+Q), < 2e-5 here): 7.8e-3 for bf16, so eps =
+// 1e-2 (REFERENCE.md §9: 1e-2 of the output RMS for 16-bit inputs, which
+// this per-element bound implies). A state term carries one rounding: u =
+// 3.9e-3 for bf16, so kStateEps = 5e-3. Both hold with a 1.28× margin in the
+// worst case; random errors average out well below (measured: y ~1e-3, the
+// state up to u at L = 1, where a single term makes it). An indexing error (a
+// wrong step, head, group or chunk boundary) moves elements by O(1)·mag and
+// fails by orders of magnitude.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuTestUtil.h"
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace ssmc;
+using namespace ssmc::gpu;
+
+namespace {
+
+/// The error budgets of y and the final state, relative to their magnitude.
+constexpr double kEps = 1e-2;
+constexpr double kStateEps = 5e-3;
+/// The state continuation test: kSplitLen steps as two launches.
+constexpr int64_t kSplitLen = 300;
+constexpr int64_t kSplitAt = 129;
+
+/// The fp64 results of one launch and their magnitudes.
+struct Expected {
+  std::vector<double> y, yMag, finalState, stateMag;
+};
+
+std::vector<double> absolute(std::vector<double> values) {
+  for (double &v : values)
+    v = std::fabs(v);
+  return values;
+}
+
+/// The shape of tensor `name` of `spec` for `batch` x `len`.
+std::vector<int64_t> shapeOf(const SSDSpec &spec, const std::string &name,
+                             int64_t batch, int64_t len) {
+  for (const TensorDesc &t : ssdTensors(spec))
+    if (t.name == name)
+      return bindShape(t.shape, batch, len);
+  throw std::logic_error("no tensor " + name);
+}
+
+/// Runs the reference on `data`, and on the magnitudes of its inputs.
+Expected runReference(const SSDSpec &spec, const ScanData &data) {
+  const int64_t ySize = numElements(shapeOf(spec, "y", data.batch, data.len));
+  const int64_t stateSize =
+      data.batch * spec.nheads * spec.headdim * spec.dstate;
+  Expected want;
+  want.y.resize(ySize);
+  want.yMag.resize(ySize);
+  want.finalState.resize(stateSize);
+  want.stateMag.resize(stateSize);
+  std::map<std::string, std::vector<double>> magnitudes;
+  for (const char *name : {"x", "B", "C", "D", "init"})
+    if (data.values.count(name))
+      magnitudes[name] = absolute(data.values.at(name));
+  ref::SSDDims dims;
+  dims.batch = data.batch;
+  dims.seqlen = data.len;
+  dims.nheads = spec.nheads;
+  dims.headdim = spec.headdim;
+  dims.dstate = spec.dstate;
+  dims.ngroups = spec.ngroups;
+  for (const bool magnitude : {false, true}) {
+    auto in = [&](const char *name) -> const double * {
+      if (magnitude && magnitudes.count(name))
+        return magnitudes.at(name).data();
+      auto it = data.values.find(name);
+      return it == data.values.end() ? nullptr : it->second.data();
+    };
+    ref::SSDArgs args;
+    args.x = in("x");
+    args.dt = in("dt");
+    args.A = in("A");
+    args.B = in("B");
+    args.C = in("C");
+    args.D = in("D");
+    args.z = in("z");
+    args.dtBias = in("dt_bias");
+    args.initialState = in("init");
+    args.dtSoftplus = spec.dtSoftplus;
+    args.y = (magnitude ? want.yMag : want.y).data();
+    args.finalState = (magnitude ? want.stateMag : want.finalState).data();
+    ref::ssdRecurrent(dims, args);
+  }
+  // silu(z) may be negative; the magnitude is its absolute value.
+  want.yMag = absolute(std::move(want.yMag));
+  return want;
+}
+
+/// "<layer> B=<batch> L=<len><suffix>".
+std::string caseName(const SSDSpec &spec, int64_t batch, int64_t len,
+                     const std::string &suffix = "") {
+  return spec.name + " B=" + std::to_string(batch) +
+         " L=" + std::to_string(len) + suffix;
+}
+
+void launchAndWait(const ssmrt::Layer &layer, const DeviceTensors &device) {
+  launchLayer(layer, device);
+  check(driver().ctxSynchronize(), "cuCtxSynchronize after the launch");
+}
+
+Check compareState(const SSDSpec &spec, const std::vector<double> &got,
+                   const Expected &want, int64_t batch) {
+  return compare("final_state", got, want.finalState, want.finalState,
+                 want.stateMag, SSMRT_F32,
+                 shapeOf(spec, "final_state", batch, 1), 1.0, kStateEps);
+}
+
+/// One launch of `spec` at `batch` x `len` against the reference.
+void runCase(const ssmrt::Layer &layer, const SSDSpec &spec, int64_t batch,
+             int64_t len, Tally &tally) {
+  const std::vector<TensorDesc> tensors = ssdTensors(spec);
+  ScanData data = makeInputs(tensors, spec.dtSoftplus, batch, len,
+                             seedOf(spec.name + "/" + std::to_string(batch) +
+                                    "/" + std::to_string(len)));
+  DeviceTensors device(tensors, data);
+  launchAndWait(layer, device);
+  device.downloadOutputs(data);
+  const Expected want = runReference(spec, data);
+  std::vector<Check> checks = {
+      compare("y", data.values.at("y"), want.y, want.y, want.yMag, spec.dtype,
+              shapeOf(spec, "y", batch, len), 1.0, kEps)};
+  if (spec.finalState)
+    checks.push_back(
+        compareState(spec, data.values.at("final_state"), want, batch));
+  report(caseName(spec, batch, len), checks, tally);
+}
+
+/// Time steps [begin, end) of a [B, L, ...] tensor of `len` steps with
+/// `inner` elements per step.
+std::vector<double> sliceLen(const std::vector<double> &values, int64_t batch,
+                             int64_t len, int64_t inner, int64_t begin,
+                             int64_t end) {
+  std::vector<double> part;
+  part.reserve(batch * (end - begin) * inner);
+  for (int64_t b = 0; b < batch; ++b) {
+    const auto first = values.begin() + (b * len + begin) * inner;
+    part.insert(part.end(), first, first + (end - begin) * inner);
+  }
+  return part;
+}
+
+/// kSplitLen steps as two launches, the second starting from the first's
+/// final_state: both parts of y and the last state against one reference.
+void runContinuation(const ssmrt::Layer &layer, const SSDSpec &spec,
+                     int64_t batch, Tally &tally) {
+  const std::vector<TensorDesc> tensors = ssdTensors(spec);
+  const ScanData whole =
+      makeInputs(tensors, spec.dtSoftplus, batch, kSplitLen,
+                 seedOf(spec.name + "/split/" + std::to_string(batch)));
+  const Expected want = runReference(spec, whole);
+  // Elements per time step of each [B, L, ...] tensor.
+  const int64_t act = spec.nheads * spec.headdim;
+  const std::map<std::string, int64_t> perStep = {
+      {"x", act},
+      {"z", act},
+      {"y", act},
+      {"dt", spec.nheads},
+      {"B", spec.ngroups * spec.dstate},
+      {"C", spec.ngroups * spec.dstate}};
+
+  std::vector<Check> checks;
+  std::vector<double> state = whole.values.at("init");
+  const int64_t bounds[] = {0, kSplitAt, kSplitLen};
+  for (int part = 0; part < 2; ++part) {
+    const int64_t begin = bounds[part], end = bounds[part + 1];
+    ScanData data;
+    data.batch = batch;
+    data.len = end - begin;
+    data.values = whole.values;
+    for (const auto &[name, inner] : perStep)
+      if (data.values.count(name))
+        data.values[name] = sliceLen(whole.values.at(name), batch, kSplitLen,
+                                     inner, begin, end);
+    data.values["init"] = state;
+    DeviceTensors device(tensors, data);
+    launchAndWait(layer, device);
+    checks.push_back(
+        compare("y" + std::to_string(part + 1), device.download("y"),
+                sliceLen(want.y, batch, kSplitLen, act, begin, end),
+                sliceLen(want.y, batch, kSplitLen, act, begin, end),
+                sliceLen(want.yMag, batch, kSplitLen, act, begin, end),
+                spec.dtype, shapeOf(spec, "y", batch, data.len), 1.0, kEps));
+    state = device.download("final_state");
+  }
+  checks.push_back(compareState(spec, state, want, batch));
+  report(caseName(spec, batch, kSplitLen,
+                  " split " + std::to_string(kSplitAt) + "+" +
+                      std::to_string(kSplitLen - kSplitAt)),
+         checks, tally);
+}
+
+/// Every case of one layer.
+void runLayer(const ssmrt::Layer &layer, const SSDSpec &spec,
+              const Options &options, Tally &tally) {
+  const std::vector<int64_t> batches =
+      options.quick ? std::vector<int64_t>{2} : std::vector<int64_t>{1, 2};
+  const std::vector<int64_t> lengths =
+      options.quick ? std::vector<int64_t>{1, 63, 130}
+                    : std::vector<int64_t>{1, 63, 64, 4096, 4097};
+  for (int64_t batch : batches)
+    for (int64_t len : lengths)
+      guarded(caseName(spec, batch, len), tally,
+              [&] { runCase(layer, spec, batch, len, tally); });
+  if (spec.initialState && spec.finalState && !options.quick)
+    guarded(caseName(spec, 2, kSplitLen, " split"), tally,
+            [&] { runContinuation(layer, spec, 2, tally); });
+}
+
+void runSpec(const std::string &path, const Options &options, Tally &tally) {
+  runSpecLayers(path, options, tally, &SpecFile::ssds, runLayer);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  return runGpuTestSuite(
+      argc, argv, {"ssmc GPU SSD tests", "ssd_chunk", "B=2, L<=130", runSpec});
+}
