@@ -13,7 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuTestUtil.h"
+#include "BenchUtil.h"
 
 #include <cstdio>
 #include <ctime>
@@ -29,10 +29,6 @@ namespace {
 
 /// The H100 MUFU ex2 throughput measured for ANCHORS.md; not measured here.
 constexpr double kExpRate = 4124e9;
-constexpr int kWarmups = 5;
-constexpr int kRuns = 30;
-constexpr size_t kFlushBytes = size_t(256) << 20;
-constexpr size_t kCopyBytes = size_t(1) << 30;
 
 /// One benchmark row: a layer of bench/specs at one shape.
 struct Row {
@@ -99,106 +95,6 @@ constexpr ConvRow kConvRows[] = {
     {"bench_conv_cl", 1, 32768, 273.6, 85.3},
 };
 
-/// The launches timed per call of a warm-L2 row, back to back.
-constexpr int kWarmLaunches = 8;
-
-/// A CUDA event.
-class Event {
-public:
-  Event() {
-    check(driver().eventCreate(&event, CU_EVENT_DEFAULT), "cuEventCreate");
-  }
-  Event(const Event &) = delete;
-  Event &operator=(const Event &) = delete;
-  ~Event() { driver().eventDestroy(event); }
-
-  /// Records the event on the default stream.
-  void record() {
-    check(driver().eventRecord(event, nullptr), "cuEventRecord");
-  }
-
-  /// Milliseconds from `start` to this event, once it completed.
-  float since(const Event &start) const {
-    check(driver().eventSynchronize(event), "cuEventSynchronize");
-    float ms = 0;
-    check(driver().eventElapsedTime(&ms, start.event, event),
-          "cuEventElapsedTime");
-    return ms;
-  }
-
-private:
-  CUevent event = nullptr;
-};
-
-/// The median of `times` (not empty).
-double median(std::vector<float> times) {
-  std::sort(times.begin(), times.end());
-  return times.size() % 2
-             ? times[times.size() / 2]
-             : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
-}
-
-/// The median time in ms of `runs` calls of `body` after `warmups`. With a
-/// `flush` buffer, each call first overwrites it so that L2 holds none of the
-/// call's data; the start event is recorded after the memset, so its time is
-/// not counted.
-template <typename Body>
-double medianMs(int warmups, int runs, const DeviceBuffer *flush, Body body) {
-  Event start, stop;
-  std::vector<float> times;
-  for (int i = 0; i < warmups + runs; ++i) {
-    if (flush)
-      check(driver().memsetD8(flush->get(), static_cast<unsigned char>(i),
-                              flush->size()),
-            "cuMemsetD8");
-    start.record();
-    body();
-    stop.record();
-    const float ms = stop.since(start);
-    if (i >= warmups)
-      times.push_back(ms);
-  }
-  return median(times);
-}
-
-/// The median time in ms of one call of `body` with warm L2, over `runs`
-/// samples after `warmups`. Each sample queues two `flush` memsets (keeping
-/// the GPU busy while the host queues the rest, so that host launch costs
-/// leave no gaps), one untimed call that brings the call's data into L2, then
-/// kWarmLaunches calls between the events, and counts their mean.
-template <typename Body>
-double warmMedianMs(int warmups, int runs, const DeviceBuffer &flush,
-                    Body body) {
-  Event start, stop;
-  std::vector<float> times;
-  for (int i = 0; i < warmups + runs; ++i) {
-    for (int j = 0; j < 2; ++j)
-      check(driver().memsetD8(flush.get(), static_cast<unsigned char>(i + j),
-                              flush.size()),
-            "cuMemsetD8");
-    body();
-    start.record();
-    for (int j = 0; j < kWarmLaunches; ++j)
-      body();
-    stop.record();
-    const float ms = stop.since(start) / kWarmLaunches;
-    if (i >= warmups)
-      times.push_back(ms);
-  }
-  return median(times);
-}
-
-/// Device-to-device copy bandwidth in bytes/s, reads plus writes.
-double copyBandwidth() {
-  DeviceBuffer source(kCopyBytes), target(kCopyBytes);
-  check(driver().memsetD8(source.get(), 1, kCopyBytes), "cuMemsetD8");
-  const double ms = medianMs(2, 10, nullptr, [&] {
-    check(driver().memcpyDtoD(target.get(), source.get(), kCopyBytes),
-          "cuMemcpyDtoD");
-  });
-  return 2.0 * kCopyBytes / (ms * 1e-3);
-}
-
 /// The bytes a scan must move at least: u, delta, z, B and C read and y
 /// written once (ANCHORS.md "min bytes").
 double minBytes(const ScanSpec &spec, int64_t batch, int64_t len) {
@@ -211,80 +107,10 @@ double minBytes(const ScanSpec &spec, int64_t batch, int64_t len) {
   return bytes;
 }
 
-/// A loaded spec: its layer and the module that owns it.
-struct Loaded {
-  ssmrt::Module module;
-  ScanSpec spec;
-  ssmrt::Layer layer;
-};
-
-/// Reads spec `name`, loads its kernels and checks that they match it.
-Loaded load(const std::string &specDir, const std::string &kernelDir,
-            const std::string &name) {
-  SpecFile file =
-      readSpec((std::filesystem::path(specDir) / (name + ".json")).string());
-  if (file.layers.size() != 1)
-    throw std::runtime_error(name + ": a benchmark spec has one layer");
-  ssmrt::Module module = ssmrt::Module::load(
-      (std::filesystem::path(kernelDir) / (file.name + ".manifest.json"))
-          .string());
-  ssmrt::Layer layer = module.layer(file.layers[0].name);
-  checkLayer(layer, file.layers[0]);
-  return {std::move(module), file.layers[0], layer};
-}
-
-/// A loaded decode-step spec: its layer and the module that owns it.
-struct LoadedStep {
-  ssmrt::Module module;
-  StepSpec spec;
-  ssmrt::Layer layer;
-};
-
-/// Reads the decode-step spec `name`, loads its kernels and checks that they
-/// match it.
-LoadedStep loadStep(const std::string &specDir, const std::string &kernelDir,
-                    const std::string &name) {
-  SpecFile file =
-      readSpec((std::filesystem::path(specDir) / (name + ".json")).string());
-  if (file.steps.size() != 1 || !file.layers.empty())
-    throw std::runtime_error(name + ": a decode benchmark spec has one "
-                                    "scan_step layer");
-  ssmrt::Module module = ssmrt::Module::load(
-      (std::filesystem::path(kernelDir) / (file.name + ".manifest.json"))
-          .string());
-  ssmrt::Layer layer = module.layer(file.steps[0].name);
-  checkLayer(layer, file.steps[0]);
-  return {std::move(module), file.steps[0], layer};
-}
-
-/// A loaded conv1d spec: its layer and the module that owns it.
-struct LoadedConv {
-  ssmrt::Module module;
-  ConvSpec spec;
-  ssmrt::Layer layer;
-};
-
-/// Reads the conv1d spec `name`, loads its kernels and checks that they
-/// match it.
-LoadedConv loadConv(const std::string &specDir, const std::string &kernelDir,
-                    const std::string &name) {
-  SpecFile file =
-      readSpec((std::filesystem::path(specDir) / (name + ".json")).string());
-  if (file.convs.size() != 1 || !file.layers.empty() || !file.steps.empty())
-    throw std::runtime_error(name + ": a conv1d benchmark spec has one "
-                                    "causal_conv1d layer");
-  ssmrt::Module module = ssmrt::Module::load(
-      (std::filesystem::path(kernelDir) / (file.name + ".manifest.json"))
-          .string());
-  ssmrt::Layer layer = module.layer(file.convs[0].name);
-  checkLayer(layer, file.convs[0]);
-  return {std::move(module), file.convs[0], layer};
-}
-
 /// Times one conv1d row (cold L2) and prints its table line. x read and y
 /// written once are the bytes the anchors count; the weights, bias and
 /// states are listed apart.
-void runConvRow(const ConvRow &row, const LoadedConv &loaded,
+void runConvRow(const ConvRow &row, const LoadedLayer<ConvSpec> &loaded,
                 double copyBytesPerS, const DeviceBuffer &flush) {
   const ConvSpec &spec = loaded.spec;
   const std::vector<TensorDesc> tensors = convTensors(spec);
@@ -328,7 +154,7 @@ std::string stepShape(const StepSpec &spec) {
 /// Times one decode row and prints its table line. The state is read and
 /// written once per call; the other tensors (x, Δ, B, C, z, y and the
 /// weights) are counted apart.
-void runStepRow(const StepRow &row, const LoadedStep &loaded,
+void runStepRow(const StepRow &row, const LoadedLayer<StepSpec> &loaded,
                 double copyBytesPerS, const DeviceBuffer &flush) {
   const StepSpec &spec = loaded.spec;
   DeviceTensors device(spec, makeInputs(spec, row.batch,
@@ -370,8 +196,9 @@ struct Base {
 };
 
 /// Times one row and prints its table line.
-void runRow(const Row &row, const Loaded &loaded, double copyBytesPerS,
-            const DeviceBuffer &flush, std::map<std::string, Base> &bases) {
+void runRow(const Row &row, const LoadedLayer<ScanSpec> &loaded,
+            double copyBytesPerS, const DeviceBuffer &flush,
+            std::map<std::string, Base> &bases) {
   const ScanSpec &spec = loaded.spec;
   DeviceTensors device(spec, makeInputs(spec, row.batch, row.len,
                                         seedOf(std::string(row.spec) + "/" +
@@ -409,162 +236,132 @@ void runRow(const Row &row, const Loaded &loaded, double copyBytesPerS,
   std::fflush(stdout);
 }
 
-/// Prints the command line.
-void usage(const char *argv0) {
-  std::fprintf(stderr,
-               "usage: %s [--require-gpu] [--specs DIR] KERNEL_DIR\n"
-               "  KERNEL_DIR     the kernels of bench/specs "
-               "(test/gpu/build_kernels.sh <ssmc> DIR bench/specs)\n"
-               "  --specs DIR    the specs (default %s)\n"
-               "  --require-gpu  exit 2 instead of 0 when there is no GPU\n",
-               argv0, SSMC_BENCH_SPECS_DIR);
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string kernelDir, specDir = SSMC_BENCH_SPECS_DIR;
-  bool requireGpu = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--require-gpu") {
-      requireGpu = true;
-    } else if (arg == "--specs" && i + 1 < argc) {
-      specDir = argv[++i];
-    } else if (arg[0] != '-' && kernelDir.empty()) {
-      kernelDir = arg;
-    } else {
-      usage(argv[0]);
-      return 2;
-    }
-  }
-  if (kernelDir.empty()) {
-    usage(argv[0]);
-    return 2;
-  }
+  return benchMain(
+      argc, argv, SSMC_BENCH_SPECS_DIR,
+      [](const std::string &specDir, const std::string &kernelDir) {
+        const std::string date = utcNow();
+        const double copyBytesPerS = copyBandwidth();
+        DeviceBuffer flush(kFlushBytes);
 
-  const std::string noGpu = openDevice();
-  if (!noGpu.empty()) {
-    std::printf("no CUDA driver/GPU found: benchmark skipped (%s)\n",
-                noGpu.c_str());
-    return requireGpu ? 2 : 0;
-  }
+        std::printf(
+            "# ssmc selective scan, decode step and conv1d: benchmark\n\n"
+            "- GPU: %s, CUDA driver %s, %s\n"
+            "- Method: cold L2 (256 MiB memset before each call, not timed), "
+            "CUDA events, median of %d calls after %d warm-ups\n"
+            "- Device-to-device copy: **%.0f GB/s** (read + write, 1 GiB "
+            "cuMemcpyDtoD, median of 10), measured in this run\n"
+            "- ex2 yardstick: %.0f G exp/s, the H100 MUFU rate from ANCHORS.md "
+            "(not measured here)\n"
+            "- min bytes = u + Δ + z + B + C + y once; limit = max(min bytes / "
+            "copy BW, B·L·D·N / ex2 rate); anchors: ANCHORS.md (state-spaces/"
+            "mamba kernel on an H100)\n"
+            "- ragged: time per element relative to the L 2048 row\n\n"
+            "| shape | B | D | L | N | dtype | ms | min MB | GB/s | %% copy BW "
+            "| "
+            "%% ex2 rate | limit ms | %% of limit | anchor ms | speed-up | "
+            "ragged |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+            "\n",
+            deviceName().c_str(), driverVersion().c_str(), date.c_str(), kRuns,
+            kWarmups, copyBytesPerS / 1e9, kExpRate / 1e9);
+        std::fflush(stdout);
 
-  try {
-    char date[32];
-    const std::time_t now = std::time(nullptr);
-    std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
-    const double copyBytesPerS = copyBandwidth();
-    DeviceBuffer flush(kFlushBytes);
+        std::map<std::string, LoadedLayer<ScanSpec>> loaded;
+        std::map<std::string, Base> bases;
+        std::vector<std::string> errors;
+        for (const Row &row : kRows) {
+          try {
+            auto it = loaded.find(row.spec);
+            if (it == loaded.end())
+              it =
+                  loaded
+                      .emplace(row.spec, loadLayer(specDir, kernelDir, row.spec,
+                                                   &SpecFile::layers))
+                      .first;
+            runRow(row, it->second, copyBytesPerS, flush, bases);
+          } catch (const CudaError &) {
+            throw;
+          } catch (const std::exception &error) {
+            errors.push_back(std::string(row.shape) + " " + row.spec + ": " +
+                             error.what());
+          }
+        }
 
-    std::printf(
-        "# ssmc selective scan, decode step and conv1d: benchmark\n\n"
-        "- GPU: %s, CUDA driver %s, %s\n"
-        "- Method: cold L2 (256 MiB memset before each call, not timed), "
-        "CUDA events, median of %d calls after %d warm-ups\n"
-        "- Device-to-device copy: **%.0f GB/s** (read + write, 1 GiB "
-        "cuMemcpyDtoD, median of 10), measured in this run\n"
-        "- ex2 yardstick: %.0f G exp/s, the H100 MUFU rate from ANCHORS.md "
-        "(not measured here)\n"
-        "- min bytes = u + Δ + z + B + C + y once; limit = max(min bytes / "
-        "copy BW, B·L·D·N / ex2 rate); anchors: ANCHORS.md (state-spaces/"
-        "mamba kernel on an H100)\n"
-        "- ragged: time per element relative to the L 2048 row\n\n"
-        "| shape | B | D | L | N | dtype | ms | min MB | GB/s | %% copy BW | "
-        "%% ex2 rate | limit ms | %% of limit | anchor ms | speed-up | "
-        "ragged |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-        deviceName().c_str(), driverVersion().c_str(), date, kRuns, kWarmups,
-        copyBytesPerS / 1e9, kExpRate / 1e9);
-    std::fflush(stdout);
+        std::printf(
+            "\n## Decode step (scan_step, fp32 state updated in place)\n\n"
+            "- Same method and copy bandwidth as above; \"warm\": L2 holds the "
+            "call's data (mean of %d back-to-back calls after an untimed one, "
+            "queued behind two 256 MiB memsets so that host launch costs are "
+            "hidden)\n"
+            "- state MB = state read + written once (as the anchors count); "
+            "other MB = x, Δ, B, C, z, y and the weights once; GB/s and %% "
+            "copy "
+            "BW over state bytes, %% all over both\n"
+            "- anchors: ANCHORS.md \"Decode\" (Triton selective_state_update "
+            "on "
+            "an H100, 3020 GB/s copy BW); anchor %% is of that copy BW\n\n"
+            "| shape | B | dtype | L2 | µs | state MB | other MB | GB/s | "
+            "%% copy BW | %% all | anchor µs | anchor %% | speed-up |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+            kWarmLaunches);
+        std::fflush(stdout);
+        std::map<std::string, LoadedLayer<StepSpec>> loadedSteps;
+        for (const StepRow &row : kStepRows) {
+          try {
+            auto it = loadedSteps.find(row.spec);
+            if (it == loadedSteps.end())
+              it = loadedSteps
+                       .emplace(row.spec, loadLayer(specDir, kernelDir,
+                                                    row.spec, &SpecFile::steps))
+                       .first;
+            runStepRow(row, it->second, copyBytesPerS, flush);
+          } catch (const CudaError &) {
+            throw;
+          } catch (const std::exception &error) {
+            errors.push_back(std::string(row.spec) + " B " +
+                             std::to_string(row.batch) + ": " + error.what());
+          }
+        }
 
-    std::map<std::string, Loaded> loaded;
-    std::map<std::string, Base> bases;
-    std::vector<std::string> errors;
-    for (const Row &row : kRows) {
-      try {
-        auto it = loaded.find(row.spec);
-        if (it == loaded.end())
-          it = loaded.emplace(row.spec, load(specDir, kernelDir, row.spec))
-                   .first;
-        runRow(row, it->second, copyBytesPerS, flush, bases);
-      } catch (const CudaError &) {
-        throw;
-      } catch (const std::exception &error) {
-        errors.push_back(std::string(row.shape) + " " + row.spec + ": " +
-                         error.what());
-      }
-    }
+        std::printf(
+            "\n## Causal conv1d (causal_conv1d, bf16, width 4, bias, silu)\n\n"
+            "- Same method (cold L2) and copy bandwidth as above\n"
+            "- MB = x read + y written once (as the anchors count); weights MB "
+            "= "
+            "weight and bias (f32), listed apart; GB/s and %% copy BW over MB\n"
+            "- anchors: ANCHORS.md \"Causal depthwise conv1d\" (Dao-AILab/"
+            "causal-conv1d on an H100, 3020 GB/s copy BW); anchor %% is of "
+            "that "
+            "copy BW\n\n"
+            "| shape (B, C, L) | layout | dtype | K | µs | MB | weights MB | "
+            "GB/s | %% copy BW | anchor µs | anchor %% | speed-up |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        std::fflush(stdout);
+        std::map<std::string, LoadedLayer<ConvSpec>> loadedConvs;
+        for (const ConvRow &row : kConvRows) {
+          try {
+            auto it = loadedConvs.find(row.spec);
+            if (it == loadedConvs.end())
+              it = loadedConvs
+                       .emplace(row.spec, loadLayer(specDir, kernelDir,
+                                                    row.spec, &SpecFile::convs))
+                       .first;
+            runConvRow(row, it->second, copyBytesPerS, flush);
+          } catch (const CudaError &) {
+            throw;
+          } catch (const std::exception &error) {
+            errors.push_back(std::string(row.spec) + " B " +
+                             std::to_string(row.batch) + " L " +
+                             std::to_string(row.len) + ": " + error.what());
+          }
+        }
 
-    std::printf(
-        "\n## Decode step (scan_step, fp32 state updated in place)\n\n"
-        "- Same method and copy bandwidth as above; \"warm\": L2 holds the "
-        "call's data (mean of %d back-to-back calls after an untimed one, "
-        "queued behind two 256 MiB memsets so that host launch costs are "
-        "hidden)\n"
-        "- state MB = state read + written once (as the anchors count); "
-        "other MB = x, Δ, B, C, z, y and the weights once; GB/s and %% copy "
-        "BW over state bytes, %% all over both\n"
-        "- anchors: ANCHORS.md \"Decode\" (Triton selective_state_update on "
-        "an H100, 3020 GB/s copy BW); anchor %% is of that copy BW\n\n"
-        "| shape | B | dtype | L2 | µs | state MB | other MB | GB/s | "
-        "%% copy BW | %% all | anchor µs | anchor %% | speed-up |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-        kWarmLaunches);
-    std::fflush(stdout);
-    std::map<std::string, LoadedStep> loadedSteps;
-    for (const StepRow &row : kStepRows) {
-      try {
-        auto it = loadedSteps.find(row.spec);
-        if (it == loadedSteps.end())
-          it = loadedSteps
-                   .emplace(row.spec, loadStep(specDir, kernelDir, row.spec))
-                   .first;
-        runStepRow(row, it->second, copyBytesPerS, flush);
-      } catch (const CudaError &) {
-        throw;
-      } catch (const std::exception &error) {
-        errors.push_back(std::string(row.spec) + " B " +
-                         std::to_string(row.batch) + ": " + error.what());
-      }
-    }
-
-    std::printf(
-        "\n## Causal conv1d (causal_conv1d, bf16, width 4, bias, silu)\n\n"
-        "- Same method (cold L2) and copy bandwidth as above\n"
-        "- MB = x read + y written once (as the anchors count); weights MB = "
-        "weight and bias (f32), listed apart; GB/s and %% copy BW over MB\n"
-        "- anchors: ANCHORS.md \"Causal depthwise conv1d\" (Dao-AILab/"
-        "causal-conv1d on an H100, 3020 GB/s copy BW); anchor %% is of that "
-        "copy BW\n\n"
-        "| shape (B, C, L) | layout | dtype | K | µs | MB | weights MB | "
-        "GB/s | %% copy BW | anchor µs | anchor %% | speed-up |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    std::fflush(stdout);
-    std::map<std::string, LoadedConv> loadedConvs;
-    for (const ConvRow &row : kConvRows) {
-      try {
-        auto it = loadedConvs.find(row.spec);
-        if (it == loadedConvs.end())
-          it = loadedConvs
-                   .emplace(row.spec, loadConv(specDir, kernelDir, row.spec))
-                   .first;
-        runConvRow(row, it->second, copyBytesPerS, flush);
-      } catch (const CudaError &) {
-        throw;
-      } catch (const std::exception &error) {
-        errors.push_back(std::string(row.spec) + " B " +
-                         std::to_string(row.batch) + " L " +
-                         std::to_string(row.len) + ": " + error.what());
-      }
-    }
-
-    for (const std::string &error : errors)
-      std::printf("\n- not run: %s", error.c_str());
-    std::printf("\n");
-    return errors.empty() ? 0 : 1;
-  } catch (const CudaError &error) {
-    std::printf("\nCUDA error: %s\n", error.what());
-    return 1;
-  }
+        for (const std::string &error : errors)
+          std::printf("\n- not run: %s", error.c_str());
+        std::printf("\n");
+        return errors.empty() ? 0 : 1;
+      });
 }

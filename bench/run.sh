@@ -21,7 +21,7 @@ args=(-S "$root" -B "$build" -G Ninja -DSSMC_RUNTIME_ONLY=ON
 if [[ -n ${SSMC_NLOHMANN_INCLUDE_DIR:-} ]]; then
   args+=("-DSSMC_NLOHMANN_INCLUDE_DIR=$(realpath "$SSMC_NLOHMANN_INCLUDE_DIR")")
 fi
-if ! { cmake "${args[@]}" && ninja -C "$build" ssmc-scan-bench; } \
+if ! { cmake "${args[@]}" && ninja -C "$build" ssmc-scan-bench ssmc-ssd-bench; } \
     > "$build/bench-build.log" 2>&1; then
   tail -n 40 "$build/bench-build.log"
   echo "build failed (log: $build/bench-build.log)"
@@ -32,4 +32,5 @@ gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null |
       head -n 1 | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//' || true)
 report=$root/bench/results/$(date -u +%Y-%m-%d-%H%M)-${gpu:-gpu}.md
 "$build/bin/ssmc-scan-bench" --require-gpu "$kernels" | tee "$report"
+"$build/bin/ssmc-ssd-bench" --require-gpu "$kernels" | tee -a "$report"
 echo "report: $report"
