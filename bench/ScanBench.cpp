@@ -3,8 +3,9 @@
 // Times the layers of bench/specs, compiled ahead of time, on the Mamba-1
 // shapes of ANCHORS.md (S1-S4, plus S1 at ragged lengths) and on its decode
 // shapes (one scan_step of Mamba-2 H 80 P 64 N 128 and of Mamba-1 D 5120
-// N 16, fp32 state updated in place) and its causal conv1d shapes (bf16,
-// width 4, bias, silu) the way the anchors were measured: cold
+// N 16, fp32 state updated in place), its causal conv1d shapes (bf16,
+// width 4, bias, silu) and the Mamba-2 gated RMSNorm (16384 rows of 5120
+// bf16 with z) the way the anchors were measured: cold
 // L2 (a 256 MiB memset before each call, outside the timed region), CUDA
 // events, median of 30 calls after 5 warm-ups. The same run measures
 // device-to-device copy bandwidth, so that bandwidth figures are ratios to
@@ -97,6 +98,18 @@ constexpr ConvRow kConvRows[] = {
     {"bench_conv_cf768", 64, 197, 80.8, 15.9},
     {"bench_conv_cl", 4, 4096, 141.3, 82.5},
     {"bench_conv_cl", 1, 32768, 273.6, 85.3},
+};
+
+/// One gated RMSNorm benchmark row: the rms_norm_gated layer of a spec on
+/// batch x len rows.
+struct NormRow {
+  const char *spec; ///< The spec file (and model) name; its only layer runs.
+  int64_t batch;
+  int64_t len;
+};
+
+constexpr NormRow kNormRows[] = {
+    {"bench_norm_bf16", 4, 4096},
 };
 
 /// The launches timed per call of a warm-L2 row, back to back.
@@ -281,6 +294,60 @@ LoadedConv loadConv(const std::string &specDir, const std::string &kernelDir,
   return {std::move(module), file.convs[0], layer};
 }
 
+/// A loaded gated RMSNorm spec: its layer and the module that owns it.
+struct LoadedNorm {
+  ssmrt::Module module;
+  NormSpec spec;
+  ssmrt::Layer layer;
+};
+
+/// Reads the gated RMSNorm spec `name`, loads its kernels and checks that
+/// they match it.
+LoadedNorm loadNorm(const std::string &specDir, const std::string &kernelDir,
+                    const std::string &name) {
+  SpecFile file =
+      readSpec((std::filesystem::path(specDir) / (name + ".json")).string());
+  if (file.norms.size() != 1 || !file.layers.empty())
+    throw std::runtime_error(name + ": a norm benchmark spec has one "
+                                    "rms_norm_gated layer");
+  ssmrt::Module module = ssmrt::Module::load(
+      (std::filesystem::path(kernelDir) / (file.name + ".manifest.json"))
+          .string());
+  ssmrt::Layer layer = module.layer(file.norms[0].name);
+  checkLayer(layer, file.norms[0]);
+  return {std::move(module), file.norms[0], layer};
+}
+
+/// Times one gated RMSNorm row (cold L2) and prints its table line: y and z
+/// read and out written once are its bytes; the weight is listed apart.
+void runNormRow(const NormRow &row, const LoadedNorm &loaded,
+                double copyBytesPerS, const DeviceBuffer &flush) {
+  const NormSpec &spec = loaded.spec;
+  const std::vector<TensorDesc> tensors = normTensors(spec);
+  DeviceTensors device(tensors,
+                       makeInputs(tensors, false, row.batch, row.len,
+                                  seedOf(std::string(row.spec) + "/" +
+                                         std::to_string(row.batch) + "/" +
+                                         std::to_string(row.len))));
+  const double ms = medianMs(kWarmups, kRuns, &flush,
+                             [&] { launchLayer(loaded.layer, device); });
+  double ioBytes = 0, weightBytes = 0;
+  for (const TensorDesc &t : tensors) {
+    const double bytes = numElements(bindShape(t.shape, row.batch, row.len)) *
+                         dtypeBytes(t.dtype);
+    (t.name == "weight" ? weightBytes : ioBytes) += bytes;
+  }
+  const double us = ms * 1e3, seconds = ms * 1e-3;
+  std::printf("| %lld × %lld | %lld | %s | %s | %s | %.1f | %.1f | %.3f | "
+              "%.0f | %.1f |\n",
+              (long long)row.batch, (long long)row.len, (long long)spec.dim,
+              dtypeName(spec.dtype), spec.gate ? "yes" : "no",
+              spec.normBeforeGate ? "before gate" : "after gate", us,
+              ioBytes / 1e6, weightBytes / 1e6, ioBytes / seconds / 1e9,
+              100 * ioBytes / seconds / copyBytesPerS);
+  std::fflush(stdout);
+}
+
 /// Times one conv1d row (cold L2) and prints its table line. x read and y
 /// written once are the bytes the anchors count; the weights, bias and
 /// states are listed apart.
@@ -458,7 +525,7 @@ int main(int argc, char **argv) {
     DeviceBuffer flush(kFlushBytes);
 
     std::printf(
-        "# ssmc selective scan, decode step and conv1d: benchmark\n\n"
+        "# ssmc selective scan, decode step, conv1d and norm: benchmark\n\n"
         "- GPU: %s, CUDA driver %s, %s\n"
         "- Method: cold L2 (256 MiB memset before each call, not timed), "
         "CUDA events, median of %d calls after %d warm-ups\n"
@@ -550,6 +617,28 @@ int main(int argc, char **argv) {
                    .emplace(row.spec, loadConv(specDir, kernelDir, row.spec))
                    .first;
         runConvRow(row, it->second, copyBytesPerS, flush);
+      } catch (const CudaError &) {
+        throw;
+      } catch (const std::exception &error) {
+        errors.push_back(std::string(row.spec) + " B " +
+                         std::to_string(row.batch) + " L " +
+                         std::to_string(row.len) + ": " + error.what());
+      }
+    }
+
+    std::printf(
+        "\n## Gated RMSNorm (rms_norm_gated, group = whole row)\n\n"
+        "- Same method (cold L2) and copy bandwidth as above\n"
+        "- MB = y and z read + out written once; weight MB listed apart; "
+        "GB/s and %% copy BW over MB\n\n"
+        "| rows (B × L) | dim | dtype | z | norm | µs | MB | weight MB | "
+        "GB/s | %% copy BW |\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n");
+    std::fflush(stdout);
+    for (const NormRow &row : kNormRows) {
+      try {
+        runNormRow(row, loadNorm(specDir, kernelDir, row.spec), copyBytesPerS,
+                   flush);
       } catch (const CudaError &) {
         throw;
       } catch (const std::exception &error) {

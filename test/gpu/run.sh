@@ -3,13 +3,14 @@
 #   test/gpu/run.sh [kernel-dir]        (default: build/gpu-kernels)
 # kernel-dir holds every spec of test/gpu/specs compiled by build_kernels.sh:
 # the selective scans (gpu_*.json, run by ssmc-gpu-test), the decode steps
-# (step_*.json, run by ssmc-gpu-step-test) and the causal conv1d layers
-# (conv_*.json, run by ssmc-gpu-conv-test); each binary skips the others'.
+# (step_*.json, run by ssmc-gpu-step-test), the causal conv1d layers
+# (conv_*.json, run by ssmc-gpu-conv-test) and the gated RMSNorm layers
+# (norm_*.json, run by ssmc-gpu-norm-test); each binary skips the others'.
 # Builds the runtime-only tree in build-gpu/ (SSMC_NLOHMANN_INCLUDE_DIR, if
 # set, names a directory holding nlohmann/json.hpp), runs every case of the
-# three, then their quick cases under compute-sanitizer memcheck and
+# four, then their quick cases under compute-sanitizer memcheck and
 # racecheck. Logs go to $SSMC_TEST_LOG_DIR (default build-gpu/gpu-test-logs).
-# The last line is "N passed, N failed", summed over the nine runs, where a run
+# The last line is "N passed, N failed", summed over the twelve runs, where a run
 # that exits non-zero without a failed case (a sanitizer report, a crash, no
 # GPU) counts as one failure. Exits non-zero if anything failed.
 set -euo pipefail
@@ -27,7 +28,7 @@ if [[ -n ${SSMC_NLOHMANN_INCLUDE_DIR:-} ]]; then
 fi
 if ! { cmake "${args[@]}" &&
        ninja -C "$build" ssmc-gpu-test ssmc-gpu-step-test \
-         ssmc-gpu-conv-test; } \
+         ssmc-gpu-conv-test ssmc-gpu-norm-test; } \
     > "$logs/build.log" 2>&1; then
   tail -n 40 "$logs/build.log"
   echo "build failed (log: $logs/build.log)"
@@ -36,6 +37,7 @@ fi
 test_bin=$build/bin/ssmc-gpu-test
 step_bin=$build/bin/ssmc-gpu-step-test
 conv_bin=$build/bin/ssmc-gpu-conv-test
+norm_bin=$build/bin/ssmc-gpu-norm-test
 
 passed=0
 failed=0
@@ -72,6 +74,7 @@ run_step() {
 run_step full all "$test_bin" --require-gpu "$kernels"
 run_step step all "$step_bin" --require-gpu "$kernels"
 run_step conv all "$conv_bin" --require-gpu "$kernels"
+run_step norm all "$norm_bin" --require-gpu "$kernels"
 
 sanitizer=$(command -v compute-sanitizer || true)
 if [[ -z $sanitizer && -x /usr/local/cuda/bin/compute-sanitizer ]]; then
@@ -89,12 +92,16 @@ else
     "$step_bin" --require-gpu --quick "$kernels"
   run_step conv-memcheck problems "${memcheck[@]}" \
     "$conv_bin" --require-gpu --quick "$kernels"
+  run_step norm-memcheck problems "${memcheck[@]}" \
+    "$norm_bin" --require-gpu --quick "$kernels"
   run_step racecheck problems "${racecheck[@]}" \
     "$test_bin" --require-gpu --quick "$kernels"
   run_step step-racecheck problems "${racecheck[@]}" \
     "$step_bin" --require-gpu --quick "$kernels"
   run_step conv-racecheck problems "${racecheck[@]}" \
     "$conv_bin" --require-gpu --quick "$kernels"
+  run_step norm-racecheck problems "${racecheck[@]}" \
+    "$norm_bin" --require-gpu --quick "$kernels"
 fi
 
 echo "$passed passed, $failed failed"

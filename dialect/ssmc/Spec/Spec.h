@@ -31,7 +31,7 @@ template <typename OpTy> class OwningOpRef;
 namespace mlir::ssm {
 
 /// The operation a spec layer computes.
-enum class LayerKind { SelectiveScan, ScanStep, CausalConv1d };
+enum class LayerKind { SelectiveScan, ScanStep, CausalConv1d, RMSNormGated };
 
 /// An element type a spec may name.
 enum class DType { F32, F16, BF16 };
@@ -85,6 +85,12 @@ struct LayerSpec {
   int64_t convWidth = 0;
   bool convBias = false;
   bool silu = false;
+  /// A gated RMSNorm's groups (of `dInner`, its last dimension), eps, mode
+  /// and weight type; its gate is `gate`.
+  int64_t groupSize = 0;
+  double eps = 1e-5;
+  bool normBeforeGate = false;
+  DType weightDtype = DType::F32;
   std::optional<TileSpec> tile;
 };
 

@@ -74,7 +74,7 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
 
   // Check first, so that a failure leaves the function untouched.
   for (Operation &op : func.getBody().front().without_terminator()) {
-    if (!isa<SelectiveScanOp, ScanStepOp, CausalConv1dOp>(op))
+    if (!isa<SelectiveScanOp, ScanStepOp, CausalConv1dOp, RMSNormGatedOp>(op))
       return op.emitOpError("has no GPU lowering yet")
              << (isa<DiscretizeOp, ScanOp, SkipOp, GateOp>(op)
                      ? " (run ssm-fuse-discretize and ssm-fuse-gating first)"
@@ -154,6 +154,9 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
             })
             .Case([&](CausalConv1dOp conv) {
               return lowerCausalConv1d(conv, buffers, builder, module, name);
+            })
+            .Case([&](RMSNormGatedOp norm) {
+              return lowerRMSNormGated(norm, buffers, builder, module, name);
             });
     if (failed(result))
       return failure();
