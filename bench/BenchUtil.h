@@ -144,7 +144,7 @@ loadLayer(const std::string &specDir, const std::string &kernelDir,
   SpecFile file =
       readSpec((std::filesystem::path(specDir) / (name + ".json")).string());
   const size_t total = file.layers.size() + file.steps.size() +
-                       file.convs.size() + file.ssds.size();
+                       file.convs.size() + file.ssds.size() + file.norms.size();
   if ((file.*layers).size() != 1 || total != 1)
     throw std::runtime_error(name + ": a benchmark spec has one layer");
   ssmrt::Module module = ssmrt::Module::load(

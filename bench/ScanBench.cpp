@@ -3,8 +3,9 @@
 // Times the layers of bench/specs, compiled ahead of time, on the Mamba-1
 // shapes of ANCHORS.md (S1-S4, plus S1 at ragged lengths) and on its decode
 // shapes (one scan_step of Mamba-2 H 80 P 64 N 128 and of Mamba-1 D 5120
-// N 16, fp32 state updated in place) and its causal conv1d shapes (bf16,
-// width 4, bias, silu) the way the anchors were measured: cold
+// N 16, fp32 state updated in place), its causal conv1d shapes (bf16,
+// width 4, bias, silu) and the Mamba-2 gated RMSNorm (16384 rows of 5120
+// bf16 with z) the way the anchors were measured: cold
 // L2 (a 256 MiB memset before each call, outside the timed region), CUDA
 // events, median of 30 calls after 5 warm-ups. The same run measures
 // device-to-device copy bandwidth, so that bandwidth figures are ratios to
@@ -95,6 +96,18 @@ constexpr ConvRow kConvRows[] = {
     {"bench_conv_cl", 1, 32768, 273.6, 85.3},
 };
 
+/// One gated RMSNorm benchmark row: the rms_norm_gated layer of a spec on
+/// batch x len rows.
+struct NormRow {
+  const char *spec; ///< The spec file (and model) name; its only layer runs.
+  int64_t batch;
+  int64_t len;
+};
+
+constexpr NormRow kNormRows[] = {
+    {"bench_norm_bf16", 4, 4096},
+};
+
 /// The bytes a scan must move at least: u, delta, z, B and C read and y
 /// written once (ANCHORS.md "min bytes").
 double minBytes(const ScanSpec &spec, int64_t batch, int64_t len) {
@@ -105,6 +118,36 @@ double minBytes(const ScanSpec &spec, int64_t batch, int64_t len) {
       bytes +=
           numElements(bindShape(t.shape, batch, len)) * dtypeBytes(t.dtype);
   return bytes;
+}
+
+/// Times one gated RMSNorm row (cold L2) and prints its table line: y and z
+/// read and out written once are its bytes; the weight is listed apart.
+void runNormRow(const NormRow &row, const LoadedLayer<NormSpec> &loaded,
+                double copyBytesPerS, const DeviceBuffer &flush) {
+  const NormSpec &spec = loaded.spec;
+  const std::vector<TensorDesc> tensors = normTensors(spec);
+  DeviceTensors device(tensors,
+                       makeInputs(tensors, false, row.batch, row.len,
+                                  seedOf(std::string(row.spec) + "/" +
+                                         std::to_string(row.batch) + "/" +
+                                         std::to_string(row.len))));
+  const double ms = medianMs(kWarmups, kRuns, &flush,
+                             [&] { launchLayer(loaded.layer, device); });
+  double ioBytes = 0, weightBytes = 0;
+  for (const TensorDesc &t : tensors) {
+    const double bytes = numElements(bindShape(t.shape, row.batch, row.len)) *
+                         dtypeBytes(t.dtype);
+    (t.name == "weight" ? weightBytes : ioBytes) += bytes;
+  }
+  const double us = ms * 1e3, seconds = ms * 1e-3;
+  std::printf("| %lld × %lld | %lld | %s | %s | %s | %.1f | %.1f | %.3f | "
+              "%.0f | %.1f |\n",
+              (long long)row.batch, (long long)row.len, (long long)spec.dim,
+              dtypeName(spec.dtype), spec.gate ? "yes" : "no",
+              spec.normBeforeGate ? "before gate" : "after gate", us,
+              ioBytes / 1e6, weightBytes / 1e6, ioBytes / seconds / 1e9,
+              100 * ioBytes / seconds / copyBytesPerS);
+  std::fflush(stdout);
 }
 
 /// Times one conv1d row (cold L2) and prints its table line. x read and y
@@ -247,7 +290,7 @@ int main(int argc, char **argv) {
         DeviceBuffer flush(kFlushBytes);
 
         std::printf(
-            "# ssmc selective scan, decode step and conv1d: benchmark\n\n"
+            "# ssmc selective scan, decode step, conv1d and norm: benchmark\n\n"
             "- GPU: %s, CUDA driver %s, %s\n"
             "- Method: cold L2 (256 MiB memset before each call, not timed), "
             "CUDA events, median of %d calls after %d warm-ups\n"
@@ -350,6 +393,29 @@ int main(int argc, char **argv) {
                                                     row.spec, &SpecFile::convs))
                        .first;
             runConvRow(row, it->second, copyBytesPerS, flush);
+          } catch (const CudaError &) {
+            throw;
+          } catch (const std::exception &error) {
+            errors.push_back(std::string(row.spec) + " B " +
+                             std::to_string(row.batch) + " L " +
+                             std::to_string(row.len) + ": " + error.what());
+          }
+        }
+
+        std::printf(
+            "\n## Gated RMSNorm (rms_norm_gated, group = whole row)\n\n"
+            "- Same method (cold L2) and copy bandwidth as above\n"
+            "- MB = y and z read + out written once; weight MB listed apart; "
+            "GB/s and %% copy BW over MB\n\n"
+            "| rows (B × L) | dim | dtype | z | norm | µs | MB | weight MB | "
+            "GB/s | %% copy BW |\n"
+            "|---|---|---|---|---|---|---|---|---|---|\n");
+        std::fflush(stdout);
+        for (const NormRow &row : kNormRows) {
+          try {
+            runNormRow(
+                row, loadLayer(specDir, kernelDir, row.spec, &SpecFile::norms),
+                copyBytesPerS, flush);
           } catch (const CudaError &) {
             throw;
           } catch (const std::exception &error) {

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The one command that runs the benchmark (selective scan, decode step and
-# causal conv1d),
+# The one command that runs the benchmark (selective scan, decode step,
+# causal conv1d and gated RMSNorm),
 # on the GPU machine:
 #   bench/run.sh [kernel-dir]        (default: build/bench-kernels)
 # kernel-dir holds every spec of bench/specs compiled by
 # test/gpu/build_kernels.sh (bench_s*.json: scans, bench_dec_*.json: decode
-# steps, bench_conv_*.json: conv1d). Builds the runtime-only tree in build-gpu/ (SSMC_NLOHMANN_INCLUDE_DIR,
+# steps, bench_conv_*.json: conv1d, bench_norm_*.json: norm). Builds the runtime-only tree in build-gpu/ (SSMC_NLOHMANN_INCLUDE_DIR,
 # if set, names a directory holding nlohmann/json.hpp), runs ssmc-scan-bench
 # and tees its Markdown report to bench/results/<date>-<gpu>.md. Times never
 # fail the run; errors do.

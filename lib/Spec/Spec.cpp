@@ -20,6 +20,8 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::ssm;
 using llvm::Error;
@@ -490,6 +492,73 @@ static Expected<LayerSpec> parseConv1dLayer(const ObjectReader &reader) {
   return layer;
 }
 
+/// Largest group a gated RMSNorm kernel keeps in registers (1024 threads of
+/// 32 elements).
+static constexpr int64_t maxNormGroup = 32768;
+
+/// Reads a gated RMSNorm layer ("op": "rms_norm_gated").
+static Expected<LayerSpec> parseRMSNormLayer(const ObjectReader &reader) {
+  LayerSpec layer;
+  layer.kind = LayerKind::RMSNormGated;
+  layer.gate = true;
+  if (Error err = reader.checkKnownKeys({"name", "op", "dtype", "dim",
+                                         "group_size", "eps", "gate",
+                                         "norm_before_gate", "weight_dtype"}))
+    return std::move(err);
+  if (Error err = readLayerBasics(reader, layer, /*withLayout=*/false))
+    return std::move(err);
+  if (Error err = readChannels(reader, "dim", layer.dInner))
+    return std::move(err);
+  layer.groupSize = layer.dInner;
+  if (Error err = reader.readPositive("group_size", /*required=*/false,
+                                      layer.groupSize))
+    return std::move(err);
+  // Group errors name group_size, or dim when the group defaults to it.
+  std::string groupPath =
+      reader.fieldPath(reader.has("group_size") ? "group_size" : "dim");
+  if (layer.dInner % layer.groupSize != 0)
+    return failAt(groupPath,
+                  Twine(layer.groupSize) +
+                      " does not divide dim = " + Twine(layer.dInner));
+  // The kernel moves 16-byte vectors and keeps a group in registers.
+  int64_t width = layer.dtype == DType::F32 ? 4 : 8;
+  if (layer.groupSize % width != 0)
+    return failAt(groupPath, "a group of " + Twine(layer.groupSize) +
+                                 " is not a multiple of " + Twine(width) +
+                                 " (16-byte vectors of " +
+                                 getDTypeName(layer.dtype) + ")");
+  if (layer.groupSize > maxNormGroup)
+    return failAt(groupPath, "a group of " + Twine(layer.groupSize) +
+                                 " is too large (at most " +
+                                 Twine(maxNormGroup) + ")");
+
+  Expected<const llvm::json::Value *> eps =
+      reader.get("eps", /*required=*/false);
+  if (!eps)
+    return eps.takeError();
+  if (*eps) {
+    std::optional<double> value = (*eps)->getAsNumber();
+    if (!value || !(*value > 0) || !std::isfinite(*value))
+      return failAt(reader.fieldPath("eps"),
+                    "expected a positive number, got " + describe(**eps));
+    layer.eps = *value;
+  }
+  for (auto [key, flag] : {std::pair<StringRef, bool *>{"gate", &layer.gate},
+                           {"norm_before_gate", &layer.normBeforeGate}})
+    if (Error err = reader.readBool(key, *flag))
+      return std::move(err);
+  if (Error err =
+          reader.readEnum<DType>("weight_dtype", /*required=*/false, dtypeCases,
+                                 "unsupported dtype", layer.weightDtype))
+    return std::move(err);
+  if (layer.weightDtype != layer.dtype && layer.weightDtype != DType::F32)
+    return failAt(reader.fieldPath("weight_dtype"),
+                  "must be f32 or the layer's dtype (" +
+                      getDTypeName(layer.dtype) + "), got " +
+                      getDTypeName(layer.weightDtype));
+  return layer;
+}
+
 static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
                                       const std::string &path) {
   Expected<const llvm::json::Object *> object = getObject(value, path);
@@ -505,8 +574,7 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
   if (op == "ssd_chunk")
     return parseSSDLayer(reader);
   if (op == "rms_norm_gated")
-    return failAt(reader.fieldPath("op"),
-                  "unsupported op '" + clip(op) + "' (not implemented yet)");
+    return parseRMSNormLayer(reader);
   if (op == "scan_step")
     return parseScanStepLayer(reader);
   if (op == "causal_conv1d")
@@ -514,8 +582,8 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
   if (op != "selective_scan")
     return failAt(reader.fieldPath("op"),
                   "unknown op '" + clip(op) +
-                      "' (expected selective_scan, ssd_chunk, scan_step or "
-                      "causal_conv1d)");
+                      "' (expected selective_scan, ssd_chunk, scan_step, "
+                      "causal_conv1d or rms_norm_gated)");
   layer.kind = LayerKind::SelectiveScan;
 
   if (Error err = reader.checkKnownKeys(
@@ -904,6 +972,31 @@ static func::FuncOp buildSSDFunction(OpBuilder &b, const LayerSpec &layer,
   return func;
 }
 
+/// A gated RMSNorm over the last dimension of [B, L, dim] activations.
+static void buildRMSNormFunction(OpBuilder &b, const LayerSpec &layer,
+                                 Location loc) {
+  MLIRContext &ctx = *b.getContext();
+  constexpr int64_t dyn = ShapedType::kDynamic;
+  auto act = RankedTensorType::get({dyn, dyn, layer.dInner},
+                                   getElementType(layer.dtype, ctx));
+  auto weight = RankedTensorType::get({layer.dInner},
+                                      getElementType(layer.weightDtype, ctx));
+  SmallVector<std::pair<StringRef, Type>> args = {{"y", act}};
+  if (layer.gate)
+    args.push_back({"z", act});
+  args.push_back({"weight", weight});
+  func::FuncOp func = declareLayerFunction(b, layer, loc, args, {{"out", act}});
+  Block *entry = &func.front();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(entry);
+  Value z = layer.gate ? entry->getArgument(1) : Value();
+  auto norm = RMSNormGatedOp::create(
+      b, loc, act, entry->getArgument(0), z, entry->getArguments().back(),
+      b.getI64IntegerAttr(layer.groupSize), b.getF64FloatAttr(layer.eps),
+      layer.normBeforeGate ? b.getUnitAttr() : UnitAttr());
+  func::ReturnOp::create(b, loc, norm.getResult());
+}
+
 static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
                                Location loc) {
   if (layer.kind == LayerKind::SSDChunk) {
@@ -918,6 +1011,8 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
     return buildScanStepFunction(b, layer, loc);
   if (layer.kind == LayerKind::CausalConv1d)
     return buildConv1dFunction(b, layer, loc);
+  if (layer.kind == LayerKind::RMSNormGated)
+    return buildRMSNormFunction(b, layer, loc);
   MLIRContext &ctx = *b.getContext();
   constexpr int64_t dyn = ShapedType::kDynamic;
   bool cf = layer.layout == Layout::ChannelFirst;

@@ -4,8 +4,8 @@
 // entry points, loaded with dlopen as libssmrt does so that the binaries build
 // without libcuda and report "no GPU" instead of failing to start; device
 // buffers; host conversion to and from f16/bf16; the layer spec reader
-// (selective-scan, decode-step and causal conv1d layers); the tensors of a
-// compiled layer;
+// (selective-scan, decode-step, causal conv1d and gated RMSNorm layers); the
+// tensors of a compiled layer;
 // their random inputs; and the per-element comparison with the reference.
 // Inputs are rounded to the dtype the kernel reads before anything else sees
 // them, so the fp64 reference and the GPU compute from exactly the same
@@ -396,14 +396,27 @@ struct SSDSpec {
   bool finalState = false;
 };
 
+/// One gated RMSNorm layer ("op": "rms_norm_gated") of a spec.
+struct NormSpec {
+  std::string name;
+  ssmrt_dtype dtype = SSMRT_F32;       ///< Of y, z and out.
+  ssmrt_dtype weightDtype = SSMRT_F32; ///< Of weight [dim].
+  int64_t dim = 0;                     ///< The normalized last dimension.
+  int64_t groupSize = 0;               ///< dim unless the spec says.
+  double eps = 1e-5;
+  bool gate = true;
+  bool normBeforeGate = false;
+};
+
 /// A spec file: the model name (which names its manifest) and its layers,
-/// selective scans, decode steps, conv1d and SSD layers apart.
+/// selective scans, decode steps, conv1d, SSD and norm layers apart.
 struct SpecFile {
   std::string name;
   std::vector<ScanSpec> layers;
   std::vector<StepSpec> steps;
   std::vector<ConvSpec> convs;
   std::vector<SSDSpec> ssds;
+  std::vector<NormSpec> norms;
 };
 
 inline ssmrt_dtype parseDtype(const std::string &name) {
@@ -484,9 +497,24 @@ inline SpecFile readSpec(const std::string &path) {
         file.ssds.push_back(ssd);
         continue;
       }
+      if (op == "rms_norm_gated") {
+        NormSpec norm;
+        norm.name = entry.at("name").get<std::string>();
+        norm.dtype = parseDtype(entry.at("dtype").get<std::string>());
+        norm.weightDtype =
+            parseDtype(entry.value("weight_dtype", std::string("f32")));
+        norm.dim = entry.at("dim").get<int64_t>();
+        norm.groupSize = entry.value("group_size", norm.dim);
+        norm.eps = entry.value("eps", 1e-5);
+        norm.gate = entry.value("gate", true);
+        norm.normBeforeGate = entry.value("norm_before_gate", false);
+        file.norms.push_back(norm);
+        continue;
+      }
       if (op != "selective_scan")
         throw std::runtime_error("only selective_scan, scan_step, "
-                                 "causal_conv1d and ssd_chunk layers are "
+                                 "causal_conv1d, ssd_chunk and rms_norm_gated "
+                                 "layers are "
                                  "tested");
       ScanSpec layer;
       layer.name = entry.at("name").get<std::string>();
@@ -684,6 +712,18 @@ inline std::vector<TensorDesc> ssdTensors(const SSDSpec &spec) {
   return tensors;
 }
 
+/// The tensors of the gated RMSNorm compiled from `spec`, in launch order:
+/// y, [z], weight [dim], out; y, z and out are [B,L,dim] in the dtype.
+inline std::vector<TensorDesc> normTensors(const NormSpec &spec) {
+  const std::vector<int64_t> rows = {kBatchDim, kLenDim, spec.dim};
+  std::vector<TensorDesc> tensors = {{"y", Role::Input, spec.dtype, rows}};
+  if (spec.gate)
+    tensors.push_back({"z", Role::Input, spec.dtype, rows});
+  tensors.push_back({"weight", Role::Input, spec.weightDtype, {spec.dim}});
+  tensors.push_back({"out", Role::Output, spec.dtype, rows});
+  return tensors;
+}
+
 /// `shape` with the symbols bound to `batch` and `len`.
 inline std::vector<int64_t> bindShape(const std::vector<int64_t> &shape,
                                       int64_t batch, int64_t len) {
@@ -764,6 +804,11 @@ inline void checkLayer(const ssmrt::Layer &layer, const ConvSpec &spec) {
 /// checkLayer for the SSD layer compiled from `spec`.
 inline void checkLayer(const ssmrt::Layer &layer, const SSDSpec &spec) {
   checkLayer(layer, ssdTensors(spec));
+}
+
+/// checkLayer for the gated RMSNorm compiled from `spec`.
+inline void checkLayer(const ssmrt::Layer &layer, const NormSpec &spec) {
+  checkLayer(layer, normTensors(spec));
 }
 
 //===----------------------------------------------------------------------===//

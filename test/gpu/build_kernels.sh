@@ -2,8 +2,9 @@
 # Compiles every spec of a directory with ssmc (on the CPU machine):
 #   build_kernels.sh <ssmc> <outdir> [specs-dir]
 # specs-dir defaults to test/gpu/specs (the selective scans gpu_*.json, the
-# decode steps step_*.json and the conv1d layers conv_*.json: one kernel dir
-# serves the three GPU test binaries);
+# decode steps step_*.json, the conv1d layers conv_*.json and the gated
+# RMSNorm layers norm_*.json: one kernel dir serves the four GPU test
+# binaries);
 # bench/specs holds the benchmark's.
 # Every spec is attempted; the exit status is non-zero if any failed.
 set -uo pipefail

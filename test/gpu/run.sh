@@ -4,13 +4,14 @@
 # kernel-dir holds every spec of test/gpu/specs compiled by build_kernels.sh:
 # the selective scans (gpu_*.json, run by ssmc-gpu-test), the decode steps
 # (step_*.json, run by ssmc-gpu-step-test), the causal conv1d layers
-# (conv_*.json, run by ssmc-gpu-conv-test) and the SSD scans (ssd_*.json, run
-# by ssmc-gpu-ssd-test); each binary skips the others'.
+# (conv_*.json, run by ssmc-gpu-conv-test), the SSD scans (ssd_*.json, run
+# by ssmc-gpu-ssd-test) and the gated RMSNorm layers (norm_*.json, run by
+# ssmc-gpu-norm-test); each binary skips the others'.
 # Builds the runtime-only tree in build-gpu/ (SSMC_NLOHMANN_INCLUDE_DIR, if
 # set, names a directory holding nlohmann/json.hpp), runs every case of the
-# four, then their quick cases under compute-sanitizer memcheck and
+# five, then their quick cases under compute-sanitizer memcheck and
 # racecheck. Logs go to $SSMC_TEST_LOG_DIR (default build-gpu/gpu-test-logs).
-# The last line is "N passed, N failed", summed over the twelve runs, where a run
+# The last line is "N passed, N failed", summed over the fifteen runs, where a run
 # that exits non-zero without a failed case (a sanitizer report, a crash, no
 # GPU) counts as one failure. Exits non-zero if anything failed.
 set -euo pipefail
@@ -28,7 +29,7 @@ if [[ -n ${SSMC_NLOHMANN_INCLUDE_DIR:-} ]]; then
 fi
 if ! { cmake "${args[@]}" &&
        ninja -C "$build" ssmc-gpu-test ssmc-gpu-step-test \
-         ssmc-gpu-conv-test ssmc-gpu-ssd-test; } \
+         ssmc-gpu-conv-test ssmc-gpu-ssd-test ssmc-gpu-norm-test; } \
     > "$logs/build.log" 2>&1; then
   tail -n 40 "$logs/build.log"
   echo "build failed (log: $logs/build.log)"
@@ -38,6 +39,7 @@ test_bin=$build/bin/ssmc-gpu-test
 step_bin=$build/bin/ssmc-gpu-step-test
 conv_bin=$build/bin/ssmc-gpu-conv-test
 ssd_bin=$build/bin/ssmc-gpu-ssd-test
+norm_bin=$build/bin/ssmc-gpu-norm-test
 
 passed=0
 failed=0
@@ -75,6 +77,7 @@ run_step full all "$test_bin" --require-gpu "$kernels"
 run_step step all "$step_bin" --require-gpu "$kernels"
 run_step conv all "$conv_bin" --require-gpu "$kernels"
 run_step ssd all "$ssd_bin" --require-gpu "$kernels"
+run_step norm all "$norm_bin" --require-gpu "$kernels"
 
 sanitizer=$(command -v compute-sanitizer || true)
 if [[ -z $sanitizer && -x /usr/local/cuda/bin/compute-sanitizer ]]; then
@@ -94,6 +97,8 @@ else
     "$conv_bin" --require-gpu --quick "$kernels"
   run_step ssd-memcheck problems "${memcheck[@]}" \
     "$ssd_bin" --require-gpu --quick "$kernels"
+  run_step norm-memcheck problems "${memcheck[@]}" \
+    "$norm_bin" --require-gpu --quick "$kernels"
   run_step racecheck problems "${racecheck[@]}" \
     "$test_bin" --require-gpu --quick "$kernels"
   run_step step-racecheck problems "${racecheck[@]}" \
@@ -102,6 +107,8 @@ else
     "$conv_bin" --require-gpu --quick "$kernels"
   run_step ssd-racecheck problems "${racecheck[@]}" \
     "$ssd_bin" --require-gpu --quick "$kernels"
+  run_step norm-racecheck problems "${racecheck[@]}" \
+    "$norm_bin" --require-gpu --quick "$kernels"
 fi
 
 echo "$passed passed, $failed failed"

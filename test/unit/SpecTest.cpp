@@ -484,7 +484,8 @@ TEST_F(SpecTest, SSDLayer) {
 TEST(SpecErrors, SSDFieldsAreChecked) {
   auto errorOf = [](const char *fields) {
     std::string text = std::string(R"({"name": "m", "layers": [{"name": "l",
-        "op": "ssd_chunk", )") + fields + "}]}";
+        "op": "ssd_chunk", )") +
+                       fields + "}]}";
     llvm::Expected<ModelSpec> spec = parseSpec(text);
     if (spec)
       return std::string("<no error>");
@@ -519,6 +520,85 @@ TEST(SpecErrors, CausalConv1dWidthIsChecked) {
   ASSERT_FALSE(static_cast<bool>(spec));
   EXPECT_EQ(llvm::toString(spec.takeError()),
             "spec.layers[0].width: expected an integer in [2, 4], got 5");
+}
+
+TEST_F(SpecTest, RMSNormGatedLayer) {
+  ModelSpec spec = parseOk(readExample("rms_norm_gated.json"));
+  ASSERT_EQ(spec.layers.size(), 1u);
+  const LayerSpec &l = spec.layers[0];
+  EXPECT_EQ(l.kind, LayerKind::RMSNormGated);
+  EXPECT_EQ(l.dInner, 5120);
+  EXPECT_EQ(l.groupSize, 5120);
+  EXPECT_EQ(l.eps, 1e-5);
+  EXPECT_TRUE(l.gate);
+  EXPECT_FALSE(l.normBeforeGate);
+  OwningOpRef<ModuleOp> module = buildOk(spec);
+  ASSERT_TRUE(module);
+  auto func = *module->getOps<func::FuncOp>().begin();
+  EXPECT_EQ(argNames(func), (std::vector<std::string>{"y", "z", "weight"}));
+  EXPECT_EQ(resultNames(func), (std::vector<std::string>{"out"}));
+  EXPECT_EQ(bodyOps(func),
+            (std::vector<std::string>{"ssm.rms_norm_gated", "func.return"}));
+  EXPECT_NE(printOp(func).find("tensor<?x?x5120xbf16>"), std::string::npos);
+
+  // Defaults: the group is the whole dim, gated, norm after the gate, f32
+  // weight; without the gate there is no z.
+  spec = parseOk(R"({"name": "m", "layers": [
+    {"name": "n", "op": "rms_norm_gated", "dtype": "f32", "dim": 256,
+     "gate": false, "norm_before_gate": true, "group_size": 64,
+     "weight_dtype": "f32", "eps": 1e-6}]})");
+  ASSERT_EQ(spec.layers.size(), 1u);
+  EXPECT_EQ(spec.layers[0].groupSize, 64);
+  EXPECT_EQ(spec.layers[0].eps, 1e-6);
+  module = buildOk(spec);
+  ASSERT_TRUE(module);
+  func = *module->getOps<func::FuncOp>().begin();
+  EXPECT_EQ(argNames(func), (std::vector<std::string>{"y", "weight"}));
+  std::string text = printOp(func);
+  EXPECT_NE(text.find("group_size = 64"), std::string::npos);
+  EXPECT_NE(text.find("norm_before_gate"), std::string::npos);
+}
+
+TEST(SpecErrors, RMSNormGatedFieldsAreChecked) {
+  auto errorOf = [](const std::string &fields) {
+    std::string text = R"({"name": "m", "layers": [{"name": "l",
+        "op": "rms_norm_gated", "dtype": "bf16", )" +
+                       fields + "}]}";
+    llvm::Expected<ModelSpec> spec = parseSpec(text);
+    if (spec)
+      return std::string("<no error>");
+    return llvm::toString(spec.takeError());
+  };
+  EXPECT_EQ(errorOf(R"("dim": 5120, "group_size": 5120)"), "<no error>");
+  EXPECT_EQ(errorOf(R"("group_size": 64)"),
+            "spec.layers[0].dim: missing required field");
+  EXPECT_EQ(errorOf(R"("dim": 5120, "group_size": 1000)"),
+            "spec.layers[0].group_size: 1000 does not divide dim = 5120");
+  EXPECT_EQ(errorOf(R"("dim": 5120, "group_size": 20)"),
+            "spec.layers[0].group_size: a group of 20 is not a multiple of 8 "
+            "(16-byte vectors of bf16)");
+  EXPECT_EQ(errorOf(R"("dim": 36)"),
+            "spec.layers[0].dim: a group of 36 is not a multiple of 8 "
+            "(16-byte vectors of bf16)");
+  EXPECT_EQ(errorOf(R"("dim": 65536)"),
+            "spec.layers[0].dim: a group of 65536 is too large (at most "
+            "32768)");
+  EXPECT_EQ(errorOf(R"("dim": 512, "group_size": 0)"),
+            "spec.layers[0].group_size: expected a positive integer, got 0");
+  EXPECT_EQ(errorOf(R"("dim": 512, "eps": 0)"),
+            "spec.layers[0].eps: expected a positive number, got 0");
+  EXPECT_EQ(errorOf(R"("dim": 512, "eps": "1e-5")"),
+            "spec.layers[0].eps: expected a positive number, got \"1e-5\"");
+  EXPECT_EQ(errorOf(R"("dim": 512, "gate": 1)"),
+            "spec.layers[0].gate: expected true or false, got 1");
+  EXPECT_EQ(errorOf(R"("dim": 512, "norm_before_gate": "yes")"),
+            "spec.layers[0].norm_before_gate: expected true or false, got "
+            "\"yes\"");
+  EXPECT_EQ(errorOf(R"("dim": 512, "weight_dtype": "f16")"),
+            "spec.layers[0].weight_dtype: must be f32 or the layer's dtype "
+            "(bf16), got f16");
+  EXPECT_EQ(errorOf(R"("dim": 512, "d_state": 16)"),
+            "spec.layers[0].d_state: unknown field");
 }
 
 TEST(SpecErrors, MalformedJsonReportsLineAndColumn) {
@@ -634,7 +714,7 @@ TEST(SpecErrors, EachErrorNamesItsJsonPath) {
        "f16"},
       {"unknown op", [](auto &, auto &l) { l["op"] = "attention"; },
        "spec.layers[0].op: unknown op 'attention' (expected selective_scan, "
-       "ssd_chunk, scan_step or causal_conv1d)"},
+       "ssd_chunk, scan_step, causal_conv1d or rms_norm_gated)"},
       // Architectures.
       {"unsupported arch",
        [](auto &s, auto &) { s["arch"] = json::Array{"sm_80", "sm_70"}; },

@@ -31,7 +31,13 @@ template <typename OpTy> class OwningOpRef;
 namespace mlir::ssm {
 
 /// The operation a spec layer computes.
-enum class LayerKind { SelectiveScan, ScanStep, CausalConv1d, SSDChunk };
+enum class LayerKind {
+  SelectiveScan,
+  ScanStep,
+  CausalConv1d,
+  SSDChunk,
+  RMSNormGated
+};
 
 /// An element type a spec may name.
 enum class DType { F32, F16, BF16 };
@@ -87,6 +93,12 @@ struct LayerSpec {
   int64_t convWidth = 0;
   bool convBias = false;
   bool silu = false;
+  /// A gated RMSNorm's groups (of `dInner`, its last dimension), eps, mode
+  /// and weight type; its gate is `gate`.
+  int64_t groupSize = 0;
+  double eps = 1e-5;
+  bool normBeforeGate = false;
+  DType weightDtype = DType::F32;
   std::optional<TileSpec> tile;
 };
 

@@ -75,7 +75,8 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
 
   // Check first, so that a failure leaves the function untouched.
   for (Operation &op : func.getBody().front().without_terminator()) {
-    if (!isa<SelectiveScanOp, ScanStepOp, CausalConv1dOp, SSDChunkOp>(op))
+    if (!isa<SelectiveScanOp, ScanStepOp, CausalConv1dOp, SSDChunkOp,
+             RMSNormGatedOp>(op))
       return op.emitOpError("has no GPU lowering yet")
              << (isa<DiscretizeOp, ScanOp, SkipOp, GateOp>(op)
                      ? " (run ssm-fuse-discretize and ssm-fuse-gating first)"
@@ -158,6 +159,9 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
             })
             .Case([&](SSDChunkOp ssd) {
               return lowerSSDChunk(ssd, buffers, builder, module, name);
+            })
+            .Case([&](RMSNormGatedOp norm) {
+              return lowerRMSNormGated(norm, buffers, builder, module, name);
             });
     if (failed(result))
       return failure();

@@ -46,6 +46,28 @@ FailureOr<LoweredOp> lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
                                    OpBuilder &host, gpu::GPUModuleOp module,
                                    StringRef name);
 
+/// Builds the gated RMSNorm kernel `name` into `module` for buffers rather
+/// than an op, so that other lowerings can launch it after their own kernels,
+/// and creates at `host`'s insertion point the host values its launch needs;
+/// the caller emits the launch. `y`, `z` (null: no gate) and `out` are
+/// contiguous memrefs of one shape with a static last dimension, the one
+/// normalized in groups of `groupSize`; the other dimensions are rows (the
+/// product of all but the last two must fit grid y, < 65536). Element types
+/// are f32, f16 or bf16 and may differ (an f32 workspace can feed a bf16
+/// output); `weight` is [last dim]. `out` must not alias `y` or `z`. Emits an
+/// error at `loc` and fails for sizes the kernel does not support.
+FailureOr<KernelLaunch>
+buildRMSNormGatedKernel(OpBuilder &host, Location loc, gpu::GPUModuleOp module,
+                        StringRef name, Value y, Value z, Value weight,
+                        Value out, int64_t groupSize, double eps,
+                        bool normBeforeGate);
+
+/// Builds the gated RMSNorm kernel for `op`, as lowerSelectiveScan does.
+FailureOr<LoweredOp> lowerRMSNormGated(RMSNormGatedOp op,
+                                       const IRMapping &buffers,
+                                       OpBuilder &host, gpu::GPUModuleOp module,
+                                       StringRef name);
+
 } // namespace mlir::ssm
 
 #endif // SSMC_LIB_CONVERSION_SSMTOGPU_SSMTOGPU_H
