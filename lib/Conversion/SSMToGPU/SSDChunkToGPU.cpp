@@ -38,6 +38,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
+#include <map>
 
 using namespace mlir;
 using namespace mlir::ssm;
@@ -68,8 +69,10 @@ struct SSDShape {
   int64_t bcStride() const { return states + kVector; }
   int64_t gStride() const { return chunk + kVector; }
   int64_t elemBytes() const { return 2; }
+  /// x, B and C are staged twice (the next chunk's copies land while this
+  /// one is computed); G, Acum and Δ once.
   int64_t sharedBytes() const {
-    int64_t elems = chunk * (xStride() + 2 * bcStride() + gStride());
+    int64_t elems = chunk * (2 * (xStride() + 2 * bcStride()) + gStride());
     return elems * elemBytes() + 2 * chunk * 4;
   }
 };
@@ -97,10 +100,13 @@ private:
   Fragment zeros();
 
   // The phases of one chunk.
-  void stageChunk(Value t0);
-  void stageDecay(Value t0);
+  void stageChunk(Value t0, Value stage);
+  SmallVector<Value> loadDt(Value t0);
+  void stageDecay(ArrayRef<Value> raw, Value t0);
+  SmallVector<Value> loadGate(Value t0);
   void computeG();
-  void computeOutputs(ArrayRef<Fragment> state, Value t0);
+  void computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles);
+  void computeOutputs(ArrayRef<Fragment> state, ArrayRef<Value> gate, Value t0);
   SmallVector<Fragment> updateState(ArrayRef<Fragment> state);
 
   Value actIndex(Value t, Value col);
@@ -108,6 +114,8 @@ private:
   Value stateIndex(Value row, Value col);
   /// The first head-dim column (within the block) of warp-owned block `j`.
   Value blockColumn(int64_t j);
+  /// `row` of the chunk in the double-buffered x, B, C tiles.
+  Value staged(Value row) { return b.add(row, stageRow); }
 
   SSDChunkOp op;
   const SSDShape &s;
@@ -119,8 +127,8 @@ private:
   // Thread coordinates: warp, lane, its mma row (lane / 4) and column pair
   // (lane % 4), and the row / matrix it addresses for ldmatrix.
   Value tid, warp, lane, quad, pairCol, ldRow16, ldHalf, ldRow8, ldMat;
-  // Workgroup memory.
-  Value sX, sB, sC, sG, sAcum, sDelta;
+  // Workgroup memory, and the first row of this chunk's x, B, C stage.
+  Value sX, sB, sC, sG, sAcum, sDelta, stageRow;
 };
 
 } // namespace
@@ -229,15 +237,12 @@ Value SSDKernelEmitter::blockColumn(int64_t j) {
 // Chunk phases
 //===----------------------------------------------------------------------===//
 
-/// Copies the chunk's x, B and C rows to workgroup memory with 128-bit
-/// accesses; rows past L are zero.
-void SSDKernelEmitter::stageChunk(Value t0) {
-  auto stage = [&](Value mem, Value smem, int64_t width,
-                   function_ref<Value(Value, Value)> index) {
+/// Starts the asynchronous copies of the chunk at `t0` into stage `stage`
+/// (its first row) of x, B and C, 16 bytes each; rows past L are zero-filled.
+void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
+  auto copy = [&](Value mem, Value smem, int64_t width,
+                  function_ref<Value(Value, Value)> index) {
     int64_t perRow = width / kVector, total = s.chunk * perRow;
-    auto vecType = VectorType::get({kVector}, s.elem);
-    Value zero = arith::ConstantOp::create(
-        b, vecType, DenseElementsAttr::get(vecType, b.getZeroAttr(s.elem)));
     for (int64_t j = 0; j * s.threads() < total; ++j) {
       Value v = b.add(tid, b.index(j * s.threads()));
       OpBuilder::InsertionGuard guard(b);
@@ -248,22 +253,68 @@ void SSDKernelEmitter::stageChunk(Value t0) {
       Value row = b.div(v, b.index(perRow));
       Value col = b.mul(b.rem(v, b.index(perRow)), b.index(kVector));
       Value t = b.add(t0, row);
-      Value inRange = b.cmpLT(t, len);
       Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
-      Value loaded =
-          b.loadVector(mem, index(clamped, col), kVector, /*aligned=*/true);
-      loaded = arith::SelectOp::create(b, inRange, loaded, zero);
-      vector::StoreOp::create(b, loaded, smem, ValueRange{row, col});
+      Value srcElements = arith::SelectOp::create(b, b.cmpLT(t, len),
+                                                  b.index(kVector), b.index(0));
+      nvgpu::DeviceAsyncCopyOp::create(
+          b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smem,
+          ValueRange{b.add(stage, row), col}, mem,
+          ValueRange{index(clamped, col)}, b.getIndexAttr(kVector), srcElements,
+          b.getUnitAttr());
     }
   };
-  stage(xMem, sX, s.columns, [&](Value t, Value c) { return actIndex(t, c); });
-  stage(bMem, sB, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
-  stage(cMem, sC, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
+  copy(xMem, sX, s.columns, [&](Value t, Value c) { return actIndex(t, c); });
+  copy(bMem, sB, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
+  copy(cMem, sC, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
+}
+
+/// Warp 0's raw dt of the chunk at `t0` (lane-major runs of Q/32 steps; the
+/// other warps load nothing and get zeros), issued a chunk ahead.
+SmallVector<Value> SSDKernelEmitter::loadDt(Value t0) {
+  int64_t perLane = s.chunk / 32;
+  Value first =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp, b.index(0));
+  SmallVector<Type> types(perLane, b.getF32Type());
+  auto ifOp = scf::IfOp::create(b, types, first, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  scf::YieldOp::create(b, SmallVector<Value>(perLane, b.f32(0.0)));
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  SmallVector<Value> dt;
+  for (int64_t k = 0; k < perLane; ++k) {
+    Value t = b.add(t0, b.add(b.mul(lane, b.index(perLane)), b.index(k)));
+    Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+    dt.push_back(b.loadF32(
+        dtMem, b.add(b.mul(b.add(b.mul(bIdx, len), clamped), b.index(s.heads)),
+                     head)));
+  }
+  scf::YieldOp::create(b, dt);
+  return SmallVector<Value>(ifOp.getResults());
+}
+
+/// This lane's z pairs of the chunk at `t0`, in the order computeOutputs
+/// reads them (rows past L read the last row), so that their latency
+/// overlaps the G phase.
+SmallVector<Value> SSDKernelEmitter::loadGate(Value t0) {
+  SmallVector<Value> gate;
+  if (!zMem)
+    return gate;
+  for (int64_t j = 0; j < s.blocksPerWarp(); ++j)
+    for (int64_t i = 0; i < s.chunk / kTileRows; ++i)
+      for (int64_t h = 0; h < 2; ++h)
+        for (int64_t ph = 0; ph < 2; ++ph) {
+          Value t = b.add(t0, b.add(b.index(i * kTileRows + h * 8), quad));
+          Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+          Value col =
+              b.add(blockColumn(j), b.add(b.index(ph * kTileCols), pairCol));
+          gate.push_back(b.loadVector(zMem, actIndex(clamped, col), 2, false));
+        }
+  return gate;
 }
 
 /// Warp 0: Δ = softplus(dt + bias) (0 past L) and the inclusive cumulative
 /// sum of Δ·A·log2(e) over the chunk, to workgroup memory.
-void SSDKernelEmitter::stageDecay(Value t0) {
+void SSDKernelEmitter::stageDecay(ArrayRef<Value> raw, Value t0) {
   Value first =
       arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp, b.index(0));
   auto ifOp = scf::IfOp::create(b, first);
@@ -275,16 +326,12 @@ void SSDKernelEmitter::stageDecay(Value t0) {
   Value total = b.f32(0.0);
   for (int64_t k = 0; k < perLane; ++k) {
     Value l = b.add(b.mul(lane, b.index(perLane)), b.index(k));
-    Value t = b.add(t0, l);
-    Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
-    Value dt = b.loadF32(
-        dtMem,
-        b.add(b.mul(b.add(b.mul(bIdx, len), clamped), b.index(s.heads)), head));
+    Value dt = raw[k];
     if (dtBias)
       dt = b.add(dt, dtBias);
     if (op.getDtSoftplus())
       dt = b.softplus(dt);
-    dt = arith::SelectOp::create(b, b.cmpLT(t, len), dt, b.f32(0.0));
+    dt = arith::SelectOp::create(b, b.cmpLT(b.add(t0, l), len), dt, b.f32(0.0));
     deltas.push_back(dt);
     total = b.add(total, b.mul(dt, aLog2));
     run.push_back(total);
@@ -308,72 +355,96 @@ void SSDKernelEmitter::stageDecay(Value t0) {
 }
 
 /// G = C·Bᵀ masked to s <= l and scaled by exp2(Acum[l] - Acum[s])·Δ[s],
-/// one 16-row tile per warp in turn; only the tiles on or below the
-/// diagonal are formed (step 3 reads no others).
+/// in 16x16 tiles on or below the diagonal (step 3 reads no others). The
+/// tiles are dealt to the warps in turn and each warp's are emitted as
+/// straight-line code, so that its independent accumulator chains overlap.
 void SSDKernelEmitter::computeG() {
-  int64_t rowTiles = s.chunk / kTileRows, kSteps = s.states / 16;
-  auto rows = scf::ForOp::create(b, warp, b.index(rowTiles), b.index(s.warps));
+  SmallVector<SmallVector<std::pair<int64_t, int64_t>>> perWarp(s.warps);
+  int64_t next = 0;
+  for (int64_t i = 0; i < s.chunk / 16; ++i)
+    for (int64_t j = 0; j <= i; ++j)
+      perWarp[next++ % s.warps].push_back({i, j});
+  SmallVector<int64_t> cases = llvm::to_vector(llvm::seq<int64_t>(s.warps));
+  auto dispatch =
+      scf::IndexSwitchOp::create(b, TypeRange{}, warp, cases, cases.size());
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(rows.getBody());
-  Value i = rows.getInductionVar();
-  Value r0 = b.mul(i, b.index(kTileRows));
-
-  // This tile's C rows, as A fragments for every k step.
-  SmallVector<Fragment> cFrags;
-  for (int64_t kk = 0; kk < kSteps; ++kk)
-    cFrags.push_back(loadMatrix(sC, b.add(r0, ldRow16),
-                                b.add(b.index(kk * 16), ldHalf), false));
-  Value rowsOfLane[2] = {b.add(r0, quad), b.add(r0, b.add(quad, b.index(8)))};
-  Value acumRow[2] = {memref::LoadOp::create(b, sAcum, rowsOfLane[0]),
-                      memref::LoadOp::create(b, sAcum, rowsOfLane[1])};
-
-  // Sixteen columns at a time, up to the diagonal.
-  auto cols =
-      scf::ForOp::create(b, b.index(0), b.add(i, b.index(1)), b.index(1));
-  b.setInsertionPointToStart(cols.getBody());
-  Value c0 = b.mul(cols.getInductionVar(), b.index(16));
-  Fragment acc[2] = {zeros(), zeros()};
-  for (int64_t kk = 0; kk < kSteps; ++kk) {
-    // B rows c0.. as B fragments: matrices 0/1 give columns c0..c0+7 (k
-    // halves), 2/3 columns c0+8..c0+15.
-    Fragment bf = loadMatrix(
-        sB,
-        b.add(c0, b.add(ldRow8, b.mul(b.div(ldMat, b.index(2)), b.index(8)))),
-        b.add(b.index(kk * 16), b.mul(b.rem(ldMat, b.index(2)), b.index(8))),
-        false);
-    acc[0] = mma(cFrags[kk], {bf[0], bf[1]}, acc[0]);
-    acc[1] = mma(cFrags[kk], {bf[2], bf[3]}, acc[1]);
+  for (auto [w, region] : llvm::enumerate(dispatch.getCaseRegions())) {
+    b.setInsertionPointToStart(b.createBlock(&region));
+    computeGTile(perWarp[w]);
+    scf::YieldOp::create(b);
   }
-  for (int64_t nt = 0; nt < 2; ++nt) {
-    Value col = b.add(c0, b.add(b.index(nt * kTileCols), pairCol));
-    Value colPlus = b.add(col, b.index(1));
-    Value acumCol[2] = {memref::LoadOp::create(b, sAcum, col),
-                        memref::LoadOp::create(b, sAcum, colPlus)};
-    Value deltaCol[2] = {memref::LoadOp::create(b, sDelta, col),
-                         memref::LoadOp::create(b, sDelta, colPlus)};
-    Value colIdx[2] = {col, colPlus};
-    for (int64_t h = 0; h < 2; ++h) {
-      Value vals[2];
+  b.setInsertionPointToStart(b.createBlock(&dispatch.getDefaultRegion()));
+  scf::YieldOp::create(b);
+}
+
+/// One warp's G tiles (row tile, column tile).
+void SSDKernelEmitter::computeGTile(
+    ArrayRef<std::pair<int64_t, int64_t>> tiles) {
+  int64_t kSteps = s.states / 16;
+  SmallVector<std::array<Fragment, 2>> acc(tiles.size(), {zeros(), zeros()});
+  for (int64_t kk = 0; kk < kSteps; ++kk) {
+    Value k0 = b.index(kk * 16);
+    std::map<int64_t, Fragment> cRows;
+    for (auto [t, tile] : llvm::enumerate(tiles)) {
+      auto [i, j] = tile;
+      Fragment &cf = cRows[i];
+      if (cf.empty())
+        cf = loadMatrix(sC, staged(b.add(b.index(i * 16), ldRow16)),
+                        b.add(k0, ldHalf), false);
+      // B rows j·16.. as B fragments: matrices 0/1 give columns j·16..+7 (k
+      // halves), 2/3 columns j·16+8..+15.
+      Fragment bf = loadMatrix(
+          sB,
+          staged(b.add(
+              b.index(j * 16),
+              b.add(ldRow8, b.mul(b.div(ldMat, b.index(2)), b.index(8))))),
+          b.add(k0, b.mul(b.rem(ldMat, b.index(2)), b.index(8))), false);
+      acc[t][0] = mma(cf, {bf[0], bf[1]}, acc[t][0]);
+      acc[t][1] = mma(cf, {bf[2], bf[3]}, acc[t][1]);
+    }
+  }
+  for (auto [t, tile] : llvm::enumerate(tiles)) {
+    auto [i, j] = tile;
+    Value rows[2] = {b.add(b.index(i * 16), quad),
+                     b.add(b.index(i * 16 + 8), quad)};
+    Value acumRow[2] = {memref::LoadOp::create(b, sAcum, rows[0]),
+                        memref::LoadOp::create(b, sAcum, rows[1])};
+    for (int64_t nt = 0; nt < 2; ++nt) {
+      Value col = b.add(b.index(j * 16 + nt * kTileCols), pairCol);
+      Value cols[2] = {col, b.add(col, b.index(1))};
+      Value acumCol[2], deltaCol[2];
       for (int64_t e = 0; e < 2; ++e) {
-        Value decay = b.exp2(b.sub(acumRow[h], acumCol[e]));
-        Value v = b.mul(acc[nt][2 * h + e], b.mul(decay, deltaCol[e]));
-        Value causal = arith::CmpIOp::create(b, arith::CmpIPredicate::ule,
-                                             colIdx[e], rowsOfLane[h]);
-        vals[e] = arith::SelectOp::create(b, causal, v, b.f32(0.0));
+        acumCol[e] = memref::LoadOp::create(b, sAcum, cols[e]);
+        deltaCol[e] = memref::LoadOp::create(b, sDelta, cols[e]);
       }
-      Value pair = vector::FromElementsOp::create(
-          b, VectorType::get({2}, b.getF32Type()),
-          ValueRange{vals[0], vals[1]});
-      Value narrow =
-          arith::TruncFOp::create(b, VectorType::get({2}, s.elem), pair);
-      vector::StoreOp::create(b, narrow, sG, ValueRange{rowsOfLane[h], col});
+      for (int64_t h = 0; h < 2; ++h) {
+        Value vals[2];
+        for (int64_t e = 0; e < 2; ++e) {
+          Value decay = b.exp2(b.sub(acumRow[h], acumCol[e]));
+          vals[e] = b.mul(acc[t][nt][2 * h + e], b.mul(decay, deltaCol[e]));
+          // Only the diagonal tile has entries above the diagonal.
+          if (i == j)
+            vals[e] = arith::SelectOp::create(
+                b,
+                arith::CmpIOp::create(b, arith::CmpIPredicate::ule, cols[e],
+                                      rows[h]),
+                vals[e], b.f32(0.0));
+        }
+        Value pair = vector::FromElementsOp::create(
+            b, VectorType::get({2}, b.getF32Type()),
+            ValueRange{vals[0], vals[1]});
+        Value narrow =
+            arith::TruncFOp::create(b, VectorType::get({2}, s.elem), pair);
+        vector::StoreOp::create(b, narrow, sG, ValueRange{rows[h], col});
+      }
     }
   }
 }
 
 /// Y = diag(exp2(Acum))·C·S_prevᵀ + G·x, plus D·x and the gate, stored for
 /// the rows inside L.
-void SSDKernelEmitter::computeOutputs(ArrayRef<Fragment> state, Value t0) {
+void SSDKernelEmitter::computeOutputs(ArrayRef<Fragment> state,
+                                      ArrayRef<Value> gate, Value t0) {
   int64_t rowTiles = s.chunk / kTileRows, kSteps = s.states / 16;
   int64_t nTiles = s.states / kTileCols;
   for (int64_t j = 0; j < s.blocksPerWarp(); ++j) {
@@ -387,8 +458,9 @@ void SSDKernelEmitter::computeOutputs(ArrayRef<Fragment> state, Value t0) {
       Value sFrag[2][2] = {{pack(lo[0], lo[1]), pack(hi[0], hi[1])},
                            {pack(lo[2], lo[3]), pack(hi[2], hi[3])}};
       for (int64_t i = 0; i < rowTiles; ++i) {
-        Fragment cf = loadMatrix(sC, b.add(b.index(i * kTileRows), ldRow16),
-                                 b.add(b.index(kk * 16), ldHalf), false);
+        Fragment cf =
+            loadMatrix(sC, staged(b.add(b.index(i * kTileRows), ldRow16)),
+                       b.add(b.index(kk * 16), ldHalf), false);
         for (int64_t ph = 0; ph < 2; ++ph)
           y[i][ph] = mma(cf, {sFrag[ph][0], sFrag[ph][1]}, y[i][ph]);
       }
@@ -410,8 +482,9 @@ void SSDKernelEmitter::computeOutputs(ArrayRef<Fragment> state, Value t0) {
         // pcol..+7, 2/3 columns pcol+8..+15.
         Fragment xf = loadMatrix(
             sX,
-            b.add(b.index(kk * 16),
-                  b.add(ldRow8, b.mul(b.rem(ldMat, b.index(2)), b.index(8)))),
+            staged(b.add(
+                b.index(kk * 16),
+                b.add(ldRow8, b.mul(b.rem(ldMat, b.index(2)), b.index(8))))),
             b.add(pcol, b.mul(b.div(ldMat, b.index(2)), b.index(8))), true);
         y[i][0] = mma(gf, {xf[0], xf[1]}, y[i][0]);
         y[i][1] = mma(gf, {xf[2], xf[3]}, y[i][1]);
@@ -428,16 +501,17 @@ void SSDKernelEmitter::computeOutputs(ArrayRef<Fragment> state, Value t0) {
           Value col = b.add(pcol, b.add(b.index(ph * kTileCols), pairCol));
           SmallVector<Value> v = {y[i][ph][2 * h], y[i][ph][2 * h + 1]};
           if (skip) {
-            auto xPair = vector::LoadOp::create(b, VectorType::get({2}, s.elem),
-                                                sX, ValueRange{row, col});
+            auto xPair =
+                vector::LoadOp::create(b, VectorType::get({2}, s.elem), sX,
+                                       ValueRange{staged(row), col});
             SmallVector<Value> x = b.unpackF32(xPair);
             for (int64_t e = 0; e < 2; ++e)
               v[e] = b.fma(skip, x[e], v[e]);
           }
           Value at = actIndex(t, col);
           if (zMem) {
-            SmallVector<Value> z =
-                b.unpackF32(b.loadVector(zMem, at, 2, false));
+            SmallVector<Value> z = b.unpackF32(
+                gate[((j * s.chunk / kTileRows + i) * 2 + h) * 2 + ph]);
             for (int64_t e = 0; e < 2; ++e)
               v[e] = b.mul(v[e], b.silu(z[e]));
           }
@@ -475,8 +549,9 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state) {
       // row halves at k 0..7, 2/3 the same at k 8..15.
       Fragment xf = loadMatrix(
           sX,
-          b.add(b.index(kk * 16),
-                b.add(ldRow8, b.mul(b.div(ldMat, b.index(2)), b.index(8)))),
+          staged(b.add(
+              b.index(kk * 16),
+              b.add(ldRow8, b.mul(b.div(ldMat, b.index(2)), b.index(8))))),
           b.add(pcol, b.mul(b.rem(ldMat, b.index(2)), b.index(8))), true);
       Fragment a;
       for (int64_t r = 0; r < 4; ++r) {
@@ -487,8 +562,9 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state) {
       for (int64_t nn = 0; nn < nSteps; ++nn) {
         Fragment bf = loadMatrix(
             sB,
-            b.add(b.index(kk * 16),
-                  b.add(ldRow8, b.mul(b.rem(ldMat, b.index(2)), b.index(8)))),
+            staged(b.add(
+                b.index(kk * 16),
+                b.add(ldRow8, b.mul(b.rem(ldMat, b.index(2)), b.index(8))))),
             b.add(b.index(nn * 16),
                   b.mul(b.div(ldMat, b.index(2)), b.index(8))),
             true);
@@ -565,9 +641,9 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
     return view;
   };
   int64_t q = s.chunk;
-  sX = carve({q, s.xStride()}, s.elem, q * s.xStride() * 2);
-  sB = carve({q, s.bcStride()}, s.elem, q * s.bcStride() * 2);
-  sC = carve({q, s.bcStride()}, s.elem, q * s.bcStride() * 2);
+  sX = carve({2 * q, s.xStride()}, s.elem, 2 * q * s.xStride() * 2);
+  sB = carve({2 * q, s.bcStride()}, s.elem, 2 * q * s.bcStride() * 2);
+  sC = carve({2 * q, s.bcStride()}, s.elem, 2 * q * s.bcStride() * 2);
   sG = carve({q, s.gStride()}, s.elem, q * s.gStride() * 2);
   sAcum = carve({q}, b.getF32Type(), q * 4);
   sDelta = carve({q}, b.getF32Type(), q * 4);
@@ -589,35 +665,54 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
                                      initMem, stateIndex(row, col), 2, false)));
       }
 
+  // Software pipeline: chunk c+1's x, B, C copies and dt loads are in
+  // flight while chunk c is computed.
   Value numChunks =
       arith::CeilDivUIOp::create(b, len, b.index(s.chunk)).getResult();
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  stageChunk(b.index(0), b.index(0));
+  nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  int64_t numState = init.size();
+  llvm::append_range(init, loadDt(b.index(0)));
   auto loop = scf::ForOp::create(b, b.index(0), numChunks, b.index(1), init);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
-    Value t0 = b.mul(loop.getInductionVar(), b.index(s.chunk));
+    Value c = loop.getInductionVar();
+    Value t0 = b.mul(c, b.index(s.chunk));
+    ValueRange carried = loop.getRegionIterArgs();
     SmallVector<Fragment> state;
-    for (int64_t i = 0; i < int64_t(init.size()); i += 4)
-      state.push_back(Fragment(loop.getRegionIterArgs().slice(i, 4)));
+    for (int64_t i = 0; i < numState; i += 4)
+      state.push_back(Fragment(carried.slice(i, 4)));
 
-    stageChunk(t0);
-    stageDecay(t0);
+    Value tNext = b.add(t0, b.index(s.chunk));
+    stageChunk(tNext, b.mul(b.rem(b.add(c, b.index(1)), b.index(2)),
+                            b.index(s.chunk)));
+    Value token =
+        nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+    stageDecay(SmallVector<Value>(carried.drop_front(numState)), t0);
+    SmallVector<Value> dtNext = loadDt(tNext);
+    SmallVector<Value> gate = loadGate(t0);
+    // All groups but the newest (the next chunk's) have landed.
+    nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(1));
+    stageRow = b.mul(b.rem(c, b.index(2)), b.index(s.chunk));
     gpu::BarrierOp::create(b);
     computeG();
     gpu::BarrierOp::create(b);
-    computeOutputs(state, t0);
+    computeOutputs(state, gate, t0);
     SmallVector<Fragment> updated = updateState(state);
-    // The next chunk overwrites the staged tiles.
+    // The next iteration overwrites G, Acum, Δ and this chunk's stage.
     gpu::BarrierOp::create(b);
     SmallVector<Value> yielded;
     for (const Fragment &tile : updated)
       llvm::append_range(yielded, tile);
+    llvm::append_range(yielded, dtNext);
     scf::YieldOp::create(b, yielded);
   }
 
   if (!finalMem)
     return;
-  ValueRange last = loop.getResults();
+  ValueRange last = loop.getResults().take_front(numState);
   int64_t at = 0;
   for (int64_t j = 0; j < s.blocksPerWarp(); ++j)
     for (int64_t nt = 0; nt < nTiles; ++nt)

@@ -1,0 +1,106 @@
+// RUN: ssm-opt %s -split-input-file -convert-ssm-to-gpu -verify-diagnostics
+
+// What the tensor-core SSD kernel does not take is an error at the op.
+
+func.func @no_tile(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                   %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>)
+    -> tensor<?x?x8x64xbf16> {
+  // expected-error @below {{has no #ssm.tile; run ssm-tile first}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+func.func @f32(%x: tensor<?x?x8x64xf32>, %dt: tensor<?x?x8xf32>,
+               %A: tensor<8xf32>, %B: tensor<?x?x1x128xf32>)
+    -> tensor<?x?x8x64xf32> {
+  // expected-error @below {{the tensor-core kernel needs bf16 or f16 x, got 'f32'}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 64>
+      : (tensor<?x?x8x64xf32>, tensor<?x?x8xf32>, tensor<8xf32>,
+         tensor<?x?x1x128xf32>, tensor<?x?x1x128xf32>) -> tensor<?x?x8x64xf32>
+  return %y : tensor<?x?x8x64xf32>
+}
+
+// -----
+
+func.func @mixed(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                 %A: tensor<8xf32>, %B: tensor<?x?x1x128xf16>)
+    -> tensor<?x?x8x64xbf16> {
+  // expected-error @below {{B, C and the gate must have the element type of x ('bf16')}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 64>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x1x128xf16>, tensor<?x?x1x128xf16>) -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+func.func @chunk(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                 %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>)
+    -> tensor<?x?x8x64xbf16> {
+  // expected-error @below {{chunk_size = 48 must be a multiple of 32}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 48 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 64>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+func.func @states(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                  %A: tensor<8xf32>, %B: tensor<?x?x1x24xbf16>)
+    -> tensor<?x?x8x64xbf16> {
+  // expected-error @below {{state size N = 24 must be a multiple of 16}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 64>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x1x24xbf16>, tensor<?x?x1x24xbf16>) -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+func.func @columns(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                   %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>)
+    -> tensor<?x?x8x64xbf16> {
+  // expected-error @below {{tile items = 32 (head-dim columns per block) must divide P = 64 and be a multiple of 16 × the 128 / 32 warps}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 32>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+func.func @shared(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                  %A: tensor<8xf32>, %B: tensor<?x?x1x256xbf16>)
+    -> tensor<?x?x8x64xbf16> {
+  // expected-error-re @below {{chunk_size = 256 needs {{[0-9]+}} bytes of workgroup memory per block, more than the 232448 available; use a smaller chunk}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 256 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 64>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x1x256xbf16>, tensor<?x?x1x256xbf16>) -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+func.func @norm(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>,
+                %w: tensor<512xf32>) -> tensor<?x?x8x64xbf16> {
+  // expected-error @below {{the gated RMSNorm epilogue has no GPU lowering yet}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B norm_weight %w chunk_size = 64
+      headdim = 64 ngroups = 1 norm = <group_size = 512, eps = 1.0e-05 : f64>
+      tile = <threads = 128, items = 64>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>, tensor<512xf32>)
+      -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
