@@ -1,0 +1,50 @@
+// RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
+
+// An SSD layer is one launch: a block per (head-dim tile, head, batch) whose
+// workgroup memory is dynamic (x, B, C staged twice, G, Acum, Δ); the chunk
+// loop copies the next chunk with cp.async while this one runs on tensor
+// cores: ldmatrix fragments into mma.sync m16n8k16 with bf16 operands and
+// f32 accumulators. The state is the loop's carried accumulators (N/8 tiles
+// of 4 f32 per lane for 16 head-dim columns, 64 values at N = 128), plus the
+// next chunk's raw dt (Q/32 = 2 per lane).
+
+// CHECK-LABEL: func.func @mamba2(
+// CHECK-SAME: %[[X:[^:]*]]: memref<?x?x8x64xbf16>
+// CHECK: %[[B:.*]] = memref.dim %[[X]], %c0
+// CHECK: gpu.launch_func @mamba2_kernels::@mamba2_ssd_chunk_0
+// CHECK-SAME: blocks in (%c1{{.*}}, %c8{{.*}}, %[[B]]) threads in (%c128
+// CHECK-SAME: dynamic_shared_memory_size %c97792_i32
+// CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}
+
+// CHECK: gpu.func @mamba2_ssd_chunk_0(
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK: memref.view {{.*}} to memref<128x72xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy {{.*}}, 8, %{{.*}} {bypassL1}
+// CHECK: nvgpu.device_async_create_group
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32,
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK: gpu.barrier
+// CHECK: scf.index_switch
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
+// CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+// CHECK: math.exp2
+// CHECK: gpu.barrier
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+// CHECK: nvvm.mma.sync
+// CHECK: scf.yield
+func.func @mamba2(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                  %A: tensor<8xf32>, %B: tensor<?x?x2x128xbf16>,
+                  %C: tensor<?x?x2x128xbf16>, %D: tensor<8xf32>,
+                  %z: tensor<?x?x8x64xbf16>, %bias: tensor<8xf32>,
+                  %h0: tensor<?x8x64x128xf32>)
+    -> (tensor<?x?x8x64xbf16>, tensor<?x8x64x128xf32>) {
+  %y, %s = ssm.ssd_chunk %x, %dt, %A, %B, %C skip %D gate %z bias %bias
+      init %h0 softplus chunk_size = 64 headdim = 64 ngroups = 2
+      tile = <threads = 128, items = 64>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x2x128xbf16>, tensor<?x?x2x128xbf16>, tensor<8xf32>,
+         tensor<?x?x8x64xbf16>, tensor<8xf32>, tensor<?x8x64x128xf32>)
+      -> (tensor<?x?x8x64xbf16>, tensor<?x8x64x128xf32>)
+  return %y, %s : tensor<?x?x8x64xbf16>, tensor<?x8x64x128xf32>
+}

@@ -1,0 +1,39 @@
+// The SSD kernel lowers to PTX for sm_80 and sm_90 with its tensor-core and
+// async-copy instructions; ptxas assembles both without spills.
+// RUN: ssm-opt %s -ssm-to-nvvm="format=isa chips=sm_80,sm_90" -o %t.mlir
+// RUN: %python %S/../extract-ptx.py 0 < %t.mlir > %t.sm80.ptx
+// RUN: %python %S/../extract-ptx.py 1 < %t.mlir > %t.sm90.ptx
+// RUN: FileCheck %s < %t.sm90.ptx
+// RUN: %if ptxas %{ %ptxas -v -arch=sm_80 %t.sm80.ptx -o %t.sm80.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS %}
+// RUN: %if ptxas %{ %ptxas -v -arch=sm_90 %t.sm90.ptx -o %t.sm90.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS %}
+
+// CHECK: .entry ssd_ssd_chunk_0(
+// CHECK-DAG: .shared .align 16 .b8 __dynamic_shmem__0
+// CHECK-DAG: cp.async.cg.shared.global [{{.*}}], [{{.*}}], 16, {{.*}};
+// CHECK-DAG: cp.async.wait_group 1;
+// CHECK-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// CHECK-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// CHECK-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-DAG: ex2.approx.ftz.f32
+
+// PTXAS: Compiling entry function 'ssd_ssd_chunk_0'
+// PTXAS: 0 bytes spill stores, 0 bytes spill loads
+
+func.func @ssd(%x: tensor<?x?x80x64xbf16> {ssm.name = "x"},
+               %dt: tensor<?x?x80xbf16> {ssm.name = "dt"},
+               %A: tensor<80xf32> {ssm.name = "A"},
+               %B: tensor<?x?x1x128xbf16> {ssm.name = "B"},
+               %C: tensor<?x?x1x128xbf16> {ssm.name = "C"},
+               %D: tensor<80xf32> {ssm.name = "D"},
+               %z: tensor<?x?x80x64xbf16> {ssm.name = "z"},
+               %db: tensor<80xf32> {ssm.name = "dt_bias"})
+    -> (tensor<?x?x80x64xbf16> {ssm.name = "y"},
+        tensor<?x80x64x128xf32> {ssm.name = "final_state"}) {
+  %y, %s = ssm.ssd_chunk %x, %dt, %A, %B, %C skip %D gate %z bias %db softplus
+      chunk_size = 64 headdim = 64 ngroups = 1
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>,
+         tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>, tensor<80xf32>,
+         tensor<?x?x80x64xbf16>, tensor<80xf32>)
+      -> (tensor<?x?x80x64xbf16>, tensor<?x80x64x128xf32>)
+  return %y, %s : tensor<?x?x80x64xbf16>, tensor<?x80x64x128xf32>
+}
