@@ -57,20 +57,10 @@ struct Expected {
   std::vector<double> y, yMag, finalState;
 };
 
-/// The element-wise absolute values of `values`.
-std::vector<double> absolute(std::vector<double> values) {
-  for (double &v : values)
-    v = std::fabs(v);
-  return values;
-}
-
 /// The shape of tensor `name` of `spec` for `batch` x `len`.
 std::vector<int64_t> shapeOf(const ConvSpec &spec, const std::string &name,
                              int64_t batch, int64_t len) {
-  for (const TensorDesc &t : convTensors(spec))
-    if (t.name == name)
-      return bindShape(t.shape, batch, len);
-  throw std::logic_error("no tensor " + name);
+  return tensorShape(convTensors(spec), name, batch, len);
 }
 
 /// Runs the reference on `data`, and without the activation on its absolute

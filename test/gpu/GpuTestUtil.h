@@ -733,6 +733,23 @@ inline std::vector<int64_t> bindShape(const std::vector<int64_t> &shape,
   return bound;
 }
 
+/// The shape of tensor `name` of `tensors` for `batch` x `len`.
+inline std::vector<int64_t> tensorShape(const std::vector<TensorDesc> &tensors,
+                                        const std::string &name, int64_t batch,
+                                        int64_t len) {
+  for (const TensorDesc &t : tensors)
+    if (t.name == name)
+      return bindShape(t.shape, batch, len);
+  throw std::logic_error("no tensor " + name);
+}
+
+/// The element-wise absolute values of `values`.
+inline std::vector<double> absolute(std::vector<double> values) {
+  for (double &v : values)
+    v = std::fabs(v);
+  return values;
+}
+
 inline int64_t numElements(const std::vector<int64_t> &shape) {
   int64_t count = 1;
   for (int64_t size : shape)

@@ -57,19 +57,10 @@ struct Expected {
   std::vector<double> y, yMag, finalState, stateMag;
 };
 
-std::vector<double> absolute(std::vector<double> values) {
-  for (double &v : values)
-    v = std::fabs(v);
-  return values;
-}
-
 /// The shape of tensor `name` of `spec` for `batch` x `len`.
 std::vector<int64_t> shapeOf(const SSDSpec &spec, const std::string &name,
                              int64_t batch, int64_t len) {
-  for (const TensorDesc &t : ssdTensors(spec))
-    if (t.name == name)
-      return bindShape(t.shape, batch, len);
-  throw std::logic_error("no tensor " + name);
+  return tensorShape(ssdTensors(spec), name, batch, len);
 }
 
 /// Runs the reference on `data`, and on the magnitudes of its inputs.

@@ -150,10 +150,7 @@ void launch(const ssmrt::Layer &layer, const ScanSpec &spec, ScanData &data) {
 /// The shape of tensor `name` of `spec` for `batch` x `len`.
 std::vector<int64_t> shapeOf(const ScanSpec &spec, const std::string &name,
                              int64_t batch, int64_t len) {
-  for (const TensorDesc &t : layerTensors(spec))
-    if (t.name == name)
-      return bindShape(t.shape, batch, len);
-  throw std::logic_error("no tensor " + name);
+  return tensorShape(layerTensors(spec), name, batch, len);
 }
 
 /// Checks y and last_state of `got` against the reference.

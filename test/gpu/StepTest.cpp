@@ -70,20 +70,10 @@ struct RefStep {
   std::vector<double> y, yMag;
 };
 
-/// The element-wise absolute values of `values`.
-std::vector<double> absolute(std::vector<double> values) {
-  for (double &v : values)
-    v = std::fabs(v);
-  return values;
-}
-
 /// The shape of tensor `name` of `spec` for `batch`.
 std::vector<int64_t> shapeOf(const StepSpec &spec, const std::string &name,
                              int64_t batch) {
-  for (const TensorDesc &t : stepTensors(spec))
-    if (t.name == name)
-      return bindShape(t.shape, batch, 1);
-  throw std::logic_error("no tensor " + name);
+  return tensorShape(stepTensors(spec), name, batch, 1);
 }
 
 /// Advances `s` by one reference step on the inputs of `data` (whose own

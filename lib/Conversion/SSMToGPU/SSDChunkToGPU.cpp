@@ -126,7 +126,11 @@ private:
   Value len, bIdx, head, group, col0, aLog2, skip, dtBias;
   // Thread coordinates: warp, lane, its mma row (lane / 4) and column pair
   // (lane % 4), and the row / matrix it addresses for ldmatrix.
-  Value tid, warp, lane, quad, pairCol, ldRow16, ldHalf, ldRow8, ldMat;
+  Value tid, warp, lane, quad, pairCol, ldRow16, ldHalf;
+  // For four 8x8 matrices m = lane / 8 laid out 2x2: this lane's row and
+  // column offsets when m / 2 picks the row half (ldRowHi, ldColLo) or the
+  // column half (ldRowLo, ldColHi).
+  Value ldRowHi, ldRowLo, ldColHi, ldColLo;
   // Workgroup memory, and the first row of this chunk's x, B, C stage.
   Value sX, sB, sC, sG, sAcum, sDelta, stageRow;
 };
@@ -393,12 +397,8 @@ void SSDKernelEmitter::computeGTile(
                         b.add(k0, ldHalf), false);
       // B rows j·16.. as B fragments: matrices 0/1 give columns j·16..+7 (k
       // halves), 2/3 columns j·16+8..+15.
-      Fragment bf = loadMatrix(
-          sB,
-          staged(b.add(
-              b.index(j * 16),
-              b.add(ldRow8, b.mul(b.div(ldMat, b.index(2)), b.index(8))))),
-          b.add(k0, b.mul(b.rem(ldMat, b.index(2)), b.index(8))), false);
+      Fragment bf = loadMatrix(sB, staged(b.add(b.index(j * 16), ldRowHi)),
+                               b.add(k0, ldColLo), false);
       acc[t][0] = mma(cf, {bf[0], bf[1]}, acc[t][0]);
       acc[t][1] = mma(cf, {bf[2], bf[3]}, acc[t][1]);
     }
@@ -480,12 +480,8 @@ void SSDKernelEmitter::computeOutputs(ArrayRef<Fragment> state,
                                  b.add(b.index(kk * 16), ldHalf), false);
         // x rows kk·16.. (k) transposed: matrices 0/1 give columns
         // pcol..+7, 2/3 columns pcol+8..+15.
-        Fragment xf = loadMatrix(
-            sX,
-            staged(b.add(
-                b.index(kk * 16),
-                b.add(ldRow8, b.mul(b.rem(ldMat, b.index(2)), b.index(8))))),
-            b.add(pcol, b.mul(b.div(ldMat, b.index(2)), b.index(8))), true);
+        Fragment xf = loadMatrix(sX, staged(b.add(b.index(kk * 16), ldRowLo)),
+                                 b.add(pcol, ldColHi), true);
         y[i][0] = mma(gf, {xf[0], xf[1]}, y[i][0]);
         y[i][1] = mma(gf, {xf[2], xf[3]}, y[i][1]);
       }
@@ -547,12 +543,8 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state) {
       Value pcol = blockColumn(j);
       // xᵀ rows pcol.. (m), steps kk·16.. (k): matrices 0/1 are the two
       // row halves at k 0..7, 2/3 the same at k 8..15.
-      Fragment xf = loadMatrix(
-          sX,
-          staged(b.add(
-              b.index(kk * 16),
-              b.add(ldRow8, b.mul(b.div(ldMat, b.index(2)), b.index(8))))),
-          b.add(pcol, b.mul(b.rem(ldMat, b.index(2)), b.index(8))), true);
+      Fragment xf = loadMatrix(sX, staged(b.add(b.index(kk * 16), ldRowHi)),
+                               b.add(pcol, ldColLo), true);
       Fragment a;
       for (int64_t r = 0; r < 4; ++r) {
         auto [lo, hi] = unpack(xf[r]);
@@ -560,14 +552,8 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state) {
         a.push_back(pack(b.mul(lo, w[k]), b.mul(hi, w[k + 1])));
       }
       for (int64_t nn = 0; nn < nSteps; ++nn) {
-        Fragment bf = loadMatrix(
-            sB,
-            staged(b.add(
-                b.index(kk * 16),
-                b.add(ldRow8, b.mul(b.rem(ldMat, b.index(2)), b.index(8))))),
-            b.add(b.index(nn * 16),
-                  b.mul(b.div(ldMat, b.index(2)), b.index(8))),
-            true);
+        Fragment bf = loadMatrix(sB, staged(b.add(b.index(kk * 16), ldRowLo)),
+                                 b.add(b.index(nn * 16), ldColHi), true);
         Fragment &lo = next[j * nTiles + 2 * nn];
         Fragment &hi = next[j * nTiles + 2 * nn + 1];
         lo = mma(a, {bf[0], bf[1]}, lo);
@@ -603,8 +589,11 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   pairCol = b.mul(b.rem(lane, b.index(4)), b.index(2));
   ldRow16 = b.rem(lane, b.index(16));
   ldHalf = b.mul(b.div(lane, b.index(16)), b.index(8));
-  ldRow8 = b.rem(lane, b.index(8));
-  ldMat = b.div(lane, b.index(8));
+  Value ldRow8 = b.rem(lane, b.index(8)), ldMat = b.div(lane, b.index(8));
+  ldColHi = b.mul(b.div(ldMat, b.index(2)), b.index(8));
+  ldColLo = b.mul(b.rem(ldMat, b.index(2)), b.index(8));
+  ldRowHi = b.add(ldRow8, ldColHi);
+  ldRowLo = b.add(ldRow8, ldColLo);
   col0 =
       b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::x), b.index(s.columns));
   head = gpu::BlockIdOp::create(b, gpu::Dimension::y);
