@@ -9,8 +9,8 @@
 // RUN: %if ptxas %{ %ptxas -v -arch=sm_90 %t.sm90.ptx -o %t.sm90.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS %}
 
 // CHECK: func.func @mamba1(
-// CHECK: gpu.launch_func @mamba1_kernels::@mamba1_selective_scan_0
-// CHECK: gpu.binary @mamba1_kernels
+// CHECK: gpu.launch_func @ssm_kernels::@mamba1_selective_scan_0
+// CHECK: gpu.binary @ssm_kernels
 // CHECK-SAME: #nvvm.target<O = 3, chip = "sm_80">
 // CHECK-SAME: #nvvm.target<O = 3, chip = "sm_90">
 

@@ -6,7 +6,10 @@
 // recurrence (ssmc::ref::ssdRecurrent) on random inputs, at lengths around
 // the chunk sizes (1, 63, 64, 4096, 4097). Layers with both states also run
 // kSplitLen steps as two launches, the second starting from the first's
-// final_state. Prints one line per case and a final "N passed, N failed";
+// final_state. A spec that also has a Mamba-2 decode step of the same sizes
+// (ssd_decode_pair.json) checks that L decode steps reproduce the prefill's
+// y and final state. Prints one line per case and a final "N passed, N
+// failed";
 // exits non-zero if a case failed. Without a driver or GPU it says so and
 // exits 0, or 2 with --require-gpu.
 //
@@ -35,7 +38,10 @@
 
 #include "GpuTestUtil.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -231,8 +237,107 @@ void runLayer(const ssmrt::Layer &layer, const SSDSpec &spec,
             [&] { runContinuation(layer, spec, 2, tally); });
 }
 
+/// The decode step's error budgets (StepTest.cpp): y, and the state per step.
+constexpr double kStepEps = 1e-4;
+constexpr double kStepStateEps = 3e-5;
+/// The steps of the decode-equivalence case: past one chunk of 32.
+constexpr int64_t kDecodeLen = 40;
+
+/// A spec with one SSD layer and one Mamba-2 decode step of the same sizes
+/// and options: kDecodeLen decode launches on one state, updated in place
+/// from the prefill's initial state, must give the prefill's y and final
+/// state. Each result is within its own budget of the exact value, so they
+/// may differ by the two budgets together (and two output roundings of y).
+void runDecodeEquivalence(const std::string &path, const Options &options,
+                          Tally &tally) {
+  SpecFile file;
+  try {
+    file = readSpec(path);
+  } catch (const std::exception &) {
+    return; // runSpecLayers reports it
+  }
+  if (file.ssds.size() != 1 || file.steps.size() != 1)
+    return;
+  const SSDSpec &spec = file.ssds[0];
+  const StepSpec &step = file.steps[0];
+  const int64_t batch = 2, len = kDecodeLen;
+  const std::string name = spec.name + " B=" + std::to_string(batch) +
+                           " L=" + std::to_string(len) + " = " +
+                           std::to_string(len) + " x " + step.name;
+  guarded(name, tally, [&] {
+    ssmrt::Module module =
+        ssmrt::Module::load((std::filesystem::path(options.kernelDir) /
+                             (file.name + ".manifest.json"))
+                                .string());
+    ssmrt::Layer prefill = module.layer(spec.name);
+    ssmrt::Layer decode = module.layer(step.name);
+    checkLayer(prefill, spec);
+    checkLayer(decode, step);
+    if (!spec.initialState || !spec.finalState)
+      throw std::runtime_error("the prefill layer needs both states");
+
+    const std::vector<TensorDesc> tensors = ssdTensors(spec);
+    const ScanData data =
+        makeInputs(tensors, spec.dtSoftplus, batch, len, seedOf(name));
+    DeviceTensors prefillDevice(tensors, data);
+    launchAndWait(prefill, prefillDevice);
+    const Expected want = runReference(spec, data);
+
+    // The step's tensors at time t: [B, L, ...] slices, renamed.
+    const int64_t act = spec.nheads * spec.headdim;
+    const std::map<std::string, std::pair<std::string, int64_t>> perStep = {
+        {"x", {"x", act}},
+        {"z", {"z", act}},
+        {"delta", {"dt", spec.nheads}},
+        {"B", {"B", spec.ngroups * spec.dstate}},
+        {"C", {"C", spec.ngroups * spec.dstate}}};
+    auto stepInputs = [&](int64_t t) {
+      ScanData at;
+      at.batch = batch;
+      at.len = 1;
+      for (const auto &[stepName, source] : perStep)
+        if (data.values.count(source.first))
+          at.values[stepName] = sliceLen(data.values.at(source.first), batch,
+                                         len, source.second, t, t + 1);
+      return at;
+    };
+    ScanData first = stepInputs(0);
+    first.values["state"] = data.values.at("init");
+    for (const auto &[stepName, source] :
+         {std::pair<std::string, std::string>{"A", "A"},
+          {"D", "D"},
+          {"delta_bias", "dt_bias"}})
+      if (data.values.count(source))
+        first.values[stepName] = data.values.at(source);
+    const std::vector<TensorDesc> decodeTensors = stepTensors(step);
+    DeviceTensors decodeDevice(decodeTensors, first);
+    std::vector<double> decodedY(data.values.at("x").size());
+    for (int64_t t = 0; t < len; ++t) {
+      if (t > 0)
+        for (const auto &[stepName, values] : stepInputs(t).values)
+          decodeDevice.upload(stepName, values);
+      launchAndWait(decode, decodeDevice);
+      const std::vector<double> y = decodeDevice.download("y");
+      for (int64_t b = 0; b < batch; ++b)
+        std::copy(y.begin() + b * act, y.begin() + (b + 1) * act,
+                  decodedY.begin() + (b * len + t) * act);
+    }
+    report(name,
+           {compare("y", decodedY, prefillDevice.download("y"), want.y,
+                    want.yMag, spec.dtype, shapeOf(spec, "y", batch, len), 2.0,
+                    kEps + kStepEps + len * kStepStateEps),
+            compare("state", decodeDevice.download("state"),
+                    prefillDevice.download("final_state"), want.finalState,
+                    want.stateMag, SSMRT_F32,
+                    shapeOf(spec, "final_state", batch, 1), 1.0,
+                    kStateEps + len * kStepStateEps)},
+           tally);
+  });
+}
+
 void runSpec(const std::string &path, const Options &options, Tally &tally) {
   runSpecLayers(path, options, tally, &SpecFile::ssds, runLayer);
+  runDecodeEquivalence(path, options, tally);
 }
 
 } // namespace

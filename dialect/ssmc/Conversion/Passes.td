@@ -15,8 +15,9 @@ def ConvertSSMToGPUPass : Pass<"convert-ssm-to-gpu", "ModuleOp"> {
     Turns every function that holds ssm ops (a "layer function" on tensors)
     into a host function on memrefs in destination-passing style (the
     returned tensors become trailing output arguments) whose body launches
-    one `gpu.func` kernel per ssm op, built in `gpu.module @<func>_kernels`
-    from the op and its `#ssm.tile` (run `ssm-tile` first).
+    one `gpu.func` kernel per ssm op, built from the op and its `#ssm.tile`
+    (run `ssm-tile` first) into `gpu.module @ssm_kernels`, which holds the
+    kernels of every layer function of the module.
 
     Kernels take one pointer per tensor (static `memref<1xT>` arguments marked
     `llvm.noalias`, `llvm.readonly` where read-only and `llvm.align = 16`,

@@ -4,7 +4,9 @@
 // a host function on memrefs in destination-passing style that launches one
 // kernel per ssm op. Tensors become buffers: arguments stay arguments,
 // returned tensors become trailing output arguments (keeping their
-// `ssm.name`), and no other tensor may live between ops yet.
+// `ssm.name`), and no other tensor may live between ops yet. The kernels of
+// all layer functions go into one `gpu.module @ssm_kernels`, so that a model
+// is one binary.
 //
 //===----------------------------------------------------------------------===//
 
@@ -66,9 +68,23 @@ static void addFtzFlag(OpBuilder &builder, gpu::GPUModuleOp module) {
                               builder.getArrayAttr({flag}));
 }
 
-/// Rewrites `func` in place; kernels go into a new gpu.module.
+/// The gpu.module that holds the kernels of every layer function of
+/// `module`: one, so that a model compiles to one binary per target. Created
+/// at the end of `module` on first use.
+static gpu::GPUModuleOp getKernelModule(ModuleOp module, SymbolTable &symbols,
+                                        gpu::GPUModuleOp &kernels) {
+  if (kernels)
+    return kernels;
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  kernels = gpu::GPUModuleOp::create(builder, module.getLoc(), "ssm_kernels");
+  symbols.insert(kernels);
+  addFtzFlag(builder, kernels);
+  return kernels;
+}
+
+/// Rewrites `func` in place; kernels go into `module`.
 static LogicalResult convertLayerFunction(func::FuncOp func,
-                                          SymbolTable &symbols) {
+                                          gpu::GPUModuleOp module) {
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
   MLIRContext *ctx = func.getContext();
   OpBuilder builder(ctx);
@@ -99,12 +115,6 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
                                   ret.getOperands().end())
           .size())
     return ret.emitOpError("a layer function returns each result once");
-
-  builder.setInsertionPointAfter(func);
-  auto module = gpu::GPUModuleOp::create(builder, func.getLoc(),
-                                         (func.getName() + "_kernels").str());
-  symbols.insert(module);
-  addFtzFlag(builder, module);
 
   // New signature: the arguments as memrefs, then one output per result.
   // The tensor arguments stay until the ssm ops that use them are lowered.
@@ -192,6 +202,7 @@ struct ConvertSSMToGPUPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
+    gpu::GPUModuleOp kernels;
     SmallVector<func::FuncOp> layers;
     for (auto func : module.getOps<func::FuncOp>()) {
       bool hasSSM = false;
@@ -205,7 +216,8 @@ struct ConvertSSMToGPUPass
         func.emitOpError("layer functions must have a single block");
         return signalPassFailure();
       }
-      if (failed(convertLayerFunction(func, symbols)))
+      if (failed(convertLayerFunction(
+              func, getKernelModule(module, symbols, kernels))))
         return signalPassFailure();
     }
     if (!layers.empty())

@@ -8,7 +8,7 @@
 // CHECK: %[[B:.*]] = memref.dim %{{.*}}, %c0
 // CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c2
 // CHECK: %[[GX:.*]] = arith.ceildivui %[[L]], %c128
-// CHECK: gpu.launch_func @conv_cf_kernels::@conv_cf_causal_conv1d_0 blocks in (%[[GX]], %c64, %[[B]])
+// CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0 blocks in (%[[GX]], %c64, %[[B]])
 // CHECK-SAME: ssm.op = "causal_conv1d"
 // CHECK: gpu.func @conv_cf_causal_conv1d_0
 // CHECK-COUNT-4: math.fma
@@ -34,7 +34,7 @@ func.func @conv_cf(%x: tensor<?x64x?xbf16>, %w: tensor<64x4xf32>,
 // CHECK-LABEL: func.func @conv_cl(
 // CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c1
 // CHECK: %[[GY:.*]] = arith.ceildivui %[[L]], %c16
-// CHECK: gpu.launch_func @conv_cl_kernels::@conv_cl_causal_conv1d_0 blocks in (%c3, %[[GY]], %{{.*}})
+// CHECK: gpu.launch_func @ssm_kernels::@conv_cl_causal_conv1d_0 blocks in (%c3, %[[GY]], %{{.*}})
 // CHECK: gpu.func @conv_cl_causal_conv1d_0
 // CHECK-COUNT-16: memref.store
 func.func @conv_cl(%x: tensor<?x?x384xf32>, %w: tensor<384x2xf32>)

@@ -9,7 +9,7 @@
 // CHECK-SAME: %[[OUT:[^:]*]]: memref<?x?x5120xbf16> {ssm.name = "out", ssm.output})
 // CHECK-DAG: %[[B:.*]] = memref.dim %[[OUT]], %c0
 // CHECK-DAG: %[[L:.*]] = memref.dim %[[OUT]], %c1
-// CHECK: gpu.launch_func @mamba2_norm_kernels::@mamba2_norm_rms_norm_gated_0 blocks in (%[[L]], %[[B]], %c1{{.*}}) threads in (%c160,
+// CHECK: gpu.launch_func @ssm_kernels::@mamba2_norm_rms_norm_gated_0 blocks in (%[[L]], %[[B]], %c1{{.*}}) threads in (%c160,
 // CHECK-SAME: %[[B]] : index, %[[L]] : index) {ssm.op = "rms_norm_gated"}
 // CHECK: gpu.func @mamba2_norm_rms_norm_gated_0(
 // CHECK-SAME: workgroup(%[[SLOTS:.*]] : memref<5xf32, #gpu.address_space<workgroup>>)
@@ -49,7 +49,7 @@ func.func @mamba2_norm(%y: tensor<?x?x5120xbf16> {ssm.name = "y"},
 // CHECK-LABEL: func.func @grouped_before_gate(
 // CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c1
 // CHECK: %[[X:.*]] = arith.ceildivui %[[L]], %c4
-// CHECK: gpu.launch_func @grouped_before_gate_kernels::@grouped_before_gate_rms_norm_gated_0 blocks in (%[[X]], %{{.*}}, %c8) threads in (%c128,
+// CHECK: gpu.launch_func @ssm_kernels::@grouped_before_gate_rms_norm_gated_0 blocks in (%[[X]], %{{.*}}, %c8) threads in (%c128,
 // CHECK: gpu.func @grouped_before_gate_rms_norm_gated_0(
 // CHECK-NOT: workgroup
 // CHECK-SAME: nvvm.minctasm = 8
@@ -85,7 +85,7 @@ func.func @grouped_before_gate(%y: tensor<?x?x5120xbf16>,
 
 // CHECK-LABEL: func.func @plain_f32(
 // CHECK: %[[ROWS:.*]] = memref.dim %{{.*}}, %c0
-// CHECK: gpu.launch_func @plain_f32_kernels::@plain_f32_rms_norm_gated_0 blocks in (%[[ROWS]], %c1{{.*}}, %c1{{.*}}) threads in (%c64,
+// CHECK: gpu.launch_func @ssm_kernels::@plain_f32_rms_norm_gated_0 blocks in (%[[ROWS]], %c1{{.*}}, %c1{{.*}}) threads in (%c64,
 // CHECK: gpu.func @plain_f32_rms_norm_gated_0(
 // CHECK-SAME: workgroup(%{{.*}} : memref<2xf32, #gpu.address_space<workgroup>>)
 // CHECK-COUNT-8: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>

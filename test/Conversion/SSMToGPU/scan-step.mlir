@@ -9,7 +9,7 @@
 // CHECK-SAME: %{{.*}}: memref<?x8x64xbf16> {ssm.name = "y", ssm.output})
 // CHECK-NOT: memref<?x8x64x128xf32> {{.*}}ssm.output
 // CHECK: %[[B:.*]] = memref.dim %[[S]], %c0
-// CHECK: gpu.launch_func @decode_kernels::@decode_scan_step_0 blocks in (%c128, %[[B]], %c1) threads in (%c128
+// CHECK: gpu.launch_func @ssm_kernels::@decode_scan_step_0 blocks in (%c128, %[[B]], %c1) threads in (%c128
 // CHECK-SAME: ssm.op = "scan_step"
 // CHECK: gpu.func @decode_scan_step_0(%{{.*}}: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias},
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>

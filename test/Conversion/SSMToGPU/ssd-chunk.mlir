@@ -11,7 +11,7 @@
 // CHECK-LABEL: func.func @mamba2(
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x?x8x64xbf16>
 // CHECK: %[[B:.*]] = memref.dim %[[X]], %c0
-// CHECK: gpu.launch_func @mamba2_kernels::@mamba2_ssd_chunk_0
+// CHECK: gpu.launch_func @ssm_kernels::@mamba2_ssd_chunk_0
 // CHECK-SAME: blocks in (%c1{{.*}}, %c8{{.*}}, %[[B]]) threads in (%c128
 // CHECK-SAME: dynamic_shared_memory_size %c97792_i32
 // CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}

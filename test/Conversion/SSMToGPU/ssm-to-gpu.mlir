@@ -11,13 +11,13 @@
 // CHECK-DAG: %[[B:.*]] = memref.dim %[[U]], %c0
 // CHECK-DAG: %[[L:.*]] = memref.dim %[[U]], %c2
 // CHECK-DAG: %[[GX:.*]] = arith.constant 8 : index
-// CHECK: gpu.launch_func @mamba1_kernels::@mamba1_selective_scan_0
+// CHECK: gpu.launch_func @ssm_kernels::@mamba1_selective_scan_0
 // CHECK-SAME: blocks in (%[[GX]], %[[B]], %{{.*}}) threads in (%c64
 // CHECK-SAME: %[[B]] : index, %[[L]] : index)
 // CHECK-SAME: ssm.op = "selective_scan", ssm.tile = #ssm.tile<threads = 64, items = 8>
 // CHECK-NEXT: return
 
-// CHECK: gpu.module @mamba1_kernels
+// CHECK: gpu.module @ssm_kernels
 // CHECK: llvm.module_flags [#llvm.mlir.module_flag<override, "nvvm-reflect-ftz", 1 : i32>]
 // CHECK: gpu.func @mamba1_selective_scan_0(
 // CHECK-SAME: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias, llvm.readonly}
@@ -101,8 +101,8 @@ func.func @plain(%x: tensor<4xf32>) -> tensor<4xf32> {
 // CHECK: %[[S:.*]] = arith.ceildivui %[[L]], %c1024
 // CHECK: %[[STATE:.*]] = memref.alloc(%{{.*}}, %[[S]]) {ssm.name = "carry_state"} : memref<?x?x2048x16xf32>
 // CHECK: %[[SUM:.*]] = memref.alloc(%{{.*}}, %[[S]]) {ssm.name = "carry_delta"} : memref<?x?x2048xf32>
-// CHECK: gpu.launch_func @segments_kernels::@segments_selective_scan_0_carry blocks in (%{{.*}}, %{{.*}}, %[[S]])
-// CHECK: gpu.launch_func @segments_kernels::@segments_selective_scan_0 blocks in (%{{.*}}, %{{.*}}, %[[S]])
+// CHECK: gpu.launch_func @ssm_kernels::@segments_selective_scan_0_carry blocks in (%{{.*}}, %{{.*}}, %[[S]])
+// CHECK: gpu.launch_func @ssm_kernels::@segments_selective_scan_0 blocks in (%{{.*}}, %{{.*}}, %[[S]])
 // CHECK: memref.dealloc %[[STATE]]
 // CHECK: memref.dealloc %[[SUM]]
 // The carry kernel reads no C and writes no output; it skips the segment
