@@ -2,29 +2,30 @@
 //
 // Builds the causal depthwise conv1d kernel. The op is a K-tap stencil along
 // L (K <= 4) with a few flops per element, so it is bound by HBM bandwidth:
-// both layouts move x and y as 128-bit vectors (8 16-bit or 4 f32 elements)
-// and read every input from HBM once.
+// both layouts read every input from HBM once, in wide vectors, and issue a
+// thread's loads before its first use so that a warp waits for memory once
+// per batch of loads rather than once per load.
 //
-// Channel-first ([B, C, L]): the tensor is cut into flat 16-byte vectors, one
-// per thread and round (a thread loads its rounds together, so that several
-// loads are in flight), wherever rows begin. Rows are not 16-byte aligned
-// when L·size is not a multiple of 16 (L = 197), and short rows would leave
-// lanes idle if a warp stayed within one. The K-1 inputs before a thread's
-// vector are the last ones of its lane neighbour's (gpu.shuffle up), or for
-// lane 0 a short load. A vector inside a row and past its first K-1 steps
-// takes the fast path: one channel's weights, every tap from the window.
-// Vectors that hold a row's first K-1 steps or its end take a general path
-// that walks the steps, switches to the next channel's weights where a row
-// starts, takes the taps before t = 0 from the initial state (or zero) and
-// writes the final state at the row's last step. It is general for any L
-// (several rows per vector when L < 8) but only a few vectors per row run it.
+// Channel-first ([B, C, L]): the tensor is cut into flat 16-byte vectors (8
+// 16-bit or 4 f32 elements), one per thread, wherever rows begin: rows are
+// not 16-byte aligned when L·size is not a multiple of 16 (L = 197), and
+// short rows would leave lanes idle if a warp stayed within one. The K-1
+// inputs before a thread's vector are the last ones of its lane neighbour's
+// (gpu.shuffle up), or for lane 0 a short load. A vector inside a row and
+// past its first K-1 steps takes the fast path: one channel's weights, every
+// tap from the window. Vectors that hold a row's first K-1 steps or its end
+// take a general path that walks the steps, switches to the next channel's
+// weights where a row starts, takes the taps before t = 0 from the initial
+// state (or zero) and writes the final state at the row's last step. It is
+// general for any L (several rows per vector when L < 8), and only a few
+// vectors per row run it.
 //
-// Channel-last ([B, L, C]): a thread owns a 128-bit vector's worth of
-// consecutive channels and walks a run of kConvRun steps, one vector load and
-// store per step, with its last K-1 inputs in registers; consecutive threads
-// own consecutive channel groups, so every step is coalesced. Only the K-1
-// inputs before a run are read twice (from L2); the run length trades that
-// against the number of threads that fill the GPU.
+// Channel-last ([B, L, C]): a thread owns 4 consecutive channels and walks a
+// run of kConvRun steps, one vector load and store per step, with its last
+// K-1 inputs in registers; consecutive threads own consecutive channel
+// groups, so every step is coalesced. The loads of kConvChunk steps are
+// issued together. Only the K-1 inputs before a run are read twice (from
+// L2).
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,21 +44,23 @@ using namespace mlir::ssm;
 /// Threads per block of a conv1d kernel.
 static constexpr int64_t kConvThreads = 128;
 
-/// Vectors per thread of the channel-first kernel, loaded together.
-static constexpr int64_t kConvRounds = 2;
-
 /// Steps per thread of the channel-last kernel.
 static constexpr int64_t kConvRun = 32;
+
+/// Steps of the channel-last kernel whose loads are issued together.
+static constexpr int64_t kConvChunk = 8;
 
 /// Elements of `elem` in one 128-bit access.
 static int64_t vectorWidth(Type elem) {
   return 128 / elem.getIntOrFloatBitWidth();
 }
 
-/// Channels per channel-last thread: a 128-bit vector's worth, or the largest
-/// power of two that divides C (its accesses are then narrower).
+/// Channels per channel-last thread: 4 (64-bit accesses for 16-bit types),
+/// or the largest power of two that divides C. A thread keeps K+1 weights
+/// and K-1 inputs per channel in registers; 8 channels measured slower (fewer
+/// threads per SM, so fewer loads in flight).
 static int64_t channelGroup(int64_t channels, Type elem) {
-  int64_t group = vectorWidth(elem);
+  int64_t group = std::min<int64_t>(vectorWidth(elem), 4);
   while (channels % group != 0)
     group /= 2;
   return group;
@@ -117,7 +120,7 @@ private:
 
   void emitChannelFirst();
   SmallVector<Value> loadRound(Value flat, Value full, Value total);
-  SmallVector<Value> loadHalo(ArrayRef<Value> cur, Value flat, Value total);
+  SmallVector<Value> loadHalo(Value lane0, Value flat, Value total);
   SmallVector<Value> edgeOutputs(ArrayRef<Value> ext, ArrayRef<Value> weights,
                                  Value flat, Value row, Value t0, Value total);
 
@@ -198,22 +201,12 @@ SmallVector<Value> ConvEmitter::loadRound(Value flat, Value full, Value total) {
       });
 }
 
-/// The K-1 inputs before the vector at `flat`: the last of the lane below's
-/// vector `cur`, or, for lane 0, loaded (clamped to the tensor: at flat 0
-/// they are never used).
-SmallVector<Value> ConvEmitter::loadHalo(ArrayRef<Value> cur, Value flat,
-                                         Value total) {
-  int64_t vec = cur.size();
-  SmallVector<Value> shuffled;
-  Value fromLane;
-  for (int64_t i = 0; i < width - 1; ++i) {
-    auto shuffle = gpu::ShuffleOp::create(b, cur[vec - (width - 1) + i], 1, 32,
-                                          gpu::ShuffleMode::UP);
-    shuffled.push_back(shuffle.getShuffleResult());
-    fromLane = shuffle.getValid();
-  }
+/// The K-1 inputs before the vector at `flat`, loaded by lane 0 only (the
+/// other lanes take them from the lane below); clamped to the tensor, as at
+/// flat 0 they are never used.
+SmallVector<Value> ConvEmitter::loadHalo(Value lane0, Value flat, Value total) {
   return emitIf(
-      b, fromLane, f32Types(width - 1), [&] { return shuffled; },
+      b, lane0, f32Types(width - 1),
       [&] {
         SmallVector<Value> loaded;
         Value last = b.sub(total, b.index(1));
@@ -223,7 +216,8 @@ SmallVector<Value> ConvEmitter::loadHalo(ArrayRef<Value> cur, Value flat,
           loaded.push_back(b.loadF32(x, arith::MinUIOp::create(b, at, last)));
         }
         return loaded;
-      });
+      },
+      [&] { return SmallVector<Value>(width - 1, b.f32(0.0)); });
 }
 
 /// The outputs of a vector that holds row starts or ends. `ext` is the
@@ -309,55 +303,54 @@ void ConvEmitter::emitChannelFirst() {
                         gpu::BlockIdOp::create(b, gpu::Dimension::y)),
                   gpu::GridDimOp::create(b, gpu::Dimension::x)),
             gpu::BlockIdOp::create(b, gpu::Dimension::x));
-  Value firstVector = b.mul(block, b.index(kConvThreads * kConvRounds));
+  Value flat =
+      b.mul(b.add(b.mul(block, b.index(kConvThreads)), tid), b.index(vec));
+  Value full = cmp(arith::CmpIPredicate::ule, b.add(flat, b.index(vec)), total);
 
-  // Every round's load first, so that they are in flight together.
-  SmallVector<Value> flats, fulls;
-  SmallVector<SmallVector<Value>> vectors;
-  for (int64_t round = 0; round < kConvRounds; ++round) {
-    Value flat =
-        b.mul(b.add(b.add(firstVector, b.index(round * kConvThreads)), tid),
-              b.index(vec));
-    Value full =
-        cmp(arith::CmpIPredicate::ule, b.add(flat, b.index(vec)), total);
-    flats.push_back(flat);
-    fulls.push_back(full);
-    vectors.push_back(loadRound(flat, full, total));
+  // Every load is issued before the first use, so that a warp waits for
+  // memory once: x, then the weights and lane 0's halo.
+  SmallVector<Value> cur = loadRound(flat, full, total);
+  Value lane0 =
+      cmp(arith::CmpIPredicate::eq, b.rem(tid, b.index(32)), b.index(0));
+  Value row = b.div(flat, len);
+  Value t0 = b.sub(flat, b.mul(row, len));
+  SmallVector<Value> weights = loadWeights(b.rem(row, b.index(channels)));
+  SmallVector<Value> halo = loadHalo(lane0, flat, total);
+
+  // The K-1 inputs before the vector, then its own.
+  SmallVector<Value> ext;
+  for (int64_t i = 0; i < width - 1; ++i) {
+    Value up = gpu::ShuffleOp::create(b, cur[vec - (width - 1) + i], 1, 32,
+                                      gpu::ShuffleMode::UP)
+                   .getShuffleResult();
+    ext.push_back(select(lane0, halo[i], up));
   }
+  ext.append(cur);
+  // The fast path needs steps t0 - (K-1) .. t0 + V - 1 in one row, and the
+  // row's last step elsewhere when the final state is written.
+  Value edge = arith::OrIOp::create(
+      b, b.cmpLT(t0, b.index(width - 1)),
+      cmp(finalState ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt,
+          b.add(t0, b.index(vec)), len));
+  SmallVector<Value> outs = emitIf(
+      b, edge, f32Types(vec),
+      [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
+      [&] {
+        SmallVector<Value> values;
+        for (int64_t j = 0; j < vec; ++j)
+          values.push_back(
+              output(ArrayRef<Value>(ext).slice(j, width), weights));
+        return values;
+      });
 
-  for (int64_t round = 0; round < kConvRounds; ++round) {
-    Value flat = flats[round];
-    SmallVector<Value> ext = loadHalo(vectors[round], flat, total);
-    ext.append(vectors[round]);
-    Value row = b.div(flat, len);
-    Value t0 = b.sub(flat, b.mul(row, len));
-    SmallVector<Value> weights = loadWeights(b.rem(row, b.index(channels)));
-    // The fast path needs steps t0 - (K-1) .. t0 + V - 1 in one row, and the
-    // row's last step elsewhere when the final state is written.
-    Value edge = arith::OrIOp::create(
-        b, b.cmpLT(t0, b.index(width - 1)),
-        cmp(finalState ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt,
-            b.add(t0, b.index(vec)), len));
-    SmallVector<Value> outs = emitIf(
-        b, edge, f32Types(vec),
-        [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
-        [&] {
-          SmallVector<Value> values;
-          for (int64_t j = 0; j < vec; ++j)
-            values.push_back(
-                output(ArrayRef<Value>(ext).slice(j, width), weights));
-          return values;
-        });
-
-    auto store = scf::IfOp::create(b, fulls[round], /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(store.thenBlock());
-    b.storeVectorF32(outs, y, flat, /*aligned=*/true);
-    b.setInsertionPointToStart(store.elseBlock());
-    for (int64_t j = 0; j < vec; ++j) {
-      Value at = b.add(flat, b.index(j));
-      emitGuarded(b, b.cmpLT(at, total), [&] { b.storeF32(outs[j], y, at); });
-    }
+  auto store = scf::IfOp::create(b, full, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(store.thenBlock());
+  b.storeVectorF32(outs, y, flat, /*aligned=*/true);
+  b.setInsertionPointToStart(store.elseBlock());
+  for (int64_t j = 0; j < vec; ++j) {
+    Value at = b.add(flat, b.index(j));
+    emitGuarded(b, b.cmpLT(at, total), [&] { b.storeF32(outs[j], y, at); });
   }
 }
 
@@ -410,15 +403,25 @@ void ConvEmitter::emitChannelLast() {
     SmallVector<SmallVector<Value>> window;
     for (int64_t d = width - 1; d > 0; --d)
       window.push_back(inputGroup(bIdx, b.sub(t0, b.index(d)), c, group));
+    // Steps past L (in the last run) load step L-1 and store nothing. The
+    // loads of a chunk of steps are issued together, ahead of the stores'
+    // branches, which would otherwise make each step wait for its load.
     Value lastStep = b.sub(len, b.index(1));
+    SmallVector<Value> at;
+    SmallVector<SmallVector<Value>> loaded;
+    auto loadChunk = [&](int64_t first) {
+      for (int64_t s = first; s < std::min(first + kConvChunk, kConvRun); ++s) {
+        Value t = arith::MinUIOp::create(b, b.add(t0, b.index(s)), lastStep);
+        at.push_back(
+            b.add(b.mul(b.add(b.mul(bIdx, len), t), b.index(channels)), c));
+        loaded.push_back(
+            b.unpackF32(b.loadVector(x, at.back(), group, aligned)));
+      }
+    };
     for (int64_t s = 0; s < kConvRun; ++s) {
-      Value t = b.add(t0, b.index(s));
-      // Steps past L (in the last run) load step L-1 and store nothing.
-      Value at = b.add(
-          b.mul(b.add(b.mul(bIdx, len), arith::MinUIOp::create(b, t, lastStep)),
-                b.index(channels)),
-          c);
-      window.push_back(b.unpackF32(b.loadVector(x, at, group, aligned)));
+      if (s % kConvChunk == 0)
+        loadChunk(s);
+      window.push_back(loaded[s]);
       SmallVector<Value> outs;
       for (int64_t i = 0; i < group; ++i) {
         SmallVector<Value> taps;
@@ -426,8 +429,8 @@ void ConvEmitter::emitChannelLast() {
           taps.push_back(step[i]);
         outs.push_back(output(taps, weights[i]));
       }
-      emitGuarded(b, b.cmpLT(t, len),
-                  [&] { b.storeVectorF32(outs, y, at, aligned); });
+      emitGuarded(b, b.cmpLT(b.add(t0, b.index(s)), len),
+                  [&] { b.storeVectorF32(outs, y, at[s], aligned); });
       window.erase(window.begin());
     }
     if (!finalState)
@@ -502,11 +505,11 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
     launch.params.push_back({buffers.lookup(result), /*readOnly=*/false});
   launch.params.push_back({batch});
   launch.params.push_back({len});
-  // Channel-first blocks take kConvThreads·kConvRounds vectors of B·C·L;
+  // Channel-first blocks take kConvThreads vectors of B·C·L;
   // channel-last blocks kConvThreads (run, channel group) pairs of a batch
   // entry, ceil(L / kConvRun) × C / group of them.
   if (cf) {
-    int64_t perBlock = kConvThreads * kConvRounds * vectorWidth(elem);
+    int64_t perBlock = kConvThreads * vectorWidth(elem);
     int64_t split = gridSplit(channels, perBlock);
     launch.grid = {ceilDiv(len, split),
                    cst(llvm::divideCeil(channels * split, perBlock)), batch};

@@ -1,7 +1,7 @@
 // RUN: ssm-opt %s -split-input-file -convert-ssm-to-gpu | FileCheck %s
 
-// Channel-first: flat 16-byte vectors of B·C·L, two per thread, 2048
-// elements per block (grid ceil(L / 32) x 64·32 / 2048 x B); the K-1 inputs
+// Channel-first: flat 16-byte vectors of B·C·L, one per thread, 1024
+// elements per block (grid ceil(L / 16) x 64·16 / 1024 x B); the K-1 inputs
 // before a vector come from the lane below (shuffle up) or, for lane 0, a
 // load; vectors holding a row start or end take the general path, which
 // writes the final state.
@@ -10,13 +10,13 @@
 // CHECK-SAME: {ssm.name = "y", ssm.output}, %{{.*}}: memref<?x64x3xf32> {ssm.name = "final_state", ssm.output})
 // CHECK: %[[B:.*]] = memref.dim %{{.*}}, %c0
 // CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c2
-// CHECK: %[[GX:.*]] = arith.ceildivui %[[L]], %c32
+// CHECK: %[[GX:.*]] = arith.ceildivui %[[L]], %c16
 // CHECK: gpu.launch_func @conv_cf_kernels::@conv_cf_causal_conv1d_0 blocks in (%[[GX]], %c1, %[[B]]) threads in (%c128
 // CHECK-SAME: ssm.op = "causal_conv1d"
 // CHECK: gpu.func @conv_cf_causal_conv1d_0
-// CHECK-COUNT-2: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
-// CHECK-COUNT-3: gpu.shuffle up
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: arith.divui %{{.*}}, %arg7
+// CHECK-COUNT-3: gpu.shuffle up
 // CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK: memref.store
 // CHECK: } else {
@@ -59,17 +59,15 @@ func.func @conv_cl(%x: tensor<?x?x384xf32>, %w: tensor<384x2xf32>)
 
 // -----
 
-// Channel-last with C = 12 bf16: groups of 4 channels (8 do not divide C),
-// accessed as element-aligned vectors.
+// Channel-last with C = 6 bf16: groups of 2 channels (4 do not divide C).
 
 // CHECK-LABEL: func.func @conv_cl_narrow(
-// CHECK: arith.ceildivui %{{.*}}, %c2048
 // CHECK: gpu.func @conv_cl_narrow_causal_conv1d_0
-// CHECK: vector.load %{{.*}} : memref<?xbf16>, vector<4xbf16>
-// CHECK: vector.store %{{.*}} : memref<?xbf16>, vector<4xbf16>
-func.func @conv_cl_narrow(%x: tensor<?x?x12xbf16>, %w: tensor<12x3xf32>)
-    -> tensor<?x?x12xbf16> {
+// CHECK: vector.load %{{.*}} : memref<?xbf16>, vector<2xbf16>
+// CHECK: vector.store %{{.*}} : memref<?xbf16>, vector<2xbf16>
+func.func @conv_cl_narrow(%x: tensor<?x?x6xbf16>, %w: tensor<6x3xf32>)
+    -> tensor<?x?x6xbf16> {
   %y = ssm.causal_conv1d %x weight %w activation = silu layout = channel_last
-      : (tensor<?x?x12xbf16>, tensor<12x3xf32>) -> tensor<?x?x12xbf16>
-  return %y : tensor<?x?x12xbf16>
+      : (tensor<?x?x6xbf16>, tensor<6x3xf32>) -> tensor<?x?x6xbf16>
+  return %y : tensor<?x?x6xbf16>
 }
