@@ -36,6 +36,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <algorithm>
 #include <numeric>
 
 using namespace mlir;
@@ -55,10 +56,10 @@ static int64_t vectorWidth(Type elem) {
   return 128 / elem.getIntOrFloatBitWidth();
 }
 
-/// Channels per channel-last thread: 4 (64-bit accesses for 16-bit types),
-/// or the largest power of two that divides C. A thread keeps K+1 weights
-/// and K-1 inputs per channel in registers; 8 channels measured slower (fewer
-/// threads per SM, so fewer loads in flight).
+/// Channels per channel-last thread: 4 (64-bit accesses for 16-bit types,
+/// 128-bit for f32), or the largest power of two that divides C. A thread keeps
+/// K+1 weights and K-1 inputs per channel in registers; 8 channels measured
+/// slower (fewer threads per SM, so fewer loads in flight).
 static int64_t channelGroup(int64_t channels, Type elem) {
   int64_t group = std::min<int64_t>(vectorWidth(elem), 4);
   while (channels % group != 0)
@@ -66,11 +67,11 @@ static int64_t channelGroup(int64_t channels, Type elem) {
   return group;
 }
 
-/// The grid split of n·C work items (n = L or B, C a constant) over blocks of
-/// `perBlock` items, with grid x = ceil(n / split) and y = ceil(C·split /
-/// perBlock) (the manifest's launch sizes are a dimension or a constant): the
-/// smallest split that makes C·split a multiple of perBlock, so that no block
-/// idles, capped so that grid x stays close to n / split.
+/// The grid split of n·C work items (n = L, or L / kConvRun, and C a
+/// constant) over blocks of `perBlock` items, with grid x = ceil(n / split) and
+/// y = ceil(C·split / perBlock) (the manifest's launch sizes are a dimension or
+/// a constant): the smallest split that makes C·split a multiple of perBlock,
+/// so that no block idles, capped so that grid x stays close to n / split.
 static int64_t gridSplit(int64_t c, int64_t perBlock) {
   return std::min<int64_t>(perBlock / std::gcd(c, perBlock), 64);
 }
@@ -119,7 +120,7 @@ private:
   Value before(Value row, Value t);
 
   void emitChannelFirst();
-  SmallVector<Value> loadRound(Value flat, Value full, Value total);
+  SmallVector<Value> loadFlat(Value flat, Value full, Value total);
   SmallVector<Value> loadHalo(Value lane0, Value flat, Value total);
   SmallVector<Value> edgeOutputs(ArrayRef<Value> ext, ArrayRef<Value> weights,
                                  Value flat, Value row, Value t0, Value total);
@@ -186,7 +187,7 @@ Value ConvEmitter::before(Value row, Value t) {
 
 /// The vector at flat index `flat` as f32: one 128-bit load, or for the last
 /// vector (not `full`) element loads clamped to the tensor.
-SmallVector<Value> ConvEmitter::loadRound(Value flat, Value full, Value total) {
+SmallVector<Value> ConvEmitter::loadFlat(Value flat, Value full, Value total) {
   int64_t vec = vectorWidth(elem);
   return emitIf(
       b, full, f32Types(vec),
@@ -309,7 +310,7 @@ void ConvEmitter::emitChannelFirst() {
 
   // Every load is issued before the first use, so that a warp waits for
   // memory once: x, then the weights and lane 0's halo.
-  SmallVector<Value> cur = loadRound(flat, full, total);
+  SmallVector<Value> cur = loadFlat(flat, full, total);
   Value lane0 =
       cmp(arith::CmpIPredicate::eq, b.rem(tid, b.index(32)), b.index(0));
   Value row = b.div(flat, len);
