@@ -1,12 +1,31 @@
 //===- CausalConv1dToGPU.cpp - ssm.causal_conv1d to a kernel ----*- C++ -*-===//
 //
-// Builds the causal depthwise conv1d kernel, a memory-bound stencil over L.
-// Channel-first ([B, C, L]): one output per thread, consecutive threads on
-// consecutive steps, so every load and store is coalesced and the K-1 halo
-// loads hit L1. Channel-last ([B, L, C]): consecutive threads on consecutive
-// channels, each walking a run of steps with its K-1 previous inputs in
-// registers, so every input is loaded once. Inputs before t = 0 come from the
-// initial conv state (or are zero); the last K-1 inputs form the final state.
+// Builds the causal depthwise conv1d kernel. The op is a K-tap stencil along
+// L (K <= 4) with a few flops per element, so it is bound by HBM bandwidth:
+// both layouts read every input from HBM once, in wide vectors, and issue a
+// thread's loads before its first use so that a warp waits for memory once
+// per batch of loads rather than once per load.
+//
+// Channel-first ([B, C, L]): the tensor is cut into flat 16-byte vectors (8
+// 16-bit or 4 f32 elements), one per thread, wherever rows begin: rows are
+// not 16-byte aligned when L·size is not a multiple of 16 (L = 197), and
+// short rows would leave lanes idle if a warp stayed within one. The K-1
+// inputs before a thread's vector are the last ones of its lane neighbour's
+// (gpu.shuffle up), or for lane 0 a short load. A vector inside a row and
+// past its first K-1 steps takes the fast path: one channel's weights, every
+// tap from the window. Vectors that hold a row's first K-1 steps or its end
+// take a general path that walks the steps, switches to the next channel's
+// weights where a row starts, takes the taps before t = 0 from the initial
+// state (or zero) and writes the final state at the row's last step. It is
+// general for any L (several rows per vector when L < 8), and only a few
+// vectors per row run it.
+//
+// Channel-last ([B, L, C]): a thread owns 4 consecutive channels and walks a
+// run of kConvRun steps, one vector load and store per step, with its last
+// K-1 inputs in registers; consecutive threads own consecutive channel
+// groups, so every step is coalesced. The loads of kConvChunk steps are
+// issued together. Only the K-1 inputs before a run are read twice (from
+// L2).
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +36,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <algorithm>
+#include <numeric>
+
 using namespace mlir;
 using namespace mlir::ssm;
 
@@ -24,77 +46,411 @@ using namespace mlir::ssm;
 static constexpr int64_t kConvThreads = 128;
 
 /// Steps per thread of the channel-last kernel.
-static constexpr int64_t kConvRun = 16;
+static constexpr int64_t kConvRun = 32;
+
+/// Steps of the channel-last kernel whose loads are issued together.
+static constexpr int64_t kConvChunk = 8;
+
+/// Elements of `elem` in one 128-bit access.
+static int64_t vectorWidth(Type elem) {
+  return 128 / elem.getIntOrFloatBitWidth();
+}
+
+/// Channels per channel-last thread: 4 (64-bit accesses for 16-bit types,
+/// 128-bit for f32), or the largest power of two that divides C. A thread keeps
+/// K+1 weights and K-1 inputs per channel in registers; 8 channels measured
+/// slower (fewer threads per SM, so fewer loads in flight).
+static int64_t channelGroup(int64_t channels, Type elem) {
+  int64_t group = std::min<int64_t>(vectorWidth(elem), 4);
+  while (channels % group != 0)
+    group /= 2;
+  return group;
+}
+
+/// The grid split of n·C work items (n = L, or L / kConvRun, and C a
+/// constant) over blocks of `perBlock` items, with grid x = ceil(n / split) and
+/// y = ceil(C·split / perBlock) (the manifest's launch sizes are a dimension or
+/// a constant): the smallest split that makes C·split a multiple of perBlock,
+/// so that no block idles, capped so that grid x stays close to n / split.
+static int64_t gridSplit(int64_t c, int64_t perBlock) {
+  return std::min<int64_t>(perBlock / std::gcd(c, perBlock), 64);
+}
+
+/// Builds `scf.if cond` with results of `types`, yielding `thenValues()` or
+/// `elseValues()`.
+static SmallVector<Value>
+emitIf(KernelBodyBuilder &b, Value cond, TypeRange types,
+       function_ref<SmallVector<Value>()> thenValues,
+       function_ref<SmallVector<Value>()> elseValues) {
+  auto ifOp = scf::IfOp::create(b, types, cond, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  scf::YieldOp::create(b, thenValues());
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  scf::YieldOp::create(b, elseValues());
+  return SmallVector<Value>(ifOp.getResults());
+}
+
+/// Emits `body` under `scf.if cond`.
+static void emitGuarded(KernelBodyBuilder &b, Value cond,
+                        function_ref<void()> body) {
+  auto ifOp = scf::IfOp::create(b, cond);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  body();
+}
 
 namespace {
 /// Emits the body of one conv1d kernel.
 class ConvEmitter {
 public:
   ConvEmitter(CausalConv1dOp op, KernelBodyBuilder &b)
-      : op(op), b(b), cf(op.getLayout() == Layout::ChannelFirst),
+      : op(op), b(b), elem(op.getX().getType().getElementType()),
         channels(op.getWeight().getType().getDimSize(0)),
         width(op.getWeight().getType().getDimSize(1)) {}
 
   void emit(ArrayRef<BlockArgument> args);
 
 private:
-  Value xIndex(Value t);
-  Value input(Value t);
-  Value output(ArrayRef<Value> window);
-  void storeFinalState();
+  Value cmp(arith::CmpIPredicate pred, Value lhs, Value rhs);
+  Value select(Value cond, Value ifTrue, Value ifFalse);
+  SmallVector<Type> f32Types(int64_t count);
+  SmallVector<Value> loadWeights(Value c);
+  Value output(ArrayRef<Value> window, ArrayRef<Value> weights);
+  Value before(Value row, Value t);
+
+  void emitChannelFirst();
+  SmallVector<Value> loadFlat(Value flat, Value full, Value total);
+  SmallVector<Value> loadHalo(Value lane0, Value flat, Value total);
+  SmallVector<Value> edgeOutputs(ArrayRef<Value> ext, ArrayRef<Value> weights,
+                                 Value flat, Value row, Value t0, Value total);
+
+  void emitChannelLast();
+  SmallVector<Value> inputGroup(Value bIdx, Value t, Value c, int64_t group);
 
   CausalConv1dOp op;
   KernelBodyBuilder &b;
-  bool cf;
+  Type elem;
   int64_t channels, width;
-  Value batch, len, bIdx, c, x, y, init, finalState, bias;
-  SmallVector<Value> w;
+  Value batch, len, x, y, w, bias, init, finalState;
 };
 } // namespace
 
-Value ConvEmitter::xIndex(Value t) {
-  if (cf) // [B, C, L]
-    return b.add(b.mul(b.add(b.mul(bIdx, b.index(channels)), c), len), t);
-  return b.add(b.mul(b.add(b.mul(bIdx, len), t), b.index(channels)), c);
+Value ConvEmitter::cmp(arith::CmpIPredicate pred, Value lhs, Value rhs) {
+  return b.createOrFold<arith::CmpIOp>(pred, lhs, rhs);
 }
 
-/// The input at step `t` (any t < L): x, or before t = 0 the initial state
-/// (or zero). Loads use clamped indices so that they are always in bounds.
-Value ConvEmitter::input(Value t) {
-  Value zero = b.index(0);
-  Value inX = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t, zero);
-  Value xt = arith::MaxSIOp::create(b, t, zero);
-  xt = arith::MinSIOp::create(b, xt, b.sub(len, b.index(1)));
-  Value fromX = b.loadF32(x, xIndex(xt));
-  Value before = b.f32(0.0);
-  if (init) {
-    // init[b, c, K-1+t] for t in [-(K-1), -1].
-    Value j = arith::MaxSIOp::create(b, b.add(t, b.index(width - 1)), zero);
-    j = arith::MinSIOp::create(b, j, b.index(width - 2));
-    Value row = b.add(b.mul(bIdx, b.index(channels)), c);
-    before = b.loadF32(init, b.add(b.mul(row, b.index(width - 1)), j));
-  }
-  return arith::SelectOp::create(b, inX, fromX, before);
+Value ConvEmitter::select(Value cond, Value ifTrue, Value ifFalse) {
+  return b.createOrFold<arith::SelectOp>(cond, ifTrue, ifFalse);
+}
+
+SmallVector<Type> ConvEmitter::f32Types(int64_t count) {
+  return SmallVector<Type>(count, b.getF32Type());
+}
+
+/// The K weights of channel `c`, then its bias if the op has one.
+SmallVector<Value> ConvEmitter::loadWeights(Value c) {
+  SmallVector<Value> weights;
+  for (int64_t k = 0; k < width; ++k)
+    weights.push_back(
+        b.loadF32(w, b.add(b.mul(c, b.index(width)), b.index(k))));
+  if (bias)
+    weights.push_back(b.loadF32(bias, c));
+  return weights;
 }
 
 /// act(bias + Σ_k w[k]·window[k]) over the K inputs ending at the step.
-Value ConvEmitter::output(ArrayRef<Value> window) {
-  Value acc = bias ? bias : b.f32(0.0);
+Value ConvEmitter::output(ArrayRef<Value> window, ArrayRef<Value> weights) {
+  Value acc = bias ? weights[width] : b.f32(0.0);
   for (int64_t k = 0; k < width; ++k)
-    acc = b.fma(w[k], window[k], acc);
+    acc = b.fma(weights[k], window[k], acc);
   if (op.getActivation() == Activation::Silu)
     acc = b.silu(acc);
   return acc;
 }
 
-/// Writes the last K-1 inputs of this thread's channel.
-void ConvEmitter::storeFinalState() {
-  Value row = b.add(b.mul(bIdx, b.index(channels)), c);
-  for (int64_t j = 0; j < width - 1; ++j) {
-    Value t = b.add(b.sub(len, b.index(width - 1)), b.index(j));
-    b.storeF32(input(t), finalState,
-               b.add(b.mul(row, b.index(width - 1)), b.index(j)));
+/// The input at step t in [-(K-1), -1] of row (b, c) `row`: the initial
+/// state, or zero. The load's indices are clamped, so any t and row are safe.
+Value ConvEmitter::before(Value row, Value t) {
+  if (!init)
+    return b.f32(0.0);
+  Value rows = b.mul(batch, b.index(channels));
+  row = arith::MinUIOp::create(b, row, b.sub(rows, b.index(1)));
+  Value j = arith::MaxSIOp::create(b, b.add(t, b.index(width - 1)), b.index(0));
+  j = arith::MinSIOp::create(b, j, b.index(width - 2));
+  return b.loadF32(init, b.add(b.mul(row, b.index(width - 1)), j));
+}
+
+//===----------------------------------------------------------------------===//
+// Channel-first
+//===----------------------------------------------------------------------===//
+
+/// The vector at flat index `flat` as f32: one 128-bit load, or for the last
+/// vector (not `full`) element loads clamped to the tensor.
+SmallVector<Value> ConvEmitter::loadFlat(Value flat, Value full, Value total) {
+  int64_t vec = vectorWidth(elem);
+  return emitIf(
+      b, full, f32Types(vec),
+      [&] { return b.unpackF32(b.loadVector(x, flat, vec, /*aligned=*/true)); },
+      [&] {
+        SmallVector<Value> values;
+        Value last = b.sub(total, b.index(1));
+        for (int64_t j = 0; j < vec; ++j)
+          values.push_back(b.loadF32(
+              x, arith::MinUIOp::create(b, b.add(flat, b.index(j)), last)));
+        return values;
+      });
+}
+
+/// The K-1 inputs before the vector at `flat`, loaded by lane 0 only (the
+/// other lanes take them from the lane below); clamped to the tensor, as at
+/// flat 0 they are never used.
+SmallVector<Value> ConvEmitter::loadHalo(Value lane0, Value flat, Value total) {
+  return emitIf(
+      b, lane0, f32Types(width - 1),
+      [&] {
+        SmallVector<Value> loaded;
+        Value last = b.sub(total, b.index(1));
+        for (int64_t i = 0; i < width - 1; ++i) {
+          Value at = arith::MaxSIOp::create(
+              b, b.add(flat, b.index(i - (width - 1))), b.index(0));
+          loaded.push_back(b.loadF32(x, arith::MinUIOp::create(b, at, last)));
+        }
+        return loaded;
+      },
+      [&] { return SmallVector<Value>(width - 1, b.f32(0.0)); });
+}
+
+/// The outputs of a vector that holds row starts or ends. `ext` is the
+/// vector's K-1 inputs before it and its own, `weights` those of the channel
+/// of row `row`, where the vector starts at step `t0`. Walks the steps,
+/// moving to the next row (and channel) after step L-1; taps before a row's
+/// step 0 come from `before`; the row's last step writes its final state.
+SmallVector<Value> ConvEmitter::edgeOutputs(ArrayRef<Value> ext,
+                                            ArrayRef<Value> weights, Value flat,
+                                            Value row, Value t0, Value total) {
+  int64_t vec = vectorWidth(elem);
+  Value t = t0, r = row, c = b.rem(row, b.index(channels));
+  SmallVector<Value> wts(weights);
+  SmallVector<Value> outs;
+  for (int64_t j = 0; j < vec; ++j) {
+    if (j > 0) {
+      t = b.add(t, b.index(1));
+      Value wrap = cmp(arith::CmpIPredicate::eq, t, len);
+      t = select(wrap, b.index(0), t);
+      r = select(wrap, b.add(r, b.index(1)), r);
+      SmallVector<Type> types = f32Types(wts.size());
+      types.insert(types.begin(), b.getIndexType());
+      SmallVector<Value> next = emitIf(
+          b, wrap, types,
+          [&] {
+            Value nc = b.add(c, b.index(1));
+            nc = select(cmp(arith::CmpIPredicate::eq, nc, b.index(channels)),
+                        b.index(0), nc);
+            SmallVector<Value> values = loadWeights(nc);
+            values.insert(values.begin(), nc);
+            return values;
+          },
+          [&] {
+            SmallVector<Value> values(wts);
+            values.insert(values.begin(), c);
+            return values;
+          });
+      c = next.front();
+      wts.assign(next.begin() + 1, next.end());
+    }
+    // Tap k reads step t - d, d = K-1-k: ext[j + k] when t >= d.
+    auto taps = [&] {
+      SmallVector<Value> values;
+      for (int64_t k = 0; k < width - 1; ++k) {
+        int64_t d = width - 1 - k;
+        values.push_back(select(cmp(arith::CmpIPredicate::sge, t, b.index(d)),
+                                ext[j + k], before(r, b.sub(t, b.index(d)))));
+      }
+      return values;
+    };
+    SmallVector<Value> window;
+    if (init)
+      window =
+          emitIf(b, b.cmpLT(t, b.index(width - 1)), f32Types(width - 1), taps,
+                 [&] { return SmallVector<Value>(ext.slice(j, width - 1)); });
+    else
+      window = taps();
+    window.push_back(ext[j + width - 1]);
+    outs.push_back(output(window, wts));
+    if (!finalState)
+      continue;
+    Value last = arith::AndIOp::create(
+        b, cmp(arith::CmpIPredicate::eq, t, b.sub(len, b.index(1))),
+        b.cmpLT(b.add(flat, b.index(j)), total));
+    emitGuarded(b, last, [&] {
+      for (int64_t i = 0; i < width - 1; ++i)
+        b.storeF32(window[i + 1], finalState,
+                   b.add(b.mul(r, b.index(width - 1)), b.index(i)));
+    });
   }
+  return outs;
+}
+
+void ConvEmitter::emitChannelFirst() {
+  int64_t vec = vectorWidth(elem);
+  Value total = b.mul(b.mul(batch, b.index(channels)), len);
+  // Blocks in launch order take consecutive spans of vectors; the grid has
+  // a few more than B·C·L needs.
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value block =
+      b.add(b.mul(b.add(b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::z),
+                              gpu::GridDimOp::create(b, gpu::Dimension::y)),
+                        gpu::BlockIdOp::create(b, gpu::Dimension::y)),
+                  gpu::GridDimOp::create(b, gpu::Dimension::x)),
+            gpu::BlockIdOp::create(b, gpu::Dimension::x));
+  Value flat =
+      b.mul(b.add(b.mul(block, b.index(kConvThreads)), tid), b.index(vec));
+  Value full = cmp(arith::CmpIPredicate::ule, b.add(flat, b.index(vec)), total);
+
+  // Every load is issued before the first use, so that a warp waits for
+  // memory once: x, then the weights and lane 0's halo.
+  SmallVector<Value> cur = loadFlat(flat, full, total);
+  Value lane0 =
+      cmp(arith::CmpIPredicate::eq, b.rem(tid, b.index(32)), b.index(0));
+  Value row = b.div(flat, len);
+  Value t0 = b.sub(flat, b.mul(row, len));
+  SmallVector<Value> weights = loadWeights(b.rem(row, b.index(channels)));
+  SmallVector<Value> halo = loadHalo(lane0, flat, total);
+
+  // The K-1 inputs before the vector, then its own.
+  SmallVector<Value> ext;
+  for (int64_t i = 0; i < width - 1; ++i) {
+    Value up = gpu::ShuffleOp::create(b, cur[vec - (width - 1) + i], 1, 32,
+                                      gpu::ShuffleMode::UP)
+                   .getShuffleResult();
+    ext.push_back(select(lane0, halo[i], up));
+  }
+  ext.append(cur);
+  // The fast path needs steps t0 - (K-1) .. t0 + V - 1 in one row, and the
+  // row's last step elsewhere when the final state is written.
+  Value edge = arith::OrIOp::create(
+      b, b.cmpLT(t0, b.index(width - 1)),
+      cmp(finalState ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt,
+          b.add(t0, b.index(vec)), len));
+  SmallVector<Value> outs = emitIf(
+      b, edge, f32Types(vec),
+      [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
+      [&] {
+        SmallVector<Value> values;
+        for (int64_t j = 0; j < vec; ++j)
+          values.push_back(
+              output(ArrayRef<Value>(ext).slice(j, width), weights));
+        return values;
+      });
+
+  auto store = scf::IfOp::create(b, full, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(store.thenBlock());
+  b.storeVectorF32(outs, y, flat, /*aligned=*/true);
+  b.setInsertionPointToStart(store.elseBlock());
+  for (int64_t j = 0; j < vec; ++j) {
+    Value at = b.add(flat, b.index(j));
+    emitGuarded(b, b.cmpLT(at, total), [&] { b.storeF32(outs[j], y, at); });
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Channel-last
+//===----------------------------------------------------------------------===//
+
+/// The inputs at step t (t < L) of the `group` channels from `c` of batch
+/// entry `bIdx`: one vector of x, or before t = 0 the initial state.
+SmallVector<Value> ConvEmitter::inputGroup(Value bIdx, Value t, Value c,
+                                           int64_t group) {
+  bool aligned = group == vectorWidth(elem);
+  return emitIf(
+      b, cmp(arith::CmpIPredicate::sge, t, b.index(0)), f32Types(group),
+      [&] {
+        Value at =
+            b.add(b.mul(b.add(b.mul(bIdx, len), t), b.index(channels)), c);
+        return b.unpackF32(b.loadVector(x, at, group, aligned));
+      },
+      [&] {
+        SmallVector<Value> values;
+        Value row = b.add(b.mul(bIdx, b.index(channels)), c);
+        for (int64_t i = 0; i < group; ++i)
+          values.push_back(before(b.add(row, b.index(i)), t));
+        return values;
+      });
+}
+
+void ConvEmitter::emitChannelLast() {
+  int64_t group = channelGroup(channels, elem);
+  bool aligned = group == vectorWidth(elem);
+  // Batch entry z; the blocks (x, y) in launch order take consecutive
+  // threads of its runs × groups, a few more than it needs.
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value block = b.add(b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::y),
+                            gpu::GridDimOp::create(b, gpu::Dimension::x)),
+                      gpu::BlockIdOp::create(b, gpu::Dimension::x));
+  Value id = b.add(b.mul(block, b.index(kConvThreads)), tid);
+  Value groups = b.index(channels / group);
+  Value run = b.div(id, groups);
+  Value c = b.mul(b.rem(id, groups), b.index(group));
+  Value t0 = b.mul(run, b.index(kConvRun));
+  Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+
+  emitGuarded(b, b.cmpLT(t0, len), [&] {
+    SmallVector<SmallVector<Value>> weights;
+    for (int64_t i = 0; i < group; ++i)
+      weights.push_back(loadWeights(b.add(c, b.index(i))));
+    // window[k][i]: channel c + i at step t - (K-1) + k.
+    SmallVector<SmallVector<Value>> window;
+    for (int64_t d = width - 1; d > 0; --d)
+      window.push_back(inputGroup(bIdx, b.sub(t0, b.index(d)), c, group));
+    // Steps past L (in the last run) load step L-1 and store nothing. The
+    // loads of a chunk of steps are issued together, ahead of the stores'
+    // branches, which would otherwise make each step wait for its load.
+    Value lastStep = b.sub(len, b.index(1));
+    SmallVector<Value> at;
+    SmallVector<SmallVector<Value>> loaded;
+    auto loadChunk = [&](int64_t first) {
+      for (int64_t s = first; s < std::min(first + kConvChunk, kConvRun); ++s) {
+        Value t = arith::MinUIOp::create(b, b.add(t0, b.index(s)), lastStep);
+        at.push_back(
+            b.add(b.mul(b.add(b.mul(bIdx, len), t), b.index(channels)), c));
+        loaded.push_back(
+            b.unpackF32(b.loadVector(x, at.back(), group, aligned)));
+      }
+    };
+    for (int64_t s = 0; s < kConvRun; ++s) {
+      if (s % kConvChunk == 0)
+        loadChunk(s);
+      window.push_back(loaded[s]);
+      SmallVector<Value> outs;
+      for (int64_t i = 0; i < group; ++i) {
+        SmallVector<Value> taps;
+        for (const SmallVector<Value> &step : window)
+          taps.push_back(step[i]);
+        outs.push_back(output(taps, weights[i]));
+      }
+      emitGuarded(b, b.cmpLT(b.add(t0, b.index(s)), len),
+                  [&] { b.storeVectorF32(outs, y, at[s], aligned); });
+      window.erase(window.begin());
+    }
+    if (!finalState)
+      return;
+    // The last run's threads write the final state of their channels.
+    Value last =
+        cmp(arith::CmpIPredicate::uge, b.add(t0, b.index(kConvRun)), len);
+    emitGuarded(b, last, [&] {
+      Value row = b.add(b.mul(bIdx, b.index(channels)), c);
+      for (int64_t j = 0; j < width - 1; ++j) {
+        SmallVector<Value> values = inputGroup(
+            bIdx, b.add(b.sub(len, b.index(width - 1)), b.index(j)), c, group);
+        for (int64_t i = 0; i < group; ++i)
+          b.storeF32(values[i], finalState,
+                     b.add(b.mul(b.add(row, b.index(i)), b.index(width - 1)),
+                           b.index(j)));
+      }
+    });
+  });
 }
 
 void ConvEmitter::emit(ArrayRef<BlockArgument> args) {
@@ -108,77 +464,22 @@ void ConvEmitter::emit(ArrayRef<BlockArgument> args) {
   batch = nextArg();
   len = nextArg();
 
-  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value bx = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  Value by = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-  bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
   Value size = b.mul(b.mul(batch, b.index(channels)), len);
   x = b.flatView(xArg, size);
   y = b.flatView(yArg, size);
+  w = b.flatView(wArg, b.index(channels * width));
+  if (biasArg)
+    bias = b.flatView(biasArg, b.index(channels));
   Value stateSize = b.mul(batch, b.index(channels * (width - 1)));
   if (initArg)
     init = b.flatView(initArg, stateSize);
   if (finalArg)
     finalState = b.flatView(finalArg, stateSize);
 
-  // Channel-first blocks run along t (grid x) per channel (grid y);
-  // channel-last blocks run along C (grid x) per run of steps (grid y).
-  Value t0, valid;
-  if (cf) {
-    c = by;
-    t0 = b.add(b.mul(bx, b.index(kConvThreads)), tid);
-    valid = b.cmpLT(t0, len);
-    t0 = arith::MinUIOp::create(b, t0, b.sub(len, b.index(1)));
-  } else {
-    Value ch = b.add(b.mul(bx, b.index(kConvThreads)), tid);
-    valid = b.cmpLT(ch, b.index(channels));
-    c = arith::MinUIOp::create(b, ch, b.index(channels - 1));
-    t0 = b.mul(by, b.index(kConvRun));
-  }
-  Value wMem = b.flatView(wArg, b.index(channels * width));
-  for (int64_t k = 0; k < width; ++k)
-    w.push_back(b.loadF32(wMem, b.add(b.mul(c, b.index(width)), b.index(k))));
-  if (biasArg)
-    bias = b.loadF32(b.flatView(biasArg, b.index(channels)), c);
-
-  // The K-1 inputs before the first step.
-  SmallVector<Value> window;
-  for (int64_t k = 0; k < width - 1; ++k)
-    window.push_back(input(b.sub(t0, b.index(width - 1 - k))));
-
-  int64_t steps = cf ? 1 : kConvRun;
-  for (int64_t r = 0; r < steps; ++r) {
-    Value t = b.add(t0, b.index(r));
-    Value inRange = arith::AndIOp::create(b, valid, b.cmpLT(t, len));
-    window.push_back(input(t));
-    Value out = output(window);
-    {
-      auto guard = scf::IfOp::create(b, inRange);
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(guard.thenBlock());
-      b.storeF32(out, y, xIndex(t));
-    }
-    window.erase(window.begin());
-  }
-
-  if (!finalState)
-    return;
-  // One thread per channel writes its final state: the first of the row
-  // (channel-first) or the threads of the first run (channel-last).
-  Value first = cf ? arith::AndIOp::create(
-                         b,
-                         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, bx,
-                                               b.index(0)),
-                         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid,
-                                               b.index(0)))
-                   : arith::AndIOp::create(
-                         b, valid,
-                         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, by,
-                                               b.index(0)));
-  auto guard = scf::IfOp::create(b, first);
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(guard.thenBlock());
-  storeFinalState();
+  if (op.getLayout() == Layout::ChannelFirst)
+    emitChannelFirst();
+  else
+    emitChannelLast();
 }
 
 FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
@@ -189,10 +490,14 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
   Location loc = op.getLoc();
   bool cf = op.getLayout() == Layout::ChannelFirst;
   int64_t channels = op.getWeight().getType().getDimSize(0);
+  Type elem = op.getX().getType().getElementType();
   Value xBuf = buffers.lookup(op.getX());
   Value batch = memref::DimOp::create(host, loc, xBuf, 0);
   Value len = memref::DimOp::create(host, loc, xBuf, cf ? 2 : 1);
   auto cst = [&](int64_t v) { return indexConstant(host, loc, v); };
+  auto ceilDiv = [&](Value a, int64_t d) -> Value {
+    return arith::CeilDivUIOp::create(host, loc, a, cst(d));
+  };
 
   KernelLaunch launch;
   for (Value operand : op->getOperands())
@@ -201,14 +506,20 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
     launch.params.push_back({buffers.lookup(result), /*readOnly=*/false});
   launch.params.push_back({batch});
   launch.params.push_back({len});
-  if (cf)
-    launch.grid = {
-        arith::CeilDivUIOp::create(host, loc, len, cst(kConvThreads)),
-        cst(channels), batch};
-  else
-    launch.grid = {cst((channels + kConvThreads - 1) / kConvThreads),
-                   arith::CeilDivUIOp::create(host, loc, len, cst(kConvRun)),
-                   batch};
+  // Channel-first blocks take kConvThreads vectors of B·C·L;
+  // channel-last blocks kConvThreads (run, channel group) pairs of a batch
+  // entry, ceil(L / kConvRun) × C / group of them.
+  if (cf) {
+    int64_t perBlock = kConvThreads * vectorWidth(elem);
+    int64_t split = gridSplit(channels, perBlock);
+    launch.grid = {ceilDiv(len, split),
+                   cst(llvm::divideCeil(channels * split, perBlock)), batch};
+  } else {
+    int64_t groups = channels / channelGroup(channels, elem);
+    int64_t split = gridSplit(groups, kConvThreads);
+    launch.grid = {ceilDiv(len, kConvRun * split),
+                   cst(llvm::divideCeil(groups * split, kConvThreads)), batch};
+  }
   launch.block = {kConvThreads, 1, 1};
   launch.attrs = {
       host.getNamedAttr("ssm.op", host.getStringAttr("causal_conv1d"))};

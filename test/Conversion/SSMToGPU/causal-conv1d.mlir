@@ -1,20 +1,28 @@
 // RUN: ssm-opt %s -split-input-file -convert-ssm-to-gpu | FileCheck %s
 
-// Channel-first: one output per thread along t, grid ceil(L / 128) x C x B;
-// inputs before t = 0 come from the initial state, selected per tap.
+// Channel-first: flat 16-byte vectors of B·C·L, one per thread, 1024
+// elements per block (grid ceil(L / 16) x 64·16 / 1024 x B); the K-1 inputs
+// before a vector come from the lane below (shuffle up) or, for lane 0, a
+// load; vectors holding a row start or end take the general path, which
+// writes the final state.
 
 // CHECK-LABEL: func.func @conv_cf(
 // CHECK-SAME: {ssm.name = "y", ssm.output}, %{{.*}}: memref<?x64x3xf32> {ssm.name = "final_state", ssm.output})
 // CHECK: %[[B:.*]] = memref.dim %{{.*}}, %c0
 // CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c2
-// CHECK: %[[GX:.*]] = arith.ceildivui %[[L]], %c128
-// CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0 blocks in (%[[GX]], %c64, %[[B]])
+// CHECK: %[[GX:.*]] = arith.ceildivui %[[L]], %c16
+// CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0 blocks in (%[[GX]], %c1, %[[B]]) threads in (%c128
 // CHECK-SAME: ssm.op = "causal_conv1d"
 // CHECK: gpu.func @conv_cf_causal_conv1d_0
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: arith.divui %{{.*}}, %arg7
+// CHECK-COUNT-3: gpu.shuffle up
+// CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: memref.store
+// CHECK: } else {
 // CHECK-COUNT-4: math.fma
 // CHECK: math.exp2
-// CHECK: scf.if
-// CHECK: memref.store
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 func.func @conv_cf(%x: tensor<?x64x?xbf16>, %w: tensor<64x4xf32>,
                    %b: tensor<64xf32>, %s: tensor<?x64x3xf32>)
     -> (tensor<?x64x?xbf16> {ssm.name = "y"},
@@ -28,18 +36,38 @@ func.func @conv_cf(%x: tensor<?x64x?xbf16>, %w: tensor<64x4xf32>,
 
 // -----
 
-// Channel-last: threads along C, each walking 16 steps (grid ceil(C / 128)
-// x ceil(L / 16) x B) with the K-1 previous inputs in registers.
+// Channel-last: a thread owns 4 f32 channels (one 128-bit vector per step)
+// and walks 32 steps with its K-1 previous inputs in registers; a batch
+// entry's ceil(L / 32) x 96 threads are consecutive on channel groups, in
+// blocks ceil(L / 128) x 3 (x B).
 
 // CHECK-LABEL: func.func @conv_cl(
+// CHECK: %[[B:.*]] = memref.dim %{{.*}}, %c0
 // CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c1
-// CHECK: %[[GY:.*]] = arith.ceildivui %[[L]], %c16
-// CHECK: gpu.launch_func @ssm_kernels::@conv_cl_causal_conv1d_0 blocks in (%c3, %[[GY]], %{{.*}})
+// CHECK: %[[GX:.*]] = arith.ceildivui %[[L]], %c128
+// CHECK: gpu.launch_func @ssm_kernels::@conv_cl_causal_conv1d_0 blocks in (%[[GX]], %c3, %[[B]])
 // CHECK: gpu.func @conv_cl_causal_conv1d_0
-// CHECK-COUNT-16: memref.store
+// CHECK-COUNT-32: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK-NOT: vector.store
+// CHECK: gpu.return
 func.func @conv_cl(%x: tensor<?x?x384xf32>, %w: tensor<384x2xf32>)
     -> tensor<?x?x384xf32> {
   %y = ssm.causal_conv1d %x weight %w activation = none layout = channel_last
       : (tensor<?x?x384xf32>, tensor<384x2xf32>) -> tensor<?x?x384xf32>
   return %y : tensor<?x?x384xf32>
+}
+
+// -----
+
+// Channel-last with C = 6 bf16: groups of 2 channels (4 do not divide C).
+
+// CHECK-LABEL: func.func @conv_cl_narrow(
+// CHECK: gpu.func @conv_cl_narrow_causal_conv1d_0
+// CHECK: vector.load %{{.*}} : memref<?xbf16>, vector<2xbf16>
+// CHECK: vector.store %{{.*}} : memref<?xbf16>, vector<2xbf16>
+func.func @conv_cl_narrow(%x: tensor<?x?x6xbf16>, %w: tensor<6x3xf32>)
+    -> tensor<?x?x6xbf16> {
+  %y = ssm.causal_conv1d %x weight %w activation = silu layout = channel_last
+      : (tensor<?x?x6xbf16>, tensor<6x3xf32>) -> tensor<?x?x6xbf16>
+  return %y : tensor<?x?x6xbf16>
 }
