@@ -27,19 +27,16 @@ args=(-S "$root" -B "$build" -G Ninja -DSSMC_RUNTIME_ONLY=ON
 if [[ -n ${SSMC_NLOHMANN_INCLUDE_DIR:-} ]]; then
   args+=("-DSSMC_NLOHMANN_INCLUDE_DIR=$(realpath "$SSMC_NLOHMANN_INCLUDE_DIR")")
 fi
-if ! { cmake "${args[@]}" &&
-       ninja -C "$build" ssmc-gpu-test ssmc-gpu-step-test \
-         ssmc-gpu-conv-test ssmc-gpu-ssd-test ssmc-gpu-norm-test; } \
+# The test binaries as LOG:BINARY; the selective scan's runs log as "full",
+# "memcheck" and "racecheck", the others' as NAME, NAME-memcheck, ...
+suites=(full:ssmc-gpu-test step:ssmc-gpu-step-test conv:ssmc-gpu-conv-test
+        ssd:ssmc-gpu-ssd-test norm:ssmc-gpu-norm-test)
+if ! { cmake "${args[@]}" && ninja -C "$build" "${suites[@]#*:}"; } \
     > "$logs/build.log" 2>&1; then
   tail -n 40 "$logs/build.log"
   echo "build failed (log: $logs/build.log)"
   exit 1
 fi
-test_bin=$build/bin/ssmc-gpu-test
-step_bin=$build/bin/ssmc-gpu-step-test
-conv_bin=$build/bin/ssmc-gpu-conv-test
-ssd_bin=$build/bin/ssmc-gpu-ssd-test
-norm_bin=$build/bin/ssmc-gpu-norm-test
 
 passed=0
 failed=0
@@ -73,11 +70,9 @@ run_step() {
   failed=$((failed + f))
 }
 
-run_step full all "$test_bin" --require-gpu "$kernels"
-run_step step all "$step_bin" --require-gpu "$kernels"
-run_step conv all "$conv_bin" --require-gpu "$kernels"
-run_step ssd all "$ssd_bin" --require-gpu "$kernels"
-run_step norm all "$norm_bin" --require-gpu "$kernels"
+for suite in "${suites[@]}"; do
+  run_step "${suite%%:*}" all "$build/bin/${suite#*:}" --require-gpu "$kernels"
+done
 
 sanitizer=$(command -v compute-sanitizer || true)
 if [[ -z $sanitizer && -x /usr/local/cuda/bin/compute-sanitizer ]]; then
@@ -87,28 +82,16 @@ if [[ -z $sanitizer ]]; then
   echo "compute-sanitizer not found"
   failed=$((failed + 1))
 else
-  memcheck=("$sanitizer" --tool memcheck --leak-check full --error-exitcode 3)
-  racecheck=("$sanitizer" --tool racecheck --error-exitcode 3)
-  run_step memcheck problems "${memcheck[@]}" \
-    "$test_bin" --require-gpu --quick "$kernels"
-  run_step step-memcheck problems "${memcheck[@]}" \
-    "$step_bin" --require-gpu --quick "$kernels"
-  run_step conv-memcheck problems "${memcheck[@]}" \
-    "$conv_bin" --require-gpu --quick "$kernels"
-  run_step ssd-memcheck problems "${memcheck[@]}" \
-    "$ssd_bin" --require-gpu --quick "$kernels"
-  run_step norm-memcheck problems "${memcheck[@]}" \
-    "$norm_bin" --require-gpu --quick "$kernels"
-  run_step racecheck problems "${racecheck[@]}" \
-    "$test_bin" --require-gpu --quick "$kernels"
-  run_step step-racecheck problems "${racecheck[@]}" \
-    "$step_bin" --require-gpu --quick "$kernels"
-  run_step conv-racecheck problems "${racecheck[@]}" \
-    "$conv_bin" --require-gpu --quick "$kernels"
-  run_step ssd-racecheck problems "${racecheck[@]}" \
-    "$ssd_bin" --require-gpu --quick "$kernels"
-  run_step norm-racecheck problems "${racecheck[@]}" \
-    "$norm_bin" --require-gpu --quick "$kernels"
+  for tool in memcheck racecheck; do
+    command=("$sanitizer" --tool "$tool" --error-exitcode 3)
+    [[ $tool == memcheck ]] && command+=(--leak-check full)
+    for suite in "${suites[@]}"; do
+      name=${suite%%:*}-$tool
+      [[ $name == full-* ]] && name=$tool
+      run_step "$name" problems "${command[@]}" \
+        "$build/bin/${suite#*:}" --require-gpu --quick "$kernels"
+    done
+  done
 fi
 
 echo "$passed passed, $failed failed"
