@@ -1056,6 +1056,12 @@ struct FatalCudaError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The decode step's error budgets, relative to the magnitude (derived in
+/// StepTest.cpp): y, and the state per step. The SSD test uses them too,
+/// where decode steps must reproduce a prefill.
+constexpr double kStepEps = 1e-4;
+constexpr double kStepStateEps = 3e-5;
+
 /// Half an ulp of `dtype` relative to the value: 0 for f32, whose rounding is
 /// part of the arithmetic's error budget.
 inline double outputRounding(ssmrt_dtype dtype) {

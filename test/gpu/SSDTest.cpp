@@ -237,9 +237,6 @@ void runLayer(const ssmrt::Layer &layer, const SSDSpec &spec,
             [&] { runContinuation(layer, spec, 2, tally); });
 }
 
-/// The decode step's error budgets (StepTest.cpp): y, and the state per step.
-constexpr double kStepEps = 1e-4;
-constexpr double kStepStateEps = 3e-5;
 /// The steps of the decode-equivalence case: past one chunk of 32.
 constexpr int64_t kDecodeLen = 40;
 

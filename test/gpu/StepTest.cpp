@@ -52,10 +52,9 @@ using namespace ssmc::gpu;
 
 namespace {
 
-/// The error budget of y, relative to its magnitude.
-constexpr double kEps = 1e-4;
-/// The error budget of the state per step, relative to its magnitude.
-constexpr double kStateEps = 3e-5;
+/// The error budgets of y and of the state per step (derived above).
+constexpr double kEps = kStepEps;
+constexpr double kStateEps = kStepStateEps;
 /// The number of steps of the chained case.
 constexpr int kChainSteps = 5;
 
