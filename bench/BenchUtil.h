@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -127,6 +128,30 @@ inline double copyBandwidth() {
   return 2.0 * kCopyBytes / (ms * 1e-3);
 }
 
+/// The cold-L2 median time in ms of `layer` on random inputs for `tensors`
+/// (makeInputs) at `batch` x `len`, seeded from `seed`.
+inline double coldLayerMs(const ssmrt::Layer &layer,
+                          const std::vector<TensorDesc> &tensors,
+                          bool deltaSoftplus, int64_t batch, int64_t len,
+                          const std::string &seed, const DeviceBuffer &flush) {
+  DeviceTensors device(
+      tensors, makeInputs(tensors, deltaSoftplus, batch, len, seedOf(seed)));
+  return medianMs(kWarmups, kRuns, &flush, [&] { launchLayer(layer, device); });
+}
+
+/// The bytes of the tensors of `tensors` that `counted(t)` selects, at
+/// `batch` x `len`.
+template <typename Counted>
+double tensorBytes(const std::vector<TensorDesc> &tensors, int64_t batch,
+                   int64_t len, Counted counted) {
+  double bytes = 0;
+  for (const TensorDesc &t : tensors)
+    if (counted(t))
+      bytes +=
+          numElements(bindShape(t.shape, batch, len)) * dtypeBytes(t.dtype);
+  return bytes;
+}
+
 /// A benchmark spec's one layer and the module that owns it.
 template <typename LayerSpec> struct LoadedLayer {
   ssmrt::Module module;
@@ -154,6 +179,42 @@ loadLayer(const std::string &specDir, const std::string &kernelDir,
   ssmrt::Layer layer = module.layer(spec.name);
   checkLayer(layer, spec);
   return {std::move(module), spec, layer};
+}
+
+/// Runs `run(row, loaded)` for each row of `rows`, loading each row's spec
+/// (`row.spec`, one layer of the kind `layers` selects) once. A row that
+/// fails other than by a CUDA error is recorded in `errors` as
+/// "<label(row)>: <why>" and the others go on; a CUDA error ends the run.
+template <typename Rows, typename LayerSpec, typename Label, typename Run>
+void runRows(const Rows &rows, const std::string &specDir,
+             const std::string &kernelDir,
+             std::vector<LayerSpec> SpecFile::*layers,
+             std::vector<std::string> &errors, Label label, Run run) {
+  std::map<std::string, LoadedLayer<LayerSpec>> loaded;
+  for (const auto &row : rows) {
+    try {
+      auto it = loaded.find(row.spec);
+      if (it == loaded.end())
+        it = loaded
+                 .emplace(row.spec,
+                          loadLayer(specDir, kernelDir, row.spec, layers))
+                 .first;
+      run(row, it->second);
+    } catch (const CudaError &) {
+      throw;
+    } catch (const std::exception &error) {
+      errors.push_back(label(row) + ": " + error.what());
+    }
+  }
+}
+
+/// Ends the report with the rows that did not run; returns the exit code
+/// (1 if any did not).
+inline int reportNotRun(const std::vector<std::string> &errors) {
+  for (const std::string &error : errors)
+    std::printf("\n- not run: %s", error.c_str());
+  std::printf("\n");
+  return errors.empty() ? 0 : 1;
 }
 
 /// The command line, device and error handling of a benchmark binary:

@@ -18,7 +18,6 @@
 
 #include <cstdio>
 #include <ctime>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -111,13 +110,10 @@ double gemmRate(std::string &note) {
 /// The bytes an SSD must move at least: x, dt, B, C, z read and y written
 /// once (ANCHORS.md "min bytes"); the weights and states are not counted.
 double minBytes(const SSDSpec &spec, int64_t batch, int64_t len) {
-  double bytes = 0;
-  for (const TensorDesc &t : ssdTensors(spec))
-    if (t.name == "x" || t.name == "dt" || t.name == "B" || t.name == "C" ||
-        t.name == "z" || t.name == "y")
-      bytes +=
-          numElements(bindShape(t.shape, batch, len)) * dtypeBytes(t.dtype);
-  return bytes;
+  return tensorBytes(ssdTensors(spec), batch, len, [](const TensorDesc &t) {
+    return t.name == "x" || t.name == "dt" || t.name == "B" || t.name == "C" ||
+           t.name == "z" || t.name == "y";
+  });
 }
 
 /// The useful tensor-core work of the chunked algorithm at chunk size Q, as
@@ -135,12 +131,9 @@ void runSSDRow(const SSDRow &row, const LoadedLayer<SSDSpec> &loaded,
                const DeviceBuffer &flush) {
   const SSDSpec &spec = loaded.spec;
   const std::vector<TensorDesc> tensors = ssdTensors(spec);
-  DeviceTensors device(tensors,
-                       makeInputs(tensors, spec.dtSoftplus, row.batch, row.len,
-                                  seedOf(std::string(row.spec) + "/" +
-                                         std::to_string(row.batch))));
-  const double ms = medianMs(kWarmups, kRuns, &flush,
-                             [&] { launchLayer(loaded.layer, device); });
+  const double ms = coldLayerMs(
+      loaded.layer, tensors, spec.dtSoftplus, row.batch, row.len,
+      std::string(row.spec) + "/" + std::to_string(row.batch), flush);
   const double bytes = minBytes(spec, row.batch, row.len);
   const double flops = usefulFlops(spec, row.batch, row.len);
   const double limitMs =
@@ -216,27 +209,15 @@ int main(int argc, char **argv) {
             gemmNote.c_str());
         std::fflush(stdout);
 
-        std::map<std::string, LoadedLayer<SSDSpec>> loaded;
         std::vector<std::string> errors;
-        for (const SSDRow &row : kSSDRows) {
-          try {
-            auto it = loaded.find(row.spec);
-            if (it == loaded.end())
-              it = loaded
-                       .emplace(row.spec, loadLayer(specDir, kernelDir,
-                                                    row.spec, &SpecFile::ssds))
-                       .first;
-            runSSDRow(row, it->second, copyBytesPerS, gemmFlopsPerS, flush);
-          } catch (const CudaError &) {
-            throw;
-          } catch (const std::exception &error) {
-            errors.push_back(std::string(row.shape) + " " + row.spec + ": " +
-                             error.what());
-          }
-        }
-        for (const std::string &error : errors)
-          std::printf("\n- not run: %s", error.c_str());
-        std::printf("\n");
-        return errors.empty() ? 0 : 1;
+        runRows(
+            kSSDRows, specDir, kernelDir, &SpecFile::ssds, errors,
+            [](const SSDRow &row) {
+              return std::string(row.shape) + " " + row.spec;
+            },
+            [&](const SSDRow &row, const LoadedLayer<SSDSpec> &loaded) {
+              runSSDRow(row, loaded, copyBytesPerS, gemmFlopsPerS, flush);
+            });
+        return reportNotRun(errors);
       });
 }

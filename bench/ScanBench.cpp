@@ -111,13 +111,10 @@ constexpr NormRow kNormRows[] = {
 /// The bytes a scan must move at least: u, delta, z, B and C read and y
 /// written once (ANCHORS.md "min bytes").
 double minBytes(const ScanSpec &spec, int64_t batch, int64_t len) {
-  double bytes = 0;
-  for (const TensorDesc &t : layerTensors(spec))
-    if (t.name == "u" || t.name == "delta" || t.name == "z" || t.name == "B" ||
-        t.name == "C" || t.name == "y")
-      bytes +=
-          numElements(bindShape(t.shape, batch, len)) * dtypeBytes(t.dtype);
-  return bytes;
+  return tensorBytes(layerTensors(spec), batch, len, [](const TensorDesc &t) {
+    return t.name == "u" || t.name == "delta" || t.name == "z" ||
+           t.name == "B" || t.name == "C" || t.name == "y";
+  });
 }
 
 /// Times one gated RMSNorm row (cold L2) and prints its table line: y and z
@@ -126,19 +123,16 @@ void runNormRow(const NormRow &row, const LoadedLayer<NormSpec> &loaded,
                 double copyBytesPerS, const DeviceBuffer &flush) {
   const NormSpec &spec = loaded.spec;
   const std::vector<TensorDesc> tensors = normTensors(spec);
-  DeviceTensors device(tensors,
-                       makeInputs(tensors, false, row.batch, row.len,
-                                  seedOf(std::string(row.spec) + "/" +
-                                         std::to_string(row.batch) + "/" +
-                                         std::to_string(row.len))));
-  const double ms = medianMs(kWarmups, kRuns, &flush,
-                             [&] { launchLayer(loaded.layer, device); });
-  double ioBytes = 0, weightBytes = 0;
-  for (const TensorDesc &t : tensors) {
-    const double bytes = numElements(bindShape(t.shape, row.batch, row.len)) *
-                         dtypeBytes(t.dtype);
-    (t.name == "weight" ? weightBytes : ioBytes) += bytes;
-  }
+  const double ms =
+      coldLayerMs(loaded.layer, tensors, false, row.batch, row.len,
+                  std::string(row.spec) + "/" + std::to_string(row.batch) +
+                      "/" + std::to_string(row.len),
+                  flush);
+  auto isWeight = [](const TensorDesc &t) { return t.name == "weight"; };
+  const double weightBytes = tensorBytes(tensors, row.batch, row.len, isWeight);
+  const double ioBytes =
+      tensorBytes(tensors, row.batch, row.len,
+                  [&](const TensorDesc &t) { return !isWeight(t); });
   const double us = ms * 1e3, seconds = ms * 1e-3;
   std::printf("| %lld × %lld | %lld | %s | %s | %s | %.1f | %.1f | %.3f | "
               "%.0f | %.1f |\n",
@@ -157,20 +151,18 @@ void runConvRow(const ConvRow &row, const LoadedLayer<ConvSpec> &loaded,
                 double copyBytesPerS, const DeviceBuffer &flush) {
   const ConvSpec &spec = loaded.spec;
   const std::vector<TensorDesc> tensors = convTensors(spec);
-  DeviceTensors device(tensors,
-                       makeInputs(tensors, false, row.batch, row.len,
-                                  seedOf(std::string(row.spec) + "/" +
-                                         std::to_string(row.batch) + "/" +
-                                         std::to_string(row.len))));
-  const double ms = medianMs(kWarmups, kRuns, &flush,
-                             [&] { launchLayer(loaded.layer, device); });
-
-  double ioBytes = 0, otherBytes = 0;
-  for (const TensorDesc &t : tensors) {
-    const double bytes = numElements(bindShape(t.shape, row.batch, row.len)) *
-                         dtypeBytes(t.dtype);
-    (t.name == "x" || t.name == "y" ? ioBytes : otherBytes) += bytes;
-  }
+  const double ms =
+      coldLayerMs(loaded.layer, tensors, false, row.batch, row.len,
+                  std::string(row.spec) + "/" + std::to_string(row.batch) +
+                      "/" + std::to_string(row.len),
+                  flush);
+  auto isIO = [](const TensorDesc &t) {
+    return t.name == "x" || t.name == "y";
+  };
+  const double ioBytes = tensorBytes(tensors, row.batch, row.len, isIO);
+  const double otherBytes =
+      tensorBytes(tensors, row.batch, row.len,
+                  [&](const TensorDesc &t) { return !isIO(t); });
   const double us = ms * 1e3, seconds = ms * 1e-3;
   std::printf("| %lld, %lld, %lld | %s | %s | %lld | %.1f | %.1f | %.3f | "
               "%.0f | %.1f | %.1f | %.1f | %.2f× |\n",
@@ -312,26 +304,16 @@ int main(int argc, char **argv) {
             kWarmups, copyBytesPerS / 1e9, kExpRate / 1e9);
         std::fflush(stdout);
 
-        std::map<std::string, LoadedLayer<ScanSpec>> loaded;
         std::map<std::string, Base> bases;
         std::vector<std::string> errors;
-        for (const Row &row : kRows) {
-          try {
-            auto it = loaded.find(row.spec);
-            if (it == loaded.end())
-              it =
-                  loaded
-                      .emplace(row.spec, loadLayer(specDir, kernelDir, row.spec,
-                                                   &SpecFile::layers))
-                      .first;
-            runRow(row, it->second, copyBytesPerS, flush, bases);
-          } catch (const CudaError &) {
-            throw;
-          } catch (const std::exception &error) {
-            errors.push_back(std::string(row.shape) + " " + row.spec + ": " +
-                             error.what());
-          }
-        }
+        runRows(
+            kRows, specDir, kernelDir, &SpecFile::layers, errors,
+            [](const Row &row) {
+              return std::string(row.shape) + " " + row.spec;
+            },
+            [&](const Row &row, const LoadedLayer<ScanSpec> &loaded) {
+              runRow(row, loaded, copyBytesPerS, flush, bases);
+            });
 
         std::printf(
             "\n## Decode step (scan_step, fp32 state updated in place)\n\n"
@@ -351,23 +333,14 @@ int main(int argc, char **argv) {
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
             kWarmLaunches);
         std::fflush(stdout);
-        std::map<std::string, LoadedLayer<StepSpec>> loadedSteps;
-        for (const StepRow &row : kStepRows) {
-          try {
-            auto it = loadedSteps.find(row.spec);
-            if (it == loadedSteps.end())
-              it = loadedSteps
-                       .emplace(row.spec, loadLayer(specDir, kernelDir,
-                                                    row.spec, &SpecFile::steps))
-                       .first;
-            runStepRow(row, it->second, copyBytesPerS, flush);
-          } catch (const CudaError &) {
-            throw;
-          } catch (const std::exception &error) {
-            errors.push_back(std::string(row.spec) + " B " +
-                             std::to_string(row.batch) + ": " + error.what());
-          }
-        }
+        runRows(
+            kStepRows, specDir, kernelDir, &SpecFile::steps, errors,
+            [](const StepRow &row) {
+              return std::string(row.spec) + " B " + std::to_string(row.batch);
+            },
+            [&](const StepRow &row, const LoadedLayer<StepSpec> &loaded) {
+              runStepRow(row, loaded, copyBytesPerS, flush);
+            });
 
         std::printf(
             "\n## Causal conv1d (causal_conv1d, bf16, width 4, bias, silu)\n\n"
@@ -383,24 +356,15 @@ int main(int argc, char **argv) {
             "GB/s | %% copy BW | anchor µs | anchor %% | speed-up |\n"
             "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         std::fflush(stdout);
-        std::map<std::string, LoadedLayer<ConvSpec>> loadedConvs;
-        for (const ConvRow &row : kConvRows) {
-          try {
-            auto it = loadedConvs.find(row.spec);
-            if (it == loadedConvs.end())
-              it = loadedConvs
-                       .emplace(row.spec, loadLayer(specDir, kernelDir,
-                                                    row.spec, &SpecFile::convs))
-                       .first;
-            runConvRow(row, it->second, copyBytesPerS, flush);
-          } catch (const CudaError &) {
-            throw;
-          } catch (const std::exception &error) {
-            errors.push_back(std::string(row.spec) + " B " +
-                             std::to_string(row.batch) + " L " +
-                             std::to_string(row.len) + ": " + error.what());
-          }
-        }
+        runRows(
+            kConvRows, specDir, kernelDir, &SpecFile::convs, errors,
+            [](const auto &row) {
+              return std::string(row.spec) + " B " + std::to_string(row.batch) +
+                     " L " + std::to_string(row.len);
+            },
+            [&](const ConvRow &row, const LoadedLayer<ConvSpec> &loaded) {
+              runConvRow(row, loaded, copyBytesPerS, flush);
+            });
 
         std::printf(
             "\n## Gated RMSNorm (rms_norm_gated, group = whole row)\n\n"
@@ -411,23 +375,16 @@ int main(int argc, char **argv) {
             "GB/s | %% copy BW |\n"
             "|---|---|---|---|---|---|---|---|---|---|\n");
         std::fflush(stdout);
-        for (const NormRow &row : kNormRows) {
-          try {
-            runNormRow(
-                row, loadLayer(specDir, kernelDir, row.spec, &SpecFile::norms),
-                copyBytesPerS, flush);
-          } catch (const CudaError &) {
-            throw;
-          } catch (const std::exception &error) {
-            errors.push_back(std::string(row.spec) + " B " +
-                             std::to_string(row.batch) + " L " +
-                             std::to_string(row.len) + ": " + error.what());
-          }
-        }
+        runRows(
+            kNormRows, specDir, kernelDir, &SpecFile::norms, errors,
+            [](const auto &row) {
+              return std::string(row.spec) + " B " + std::to_string(row.batch) +
+                     " L " + std::to_string(row.len);
+            },
+            [&](const NormRow &row, const LoadedLayer<NormSpec> &loaded) {
+              runNormRow(row, loaded, copyBytesPerS, flush);
+            });
 
-        for (const std::string &error : errors)
-          std::printf("\n- not run: %s", error.c_str());
-        std::printf("\n");
-        return errors.empty() ? 0 : 1;
+        return reportNotRun(errors);
       });
 }
