@@ -622,20 +622,21 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   Value raw = gpu::DynamicSharedMemoryOp::create(
       b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), nullptr, wg));
   int64_t offset = 0;
-  auto carve = [&](ArrayRef<int64_t> shape, Type elem, int64_t bytes) {
+  // The views follow each other in the order sharedBytes() counts them.
+  auto carve = [&](ArrayRef<int64_t> shape, Type elem) {
+    auto type = MemRefType::get(shape, elem, nullptr, wg);
     Value view =
-        memref::ViewOp::create(b, MemRefType::get(shape, elem, nullptr, wg),
-                               raw, b.index(offset), ValueRange{});
-    offset += bytes;
+        memref::ViewOp::create(b, type, raw, b.index(offset), ValueRange{});
+    offset += type.getNumElements() * elem.getIntOrFloatBitWidth() / 8;
     return view;
   };
   int64_t q = s.chunk;
-  sX = carve({2 * q, s.xStride()}, s.elem, 2 * q * s.xStride() * 2);
-  sB = carve({2 * q, s.bcStride()}, s.elem, 2 * q * s.bcStride() * 2);
-  sC = carve({2 * q, s.bcStride()}, s.elem, 2 * q * s.bcStride() * 2);
-  sG = carve({q, s.gStride()}, s.elem, q * s.gStride() * 2);
-  sAcum = carve({q}, b.getF32Type(), q * 4);
-  sDelta = carve({q}, b.getF32Type(), q * 4);
+  sX = carve({2 * q, s.xStride()}, s.elem);
+  sB = carve({2 * q, s.bcStride()}, s.elem);
+  sC = carve({2 * q, s.bcStride()}, s.elem);
+  sG = carve({q, s.gStride()}, s.elem);
+  sAcum = carve({q}, b.getF32Type());
+  sDelta = carve({q}, b.getF32Type());
 
   // This lane's state tiles: per owned column block, N/8 accumulators of
   // rows pcol + lane/4 (+8) and columns 8·nt + 2·(lane%4) (+1).
