@@ -44,6 +44,17 @@ constexpr SSDRow kSSDRows[] = {
     {"T1 + z", "bench_ssd_h80_q64_z", 4, 4096, 0, 0.849},
     {"T2", "bench_ssd_h24_q64", 16, 1024, 0, 0.254},
     {"T3", "bench_ssd_h80_q64", 1, 32768, 0, 1.647},
+    // L split into segments of `s` steps (the tile's chunk): more blocks
+    // than batch x heads, at the cost of a carry kernel.
+    {"T1 s1024", "bench_ssd_h80_q32_s1024", 4, 4096, 0, 0.755},
+    {"T1 s2048", "bench_ssd_h80_q32_s2048", 4, 4096, 0, 0.755},
+    {"T1 s1024", "bench_ssd_h80_q64_s1024", 4, 4096, 1.117, 0.755},
+    {"T1 s2048", "bench_ssd_h80_q64_s2048", 4, 4096, 1.117, 0.755},
+    {"T3 s1024", "bench_ssd_h80_q32_s1024", 1, 32768, 0, 1.647},
+    {"T3 s2048", "bench_ssd_h80_q32_s2048", 1, 32768, 0, 1.647},
+    {"T3 s1024", "bench_ssd_h80_q64_s1024", 1, 32768, 0, 1.647},
+    {"T3 s2048", "bench_ssd_h80_q64_s2048", 1, 32768, 0, 1.647},
+    {"T3 s4096", "bench_ssd_h80_q64_s4096", 1, 32768, 0, 1.647},
 };
 
 /// The cuBLAS entry points the GEMM yardstick needs.

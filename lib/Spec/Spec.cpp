@@ -463,6 +463,11 @@ static Expected<LayerSpec> parseSSDLayer(const ObjectReader &reader) {
       return std::move(err);
   if (Error err = parseTile(reader, layer.tile))
     return std::move(err);
+  if (layer.tile && layer.tile->chunk % layer.chunkSize != 0)
+    return failAt(reader.fieldPath("tile") + ".chunk",
+                  "the L segment length must be a multiple of chunk_size = " +
+                      Twine(layer.chunkSize) + " (got " +
+                      Twine(layer.tile->chunk) + ")");
   return layer;
 }
 
@@ -1004,7 +1009,7 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
     if (layer.tile)
       func->setAttr("ssm.tile",
                     TileAttr::get(b.getContext(), layer.tile->threads,
-                                  layer.tile->items, 0, 1));
+                                  layer.tile->items, layer.tile->chunk, 1));
     return;
   }
   if (layer.kind == LayerKind::ScanStep)

@@ -1,5 +1,6 @@
 // The SSD kernel lowers to PTX for sm_80 and sm_90 with its tensor-core and
-// async-copy instructions; ptxas assembles both without spills.
+// async-copy instructions; ptxas assembles both without spills, as it does
+// the carry and scan kernels of a layer split into L segments.
 // RUN: ssm-opt %s -ssm-to-nvvm="format=isa chips=sm_80,sm_90" -o %t.mlir
 // RUN: %python %S/../extract-ptx.py 0 < %t.mlir > %t.sm80.ptx
 // RUN: %python %S/../extract-ptx.py 1 < %t.mlir > %t.sm90.ptx
@@ -7,8 +8,8 @@
 // RUN: %if ptxas %{ %ptxas -v -arch=sm_80 %t.sm80.ptx -o %t.sm80.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS %}
 // RUN: %if ptxas %{ %ptxas -v -arch=sm_90 %t.sm90.ptx -o %t.sm90.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS %}
 
+// CHECK: .shared .align 16 .b8 __dynamic_shmem__0
 // CHECK: .entry ssd_ssd_chunk_0(
-// CHECK-DAG: .shared .align 16 .b8 __dynamic_shmem__0
 // CHECK-DAG: cp.async.cg.shared.global [{{.*}}], [{{.*}}], 16, {{.*}};
 // CHECK-DAG: cp.async.wait_group 1;
 // CHECK-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
@@ -16,6 +17,11 @@
 // CHECK-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // CHECK-DAG: ex2.approx.ftz.f32
 
+// ptxas reports the entries last to first.
+// PTXAS: Compiling entry function 'segments_ssd_chunk_0'
+// PTXAS: 0 bytes spill stores, 0 bytes spill loads
+// PTXAS: Compiling entry function 'segments_ssd_chunk_0_carry'
+// PTXAS: 0 bytes spill stores, 0 bytes spill loads
 // PTXAS: Compiling entry function 'ssd_ssd_chunk_0'
 // PTXAS: 0 bytes spill stores, 0 bytes spill loads
 
@@ -34,6 +40,25 @@ func.func @ssd(%x: tensor<?x?x80x64xbf16> {ssm.name = "x"},
       : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>,
          tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>, tensor<80xf32>,
          tensor<?x?x80x64xbf16>, tensor<80xf32>)
+      -> (tensor<?x?x80x64xbf16>, tensor<?x80x64x128xf32>)
+  return %y, %s : tensor<?x?x80x64xbf16>, tensor<?x80x64x128xf32>
+}
+
+func.func @segments(%x: tensor<?x?x80x64xbf16> {ssm.name = "x"},
+                    %dt: tensor<?x?x80xbf16> {ssm.name = "dt"},
+                    %A: tensor<80xf32> {ssm.name = "A"},
+                    %B: tensor<?x?x1x128xbf16> {ssm.name = "B"},
+                    %C: tensor<?x?x1x128xbf16> {ssm.name = "C"},
+                    %D: tensor<80xf32> {ssm.name = "D"},
+                    %db: tensor<80xf32> {ssm.name = "dt_bias"})
+    -> (tensor<?x?x80x64xbf16> {ssm.name = "y"},
+        tensor<?x80x64x128xf32> {ssm.name = "final_state"}) {
+  %y, %s = ssm.ssd_chunk %x, %dt, %A, %B, %C skip %D bias %db softplus
+      chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 64, chunk = 2048>
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>,
+         tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>, tensor<80xf32>,
+         tensor<80xf32>)
       -> (tensor<?x?x80x64xbf16>, tensor<?x80x64x128xf32>)
   return %y, %s : tensor<?x?x80x64xbf16>, tensor<?x80x64x128xf32>
 }

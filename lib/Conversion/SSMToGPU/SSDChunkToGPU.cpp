@@ -24,6 +24,13 @@
 // bytes, which keeps the eight row addresses of each 8x8 matrix on distinct
 // banks.
 //
+// With a tile `chunk` (an L segment of whole chunks), blocks also split L,
+// for shapes whose batch x heads cannot fill the GPU: a carry kernel runs
+// step 4 alone over each segment from a zero state and records the
+// segment's end state and its decay sum Σ Δ·A; the scan kernel then starts
+// each segment from S = 2^(Σ Δ·A·log2e)·S + S_end, segment by segment, as
+// the selective-scan lowering does.
+//
 //===----------------------------------------------------------------------===//
 
 #include "SSMToGPU.h"
@@ -53,15 +60,24 @@ static constexpr int64_t kMaxSharedBytes = 227 * 1024;
 
 namespace {
 
+/// The two kernels of a segmented scan: the scan proper, and the carry
+/// kernel that only sums each L segment's state.
+enum class SSDRole { Scan, Carry };
+
 /// The static sizes of the kernel.
 struct SSDShape {
   int64_t heads, headdim, states, groups;
   int64_t chunk;   // Q
   int64_t warps;   // W
   int64_t columns; // head-dim columns per block
+  int64_t segment; // steps per L segment (0: the whole sequence)
   Type elem;       // the 16-bit operand type
 
   int64_t threads() const { return warps * 32; }
+  /// f32 state values per thread: N/8 mma tiles of 4 per owned column block.
+  int64_t stateValues() const {
+    return blocksPerWarp() * states / kTileCols * 4;
+  }
   /// 16-column blocks of the head dim each warp owns.
   int64_t blocksPerWarp() const { return columns / (kTileRows * warps); }
   /// Row strides (elements) of the staged x, B/C and G tiles.
@@ -70,9 +86,11 @@ struct SSDShape {
   int64_t gStride() const { return chunk + kVector; }
   int64_t elemBytes() const { return 2; }
   /// x, B and C are staged twice (the next chunk's copies land while this
-  /// one is computed); G, Acum and Δ once.
-  int64_t sharedBytes() const {
-    int64_t elems = chunk * (2 * (xStride() + 2 * bcStride()) + gStride());
+  /// one is computed); G, Acum and Δ once. The carry kernel needs no C or G.
+  int64_t sharedBytes(SSDRole role) const {
+    int64_t elems = role == SSDRole::Scan
+                        ? chunk * (2 * (xStride() + 2 * bcStride()) + gStride())
+                        : chunk * 2 * (xStride() + bcStride());
     return elems * elemBytes() + 2 * chunk * 4;
   }
 };
@@ -84,8 +102,9 @@ using Fragment = SmallVector<Value, 4>;
 /// Emits the body of the SSD kernel.
 class SSDKernelEmitter {
 public:
-  SSDKernelEmitter(SSDChunkOp op, const SSDShape &shape, KernelBodyBuilder &b)
-      : op(op), s(shape), b(b) {}
+  SSDKernelEmitter(SSDChunkOp op, SSDRole role, const SSDShape &shape,
+                   KernelBodyBuilder &b)
+      : op(op), role(role), s(shape), b(b) {}
 
   /// Emits the body given the kernel arguments in the order of
   /// lowerSSDChunk's parameters.
@@ -107,23 +126,50 @@ private:
   void computeG();
   void computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles);
   void computeOutputs(ArrayRef<Fragment> state, ArrayRef<Value> gate, Value t0);
-  SmallVector<Fragment> updateState(ArrayRef<Fragment> state);
+  SmallVector<Fragment> updateState(ArrayRef<Fragment> state, Value end);
+
+  // Setup and the walk over the block's chunks.
+  void setup(Value batch, Value xArg, Value dtArg, Value aArg, Value bArg,
+             Value cArg, Value zArg, Value yArg, Value skipArg, Value biasArg);
+  void carveWorkgroupMemory();
+  /// Runs the block's chunks from `state`; returns the end state and the
+  /// segment's decay sum Σ Δ·A·log2e.
+  std::pair<SmallVector<Value>, Value> scanChunks(SmallVector<Value> state);
+
+  // The state as a flat list of this lane's accumulator values.
+  void forEachStatePair(function_ref<void(Value row, Value col, int64_t at)>);
+  SmallVector<Value> loadState(Value mem, Value slab);
+  void storeState(ValueRange state, Value mem, Value slab);
+  SmallVector<Value> carryIn(SmallVector<Value> state);
 
   Value actIndex(Value t, Value col);
   Value bcIndex(Value t, Value col);
-  Value stateIndex(Value row, Value col);
+  /// [..., P, N] states: `slab` indexes the [P, N] matrix, `row` is the
+  /// head-dim column within the block.
+  Value stateIndex(Value slab, Value row, Value col);
+  /// The slab of (batch, head) in a [B, H, ...] tensor, and of (batch,
+  /// `seg`, head) in the [B, S, H, ...] carries.
+  Value stateSlab() { return b.add(b.mul(bIdx, b.index(s.heads)), head); }
+  Value carrySlab(Value seg) {
+    return b.add(b.mul(b.add(b.mul(bIdx, numSegments), seg), b.index(s.heads)),
+                 head);
+  }
   /// The first head-dim column (within the block) of warp-owned block `j`.
   Value blockColumn(int64_t j);
   /// `row` of the chunk in the double-buffered x, B, C tiles.
   Value staged(Value row) { return b.add(row, stageRow); }
 
   SSDChunkOp op;
+  SSDRole role;
   const SSDShape &s;
   KernelBodyBuilder &b;
 
   // Global memory (flat views) and per-block values.
-  Value xMem, dtMem, bMem, cMem, zMem, yMem, initMem, finalMem;
+  Value xMem, dtMem, bMem, cMem, zMem, yMem;
   Value len, bIdx, head, group, col0, aLog2, skip, dtBias;
+  // The block's steps [lo, hi): its L segment, or all of L; the segments'
+  // end states [B, S, H, P, N] and decay sums [B, S, H].
+  Value lo, hi, segment, numSegments, carryState, carryDecay;
   // Thread coordinates: warp, lane, its mma row (lane / 4) and column pair
   // (lane % 4), and the row / matrix it addresses for ldmatrix.
   Value tid, warp, lane, quad, pairCol, ldRow16, ldHalf;
@@ -225,11 +271,8 @@ Value SSDKernelEmitter::bcIndex(Value t, Value col) {
   return b.add(b.mul(row, b.index(s.states)), col);
 }
 
-/// States: [B, H, P, N]; `row` is the head-dim column within the block.
-Value SSDKernelEmitter::stateIndex(Value row, Value col) {
-  Value p = b.add(
-      b.mul(b.add(b.mul(bIdx, b.index(s.heads)), head), b.index(s.headdim)),
-      b.add(col0, row));
+Value SSDKernelEmitter::stateIndex(Value slab, Value row, Value col) {
+  Value p = b.add(b.mul(slab, b.index(s.headdim)), b.add(col0, row));
   return b.add(b.mul(p, b.index(s.states)), col);
 }
 
@@ -269,7 +312,8 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
   };
   copy(xMem, sX, s.columns, [&](Value t, Value c) { return actIndex(t, c); });
   copy(bMem, sB, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
-  copy(cMem, sC, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
+  if (sC)
+    copy(cMem, sC, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
 }
 
 /// Warp 0's raw dt of the chunk at `t0` (lane-major runs of Q/32 steps; the
@@ -517,11 +561,12 @@ void SSDKernelEmitter::computeOutputs(ArrayRef<Fragment> state,
   }
 }
 
-/// S = exp2(Acum[Q-1])·S + (w∘x)ᵀ·B with w[s] = exp2(Acum[Q-1] - Acum[s])·Δ[s].
-SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state) {
+/// S = exp2(end)·S + (w∘x)ᵀ·B with w[s] = exp2(end - Acum[s])·Δ[s], where
+/// end = Acum[Q-1].
+SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
+                                                    Value end) {
   int64_t kSteps = s.chunk / 16, nSteps = s.states / 16;
   int64_t nTiles = s.states / kTileCols;
-  Value end = memref::LoadOp::create(b, sAcum, b.index(s.chunk - 1));
   Value decay = b.exp2(end);
   SmallVector<Fragment> next;
   for (const Fragment &tile : state) {
@@ -568,20 +613,9 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state) {
 // Kernel body
 //===----------------------------------------------------------------------===//
 
-void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
-  unsigned next = 0;
-  auto nextArg = [&]() -> Value { return args[next++]; };
-  Value xArg = nextArg(), dtArg = nextArg(), aArg = nextArg(), bArg = nextArg(),
-        cArg = nextArg();
-  Value skipArg = op.getD() ? nextArg() : Value();
-  Value zArg = op.getZ() ? nextArg() : Value();
-  Value biasArg = op.getDtBias() ? nextArg() : Value();
-  Value initArg = op.getInit() ? nextArg() : Value();
-  Value yArg = nextArg();
-  Value finalArg = op.getFinalState() ? nextArg() : Value();
-  Value batch = nextArg();
-  len = nextArg();
-
+void SSDKernelEmitter::setup(Value batch, Value xArg, Value dtArg, Value aArg,
+                             Value bArg, Value cArg, Value zArg, Value yArg,
+                             Value skipArg, Value biasArg) {
   tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   warp = b.div(tid, b.index(32));
   lane = b.rem(tid, b.index(32));
@@ -594,35 +628,47 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   ldColLo = b.mul(b.rem(ldMat, b.index(2)), b.index(8));
   ldRowHi = b.add(ldRow8, ldColHi);
   ldRowLo = b.add(ldRow8, ldColLo);
-  col0 =
-      b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::x), b.index(s.columns));
-  head = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+
+  // Grid: (head-dim tile, head) in x, the L segment in y, the batch in z.
+  Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  int64_t tiles = s.headdim / s.columns;
+  head = b.div(block, b.index(tiles));
+  col0 = b.mul(b.rem(block, b.index(tiles)), b.index(s.columns));
+  segment = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
   group = b.div(head, b.index(s.heads / s.groups));
+  lo = b.index(0);
+  hi = len;
+  numSegments = b.index(1);
+  if (s.segment) {
+    numSegments = arith::CeilDivUIOp::create(b, len, b.index(s.segment));
+    lo = b.mul(segment, b.index(s.segment));
+    hi = arith::MinUIOp::create(b, b.add(lo, b.index(s.segment)), len);
+  }
 
   Value actSize = b.mul(b.mul(batch, len), b.index(s.heads * s.headdim));
   Value bcSize = b.mul(b.mul(batch, len), b.index(s.groups * s.states));
-  Value stateSize = b.mul(batch, b.index(s.heads * s.headdim * s.states));
   xMem = b.flatView(xArg, actSize);
-  yMem = b.flatView(yArg, actSize);
+  yMem = yArg ? b.flatView(yArg, actSize) : Value();
   zMem = zArg ? b.flatView(zArg, actSize) : Value();
   dtMem = b.flatView(dtArg, b.mul(b.mul(batch, len), b.index(s.heads)));
   bMem = b.flatView(bArg, bcSize);
-  cMem = b.flatView(cArg, bcSize);
-  initMem = initArg ? b.flatView(initArg, stateSize) : Value();
-  finalMem = finalArg ? b.flatView(finalArg, stateSize) : Value();
+  cMem = cArg ? b.flatView(cArg, bcSize) : Value();
   Value heads = b.index(s.heads);
   aLog2 = b.mul(b.loadF32(b.flatView(aArg, heads), head), b.f32(M_LOG2E));
   skip = skipArg ? b.loadF32(b.flatView(skipArg, heads), head) : Value();
   dtBias = biasArg ? b.loadF32(b.flatView(biasArg, heads), head) : Value();
+  carveWorkgroupMemory();
+}
 
-  // Carve the dynamic workgroup memory into the staged tiles.
+/// Carves the dynamic workgroup memory into the staged tiles, in the order
+/// SSDShape::sharedBytes counts them.
+void SSDKernelEmitter::carveWorkgroupMemory() {
   auto wg =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   Value raw = gpu::DynamicSharedMemoryOp::create(
       b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), nullptr, wg));
   int64_t offset = 0;
-  // The views follow each other in the order sharedBytes() counts them.
   auto carve = [&](ArrayRef<int64_t> shape, Type elem) {
     auto type = MemRefType::get(shape, elem, nullptr, wg);
     Value view =
@@ -631,92 +677,205 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
     return view;
   };
   int64_t q = s.chunk;
+  bool scan = role == SSDRole::Scan;
   sX = carve({2 * q, s.xStride()}, s.elem);
   sB = carve({2 * q, s.bcStride()}, s.elem);
-  sC = carve({2 * q, s.bcStride()}, s.elem);
-  sG = carve({q, s.gStride()}, s.elem);
+  sC = scan ? carve({2 * q, s.bcStride()}, s.elem) : Value();
+  sG = scan ? carve({q, s.gStride()}, s.elem) : Value();
   sAcum = carve({q}, b.getF32Type());
   sDelta = carve({q}, b.getF32Type());
+}
 
-  // This lane's state tiles: per owned column block, N/8 accumulators of
-  // rows pcol + lane/4 (+8) and columns 8·nt + 2·(lane%4) (+1).
-  int64_t nTiles = s.states / kTileCols;
-  SmallVector<Value> init;
+/// This lane's state tiles: per owned column block, N/8 accumulators of
+/// rows pcol + lane/4 (+8) and columns 8·nt + 2·(lane%4) (+1), a pair each.
+void SSDKernelEmitter::forEachStatePair(
+    function_ref<void(Value row, Value col, int64_t at)> fn) {
+  int64_t at = 0;
   for (int64_t j = 0; j < s.blocksPerWarp(); ++j)
-    for (int64_t nt = 0; nt < nTiles; ++nt)
-      for (int64_t h = 0; h < 2; ++h) {
-        if (!initMem) {
-          init.append(2, b.f32(0.0));
-          continue;
-        }
-        Value row = b.add(blockColumn(j), b.add(quad, b.index(h * 8)));
-        Value col = b.add(b.index(nt * kTileCols), pairCol);
-        llvm::append_range(init, b.unpackF32(b.loadVector(
-                                     initMem, stateIndex(row, col), 2, false)));
-      }
+    for (int64_t nt = 0; nt < s.states / kTileCols; ++nt)
+      for (int64_t h = 0; h < 2; ++h, at += 2)
+        fn(b.add(blockColumn(j), b.add(quad, b.index(h * 8))),
+           b.add(b.index(nt * kTileCols), pairCol), at);
+}
 
+SmallVector<Value> SSDKernelEmitter::loadState(Value mem, Value slab) {
+  SmallVector<Value> state;
+  forEachStatePair([&](Value row, Value col, int64_t) {
+    llvm::append_range(state, b.unpackF32(b.loadVector(
+                                  mem, stateIndex(slab, row, col), 2, false)));
+  });
+  return state;
+}
+
+void SSDKernelEmitter::storeState(ValueRange state, Value mem, Value slab) {
+  forEachStatePair([&](Value row, Value col, int64_t at) {
+    b.storeVectorF32({state[at], state[at + 1]}, mem,
+                     stateIndex(slab, row, col), /*aligned=*/false);
+  });
+}
+
+/// Starts the segment from the state the earlier segments carry in: per
+/// earlier segment k, S = exp2(Σ_k Δ·A·log2e)·S + S_end[k].
+SmallVector<Value> SSDKernelEmitter::carryIn(SmallVector<Value> state) {
+  auto loop = scf::ForOp::create(b, b.index(0), segment, b.index(1), state);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value slab = carrySlab(loop.getInductionVar());
+  Value decay = b.exp2(b.loadF32(carryDecay, slab));
+  SmallVector<Value> end = loadState(carryState, slab);
+  SmallVector<Value> next;
+  for (auto [prev, add] : llvm::zip(loop.getRegionIterArgs(), end))
+    next.push_back(b.fma(decay, prev, add));
+  scf::YieldOp::create(b, next);
+  return SmallVector<Value>(loop.getResults());
+}
+
+std::pair<SmallVector<Value>, Value>
+SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
   // Software pipeline: chunk c+1's x, B, C copies and dt loads are in
   // flight while chunk c is computed.
   Value numChunks =
-      arith::CeilDivUIOp::create(b, len, b.index(s.chunk)).getResult();
+      arith::CeilDivUIOp::create(b, b.sub(hi, lo), b.index(s.chunk))
+          .getResult();
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-  stageChunk(b.index(0), b.index(0));
+  stageChunk(lo, b.index(0));
   nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  int64_t numState = init.size();
-  llvm::append_range(init, loadDt(b.index(0)));
+  int64_t numState = init.size(), perLane = s.chunk / 32;
+  init.push_back(b.f32(0.0)); // the decay sum
+  llvm::append_range(init, loadDt(lo));
   auto loop = scf::ForOp::create(b, b.index(0), numChunks, b.index(1), init);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value c = loop.getInductionVar();
-    Value t0 = b.mul(c, b.index(s.chunk));
-    ValueRange carried = loop.getRegionIterArgs();
-    SmallVector<Fragment> state;
-    for (int64_t i = 0; i < numState; i += 4)
-      state.push_back(Fragment(carried.slice(i, 4)));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value c = loop.getInductionVar();
+  Value t0 = b.add(lo, b.mul(c, b.index(s.chunk)));
+  ValueRange carried = loop.getRegionIterArgs();
+  SmallVector<Fragment> state;
+  for (int64_t i = 0; i < numState; i += 4)
+    state.push_back(Fragment(carried.slice(i, 4)));
 
-    Value tNext = b.add(t0, b.index(s.chunk));
-    stageChunk(tNext, b.mul(b.rem(b.add(c, b.index(1)), b.index(2)),
-                            b.index(s.chunk)));
-    Value token =
-        nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-    stageDecay(SmallVector<Value>(carried.drop_front(numState)), t0);
-    SmallVector<Value> dtNext = loadDt(tNext);
-    SmallVector<Value> gate = loadGate(t0);
-    // All groups but the newest (the next chunk's) have landed.
-    nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(1));
-    stageRow = b.mul(b.rem(c, b.index(2)), b.index(s.chunk));
-    gpu::BarrierOp::create(b);
+  Value tNext = b.add(t0, b.index(s.chunk));
+  stageChunk(tNext,
+             b.mul(b.rem(b.add(c, b.index(1)), b.index(2)), b.index(s.chunk)));
+  Value token =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  stageDecay(SmallVector<Value>(carried.take_back(perLane)), t0);
+  SmallVector<Value> dtNext = loadDt(tNext);
+  SmallVector<Value> gate = loadGate(t0);
+  // All groups but the newest (the next chunk's) have landed.
+  nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(1));
+  stageRow = b.mul(b.rem(c, b.index(2)), b.index(s.chunk));
+  gpu::BarrierOp::create(b);
+  if (role == SSDRole::Scan) {
     computeG();
     gpu::BarrierOp::create(b);
     computeOutputs(state, gate, t0);
-    SmallVector<Fragment> updated = updateState(state);
-    // The next iteration overwrites G, Acum, Δ and this chunk's stage.
-    gpu::BarrierOp::create(b);
-    SmallVector<Value> yielded;
-    for (const Fragment &tile : updated)
-      llvm::append_range(yielded, tile);
-    llvm::append_range(yielded, dtNext);
-    scf::YieldOp::create(b, yielded);
+  }
+  Value end = memref::LoadOp::create(b, sAcum, b.index(s.chunk - 1));
+  SmallVector<Fragment> updated = updateState(state, end);
+  // The next iteration overwrites G, Acum, Δ and this chunk's stage.
+  gpu::BarrierOp::create(b);
+  SmallVector<Value> yielded;
+  for (const Fragment &tile : updated)
+    llvm::append_range(yielded, tile);
+  yielded.push_back(b.add(carried[numState], end));
+  llvm::append_range(yielded, dtNext);
+  scf::YieldOp::create(b, yielded);
+
+  ValueRange results = loop.getResults();
+  return {SmallVector<Value>(results.take_front(numState)), results[numState]};
+}
+
+void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
+  bool scan = role == SSDRole::Scan;
+  unsigned next = 0;
+  auto nextArg = [&]() -> Value { return args[next++]; };
+  Value xArg = nextArg(), dtArg = nextArg(), aArg = nextArg(), bArg = nextArg();
+  Value cArg = scan ? nextArg() : Value();
+  Value skipArg = scan && op.getD() ? nextArg() : Value();
+  Value zArg = scan && op.getZ() ? nextArg() : Value();
+  Value biasArg = op.getDtBias() ? nextArg() : Value();
+  Value initArg = scan && op.getInit() ? nextArg() : Value();
+  Value yArg = scan ? nextArg() : Value();
+  Value finalArg = scan && op.getFinalState() ? nextArg() : Value();
+  Value carryStateArg = s.segment ? nextArg() : Value();
+  Value carryDecayArg = s.segment ? nextArg() : Value();
+  Value batch = nextArg();
+  len = nextArg();
+  setup(batch, xArg, dtArg, aArg, bArg, cArg, zArg, yArg, skipArg, biasArg);
+
+  Value stateSize = b.mul(batch, b.index(s.heads * s.headdim * s.states));
+  if (s.segment) {
+    Value slabs = b.mul(b.mul(batch, numSegments), b.index(s.heads));
+    carryState =
+        b.flatView(carryStateArg, b.mul(slabs, b.index(s.headdim * s.states)));
+    carryDecay = b.flatView(carryDecayArg, slabs);
+  }
+  auto compareToLastSegment = [&](arith::CmpIPredicate predicate) {
+    return arith::CmpIOp::create(b, predicate, segment,
+                                 b.sub(numSegments, b.index(1)));
+  };
+
+  if (!scan) {
+    // The last segment carries nothing on.
+    auto needed =
+        scf::IfOp::create(b, compareToLastSegment(arith::CmpIPredicate::ne));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(needed.thenBlock());
+    auto [end, decaySum] =
+        scanChunks(SmallVector<Value>(s.stateValues(), b.f32(0.0)));
+    Value slab = carrySlab(segment);
+    storeState(end, carryState, slab);
+    // One thread of the block's first head-dim tile writes the decay sum.
+    Value writer = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                         b.add(tid, col0), b.index(0));
+    auto write = scf::IfOp::create(b, writer);
+    b.setInsertionPointToStart(write.thenBlock());
+    b.storeF32(decaySum, carryDecay, slab);
+    return;
   }
 
-  if (!finalMem)
+  SmallVector<Value> state =
+      initArg ? loadState(b.flatView(initArg, stateSize), stateSlab())
+              : SmallVector<Value>(s.stateValues(), b.f32(0.0));
+  if (s.segment)
+    state = carryIn(state);
+  SmallVector<Value> end = scanChunks(state).first;
+  if (!finalArg)
     return;
-  ValueRange last = loop.getResults().take_front(numState);
-  int64_t at = 0;
-  for (int64_t j = 0; j < s.blocksPerWarp(); ++j)
-    for (int64_t nt = 0; nt < nTiles; ++nt)
-      for (int64_t h = 0; h < 2; ++h, at += 2) {
-        Value row = b.add(blockColumn(j), b.add(quad, b.index(h * 8)));
-        Value col = b.add(b.index(nt * kTileCols), pairCol);
-        b.storeVectorF32({last[at], last[at + 1]}, finalMem,
-                         stateIndex(row, col), /*aligned=*/false);
-      }
+  OpBuilder::InsertionGuard guard(b);
+  if (s.segment) {
+    // Only the last segment ends with the final state.
+    auto last =
+        scf::IfOp::create(b, compareToLastSegment(arith::CmpIPredicate::eq));
+    b.setInsertionPointToStart(last.thenBlock());
+  }
+  storeState(end, b.flatView(finalArg, stateSize), stateSlab());
 }
 
 //===----------------------------------------------------------------------===//
 // Lowering
 //===----------------------------------------------------------------------===//
+
+/// Builds one kernel of the layer with the given role and parameters.
+static KernelLaunch buildKernel(SSDChunkOp op, SSDRole role,
+                                const SSDShape &shape,
+                                SmallVector<KernelParam> params,
+                                SmallVector<Value, 3> grid, OpBuilder &host,
+                                gpu::GPUModuleOp module, StringRef name) {
+  Location loc = op.getLoc();
+  KernelLaunch launch;
+  launch.params = std::move(params);
+  launch.grid = std::move(grid);
+  launch.block = {shape.threads(), 1, 1};
+  launch.sharedBytes = shape.sharedBytes(role);
+  launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("ssd_chunk")),
+                  host.getNamedAttr("ssm.tile", op.getTileAttr())};
+  launch.kernel = createKernel(host, loc, module, name, launch, {});
+  KernelBodyBuilder body(loc, host.getContext());
+  body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
+  SSDKernelEmitter(op, role, shape, body).emit(launch.kernel.getArguments());
+  return launch;
+}
 
 FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
                                               const IRMapping &buffers,
@@ -734,6 +893,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
                  static_cast<int64_t>(op.getChunkSize()),
                  tile.getThreads() / 32,
                  tile.getItems(),
+                 tile.getChunk(),
                  xType.getElementType()};
   if (op.getNorm())
     return op.emitOpError("the gated RMSNorm epilogue has no GPU lowering yet");
@@ -760,9 +920,9 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
            << " (head-dim columns per block) must divide P = " << shape.headdim
            << " and be a multiple of 16 × the " << tile.getThreads()
            << " / 32 warps";
-  if (shape.sharedBytes() > kMaxSharedBytes)
+  if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes)
     return op.emitOpError("chunk_size = ")
-           << shape.chunk << " needs " << shape.sharedBytes()
+           << shape.chunk << " needs " << shape.sharedBytes(SSDRole::Scan)
            << " bytes of workgroup memory per block, more than the "
            << kMaxSharedBytes << " available; use a smaller chunk";
 
@@ -771,27 +931,57 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   Value batch = memref::DimOp::create(host, loc, xBuf, 0);
   Value len = memref::DimOp::create(host, loc, xBuf, 1);
   auto cst = [&](int64_t v) { return indexConstant(host, loc, v); };
+  SmallVector<Value, 3> grid = {
+      cst(shape.headdim / shape.columns * shape.heads), cst(1), batch};
 
-  KernelLaunch launch;
+  // The L segments' carries live in workspaces [B, S, H, P, N] and
+  // [B, S, H].
+  LoweredOp lowered;
+  Value carryState, carryDecay;
+  if (shape.segment) {
+    grid[1] = arith::CeilDivUIOp::create(host, loc, len, cst(shape.segment));
+    auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) -> Value {
+      SmallVector<int64_t> dims = {ShapedType::kDynamic, ShapedType::kDynamic};
+      dims.append(trailing.begin(), trailing.end());
+      auto buf = memref::AllocOp::create(
+          host, loc, MemRefType::get(dims, host.getF32Type()),
+          ValueRange{batch, grid[1]});
+      buf->setAttr("ssm.name", host.getStringAttr(wsName));
+      lowered.workspaces.push_back(buf);
+      return buf;
+    };
+    carryState =
+        alloc({shape.heads, shape.headdim, shape.states}, "carry_state");
+    carryDecay = alloc({shape.heads}, "carry_decay");
+
+    SmallVector<KernelParam> params;
+    for (Value operand :
+         {op.getX(), op.getDt(), op.getA(), op.getB(), op.getDtBias()})
+      if (operand)
+        params.push_back({buffers.lookup(operand)});
+    params.push_back({carryState, /*readOnly=*/false});
+    params.push_back({carryDecay, /*readOnly=*/false});
+    params.push_back({batch});
+    params.push_back({len});
+    lowered.launches.push_back(buildKernel(op, SSDRole::Carry, shape, params,
+                                           grid, host, module,
+                                           (name + "_carry").str()));
+  }
+
+  SmallVector<KernelParam> params;
   for (Value operand : {op.getX(), op.getDt(), op.getA(), op.getB(), op.getC(),
                         op.getD(), op.getZ(), op.getDtBias(), op.getInit()})
     if (operand)
-      launch.params.push_back({buffers.lookup(operand)});
+      params.push_back({buffers.lookup(operand)});
   for (Value result : op->getResults())
-    launch.params.push_back({buffers.lookup(result), /*readOnly=*/false});
-  launch.params.push_back({batch});
-  launch.params.push_back({len});
-  launch.grid = {cst(shape.headdim / shape.columns), cst(shape.heads), batch};
-  launch.block = {shape.threads(), 1, 1};
-  launch.sharedBytes = shape.sharedBytes();
-  launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("ssd_chunk")),
-                  host.getNamedAttr("ssm.tile", tile)};
-  launch.kernel = createKernel(host, loc, module, name, launch, {});
-
-  KernelBodyBuilder body(loc, host.getContext());
-  body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
-  SSDKernelEmitter(op, shape, body).emit(launch.kernel.getArguments());
-  LoweredOp lowered;
-  lowered.launches.push_back(std::move(launch));
+    params.push_back({buffers.lookup(result), /*readOnly=*/false});
+  if (shape.segment) {
+    params.push_back({carryState});
+    params.push_back({carryDecay});
+  }
+  params.push_back({batch});
+  params.push_back({len});
+  lowered.launches.push_back(
+      buildKernel(op, SSDRole::Scan, shape, params, grid, host, module, name));
   return lowered;
 }

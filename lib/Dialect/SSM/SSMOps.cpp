@@ -433,6 +433,13 @@ LogicalResult SSDChunkOp::verify() {
                              {{"H*P", h * p}})))
       return failure();
   }
+  // An L segment is scanned chunk by chunk, so it must hold whole chunks.
+  if (TileAttr tile = getTileAttr();
+      tile && tile.getChunk() % getChunkSize() != 0)
+    return emitOpError() << "tile chunk = " << tile.getChunk()
+                         << " (the L segment length) must be a multiple of "
+                            "chunk_size = "
+                         << getChunkSize();
   return success();
 }
 

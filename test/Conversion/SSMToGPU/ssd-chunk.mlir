@@ -1,8 +1,8 @@
 // RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
 
-// An SSD layer is one launch: a block per (head-dim tile, head, batch) whose
-// workgroup memory is dynamic (x, B, C staged twice, G, Acum, Δ); the chunk
-// loop copies the next chunk with cp.async while this one runs on tensor
+// An SSD layer without an L segment length is one launch: a block per
+// (head-dim tile and head, 1, batch) whose workgroup memory is dynamic (x, B,
+// C staged twice, G, Acum, Δ); the chunk loop copies the next chunk with cp.async while this one runs on tensor
 // cores: ldmatrix fragments into mma.sync m16n8k16 with bf16 operands and
 // f32 accumulators. The state is the loop's carried accumulators (N/8 tiles
 // of 4 f32 per lane for 16 head-dim columns, 64 values at N = 128), plus the
@@ -12,7 +12,7 @@
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x?x8x64xbf16>
 // CHECK: %[[B:.*]] = memref.dim %[[X]], %c0
 // CHECK: gpu.launch_func @ssm_kernels::@mamba2_ssd_chunk_0
-// CHECK-SAME: blocks in (%c1{{.*}}, %c8{{.*}}, %[[B]]) threads in (%c128
+// CHECK-SAME: blocks in (%c8{{.*}}, %c1{{.*}}, %[[B]]) threads in (%c128
 // CHECK-SAME: dynamic_shared_memory_size %c97792_i32
 // CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}
 

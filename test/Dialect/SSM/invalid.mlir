@@ -927,6 +927,16 @@ func.func @ssd_chunk_norm_group_does_not_divide(%x: tensor<?x?x80x64xbf16>, %dt:
 
 // -----
 
+func.func @ssd_chunk_segment_splits_a_chunk(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) {
+  // expected-error @below {{tile chunk = 96 (the L segment length) must be a multiple of chunk_size = 64}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 32, chunk = 96>
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+  return
+}
+
+// -----
+
 func.func @ssd_chunk_norm_weight_shape(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>, %w: tensor<80x64xf32>) {
   // expected-error @below {{operand 'norm_weight' must have shape [H*P] = [5120], got 'tensor<80x64xf32>'}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B norm_weight %w chunk_size = 256 headdim = 64 ngroups = 1
