@@ -412,6 +412,85 @@ static Error readHeads(const ObjectReader &reader, LayerSpec &layer) {
   return Error::success();
 }
 
+/// Largest group a gated RMSNorm kernel keeps in registers (1024 threads of
+/// 32 elements).
+static constexpr int64_t maxNormGroup = 32768;
+
+/// Reads the fields of a gated RMSNorm over `dim` channels from `reader` (a
+/// rms_norm_gated layer, or the "norm" object of an SSD layer): group_size
+/// (default `dim`; errors about a defaulted group name `dimPath`), eps,
+/// norm_before_gate and weight_dtype. `dimName` names `dim` in messages.
+static Error readNormFields(const ObjectReader &reader, int64_t dim,
+                            StringRef dimName, const std::string &dimPath,
+                            LayerSpec &layer) {
+  layer.groupSize = dim;
+  if (Error err = reader.readPositive("group_size", /*required=*/false,
+                                      layer.groupSize))
+    return err;
+  std::string groupPath =
+      reader.has("group_size") ? reader.fieldPath("group_size") : dimPath;
+  if (dim % layer.groupSize != 0)
+    return failAt(groupPath, Twine(layer.groupSize) + " does not divide " +
+                                 dimName + " = " + Twine(dim));
+  // The kernel moves 16-byte vectors and keeps a group in registers.
+  int64_t width = layer.dtype == DType::F32 ? 4 : 8;
+  if (layer.groupSize % width != 0)
+    return failAt(groupPath, "a group of " + Twine(layer.groupSize) +
+                                 " is not a multiple of " + Twine(width) +
+                                 " (16-byte vectors of " +
+                                 getDTypeName(layer.dtype) + ")");
+  if (layer.groupSize > maxNormGroup)
+    return failAt(groupPath, "a group of " + Twine(layer.groupSize) +
+                                 " is too large (at most " +
+                                 Twine(maxNormGroup) + ")");
+
+  Expected<const llvm::json::Value *> eps =
+      reader.get("eps", /*required=*/false);
+  if (!eps)
+    return eps.takeError();
+  if (*eps) {
+    std::optional<double> value = (*eps)->getAsNumber();
+    if (!value || !(*value > 0) || !std::isfinite(*value))
+      return failAt(reader.fieldPath("eps"),
+                    "expected a positive number, got " + describe(**eps));
+    layer.eps = *value;
+  }
+  if (Error err = reader.readBool("norm_before_gate", layer.normBeforeGate))
+    return err;
+  if (Error err =
+          reader.readEnum<DType>("weight_dtype", /*required=*/false, dtypeCases,
+                                 "unsupported dtype", layer.weightDtype))
+    return err;
+  if (layer.weightDtype != layer.dtype && layer.weightDtype != DType::F32)
+    return failAt(reader.fieldPath("weight_dtype"),
+                  "must be f32 or the layer's dtype (" +
+                      getDTypeName(layer.dtype) + "), got " +
+                      getDTypeName(layer.weightDtype));
+  return Error::success();
+}
+
+/// Reads the optional "norm" object of an SSD layer: the gated RMSNorm of
+/// y over groups of its H·P channels, which then takes the gate z.
+static Error parseSSDNorm(const ObjectReader &layerReader, LayerSpec &layer) {
+  Expected<const llvm::json::Value *> value =
+      layerReader.get("norm", /*required=*/false);
+  if (!value)
+    return value.takeError();
+  if (!*value)
+    return Error::success();
+  std::string path = layerReader.fieldPath("norm");
+  Expected<const llvm::json::Object *> object = getObject(**value, path);
+  if (!object)
+    return object.takeError();
+  ObjectReader reader(**object, path);
+  if (Error err = reader.checkKnownKeys(
+          {"group_size", "eps", "norm_before_gate", "weight_dtype"}))
+    return err;
+  layer.norm = true;
+  return readNormFields(reader, layer.nheads * layer.headdim, "H·P", path,
+                        layer);
+}
+
 /// Largest state size of the SSD kernel (its state lives in registers).
 static constexpr int64_t maxSSDDState = 256;
 
@@ -424,7 +503,7 @@ static Expected<LayerSpec> parseSSDLayer(const ObjectReader &reader) {
   if (Error err = reader.checkKnownKeys(
           {"name", "op", "dtype", "nheads", "headdim", "d_state", "ngroups",
            "chunk_size", "skip", "gate", "dt_bias", "dt_softplus",
-           "initial_state", "final_state", "tile"}))
+           "initial_state", "final_state", "norm", "tile"}))
     return std::move(err);
   if (Error err = readLayerBasics(reader, layer, /*withLayout=*/false))
     return std::move(err);
@@ -463,6 +542,8 @@ static Expected<LayerSpec> parseSSDLayer(const ObjectReader &reader) {
       return std::move(err);
   if (Error err = parseTile(reader, layer.tile))
     return std::move(err);
+  if (Error err = parseSSDNorm(reader, layer))
+    return std::move(err);
   if (layer.tile && layer.tile->chunk % layer.chunkSize != 0)
     return failAt(reader.fieldPath("tile") + ".chunk",
                   "the L segment length must be a multiple of chunk_size = " +
@@ -497,10 +578,6 @@ static Expected<LayerSpec> parseConv1dLayer(const ObjectReader &reader) {
   return layer;
 }
 
-/// Largest group a gated RMSNorm kernel keeps in registers (1024 threads of
-/// 32 elements).
-static constexpr int64_t maxNormGroup = 32768;
-
 /// Reads a gated RMSNorm layer ("op": "rms_norm_gated").
 static Expected<LayerSpec> parseRMSNormLayer(const ObjectReader &reader) {
   LayerSpec layer;
@@ -514,53 +591,11 @@ static Expected<LayerSpec> parseRMSNormLayer(const ObjectReader &reader) {
     return std::move(err);
   if (Error err = readChannels(reader, "dim", layer.dInner))
     return std::move(err);
-  layer.groupSize = layer.dInner;
-  if (Error err = reader.readPositive("group_size", /*required=*/false,
-                                      layer.groupSize))
+  if (Error err = readNormFields(reader, layer.dInner, "dim",
+                                 reader.fieldPath("dim"), layer))
     return std::move(err);
-  // Group errors name group_size, or dim when the group defaults to it.
-  std::string groupPath =
-      reader.fieldPath(reader.has("group_size") ? "group_size" : "dim");
-  if (layer.dInner % layer.groupSize != 0)
-    return failAt(groupPath,
-                  Twine(layer.groupSize) +
-                      " does not divide dim = " + Twine(layer.dInner));
-  // The kernel moves 16-byte vectors and keeps a group in registers.
-  int64_t width = layer.dtype == DType::F32 ? 4 : 8;
-  if (layer.groupSize % width != 0)
-    return failAt(groupPath, "a group of " + Twine(layer.groupSize) +
-                                 " is not a multiple of " + Twine(width) +
-                                 " (16-byte vectors of " +
-                                 getDTypeName(layer.dtype) + ")");
-  if (layer.groupSize > maxNormGroup)
-    return failAt(groupPath, "a group of " + Twine(layer.groupSize) +
-                                 " is too large (at most " +
-                                 Twine(maxNormGroup) + ")");
-
-  Expected<const llvm::json::Value *> eps =
-      reader.get("eps", /*required=*/false);
-  if (!eps)
-    return eps.takeError();
-  if (*eps) {
-    std::optional<double> value = (*eps)->getAsNumber();
-    if (!value || !(*value > 0) || !std::isfinite(*value))
-      return failAt(reader.fieldPath("eps"),
-                    "expected a positive number, got " + describe(**eps));
-    layer.eps = *value;
-  }
-  for (auto [key, flag] : {std::pair<StringRef, bool *>{"gate", &layer.gate},
-                           {"norm_before_gate", &layer.normBeforeGate}})
-    if (Error err = reader.readBool(key, *flag))
-      return std::move(err);
-  if (Error err =
-          reader.readEnum<DType>("weight_dtype", /*required=*/false, dtypeCases,
-                                 "unsupported dtype", layer.weightDtype))
+  if (Error err = reader.readBool("gate", layer.gate))
     return std::move(err);
-  if (layer.weightDtype != layer.dtype && layer.weightDtype != DType::F32)
-    return failAt(reader.fieldPath("weight_dtype"),
-                  "must be f32 or the layer's dtype (" +
-                      getDTypeName(layer.dtype) + "), got " +
-                      getDTypeName(layer.weightDtype));
   return layer;
 }
 
@@ -954,6 +989,11 @@ static func::FuncOp buildSSDFunction(OpBuilder &b, const LayerSpec &layer,
     args.push_back({"dt_bias", head});
   if (layer.initialState)
     args.push_back({"init", state});
+  if (layer.norm)
+    args.push_back(
+        {"norm_weight",
+         RankedTensorType::get(
+             {h * p}, getElementType(layer.weightDtype, *b.getContext()))});
   SmallVector<std::pair<StringRef, Type>> results = {{"y", act}};
   if (layer.finalState)
     results.push_back({"final_state", state});
@@ -966,13 +1006,18 @@ static func::FuncOp buildSSDFunction(OpBuilder &b, const LayerSpec &layer,
     return present ? Value(entry->getArgument(next++)) : Value();
   };
   Value skip = optional(layer.skip), z = optional(layer.gate),
-        bias = optional(layer.deltaBias), init = optional(layer.initialState);
+        bias = optional(layer.deltaBias), init = optional(layer.initialState),
+        normWeight = optional(layer.norm);
+  NormAttr norm = layer.norm ? NormAttr::get(b.getContext(), layer.groupSize,
+                                             b.getF64FloatAttr(layer.eps),
+                                             layer.normBeforeGate)
+                             : NormAttr();
   auto ssd = SSDChunkOp::create(
       b, loc, act, layer.finalState ? Type(state) : Type(),
       entry->getArgument(0), entry->getArgument(1), entry->getArgument(2),
       entry->getArgument(3), entry->getArgument(4), skip, z, bias, init,
-      /*norm_weight=*/Value(), layer.chunkSize, p, layer.ngroups,
-      layer.deltaSoftplus, /*norm=*/NormAttr(), /*tile=*/TileAttr());
+      normWeight, layer.chunkSize, p, layer.ngroups, layer.deltaSoftplus, norm,
+      /*tile=*/TileAttr());
   func::ReturnOp::create(b, loc, ssd.getResults());
   return func;
 }

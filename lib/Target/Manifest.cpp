@@ -53,7 +53,18 @@ static llvm::Expected<json::Object> describeExtent(Value value) {
     return json::Object{{"size", constant.getSExtValue()}};
   if (auto dim = value.getDefiningOp<memref::DimOp>()) {
     std::optional<int64_t> index = dim.getConstantIndex();
-    if (index && isa<BlockArgument>(dim.getSource()))
+    Value source = dim.getSource();
+    // A dimension a collapse_shape keeps as it is (a group of one) is the
+    // source's.
+    if (auto collapse = source.getDefiningOp<memref::CollapseShapeOp>();
+        collapse && index) {
+      ReassociationIndices group = collapse.getReassociationIndices()[*index];
+      if (group.size() == 1) {
+        index = group.front();
+        source = collapse.getSrc();
+      }
+    }
+    if (index && isa<BlockArgument>(source))
       return json::Object{{"size", symbolOfDim(*index).str()}};
   }
   if (auto div = value.getDefiningOp<arith::CeilDivUIOp>()) {
@@ -74,6 +85,9 @@ static llvm::Expected<json::Object> describeExtent(Value value) {
 /// The name of the layer argument or workspace a kernel buffer views.
 static llvm::Expected<json::Object> describeBuffer(Value buffer,
                                                    func::FuncOp func) {
+  // A collapsed view is its source's memory.
+  if (auto collapse = buffer.getDefiningOp<memref::CollapseShapeOp>())
+    buffer = collapse.getSrc();
   if (auto arg = dyn_cast<BlockArgument>(buffer))
     return json::Object{{"tensor", argName(func, arg.getArgNumber())}};
   if (auto alloc = buffer.getDefiningOp<memref::AllocOp>())

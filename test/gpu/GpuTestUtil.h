@@ -377,6 +377,18 @@ struct ConvSpec {
   bool finalState = false;
 };
 
+/// One gated RMSNorm layer ("op": "rms_norm_gated") of a spec.
+struct NormSpec {
+  std::string name;
+  ssmrt_dtype dtype = SSMRT_F32;       ///< Of y, z and out.
+  ssmrt_dtype weightDtype = SSMRT_F32; ///< Of weight [dim].
+  int64_t dim = 0;                     ///< The normalized last dimension.
+  int64_t groupSize = 0;               ///< dim unless the spec says.
+  double eps = 1e-5;
+  bool gate = true;
+  bool normBeforeGate = false;
+};
+
 /// One Mamba-2 SSD layer ("op": "ssd_chunk") of a spec: x, z, y [B,L,H,P],
 /// dt [B,L,H] and B, C [B,L,G,N] in the dtype; A, D, dt_bias [H] and the
 /// states [B,H,P,N] f32.
@@ -394,18 +406,8 @@ struct SSDSpec {
   bool dtSoftplus = false;
   bool initialState = false;
   bool finalState = false;
-};
-
-/// One gated RMSNorm layer ("op": "rms_norm_gated") of a spec.
-struct NormSpec {
-  std::string name;
-  ssmrt_dtype dtype = SSMRT_F32;       ///< Of y, z and out.
-  ssmrt_dtype weightDtype = SSMRT_F32; ///< Of weight [dim].
-  int64_t dim = 0;                     ///< The normalized last dimension.
-  int64_t groupSize = 0;               ///< dim unless the spec says.
-  double eps = 1e-5;
-  bool gate = true;
-  bool normBeforeGate = false;
+  /// The gated RMSNorm of y ("norm"), over dim = H·P, which takes the gate.
+  std::optional<NormSpec> norm;
 };
 
 /// A spec file: the model name (which names its manifest) and its layers,
@@ -427,6 +429,16 @@ inline ssmrt_dtype parseDtype(const std::string &name) {
   if (name == "bf16")
     return SSMRT_BF16;
   throw std::runtime_error("unknown dtype '" + name + "'");
+}
+
+/// The norm fields of a rms_norm_gated layer or of an SSD layer's "norm"
+/// object; `norm.dim` is set.
+inline void readNormFields(const nlohmann::json &fields, NormSpec &norm) {
+  norm.weightDtype =
+      parseDtype(fields.value("weight_dtype", std::string("f32")));
+  norm.groupSize = fields.value("group_size", norm.dim);
+  norm.eps = fields.value("eps", 1e-5);
+  norm.normBeforeGate = fields.value("norm_before_gate", false);
 }
 
 /// Reads a spec file; throws std::runtime_error if it cannot. Validation is
@@ -494,6 +506,15 @@ inline SpecFile readSpec(const std::string &path) {
         ssd.dtSoftplus = entry.value("dt_softplus", false);
         ssd.initialState = entry.value("initial_state", false);
         ssd.finalState = entry.value("final_state", false);
+        if (entry.contains("norm")) {
+          NormSpec norm;
+          norm.name = ssd.name;
+          norm.dtype = ssd.dtype;
+          norm.dim = ssd.nheads * ssd.headdim;
+          norm.gate = ssd.gate;
+          readNormFields(entry.at("norm"), norm);
+          ssd.norm = norm;
+        }
         file.ssds.push_back(ssd);
         continue;
       }
@@ -501,13 +522,9 @@ inline SpecFile readSpec(const std::string &path) {
         NormSpec norm;
         norm.name = entry.at("name").get<std::string>();
         norm.dtype = parseDtype(entry.at("dtype").get<std::string>());
-        norm.weightDtype =
-            parseDtype(entry.value("weight_dtype", std::string("f32")));
         norm.dim = entry.at("dim").get<int64_t>();
-        norm.groupSize = entry.value("group_size", norm.dim);
-        norm.eps = entry.value("eps", 1e-5);
         norm.gate = entry.value("gate", true);
-        norm.normBeforeGate = entry.value("norm_before_gate", false);
+        readNormFields(entry, norm);
         file.norms.push_back(norm);
         continue;
       }
@@ -706,6 +723,8 @@ inline std::vector<TensorDesc> ssdTensors(const SSDSpec &spec) {
     tensors.push_back({"dt_bias", in, SSMRT_F32, {h}});
   if (spec.initialState)
     tensors.push_back({"init", in, SSMRT_F32, state});
+  if (spec.norm)
+    tensors.push_back({"norm_weight", in, spec.norm->weightDtype, {h * p}});
   tensors.push_back({"y", out, spec.dtype, act});
   if (spec.finalState)
     tensors.push_back({"final_state", out, SSMRT_F32, state});

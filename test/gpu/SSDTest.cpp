@@ -34,6 +34,17 @@
 // wrong step, head, group or chunk boundary) moves elements by O(1)·mag and
 // fails by orders of magnitude.
 //
+// With a norm ("norm": the gated RMSNorm of y over groups of its H·P
+// channels) the kernel stores y ungated in its own dtype and the norm kernel
+// computes out = y·rstd·w·s, s = silu(z) (1 without z), rstd = (mean of v²
+// + eps)^-1/2 over the group of v = y·s (v = y before the gate). y is then
+// off by δ <= K·mag with K = r + kEps (its rounding and its budget), which
+// moves out by δ·rstd·|w·s| directly and through rstd by at most
+// ‖δ·v/y‖₂ / ‖v‖₂ <= K·ρ relative, ρ = ‖mag·v/y‖₂ / ‖v‖₂ of the group
+// (Cauchy-Schwarz on the sum of squares); the norm's own fp32 error (2e-5,
+// NormTest) is far below. So out is held to r·|out| + K·(mag·rstd·|w·s| +
+// ρ·|out|), first order in K.
+//
 //===----------------------------------------------------------------------===//
 
 #include "GpuTestUtil.h"
@@ -67,6 +78,45 @@ struct Expected {
 std::vector<int64_t> shapeOf(const SSDSpec &spec, const std::string &name,
                              int64_t batch, int64_t len) {
   return tensorShape(ssdTensors(spec), name, batch, len);
+}
+
+/// The error budget of y (of the normed output with a norm: K of the
+/// header).
+double yTolerance(const SSDSpec &spec) {
+  return spec.norm ? outputRounding(spec.dtype) + kEps : kEps;
+}
+
+/// Replaces the ungated y of `want` by the normed output and its magnitude
+/// (see the header).
+void applyNorm(const NormSpec &norm, const ScanData &data, Expected &want) {
+  const int64_t dim = norm.dim, group = norm.groupSize;
+  const int64_t rows = static_cast<int64_t>(want.y.size()) / dim;
+  const std::vector<double> &w = data.values.at("norm_weight");
+  const std::vector<double> *z = norm.gate ? &data.values.at("z") : nullptr;
+  std::vector<double> out(want.y.size()), mag(want.y.size());
+  ref::rmsNormGated(rows, dim, group, want.y.data(), z ? z->data() : nullptr,
+                    w.data(), norm.eps, norm.normBeforeGate, out.data());
+  for (int64_t row = 0; row < rows; ++row)
+    for (int64_t g0 = row * dim; g0 < (row + 1) * dim; g0 += group) {
+      auto gate = [&](int64_t i) {
+        return z ? (*z)[i] / (1.0 + std::exp(-(*z)[i])) : 1.0;
+      };
+      // v = y·s after the gate, y before it; magV bounds its error / K.
+      double sumV = 0, sumMagV = 0;
+      for (int64_t i = g0; i < g0 + group; ++i) {
+        const double scale = norm.normBeforeGate ? 1.0 : std::fabs(gate(i));
+        sumV += want.y[i] * want.y[i] * scale * scale;
+        sumMagV += want.yMag[i] * want.yMag[i] * scale * scale;
+      }
+      const double rstd = 1.0 / std::sqrt(sumV / group + norm.eps);
+      const double rho = sumV > 0 ? std::sqrt(sumMagV / sumV)
+                                  : std::numeric_limits<double>::infinity();
+      for (int64_t i = g0; i < g0 + group; ++i)
+        mag[i] = want.yMag[i] * rstd * std::fabs(w[i - row * dim] * gate(i)) +
+                 rho * std::fabs(out[i]);
+    }
+  want.y = std::move(out);
+  want.yMag = std::move(mag);
 }
 
 /// Runs the reference on `data`, and on the magnitudes of its inputs.
@@ -108,12 +158,16 @@ Expected runReference(const SSDSpec &spec, const ScanData &data) {
     args.dtBias = in("dt_bias");
     args.initialState = in("init");
     args.dtSoftplus = spec.dtSoftplus;
+    if (spec.norm)
+      args.z = nullptr; // the norm takes the gate
     args.y = (magnitude ? want.yMag : want.y).data();
     args.finalState = (magnitude ? want.stateMag : want.finalState).data();
     ref::ssdRecurrent(dims, args);
   }
   // silu(z) may be negative; the magnitude is its absolute value.
   want.yMag = absolute(std::move(want.yMag));
+  if (spec.norm)
+    applyNorm(*spec.norm, data, want);
   return want;
 }
 
@@ -149,7 +203,7 @@ void runCase(const ssmrt::Layer &layer, const SSDSpec &spec, int64_t batch,
   const Expected want = runReference(spec, data);
   std::vector<Check> checks = {
       compare("y", data.values.at("y"), want.y, want.y, want.yMag, spec.dtype,
-              shapeOf(spec, "y", batch, len), 1.0, kEps)};
+              shapeOf(spec, "y", batch, len), 1.0, yTolerance(spec))};
   if (spec.finalState)
     checks.push_back(
         compareState(spec, data.values.at("final_state"), want, batch));
@@ -205,12 +259,12 @@ void runContinuation(const ssmrt::Layer &layer, const SSDSpec &spec,
     data.values["init"] = state;
     DeviceTensors device(tensors, data);
     launchAndWait(layer, device);
-    checks.push_back(
-        compare("y" + std::to_string(part + 1), device.download("y"),
-                sliceLen(want.y, batch, kSplitLen, act, begin, end),
-                sliceLen(want.y, batch, kSplitLen, act, begin, end),
-                sliceLen(want.yMag, batch, kSplitLen, act, begin, end),
-                spec.dtype, shapeOf(spec, "y", batch, data.len), 1.0, kEps));
+    checks.push_back(compare(
+        "y" + std::to_string(part + 1), device.download("y"),
+        sliceLen(want.y, batch, kSplitLen, act, begin, end),
+        sliceLen(want.y, batch, kSplitLen, act, begin, end),
+        sliceLen(want.yMag, batch, kSplitLen, act, begin, end), spec.dtype,
+        shapeOf(spec, "y", batch, data.len), 1.0, yTolerance(spec)));
     state = device.download("final_state");
   }
   checks.push_back(compareState(spec, state, want, batch));

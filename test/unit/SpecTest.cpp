@@ -511,6 +511,38 @@ TEST(SpecErrors, SSDFieldsAreChecked) {
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
                        "d_state": 128, "layout": "channel_first")"),
             "spec.layers[0].layout: unknown field");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "chunk_size": 64,
+                       "tile": {"threads": 128, "items": 32, "chunk": 96})"),
+            "spec.layers[0].tile.chunk: the L segment length must be a "
+            "multiple of chunk_size = 64 (got 96)");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "norm": {"group_size": 100})"),
+            "spec.layers[0].norm.group_size: 100 does not divide H·P = 512");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "norm": {"eps": 0})"),
+            "spec.layers[0].norm.eps: expected a positive number, got 0");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "norm": {"gate": true})"),
+            "spec.layers[0].norm.gate: unknown field");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "norm": 1)"),
+            "spec.layers[0].norm: expected an object, got 1");
+}
+
+TEST(SpecLayers, SSDNormAndSegments) {
+  llvm::Expected<ModelSpec> spec = parseSpec(
+      R"({"name": "m", "layers": [{"name": "l", "op": "ssd_chunk",
+          "dtype": "bf16", "nheads": 8, "headdim": 64, "d_state": 128,
+          "gate": true, "tile": {"threads": 128, "items": 64, "chunk": 1024},
+          "norm": {"norm_before_gate": true, "weight_dtype": "bf16"}}]})");
+  ASSERT_TRUE(static_cast<bool>(spec)) << llvm::toString(spec.takeError());
+  const LayerSpec &layer = spec->layers[0];
+  EXPECT_TRUE(layer.norm);
+  EXPECT_EQ(layer.groupSize, 512); // H·P by default
+  EXPECT_TRUE(layer.normBeforeGate);
+  EXPECT_EQ(layer.weightDtype, DType::BF16);
+  EXPECT_EQ(layer.tile->chunk, 1024);
 }
 
 TEST(SpecErrors, CausalConv1dWidthIsChecked) {

@@ -93,8 +93,10 @@ struct LayerSpec {
   int64_t convWidth = 0;
   bool convBias = false;
   bool silu = false;
-  /// A gated RMSNorm's groups (of `dInner`, its last dimension), eps, mode
-  /// and weight type; its gate is `gate`.
+  /// A gated RMSNorm's groups (of `dInner`, its last dimension, or of an SSD
+  /// layer's H·P when `norm` is set), eps, mode and weight type; its gate is
+  /// `gate`.
+  bool norm = false;
   int64_t groupSize = 0;
   double eps = 1e-5;
   bool normBeforeGate = false;

@@ -183,6 +183,10 @@ private:
 
 } // namespace
 
+/// Whether the scan's epilogue applies the z gate: without a norm; with one
+/// the norm kernel takes z.
+static bool gatesInKernel(SSDChunkOp op) { return op.getZ() && !op.getNorm(); }
+
 //===----------------------------------------------------------------------===//
 // Tensor-core primitives
 //===----------------------------------------------------------------------===//
@@ -792,7 +796,7 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   Value xArg = nextArg(), dtArg = nextArg(), aArg = nextArg(), bArg = nextArg();
   Value cArg = scan ? nextArg() : Value();
   Value skipArg = scan && op.getD() ? nextArg() : Value();
-  Value zArg = scan && op.getZ() ? nextArg() : Value();
+  Value zArg = scan && gatesInKernel(op) ? nextArg() : Value();
   Value biasArg = op.getDtBias() ? nextArg() : Value();
   Value initArg = scan && op.getInit() ? nextArg() : Value();
   Value yArg = scan ? nextArg() : Value();
@@ -895,8 +899,6 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
                  tile.getItems(),
                  tile.getChunk(),
                  xType.getElementType()};
-  if (op.getNorm())
-    return op.emitOpError("the gated RMSNorm epilogue has no GPU lowering yet");
   if (!isa<BFloat16Type, Float16Type>(shape.elem))
     return op.emitOpError("the tensor-core kernel needs bf16 or f16 x, got ")
            << shape.elem;
@@ -968,13 +970,28 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
                                            (name + "_carry").str()));
   }
 
+  // With a norm the scan writes y, ungated, to a workspace the norm reads.
+  NormAttr norm = op.getNormAttr();
+  Value y = buffers.lookup(op.getY());
+  Value scanned = y;
+  if (norm) {
+    scanned = memref::AllocOp::create(host, loc, cast<MemRefType>(y.getType()),
+                                      ValueRange{batch, len});
+    scanned.getDefiningOp()->setAttr("ssm.name",
+                                     host.getStringAttr("y_unnormed"));
+    lowered.workspaces.push_back(scanned);
+  }
+
   SmallVector<KernelParam> params;
-  for (Value operand : {op.getX(), op.getDt(), op.getA(), op.getB(), op.getC(),
-                        op.getD(), op.getZ(), op.getDtBias(), op.getInit()})
+  for (Value operand : SmallVector<Value>{
+           op.getX(), op.getDt(), op.getA(), op.getB(), op.getC(), op.getD(),
+           gatesInKernel(op) ? op.getZ() : Value(), op.getDtBias(),
+           op.getInit()})
     if (operand)
       params.push_back({buffers.lookup(operand)});
-  for (Value result : op->getResults())
-    params.push_back({buffers.lookup(result), /*readOnly=*/false});
+  params.push_back({scanned, /*readOnly=*/false});
+  if (Value finalState = op.getFinalState())
+    params.push_back({buffers.lookup(finalState), /*readOnly=*/false});
   if (shape.segment) {
     params.push_back({carryState});
     params.push_back({carryDecay});
@@ -983,5 +1000,25 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   params.push_back({len});
   lowered.launches.push_back(
       buildKernel(op, SSDRole::Scan, shape, params, grid, host, module, name));
+  if (!norm)
+    return lowered;
+
+  // The norm runs over the H·P channels of a step, as [B, L, H·P].
+  auto channels = [&](Value buffer) -> Value {
+    if (!buffer)
+      return buffer;
+    return memref::CollapseShapeOp::create(
+        host, loc, buffer, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+  };
+  Value z = op.getZ() ? buffers.lookup(op.getZ()) : Value();
+  FailureOr<KernelLaunch> normLaunch = buildRMSNormGatedKernel(
+      host, loc, module, (name + "_norm").str(), channels(scanned), channels(z),
+      buffers.lookup(op.getNormWeight()), channels(y), norm.getGroupSize(),
+      norm.getEps().getValueAsDouble(), norm.getBeforeGate());
+  if (failed(normLaunch))
+    return failure();
+  // The manifest names the layer's op after its launches.
+  normLaunch->attrs = lowered.launches.back().attrs;
+  lowered.launches.push_back(std::move(*normLaunch));
   return lowered;
 }

@@ -95,9 +95,9 @@ func.func @shared(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
 func.func @norm(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                 %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>,
                 %w: tensor<512xf32>) -> tensor<?x?x8x64xbf16> {
-  // expected-error @below {{the gated RMSNorm epilogue has no GPU lowering yet}}
+  // expected-error @below {{gated RMSNorm kernel: group size 4 must be a multiple of 8 (16-byte vectors of 16-bit elements)}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B norm_weight %w chunk_size = 64
-      headdim = 64 ngroups = 1 norm = <group_size = 512, eps = 1.0e-05 : f64>
+      headdim = 64 ngroups = 1 norm = <group_size = 4, eps = 1.0e-05 : f64>
       tile = <threads = 128, items = 64>
       : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
          tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>, tensor<512xf32>)
