@@ -42,6 +42,8 @@ constexpr SSDRow kSSDRows[] = {
     {"T1", "bench_ssd_h80_q64", 4, 4096, 1.117, 0.755},
     {"T1", "bench_ssd_h80_q128", 4, 4096, 0.829, 0.755},
     {"T1 + z", "bench_ssd_h80_q64_z", 4, 4096, 0, 0.849},
+    // Mamba-2's full output: y normed over H·P and gated by z (two launches).
+    {"T1 + z + norm", "bench_ssd_h80_q64_norm", 4, 4096, 0, 0.849},
     {"T2", "bench_ssd_h24_q64", 16, 1024, 0, 0.254},
     {"T3", "bench_ssd_h80_q64", 1, 32768, 0, 1.647},
     // L split into segments of `s` steps (the tile's chunk): more blocks
