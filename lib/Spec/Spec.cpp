@@ -245,20 +245,33 @@ static StringRef getDTypeName(DType dtype) {
 static constexpr int64_t maxDInner = 65536;
 static constexpr int64_t maxDState = 64;
 
-/// Reads the optional "tile" object of a layer.
-static Error parseTile(const ObjectReader &layer,
-                       std::optional<TileSpec> &out) {
+/// The optional object field `key` of `parent` as a reader, or nothing
+/// when it is absent.
+static Expected<std::optional<ObjectReader>>
+getOptionalObject(const ObjectReader &parent, StringRef key) {
   Expected<const llvm::json::Value *> value =
-      layer.get("tile", /*required=*/false);
+      parent.get(key, /*required=*/false);
   if (!value)
     return value.takeError();
   if (!*value)
-    return Error::success();
-  std::string path = layer.fieldPath("tile");
+    return std::nullopt;
+  std::string path = parent.fieldPath(key);
   Expected<const llvm::json::Object *> object = getObject(**value, path);
   if (!object)
     return object.takeError();
-  ObjectReader tile(**object, path);
+  return ObjectReader(**object, path);
+}
+
+/// Reads the optional "tile" object of a layer.
+static Error parseTile(const ObjectReader &layer,
+                       std::optional<TileSpec> &out) {
+  Expected<std::optional<ObjectReader>> object =
+      getOptionalObject(layer, "tile");
+  if (!object)
+    return object.takeError();
+  if (!*object)
+    return Error::success();
+  const ObjectReader &tile = **object;
   TileSpec spec{0, 0, 0};
   // The ranges are those TileAttr::verify accepts.
   if (Error err = tile.checkKnownKeys({"threads", "items", "chunk"}))
@@ -472,23 +485,19 @@ static Error readNormFields(const ObjectReader &reader, int64_t dim,
 /// Reads the optional "norm" object of an SSD layer: the gated RMSNorm of
 /// y over groups of its H·P channels, which then takes the gate z.
 static Error parseSSDNorm(const ObjectReader &layerReader, LayerSpec &layer) {
-  Expected<const llvm::json::Value *> value =
-      layerReader.get("norm", /*required=*/false);
-  if (!value)
-    return value.takeError();
-  if (!*value)
-    return Error::success();
-  std::string path = layerReader.fieldPath("norm");
-  Expected<const llvm::json::Object *> object = getObject(**value, path);
+  Expected<std::optional<ObjectReader>> object =
+      getOptionalObject(layerReader, "norm");
   if (!object)
     return object.takeError();
-  ObjectReader reader(**object, path);
+  if (!*object)
+    return Error::success();
+  const ObjectReader &reader = **object;
   if (Error err = reader.checkKnownKeys(
           {"group_size", "eps", "norm_before_gate", "weight_dtype"}))
     return err;
   layer.norm = true;
-  return readNormFields(reader, layer.nheads * layer.headdim, "H·P", path,
-                        layer);
+  return readNormFields(reader, layer.nheads * layer.headdim, "H·P",
+                        layerReader.fieldPath("norm"), layer);
 }
 
 /// Largest state size of the SSD kernel (its state lives in registers).

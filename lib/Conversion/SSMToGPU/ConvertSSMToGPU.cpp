@@ -50,6 +50,14 @@ static Value getTiedOperand(Value result) {
   return {};
 }
 
+Value LoweredOp::addWorkspace(OpBuilder &host, Location loc, MemRefType type,
+                              ValueRange sizes, StringRef name) {
+  auto alloc = memref::AllocOp::create(host, loc, type, sizes);
+  alloc->setAttr("ssm.name", host.getStringAttr(name));
+  workspaces.push_back(alloc);
+  return alloc;
+}
+
 static MemRefType toMemRef(Type type) {
   auto tensor = cast<RankedTensorType>(type);
   return MemRefType::get(tensor.getShape(), tensor.getElementType());

@@ -942,15 +942,12 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   Value carryState, carryDecay;
   if (shape.segment) {
     grid[1] = arith::CeilDivUIOp::create(host, loc, len, cst(shape.segment));
-    auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) -> Value {
+    auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) {
       SmallVector<int64_t> dims = {ShapedType::kDynamic, ShapedType::kDynamic};
       dims.append(trailing.begin(), trailing.end());
-      auto buf = memref::AllocOp::create(
-          host, loc, MemRefType::get(dims, host.getF32Type()),
-          ValueRange{batch, grid[1]});
-      buf->setAttr("ssm.name", host.getStringAttr(wsName));
-      lowered.workspaces.push_back(buf);
-      return buf;
+      return lowered.addWorkspace(host, loc,
+                                  MemRefType::get(dims, host.getF32Type()),
+                                  {batch, grid[1]}, wsName);
     };
     carryState =
         alloc({shape.heads, shape.headdim, shape.states}, "carry_state");
@@ -975,11 +972,8 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   Value y = buffers.lookup(op.getY());
   Value scanned = y;
   if (norm) {
-    scanned = memref::AllocOp::create(host, loc, cast<MemRefType>(y.getType()),
-                                      ValueRange{batch, len});
-    scanned.getDefiningOp()->setAttr("ssm.name",
-                                     host.getStringAttr("y_unnormed"));
-    lowered.workspaces.push_back(scanned);
+    scanned = lowered.addWorkspace(host, loc, cast<MemRefType>(y.getType()),
+                                   {batch, len}, "y_unnormed");
   }
 
   SmallVector<KernelParam> params;

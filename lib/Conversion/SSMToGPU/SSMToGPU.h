@@ -20,6 +20,11 @@ namespace mlir::ssm {
 struct LoweredOp {
   SmallVector<KernelLaunch> launches;
   SmallVector<Value> workspaces;
+
+  /// Allocates workspace `name` (its name in the manifest) of `type` at
+  /// `host`'s insertion point, with `sizes` for its dynamic dimensions.
+  Value addWorkspace(OpBuilder &host, Location loc, MemRefType type,
+                     ValueRange sizes, StringRef name);
 };
 
 /// Builds the kernels for `op` (named after `name`) into `module` and, at

@@ -785,15 +785,12 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   Value carryState, carryDelta;
   if (chunk) {
     grid[2] = arith::CeilDivUIOp::create(host, loc, len, cst(chunk));
-    auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) -> Value {
+    auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) {
       SmallVector<int64_t> shape = {ShapedType::kDynamic, ShapedType::kDynamic};
       shape.append(trailing.begin(), trailing.end());
-      auto buf = memref::AllocOp::create(
-          host, loc, MemRefType::get(shape, host.getF32Type()),
-          ValueRange{batch, grid[2]});
-      buf->setAttr("ssm.name", host.getStringAttr(wsName));
-      lowered.workspaces.push_back(buf);
-      return buf;
+      return lowered.addWorkspace(host, loc,
+                                  MemRefType::get(shape, host.getF32Type()),
+                                  {batch, grid[2]}, wsName);
     };
     carryState = alloc({channels, states}, "carry_state");
     carryDelta = alloc({channels}, "carry_delta");
