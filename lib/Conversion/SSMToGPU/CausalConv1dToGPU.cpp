@@ -11,14 +11,15 @@
 // not 16-byte aligned when L·size is not a multiple of 16 (L = 197), and
 // short rows would leave lanes idle if a warp stayed within one. The K-1
 // inputs before a thread's vector are the last ones of its lane neighbour's
-// (gpu.shuffle up), or for lane 0 a short load. A vector inside a row and
-// past its first K-1 steps takes the fast path: one channel's weights, every
-// tap from the window. Vectors that hold a row's first K-1 steps or its end
-// take a general path that walks the steps, switches to the next channel's
-// weights where a row starts, takes the taps before t = 0 from the initial
-// state (or zero) and writes the final state at the row's last step. It is
-// general for any L (several rows per vector when L < 8), and only a few
-// vectors per row run it.
+// (gpu.shuffle up), or for lane 0 the tail of the vector before (one more
+// 16-byte load). When L >= V a vector holds at most one row start: taps
+// before its row's step 0 take the initial state (or zero) by a select on
+// the halo, and a warp in which no vector crosses into the next row (every
+// warp when L is a multiple of V) computes every output from one channel's
+// weights and the window. Only warps with a crossing vector (a warp vote)
+// select, per output, the next channel's weights and its initial state. A
+// row's last step writes its final state. When L < V (several rows per
+// vector) a general path walks the steps.
 //
 // Channel-last ([B, L, C]): a thread owns 4 consecutive channels and walks a
 // run of kConvRun steps, one vector load and store per step, with its last
@@ -33,8 +34,10 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
 #include <numeric>
@@ -120,8 +123,12 @@ private:
   Value before(Value row, Value t);
 
   void emitChannelFirst();
-  SmallVector<Value> loadFlat(Value flat, Value full, Value total);
+  Value loadFlat(Value flat, Value full, Value total);
   SmallVector<Value> loadHalo(Value lane0, Value flat, Value total);
+  SmallVector<Value> loadState(Value cond, Value row);
+  Value stateAt(ArrayRef<Value> state, Value i);
+  SmallVector<Value> rowOutputs(ArrayRef<Value> ext, ArrayRef<Value> weights,
+                                Value flat, Value row, Value t0, Value total);
   SmallVector<Value> edgeOutputs(ArrayRef<Value> ext, ArrayRef<Value> weights,
                                  Value flat, Value row, Value t0, Value total);
 
@@ -185,43 +192,164 @@ Value ConvEmitter::before(Value row, Value t) {
 // Channel-first
 //===----------------------------------------------------------------------===//
 
-/// The vector at flat index `flat` as f32: one 128-bit load, or for the last
-/// vector (not `full`) element loads clamped to the tensor.
-SmallVector<Value> ConvEmitter::loadFlat(Value flat, Value full, Value total) {
+/// The vector at flat index `flat` in the element type: one 128-bit load, or
+/// for the last vector (not `full`) element loads clamped to the tensor.
+Value ConvEmitter::loadFlat(Value flat, Value full, Value total) {
   int64_t vec = vectorWidth(elem);
-  return emitIf(
-      b, full, f32Types(vec),
-      [&] { return b.unpackF32(b.loadVector(x, flat, vec, /*aligned=*/true)); },
-      [&] {
-        SmallVector<Value> values;
-        Value last = b.sub(total, b.index(1));
-        for (int64_t j = 0; j < vec; ++j)
-          values.push_back(b.loadF32(
-              x, arith::MinUIOp::create(b, b.add(flat, b.index(j)), last)));
-        return values;
-      });
+  auto type = VectorType::get({vec}, elem);
+  auto ifOp = scf::IfOp::create(b, type, full, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  scf::YieldOp::create(b, b.loadVector(x, flat, vec, /*aligned=*/true));
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  SmallVector<Value> values;
+  Value last = b.sub(total, b.index(1));
+  for (int64_t j = 0; j < vec; ++j)
+    values.push_back(memref::LoadOp::create(
+        b, x,
+        ValueRange{arith::MinUIOp::create(b, b.add(flat, b.index(j)), last)}));
+  Value packed = vector::FromElementsOp::create(b, type, values);
+  scf::YieldOp::create(b, packed);
+  return ifOp.getResult(0);
 }
 
 /// The K-1 inputs before the vector at `flat`, loaded by lane 0 only (the
-/// other lanes take them from the lane below); clamped to the tensor, as at
-/// flat 0 they are never used.
+/// other lanes take them from the lane below): the last ones of the vector
+/// before, in one 128-bit load. Zero at flat 0, where they are never used,
+/// and past the tensor, where nothing is stored.
 SmallVector<Value> ConvEmitter::loadHalo(Value lane0, Value flat, Value total) {
+  int64_t vec = vectorWidth(elem);
+  Value inside = arith::AndIOp::create(
+      b, cmp(arith::CmpIPredicate::uge, flat, b.index(vec)),
+      cmp(arith::CmpIPredicate::ult, flat, total));
   return emitIf(
-      b, lane0, f32Types(width - 1),
+      b, arith::AndIOp::create(b, lane0, inside), f32Types(width - 1),
       [&] {
-        SmallVector<Value> loaded;
-        Value last = b.sub(total, b.index(1));
-        for (int64_t i = 0; i < width - 1; ++i) {
-          Value at = arith::MaxSIOp::create(
-              b, b.add(flat, b.index(i - (width - 1))), b.index(0));
-          loaded.push_back(b.loadF32(x, arith::MinUIOp::create(b, at, last)));
-        }
-        return loaded;
+        SmallVector<Value> before = b.unpackF32(
+            b.loadVector(x, b.sub(flat, b.index(vec)), vec, /*aligned=*/true));
+        return SmallVector<Value>(before.end() - (width - 1), before.end());
       },
       [&] { return SmallVector<Value>(width - 1, b.f32(0.0)); });
 }
 
-/// The outputs of a vector that holds row starts or ends. `ext` is the
+/// The K-1 initial-state inputs of row `row` (clamped to the rows) where
+/// `cond` holds, else zeros; none without an initial state.
+SmallVector<Value> ConvEmitter::loadState(Value cond, Value row) {
+  if (!init)
+    return {};
+  return emitIf(
+      b, cond, f32Types(width - 1),
+      [&] {
+        Value rows = b.mul(batch, b.index(channels));
+        Value r = arith::MinUIOp::create(b, row, b.sub(rows, b.index(1)));
+        SmallVector<Value> values;
+        for (int64_t i = 0; i < width - 1; ++i)
+          values.push_back(
+              b.loadF32(init, b.add(b.mul(r, b.index(width - 1)), b.index(i))));
+        return values;
+      },
+      [&] { return SmallVector<Value>(width - 1, b.f32(0.0)); });
+}
+
+/// The input at step i - (K-1) (i in [0, K-2]) of a row whose initial state
+/// is `state` (from loadState): state[i], or zero without an initial state.
+Value ConvEmitter::stateAt(ArrayRef<Value> state, Value i) {
+  if (state.empty())
+    return b.f32(0.0);
+  Value value = state.back();
+  for (int64_t k = width - 3; k >= 0; --k)
+    value =
+        select(cmp(arith::CmpIPredicate::eq, i, b.index(k)), state[k], value);
+  return value;
+}
+
+/// The outputs of the vector at `flat` when L >= V, so that it holds at most
+/// one row start: it starts at step `t0` of row `row` and may end in row
+/// `row` + 1 (it "straddles"). `ext` is its K-1 inputs before it and its own,
+/// `weights` those of row `row`'s channel. Taps before row `row`'s step 0 take
+/// its initial state (or zero) in place of the halo. A warp with no
+/// straddling vector computes every output from one channel's weights and the
+/// window; one with any switches, per output, to the next row's weights and
+/// to its initial state for taps before its step 0. The vector that holds a
+/// row's last step writes its final state (inputs re-read from L1).
+SmallVector<Value> ConvEmitter::rowOutputs(ArrayRef<Value> ext,
+                                           ArrayRef<Value> weights, Value flat,
+                                           Value row, Value t0, Value total) {
+  int64_t vec = vectorWidth(elem);
+  // Steps of row `row` in the vector (>= 1).
+  Value left = b.sub(len, t0);
+  Value straddle = cmp(arith::CmpIPredicate::ult, left, b.index(vec));
+  // Halo step t0 - (K-1) + p of row `row` is before its step 0 when
+  // t0 + p < K-1.
+  SmallVector<Value> state = loadState(b.cmpLT(t0, b.index(width - 1)), row);
+  SmallVector<Value> window(ext);
+  for (int64_t p = 0; p < width - 1; ++p) {
+    Value at = b.add(t0, b.index(p));
+    window[p] = select(cmp(arith::CmpIPredicate::sge, at, b.index(width - 1)),
+                       ext[p], stateAt(state, at));
+  }
+  Value any = NVVM::VoteSyncOp::create(b, b.getI1Type(),
+                                       arith::ConstantIntOp::create(b, -1, 32),
+                                       straddle, NVVM::VoteSyncKind::any);
+  SmallVector<Value> outs = emitIf(
+      b, any, f32Types(vec),
+      [&] {
+        Value next = b.add(row, b.index(1));
+        SmallVector<Value> nextWeights = emitIf(
+            b, straddle, f32Types(weights.size()),
+            [&] { return loadWeights(b.rem(next, b.index(channels))); },
+            [&] { return SmallVector<Value>(weights); });
+        SmallVector<Value> nextState = loadState(straddle, next);
+        SmallVector<Value> values;
+        for (int64_t j = 0; j < vec; ++j) {
+          // Output j is step j - left of the next row when left <= j; its
+          // tap k reads position p = j + k, before the next row's step 0
+          // when p - left < K-1.
+          Value inNext = cmp(arith::CmpIPredicate::ule, left, b.index(j));
+          SmallVector<Value> taps, wts;
+          for (int64_t k = 0; k < width; ++k) {
+            int64_t p = j + k;
+            Value before = arith::AndIOp::create(
+                b, inNext,
+                cmp(arith::CmpIPredicate::ugt, b.add(left, b.index(width - 1)),
+                    b.index(p)));
+            taps.push_back(
+                k == width - 1
+                    ? window[p]
+                    : select(before,
+                             stateAt(nextState, b.sub(b.index(p), left)),
+                             window[p]));
+          }
+          for (auto [w, nw] : llvm::zip(weights, nextWeights))
+            wts.push_back(select(inNext, nw, w));
+          values.push_back(output(taps, wts));
+        }
+        return values;
+      },
+      [&] {
+        SmallVector<Value> values;
+        for (int64_t j = 0; j < vec; ++j)
+          values.push_back(
+              output(ArrayRef<Value>(window).slice(j, width), weights));
+        return values;
+      });
+  if (finalState) {
+    // Row `row` ends in the vector when left <= V.
+    Value ends = arith::AndIOp::create(
+        b, cmp(arith::CmpIPredicate::ule, left, b.index(vec)),
+        cmp(arith::CmpIPredicate::ult, flat, total));
+    emitGuarded(b, ends, [&] {
+      Value end = b.add(flat, left);
+      for (int64_t i = 0; i < width - 1; ++i)
+        b.storeF32(b.loadF32(x, b.add(end, b.index(i - (width - 1)))),
+                   finalState,
+                   b.add(b.mul(row, b.index(width - 1)), b.index(i)));
+    });
+  }
+  return outs;
+}
+
+/// The outputs of a vector when L < V (it may hold several rows). `ext` is the
 /// vector's K-1 inputs before it and its own, `weights` those of the channel
 /// of row `row`, where the vector starts at step `t0`. Walks the steps,
 /// moving to the next row (and channel) after step L-1; taps before a row's
@@ -310,7 +438,7 @@ void ConvEmitter::emitChannelFirst() {
 
   // Every load is issued before the first use, so that a warp waits for
   // memory once: x, then the weights and lane 0's halo.
-  SmallVector<Value> cur = loadFlat(flat, full, total);
+  Value packed = loadFlat(flat, full, total);
   Value lane0 =
       cmp(arith::CmpIPredicate::eq, b.rem(tid, b.index(32)), b.index(0));
   Value row = b.div(flat, len);
@@ -319,6 +447,7 @@ void ConvEmitter::emitChannelFirst() {
   SmallVector<Value> halo = loadHalo(lane0, flat, total);
 
   // The K-1 inputs before the vector, then its own.
+  SmallVector<Value> cur = b.unpackF32(packed);
   SmallVector<Value> ext;
   for (int64_t i = 0; i < width - 1; ++i) {
     Value up = gpu::ShuffleOp::create(b, cur[vec - (width - 1) + i], 1, 32,
@@ -327,22 +456,10 @@ void ConvEmitter::emitChannelFirst() {
     ext.push_back(select(lane0, halo[i], up));
   }
   ext.append(cur);
-  // The fast path needs steps t0 - (K-1) .. t0 + V - 1 in one row, and the
-  // row's last step elsewhere when the final state is written.
-  Value edge = arith::OrIOp::create(
-      b, b.cmpLT(t0, b.index(width - 1)),
-      cmp(finalState ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt,
-          b.add(t0, b.index(vec)), len));
   SmallVector<Value> outs = emitIf(
-      b, edge, f32Types(vec),
+      b, b.cmpLT(len, b.index(vec)), f32Types(vec),
       [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
-      [&] {
-        SmallVector<Value> values;
-        for (int64_t j = 0; j < vec; ++j)
-          values.push_back(
-              output(ArrayRef<Value>(ext).slice(j, width), weights));
-        return values;
-      });
+      [&] { return rowOutputs(ext, weights, flat, row, t0, total); });
 
   auto store = scf::IfOp::create(b, full, /*withElseRegion=*/true);
   OpBuilder::InsertionGuard g(b);
