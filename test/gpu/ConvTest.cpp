@@ -212,8 +212,8 @@ void runLayer(const ssmrt::Layer &layer, const ConvSpec &spec,
   const std::vector<int64_t> batches =
       options.quick ? std::vector<int64_t>{3} : std::vector<int64_t>{1, 3};
   const std::vector<int64_t> lengths =
-      options.quick ? std::vector<int64_t>{1, 7, 2049}
-                    : std::vector<int64_t>{1, 2, 7, 2048, 2049};
+      options.quick ? std::vector<int64_t>{1, 7, 9, 2049}
+                    : std::vector<int64_t>{1, 2, 7, 9, 197, 2048, 2049};
   for (int64_t batch : batches)
     for (int64_t len : lengths)
       guarded(caseName(spec, batch, len), tally,
@@ -235,5 +235,5 @@ void runSpec(const std::string &path, const Options &options, Tally &tally) {
 int main(int argc, char **argv) {
   return runGpuTestSuite(
       argc, argv,
-      {"ssmc GPU conv1d tests", "causal_conv1d", "B=3, L 1/7/2049", runSpec});
+      {"ssmc GPU conv1d tests", "causal_conv1d", "B=3, L 1/7/9/2049", runSpec});
 }

@@ -7,18 +7,23 @@
 // per batch of loads rather than once per load.
 //
 // Channel-first ([B, C, L]): the tensor is cut into flat 16-byte vectors (8
-// 16-bit or 4 f32 elements), one per thread, wherever rows begin: rows are
-// not 16-byte aligned when L·size is not a multiple of 16 (L = 197), and
-// short rows would leave lanes idle if a warp stayed within one. The K-1
-// inputs before a thread's vector are the last ones of its lane neighbour's
-// (gpu.shuffle up), or for lane 0 a short load. A vector inside a row and
-// past its first K-1 steps takes the fast path: one channel's weights, every
-// tap from the window. Vectors that hold a row's first K-1 steps or its end
-// take a general path that walks the steps, switches to the next channel's
-// weights where a row starts, takes the taps before t = 0 from the initial
-// state (or zero) and writes the final state at the row's last step. It is
-// general for any L (several rows per vector when L < 8), and only a few
-// vectors per row run it.
+// 16-bit or 4 f32 elements) wherever rows begin: rows are not 16-byte
+// aligned when L·size is not a multiple of 16 (L = 197), and short rows
+// would leave lanes idle if a warp stayed within one. A warp takes
+// 32·kConvVectors consecutive vectors, lane l the l-th of each 32, so that
+// every load is coalesced and a thread has kConvVectors loads in flight; the
+// index arithmetic (one division by L) is shared by a thread's vectors. The
+// K-1 inputs before a vector are the last ones of lane l - 1's (a shuffle),
+// where lane 31 passes lane 0 those of its previous vector, or for the
+// first the tail of the vector before the warp's (one more 16-byte load).
+// When L >= V a vector holds at most one row start: taps before its row's
+// step 0 take the initial state (or zero) by a select on the halo, and a
+// warp in which no vector crosses into the next row (every warp when L is a
+// multiple of V) computes every output from one channel's weights and the
+// window. Only warps with a crossing vector (a warp vote) select, per output,
+// the next channel's weights and its initial state. A row's last step writes
+// its final state. When L < V (several rows per vector) a general path walks
+// the steps.
 //
 // Channel-last ([B, L, C]): a thread owns 4 consecutive channels and walks a
 // run of kConvRun steps, one vector load and store per step, with its last
@@ -33,8 +38,10 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
 #include <numeric>
@@ -44,6 +51,11 @@ using namespace mlir::ssm;
 
 /// Threads per block of a conv1d kernel.
 static constexpr int64_t kConvThreads = 128;
+
+/// Vectors per channel-first thread, 32 vectors apart. Their loads are issued
+/// together: 4 (64 bytes in flight per thread, 72 registers) measured 94 % of
+/// copy bandwidth at (8, 5120, 2048), 2 vectors 86 % and 1 vector 77 %.
+static constexpr int64_t kConvVectors = 4;
 
 /// Steps per thread of the channel-last kernel.
 static constexpr int64_t kConvRun = 32;
@@ -120,8 +132,12 @@ private:
   Value before(Value row, Value t);
 
   void emitChannelFirst();
-  SmallVector<Value> loadFlat(Value flat, Value full, Value total);
-  SmallVector<Value> loadHalo(Value lane0, Value flat, Value total);
+  Value loadFlat(Value flat, Value full, Value total);
+  SmallVector<Value> loadHalo(Value cond, Value flat, Value total);
+  SmallVector<Value> loadState(Value cond, Value row);
+  Value stateAt(ArrayRef<Value> state, Value i);
+  SmallVector<Value> rowOutputs(ArrayRef<Value> ext, ArrayRef<Value> weights,
+                                Value flat, Value row, Value t0, Value total);
   SmallVector<Value> edgeOutputs(ArrayRef<Value> ext, ArrayRef<Value> weights,
                                  Value flat, Value row, Value t0, Value total);
 
@@ -185,43 +201,164 @@ Value ConvEmitter::before(Value row, Value t) {
 // Channel-first
 //===----------------------------------------------------------------------===//
 
-/// The vector at flat index `flat` as f32: one 128-bit load, or for the last
-/// vector (not `full`) element loads clamped to the tensor.
-SmallVector<Value> ConvEmitter::loadFlat(Value flat, Value full, Value total) {
+/// The vector at flat index `flat` in the element type: one 128-bit load, or
+/// for the last vector (not `full`) element loads clamped to the tensor.
+Value ConvEmitter::loadFlat(Value flat, Value full, Value total) {
   int64_t vec = vectorWidth(elem);
-  return emitIf(
-      b, full, f32Types(vec),
-      [&] { return b.unpackF32(b.loadVector(x, flat, vec, /*aligned=*/true)); },
-      [&] {
-        SmallVector<Value> values;
-        Value last = b.sub(total, b.index(1));
-        for (int64_t j = 0; j < vec; ++j)
-          values.push_back(b.loadF32(
-              x, arith::MinUIOp::create(b, b.add(flat, b.index(j)), last)));
-        return values;
-      });
+  auto type = VectorType::get({vec}, elem);
+  auto ifOp = scf::IfOp::create(b, type, full, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  scf::YieldOp::create(b, b.loadVector(x, flat, vec, /*aligned=*/true));
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  SmallVector<Value> values;
+  Value last = b.sub(total, b.index(1));
+  for (int64_t j = 0; j < vec; ++j)
+    values.push_back(memref::LoadOp::create(
+        b, x,
+        ValueRange{arith::MinUIOp::create(b, b.add(flat, b.index(j)), last)}));
+  Value packed = vector::FromElementsOp::create(b, type, values);
+  scf::YieldOp::create(b, packed);
+  return ifOp.getResult(0);
 }
 
-/// The K-1 inputs before the vector at `flat`, loaded by lane 0 only (the
-/// other lanes take them from the lane below); clamped to the tensor, as at
-/// flat 0 they are never used.
-SmallVector<Value> ConvEmitter::loadHalo(Value lane0, Value flat, Value total) {
+/// The K-1 inputs before the vector at `flat`, loaded where `cond` holds (by
+/// one lane; the others take them from it): the last ones of the vector
+/// before, in one 128-bit load. Zero at flat 0, where they are never used,
+/// and past the tensor, where nothing is stored.
+SmallVector<Value> ConvEmitter::loadHalo(Value cond, Value flat, Value total) {
+  int64_t vec = vectorWidth(elem);
+  Value inside = arith::AndIOp::create(
+      b, cmp(arith::CmpIPredicate::uge, flat, b.index(vec)),
+      cmp(arith::CmpIPredicate::ult, flat, total));
   return emitIf(
-      b, lane0, f32Types(width - 1),
+      b, arith::AndIOp::create(b, cond, inside), f32Types(width - 1),
       [&] {
-        SmallVector<Value> loaded;
-        Value last = b.sub(total, b.index(1));
-        for (int64_t i = 0; i < width - 1; ++i) {
-          Value at = arith::MaxSIOp::create(
-              b, b.add(flat, b.index(i - (width - 1))), b.index(0));
-          loaded.push_back(b.loadF32(x, arith::MinUIOp::create(b, at, last)));
-        }
-        return loaded;
+        SmallVector<Value> before = b.unpackF32(
+            b.loadVector(x, b.sub(flat, b.index(vec)), vec, /*aligned=*/true));
+        return SmallVector<Value>(before.end() - (width - 1), before.end());
       },
       [&] { return SmallVector<Value>(width - 1, b.f32(0.0)); });
 }
 
-/// The outputs of a vector that holds row starts or ends. `ext` is the
+/// The K-1 initial-state inputs of row `row` (clamped to the rows) where
+/// `cond` holds, else zeros; none without an initial state.
+SmallVector<Value> ConvEmitter::loadState(Value cond, Value row) {
+  if (!init)
+    return {};
+  return emitIf(
+      b, cond, f32Types(width - 1),
+      [&] {
+        Value rows = b.mul(batch, b.index(channels));
+        Value r = arith::MinUIOp::create(b, row, b.sub(rows, b.index(1)));
+        SmallVector<Value> values;
+        for (int64_t i = 0; i < width - 1; ++i)
+          values.push_back(
+              b.loadF32(init, b.add(b.mul(r, b.index(width - 1)), b.index(i))));
+        return values;
+      },
+      [&] { return SmallVector<Value>(width - 1, b.f32(0.0)); });
+}
+
+/// The input at step i - (K-1) (i in [0, K-2]) of a row whose initial state
+/// is `state` (from loadState): state[i], or zero without an initial state.
+Value ConvEmitter::stateAt(ArrayRef<Value> state, Value i) {
+  if (state.empty())
+    return b.f32(0.0);
+  Value value = state.back();
+  for (int64_t k = width - 3; k >= 0; --k)
+    value =
+        select(cmp(arith::CmpIPredicate::eq, i, b.index(k)), state[k], value);
+  return value;
+}
+
+/// The outputs of the vector at `flat` when L >= V, so that it holds at most
+/// one row start: it starts at step `t0` of row `row` and may end in row
+/// `row` + 1 (it "straddles"). `ext` is its K-1 inputs before it and its own,
+/// `weights` those of row `row`'s channel. Taps before row `row`'s step 0 take
+/// its initial state (or zero) in place of the halo. A warp with no
+/// straddling vector computes every output from one channel's weights and the
+/// window; one with any switches, per output, to the next row's weights and
+/// to its initial state for taps before its step 0. The vector that holds a
+/// row's last step writes its final state (inputs re-read from L1).
+SmallVector<Value> ConvEmitter::rowOutputs(ArrayRef<Value> ext,
+                                           ArrayRef<Value> weights, Value flat,
+                                           Value row, Value t0, Value total) {
+  int64_t vec = vectorWidth(elem);
+  // Steps of row `row` in the vector (>= 1).
+  Value left = b.sub(len, t0);
+  Value straddle = cmp(arith::CmpIPredicate::ult, left, b.index(vec));
+  // Halo step t0 - (K-1) + p of row `row` is before its step 0 when
+  // t0 + p < K-1.
+  SmallVector<Value> state = loadState(b.cmpLT(t0, b.index(width - 1)), row);
+  SmallVector<Value> window(ext);
+  for (int64_t p = 0; p < width - 1; ++p) {
+    Value at = b.add(t0, b.index(p));
+    window[p] = select(cmp(arith::CmpIPredicate::sge, at, b.index(width - 1)),
+                       ext[p], stateAt(state, at));
+  }
+  Value any = NVVM::VoteSyncOp::create(b, b.getI1Type(),
+                                       arith::ConstantIntOp::create(b, -1, 32),
+                                       straddle, NVVM::VoteSyncKind::any);
+  SmallVector<Value> outs = emitIf(
+      b, any, f32Types(vec),
+      [&] {
+        Value next = b.add(row, b.index(1));
+        SmallVector<Value> nextWeights = emitIf(
+            b, straddle, f32Types(weights.size()),
+            [&] { return loadWeights(b.rem(next, b.index(channels))); },
+            [&] { return SmallVector<Value>(weights); });
+        SmallVector<Value> nextState = loadState(straddle, next);
+        SmallVector<Value> values;
+        for (int64_t j = 0; j < vec; ++j) {
+          // Output j is step j - left of the next row when left <= j; its
+          // tap k reads position p = j + k, before the next row's step 0
+          // when p - left < K-1.
+          Value inNext = cmp(arith::CmpIPredicate::ule, left, b.index(j));
+          SmallVector<Value> taps, wts;
+          for (int64_t k = 0; k < width; ++k) {
+            int64_t p = j + k;
+            Value before = arith::AndIOp::create(
+                b, inNext,
+                cmp(arith::CmpIPredicate::ugt, b.add(left, b.index(width - 1)),
+                    b.index(p)));
+            taps.push_back(
+                k == width - 1
+                    ? window[p]
+                    : select(before,
+                             stateAt(nextState, b.sub(b.index(p), left)),
+                             window[p]));
+          }
+          for (auto [w, nw] : llvm::zip(weights, nextWeights))
+            wts.push_back(select(inNext, nw, w));
+          values.push_back(output(taps, wts));
+        }
+        return values;
+      },
+      [&] {
+        SmallVector<Value> values;
+        for (int64_t j = 0; j < vec; ++j)
+          values.push_back(
+              output(ArrayRef<Value>(window).slice(j, width), weights));
+        return values;
+      });
+  if (finalState) {
+    // Row `row` ends in the vector when left <= V.
+    Value ends = arith::AndIOp::create(
+        b, cmp(arith::CmpIPredicate::ule, left, b.index(vec)),
+        cmp(arith::CmpIPredicate::ult, flat, total));
+    emitGuarded(b, ends, [&] {
+      Value end = b.add(flat, left);
+      for (int64_t i = 0; i < width - 1; ++i)
+        b.storeF32(b.loadF32(x, b.add(end, b.index(i - (width - 1)))),
+                   finalState,
+                   b.add(b.mul(row, b.index(width - 1)), b.index(i)));
+    });
+  }
+  return outs;
+}
+
+/// The outputs of a vector when L < V (it may hold several rows). `ext` is the
 /// vector's K-1 inputs before it and its own, `weights` those of the channel
 /// of row `row`, where the vector starts at step `t0`. Walks the steps,
 /// moving to the next row (and channel) after step L-1; taps before a row's
@@ -296,7 +433,8 @@ void ConvEmitter::emitChannelFirst() {
   int64_t vec = vectorWidth(elem);
   Value total = b.mul(b.mul(batch, b.index(channels)), len);
   // Blocks in launch order take consecutive spans of vectors; the grid has
-  // a few more than B·C·L needs.
+  // a few more than B·C·L needs. A warp takes 32·kConvVectors consecutive
+  // vectors, lane l the vectors l, l + 32, ... of them.
   Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value block =
       b.add(b.mul(b.add(b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::z),
@@ -304,54 +442,82 @@ void ConvEmitter::emitChannelFirst() {
                         gpu::BlockIdOp::create(b, gpu::Dimension::y)),
                   gpu::GridDimOp::create(b, gpu::Dimension::x)),
             gpu::BlockIdOp::create(b, gpu::Dimension::x));
-  Value flat =
-      b.mul(b.add(b.mul(block, b.index(kConvThreads)), tid), b.index(vec));
-  Value full = cmp(arith::CmpIPredicate::ule, b.add(flat, b.index(vec)), total);
+  Value lane = b.rem(tid, b.index(32));
+  Value warpFirst =
+      b.mul(b.add(b.mul(block, b.index(kConvThreads)), b.sub(tid, lane)),
+            b.index(kConvVectors * vec));
+  Value step = b.index(32 * vec);
 
-  // Every load is issued before the first use, so that a warp waits for
-  // memory once: x, then the weights and lane 0's halo.
-  SmallVector<Value> cur = loadFlat(flat, full, total);
-  Value lane0 =
-      cmp(arith::CmpIPredicate::eq, b.rem(tid, b.index(32)), b.index(0));
-  Value row = b.div(flat, len);
-  Value t0 = b.sub(flat, b.mul(row, len));
-  SmallVector<Value> weights = loadWeights(b.rem(row, b.index(channels)));
-  SmallVector<Value> halo = loadHalo(lane0, flat, total);
-
-  // The K-1 inputs before the vector, then its own.
-  SmallVector<Value> ext;
-  for (int64_t i = 0; i < width - 1; ++i) {
-    Value up = gpu::ShuffleOp::create(b, cur[vec - (width - 1) + i], 1, 32,
-                                      gpu::ShuffleMode::UP)
-                   .getShuffleResult();
-    ext.push_back(select(lane0, halo[i], up));
+  // The loads of x and lane 31's halo are issued before the first use, so
+  // that a warp waits for HBM once; each vector's weights (cached after the
+  // first) are loaded just before it is computed.
+  SmallVector<Value> flats, fulls, packed;
+  for (int64_t r = 0; r < kConvVectors; ++r) {
+    flats.push_back(b.add(b.add(warpFirst, b.mul(lane, b.index(vec))),
+                          b.index(r * 32 * vec)));
+    fulls.push_back(cmp(arith::CmpIPredicate::ule,
+                        b.add(flats.back(), b.index(vec)), total));
+    packed.push_back(loadFlat(flats.back(), fulls.back(), total));
   }
-  ext.append(cur);
-  // The fast path needs steps t0 - (K-1) .. t0 + V - 1 in one row, and the
-  // row's last step elsewhere when the final state is written.
-  Value edge = arith::OrIOp::create(
-      b, b.cmpLT(t0, b.index(width - 1)),
-      cmp(finalState ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt,
-          b.add(t0, b.index(vec)), len));
-  SmallVector<Value> outs = emitIf(
-      b, edge, f32Types(vec),
-      [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
-      [&] {
-        SmallVector<Value> values;
-        for (int64_t j = 0; j < vec; ++j)
-          values.push_back(
-              output(ArrayRef<Value>(ext).slice(j, width), weights));
-        return values;
-      });
+  Value lane31 = cmp(arith::CmpIPredicate::eq, lane, b.index(31));
+  SmallVector<Value> prev = loadHalo(lane31, warpFirst, total);
+  Value row = b.div(flats[0], len);
+  Value t0 = b.sub(flats[0], b.mul(row, len));
+  Value c = b.rem(row, b.index(channels));
+  // A thread's vectors are 32·V elements apart: qs rows (qc channels, mod
+  // C) and rs steps.
+  Value qs = b.div(step, len);
+  Value rs = b.sub(step, b.mul(qs, len));
+  Value qc = b.rem(qs, b.index(channels));
+  Value srcLane = arith::IndexCastOp::create(
+      b, b.getI32Type(), b.rem(b.add(lane, b.index(31)), b.index(32)));
+  Value warpSize = arith::ConstantIntOp::create(b, 32, 32);
+  for (int64_t r = 0; r < kConvVectors; ++r) {
+    Value flat = flats[r];
+    if (r > 0) {
+      // 32·V elements ahead: qs rows and rs steps further, and one more row
+      // if the steps pass L.
+      Value t = b.add(t0, rs);
+      Value wrap = cmp(arith::CmpIPredicate::uge, t, len);
+      t0 = select(wrap, b.sub(t, len), t);
+      Value up = select(wrap, b.index(1), b.index(0));
+      row = b.add(b.add(row, qs), up);
+      c = b.add(b.add(c, qc), up);
+      c = select(cmp(arith::CmpIPredicate::uge, c, b.index(channels)),
+                 b.sub(c, b.index(channels)), c);
+    }
+    SmallVector<Value> weights = loadWeights(c);
+    // The K-1 inputs before the vector, then its own: lane l - 1's last
+    // ones; lane 31 sends lane 0 the last ones of its previous vector (for
+    // the first, the loaded halo).
+    SmallVector<Value> cur = b.unpackF32(packed[r]);
+    SmallVector<Value> ext;
+    for (int64_t i = 0; i < width - 1; ++i) {
+      Value tail = cur[vec - (width - 1) + i];
+      ext.push_back(gpu::ShuffleOp::create(b, b.getF32Type(), b.getI1Type(),
+                                           select(lane31, prev[i], tail),
+                                           srcLane, warpSize,
+                                           gpu::ShuffleMode::IDX)
+                        .getShuffleResult());
+      prev[i] = tail;
+    }
+    ext.append(cur);
+    SmallVector<Value> outs = emitIf(
+        b, b.cmpLT(len, b.index(vec)), f32Types(vec),
+        [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
+        [&] { return rowOutputs(ext, weights, flat, row, t0, total); });
 
-  auto store = scf::IfOp::create(b, full, /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(store.thenBlock());
-  b.storeVectorF32(outs, y, flat, /*aligned=*/true);
-  b.setInsertionPointToStart(store.elseBlock());
-  for (int64_t j = 0; j < vec; ++j) {
-    Value at = b.add(flat, b.index(j));
-    emitGuarded(b, b.cmpLT(at, total), [&] { b.storeF32(outs[j], y, at); });
+    auto store = scf::IfOp::create(b, fulls[r], /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(store.thenBlock());
+    b.storeVectorF32(outs, y, flat, /*aligned=*/true);
+    b.setInsertionPointToStart(store.elseBlock());
+    // Compared with the count left rather than flat + j, which LLVM would
+    // otherwise share with the load's and keep in registers throughout.
+    Value left = b.sub(total, flat);
+    for (int64_t j = 0; j < vec; ++j)
+      emitGuarded(b, b.cmpLT(b.index(j), left),
+                  [&] { b.storeF32(outs[j], y, b.add(flat, b.index(j))); });
   }
 }
 
@@ -506,11 +672,11 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
     launch.params.push_back({buffers.lookup(result), /*readOnly=*/false});
   launch.params.push_back({batch});
   launch.params.push_back({len});
-  // Channel-first blocks take kConvThreads vectors of B·C·L;
+  // Channel-first blocks take kConvThreads·kConvVectors vectors of B·C·L;
   // channel-last blocks kConvThreads (run, channel group) pairs of a batch
   // entry, ceil(L / kConvRun) × C / group of them.
   if (cf) {
-    int64_t perBlock = kConvThreads * vectorWidth(elem);
+    int64_t perBlock = kConvThreads * kConvVectors * vectorWidth(elem);
     int64_t split = gridSplit(channels, perBlock);
     launch.grid = {ceilDiv(len, split),
                    cst(llvm::divideCeil(channels * split, perBlock)), batch};

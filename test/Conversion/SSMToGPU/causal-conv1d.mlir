@@ -1,28 +1,37 @@
 // RUN: ssm-opt %s -split-input-file -convert-ssm-to-gpu | FileCheck %s
 
-// Channel-first: flat 16-byte vectors of B·C·L, one per thread, 1024
-// elements per block (grid ceil(L / 16) x 64·16 / 1024 x B); the K-1 inputs
-// before a vector come from the lane below (shuffle up) or, for lane 0, a
-// load; vectors holding a row start or end take the general path, which
-// writes the final state.
+// Channel-first: flat 16-byte vectors of B·C·L, 4 per thread (32 vectors
+// apart, loaded first), 4096 elements per block (grid ceil(L / 64) x
+// 64·64 / 4096 x B); one division by L per thread; the K-1 inputs before a
+// vector come from lane l - 1 (shuffle idx), lane 31 loading those before
+// the warp's first. L < 8 takes the general walk (which writes the final
+// state); otherwise a warp vote picks the select path for warps whose
+// vectors cross a row, or the one-channel path.
 
 // CHECK-LABEL: func.func @conv_cf(
 // CHECK-SAME: {ssm.name = "y", ssm.output}, %{{.*}}: memref<?x64x3xf32> {ssm.name = "final_state", ssm.output})
 // CHECK: %[[B:.*]] = memref.dim %{{.*}}, %c0
 // CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c2
-// CHECK: %[[GX:.*]] = arith.ceildivui %[[L]], %c16
+// CHECK: %[[GX:.*]] = arith.ceildivui %[[L]], %c64
 // CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0 blocks in (%[[GX]], %c1, %[[B]]) threads in (%c128
 // CHECK-SAME: ssm.op = "causal_conv1d"
 // CHECK: gpu.func @conv_cf_causal_conv1d_0
+// CHECK-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: arith.divui %{{.*}}, %arg7
-// CHECK-COUNT-3: gpu.shuffle up
+// CHECK-COUNT-3: gpu.shuffle idx
 // CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK: memref.store
 // CHECK: } else {
+// CHECK: nvvm.vote.sync any
+// CHECK: } else {
 // CHECK-COUNT-4: math.fma
 // CHECK: math.exp2
+// CHECK: memref.store
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK-COUNT-3: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK-NOT: vector.store
+// CHECK: gpu.return
 func.func @conv_cf(%x: tensor<?x64x?xbf16>, %w: tensor<64x4xf32>,
                    %b: tensor<64xf32>, %s: tensor<?x64x3xf32>)
     -> (tensor<?x64x?xbf16> {ssm.name = "y"},
