@@ -107,12 +107,6 @@ std::string caseName(const ConvSpec &spec, int64_t batch, int64_t len,
          " L=" + std::to_string(len) + suffix;
 }
 
-/// Launches `layer` on `device` and waits for it.
-void launchAndWait(const ssmrt::Layer &layer, const DeviceTensors &device) {
-  launchLayer(layer, device);
-  check(driver().ctxSynchronize(), "cuCtxSynchronize after the launch");
-}
-
 /// y of a launch against the reference.
 Check compareY(const std::string &label, const ConvSpec &spec,
                const std::vector<double> &got, const std::vector<double> &want,

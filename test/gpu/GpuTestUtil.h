@@ -906,6 +906,18 @@ struct ScanData {
   std::map<std::string, std::vector<double>> values;
 };
 
+/// The reference's input `name` of `data`, or of `magnitudes` (|input|) in
+/// the magnitude pass where it has one; null if the layer has no `name`.
+inline const double *
+referenceInput(const ScanData &data,
+               const std::map<std::string, std::vector<double>> &magnitudes,
+               bool magnitude, const char *name) {
+  if (magnitude && magnitudes.count(name))
+    return magnitudes.at(name).data();
+  auto it = data.values.find(name);
+  return it == data.values.end() ? nullptr : it->second.data();
+}
+
 /// Random values for the tensors of `tensors` that a kernel reads (inputs
 /// and in-out tensors), for `batch` x `len`, from `seed`: A = -exp(U(-1,1));
 /// with `deltaSoftplus`, raw delta (or dt) ~ U(-3,-1) and bias ~ U(-1,0) (Δ =
@@ -1050,6 +1062,13 @@ inline void launchLayer(const ssmrt::Layer &layer,
       throw CudaError(error.what());
     throw;
   }
+}
+
+/// Launches `layer` on `device` and waits for it.
+inline void launchAndWait(const ssmrt::Layer &layer,
+                          const DeviceTensors &device) {
+  launchLayer(layer, device);
+  check(driver().ctxSynchronize(), "cuCtxSynchronize after the launch");
 }
 
 //===----------------------------------------------------------------------===//

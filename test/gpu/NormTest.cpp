@@ -59,8 +59,7 @@ void runCase(const ssmrt::Layer &layer, const NormSpec &spec, int64_t batch,
                              seedOf(spec.name + "/" + std::to_string(batch) +
                                     "/" + std::to_string(len)));
   DeviceTensors device(tensors, data);
-  launchLayer(layer, device);
-  check(driver().ctxSynchronize(), "cuCtxSynchronize after the launch");
+  launchAndWait(layer, device);
   device.downloadOutputs(data);
 
   const int64_t rows = batch * len;

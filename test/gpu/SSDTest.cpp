@@ -141,11 +141,8 @@ Expected runReference(const SSDSpec &spec, const ScanData &data) {
   dims.dstate = spec.dstate;
   dims.ngroups = spec.ngroups;
   for (const bool magnitude : {false, true}) {
-    auto in = [&](const char *name) -> const double * {
-      if (magnitude && magnitudes.count(name))
-        return magnitudes.at(name).data();
-      auto it = data.values.find(name);
-      return it == data.values.end() ? nullptr : it->second.data();
+    auto in = [&](const char *name) {
+      return referenceInput(data, magnitudes, magnitude, name);
     };
     ref::SSDArgs args;
     args.x = in("x");
@@ -176,11 +173,6 @@ std::string caseName(const SSDSpec &spec, int64_t batch, int64_t len,
                      const std::string &suffix = "") {
   return spec.name + " B=" + std::to_string(batch) +
          " L=" + std::to_string(len) + suffix;
-}
-
-void launchAndWait(const ssmrt::Layer &layer, const DeviceTensors &device) {
-  launchLayer(layer, device);
-  check(driver().ctxSynchronize(), "cuCtxSynchronize after the launch");
 }
 
 Check compareState(const SSDSpec &spec, const std::vector<double> &got,

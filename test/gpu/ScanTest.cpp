@@ -142,8 +142,7 @@ double stateTolerance(int64_t len) {
 /// Launches `layer` on the inputs of `data` and stores its outputs there.
 void launch(const ssmrt::Layer &layer, const ScanSpec &spec, ScanData &data) {
   DeviceTensors device(spec, data);
-  launchLayer(layer, device);
-  check(driver().ctxSynchronize(), "cuCtxSynchronize after the launch");
+  launchAndWait(layer, device);
   device.downloadOutputs(data);
 }
 

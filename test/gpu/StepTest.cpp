@@ -87,12 +87,8 @@ RefStep referenceStep(const StepSpec &spec, const ScanData &data, RefState &s) {
   out.y.resize(ySize);
   out.yMag.resize(ySize);
   for (const bool magnitude : {false, true}) {
-    // The tensor `name` of this pass, or null if the layer has none.
-    auto in = [&](const char *name) -> const double * {
-      if (magnitude && magnitudes.count(name))
-        return magnitudes.at(name).data();
-      auto it = data.values.find(name);
-      return it == data.values.end() ? nullptr : it->second.data();
+    auto in = [&](const char *name) {
+      return referenceInput(data, magnitudes, magnitude, name);
     };
     double *state = (magnitude ? s.mag : s.state).data();
     double *y = (magnitude ? out.yMag : out.y).data();
@@ -123,12 +119,6 @@ RefStep referenceStep(const StepSpec &spec, const ScanData &data, RefState &s) {
 std::string caseName(const StepSpec &spec, int64_t batch,
                      const std::string &suffix = "") {
   return spec.name + " B=" + std::to_string(batch) + suffix;
-}
-
-/// Launches `layer` on `device` and waits for it.
-void launchAndWait(const ssmrt::Layer &layer, const DeviceTensors &device) {
-  launchLayer(layer, device);
-  check(driver().ctxSynchronize(), "cuCtxSynchronize after the launch");
 }
 
 /// One step of `spec` at `batch` against the reference: y and the state,
