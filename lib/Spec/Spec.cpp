@@ -272,9 +272,10 @@ static Error parseTile(const ObjectReader &layer,
   if (!*object)
     return Error::success();
   const ObjectReader &tile = **object;
-  TileSpec spec{0, 0, 0};
+  TileSpec spec{0, 0, 0, 0};
   // The ranges are those TileAttr::verify accepts.
-  if (Error err = tile.checkKnownKeys({"threads", "items", "chunk"}))
+  if (Error err =
+          tile.checkKnownKeys({"threads", "items", "chunk", "fma_exps"}))
     return err;
   if (Error err = tile.readInteger(
           "threads", /*required=*/true, "a multiple of 32 in [32, 1024]",
@@ -292,6 +293,11 @@ static Error parseTile(const ObjectReader &layer,
           "0 or a positive multiple of items (the L segment length)",
           [&](int64_t v) { return v == 0 || (v > 0 && v % items == 0); },
           spec.chunk))
+    return err;
+  if (Error err = tile.readInteger(
+          "fma_exps", /*required=*/false,
+          "a count in [0, d_state] (state exps per step on the FMA pipe)",
+          [](int64_t v) { return v >= 0; }, spec.fmaExps))
     return err;
   out = spec;
   return Error::success();
@@ -558,6 +564,10 @@ static Expected<LayerSpec> parseSSDLayer(const ObjectReader &reader) {
                   "the L segment length must be a multiple of chunk_size = " +
                       Twine(layer.chunkSize) + " (got " +
                       Twine(layer.tile->chunk) + ")");
+  if (layer.tile && layer.tile->fmaExps != 0)
+    return failAt(reader.fieldPath("tile") + ".fma_exps",
+                  "applies to selective scans only (got " +
+                      Twine(layer.tile->fmaExps) + ")");
   return layer;
 }
 
@@ -691,6 +701,10 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
 
   if (Error err = parseTile(reader, layer.tile))
     return std::move(err);
+  if (layer.tile && layer.tile->fmaExps > layer.dState)
+    return failAt(reader.fieldPath("tile") + ".fma_exps",
+                  "exceeds d_state = " + Twine(layer.dState) + " (got " +
+                      Twine(layer.tile->fmaExps) + ")");
   return layer;
 }
 
@@ -1063,7 +1077,8 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
     if (layer.tile)
       func->setAttr("ssm.tile",
                     TileAttr::get(b.getContext(), layer.tile->threads,
-                                  layer.tile->items, layer.tile->chunk, 1));
+                                  layer.tile->items, layer.tile->chunk, 1,
+                                  layer.tile->fmaExps));
     return;
   }
   if (layer.kind == LayerKind::ScanStep)
@@ -1107,7 +1122,7 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
   if (layer.tile)
     func->setAttr("ssm.tile",
                   TileAttr::get(&ctx, layer.tile->threads, layer.tile->items,
-                                layer.tile->chunk, 1));
+                                layer.tile->chunk, 1, layer.tile->fmaExps));
 
   Block *entry = &func.front();
   OpBuilder::InsertionGuard guard(b);

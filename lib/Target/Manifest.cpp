@@ -214,7 +214,8 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
     if (auto t = launch->getAttrOfType<TileAttr>("ssm.tile"))
       tile = json::Object{{"threads", t.getThreads()},
                           {"items", t.getItems()},
-                          {"chunk", t.getChunk()}};
+                          {"chunk", t.getChunk()},
+                          {"fma_exps", t.getFmaExps()}};
   }
   json::Object layer{
       {"name", func.getName().str()},

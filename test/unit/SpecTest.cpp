@@ -163,7 +163,7 @@ TEST_F(SpecTest, Mamba1ExampleBuildsUnfusedLayer) {
   auto func = module->lookupSymbol<func::FuncOp>("mamba1");
   ASSERT_TRUE(func);
   EXPECT_TRUE(func->hasAttr("ssm.layer"));
-  EXPECT_EQ(func->getAttr("ssm.tile"), TileAttr::get(&ctx, 64, 8, 0, 1));
+  EXPECT_EQ(func->getAttr("ssm.tile"), TileAttr::get(&ctx, 64, 8, 0, 1, 0));
   EXPECT_EQ(argNames(func),
             (std::vector<std::string>{"u", "delta", "A", "B", "C", "D", "z",
                                       "delta_bias"}));
@@ -517,6 +517,11 @@ TEST(SpecErrors, SSDFieldsAreChecked) {
             "spec.layers[0].tile.chunk: the L segment length must be a "
             "multiple of chunk_size = 64 (got 96)");
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "chunk_size": 64,
+                       "tile": {"threads": 128, "items": 32, "fma_exps": 1})"),
+            "spec.layers[0].tile.fma_exps: applies to selective scans only "
+            "(got 1)");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
                        "d_state": 128, "norm": {"group_size": 100})"),
             "spec.layers[0].norm.group_size: 100 does not divide H·P = 512");
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
@@ -808,6 +813,19 @@ TEST(SpecErrors, EachErrorNamesItsJsonPath) {
        },
        "spec.layers[0].tile.chunk: expected 0 or a positive multiple of items "
        "(the L segment length), got 12"},
+      {"fma_exps above d_state",
+       [](auto &, auto &l) {
+         l["tile"] =
+             json::Object{{"threads", 64}, {"items", 8}, {"fma_exps", 17}};
+       },
+       "spec.layers[0].tile.fma_exps: exceeds d_state = 16 (got 17)"},
+      {"fma_exps negative",
+       [](auto &, auto &l) {
+         l["tile"] =
+             json::Object{{"threads", 64}, {"items", 8}, {"fma_exps", -1}};
+       },
+       "spec.layers[0].tile.fma_exps: expected a count in [0, d_state] (state "
+       "exps per step on the FMA pipe), got -1"},
       // Tiles out of range.
       {"threads not a multiple of 32",
        [](auto &, auto &l) {

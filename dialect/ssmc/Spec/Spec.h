@@ -51,6 +51,8 @@ struct TileSpec {
   /// Length of the L segments scanned in parallel (0: none), a multiple of
   /// `items`.
   int64_t chunk = 0;
+  /// State exps per step on the FMA pipe (selective scans), at most N.
+  int64_t fmaExps = 0;
 };
 
 /// One layer of a spec, as parsed (defaults filled in).

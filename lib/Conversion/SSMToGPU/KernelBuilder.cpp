@@ -106,6 +106,10 @@ Value KernelBodyBuilder::index(int64_t value) {
   return arith::ConstantIndexOp::create(*this, value);
 }
 
+Value KernelBodyBuilder::i32(int64_t value) {
+  return arith::ConstantOp::create(*this, getI32IntegerAttr(value));
+}
+
 Value KernelBodyBuilder::f32(double value) {
   return arith::ConstantFloatOp::create(*this, getF32Type(),
                                         APFloat(static_cast<float>(value)));
@@ -163,7 +167,38 @@ static Value widenToF32(KernelBodyBuilder &b, Value v) {
     f32 = VectorType::get(vec.getShape(), f32);
   if (v.getType() == f32)
     return v;
-  return arith::ExtFOp::create(b, f32, v);
+  if (!getElementTypeOrSelf(v).isBF16())
+    return arith::ExtFOp::create(b, f32, v);
+  // A bf16 is the upper half of an f32: move it into place on the integer
+  // pipe (ptxas turns cvt.f32.bf16 into F2F, which shares the quarter-rate
+  // SFU with the exps). A vector is widened two elements per 32-bit word:
+  // the low one shifted up, the high one masked.
+  Type i32 = b.getI32Type();
+  auto vec = dyn_cast<VectorType>(v.getType());
+  if (!vec) {
+    Value bits = arith::BitcastOp::create(b, b.getI16Type(), v);
+    Value wide = arith::ExtUIOp::create(b, i32, bits);
+    return arith::BitcastOp::create(b, f32,
+                                    arith::ShLIOp::create(b, wide, b.i32(16)));
+  }
+  int64_t width = vec.getNumElements();
+  if (width % 2 != 0) {
+    SmallVector<Value> values;
+    for (int64_t i = 0; i < width; ++i)
+      values.push_back(widenToF32(b, vector::ExtractOp::create(b, v, i)));
+    return vector::FromElementsOp::create(b, cast<VectorType>(f32), values);
+  }
+  Value words =
+      vector::BitCastOp::create(b, VectorType::get({width / 2}, i32), v);
+  SmallVector<Value> values;
+  for (int64_t w = 0; w < width / 2; ++w) {
+    Value word = vector::ExtractOp::create(b, words, w);
+    values.push_back(arith::ShLIOp::create(b, word, b.i32(16)));
+    values.push_back(arith::AndIOp::create(b, word, b.i32(0xffff0000)));
+  }
+  Value ints =
+      vector::FromElementsOp::create(b, VectorType::get({width}, i32), values);
+  return arith::BitcastOp::create(b, f32, ints);
 }
 
 /// Narrows an f32 scalar or vector to `elem` (or a vector of it).
@@ -220,6 +255,31 @@ void KernelBodyBuilder::storeVectorF32(ArrayRef<Value> values, Value memref,
 
 Value KernelBodyBuilder::exp2(Value x) {
   return math::Exp2Op::create(*this, x, arith::FastMathFlags::afn);
+}
+
+Value KernelBodyBuilder::exp2OnFMA(Value x) {
+  // 2^x = 2^j · 2^f with j = round(x), f in [-1/2, 1/2]. Adding 1.5·2^23
+  // rounds x to an integer held in the low mantissa bits of t; 2^f is a
+  // degree-5 minimax polynomial (relative error 7.5e-8, below ex2.approx's
+  // 2^-22); j enters as t's bits shifted into the exponent field. Clamping
+  // x to [-125, 127] keeps 2^j a normal scale factor (2^-125 stands for 0).
+  Type f32Type = getF32Type(), i32Type = getI32Type();
+  x = arith::MinNumFOp::create(
+      *this, arith::MaxNumFOp::create(*this, x, f32(-125)), f32(127));
+  Value magic = f32(12582912.0);
+  Value t = add(x, magic);
+  Value frac = sub(x, sub(t, magic));
+  static constexpr double kCoeffs[] = {1.00000007,    0.693146967,
+                                       0.240221197,   0.0555071327,
+                                       0.00967554133, 0.0013276472};
+  Value p = f32(kCoeffs[5]);
+  for (int k = 4; k >= 0; --k)
+    p = fma(p, frac, f32(kCoeffs[k]));
+  Value scale = arith::ShLIOp::create(
+      *this, arith::BitcastOp::create(*this, i32Type, t), i32(23));
+  Value bits = arith::AddIOp::create(
+      *this, arith::BitcastOp::create(*this, i32Type, p), scale);
+  return arith::BitcastOp::create(*this, f32Type, bits);
 }
 
 Value KernelBodyBuilder::softplus(Value x) {

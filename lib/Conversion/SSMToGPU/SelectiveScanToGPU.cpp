@@ -98,6 +98,7 @@ private:
   };
 
   Value actIndex(Value t);
+  Value stateExp(int64_t n, Value x);
   Value bcIndex(const BCOperand &bc, Value n, Value t);
   int64_t bcWidth(const BCOperand &bc, TileMode mode);
   void forEachBCLoad(TileMode mode,
@@ -174,6 +175,14 @@ Value ScanKernelEmitter::bcIndex(const BCOperand &bc, Value n, Value t) {
   if (bc.kind == BCKind::Grouped)
     bt = b.add(b.mul(bt, b.index(bc.groups)), group0);
   return b.add(b.mul(bt, b.index(states)), n);
+}
+
+/// 2^x for state `n`'s decay: the tile's last `fma_exps` states on the FMA
+/// pipe, the others on the SFU.
+Value ScanKernelEmitter::stateExp(int64_t n, Value x) {
+  if (n >= states - tile.getFmaExps())
+    return b.exp2OnFMA(x);
+  return b.exp2(x);
 }
 
 /// The offset of this thread's row of a carry buffer, [B, S, D(, N)].
@@ -355,7 +364,7 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
     Value du = b.mul(dt, uv[i]);
     Value acc = b.f32(0.0);
     for (int64_t n = 0; n < states; ++n) {
-      Value decay = b.exp2(b.mul(dt, a2[n]));
+      Value decay = stateExp(n, b.mul(dt, a2[n]));
       h[n] = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i, bufBase)));
       if (scan)
         acc = b.fma(bcValue(cOp, n, i, bufBase), h[n], acc);
@@ -403,7 +412,7 @@ SmallVector<Value> ScanKernelEmitter::emitSteps(Value first, Value count,
   Value du = b.mul(dt, uv);
   Value acc = b.f32(0.0);
   for (int64_t n = 0; n < states; ++n) {
-    h[n] = b.fma(b.exp2(b.mul(dt, a2[n])), h[n], b.mul(du, bcAt(bOp, n)));
+    h[n] = b.fma(stateExp(n, b.mul(dt, a2[n])), h[n], b.mul(du, bcAt(bOp, n)));
     if (scan)
       acc = b.fma(bcAt(cOp, n), h[n], acc);
   }

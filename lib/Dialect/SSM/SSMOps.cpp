@@ -326,6 +326,9 @@ LogicalResult SelectiveScanOp::verify() {
       (failed(verifyOperand(*this, "gate", getZ(), act)) ||
        failed(verifyElementType(*this, "gate", getZ(), false, getU()))))
     return failure();
+  if (TileAttr tile = getTileAttr(); tile && tile.getFmaExps() > s->n)
+    return emitOpError() << "tile fma_exps = " << tile.getFmaExps()
+                         << " exceeds the " << s->n << " states per channel";
   return success();
 }
 
@@ -440,6 +443,10 @@ LogicalResult SSDChunkOp::verify() {
                          << " (the L segment length) must be a multiple of "
                             "chunk_size = "
                          << getChunkSize();
+  // Its exps are per chunk, not per state and step.
+  if (TileAttr tile = getTileAttr(); tile && tile.getFmaExps() != 0)
+    return emitOpError() << "tile fma_exps = " << tile.getFmaExps()
+                         << " applies to selective scans only";
   return success();
 }
 

@@ -29,9 +29,16 @@
 // memory; each iteration then waits at one barrier, issues the next tile's
 // loads (carried as raw vectors), runs the recurrence with the 16 states in
 // registers, stores y with one 128-bit store and stages the next B/C into
-// the other buffer.
+// the other buffer. bf16 values widen on the integer pipe: per 32-bit word,
+// the low one shifted up 16 bits, the high one masked (no cvt.f32.bf16,
+// which ptxas runs on the SFU).
 // CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
-// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: %[[VEC:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK-NOT: arith.extf
+// CHECK: %[[WORDS:.*]] = vector.bitcast %[[VEC]] : vector<8xbf16> to vector<4xi32>
+// CHECK: %[[WORD:.*]] = vector.extract %[[WORDS]][0] : i32 from vector<4xi32>
+// CHECK: arith.shli %[[WORD]], %c16_i32
+// CHECK: arith.andi %[[WORD]], %c-65536_i32
 // CHECK: memref.store %{{.*}}, %[[SMEM]]
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> ({{.*}}, vector<8xbf16>, vector<8xbf16>, vector<8xbf16>)
 // CHECK-NEXT: gpu.barrier
@@ -79,6 +86,38 @@ func.func @per_channel(%u: tensor<?x?x128xf32>, %delta: tensor<?x?x128xf32>,
          tensor<128x8xf32>, tensor<128x8xf32>)
       -> (tensor<?x?x128xf32>, tensor<?x128x8xf32>)
   return %y, %h : tensor<?x?x128xf32>, tensor<?x128x8xf32>
+}
+
+// -----
+
+// fma_exps = 2: per step, the last two of the 4 state decays are a
+// polynomial on the FMA pipe (clamp, round by 1.5·2^23, Horner, exponent
+// shifted in), the first two ex2 on the SFU. The scalar per-step loop of the
+// steps no tile covers comes first, then the unrolled tile.
+
+// CHECK-LABEL: func.func @fma_exps(
+// CHECK: gpu.func @fma_exps_selective_scan_0
+// CHECK: scf.for
+// CHECK-COUNT-2: math.exp2 %{{.*}} fastmath<afn> : f32
+// CHECK-NOT: math.exp2
+// CHECK: arith.maxnumf
+// CHECK: arith.minnumf
+// CHECK: %[[MAGIC:.*]] = arith.constant 0x4B400000 : f32
+// CHECK: %[[T:.*]] = arith.addf %{{.*}}, %[[MAGIC]] : f32
+// CHECK: arith.subf %[[T]], %[[MAGIC]] : f32
+// CHECK-COUNT-5: math.fma
+// CHECK: %[[TBITS:.*]] = arith.bitcast %[[T]] : f32 to i32
+// CHECK: %[[SCALE:.*]] = arith.shli %[[TBITS]], %c23_i32{{.*}} : i32
+// CHECK: %[[BITS:.*]] = arith.addi %{{.*}}, %[[SCALE]] : i32
+// CHECK: arith.bitcast %[[BITS]] : i32 to f32
+func.func @fma_exps(%u: tensor<?x?x128xf32>, %delta: tensor<?x?x128xf32>,
+                    %A: tensor<128x4xf32>, %B: tensor<128x4xf32>,
+                    %C: tensor<128x4xf32>) -> tensor<?x?x128xf32> {
+  %y = ssm.selective_scan %u, %delta, %A, %B, %C layout = channel_last
+      tile = <threads = 128, items = 4, fma_exps = 2>
+      : (tensor<?x?x128xf32>, tensor<?x?x128xf32>, tensor<128x4xf32>,
+         tensor<128x4xf32>, tensor<128x4xf32>) -> tensor<?x?x128xf32>
+  return %y : tensor<?x?x128xf32>
 }
 
 // -----

@@ -584,6 +584,24 @@ func.func @tile_stages_out_of_range(%u: tensor<?x512x?xbf16>, %A: tensor<512x16x
   return
 }
 
+// -----
+
+func.func @tile_fma_exps_negative(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
+  // expected-error @below {{fma_exps = -1 must not be negative}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 16, fma_exps = -1>
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
+func.func @tile_fma_exps_above_states(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
+  // expected-error @below {{'ssm.selective_scan' op tile fma_exps = 17 exceeds the 16 states per channel}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 16, fma_exps = 17>
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // ssm.skip and ssm.gate
 //===----------------------------------------------------------------------===//
@@ -931,6 +949,16 @@ func.func @ssd_chunk_segment_splits_a_chunk(%x: tensor<?x?x80x64xbf16>, %dt: ten
   // expected-error @below {{tile chunk = 96 (the L segment length) must be a multiple of chunk_size = 64}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
       tile = <threads = 128, items = 32, chunk = 96>
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+  return
+}
+
+// -----
+
+func.func @ssd_chunk_fma_exps(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) {
+  // expected-error @below {{tile fma_exps = 2 applies to selective scans only}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 32, fma_exps = 2>
       : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
   return
 }

@@ -1,6 +1,6 @@
 // RUN: ssm-opt %s -split-input-file -ssm-tile | FileCheck %s
 // RUN: ssm-opt %s -split-input-file -ssm-tile="threads=128 items=8" | FileCheck %s --check-prefix=OPTS
-// RUN: ssm-opt %s -split-input-file -ssm-tile="threads=256 items=4 chunk=512" | FileCheck %s --check-prefix=CHUNK
+// RUN: ssm-opt %s -split-input-file -ssm-tile="threads=256 items=4 chunk=512 fma-exps=3" | FileCheck %s --check-prefix=CHUNK
 
 // Without options the heuristic picks the threads per block from the channels
 // per B/C group (64 where it divides them, else 128, else 32) and 8 items;
@@ -13,7 +13,7 @@
 // OPTS-LABEL: func.func @heuristic_shared
 // OPTS: ssm.selective_scan {{.*}} tile = <threads = 128, items = 8> :
 // CHUNK-LABEL: func.func @heuristic_shared
-// CHUNK: ssm.selective_scan {{.*}} tile = <threads = 256, items = 4, chunk = 512> :
+// CHUNK: ssm.selective_scan {{.*}} tile = <threads = 256, items = 4, chunk = 512, fma_exps = 3> :
 func.func @heuristic_shared(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16> {
   %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
       : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16>

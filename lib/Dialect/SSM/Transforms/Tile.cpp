@@ -64,22 +64,26 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
         op->setAttr("tile", layerTile);
         return WalkResult::advance();
       }
-      int64_t t, i;
+      int64_t t, i, e = 0;
       if (scan) {
         t = chooseThreads(scan);
         // Eight steps fill one 128-bit load of 16-bit activations and keep
         // the tile's registers within the 128-per-thread budget (16 spill).
         i = 8;
+        // All exps on the SFU: on an H100, moving 1-4 of 16 to the FMA pipe
+        // made S1/S2/S4 0-10 % slower (bench/README.md), as the scan is
+        // bound by latency more than by SFU throughput.
       } else {
         std::tie(t, i) = chooseSSDTile(ssd);
       }
       t = threads ? int64_t(threads) : t;
       i = items ? int64_t(items) : i;
+      e = scan && fmaExps >= 0 ? int64_t(fmaExps) : e;
       auto emitError = [&] { return op->emitOpError("invalid tile: "); };
       TileAttr tile =
           TileAttr::getChecked(function_ref<InFlightDiagnostic()>(emitError),
                                &getContext(), t, i, int64_t(chunk),
-                               /*stages=*/int64_t(1));
+                               /*stages=*/int64_t(1), e);
       if (!tile)
         return WalkResult::interrupt();
       op->setAttr("tile", tile);
