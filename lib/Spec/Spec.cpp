@@ -272,10 +272,10 @@ static Error parseTile(const ObjectReader &layer,
   if (!*object)
     return Error::success();
   const ObjectReader &tile = **object;
-  TileSpec spec{0, 0, 0, 0};
+  TileSpec spec{0, 0, 0, 1, 0};
   // The ranges are those TileAttr::verify accepts.
-  if (Error err =
-          tile.checkKnownKeys({"threads", "items", "chunk", "fma_exps"}))
+  if (Error err = tile.checkKnownKeys(
+          {"threads", "items", "chunk", "lanes", "fma_exps"}))
     return err;
   if (Error err = tile.readInteger(
           "threads", /*required=*/true, "a multiple of 32 in [32, 1024]",
@@ -293,6 +293,15 @@ static Error parseTile(const ObjectReader &layer,
           "0 or a positive multiple of items (the L segment length)",
           [&](int64_t v) { return v == 0 || (v > 0 && v % items == 0); },
           spec.chunk))
+    return err;
+  if (Error err = tile.readInteger(
+          "lanes", /*required=*/false,
+          "a power of two in [1, 32] dividing items (threads per channel)",
+          [&](int64_t v) {
+            return v >= 1 && v <= 32 && llvm::isPowerOf2_64(v) &&
+                   items % v == 0;
+          },
+          spec.lanes))
     return err;
   if (Error err = tile.readInteger(
           "fma_exps", /*required=*/false,
@@ -568,6 +577,10 @@ static Expected<LayerSpec> parseSSDLayer(const ObjectReader &reader) {
     return failAt(reader.fieldPath("tile") + ".fma_exps",
                   "applies to selective scans only (got " +
                       Twine(layer.tile->fmaExps) + ")");
+  if (layer.tile && layer.tile->lanes != 1)
+    return failAt(reader.fieldPath("tile") + ".lanes",
+                  "applies to selective scans only (got " +
+                      Twine(layer.tile->lanes) + ")");
   return layer;
 }
 
@@ -701,10 +714,15 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
 
   if (Error err = parseTile(reader, layer.tile))
     return std::move(err);
-  if (layer.tile && layer.tile->fmaExps > layer.dState)
+  if (layer.tile && layer.dState % layer.tile->lanes != 0)
+    return failAt(reader.fieldPath("tile") + ".lanes",
+                  "must divide d_state = " + Twine(layer.dState) + " (got " +
+                      Twine(layer.tile->lanes) + ")");
+  if (layer.tile && layer.tile->fmaExps > layer.dState / layer.tile->lanes)
     return failAt(reader.fieldPath("tile") + ".fma_exps",
-                  "exceeds d_state = " + Twine(layer.dState) + " (got " +
-                      Twine(layer.tile->fmaExps) + ")");
+                  "exceeds the " + Twine(layer.dState / layer.tile->lanes) +
+                      " states per thread (got " + Twine(layer.tile->fmaExps) +
+                      ")");
   return layer;
 }
 
@@ -1078,7 +1096,7 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
       func->setAttr("ssm.tile",
                     TileAttr::get(b.getContext(), layer.tile->threads,
                                   layer.tile->items, layer.tile->chunk, 1,
-                                  layer.tile->fmaExps));
+                                  layer.tile->lanes, layer.tile->fmaExps));
     return;
   }
   if (layer.kind == LayerKind::ScanStep)
@@ -1122,7 +1140,8 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
   if (layer.tile)
     func->setAttr("ssm.tile",
                   TileAttr::get(&ctx, layer.tile->threads, layer.tile->items,
-                                layer.tile->chunk, 1, layer.tile->fmaExps));
+                                layer.tile->chunk, 1, layer.tile->lanes,
+                                layer.tile->fmaExps));
 
   Block *entry = &func.front();
   OpBuilder::InsertionGuard guard(b);

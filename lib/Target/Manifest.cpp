@@ -215,6 +215,7 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
       tile = json::Object{{"threads", t.getThreads()},
                           {"items", t.getItems()},
                           {"chunk", t.getChunk()},
+                          {"lanes", t.getLanes()},
                           {"fma_exps", t.getFmaExps()}};
   }
   json::Object layer{

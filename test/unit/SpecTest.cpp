@@ -163,7 +163,7 @@ TEST_F(SpecTest, Mamba1ExampleBuildsUnfusedLayer) {
   auto func = module->lookupSymbol<func::FuncOp>("mamba1");
   ASSERT_TRUE(func);
   EXPECT_TRUE(func->hasAttr("ssm.layer"));
-  EXPECT_EQ(func->getAttr("ssm.tile"), TileAttr::get(&ctx, 64, 8, 0, 1, 0));
+  EXPECT_EQ(func->getAttr("ssm.tile"), TileAttr::get(&ctx, 64, 8, 0, 1, 1, 0));
   EXPECT_EQ(argNames(func),
             (std::vector<std::string>{"u", "delta", "A", "B", "C", "D", "z",
                                       "delta_bias"}));
@@ -522,6 +522,11 @@ TEST(SpecErrors, SSDFieldsAreChecked) {
             "spec.layers[0].tile.fma_exps: applies to selective scans only "
             "(got 1)");
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "chunk_size": 64,
+                       "tile": {"threads": 128, "items": 32, "lanes": 2})"),
+            "spec.layers[0].tile.lanes: applies to selective scans only "
+            "(got 2)");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
                        "d_state": 128, "norm": {"group_size": 100})"),
             "spec.layers[0].norm.group_size: 100 does not divide H·P = 512");
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
@@ -818,7 +823,27 @@ TEST(SpecErrors, EachErrorNamesItsJsonPath) {
          l["tile"] =
              json::Object{{"threads", 64}, {"items", 8}, {"fma_exps", 17}};
        },
-       "spec.layers[0].tile.fma_exps: exceeds d_state = 16 (got 17)"},
+       "spec.layers[0].tile.fma_exps: exceeds the 16 states per thread (got "
+       "17)"},
+      {"fma_exps above the states per lane",
+       [](auto &, auto &l) {
+         l["tile"] = json::Object{
+             {"threads", 64}, {"items", 8}, {"lanes", 4}, {"fma_exps", 5}};
+       },
+       "spec.layers[0].tile.fma_exps: exceeds the 4 states per thread (got "
+       "5)"},
+      {"lanes not dividing items",
+       [](auto &, auto &l) {
+         l["tile"] = json::Object{{"threads", 64}, {"items", 4}, {"lanes", 8}};
+       },
+       "spec.layers[0].tile.lanes: expected a power of two in [1, 32] dividing "
+       "items (threads per channel), got 8"},
+      {"lanes not dividing d_state",
+       [](auto &, auto &l) {
+         l["tile"] =
+             json::Object{{"threads", 64}, {"items", 32}, {"lanes", 32}};
+       },
+       "spec.layers[0].tile.lanes: must divide d_state = 16 (got 32)"},
       {"fma_exps negative",
        [](auto &, auto &l) {
          l["tile"] =

@@ -51,7 +51,11 @@ struct TileSpec {
   /// Length of the L segments scanned in parallel (0: none), a multiple of
   /// `items`.
   int64_t chunk = 0;
-  /// State exps per step on the FMA pipe (selective scans), at most N.
+  /// Threads per channel (selective scans): a power of two dividing N and
+  /// items.
+  int64_t lanes = 1;
+  /// State exps per thread and step on the FMA pipe (selective scans), at
+  /// most N / lanes.
   int64_t fmaExps = 0;
 };
 

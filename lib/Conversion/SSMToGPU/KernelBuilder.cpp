@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -255,6 +256,15 @@ void KernelBodyBuilder::storeVectorF32(ArrayRef<Value> values, Value memref,
 
 Value KernelBodyBuilder::exp2(Value x) {
   return math::Exp2Op::create(*this, x, arith::FastMathFlags::afn);
+}
+
+Value KernelBodyBuilder::shuffleXor(Value value, int64_t offset,
+                                    Value members) {
+  // gpu.shuffle would name the whole warp, which deadlocks when lanes
+  // outside the group skip it; nvvm.shfl.sync takes the group's mask.
+  return NVVM::ShflOp::create(*this, value.getType(), members, value,
+                              i32(offset), i32(31), NVVM::ShflKind::bfly,
+                              UnitAttr());
 }
 
 Value KernelBodyBuilder::exp2OnFMA(Value x) {

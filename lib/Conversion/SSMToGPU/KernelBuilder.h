@@ -88,6 +88,11 @@ public:
   void storeVectorF32(ArrayRef<Value> values, Value memref, Value index,
                       bool aligned);
 
+  /// `value` of the lane `offset` away in the butterfly pattern (lane id xor
+  /// offset), among the warp lanes of the i32 mask `members`, which must all
+  /// execute the shuffle.
+  Value shuffleXor(Value value, int64_t offset, Value members);
+
   /// 2^x on the SFU (ex2.approx; relative error below 2^-22).
   Value exp2(Value x);
   /// 2^x as a polynomial on the FMA pipe (relative error below 2^-22 for x

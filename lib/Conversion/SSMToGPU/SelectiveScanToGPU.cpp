@@ -1,18 +1,20 @@
 //===- SelectiveScanToGPU.cpp - ssm.selective_scan to a kernel --*- C++ -*-===//
 //
 // Builds the Mamba-1 selective-scan kernel from an ssm.selective_scan and its
-// #ssm.tile. One thread owns one channel (b, d) and keeps its N states in
-// registers; a block owns `threads` consecutive channels of one B/C group and
-// walks L in tiles of `items` steps. Per tile, the block stages the shared
-// B/C values in workgroup memory once for all its channels, each thread loads
-// its u, Δ (and z) run with 128-bit loads, runs the recurrence with exp2 on
-// the SFU (log2 e folded into A), and applies the D skip and the silu gate
-// before a single store of the output. The tile loop is software-pipelined
-// (the next tile's loads are in flight during the recurrence, B/C double-
-// buffered). Rows that are not 16-byte aligned (L not a multiple of the
-// vector width) shift each thread's windows to aligned ones; the few steps
-// no whole window covers run one at a time at the ends, so odd lengths cost
-// ~3 %.
+// #ssm.tile. `lanes` threads (often one) own one channel (b, d), each keeping
+// N / lanes of its states in registers; a block owns threads / lanes
+// consecutive channels of one B/C group and walks L in tiles of `items`
+// steps. With several lanes, a tile's partial output sums are reduced and
+// scattered with warp shuffles, each lane finishing items / lanes steps. Per
+// tile, the block stages the shared B/C values in workgroup memory once for all
+// its channels, each thread loads its u, Δ (and z) run with 128-bit loads, runs
+// the recurrence with exp2 on the SFU (log2 e folded into A), and applies the D
+// skip and the silu gate before a single store of the output. The tile loop is
+// software-pipelined (the next tile's loads are in flight during the
+// recurrence, B/C double- buffered). Rows that are not 16-byte aligned (L not a
+// multiple of the vector width) shift each thread's windows to aligned ones;
+// the few steps no whole window covers run one at a time at the ends, so odd
+// lengths cost ~3 %.
 //
 // With `chunk` > 0 the sequence is split into segments of `chunk` steps, one
 // block row per segment, for shapes with too few channels to fill the GPU
@@ -84,6 +86,7 @@ public:
         cf(op.getLayout() == Layout::ChannelFirst), threads(tile.getThreads()),
         items(tile.getItems()), chunk(tile.getChunk()),
         channels(op.getNumChannels()), states(op.getStateSize()),
+        lanes(tile.getLanes()), own(states / lanes),
         stepStride(stagedStepStride(op)) {}
 
   /// Emits the kernel body given the kernel arguments (in the order of
@@ -98,7 +101,13 @@ private:
   };
 
   Value actIndex(Value t);
+  Value ownStart(Value t0);
   Value stateExp(int64_t n, Value x);
+  Value isLane(int64_t l);
+  Value pickOwn(ArrayRef<Value> tileValues, int64_t j);
+  SmallVector<Value> reduceScatter(ArrayRef<Value> partials);
+  Value allReduce(Value partial);
+  Value finishStep(Value acc, Value uValue, ArrayRef<Value> zv, int64_t j);
   Value bcIndex(const BCOperand &bc, Value n, Value t);
   int64_t bcWidth(const BCOperand &bc, TileMode mode);
   void forEachBCLoad(TileMode mode,
@@ -129,11 +138,18 @@ private:
   TileAttr tile;
   bool cf;
   int64_t threads, items, chunk, channels, states;
+  /// Threads per channel, and the states each of them keeps.
+  int64_t lanes, own;
   /// Workgroup-memory elements between the staged B/C of two steps.
   int64_t stepStride;
 
   // Values of the kernel prologue.
   Value batch, len, tid, d, bIdx, group0;
+  /// This thread's lane among its channel's, its first state, and the warp
+  /// lanes of its channel as an i32 mask (the members of the shuffles over
+  /// the steps no tile covers: their count differs between channels of
+  /// misaligned rows, so a warp may diverge there).
+  Value lane, stateBase, laneMask;
   /// The steps [lo, hi) this block scans: its L segment, or all of L.
   Value lo, hi, segment, numSegments;
   Value u, delta, z, y, smem;
@@ -177,12 +193,61 @@ Value ScanKernelEmitter::bcIndex(const BCOperand &bc, Value n, Value t) {
   return b.add(b.mul(bt, b.index(states)), n);
 }
 
-/// 2^x for state `n`'s decay: the tile's last `fma_exps` states on the FMA
-/// pipe, the others on the SFU.
+/// 2^x for the decay of this thread's state `n`: its last `fma_exps` states
+/// on the FMA pipe, the others on the SFU.
 Value ScanKernelEmitter::stateExp(int64_t n, Value x) {
-  if (n >= states - tile.getFmaExps())
+  if (n >= own - tile.getFmaExps())
     return b.exp2OnFMA(x);
   return b.exp2(x);
+}
+
+/// Whether this thread is lane `l` of its channel.
+Value ScanKernelEmitter::isLane(int64_t l) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, b.index(l));
+}
+
+/// Of the `items` per-step values of a tile, the `j`-th of the steps this
+/// lane finishes: lane l finishes steps [l, l + 1) · items / lanes.
+Value ScanKernelEmitter::pickOwn(ArrayRef<Value> tileValues, int64_t j) {
+  int64_t share = items / lanes;
+  Value value = tileValues[j];
+  for (int64_t l = 1; l < lanes; ++l)
+    value =
+        arith::SelectOp::create(b, isLane(l), tileValues[l * share + j], value);
+  return value;
+}
+
+/// Sums the lanes' partial outputs of a tile and leaves lane l the sums of
+/// steps [l, l + 1) · items / lanes: at each halving, a lane keeps the half
+/// its lane bit selects and trades the other half with its partner, so the
+/// tile costs items · (1 - 1/lanes) shuffles instead of items · log2(lanes).
+/// Every thread of the warp runs the tiles, so the shuffles name the whole
+/// warp (a group mask made ptxas serialize them: S1 0.570 -> 0.633 ms).
+SmallVector<Value> ScanKernelEmitter::reduceScatter(ArrayRef<Value> partials) {
+  SmallVector<Value> cur(partials.begin(), partials.end());
+  for (int64_t bit = lanes / 2; bit >= 1; bit /= 2) {
+    Value upper = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::ne,
+        arith::AndIOp::create(b, lane, b.index(bit)), b.index(0));
+    int64_t half = cur.size() / 2;
+    SmallVector<Value> kept;
+    for (int64_t j = 0; j < half; ++j) {
+      Value lo = cur[j], hi = cur[j + half];
+      Value send = arith::SelectOp::create(b, upper, lo, hi);
+      Value keep = arith::SelectOp::create(b, upper, hi, lo);
+      kept.push_back(b.add(keep, b.shuffleXor(send, bit, b.i32(-1))));
+    }
+    cur = std::move(kept);
+  }
+  return cur;
+}
+
+/// The sum of a partial output over the lanes of the channel, in every lane,
+/// for the steps no tile covers, whose count may differ between channels.
+Value ScanKernelEmitter::allReduce(Value partial) {
+  for (int64_t bit = 1; bit < lanes; bit *= 2)
+    partial = b.add(partial, b.shuffleXor(partial, bit, laneMask));
+  return partial;
 }
 
 /// The offset of this thread's row of a carry buffer, [B, S, D(, N)].
@@ -250,19 +315,26 @@ ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
                            : b.loadVector(bc.mem, src, width, true));
   });
   bool scan = role == KernelRole::Scan;
+  if (mode == TileMode::Shifted)
+    t0 = b.add(t0, shift);
+  // Every lane needs u and Δ of the whole tile; z only of the steps it
+  // finishes.
   for (Value mem : {u, delta, scan ? z : Value()}) {
     if (!mem)
       continue;
+    Value start = mem == z ? ownStart(t0) : t0;
+    int64_t count = mem == z ? items / lanes : items;
     if (mode == TileMode::Vector || mode == TileMode::Shifted) {
-      Value base = actIndex(mode == TileMode::Shifted ? b.add(t0, shift) : t0);
-      for (int64_t i = 0; i < items; i += actWidth)
+      int64_t width = std::min(actWidth, count);
+      Value base = actIndex(start);
+      for (int64_t i = 0; i < count; i += width)
         loads.act.push_back(
-            b.loadVector(mem, b.add(base, b.index(i)), actWidth, true));
+            b.loadVector(mem, b.add(base, b.index(i)), width, true));
       continue;
     }
-    for (int64_t i = 0; i < items; ++i)
+    for (int64_t i = 0; i < count; ++i)
       loads.act.push_back(
-          memref::LoadOp::create(b, mem, actIndex(b.add(t0, b.index(i)))));
+          memref::LoadOp::create(b, mem, actIndex(b.add(start, b.index(i)))));
   }
   return loads;
 }
@@ -313,21 +385,33 @@ Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, int64_t i,
         b.add(step, op.getReverse() ? shift : b.add(shift, b.index(actWidth)));
   Value off = b.add(b.index(bc.slot * stepStride * stageSteps + n),
                     b.mul(step, b.index(stepStride)));
+  if (lanes > 1)
+    off = b.add(off, stateBase);
   return memref::LoadOp::create(b, smem, b.add(bufBase, off));
 }
 
-/// Stores this thread's `items` outputs from step `t0`.
+/// The first of the steps of the tile at `t0` that this lane finishes.
+Value ScanKernelEmitter::ownStart(Value t0) {
+  if (lanes == 1)
+    return t0;
+  return b.add(t0, b.mul(lane, b.index(items / lanes)));
+}
+
+/// Stores the outputs this lane finishes of the tile at `t0`.
 void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
                                  TileMode mode) {
+  Value start = ownStart(t0);
+  int64_t count = values.size();
   if (mode == TileMode::Vector || mode == TileMode::Shifted) {
-    Value base = actIndex(t0);
-    for (int64_t i = 0; i < items; i += actWidth)
-      b.storeVectorF32(values.slice(i, actWidth), y, b.add(base, b.index(i)),
+    int64_t width = std::min(actWidth, count);
+    Value base = actIndex(start);
+    for (int64_t i = 0; i < count; i += width)
+      b.storeVectorF32(values.slice(i, width), y, b.add(base, b.index(i)),
                        true);
     return;
   }
-  for (int64_t i = 0; i < items; ++i)
-    b.storeF32(values[i], y, actIndex(b.add(t0, b.index(i))));
+  for (int64_t i = 0; i < count; ++i)
+    b.storeF32(values[i], y, actIndex(b.add(start, b.index(i))));
 }
 
 /// Runs one tile of `items` steps from `t0` on its loaded u, Δ (z) and the
@@ -348,12 +432,10 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
   }
   ArrayRef<Value> uv = ArrayRef(act).slice(0, items);
   ArrayRef<Value> dv = ArrayRef(act).slice(items, items);
-  ArrayRef<Value> zv = act.size() > size_t(2 * items)
-                           ? ArrayRef(act).slice(2 * items, items)
-                           : ArrayRef<Value>();
+  ArrayRef<Value> zv = ArrayRef(act).drop_front(2 * items);
 
   SmallVector<Value> h(carried.begin(), carried.end());
-  SmallVector<Value> out(items);
+  SmallVector<Value> partial(items);
   for (int64_t s = 0; s < items; ++s) {
     int64_t i = op.getReverse() ? items - 1 - s : s;
     Value dt = dv[i];
@@ -363,25 +445,42 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
       dt = b.softplus(dt);
     Value du = b.mul(dt, uv[i]);
     Value acc = b.f32(0.0);
-    for (int64_t n = 0; n < states; ++n) {
+    for (int64_t n = 0; n < own; ++n) {
       Value decay = stateExp(n, b.mul(dt, a2[n]));
       h[n] = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i, bufBase)));
       if (scan)
         acc = b.fma(bcValue(cOp, n, i, bufBase), h[n], acc);
     }
-    if (!scan) {
-      h[states] = b.add(h[states], dt);
-      continue;
-    }
-    if (skip)
-      acc = b.fma(skip, uv[i], acc);
-    if (!zv.empty())
-      acc = b.mul(acc, b.silu(zv[i]));
-    out[i] = acc;
+    if (!scan)
+      h[own] = b.add(h[own], dt);
+    // A lone lane finishes each step as it goes (ptxas schedules that
+    // better than a finishing pass after the tile).
+    partial[i] = lanes == 1 ? finishStep(acc, uv[i], zv, i) : acc;
   }
-  if (scan)
-    storeRun(out, t0, mode);
+  if (!scan)
+    return h;
+  if (lanes == 1) {
+    storeRun(partial, t0, mode);
+    return h;
+  }
+  // The lanes' partial sums become whole ones, each lane finishing its
+  // share of the steps: skip and gate run once per step, not once per lane.
+  SmallVector<Value> out = reduceScatter(partial);
+  for (int64_t j = 0, e = out.size(); j < e; ++j)
+    out[j] = finishStep(out[j], pickOwn(uv, j), zv, j);
+  storeRun(out, t0, mode);
   return h;
+}
+
+/// Adds the D skip to a step's output sum and gates it with the step's z
+/// (`zv[j]`, where the layer has z).
+Value ScanKernelEmitter::finishStep(Value acc, Value uValue, ArrayRef<Value> zv,
+                                    int64_t j) {
+  if (skip)
+    acc = b.fma(skip, uValue, acc);
+  if (!zv.empty())
+    acc = b.mul(acc, b.silu(zv[j]));
+  return acc;
 }
 
 /// Runs `count` single steps in scan order from `first` (down from it for a
@@ -406,19 +505,26 @@ SmallVector<Value> ScanKernelEmitter::emitSteps(Value first, Value count,
   auto bcAt = [&](const BCOperand &bc, int64_t n) -> Value {
     if (bc.slot < 0)
       return bc.perChannel[n];
-    return b.loadF32(bc.mem, bcIndex(bc, b.index(n), t));
+    return b.loadF32(bc.mem, bcIndex(bc, b.add(stateBase, b.index(n)), t));
   };
   SmallVector<Value> h(loop.getRegionIterArgs());
   Value du = b.mul(dt, uv);
   Value acc = b.f32(0.0);
-  for (int64_t n = 0; n < states; ++n) {
+  for (int64_t n = 0; n < own; ++n) {
     h[n] = b.fma(stateExp(n, b.mul(dt, a2[n])), h[n], b.mul(du, bcAt(bOp, n)));
     if (scan)
       acc = b.fma(bcAt(cOp, n), h[n], acc);
   }
   if (!scan) {
-    h[states] = b.add(h[states], dt);
+    h[own] = b.add(h[own], dt);
   } else {
+    // Lane 0 finishes the step.
+    acc = allReduce(acc);
+    OpBuilder::InsertionGuard inStep(b);
+    if (lanes > 1) {
+      auto first = scf::IfOp::create(b, isLane(0));
+      b.setInsertionPointToStart(first.thenBlock());
+    }
     if (skip)
       acc = b.fma(skip, uv, acc);
     if (z)
@@ -569,9 +675,9 @@ SmallVector<Value> ScanKernelEmitter::carryIn(ValueRange hIn, Value state,
   Value seg = op.getReverse() ? b.sub(b.sub(numSegments, k), b.index(1)) : k;
   Value row = carryIndex(seg);
   Value sum = b.loadF32(deltaSum, row);
-  Value base = b.mul(row, b.index(states));
+  Value base = b.add(b.mul(row, b.index(states)), stateBase);
   SmallVector<Value> h(loop.getRegionIterArgs());
-  for (int64_t n = 0; n < states; ++n)
+  for (int64_t n = 0; n < own; ++n)
     h[n] = b.fma(b.exp2(b.mul(sum, a2[n])), h[n],
                  b.loadF32(state, b.add(base, b.index(n))));
   scf::YieldOp::create(b, h);
@@ -600,8 +706,18 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
   bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-  Value d0 = b.mul(block, b.index(threads));
-  d = b.add(d0, tid);
+  // `lanes` consecutive threads share a channel, lane l keeping states
+  // [l, l + 1) · N / lanes.
+  Value d0 = b.mul(block, b.index(threads / lanes));
+  d = b.add(d0, b.div(tid, b.index(lanes)));
+  lane = b.rem(tid, b.index(lanes));
+  stateBase = b.mul(lane, b.index(own));
+  if (lanes > 1) {
+    Value first = b.sub(b.rem(tid, b.index(32)), lane);
+    laneMask = arith::ShLIOp::create(
+        b, b.i32((int64_t(1) << lanes) - 1),
+        arith::IndexCastOp::create(b, b.getI32Type(), first));
+  }
   lo = b.index(0);
   hi = len;
   numSegments = b.index(1);
@@ -623,8 +739,8 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   actWidth = std::min(vectorWidth(u.getType()), items);
 
   Value aMem = b.flatView(aArg, dN);
-  Value aRow = b.mul(d, b.index(states));
-  for (int64_t n = 0; n < states; ++n)
+  Value aRow = b.add(b.mul(d, b.index(states)), stateBase);
+  for (int64_t n = 0; n < own; ++n)
     a2.push_back(
         b.mul(b.loadF32(aMem, b.add(aRow, b.index(n))), b.f32(M_LOG2E)));
   if (skipArg)
@@ -638,7 +754,7 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
     bc.groups = getNumGroups(operand.getType(), op.getLayout());
     if (bc.kind == BCKind::PerChannel) {
       bc.mem = b.flatView(arg, dN);
-      for (int64_t n = 0; n < states; ++n)
+      for (int64_t n = 0; n < own; ++n)
         bc.perChannel.push_back(b.loadF32(bc.mem, b.add(aRow, b.index(n))));
       return;
     }
@@ -658,7 +774,8 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   group0 = b.div(d0, b.index(channels / groups));
 
   Value stateRow =
-      b.mul(b.add(b.mul(bIdx, b.index(channels)), d), b.index(states));
+      b.add(b.mul(b.add(b.mul(bIdx, b.index(channels)), d), b.index(states)),
+            stateBase);
   Value stateSize = b.mul(batch, dN);
   Value carrySize = b.mul(b.mul(batch, numSegments), b.index(channels));
   Value carryState =
@@ -667,7 +784,7 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
 
   SmallVector<Value> h;
   Value init = initArg ? b.flatView(initArg, stateSize) : Value();
-  for (int64_t n = 0; n < states; ++n)
+  for (int64_t n = 0; n < own; ++n)
     h.push_back(init ? b.loadF32(init, b.add(stateRow, b.index(n)))
                      : b.f32(0.0));
 
@@ -681,10 +798,12 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
     h.push_back(b.f32(0.0)); // Σ Δ
     h = emitSegment(h);
     Value row = carryIndex(segment);
-    b.storeF32(h[states], carryDelta, row);
-    Value base = b.mul(row, b.index(states));
-    for (int64_t n = 0; n < states; ++n)
+    Value base = b.add(b.mul(row, b.index(states)), stateBase);
+    for (int64_t n = 0; n < own; ++n)
       b.storeF32(h[n], carryState, b.add(base, b.index(n)));
+    if (lanes > 1) // Every lane summed the same Δ.
+      b.setInsertionPointToStart(scf::IfOp::create(b, isLane(0)).thenBlock());
+    b.storeF32(h[own], carryDelta, row);
     return;
   }
 
@@ -695,7 +814,7 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
     return;
   Value last = b.flatView(lastArg, stateSize);
   auto storeLast = [&] {
-    for (int64_t n = 0; n < states; ++n)
+    for (int64_t n = 0; n < own; ++n)
       b.storeF32(h[n], last, b.add(stateRow, b.index(n)));
   };
   if (!chunk) {
@@ -773,11 +892,13 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
     return op.emitOpError("has no #ssm.tile; run ssm-tile first");
   int64_t channels = op.getNumChannels(), threads = tile.getThreads();
   int64_t states = op.getStateSize(), chunk = tile.getChunk();
+  // A block owns threads / lanes consecutive channels of one B/C group.
+  int64_t blockChannels = threads / tile.getLanes();
   for (Value bc : {op.getB(), op.getC()}) {
     int64_t perGroup = channels / getNumGroups(bc.getType(), op.getLayout());
-    if (perGroup % threads != 0)
-      return op.emitOpError("tile threads = ")
-             << threads << " must divide the " << perGroup
+    if (perGroup % blockChannels != 0)
+      return op.emitOpError("tile threads / lanes = ")
+             << blockChannels << " must divide the " << perGroup
              << " channels of each B/C group";
   }
 
@@ -787,7 +908,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   Value batch = memref::DimOp::create(host, loc, uBuf, 0);
   Value len = memref::DimOp::create(host, loc, uBuf, cf ? 2 : 1);
   auto cst = [&](int64_t v) { return indexConstant(host, loc, v); };
-  SmallVector<Value, 3> grid = {cst(channels / threads), batch, cst(1)};
+  SmallVector<Value, 3> grid = {cst(channels / blockChannels), batch, cst(1)};
 
   // The L segments' carries live in workspaces [B, S, D, N] and [B, S, D].
   LoweredOp lowered;

@@ -39,7 +39,7 @@ void SSMDialect::initialize() {
 
 LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                int64_t threads, int64_t items, int64_t chunk,
-                               int64_t stages, int64_t fmaExps) {
+                               int64_t stages, int64_t lanes, int64_t fmaExps) {
   if (threads < 32 || threads > 1024 || threads % 32 != 0)
     return emitError() << "threads = " << threads
                        << " must be a multiple of 32 in [32, 1024]";
@@ -53,6 +53,11 @@ LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << items;
   if (stages < 1 || stages > 4)
     return emitError() << "stages = " << stages << " must be in [1, 4]";
+  if (lanes < 1 || lanes > 32 || !llvm::isPowerOf2_64(lanes) ||
+      items % lanes != 0)
+    return emitError() << "lanes = " << lanes
+                       << " must be a power of two in [1, 32] dividing items = "
+                       << items;
   if (fmaExps < 0)
     return emitError() << "fma_exps = " << fmaExps << " must not be negative";
   return success();

@@ -326,9 +326,16 @@ LogicalResult SelectiveScanOp::verify() {
       (failed(verifyOperand(*this, "gate", getZ(), act)) ||
        failed(verifyElementType(*this, "gate", getZ(), false, getU()))))
     return failure();
-  if (TileAttr tile = getTileAttr(); tile && tile.getFmaExps() > s->n)
-    return emitOpError() << "tile fma_exps = " << tile.getFmaExps()
-                         << " exceeds the " << s->n << " states per channel";
+  if (TileAttr tile = getTileAttr()) {
+    if (s->n % tile.getLanes() != 0)
+      return emitOpError() << "tile lanes = " << tile.getLanes()
+                           << " must divide the " << s->n
+                           << " states per channel";
+    if (tile.getFmaExps() > s->n / tile.getLanes())
+      return emitOpError() << "tile fma_exps = " << tile.getFmaExps()
+                           << " exceeds the " << s->n / tile.getLanes()
+                           << " states per thread";
+  }
   return success();
 }
 
@@ -443,9 +450,13 @@ LogicalResult SSDChunkOp::verify() {
                          << " (the L segment length) must be a multiple of "
                             "chunk_size = "
                          << getChunkSize();
-  // Its exps are per chunk, not per state and step.
+  // Its exps are per chunk, not per state and step, and a thread owns
+  // head-dim columns, not channels.
   if (TileAttr tile = getTileAttr(); tile && tile.getFmaExps() != 0)
     return emitOpError() << "tile fma_exps = " << tile.getFmaExps()
+                         << " applies to selective scans only";
+  if (TileAttr tile = getTileAttr(); tile && tile.getLanes() != 1)
+    return emitOpError() << "tile lanes = " << tile.getLanes()
                          << " applies to selective scans only";
   return success();
 }

@@ -13,9 +13,22 @@ func.func @no_tile(%u: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
 
 func.func @group_split(%u: tensor<?x128x?xf32>, %A: tensor<128x16xf32>,
                        %B: tensor<?x4x16x?xf32>) -> tensor<?x128x?xf32> {
-  // expected-error @below {{tile threads = 64 must divide the 32 channels of each B/C group}}
+  // expected-error @below {{tile threads / lanes = 64 must divide the 32 channels of each B/C group}}
   %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
       tile = <threads = 64, items = 16>
+      : (tensor<?x128x?xf32>, tensor<?x128x?xf32>, tensor<128x16xf32>,
+         tensor<?x4x16x?xf32>, tensor<?x4x16x?xf32>) -> tensor<?x128x?xf32>
+  return %y : tensor<?x128x?xf32>
+}
+
+// -----
+
+// With two lanes a block of 64 threads owns 32 channels: the same groups fit
+// (no diagnostic expected).
+func.func @group_split_lanes(%u: tensor<?x128x?xf32>, %A: tensor<128x16xf32>,
+                             %B: tensor<?x4x16x?xf32>) -> tensor<?x128x?xf32> {
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      tile = <threads = 64, items = 16, lanes = 2>
       : (tensor<?x128x?xf32>, tensor<?x128x?xf32>, tensor<128x16xf32>,
          tensor<?x4x16x?xf32>, tensor<?x4x16x?xf32>) -> tensor<?x128x?xf32>
   return %y : tensor<?x128x?xf32>

@@ -596,8 +596,35 @@ func.func @tile_fma_exps_negative(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf3
 // -----
 
 func.func @tile_fma_exps_above_states(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
-  // expected-error @below {{'ssm.selective_scan' op tile fma_exps = 17 exceeds the 16 states per channel}}
+  // expected-error @below {{'ssm.selective_scan' op tile fma_exps = 17 exceeds the 16 states per thread}}
   %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 16, fma_exps = 17>
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
+func.func @tile_lanes_not_power_of_two(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
+  // expected-error @below {{lanes = 3 must be a power of two in [1, 32] dividing items = 16}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 16, lanes = 3>
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
+func.func @tile_lanes_above_items(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
+  // expected-error @below {{lanes = 8 must be a power of two in [1, 32] dividing items = 4}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 4, lanes = 8>
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
+func.func @tile_lanes_split_states(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
+  // expected-error @below {{'ssm.selective_scan' op tile lanes = 32 must divide the 16 states per channel}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 32, lanes = 32>
       : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>) -> tensor<?x512x?xbf16>
   return
 }
@@ -959,6 +986,16 @@ func.func @ssd_chunk_fma_exps(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf1
   // expected-error @below {{tile fma_exps = 2 applies to selective scans only}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
       tile = <threads = 128, items = 32, fma_exps = 2>
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+  return
+}
+
+// -----
+
+func.func @ssd_chunk_lanes(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) {
+  // expected-error @below {{tile lanes = 2 applies to selective scans only}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 32, lanes = 2>
       : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
   return
 }

@@ -65,7 +65,9 @@ def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
     depth of the loads, kept for the tuner and the SSD lowering: the
     selective-scan lowering always runs its tiles two-stage (the next tile's
     loads in flight while one is computed) and does not read it.
-    `fma_exps` is how many of a selective-scan thread's N state exps per step
+    `lanes` is how many threads of a selective scan share one channel, each
+    keeping N/lanes of its states (more warps for shapes with few channels).
+    `fma_exps` is how many of a selective-scan thread's state exps per step
     are evaluated as a polynomial on the FMA pipe instead of on the SFU: the
     scan issues one SFU exp per state and step, and the SFU runs at a quarter
     of the FMA rate, so moving a few exps over balances the two pipes.
@@ -77,6 +79,7 @@ def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
   let parameters = (ins "int64_t":$threads, "int64_t":$items,
                         DefaultValuedParameter<"int64_t", "0">:$chunk,
                         DefaultValuedParameter<"int64_t", "1">:$stages,
+                        DefaultValuedParameter<"int64_t", "1">:$lanes,
                         DefaultValuedParameter<"int64_t", "0">:$fma_exps);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
