@@ -47,6 +47,8 @@ constexpr Row kRows[] = {
     {"S1 L2049", "bench_s1_bf16", 8, 2049, 0, true},
     {"S1 items 16", "bench_s1_bf16_i16", 8, 2048, 1.462, false},
     {"S1 threads 128", "bench_s1_bf16_t128", 8, 2048, 1.462, false},
+    {"S1 lanes 2", "bench_s1_bf16_l2", 8, 2048, 1.462, false},
+    {"S1 lanes 2 L2047", "bench_s1_bf16_l2", 8, 2047, 0, true},
     {"S2", "bench_s2_bf16", 64, 197, 0.396, false},
     {"S2 seg 64", "bench_s2_bf16_seg", 64, 197, 0.396, false},
     {"S3", "bench_s3_bf16", 1, 16384, 0.777, false},

@@ -117,20 +117,3 @@ func.func @function_tile(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: t
       : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16>
   return %y0, %y1 : tensor<?x512x?xbf16>, tensor<?x512x?xbf16>
 }
-
-// -----
-
-// A wide layer (5120 channels, as LLM mixers, run on long sequences) of
-// 16-bit activations: two lanes per channel and 16-step tiles. Its f32 twin
-// keeps one lane and 8 steps.
-// CHECK-LABEL: func.func @heuristic_wide
-// CHECK: ssm.selective_scan {{.*}} tile = <threads = 64, items = 16, lanes = 2> :
-// CHECK: ssm.selective_scan {{.*}} tile = <threads = 64, items = 8> :
-func.func @heuristic_wide(%u: tensor<?x5120x?xbf16>, %A: tensor<5120x16xf32>, %B: tensor<?x16x?xbf16>,
-                          %v: tensor<?x5120x?xf32>, %C: tensor<?x16x?xf32>) -> (tensor<?x5120x?xbf16>, tensor<?x5120x?xf32>) {
-  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
-      : (tensor<?x5120x?xbf16>, tensor<?x5120x?xbf16>, tensor<5120x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x5120x?xbf16>
-  %w = ssm.selective_scan %v, %v, %A, %C, %C layout = channel_first
-      : (tensor<?x5120x?xf32>, tensor<?x5120x?xf32>, tensor<5120x16xf32>, tensor<?x16x?xf32>, tensor<?x16x?xf32>) -> tensor<?x5120x?xf32>
-  return %y, %w : tensor<?x5120x?xbf16>, tensor<?x5120x?xf32>
-}

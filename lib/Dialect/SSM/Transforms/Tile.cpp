@@ -37,19 +37,6 @@ static int64_t chooseThreads(SelectiveScanOp op) {
   return 32;
 }
 
-/// Steps per tile and threads per channel. Eight steps fill one 128-bit load
-/// of 16-bit activations. Wide layers (LLM mixers, d_inner >= 2048) are the
-/// ones run on long sequences: there two lanes per channel (twice the warps
-/// to hide the exp latency) and 16-step tiles of 16-bit activations run S1
-/// in 0.574 ms instead of 0.680 (bench/README.md). On short sequences (ViT
-/// layers, L 197) both cost more in the steps no tile covers than they gain.
-static std::pair<int64_t, int64_t> chooseItemsAndLanes(SelectiveScanOp op) {
-  unsigned bits = op.getU().getType().getElementTypeBitWidth();
-  if (op.getNumChannels() >= 2048 && bits == 16 && op.getStateSize() % 2 == 0)
-    return {16, 2};
-  return {8, 1};
-}
-
 /// SSD: a block owns `items` head-dim columns with one warp per 16 of them.
 /// 64 columns (four warps) keep the per-thread state at N/2 registers for
 /// N = 128; narrower heads take what divides them.
@@ -80,7 +67,11 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       int64_t t, i, l = 1, e = 0;
       if (scan) {
         t = chooseThreads(scan);
-        std::tie(i, l) = chooseItemsAndLanes(scan);
+        // Eight steps fill one 128-bit load of 16-bit activations. Two
+        // lanes and 16 steps run S1 (L 2048) in 0.573 ms instead of 0.680,
+        // but misaligned rows (L 2047) in 1.04 ms instead of 0.72; L is
+        // dynamic, so the heuristic keeps one lane (bench/README.md).
+        i = 8;
         // All exps on the SFU: on an H100, moving 1-4 of 16 to the FMA pipe
         // made S1/S2/S4 0-10 % slower (bench/README.md), as the scan is
         // bound by latency more than by SFU throughput.
