@@ -573,14 +573,15 @@ static Expected<LayerSpec> parseSSDLayer(const ObjectReader &reader) {
                   "the L segment length must be a multiple of chunk_size = " +
                       Twine(layer.chunkSize) + " (got " +
                       Twine(layer.tile->chunk) + ")");
-  if (layer.tile && layer.tile->fmaExps != 0)
-    return failAt(reader.fieldPath("tile") + ".fma_exps",
-                  "applies to selective scans only (got " +
-                      Twine(layer.tile->fmaExps) + ")");
-  if (layer.tile && layer.tile->lanes != 1)
-    return failAt(reader.fieldPath("tile") + ".lanes",
-                  "applies to selective scans only (got " +
-                      Twine(layer.tile->lanes) + ")");
+  // The selective scan's own tile fields must keep their defaults.
+  if (layer.tile)
+    for (auto [key, value, unset] : {std::tuple<StringRef, int64_t, int64_t>{
+                                         "fma_exps", layer.tile->fmaExps, 0},
+                                     {"lanes", layer.tile->lanes, 1}})
+      if (value != unset)
+        return failAt(reader.fieldPath("tile") + "." + key,
+                      "applies to selective scans only (got " + Twine(value) +
+                          ")");
   return layer;
 }
 

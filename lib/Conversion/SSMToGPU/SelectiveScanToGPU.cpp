@@ -11,10 +11,10 @@
 // the recurrence with exp2 on the SFU (log2 e folded into A), and applies the D
 // skip and the silu gate before a single store of the output. The tile loop is
 // software-pipelined (the next tile's loads are in flight during the
-// recurrence, B/C double- buffered). Rows that are not 16-byte aligned (L not a
+// recurrence, B/C double-buffered). Rows that are not 16-byte aligned (L not a
 // multiple of the vector width) shift each thread's windows to aligned ones;
 // the few steps no whole window covers run one at a time at the ends, so odd
-// lengths cost ~3 %.
+// lengths cost ~5 % with one lane (1.8x with two: bench/README.md).
 //
 // With `chunk` > 0 the sequence is split into segments of `chunk` steps, one
 // block row per segment, for shapes with too few channels to fill the GPU

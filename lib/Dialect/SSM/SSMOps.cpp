@@ -443,19 +443,21 @@ LogicalResult SSDChunkOp::verify() {
                              {{"H*P", h * p}})))
       return failure();
   }
+  TileAttr tile = getTileAttr();
+  if (!tile)
+    return success();
   // An L segment is scanned chunk by chunk, so it must hold whole chunks.
-  if (TileAttr tile = getTileAttr();
-      tile && tile.getChunk() % getChunkSize() != 0)
+  if (tile.getChunk() % getChunkSize() != 0)
     return emitOpError() << "tile chunk = " << tile.getChunk()
                          << " (the L segment length) must be a multiple of "
                             "chunk_size = "
                          << getChunkSize();
   // Its exps are per chunk, not per state and step, and a thread owns
   // head-dim columns, not channels.
-  if (TileAttr tile = getTileAttr(); tile && tile.getFmaExps() != 0)
+  if (tile.getFmaExps() != 0)
     return emitOpError() << "tile fma_exps = " << tile.getFmaExps()
                          << " applies to selective scans only";
-  if (TileAttr tile = getTileAttr(); tile && tile.getLanes() != 1)
+  if (tile.getLanes() != 1)
     return emitOpError() << "tile lanes = " << tile.getLanes()
                          << " applies to selective scans only";
   return success();
