@@ -95,14 +95,17 @@ public:
 
 private:
   /// The raw global loads of one tile: this thread's share of the B/C tile
-  /// and its u, Δ (and z) runs, as loaded (vectors or scalars).
+  /// and its u, Δ (and z) runs, as loaded (vectors or scalars). A shifted
+  /// tile's B/C vectors start up to one vector before the staged steps:
+  /// `bcSkip` holds, per B/C load, how many elements of the row to skip.
   struct TileLoads {
-    SmallVector<Value> bc, act;
+    SmallVector<Value> bc, bcSkip, act;
   };
 
   Value actIndex(Value t);
   Value ownStart(Value t0);
   Value stateExp(int64_t n, Value x);
+  Value blockChannel(Value slot);
   Value isLane(int64_t l);
   Value pickOwn(ArrayRef<Value> tileValues, int64_t j);
   SmallVector<Value> reduceScatter(ArrayRef<Value> partials);
@@ -115,7 +118,7 @@ private:
                                        Value valid, Value n, Value i)>
                          fn);
   TileLoads loadTile(Value t0, TileMode mode);
-  void storeBC(ArrayRef<Value> loaded, Value bufBase, TileMode mode);
+  void storeBC(const TileLoads &loads, Value bufBase, TileMode mode);
   Value bcValue(const BCOperand &bc, int64_t n, int64_t i, Value bufBase);
   void storeRun(ArrayRef<Value> values, Value t0, TileMode mode);
   SmallVector<Value> computeTile(Value t0, TileMode mode,
@@ -201,6 +204,21 @@ Value ScanKernelEmitter::stateExp(int64_t n, Value x) {
   return b.exp2(x);
 }
 
+/// The channel of the block that its `slot`-th group of lanes owns. Where
+/// windows may be shifted, the block's channels are dealt out column-wise
+/// from a [channels / V][V] grid (V steps per 16-byte vector): channels
+/// d and d + V start their rows at the same misalignment, so a warp then
+/// meets V / (warps per block) shifts instead of all V, and its lanes read
+/// fewer distinct workgroup-memory addresses (S1 with two lanes at L 2047:
+/// 8 wavefronts per 128-bit load, 4x those of aligned rows).
+Value ScanKernelEmitter::blockChannel(Value slot) {
+  int64_t blockChannels = threads / lanes;
+  if (!cf || actWidth == 1 || blockChannels % actWidth != 0)
+    return slot;
+  Value rows = b.index(blockChannels / actWidth);
+  return b.add(b.mul(b.rem(slot, rows), b.index(actWidth)), b.div(slot, rows));
+}
+
 /// Whether this thread is lane `l` of its channel.
 Value ScanKernelEmitter::isLane(int64_t l) {
   return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, b.index(l));
@@ -258,11 +276,13 @@ Value ScanKernelEmitter::carryIndex(Value seg) {
 
 /// Elements per global load of a staged B/C operand: channel-first rows run
 /// along t (a vector covers `width` steps of one state), channel-last rows
-/// along N.
+/// along N. The misaligned rows of a shifted tile are read with the aligned
+/// vectors that cover them, which stay inside the operand when N is a
+/// multiple of the vector width.
 int64_t ScanKernelEmitter::bcWidth(const BCOperand &bc, TileMode mode) {
-  if (mode == TileMode::Shifted) // B/C rows are misaligned too.
-    return 1;
   int64_t width = vectorWidth(bc.mem.getType());
+  if (mode == TileMode::Shifted)
+    return states % width == 0 ? width : 1;
   if (mode == TileMode::Vector && cf)
     return std::min(width, items);
   if (!cf && states % width == 0)
@@ -281,8 +301,13 @@ void ScanKernelEmitter::forEachBCLoad(
     if (bc->slot < 0)
       continue;
     int64_t width = bcWidth(*bc, mode);
-    int64_t steps = mode == TileMode::Shifted ? stageSteps : items;
-    int64_t loads = states * steps / width;
+    // A shifted row's steps straddle one more aligned vector.
+    int64_t runs = states / width;
+    if (mode == TileMode::Shifted)
+      runs = llvm::divideCeil(stageSteps, width) + (width > 1);
+    else if (cf)
+      runs = items / width;
+    int64_t loads = cf ? states * runs : items * runs;
     for (int64_t j = 0; j * threads < loads; ++j) {
       Value e = b.add(tid, b.index(j * threads));
       Value valid;
@@ -290,7 +315,6 @@ void ScanKernelEmitter::forEachBCLoad(
         valid = b.cmpLT(e, b.index(loads));
         e = arith::MinUIOp::create(b, e, b.index(loads - 1));
       }
-      int64_t runs = cf ? steps / width : states / width;
       Value major = b.div(e, b.index(runs));
       Value minor = b.mul(b.rem(e, b.index(runs)), b.index(width));
       fn(*bc, width, valid, cf ? major : minor, cf ? minor : major);
@@ -309,10 +333,27 @@ ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
     stageStart = b.sub(t0, b.index(actWidth));
   forEachBCLoad(mode, [&](const BCOperand &bc, int64_t width, Value, Value n,
                           Value i) {
-    Value src = bcIndex(bc, n, b.add(stageStart, i));
-    loads.bc.push_back(width == 1
-                           ? memref::LoadOp::create(b, bc.mem, src).getResult()
-                           : b.loadVector(bc.mem, src, width, true));
+    if (width == 1) {
+      Value src = bcIndex(bc, n, b.add(stageStart, i));
+      loads.bc.push_back(memref::LoadOp::create(b, bc.mem, src));
+      return;
+    }
+    if (mode != TileMode::Shifted) {
+      Value src = bcIndex(bc, n, b.add(stageStart, i));
+      loads.bc.push_back(b.loadVector(bc.mem, src, width, true));
+      return;
+    }
+    // Vector i of the aligned ones that cover the staged steps of row n; a
+    // vector past them (when the row start happens to be aligned) re-loads
+    // the first, and its elements are not stored.
+    Value first = bcIndex(bc, n, stageStart);
+    Value skip = b.rem(first, b.index(width));
+    Value base = b.sub(first, skip);
+    Value src = b.add(base, i);
+    Value needed = b.cmpLT(src, b.add(first, b.index(stageSteps)));
+    src = arith::SelectOp::create(b, needed, src, base);
+    loads.bc.push_back(b.loadVector(bc.mem, src, width, true));
+    loads.bcSkip.push_back(skip);
   });
   bool scan = role == KernelRole::Scan;
   if (mode == TileMode::Shifted)
@@ -343,21 +384,35 @@ ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
 /// `bufBase`, laid out [slot][items][N]: step-major, so that the values one
 /// step reads are contiguous (and vector-loaded), while the values of later
 /// steps are not loaded early and kept live.
-void ScanKernelEmitter::storeBC(ArrayRef<Value> loaded, Value bufBase,
+void ScanKernelEmitter::storeBC(const TileLoads &loads, Value bufBase,
                                 TileMode mode) {
   unsigned next = 0;
   forEachBCLoad(mode, [&](const BCOperand &bc, int64_t width, Value valid,
                           Value n, Value i) {
-    Value raw = loaded[next++];
+    Value skip = loads.bcSkip.empty() ? Value() : loads.bcSkip[next];
+    Value raw = loads.bc[next++];
     OpBuilder::InsertionGuard g(b);
     if (valid) {
       auto guard = scf::IfOp::create(b, valid);
       b.setInsertionPointToStart(guard.thenBlock());
     }
-    Value dst =
-        b.add(b.add(bufBase, b.index(bc.slot * stepStride * stageSteps)),
-              b.add(b.mul(i, b.index(stepStride)), n));
+    Value slotBase = b.add(bufBase, b.index(bc.slot * stepStride * stageSteps));
     SmallVector<Value> v = b.unpackF32(raw);
+    if (skip) {
+      // Element j lands on staged step i + j - skip if that is one.
+      for (auto [j, value] : llvm::enumerate(v)) {
+        Value step = b.sub(b.add(i, b.index(j)), skip);
+        Value staged = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                             step, b.index(stageSteps));
+        OpBuilder::InsertionGuard inElement(b);
+        b.setInsertionPointToStart(scf::IfOp::create(b, staged).thenBlock());
+        memref::StoreOp::create(
+            b, value, smem,
+            b.add(slotBase, b.add(b.mul(step, b.index(stepStride)), n)));
+      }
+      return;
+    }
+    Value dst = b.add(slotBase, b.add(b.mul(i, b.index(stepStride)), n));
     if (v.size() == 1) {
       memref::StoreOp::create(b, v[0], smem, dst);
       return;
@@ -556,7 +611,7 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
   TileLoads start = loadTile(tileStart(first), mode);
   if (!start.bc.empty())
     gpu::BarrierOp::create(b);
-  storeBC(start.bc, b.index(0), mode);
+  storeBC(start, b.index(0), mode);
   SmallVector<Value> init = h;
   init.append(start.act.begin(), start.act.end());
   auto loop = scf::ForOp::create(b, first, full, b.index(1), init);
@@ -577,7 +632,7 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
     SmallVector<Value> out = computeTile(tileStart(k), mode, actLoads, buf,
                                          args.take_front(h.size()));
     if (!next.bc.empty())
-      storeBC(next.bc, b.mul(b.sub(b.index(1), parity), b.index(bufferSize)),
+      storeBC(next, b.mul(b.sub(b.index(1), parity), b.index(bufferSize)),
               mode);
     out.append(next.act.begin(), next.act.end());
     scf::YieldOp::create(b, out);
@@ -706,10 +761,11 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
   bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  actWidth = std::min(vectorWidth(uArg.getType()), items);
   // `lanes` consecutive threads share a channel, lane l keeping states
   // [l, l + 1) · N / lanes.
   Value d0 = b.mul(block, b.index(threads / lanes));
-  d = b.add(d0, b.div(tid, b.index(lanes)));
+  d = b.add(d0, blockChannel(b.div(tid, b.index(lanes))));
   lane = b.rem(tid, b.index(lanes));
   stateBase = b.mul(lane, b.index(own));
   if (lanes > 1) {
@@ -736,7 +792,6 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
     y = b.flatView(yArg, actSize);
   if (zArg)
     z = b.flatView(zArg, actSize);
-  actWidth = std::min(vectorWidth(u.getType()), items);
 
   Value aMem = b.flatView(aArg, dN);
   Value aRow = b.add(b.mul(d, b.index(states)), stateBase);
