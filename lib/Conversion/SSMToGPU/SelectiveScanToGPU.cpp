@@ -57,8 +57,13 @@ enum class TileMode {
   /// A whole tile of a channel-first row that is not 16-byte aligned: the
   /// thread's window is shifted by up to one vector so that its loads and
   /// stores are aligned 128-bit ones, and reads the block's B/C tile, staged
-  /// one vector wider with scalar loads, at that shift.
+  /// one vector wider, at that shift.
   Shifted,
+  /// A window (shifted or not) that reaches outside the steps [lo, hi): the
+  /// first one of a shifted row, the last ones of any row. Scalar loads at
+  /// steps clamped into range; a step outside leaves the states as they are
+  /// and stores nothing.
+  Edge,
 };
 
 /// A B or C operand as the kernel reads it.
@@ -109,7 +114,6 @@ private:
   Value isLane(int64_t l);
   Value pickOwn(ArrayRef<Value> tileValues, int64_t j);
   SmallVector<Value> reduceScatter(ArrayRef<Value> partials);
-  Value allReduce(Value partial);
   Value finishStep(Value acc, Value uValue, ArrayRef<Value> zv, int64_t j);
   Value bcIndex(const BCOperand &bc, Value n, Value t);
   int64_t bcWidth(const BCOperand &bc, TileMode mode);
@@ -124,13 +128,17 @@ private:
   SmallVector<Value> computeTile(Value t0, TileMode mode,
                                  ArrayRef<Value> actLoads, Value bufBase,
                                  ValueRange carried);
-  SmallVector<Value> emitSteps(Value first, Value count, ValueRange carried);
+  Value clampStep(Value t);
+  Value inRange(Value t);
+  SmallVector<Value> emitEdgeTiles(Value first, Value end,
+                                   function_ref<Value(Value)> tileStart,
+                                   ValueRange carried);
   SmallVector<Value> emitPipelinedTiles(TileMode mode, Value first, Value full,
                                         function_ref<Value(Value)> tileStart,
                                         ValueRange carried);
-  std::pair<SmallVector<Value>, Value>
-  emitShiftedTiles(Value full, function_ref<Value(Value)> tileStart,
-                   ValueRange carried);
+  SmallVector<Value> emitShiftedTiles(Value full,
+                                      function_ref<Value(Value)> tileStart,
+                                      ValueRange carried);
   SmallVector<Value> emitSegment(ValueRange carried);
   SmallVector<Value> carryIn(ValueRange h, Value carryState, Value carryDelta);
   Value carryIndex(Value segment);
@@ -148,18 +156,15 @@ private:
 
   // Values of the kernel prologue.
   Value batch, len, tid, d, bIdx, group0;
-  /// This thread's lane among its channel's, its first state, and the warp
-  /// lanes of its channel as an i32 mask (the members of the shuffles over
-  /// the steps no tile covers: their count differs between channels of
-  /// misaligned rows, so a warp may diverge there).
-  Value lane, stateBase, laneMask;
+  /// This thread's lane among its channel's and its first state.
+  Value lane, stateBase;
   /// The steps [lo, hi) this block scans: its L segment, or all of L.
   Value lo, hi, segment, numSegments;
   Value u, delta, z, y, smem;
   /// Elements of one workgroup-memory tile buffer (two alternate) and the
   /// steps it holds (one vector more than a tile when windows are shifted).
   int64_t bufferSize = 0, stageSteps = 0;
-  /// This thread's window shift in Shifted mode, in steps.
+  /// This thread's window shift in Shifted (and then Edge) mode, in steps.
   Value shift;
   BCOperand bOp, cOp;
   SmallVector<Value> a2;
@@ -260,14 +265,6 @@ SmallVector<Value> ScanKernelEmitter::reduceScatter(ArrayRef<Value> partials) {
   return cur;
 }
 
-/// The sum of a partial output over the lanes of the channel, in every lane,
-/// for the steps no tile covers, whose count may differ between channels.
-Value ScanKernelEmitter::allReduce(Value partial) {
-  for (int64_t bit = 1; bit < lanes; bit *= 2)
-    partial = b.add(partial, b.shuffleXor(partial, bit, laneMask));
-  return partial;
-}
-
 /// The offset of this thread's row of a carry buffer, [B, S, D(, N)].
 Value ScanKernelEmitter::carryIndex(Value seg) {
   return b.add(b.mul(b.add(b.mul(bIdx, numSegments), seg), b.index(channels)),
@@ -280,6 +277,8 @@ Value ScanKernelEmitter::carryIndex(Value seg) {
 /// vectors that cover them, which stay inside the operand when N is a
 /// multiple of the vector width.
 int64_t ScanKernelEmitter::bcWidth(const BCOperand &bc, TileMode mode) {
+  if (mode == TileMode::Edge)
+    return 1;
   int64_t width = vectorWidth(bc.mem.getType());
   if (mode == TileMode::Shifted)
     return states % width == 0 ? width : 1;
@@ -303,7 +302,7 @@ void ScanKernelEmitter::forEachBCLoad(
     int64_t width = bcWidth(*bc, mode);
     // A shifted row's steps straddle one more aligned vector.
     int64_t runs = states / width;
-    if (mode == TileMode::Shifted)
+    if (shift) // Shifted windows: the tile and one vector more.
       runs = llvm::divideCeil(stageSteps, width) + (width > 1);
     else if (cf)
       runs = items / width;
@@ -326,15 +325,17 @@ void ScanKernelEmitter::forEachBCLoad(
 ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
                                                          TileMode mode) {
   TileLoads loads;
+  bool edge = mode == TileMode::Edge;
   // A shifted window reads B/C up to one vector before (forward) or after
   // (reverse) the block's tile.
   Value stageStart = t0;
-  if (mode == TileMode::Shifted && !op.getReverse())
+  if (shift && !op.getReverse())
     stageStart = b.sub(t0, b.index(actWidth));
   forEachBCLoad(mode, [&](const BCOperand &bc, int64_t width, Value, Value n,
                           Value i) {
     if (width == 1) {
-      Value src = bcIndex(bc, n, b.add(stageStart, i));
+      Value t = b.add(stageStart, i);
+      Value src = bcIndex(bc, n, edge ? clampStep(t) : t);
       loads.bc.push_back(memref::LoadOp::create(b, bc.mem, src));
       return;
     }
@@ -356,7 +357,7 @@ ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
     loads.bcSkip.push_back(skip);
   });
   bool scan = role == KernelRole::Scan;
-  if (mode == TileMode::Shifted)
+  if (shift)
     t0 = b.add(t0, shift);
   // Every lane needs u and Δ of the whole tile; z only of the steps it
   // finishes.
@@ -373,9 +374,11 @@ ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
             b.loadVector(mem, b.add(base, b.index(i)), width, true));
       continue;
     }
-    for (int64_t i = 0; i < count; ++i)
+    for (int64_t i = 0; i < count; ++i) {
+      Value t = b.add(start, b.index(i));
       loads.act.push_back(
-          memref::LoadOp::create(b, mem, actIndex(b.add(start, b.index(i)))));
+          memref::LoadOp::create(b, mem, actIndex(edge ? clampStep(t) : t)));
+    }
   }
   return loads;
 }
@@ -457,6 +460,15 @@ void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
                                  TileMode mode) {
   Value start = ownStart(t0);
   int64_t count = values.size();
+  if (mode == TileMode::Edge) {
+    for (int64_t i = 0; i < count; ++i) {
+      Value t = b.add(start, b.index(i));
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(scf::IfOp::create(b, inRange(t)).thenBlock());
+      b.storeF32(values[i], y, actIndex(t));
+    }
+    return;
+  }
   if (mode == TileMode::Vector || mode == TileMode::Shifted) {
     int64_t width = std::min(actWidth, count);
     Value base = actIndex(start);
@@ -478,7 +490,7 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
                                                   Value bufBase,
                                                   ValueRange carried) {
   bool scan = role == KernelRole::Scan;
-  if (mode == TileMode::Shifted)
+  if (shift)
     t0 = b.add(t0, shift);
   SmallVector<Value> act;
   for (Value loaded : actLoads) {
@@ -498,11 +510,18 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
       dt = b.add(dt, bias);
     if (op.getDeltaSoftplus())
       dt = b.softplus(dt);
+    // A step outside [lo, hi) adds nothing to Σ Δ and keeps the states.
+    Value valid;
+    if (mode == TileMode::Edge) {
+      valid = inRange(b.add(t0, b.index(i)));
+      dt = arith::SelectOp::create(b, valid, dt, b.f32(0.0));
+    }
     Value du = b.mul(dt, uv[i]);
     Value acc = b.f32(0.0);
     for (int64_t n = 0; n < own; ++n) {
       Value decay = stateExp(n, b.mul(dt, a2[n]));
-      h[n] = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i, bufBase)));
+      Value next = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i, bufBase)));
+      h[n] = valid ? arith::SelectOp::create(b, valid, next, h[n]) : next;
       if (scan)
         acc = b.fma(bcValue(cOp, n, i, bufBase), h[n], acc);
     }
@@ -538,54 +557,41 @@ Value ScanKernelEmitter::finishStep(Value acc, Value uValue, ArrayRef<Value> zv,
   return acc;
 }
 
-/// Runs `count` single steps in scan order from `first` (down from it for a
-/// reverse scan): the steps no whole tile covers. Everything is loaded per
-/// step, B/C straight from global memory (they mostly hit L2), and nothing
-/// is unrolled, so these few steps add no registers to the tile loop.
-SmallVector<Value> ScanKernelEmitter::emitSteps(Value first, Value count,
-                                                ValueRange carried) {
-  bool scan = role == KernelRole::Scan;
-  auto loop = scf::ForOp::create(b, b.index(0), count, b.index(1), carried);
+/// Step `t` clamped into [lo, hi): where an edge window loads from.
+Value ScanKernelEmitter::clampStep(Value t) {
+  return arith::MinSIOp::create(b, arith::MaxSIOp::create(b, t, lo),
+                                b.sub(hi, b.index(1)));
+}
+
+/// Whether step `t` lies in [lo, hi).
+Value ScanKernelEmitter::inRange(Value t) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, b.sub(t, lo),
+                               b.sub(hi, lo));
+}
+
+/// Runs the windows [first, end) as edge tiles, one at a time: their loads
+/// are not pipelined, but a window of `items` steps exposes the load latency
+/// once where single steps would expose it per step. Every thread of the
+/// block runs the same count (the tiles stage B/C together and shuffle
+/// across the warp); a window wholly outside [lo, hi) changes nothing.
+SmallVector<Value>
+ScanKernelEmitter::emitEdgeTiles(Value first, Value end,
+                                 function_ref<Value(Value)> tileStart,
+                                 ValueRange carried) {
+  auto loop = scf::ForOp::create(b, first, end, b.index(1), carried);
   OpBuilder::InsertionGuard g(b);
   b.setInsertionPointToStart(loop.getBody());
-  Value j = loop.getInductionVar();
-  Value t = op.getReverse() ? b.sub(first, j) : b.add(first, j);
-  Value at = actIndex(t);
-  Value uv = b.loadF32(u, at);
-  Value dt = b.loadF32(delta, at);
-  if (bias)
-    dt = b.add(dt, bias);
-  if (op.getDeltaSoftplus())
-    dt = b.softplus(dt);
-  auto bcAt = [&](const BCOperand &bc, int64_t n) -> Value {
-    if (bc.slot < 0)
-      return bc.perChannel[n];
-    return b.loadF32(bc.mem, bcIndex(bc, b.add(stateBase, b.index(n)), t));
-  };
-  SmallVector<Value> h(loop.getRegionIterArgs());
-  Value du = b.mul(dt, uv);
-  Value acc = b.f32(0.0);
-  for (int64_t n = 0; n < own; ++n) {
-    h[n] = b.fma(stateExp(n, b.mul(dt, a2[n])), h[n], b.mul(du, bcAt(bOp, n)));
-    if (scan)
-      acc = b.fma(bcAt(cOp, n), h[n], acc);
+  Value k = loop.getInductionVar();
+  TileLoads loads = loadTile(tileStart(k), TileMode::Edge);
+  if (!loads.bc.empty()) {
+    // Other threads may still read the buffer of an earlier tile.
+    gpu::BarrierOp::create(b);
+    storeBC(loads, b.index(0), TileMode::Edge);
+    gpu::BarrierOp::create(b);
   }
-  if (!scan) {
-    h[own] = b.add(h[own], dt);
-  } else {
-    // Lane 0 finishes the step.
-    acc = allReduce(acc);
-    OpBuilder::InsertionGuard inStep(b);
-    if (lanes > 1) {
-      auto first = scf::IfOp::create(b, isLane(0));
-      b.setInsertionPointToStart(first.thenBlock());
-    }
-    if (skip)
-      acc = b.fma(skip, uv, acc);
-    if (z)
-      acc = b.mul(acc, b.silu(b.loadF32(z, at)));
-    b.storeF32(acc, y, at);
-  }
+  SmallVector<Value> h =
+      computeTile(tileStart(k), TileMode::Edge, loads.act, b.index(0),
+                  loop.getRegionIterArgs());
   scf::YieldOp::create(b, h);
   return SmallVector<Value>(loop.getResults());
 }
@@ -641,40 +647,40 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
   return SmallVector<Value>(ifOp.getResults());
 }
 
-/// The whole tiles of a channel-first row that is not 16-byte aligned. Each
+/// The windows of a channel-first row that is not 16-byte aligned. Each
 /// thread shifts its windows by up to one vector (forward: back to the
 /// aligned element at or before lo; reverse: forward from hi) so that its u,
-/// Δ, z and y accesses stay 128-bit ones. Window 0 reaches past the segment,
-/// so its in-range steps run singly; windows 1 .. full-1 run pipelined on the
-/// block's B/C tile, staged one vector wider. Returns the states and the
-/// number of steps covered from the segment's start (forward) or end.
-std::pair<SmallVector<Value>, Value> ScanKernelEmitter::emitShiftedTiles(
-    Value full, function_ref<Value(Value)> tileStart, ValueRange carried) {
-  Value width = b.index(actWidth), itemsV = b.index(items);
+/// Δ, z and y accesses stay 128-bit ones. Window 0 reaches past the segment
+/// and runs as an edge tile; windows 1 .. full-1 run pipelined on the block's
+/// B/C tile, staged one vector wider; the rest are edge tiles again, as many
+/// as the most shifted channel needs.
+SmallVector<Value>
+ScanKernelEmitter::emitShiftedTiles(Value full,
+                                    function_ref<Value(Value)> tileStart,
+                                    ValueRange carried) {
+  Value width = b.index(actWidth), one = b.index(1);
   Value misalign = b.rem(actIndex(op.getReverse() ? hi : lo), width);
   // Forward windows start m steps early; reverse ones end (V-m) % V late.
-  Value offset =
-      op.getReverse() ? b.rem(b.sub(width, misalign), width) : misalign;
-  shift = op.getReverse() ? offset : b.sub(b.index(0), offset);
-  Value any = b.cmpLT(b.index(0), full);
-  Value headSteps =
-      arith::SelectOp::create(b, any, b.sub(itemsV, offset), b.index(0));
-  SmallVector<Value> h = emitSteps(op.getReverse() ? b.sub(hi, b.index(1)) : lo,
-                                   headSteps, carried);
-  h = emitPipelinedTiles(TileMode::Shifted, b.index(1), full, tileStart, h);
+  shift = op.getReverse() ? b.rem(b.sub(width, misalign), width)
+                          : b.sub(b.index(0), misalign);
+  SmallVector<Value> h = emitEdgeTiles(b.index(0), one, tileStart, carried);
+  h = emitPipelinedTiles(TileMode::Shifted, one, full, tileStart, h);
+  Value windows = arith::CeilDivUIOp::create(
+      b, b.add(b.sub(hi, lo), b.sub(width, one)), b.index(items));
+  h = emitEdgeTiles(arith::MaxUIOp::create(b, full, one), windows, tileStart,
+                    h);
   shift = Value();
-  Value covered = arith::SelectOp::create(
-      b, any, b.sub(b.mul(full, itemsV), offset), b.index(0));
-  return {h, covered};
+  return h;
 }
 
 /// Scans the steps [lo, hi): whole tiles (walked backwards for a reverse
-/// scan), then the steps they leave, one at a time.
+/// scan), then the window they leave as an edge tile.
 SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
   SmallVector<Value> h(carried.begin(), carried.end());
   Value itemsV = b.index(items);
   Value steps = b.sub(hi, lo);
   Value full = b.div(steps, itemsV);
+  Value windows = arith::CeilDivUIOp::create(b, steps, itemsV);
   auto tileStart = [&](Value k) {
     if (!op.getReverse())
       return b.add(lo, b.mul(k, itemsV));
@@ -687,33 +693,22 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
   for (const BCOperand *bc : {&bOp, &cOp})
     if (bc->slot >= 0)
       vecAlign = std::max(vecAlign, vectorWidth(bc->mem.getType()));
-  Value covered = b.mul(full, itemsV);
   if (!cf || items % vecAlign != 0 || actWidth == 1) {
     h = emitPipelinedTiles(TileMode::Scalar, b.index(0), full, tileStart, h);
-  } else {
-    Value aligned = arith::CmpIOp::create(
-        b, arith::CmpIPredicate::eq, b.rem(len, b.index(vecAlign)), b.index(0));
-    SmallVector<Type> types(ValueRange(h).getTypes());
-    types.push_back(b.getIndexType());
-    auto ifOp = scf::IfOp::create(b, types, aligned, /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(ifOp.thenBlock());
-    SmallVector<Value> yield =
-        emitPipelinedTiles(TileMode::Vector, b.index(0), full, tileStart, h);
-    yield.push_back(covered);
-    scf::YieldOp::create(b, yield);
-    b.setInsertionPointToStart(ifOp.elseBlock());
-    auto [shifted, shiftedCovered] = emitShiftedTiles(full, tileStart, h);
-    shifted.push_back(shiftedCovered);
-    scf::YieldOp::create(b, shifted);
-    b.setInsertionPointAfter(ifOp);
-    h = SmallVector<Value>(ifOp.getResults().drop_back());
-    covered = ifOp.getResults().back();
+    return emitEdgeTiles(full, windows, tileStart, h);
   }
-  // The steps the tiles left: after them forward, before them in reverse.
-  Value first = op.getReverse() ? b.sub(b.sub(hi, b.index(1)), covered)
-                                : b.add(lo, covered);
-  return emitSteps(first, b.sub(steps, covered), h);
+  Value aligned = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::eq, b.rem(len, b.index(vecAlign)), b.index(0));
+  auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), aligned,
+                                /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  SmallVector<Value> tiled =
+      emitPipelinedTiles(TileMode::Vector, b.index(0), full, tileStart, h);
+  scf::YieldOp::create(b, emitEdgeTiles(full, windows, tileStart, tiled));
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  scf::YieldOp::create(b, emitShiftedTiles(full, tileStart, h));
+  return SmallVector<Value>(ifOp.getResults());
 }
 
 /// Starts the segment from the state the earlier segments carry in (the later
@@ -768,12 +763,6 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   d = b.add(d0, blockChannel(b.div(tid, b.index(lanes))));
   lane = b.rem(tid, b.index(lanes));
   stateBase = b.mul(lane, b.index(own));
-  if (lanes > 1) {
-    Value first = b.sub(b.rem(tid, b.index(32)), lane);
-    laneMask = arith::ShLIOp::create(
-        b, b.i32((int64_t(1) << lanes) - 1),
-        arith::IndexCastOp::create(b, b.getI32Type(), first));
-  }
   lo = b.index(0);
   hi = len;
   numSegments = b.index(1);

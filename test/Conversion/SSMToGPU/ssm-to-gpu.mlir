@@ -123,28 +123,37 @@ func.func @fma_exps(%u: tensor<?x?x128xf32>, %delta: tensor<?x?x128xf32>,
 // -----
 
 // lanes = 2: two threads per channel, each with 8 of the 16 states, so a
-// block of 64 threads owns 32 channels (grid x = 256 / 32). In a tile the two
-// partial sums of 8 steps are traded with whole-warp butterfly shuffles (4
-// per thread: each lane keeps and finishes 4 of the steps, stored as one
-// 8-byte vector); in the per-step loop of the steps no tile covers, whose
-// count may differ between the channels of a warp, the shuffle names only
-// the channel's two lanes and lane 0 finishes the step.
+// block of 64 threads owns 32 channels (grid x = 256 / 32), dealt out
+// column-wise from a [4][8] grid so that a warp meets few row misalignments.
+// In a tile the two partial sums of 8 steps are traded with whole-warp
+// butterfly shuffles (4 per thread: each lane keeps and finishes 4 of the
+// steps, stored as one 8-byte vector). The window the tiles leave runs as an
+// edge tile: the same shuffles, a step outside [0, L) masked, and its
+// outputs stored one by one where they are in range.
 
 // CHECK-LABEL: func.func @lanes(
 // CHECK: %[[GX:.*]] = arith.constant 8 : index
 // CHECK: gpu.launch_func @ssm_kernels::@lanes_selective_scan_0 blocks in (%[[GX]],
 // CHECK: gpu.func @lanes_selective_scan_0
-// CHECK: arith.remui %{{.*}}, %c2{{.*}} : index
-// CHECK: %[[MASK:.*]] = arith.shli %c3_i32, %{{.*}} : i32
+// CHECK: %[[SLOT:.*]] = arith.divui %thread_id_x, %c2
+// CHECK: arith.remui %[[SLOT]], %c4
+// CHECK: arith.divui %[[SLOT]], %c4
+// CHECK: arith.remui %thread_id_x, %c2{{.*}} : index
 // CHECK: scf.for
 // CHECK-COUNT-4: nvvm.shfl.sync  bfly %c-1_i32{{.*}}, %{{.*}}, %c1_i32{{.*}}, %c31_i32{{.*}} : f32 -> f32
 // CHECK-NOT: nvvm.shfl.sync
 // CHECK: vector.store %{{.*}} : memref<?xbf16>, vector<4xbf16>
 // CHECK: scf.for
-// CHECK: nvvm.shfl.sync  bfly %[[MASK]], %{{.*}}, %c1_i32, %c31_i32 : f32 -> f32
-// CHECK-NEXT: arith.addf
-// CHECK: arith.cmpi eq
-// CHECK-NEXT: scf.if
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: gpu.barrier
+// CHECK: gpu.barrier
+// CHECK: %[[VALID:.*]] = arith.cmpi ult, %{{.*}}, %arg7 : index
+// CHECK: arith.select %[[VALID]]
+// CHECK-COUNT-4: nvvm.shfl.sync  bfly %c-1_i32
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %{{.*}}, %arg7 : index
+// CHECK-NEXT: scf.if %[[IN]] {
+// CHECK: memref.store %{{.*}} : memref<?xbf16>
 func.func @lanes(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>,
                  %B: tensor<?x16x?xbf16>) -> tensor<?x256x?xbf16> {
   %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first

@@ -2,14 +2,17 @@
 // RUN: ssm-opt %s -split-input-file -ssm-tile="threads=128 items=8" | FileCheck %s --check-prefix=OPTS
 // RUN: ssm-opt %s -split-input-file -ssm-tile="threads=256 items=4 chunk=512 fma-exps=3" | FileCheck %s --check-prefix=CHUNK
 
-// Without options the heuristic picks the threads per block from the channels
-// per B/C group (64 where it divides them, else 128, else 32) and 8 items;
-// options override both, and a tile set on the function (by the spec front
+// Without options the heuristic gives 16-bit activations two lanes per
+// channel and 16 items, with 64 channels a block where they divide the
+// channels per B/C group, else 32; other scans get one lane, 8 items and the
+// threads per block from the channels per group (64 where it divides them,
+// else 128, else 32). Options override the fields they set (threads or items
+// alone mean one lane), and a tile set on the function (by the spec front
 // end) overrides them all. Invalid options: tile-invalid.mlir.
 
-// 512 channels, shared B/C: 64 threads.
+// 512 channels of bf16, shared B/C: two lanes for 64 channels a block.
 // CHECK-LABEL: func.func @heuristic_shared
-// CHECK: ssm.selective_scan {{.*}} tile = <threads = 64, items = 8> :
+// CHECK: ssm.selective_scan {{.*}} tile = <threads = 128, items = 16, lanes = 2> :
 // OPTS-LABEL: func.func @heuristic_shared
 // OPTS: ssm.selective_scan {{.*}} tile = <threads = 128, items = 8> :
 // CHUNK-LABEL: func.func @heuristic_shared
@@ -22,9 +25,9 @@ func.func @heuristic_shared(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B
 
 // -----
 
-// 768 channels in 3 groups: 256 per group, 64 threads.
+// 768 channels of f16 in 3 groups: 256 per group, 64 channels a block.
 // CHECK-LABEL: func.func @heuristic_grouped
-// CHECK: ssm.selective_scan {{.*}} layout = channel_last tile = <threads = 64, items = 8> :
+// CHECK: ssm.selective_scan {{.*}} layout = channel_last tile = <threads = 128, items = 16, lanes = 2> :
 // OPTS-LABEL: func.func @heuristic_grouped
 // OPTS: tile = <threads = 128, items = 8> :
 func.func @heuristic_grouped(%u: tensor<?x?x768xf16>, %A: tensor<768x16xf32>, %B: tensor<?x?x3x16xf16>) -> tensor<?x?x768xf16> {
@@ -35,7 +38,7 @@ func.func @heuristic_grouped(%u: tensor<?x?x768xf16>, %A: tensor<768x16xf32>, %B
 
 // -----
 
-// 96 channels: neither 64 nor 128 divides them, 32 threads.
+// 96 f32 channels: one lane; neither 64 nor 128 divides them, 32 threads.
 // CHECK-LABEL: func.func @heuristic_falls_back_to_32
 // CHECK: ssm.selective_scan {{.*}} tile = <threads = 32, items = 8> :
 // OPTS-LABEL: func.func @heuristic_falls_back_to_32
@@ -48,9 +51,10 @@ func.func @heuristic_falls_back_to_32(%u: tensor<2x96x1024xf32>, %A: tensor<96x4
 
 // -----
 
-// The groups of C count too: 256 channels in 8 groups of C leave 32 per group.
+// The groups of C count too: 256 channels in 8 groups of C leave 32 per
+// group, 32 channels a block on two lanes.
 // CHECK-LABEL: func.func @heuristic_groups_of_C
-// CHECK: ssm.selective_scan {{.*}} tile = <threads = 32, items = 8> :
+// CHECK: ssm.selective_scan {{.*}} tile = <threads = 64, items = 16, lanes = 2> :
 func.func @heuristic_groups_of_C(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, %B: tensor<?x16x?xbf16>, %C: tensor<?x8x16x?xbf16>) -> tensor<?x256x?xbf16> {
   %y = ssm.selective_scan %u, %u, %A, %B, %C layout = channel_first
       : (tensor<?x256x?xbf16>, tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x16x?xbf16>, tensor<?x8x16x?xbf16>) -> tensor<?x256x?xbf16>
@@ -60,9 +64,9 @@ func.func @heuristic_groups_of_C(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32
 // -----
 
 // The channels are read off u: with a dynamic D in A, 96 channels still give
-// 32 threads.
+// 32 channels a block.
 // CHECK-LABEL: func.func @heuristic_channels_from_u
-// CHECK: ssm.selective_scan {{.*}} tile = <threads = 32, items = 8> :
+// CHECK: ssm.selective_scan {{.*}} tile = <threads = 64, items = 16, lanes = 2> :
 func.func @heuristic_channels_from_u(%u: tensor<?x?x96xbf16>, %A: tensor<?x16xf32>, %B: tensor<?x?x16xbf16>) -> tensor<?x?x96xbf16> {
   %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_last
       : (tensor<?x?x96xbf16>, tensor<?x?x96xbf16>, tensor<?x16xf32>, tensor<?x?x16xbf16>, tensor<?x?x16xbf16>) -> tensor<?x?x96xbf16>
@@ -75,7 +79,7 @@ func.func @heuristic_channels_from_u(%u: tensor<?x?x96xbf16>, %A: tensor<?x16xf3
 // next to it gets one.
 // CHECK-LABEL: func.func @existing_tile_kept
 // CHECK: ssm.selective_scan {{.*}} tile = <threads = 256, items = 2, stages = 3> :
-// CHECK: ssm.selective_scan {{.*}} reverse layout = channel_first tile = <threads = 64, items = 8> :
+// CHECK: ssm.selective_scan {{.*}} reverse layout = channel_first tile = <threads = 128, items = 16, lanes = 2> :
 // OPTS-LABEL: func.func @existing_tile_kept
 // OPTS: ssm.selective_scan {{.*}} tile = <threads = 256, items = 2, stages = 3> :
 // OPTS: ssm.selective_scan {{.*}} tile = <threads = 128, items = 8> :

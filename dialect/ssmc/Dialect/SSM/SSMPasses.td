@@ -54,7 +54,8 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
     Option<"chunk", "chunk", "int64_t", /*default=*/"0",
            "L segment per block (0: whole sequence)">,
     Option<"lanes", "lanes", "int64_t", /*default=*/"0",
-           "Threads per channel of a selective scan (0: heuristic)">,
+           "Threads per channel of a selective scan (0: the heuristic's, "
+           "or 1 where threads or items are set)">,
     Option<"fmaExps", "fma-exps", "int64_t", /*default=*/"-1",
            "State exps per step on the FMA pipe (-1: heuristic)">,
   ];

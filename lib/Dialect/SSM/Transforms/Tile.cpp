@@ -23,18 +23,34 @@ using namespace mlir::ssm;
 /// every scan in it that has none of its own.
 static constexpr StringLiteral kLayerTileAttr = "ssm.tile";
 
-/// Threads per block: a block owns consecutive channels of one B/C group, so
-/// the block size must divide the channels per group. Small blocks keep many
-/// blocks per SM, which hides the latency of the sequential recurrence.
-static int64_t chooseThreads(SelectiveScanOp op) {
-  int64_t channels = op.getNumChannels();
+/// The channels of a B/C group: a block owns consecutive channels of one
+/// group, so its channel count must divide them.
+static int64_t channelsPerGroup(SelectiveScanOp op) {
   int64_t groups = std::max(getNumGroups(op.getB().getType(), op.getLayout()),
                             getNumGroups(op.getC().getType(), op.getLayout()));
-  int64_t perGroup = channels / groups;
+  return op.getNumChannels() / groups;
+}
+
+/// Threads, items and lanes of a selective scan. The recurrence is bound by
+/// latency, so small blocks keep many of them per SM. 16-bit activations
+/// take two lanes per channel (twice the resident warps) and 16 steps per
+/// tile (one 128-bit load per lane-half), with 64 channels a block so that
+/// a warp meets two row misalignments when L is ragged. On an H100 that ran
+/// S1 in 0.575 ms instead of 0.679 (L 2047: 0.596), S2 0.099 instead of
+/// 0.105 and S4 0.054 instead of 0.062 (bench/README.md). One lane and
+/// eight steps otherwise.
+static std::tuple<int64_t, int64_t, int64_t>
+chooseScanTile(SelectiveScanOp op) {
+  int64_t perGroup = channelsPerGroup(op);
+  unsigned bits = op.getU().getType().getElementTypeBitWidth();
+  if (bits <= 16 && op.getStateSize() % 2 == 0)
+    for (int64_t blockChannels : {64, 32})
+      if (perGroup % blockChannels == 0)
+        return {2 * blockChannels, 16, 2};
   for (int64_t threads : {64, 128, 32})
     if (perGroup % threads == 0)
-      return threads;
-  return 32;
+      return {threads, 8, 1};
+  return {32, 8, 1};
 }
 
 /// SSD: a block owns `items` head-dim columns with one warp per 16 of them.
@@ -66,18 +82,16 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       }
       int64_t t, i, l = 1, e = 0;
       if (scan) {
-        t = chooseThreads(scan);
-        // Eight steps fill one 128-bit load of 16-bit activations. Two
-        // lanes and 16 steps run S1 (L 2048) in 0.573 ms instead of 0.680,
-        // but misaligned rows (L 2047) in 1.04 ms instead of 0.72; L is
-        // dynamic, so the heuristic keeps one lane (bench/README.md).
-        i = 8;
+        std::tie(t, i, l) = chooseScanTile(scan);
         // All exps on the SFU: on an H100, moving 1-4 of 16 to the FMA pipe
         // made S1/S2/S4 0-10 % slower (bench/README.md), as the scan is
         // bound by latency more than by SFU throughput.
       } else {
         std::tie(t, i) = chooseSSDTile(ssd);
       }
+      // A block shape from the options has one lane unless they say more.
+      if (threads || items)
+        l = 1;
       t = threads ? int64_t(threads) : t;
       i = items ? int64_t(items) : i;
       l = scan && lanes ? int64_t(lanes) : l;
