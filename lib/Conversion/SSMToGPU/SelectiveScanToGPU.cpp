@@ -114,6 +114,8 @@ private:
   Value isLane(int64_t l);
   Value pickOwn(ArrayRef<Value> tileValues, int64_t j);
   SmallVector<Value> reduceScatter(ArrayRef<Value> partials);
+  SmallVector<Value> allGather(ArrayRef<Value> share);
+  SmallVector<Value> stepDeltas(ArrayRef<Value> raw);
   Value finishStep(Value acc, Value uValue, ArrayRef<Value> zv, int64_t j);
   Value bcIndex(const BCOperand &bc, Value n, Value t);
   int64_t bcWidth(const BCOperand &bc, TileMode mode);
@@ -263,6 +265,43 @@ SmallVector<Value> ScanKernelEmitter::reduceScatter(ArrayRef<Value> partials) {
     cur = std::move(kept);
   }
   return cur;
+}
+
+/// The inverse of `reduceScatter`: each lane holds the values of its
+/// items / lanes steps and gets those of all the tile's steps, in step order.
+SmallVector<Value> ScanKernelEmitter::allGather(ArrayRef<Value> share) {
+  SmallVector<Value> cur(share.begin(), share.end());
+  for (int64_t bit = 1; bit < lanes; bit *= 2) {
+    Value upper = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::ne,
+        arith::AndIOp::create(b, lane, b.index(bit)), b.index(0));
+    SmallVector<Value> lower, higher;
+    for (Value mine : cur) {
+      Value theirs = b.shuffleXor(mine, bit, b.i32(-1));
+      lower.push_back(arith::SelectOp::create(b, upper, theirs, mine));
+      higher.push_back(arith::SelectOp::create(b, upper, mine, theirs));
+    }
+    cur = std::move(lower);
+    cur.append(higher.begin(), higher.end());
+  }
+  return cur;
+}
+
+/// The Δ of each step of a tile from its loaded values: bias and softplus
+/// applied. With several lanes, each lane takes the softplus (two SFU ops)
+/// of the steps it finishes and gathers the others' (one shuffle each).
+SmallVector<Value> ScanKernelEmitter::stepDeltas(ArrayRef<Value> raw) {
+  auto delta = [&](Value x) {
+    if (bias)
+      x = b.add(x, bias);
+    return op.getDeltaSoftplus() ? b.softplus(x) : x;
+  };
+  if (lanes == 1 || !op.getDeltaSoftplus())
+    return llvm::map_to_vector(raw, delta);
+  SmallVector<Value> share;
+  for (int64_t j = 0; j < items / lanes; ++j)
+    share.push_back(delta(pickOwn(raw, j)));
+  return allGather(share);
 }
 
 /// The offset of this thread's row of a carry buffer, [B, S, D(, N)].
@@ -501,15 +540,12 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
   ArrayRef<Value> dv = ArrayRef(act).slice(items, items);
   ArrayRef<Value> zv = ArrayRef(act).drop_front(2 * items);
 
+  SmallVector<Value> deltas = stepDeltas(dv);
   SmallVector<Value> h(carried.begin(), carried.end());
   SmallVector<Value> partial(items);
   for (int64_t s = 0; s < items; ++s) {
     int64_t i = op.getReverse() ? items - 1 - s : s;
-    Value dt = dv[i];
-    if (bias)
-      dt = b.add(dt, bias);
-    if (op.getDeltaSoftplus())
-      dt = b.softplus(dt);
+    Value dt = deltas[i];
     // A step outside [lo, hi) adds nothing to Σ Δ and keeps the states.
     Value valid;
     if (mode == TileMode::Edge) {
