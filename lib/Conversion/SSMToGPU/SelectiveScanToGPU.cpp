@@ -13,8 +13,8 @@
 // software-pipelined (the next tile's loads are in flight during the
 // recurrence, B/C double-buffered). Rows that are not 16-byte aligned (L not a
 // multiple of the vector width) shift each thread's windows to aligned ones;
-// the few steps no whole window covers run one at a time at the ends, so odd
-// lengths cost ~5 % with one lane (1.8x with two: bench/README.md).
+// the windows that reach outside the sequence run as masked edge tiles, so
+// odd lengths cost 3-5 % per element (bench/README.md).
 //
 // With `chunk` > 0 the sequence is split into segments of `chunk` steps, one
 // block row per segment, for shapes with too few channels to fill the GPU
@@ -108,7 +108,7 @@ private:
   };
 
   Value actIndex(Value t);
-  Value ownStart(Value t0);
+  Value ownStart(Value t0, int64_t steps);
   Value stateExp(int64_t n, Value x);
   Value blockChannel(Value slot);
   Value isLane(int64_t l);
@@ -124,12 +124,14 @@ private:
                                        Value valid, Value n, Value i)>
                          fn);
   TileLoads loadTile(Value t0, TileMode mode);
+  void loadStage(Value t0, TileMode mode, TileLoads &loads);
+  void loadRuns(Value t0, int64_t steps, TileMode mode, TileLoads &loads);
   void storeBC(const TileLoads &loads, Value bufBase, TileMode mode);
-  Value bcValue(const BCOperand &bc, int64_t n, int64_t i, Value bufBase);
+  Value bcValue(const BCOperand &bc, int64_t n, Value step, Value bufBase);
   void storeRun(ArrayRef<Value> values, Value t0, TileMode mode);
-  SmallVector<Value> computeTile(Value t0, TileMode mode,
+  SmallVector<Value> computeTile(Value t0, int64_t steps, TileMode mode,
                                  ArrayRef<Value> actLoads, Value bufBase,
-                                 ValueRange carried);
+                                 Value stagedStep, ValueRange carried);
   Value clampStep(Value t);
   Value inRange(Value t);
   SmallVector<Value> emitEdgeTiles(Value first, Value end,
@@ -231,10 +233,10 @@ Value ScanKernelEmitter::isLane(int64_t l) {
   return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, b.index(l));
 }
 
-/// Of the `items` per-step values of a tile, the `j`-th of the steps this
-/// lane finishes: lane l finishes steps [l, l + 1) · items / lanes.
+/// Of the per-step values of a tile, the `j`-th of the steps this lane
+/// finishes: lane l finishes steps [l, l + 1) · steps / lanes.
 Value ScanKernelEmitter::pickOwn(ArrayRef<Value> tileValues, int64_t j) {
-  int64_t share = items / lanes;
+  int64_t share = tileValues.size() / lanes;
   Value value = tileValues[j];
   for (int64_t l = 1; l < lanes; ++l)
     value =
@@ -299,7 +301,7 @@ SmallVector<Value> ScanKernelEmitter::stepDeltas(ArrayRef<Value> raw) {
   if (lanes == 1 || !op.getDeltaSoftplus())
     return llvm::map_to_vector(raw, delta);
   SmallVector<Value> share;
-  for (int64_t j = 0; j < items / lanes; ++j)
+  for (int64_t j = 0, e = raw.size() / lanes; j < e; ++j)
     share.push_back(delta(pickOwn(raw, j)));
   return allGather(share);
 }
@@ -364,37 +366,52 @@ void ScanKernelEmitter::forEachBCLoad(
 ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
                                                          TileMode mode) {
   TileLoads loads;
+  loadStage(t0, mode, loads);
+  loadRuns(t0, items, mode, loads);
+  return loads;
+}
+
+/// Issues this thread's share of the loads of the B/C tile that the block
+/// stages for the tile at `t0`.
+void ScanKernelEmitter::loadStage(Value t0, TileMode mode, TileLoads &loads) {
   bool edge = mode == TileMode::Edge;
   // A shifted window reads B/C up to one vector before (forward) or after
   // (reverse) the block's tile.
   Value stageStart = t0;
   if (shift && !op.getReverse())
     stageStart = b.sub(t0, b.index(actWidth));
-  forEachBCLoad(mode, [&](const BCOperand &bc, int64_t width, Value, Value n,
-                          Value i) {
-    if (width == 1) {
-      Value t = b.add(stageStart, i);
-      Value src = bcIndex(bc, n, edge ? clampStep(t) : t);
-      loads.bc.push_back(memref::LoadOp::create(b, bc.mem, src));
-      return;
-    }
-    if (mode != TileMode::Shifted) {
-      Value src = bcIndex(bc, n, b.add(stageStart, i));
-      loads.bc.push_back(b.loadVector(bc.mem, src, width, true));
-      return;
-    }
-    // Vector i of the aligned ones that cover the staged steps of row n; a
-    // vector past them (when the row start happens to be aligned) re-loads
-    // the first, and its elements are not stored.
-    Value first = bcIndex(bc, n, stageStart);
-    Value skip = b.rem(first, b.index(width));
-    Value base = b.sub(first, skip);
-    Value src = b.add(base, i);
-    Value needed = b.cmpLT(src, b.add(first, b.index(stageSteps)));
-    src = arith::SelectOp::create(b, needed, src, base);
-    loads.bc.push_back(b.loadVector(bc.mem, src, width, true));
-    loads.bcSkip.push_back(skip);
-  });
+  forEachBCLoad(
+      mode, [&](const BCOperand &bc, int64_t width, Value, Value n, Value i) {
+        if (width == 1) {
+          Value t = b.add(stageStart, i);
+          Value src = bcIndex(bc, n, edge ? clampStep(t) : t);
+          loads.bc.push_back(memref::LoadOp::create(b, bc.mem, src));
+          return;
+        }
+        if (mode != TileMode::Shifted) {
+          Value src = bcIndex(bc, n, b.add(stageStart, i));
+          loads.bc.push_back(b.loadVector(bc.mem, src, width, true));
+          return;
+        }
+        // Vector i of the aligned ones that cover the staged steps of row n; a
+        // vector past them (when the row start happens to be aligned) re-loads
+        // the first, and its elements are not stored.
+        Value first = bcIndex(bc, n, stageStart);
+        Value skip = b.rem(first, b.index(width));
+        Value base = b.sub(first, skip);
+        Value src = b.add(base, i);
+        Value needed = b.cmpLT(src, b.add(first, b.index(stageSteps)));
+        src = arith::SelectOp::create(b, needed, src, base);
+        loads.bc.push_back(b.loadVector(bc.mem, src, width, true));
+        loads.bcSkip.push_back(skip);
+      });
+}
+
+/// Issues the loads of this thread's u, Δ (and z) runs over the `steps`
+/// steps from `t0`.
+void ScanKernelEmitter::loadRuns(Value t0, int64_t steps, TileMode mode,
+                                 TileLoads &loads) {
+  bool edge = mode == TileMode::Edge;
   bool scan = role == KernelRole::Scan;
   if (shift)
     t0 = b.add(t0, shift);
@@ -403,8 +420,8 @@ ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
   for (Value mem : {u, delta, scan ? z : Value()}) {
     if (!mem)
       continue;
-    Value start = mem == z ? ownStart(t0) : t0;
-    int64_t count = mem == z ? items / lanes : items;
+    Value start = mem == z ? ownStart(t0, steps) : t0;
+    int64_t count = mem == z ? steps / lanes : steps;
     if (mode == TileMode::Vector || mode == TileMode::Shifted) {
       int64_t width = std::min(actWidth, count);
       Value base = actIndex(start);
@@ -419,7 +436,6 @@ ScanKernelEmitter::TileLoads ScanKernelEmitter::loadTile(Value t0,
           memref::LoadOp::create(b, mem, actIndex(edge ? clampStep(t) : t)));
     }
   }
-  return loads;
 }
 
 /// Stores this thread's share of a B/C tile into the workgroup buffer at
@@ -444,8 +460,8 @@ void ScanKernelEmitter::storeBC(const TileLoads &loads, Value bufBase,
       // Element j lands on staged step i + j - skip if that is one.
       for (auto [j, value] : llvm::enumerate(v)) {
         Value step = b.sub(b.add(i, b.index(j)), skip);
-        Value staged = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
-                                             step, b.index(stageSteps));
+        Value staged = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, step,
+                                             b.index(stageSteps));
         OpBuilder::InsertionGuard inElement(b);
         b.setInsertionPointToStart(scf::IfOp::create(b, staged).thenBlock());
         memref::StoreOp::create(
@@ -470,13 +486,12 @@ void ScanKernelEmitter::storeBC(const TileLoads &loads, Value bufBase,
   });
 }
 
-/// The value of B or C for state `n` at step `i` of the tile staged at
+/// The value of B or C for state `n` at `step` of the tile staged at
 /// `bufBase` (at this thread's shift for a shifted window).
-Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, int64_t i,
+Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, Value step,
                                  Value bufBase) {
   if (bc.slot < 0)
     return bc.perChannel[n];
-  Value step = b.index(i);
   if (shift) // The staged tile starts one vector early going forward.
     step =
         b.add(step, op.getReverse() ? shift : b.add(shift, b.index(actWidth)));
@@ -487,18 +502,19 @@ Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, int64_t i,
   return memref::LoadOp::create(b, smem, b.add(bufBase, off));
 }
 
-/// The first of the steps of the tile at `t0` that this lane finishes.
-Value ScanKernelEmitter::ownStart(Value t0) {
+/// The first of the steps of the `steps`-step tile at `t0` that this lane
+/// finishes.
+Value ScanKernelEmitter::ownStart(Value t0, int64_t steps) {
   if (lanes == 1)
     return t0;
-  return b.add(t0, b.mul(lane, b.index(items / lanes)));
+  return b.add(t0, b.mul(lane, b.index(steps / lanes)));
 }
 
 /// Stores the outputs this lane finishes of the tile at `t0`.
 void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
                                  TileMode mode) {
-  Value start = ownStart(t0);
   int64_t count = values.size();
+  Value start = ownStart(t0, count * lanes);
   if (mode == TileMode::Edge) {
     for (int64_t i = 0; i < count; ++i) {
       Value t = b.add(start, b.index(i));
@@ -520,14 +536,14 @@ void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
     b.storeF32(values[i], y, actIndex(b.add(start, b.index(i))));
 }
 
-/// Runs one tile of `items` steps from `t0` on its loaded u, Δ (z) and the
-/// B/C tile staged at `bufBase`, and stores its outputs. `carried` holds the
-/// N states and, in the carry kernel, the running Σ Δ; returns them after the
-/// tile.
-SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
-                                                  ArrayRef<Value> actLoads,
-                                                  Value bufBase,
-                                                  ValueRange carried) {
+/// Runs one tile of `steps` steps from `t0` on its loaded u, Δ (z) and the
+/// B/C tile staged at `bufBase`, whose step `stagedStep` is the tile's first,
+/// and stores its outputs. `carried` holds the N states and, in the carry
+/// kernel, the running Σ Δ; returns them after the tile.
+SmallVector<Value>
+ScanKernelEmitter::computeTile(Value t0, int64_t steps, TileMode mode,
+                               ArrayRef<Value> actLoads, Value bufBase,
+                               Value stagedStep, ValueRange carried) {
   bool scan = role == KernelRole::Scan;
   if (shift)
     t0 = b.add(t0, shift);
@@ -536,15 +552,16 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
     SmallVector<Value> values = b.unpackF32(loaded);
     act.append(values.begin(), values.end());
   }
-  ArrayRef<Value> uv = ArrayRef(act).slice(0, items);
-  ArrayRef<Value> dv = ArrayRef(act).slice(items, items);
-  ArrayRef<Value> zv = ArrayRef(act).drop_front(2 * items);
+  ArrayRef<Value> uv = ArrayRef(act).slice(0, steps);
+  ArrayRef<Value> dv = ArrayRef(act).slice(steps, steps);
+  ArrayRef<Value> zv = ArrayRef(act).drop_front(2 * steps);
 
   SmallVector<Value> deltas = stepDeltas(dv);
   SmallVector<Value> h(carried.begin(), carried.end());
-  SmallVector<Value> partial(items);
-  for (int64_t s = 0; s < items; ++s) {
-    int64_t i = op.getReverse() ? items - 1 - s : s;
+  SmallVector<Value> partial(steps);
+  for (int64_t s = 0; s < steps; ++s) {
+    int64_t i = op.getReverse() ? steps - 1 - s : s;
+    Value staged = b.add(stagedStep, b.index(i));
     Value dt = deltas[i];
     // A step outside [lo, hi) adds nothing to Σ Δ and keeps the states.
     Value valid;
@@ -556,10 +573,11 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, TileMode mode,
     Value acc = b.f32(0.0);
     for (int64_t n = 0; n < own; ++n) {
       Value decay = stateExp(n, b.mul(dt, a2[n]));
-      Value next = b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, i, bufBase)));
+      Value next =
+          b.fma(decay, h[n], b.mul(du, bcValue(bOp, n, staged, bufBase)));
       h[n] = valid ? arith::SelectOp::create(b, valid, next, h[n]) : next;
       if (scan)
-        acc = b.fma(bcValue(cOp, n, i, bufBase), h[n], acc);
+        acc = b.fma(bcValue(cOp, n, staged, bufBase), h[n], acc);
     }
     if (!scan)
       h[own] = b.add(h[own], dt);
@@ -605,31 +623,53 @@ Value ScanKernelEmitter::inRange(Value t) {
                                b.sub(hi, lo));
 }
 
-/// Runs the windows [first, end) as edge tiles, one at a time: their loads
-/// are not pipelined, but a window of `items` steps exposes the load latency
-/// once where single steps would expose it per step. Every thread of the
-/// block runs the same count (the tiles stage B/C together and shuffle
-/// across the warp); a window wholly outside [lo, hi) changes nothing.
+/// Runs the windows [first, end) as edge tiles, one at a time. The block
+/// stages a window's B/C once; each thread then runs it in sub-tiles of a
+/// few steps, whose loads are not pipelined but expose their latency once
+/// per sub-tile (not per step), and whose registers stay few (a whole
+/// unrolled window made ptxas spill). Every thread of the block runs the
+/// same count (they stage B/C together and shuffle across the warp); a
+/// window wholly outside [lo, hi) changes nothing.
 SmallVector<Value>
 ScanKernelEmitter::emitEdgeTiles(Value first, Value end,
                                  function_ref<Value(Value)> tileStart,
                                  ValueRange carried) {
-  auto loop = scf::ForOp::create(b, first, end, b.index(1), carried);
+  auto windows = scf::ForOp::create(b, first, end, b.index(1), carried);
   OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(loop.getBody());
-  Value k = loop.getInductionVar();
-  TileLoads loads = loadTile(tileStart(k), TileMode::Edge);
-  if (!loads.bc.empty()) {
+  b.setInsertionPointToStart(windows.getBody());
+  Value t0 = tileStart(windows.getInductionVar());
+  TileLoads stage;
+  loadStage(t0, TileMode::Edge, stage);
+  if (!stage.bc.empty()) {
     // Other threads may still read the buffer of an earlier tile.
     gpu::BarrierOp::create(b);
-    storeBC(loads, b.index(0), TileMode::Edge);
+    storeBC(stage, b.index(0), TileMode::Edge);
     gpu::BarrierOp::create(b);
   }
-  SmallVector<Value> h =
-      computeTile(tileStart(k), TileMode::Edge, loads.act, b.index(0),
-                  loop.getRegionIterArgs());
-  scf::YieldOp::create(b, h);
-  return SmallVector<Value>(loop.getResults());
+  // Sub-tiles of 64 state-steps a thread (8 steps ran S1 f32 into spills).
+  int64_t sub = std::max<int64_t>(lanes, 64 / own);
+  if (items % sub != 0)
+    sub = items;
+  int64_t count = items / sub;
+  auto subTiles = scf::ForOp::create(b, b.index(0), b.index(count), b.index(1),
+                                     windows.getRegionIterArgs());
+  {
+    OpBuilder::InsertionGuard inSub(b);
+    b.setInsertionPointToStart(subTiles.getBody());
+    // A reverse scan walks the window's sub-tiles backwards.
+    Value j = subTiles.getInductionVar();
+    if (op.getReverse())
+      j = b.sub(b.index(count - 1), j);
+    Value offset = b.mul(j, b.index(sub));
+    Value start = b.add(t0, offset);
+    TileLoads runs;
+    loadRuns(start, sub, TileMode::Edge, runs);
+    scf::YieldOp::create(b, computeTile(start, sub, TileMode::Edge, runs.act,
+                                        b.index(0), offset,
+                                        subTiles.getRegionIterArgs()));
+  }
+  scf::YieldOp::create(b, subTiles.getResults());
+  return SmallVector<Value>(windows.getResults());
 }
 
 /// The `full` whole tiles, software-pipelined: while a tile is computed from
@@ -671,8 +711,9 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
     Value parity = b.rem(b.sub(k, first), b.index(2));
     Value buf = b.mul(parity, b.index(bufferSize));
     SmallVector<Value> actLoads(args.drop_front(h.size()));
-    SmallVector<Value> out = computeTile(tileStart(k), mode, actLoads, buf,
-                                         args.take_front(h.size()));
+    SmallVector<Value> out =
+        computeTile(tileStart(k), items, mode, actLoads, buf, b.index(0),
+                    args.take_front(h.size()));
     if (!next.bc.empty())
       storeBC(next, b.mul(b.sub(b.index(1), parity), b.index(bufferSize)),
               mode);
@@ -690,10 +731,8 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
 /// and runs as an edge tile; windows 1 .. full-1 run pipelined on the block's
 /// B/C tile, staged one vector wider; the rest are edge tiles again, as many
 /// as the most shifted channel needs.
-SmallVector<Value>
-ScanKernelEmitter::emitShiftedTiles(Value full,
-                                    function_ref<Value(Value)> tileStart,
-                                    ValueRange carried) {
+SmallVector<Value> ScanKernelEmitter::emitShiftedTiles(
+    Value full, function_ref<Value(Value)> tileStart, ValueRange carried) {
   Value width = b.index(actWidth), one = b.index(1);
   Value misalign = b.rem(actIndex(op.getReverse() ? hi : lo), width);
   // Forward windows start m steps early; reverse ones end (V-m) % V late.

@@ -37,8 +37,9 @@ static int64_t channelsPerGroup(SelectiveScanOp op) {
 /// tile (one 128-bit load per lane-half), with 64 channels a block so that
 /// a warp meets two row misalignments when L is ragged. On an H100 that ran
 /// S1 in 0.575 ms instead of 0.679 (L 2047: 0.596), S2 0.099 instead of
-/// 0.105 and S4 0.054 instead of 0.062 (bench/README.md). One lane and
-/// eight steps otherwise.
+/// 0.105 and S4 0.054 instead of 0.062; four lanes, 8 or 32 items, or 32
+/// channels a block were slower (bench/README.md). One lane and eight steps
+/// otherwise.
 static std::tuple<int64_t, int64_t, int64_t>
 chooseScanTile(SelectiveScanOp op) {
   int64_t perGroup = channelsPerGroup(op);
