@@ -9,7 +9,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -258,13 +257,10 @@ Value KernelBodyBuilder::exp2(Value x) {
   return math::Exp2Op::create(*this, x, arith::FastMathFlags::afn);
 }
 
-Value KernelBodyBuilder::shuffleXor(Value value, int64_t offset,
-                                    Value members) {
-  // gpu.shuffle would name the whole warp, which deadlocks when lanes
-  // outside the group skip it; nvvm.shfl.sync takes the group's mask.
-  return NVVM::ShflOp::create(*this, value.getType(), members, value,
-                              i32(offset), i32(31), NVVM::ShflKind::bfly,
-                              UnitAttr());
+Value KernelBodyBuilder::shuffleXor(Value value, int64_t offset) {
+  return gpu::ShuffleOp::create(*this, value, i32(offset), i32(32),
+                                gpu::ShuffleMode::XOR)
+      .getShuffleResult();
 }
 
 Value KernelBodyBuilder::exp2OnFMA(Value x) {

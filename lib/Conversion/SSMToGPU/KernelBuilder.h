@@ -89,9 +89,8 @@ public:
                       bool aligned);
 
   /// `value` of the lane `offset` away in the butterfly pattern (lane id xor
-  /// offset), among the warp lanes of the i32 mask `members`, which must all
-  /// execute the shuffle.
-  Value shuffleXor(Value value, int64_t offset, Value members);
+  /// offset) over the whole warp, which must execute the shuffle converged.
+  Value shuffleXor(Value value, int64_t offset);
 
   /// 2^x on the SFU (ex2.approx; relative error below 2^-22).
   Value exp2(Value x);

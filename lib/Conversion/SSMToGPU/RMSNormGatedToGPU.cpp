@@ -272,10 +272,7 @@ static void emitNormBody(const NormKernel &k, KernelBodyBuilder &b,
   Value sum = sumTree(b, sums);
   for (int64_t offset = std::min<int64_t>(t.lanes, 32) / 2; offset >= 1;
        offset /= 2) {
-    auto shuffle = gpu::ShuffleOp::create(
-        b, sum, arith::ConstantIntOp::create(b, offset, 32),
-        arith::ConstantIntOp::create(b, 32, 32), gpu::ShuffleMode::XOR);
-    sum = b.add(sum, shuffle.getShuffleResult());
+    sum = b.add(sum, b.shuffleXor(sum, offset));
   }
   if (partials) {
     // Each warp leaves its sum in a slot; after the barrier every lane adds

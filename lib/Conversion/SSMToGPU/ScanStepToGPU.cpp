@@ -149,10 +149,7 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
 
   // Sum the row's partial outputs over its lanes.
   for (int64_t offset = lanes / 2; offset >= 1; offset /= 2) {
-    auto shuffle = gpu::ShuffleOp::create(
-        b, acc, arith::ConstantIntOp::create(b, offset, 32),
-        arith::ConstantIntOp::create(b, 32, 32), gpu::ShuffleMode::XOR);
-    acc = b.add(acc, shuffle.getShuffleResult());
+    acc = b.add(acc, b.shuffleXor(acc, offset));
   }
   Value first =
       arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, b.index(0));

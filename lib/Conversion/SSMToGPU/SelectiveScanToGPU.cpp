@@ -262,7 +262,7 @@ SmallVector<Value> ScanKernelEmitter::reduceScatter(ArrayRef<Value> partials) {
       Value lo = cur[j], hi = cur[j + half];
       Value send = arith::SelectOp::create(b, upper, lo, hi);
       Value keep = arith::SelectOp::create(b, upper, hi, lo);
-      kept.push_back(b.add(keep, b.shuffleXor(send, bit, b.i32(-1))));
+      kept.push_back(b.add(keep, b.shuffleXor(send, bit)));
     }
     cur = std::move(kept);
   }
@@ -279,7 +279,7 @@ SmallVector<Value> ScanKernelEmitter::allGather(ArrayRef<Value> share) {
         arith::AndIOp::create(b, lane, b.index(bit)), b.index(0));
     SmallVector<Value> lower, higher;
     for (Value mine : cur) {
-      Value theirs = b.shuffleXor(mine, bit, b.i32(-1));
+      Value theirs = b.shuffleXor(mine, bit);
       lower.push_back(arith::SelectOp::create(b, upper, theirs, mine));
       higher.push_back(arith::SelectOp::create(b, upper, mine, theirs));
     }

@@ -140,8 +140,8 @@ func.func @fma_exps(%u: tensor<?x?x128xf32>, %delta: tensor<?x?x128xf32>,
 // CHECK: arith.divui %[[SLOT]], %c4
 // CHECK: arith.remui %thread_id_x, %c2{{.*}} : index
 // CHECK: scf.for
-// CHECK-COUNT-4: nvvm.shfl.sync  bfly %c-1_i32{{.*}}, %{{.*}}, %c1_i32{{.*}}, %c31_i32{{.*}} : f32 -> f32
-// CHECK-NOT: nvvm.shfl.sync
+// CHECK-COUNT-4: gpu.shuffle  xor %{{.*}}, %c1_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK-NOT: gpu.shuffle
 // CHECK: vector.store %{{.*}} : memref<?xbf16>, vector<4xbf16>
 // CHECK: scf.for
 // CHECK: arith.maxsi
@@ -150,7 +150,7 @@ func.func @fma_exps(%u: tensor<?x?x128xf32>, %delta: tensor<?x?x128xf32>,
 // CHECK: gpu.barrier
 // CHECK: %[[VALID:.*]] = arith.cmpi ult, %{{.*}}, %arg7 : index
 // CHECK: arith.select %[[VALID]]
-// CHECK-COUNT-4: nvvm.shfl.sync  bfly %c-1_i32
+// CHECK-COUNT-4: gpu.shuffle  xor %{{.*}}, %c1_i32{{.*}}, %c32_i32{{.*}} : f32
 // CHECK: %[[IN:.*]] = arith.cmpi ult, %{{.*}}, %arg7 : index
 // CHECK-NEXT: scf.if %[[IN]] {
 // CHECK: memref.store %{{.*}} : memref<?xbf16>
