@@ -63,11 +63,6 @@ static constexpr int64_t kConvRun = 32;
 /// Steps of the channel-last kernel whose loads are issued together.
 static constexpr int64_t kConvChunk = 8;
 
-/// Elements of `elem` in one 128-bit access.
-static int64_t vectorWidth(Type elem) {
-  return 128 / elem.getIntOrFloatBitWidth();
-}
-
 /// Channels per channel-last thread: 4 (64-bit accesses for 16-bit types,
 /// 128-bit for f32), or the largest power of two that divides C. A thread keeps
 /// K+1 weights and K-1 inputs per channel in registers; 8 channels measured

@@ -70,6 +70,10 @@ Value mlir::ssm::indexConstant(OpBuilder &builder, Location loc,
   return arith::ConstantIndexOp::create(builder, loc, value);
 }
 
+int64_t mlir::ssm::vectorWidth(Type type) {
+  return 128 / getElementTypeOrSelf(type).getIntOrFloatBitWidth();
+}
+
 void mlir::ssm::emitLaunch(OpBuilder &builder, Location loc,
                            const KernelLaunch &launch) {
   SmallVector<Value> operands;

@@ -50,6 +50,10 @@ gpu::GPUFuncOp createKernel(OpBuilder &builder, Location loc,
 /// An `index` constant on the host side.
 Value indexConstant(OpBuilder &builder, Location loc, int64_t value);
 
+/// Elements of `type` (a scalar type, or a shaped type's elements) in one
+/// 16-byte vector access.
+int64_t vectorWidth(Type type);
+
 /// Emits the launch of `launch` at the builder's insertion point on the host.
 void emitLaunch(OpBuilder &builder, Location loc, const KernelLaunch &launch);
 

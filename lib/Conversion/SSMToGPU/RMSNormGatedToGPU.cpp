@@ -140,16 +140,14 @@ static FailureOr<NormKernel> getNormKernel(Location loc, Value y, Value z,
 
   // One vector access is 16 bytes of the narrowest element type; wider types
   // take two 16-byte accesses per vector.
-  unsigned bits = outType.getElementTypeBitWidth();
+  int64_t width = vectorWidth(outType);
   for (Value v : {y, z})
     if (v)
-      bits = std::min(bits,
-                      cast<MemRefType>(v.getType()).getElementTypeBitWidth());
-  int64_t width = 128 / bits;
+      width = std::max(width, vectorWidth(v.getType()));
   if (groupSize % width != 0)
     return emitError(loc) << "gated RMSNorm kernel: group size " << groupSize
                           << " must be a multiple of " << width
-                          << " (16-byte vectors of " << bits
+                          << " (16-byte vectors of " << 128 / width
                           << "-bit elements)";
   if (dim / groupSize > kMaxGroups)
     return emitError(loc) << "gated RMSNorm kernel: at most " << kMaxGroups

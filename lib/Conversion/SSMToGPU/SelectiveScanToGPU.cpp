@@ -179,12 +179,6 @@ private:
 
 } // namespace
 
-/// Elements of `type` per 16-byte vector.
-static int64_t vectorWidth(Type memrefType) {
-  Type elem = cast<MemRefType>(memrefType).getElementType();
-  return 128 / elem.getIntOrFloatBitWidth();
-}
-
 Value ScanKernelEmitter::actIndex(Value t) {
   // [B, D, L] or [B, L, D].
   if (cf)
@@ -977,9 +971,8 @@ static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
     // channel-first tile holds one vector more for shifted windows.
     int64_t steps = tile.getItems();
     if (op.getLayout() == Layout::ChannelFirst)
-      steps += std::min<int64_t>(
-          128 / op.getU().getType().getElementType().getIntOrFloatBitWidth(),
-          tile.getItems());
+      steps +=
+          std::min<int64_t>(vectorWidth(op.getU().getType()), tile.getItems());
     workgroup.push_back(
         MemRefType::get({2 * staged * stagedStepStride(op) * steps},
                         host.getF32Type(), MemRefLayoutAttrInterface(), space));
