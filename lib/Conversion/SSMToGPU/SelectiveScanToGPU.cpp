@@ -112,6 +112,7 @@ private:
   Value stateExp(int64_t n, Value x);
   Value blockChannel(Value slot);
   Value isLane(int64_t l);
+  Value isUpperLane(int64_t bit);
   Value pickOwn(ArrayRef<Value> tileValues, int64_t j);
   SmallVector<Value> reduceScatter(ArrayRef<Value> partials);
   SmallVector<Value> allGather(ArrayRef<Value> share);
@@ -222,6 +223,14 @@ Value ScanKernelEmitter::blockChannel(Value slot) {
   return b.add(b.mul(b.rem(slot, rows), b.index(actWidth)), b.div(slot, rows));
 }
 
+/// Whether this thread's lane has bit `bit` set: the upper partner of its
+/// butterfly exchange at that distance.
+Value ScanKernelEmitter::isUpperLane(int64_t bit) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                               arith::AndIOp::create(b, lane, b.index(bit)),
+                               b.index(0));
+}
+
 /// Whether this thread is lane `l` of its channel.
 Value ScanKernelEmitter::isLane(int64_t l) {
   return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, b.index(l));
@@ -247,9 +256,7 @@ Value ScanKernelEmitter::pickOwn(ArrayRef<Value> tileValues, int64_t j) {
 SmallVector<Value> ScanKernelEmitter::reduceScatter(ArrayRef<Value> partials) {
   SmallVector<Value> cur(partials.begin(), partials.end());
   for (int64_t bit = lanes / 2; bit >= 1; bit /= 2) {
-    Value upper = arith::CmpIOp::create(
-        b, arith::CmpIPredicate::ne,
-        arith::AndIOp::create(b, lane, b.index(bit)), b.index(0));
+    Value upper = isUpperLane(bit);
     int64_t half = cur.size() / 2;
     SmallVector<Value> kept;
     for (int64_t j = 0; j < half; ++j) {
@@ -268,9 +275,7 @@ SmallVector<Value> ScanKernelEmitter::reduceScatter(ArrayRef<Value> partials) {
 SmallVector<Value> ScanKernelEmitter::allGather(ArrayRef<Value> share) {
   SmallVector<Value> cur(share.begin(), share.end());
   for (int64_t bit = 1; bit < lanes; bit *= 2) {
-    Value upper = arith::CmpIOp::create(
-        b, arith::CmpIPredicate::ne,
-        arith::AndIOp::create(b, lane, b.index(bit)), b.index(0));
+    Value upper = isUpperLane(bit);
     SmallVector<Value> lower, higher;
     for (Value mine : cur) {
       Value theirs = b.shuffleXor(mine, bit);
@@ -335,9 +340,10 @@ void ScanKernelEmitter::forEachBCLoad(
     if (bc->slot < 0)
       continue;
     int64_t width = bcWidth(*bc, mode);
-    // A shifted row's steps straddle one more aligned vector.
+    // Shifted windows stage the tile and one vector more, whose misaligned
+    // rows straddle one more aligned vector.
     int64_t runs = states / width;
-    if (shift) // Shifted windows: the tile and one vector more.
+    if (shift)
       runs = llvm::divideCeil(stageSteps, width) + (width > 1);
     else if (cf)
       runs = items / width;
