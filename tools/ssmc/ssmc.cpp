@@ -206,7 +206,9 @@ int main(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
-  cl::HideUnrelatedOptions({&ssmcCategory, &cl::getGeneralCategory()});
+  // --help lists ssmc's own options; LLVM's and MLIR's (backend flags,
+  // --mlir-print-*) are hidden but still accepted.
+  cl::HideUnrelatedOptions(ssmcCategory);
   cl::ParseCommandLineOptions(argc, argv,
                               "ssmc: compile an SSM layer spec to a GPU "
                               "binary and a launch manifest\n");
