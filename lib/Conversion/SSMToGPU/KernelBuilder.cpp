@@ -307,3 +307,13 @@ Value KernelBodyBuilder::silu(Value x) {
   Value e = exp2(mul(x, f32(-M_LOG2E)));
   return div(x, add(f32(1.0), e));
 }
+
+Value KernelBodyBuilder::siluOneSFU(Value x) {
+  // sigmoid(x) = (1 + tanh(x/2)) / 2; llvm.tanh with afn selects
+  // tanh.approx.f32 (math.tanh would become libdevice's exact tanhf).
+  Value half = mul(x, f32(0.5));
+  Value t = LLVM::TanhOp::create(
+      *this, half,
+      LLVM::FastmathFlagsAttr::get(getContext(), LLVM::FastmathFlags::afn));
+  return fma(half, t, half);
+}

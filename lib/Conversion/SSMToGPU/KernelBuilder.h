@@ -104,8 +104,13 @@ public:
   Value exp2OnFMA(Value x);
   /// softplus(x) = ln(1 + e^x), with x > 20 taken as x like PyTorch.
   Value softplus(Value x);
-  /// silu(x) = x / (1 + e^-x).
+  /// silu(x) = x / (1 + e^-x): ex2 and rcp on the SFU.
   Value silu(Value x);
+  /// silu(x) = x/2 · (1 + tanh(x/2)) with one tanh.approx on the SFU, half
+  /// the SFU work of `silu`. Its sigmoid errs by up to 2^-12 absolute (the
+  /// tanh's 2^-11 relative), far under a 16-bit output's rounding; not for
+  /// f32 outputs, which must stay within 1e-4 relative.
+  Value siluOneSFU(Value x);
 };
 
 } // namespace mlir::ssm

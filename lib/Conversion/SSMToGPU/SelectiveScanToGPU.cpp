@@ -606,9 +606,13 @@ Value ScanKernelEmitter::finishStep(Value acc, Value uValue, ArrayRef<Value> zv,
                                     int64_t j) {
   if (skip)
     acc = b.fma(skip, uValue, acc);
-  if (!zv.empty())
-    acc = b.mul(acc, b.silu(zv[j]));
-  return acc;
+  if (zv.empty())
+    return acc;
+  // The gate's second SFU op is worth saving where the SFU bounds the scan
+  // and a 16-bit output rounds away the cheaper sigmoid's error.
+  bool narrowOutput =
+      cast<MemRefType>(y.getType()).getElementTypeBitWidth() < 32;
+  return b.mul(acc, narrowOutput ? b.siluOneSFU(zv[j]) : b.silu(zv[j]));
 }
 
 /// Step `t` clamped into [lo, hi): where an edge window loads from.

@@ -47,6 +47,10 @@
 // CHECK: math.fma
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: memref.store %{{.*}}, %[[SMEM]]
+// The silu gate of a bf16 output costs one SFU op: x/2 · (1 + tanh(x/2)),
+// tanh.approx through llvm.intr.tanh with afn.
+// CHECK: %[[TANH:.*]] = llvm.intr.tanh(%[[HALF:.*]]) {fastmathFlags = #llvm.fastmath<afn>} : (f32) -> f32
+// CHECK-NEXT: math.fma %[[HALF]], %[[TANH]], %[[HALF]] : f32
 func.func @mamba1(%u: tensor<?x512x?xbf16> {ssm.name = "u"},
                   %delta: tensor<?x512x?xbf16> {ssm.name = "delta"},
                   %A: tensor<512x16xf32> {ssm.name = "A"},
@@ -208,4 +212,28 @@ func.func @segments(%u: tensor<?x2048x?xbf16>, %delta: tensor<?x2048x?xbf16>,
          tensor<?x1x16x?xbf16>, tensor<?x1x16x?xbf16>)
       -> (tensor<?x2048x?xbf16>, tensor<?x2048x16xf32>)
   return %y, %h : tensor<?x2048x?xbf16>, tensor<?x2048x16xf32>
+}
+
+// -----
+
+// An f32 output keeps the exact silu gate, x / (1 + 2^(-x·log2 e)): the
+// tanh form's 2^-12 error would break its 1e-4 tolerance.
+
+// CHECK-LABEL: func.func @gate_f32(
+// CHECK: gpu.func @gate_f32_selective_scan_0
+// CHECK-NOT: llvm.intr.tanh
+// CHECK: math.exp2 %{{.*}} fastmath<afn> : f32
+// CHECK: arith.divf %{{.*}} fastmath<fast> : f32
+// CHECK-NOT: llvm.intr.tanh
+// CHECK: gpu.return
+func.func @gate_f32(%u: tensor<?x?x128xf32>, %delta: tensor<?x?x128xf32>,
+                    %A: tensor<128x4xf32>, %B: tensor<128x4xf32>,
+                    %C: tensor<128x4xf32>, %z: tensor<?x?x128xf32>)
+    -> tensor<?x?x128xf32> {
+  %y = ssm.selective_scan %u, %delta, %A, %B, %C gate %z layout = channel_last
+      tile = <threads = 128, items = 4>
+      : (tensor<?x?x128xf32>, tensor<?x?x128xf32>, tensor<128x4xf32>,
+         tensor<128x4xf32>, tensor<128x4xf32>, tensor<?x?x128xf32>)
+      -> tensor<?x?x128xf32>
+  return %y : tensor<?x?x128xf32>
 }
