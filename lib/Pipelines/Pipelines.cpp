@@ -48,6 +48,8 @@ using namespace mlir;
 
 void mlir::ssm::buildSSMToGPUPipeline(OpPassManager &pm) {
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  // Imported IR may carry zero initial states or unused last states.
+  funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(createSSMFuseDiscretizePass());
   funcPm.addPass(createSSMFuseGatingPass());
   funcPm.addPass(createSSMTilePass());

@@ -81,6 +81,7 @@ def SSM_ScanOp : SSM_Op<"scan", [Pure]> {
     `layout` `=` $layout attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
@@ -127,6 +128,7 @@ def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     /// Sizes shared by the operands, read off `u` and `A`.
     int64_t getBatchSize();
@@ -225,6 +227,7 @@ def SSM_SSDChunkOp : SSM_Op<"ssd_chunk", [Pure, AttrSizedOperandSegments]> {
     (`tile` `=` $tile^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def SSM_RMSNormGatedOp : SSM_Op<"rms_norm_gated", [Pure]> {
