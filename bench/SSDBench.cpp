@@ -41,6 +41,8 @@ constexpr SSDRow kSSDRows[] = {
     {"T1", "bench_ssd_h80_q32", 4, 4096, 0, 0.755},
     {"T1", "bench_ssd_h80_q64", 4, 4096, 1.117, 0.755},
     {"T1", "bench_ssd_h80_q128", 4, 4096, 0.829, 0.755},
+    // Mamba-2's default chunk size; the kernel runs it as chunks of 32.
+    {"T1", "bench_ssd_h80_q256", 4, 4096, 0.755, 0.755},
     {"T1 + z", "bench_ssd_h80_q64_z", 4, 4096, 0, 0.849},
     // Mamba-2's full output: y normed over H·P and gated by z (two launches).
     {"T1 + z + norm", "bench_ssd_h80_q64_norm", 4, 4096, 0, 0.849},

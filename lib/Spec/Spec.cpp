@@ -552,8 +552,8 @@ static Expected<LayerSpec> parseSSDLayer(const ObjectReader &reader) {
                       " (got " + Twine(layer.dState) + ")");
   layer.chunkSize = 64;
   if (Error err = reader.readInteger(
-          "chunk_size", /*required=*/false, "32, 64 or 128",
-          [](int64_t v) { return v == 32 || v == 64 || v == 128; },
+          "chunk_size", /*required=*/false, "32, 64, 128 or 256",
+          [](int64_t v) { return v == 32 || v == 64 || v == 128 || v == 256; },
           layer.chunkSize))
     return std::move(err);
   for (auto [key, flag] : {std::pair<StringRef, bool *>{"skip", &layer.skip},

@@ -503,8 +503,8 @@ TEST(SpecErrors, SSDFieldsAreChecked) {
             "spec.layers[0].d_state: must be a multiple of 16 up to 256 (got "
             "100)");
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
-                       "d_state": 128, "chunk_size": 256)"),
-            "spec.layers[0].chunk_size: expected 32, 64 or 128, got 256");
+                       "d_state": 128, "chunk_size": 512)"),
+            "spec.layers[0].chunk_size: expected 32, 64, 128 or 256, got 512");
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 6, "headdim": 64,
                        "d_state": 128, "ngroups": 4)"),
             "spec.layers[0].ngroups: 4 does not divide the 6 heads");

@@ -79,19 +79,6 @@ func.func @columns(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
 
 // -----
 
-func.func @shared(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
-                  %A: tensor<8xf32>, %B: tensor<?x?x1x256xbf16>)
-    -> tensor<?x?x8x64xbf16> {
-  // expected-error-re @below {{chunk_size = 256 needs {{[0-9]+}} bytes of workgroup memory per block, more than the 232448 available; use a smaller chunk}}
-  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 256 headdim = 64 ngroups = 1
-      tile = <threads = 128, items = 64>
-      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
-         tensor<?x?x1x256xbf16>, tensor<?x?x1x256xbf16>) -> tensor<?x?x8x64xbf16>
-  return %y : tensor<?x?x8x64xbf16>
-}
-
-// -----
-
 func.func @norm(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                 %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>,
                 %w: tensor<512xf32>) -> tensor<?x?x8x64xbf16> {

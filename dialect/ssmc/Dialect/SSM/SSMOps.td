@@ -188,7 +188,10 @@ def SSM_SSDChunkOp : SSM_Op<"ssd_chunk", [Pure, AttrSizedOperandSegments]> {
     computed chunk by chunk (`chunk_size` Q): per chunk an intra-chunk masked
     matmul pair, the chunk state, the inter-chunk recurrence and the
     state-to-output term. It equals the recurrence
-    `S[t] = exp(Δ[t]·A[h])·S[t-1] + Δ[t]·x[t] ⊗ B[t]`, `y[t] = C[t]·S[t] + D·x[t]`.
+    `S[t] = exp(Δ[t]·A[h])·S[t-1] + Δ[t]·x[t] ⊗ B[t]`, `y[t] = C[t]·S[t] + D·x[t]`,
+    so Q changes the rounding only: a Q whose staged tiles do not fit in a
+    block's workgroup memory (256, the Mamba-2 default) runs as chunks of 32
+    steps.
 
     Operands: `x` [B, L, H, P]; `dt` [B, L, H] (raw, `softplus` applies
     `softplus(dt + bias)`); `A` [H] f32; `B`, `C` [B, L, G, N]; optional
