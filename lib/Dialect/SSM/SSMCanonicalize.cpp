@@ -1,11 +1,12 @@
 //===- SSMCanonicalize.cpp - Canonicalization of the ssm ops ----*- C++ -*-===//
 //
-// Canonicalization patterns of the scans (ssm.scan, ssm.selective_scan,
-// ssm.ssd_chunk): a last state nothing reads is not computed, and an optional
-// operand that is a constant zero where its absence means exactly the same
-// (an initial state, a Δ bias) is dropped. Both save the kernel memory
-// traffic: the state store, or the loads of zeros. A zero D skip stays: D·u
-// is NaN, not 0, where u is not finite.
+// Canonicalization patterns of the ops that carry a state (ssm.scan,
+// ssm.selective_scan, ssm.ssd_chunk, ssm.causal_conv1d): a last state
+// nothing reads is not computed, and an optional operand that is a constant
+// zero where its absence means exactly the same (an initial state, a Δ or
+// conv bias) is dropped. Both save the kernel memory traffic: the state
+// store, or the loads of zeros. A zero D skip stays: D·u is NaN, not 0,
+// where u is not finite.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,7 +20,7 @@ using namespace mlir::ssm;
 
 namespace {
 
-/// Rebuilds a scan without its second result, the last state, when that has
+/// Rebuilds an op without its second result, the last state, when that has
 /// no uses.
 template <typename OpTy> struct DropUnusedLastState : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
@@ -37,7 +38,7 @@ template <typename OpTy> struct DropUnusedLastState : OpRewritePattern<OpTy> {
   }
 };
 
-/// The optional operands of each scan that mean "zero" when absent.
+/// The optional operands of each op that mean "zero" when absent.
 SmallVector<MutableOperandRange> zeroWhenAbsent(ScanOp op) {
   return {op.getInitMutable()};
 }
@@ -46,6 +47,9 @@ SmallVector<MutableOperandRange> zeroWhenAbsent(SelectiveScanOp op) {
 }
 SmallVector<MutableOperandRange> zeroWhenAbsent(SSDChunkOp op) {
   return {op.getInitMutable(), op.getDtBiasMutable()};
+}
+SmallVector<MutableOperandRange> zeroWhenAbsent(CausalConv1dOp op) {
+  return {op.getBiasMutable(), op.getInitMutable()};
 }
 
 /// Removes the operands of `zeroWhenAbsent` that are constant zero splats.
@@ -84,4 +88,10 @@ void SSDChunkOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                              MLIRContext *context) {
   patterns.add<DropUnusedLastState<SSDChunkOp>, DropZeroOperands<SSDChunkOp>>(
       context);
+}
+
+void CausalConv1dOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                                 MLIRContext *context) {
+  patterns.add<DropUnusedLastState<CausalConv1dOp>,
+               DropZeroOperands<CausalConv1dOp>>(context);
 }

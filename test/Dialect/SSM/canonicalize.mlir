@@ -85,3 +85,20 @@ func.func @ssd_chunk(%x: tensor<2x256x8x64xbf16>, %dt: tensor<2x256x8xbf16>,
       -> (tensor<2x256x8x64xbf16>, tensor<2x8x64x128xf32>)
   return %y : tensor<2x256x8x64xbf16>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @causal_conv1d(
+// CHECK-NOT: arith.constant
+// CHECK: %[[O:.*]] = ssm.causal_conv1d %{{.*}} weight %{{.*}} activation = silu layout = channel_last :
+// CHECK-SAME: (tensor<?x?x256xbf16>, tensor<256x4xf32>) -> tensor<?x?x256xbf16>
+func.func @causal_conv1d(%x: tensor<?x?x256xbf16>, %w: tensor<256x4xf32>)
+    -> tensor<?x?x256xbf16> {
+  %bias = arith.constant dense<0.0> : tensor<256xf32>
+  %init = arith.constant dense<0.0> : tensor<2x256x3xf32>
+  %o, %s = ssm.causal_conv1d %x weight %w bias %bias init %init
+      activation = silu layout = channel_last
+      : (tensor<?x?x256xbf16>, tensor<256x4xf32>, tensor<256xf32>,
+         tensor<2x256x3xf32>) -> (tensor<?x?x256xbf16>, tensor<2x256x3xf32>)
+  return %o : tensor<?x?x256xbf16>
+}

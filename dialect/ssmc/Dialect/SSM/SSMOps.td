@@ -290,6 +290,7 @@ def SSM_CausalConv1dOp : SSM_Op<"causal_conv1d",
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def SSM_ScanStepOp : SSM_Op<"scan_step", [Pure, AttrSizedOperandSegments]> {
