@@ -18,6 +18,20 @@
 using namespace mlir;
 using namespace mlir::ssm;
 
+/// The optional operands of each op that mean "zero" when absent.
+static SmallVector<MutableOperandRange> zeroWhenAbsent(ScanOp op) {
+  return {op.getInitMutable()};
+}
+static SmallVector<MutableOperandRange> zeroWhenAbsent(SelectiveScanOp op) {
+  return {op.getInitMutable(), op.getDeltaBiasMutable()};
+}
+static SmallVector<MutableOperandRange> zeroWhenAbsent(SSDChunkOp op) {
+  return {op.getInitMutable(), op.getDtBiasMutable()};
+}
+static SmallVector<MutableOperandRange> zeroWhenAbsent(CausalConv1dOp op) {
+  return {op.getBiasMutable(), op.getInitMutable()};
+}
+
 namespace {
 
 /// Rebuilds an op without its second result, the last state, when that has
@@ -31,26 +45,12 @@ template <typename OpTy> struct DropUnusedLastState : OpRewritePattern<OpTy> {
       return rewriter.notifyMatchFailure(op, "no unused last state");
     OperationState state(op.getLoc(), op->getName(), op->getOperands(),
                          op->getResult(0).getType(), op->getAttrs());
-    Operation *scan = rewriter.create(state);
-    rewriter.replaceAllUsesWith(op->getResult(0), scan->getResult(0));
+    Operation *rebuilt = rewriter.create(state);
+    rewriter.replaceAllUsesWith(op->getResult(0), rebuilt->getResult(0));
     rewriter.eraseOp(op);
     return success();
   }
 };
-
-/// The optional operands of each op that mean "zero" when absent.
-SmallVector<MutableOperandRange> zeroWhenAbsent(ScanOp op) {
-  return {op.getInitMutable()};
-}
-SmallVector<MutableOperandRange> zeroWhenAbsent(SelectiveScanOp op) {
-  return {op.getInitMutable(), op.getDeltaBiasMutable()};
-}
-SmallVector<MutableOperandRange> zeroWhenAbsent(SSDChunkOp op) {
-  return {op.getInitMutable(), op.getDtBiasMutable()};
-}
-SmallVector<MutableOperandRange> zeroWhenAbsent(CausalConv1dOp op) {
-  return {op.getBiasMutable(), op.getInitMutable()};
-}
 
 /// Removes the operands of `zeroWhenAbsent` that are constant zero splats.
 template <typename OpTy> struct DropZeroOperands : OpRewritePattern<OpTy> {
