@@ -931,11 +931,18 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
            << " (head-dim columns per block) must divide P = " << shape.headdim
            << " and be a multiple of 16 × the " << tile.getThreads()
            << " / 32 warps";
-  if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes)
-    return op.emitOpError("chunk_size = ")
-           << shape.chunk << " needs " << shape.sharedBytes(SSDRole::Scan)
-           << " bytes of workgroup memory per block, more than the "
-           << kMaxSharedBytes << " available; use a smaller chunk";
+  if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes) {
+    // Chunks of 32 steps were tried already where they divide chunk_size.
+    InFlightDiagnostic diag = op.emitOpError("chunk_size = ")
+                              << op.getChunkSize();
+    if (shape.chunk != static_cast<int64_t>(op.getChunkSize()))
+      diag << " (run as chunks of " << shape.chunk << ")";
+    return diag << " needs " << shape.sharedBytes(SSDRole::Scan)
+                << " bytes of workgroup memory per block, more than the "
+                << kMaxSharedBytes
+                << " available; use fewer states or head-dim columns per "
+                   "block";
+  }
 
   Location loc = op.getLoc();
   Value xBuf = buffers.lookup(op.getX());

@@ -79,6 +79,20 @@ func.func @columns(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
 
 // -----
 
+// Even chunks of 32 steps leave no room for N = 1024 states.
+func.func @shared(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                  %A: tensor<8xf32>, %B: tensor<?x?x1x1024xbf16>)
+    -> tensor<?x?x8x64xbf16> {
+  // expected-error @below {{chunk_size = 256 (run as chunks of 32) needs 276224 bytes of workgroup memory per block, more than the 232448 available; use fewer states or head-dim columns per block}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 256 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 64>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x1x1024xbf16>, tensor<?x?x1x1024xbf16>) -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
 func.func @norm(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                 %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>,
                 %w: tensor<512xf32>) -> tensor<?x?x8x64xbf16> {
