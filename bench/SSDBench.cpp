@@ -41,7 +41,10 @@ constexpr SSDRow kSSDRows[] = {
     {"T1", "bench_ssd_h80_q32", 4, 4096, 0, 0.755},
     {"T1", "bench_ssd_h80_q64", 4, 4096, 1.117, 0.755},
     {"T1", "bench_ssd_h80_q128", 4, 4096, 0.829, 0.755},
-    // Mamba-2's default chunk size; the kernel runs it as chunks of 32.
+    {"T1 steps 64", "bench_ssd_h80_q64_k64", 4, 4096, 1.117, 0.755},
+    {"T1 steps 128", "bench_ssd_h80_q128_k128", 4, 4096, 0.829, 0.755},
+    // Mamba-2's default chunk size. Every row runs the kernel at the tile's
+    // steps, 32 unless a "steps" row says otherwise.
     {"T1", "bench_ssd_h80_q256", 4, 4096, 0.755, 0.755},
     {"T1 + z", "bench_ssd_h80_q64_z", 4, 4096, 0, 0.849},
     // Mamba-2's full output: y normed over H·P and gated by z (two launches).
@@ -52,13 +55,8 @@ constexpr SSDRow kSSDRows[] = {
     // than batch x heads, at the cost of a carry kernel.
     {"T1 s1024", "bench_ssd_h80_q32_s1024", 4, 4096, 0, 0.755},
     {"T1 s2048", "bench_ssd_h80_q32_s2048", 4, 4096, 0, 0.755},
-    {"T1 s1024", "bench_ssd_h80_q64_s1024", 4, 4096, 1.117, 0.755},
-    {"T1 s2048", "bench_ssd_h80_q64_s2048", 4, 4096, 1.117, 0.755},
     {"T3 s1024", "bench_ssd_h80_q32_s1024", 1, 32768, 0, 1.647},
     {"T3 s2048", "bench_ssd_h80_q32_s2048", 1, 32768, 0, 1.647},
-    {"T3 s1024", "bench_ssd_h80_q64_s1024", 1, 32768, 0, 1.647},
-    {"T3 s2048", "bench_ssd_h80_q64_s2048", 1, 32768, 0, 1.647},
-    {"T3 s4096", "bench_ssd_h80_q64_s4096", 1, 32768, 0, 1.647},
 };
 
 /// The cuBLAS entry points the GEMM yardstick needs.

@@ -274,8 +274,8 @@ static Error parseTile(const ObjectReader &layer,
   const ObjectReader &tile = **object;
   TileSpec spec{0, 0, 0, 1, 0};
   // The ranges are those TileAttr::verify accepts.
-  if (Error err = tile.checkKnownKeys(
-          {"threads", "items", "chunk", "lanes", "fma_exps"}))
+  if (Error err = tile.checkKnownKeys({"threads", "items", "chunk", "lanes",
+                                       "fma_exps", "stages", "steps"}))
     return err;
   if (Error err = tile.readInteger(
           "threads", /*required=*/true, "a multiple of 32 in [32, 1024]",
@@ -307,6 +307,16 @@ static Error parseTile(const ObjectReader &layer,
           "fma_exps", /*required=*/false,
           "a count in [0, d_state] (state exps per step on the FMA pipe)",
           [](int64_t v) { return v >= 0; }, spec.fmaExps))
+    return err;
+  if (Error err = tile.readInteger(
+          "stages", /*required=*/false,
+          "2 or 3 (chunks staged in workgroup memory)",
+          [](int64_t v) { return v == 2 || v == 3; }, spec.stages))
+    return err;
+  if (Error err = tile.readInteger(
+          "steps", /*required=*/false,
+          "a positive multiple of 32 (the kernel's chunk length)",
+          [](int64_t v) { return v > 0 && v % 32 == 0; }, spec.steps))
     return err;
   out = spec;
   return Error::success();
@@ -573,6 +583,12 @@ static Expected<LayerSpec> parseSSDLayer(const ObjectReader &reader) {
                   "the L segment length must be a multiple of chunk_size = " +
                       Twine(layer.chunkSize) + " (got " +
                       Twine(layer.tile->chunk) + ")");
+  if (layer.tile && layer.tile->steps &&
+      layer.chunkSize % layer.tile->steps != 0)
+    return failAt(reader.fieldPath("tile") + ".steps",
+                  "the kernel's chunk length must divide chunk_size = " +
+                      Twine(layer.chunkSize) + " (got " +
+                      Twine(layer.tile->steps) + ")");
   // The selective scan's own tile fields must keep their defaults.
   if (layer.tile)
     for (auto [key, value, unset] : {std::tuple<StringRef, int64_t, int64_t>{
@@ -719,6 +735,14 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
     return failAt(reader.fieldPath("tile") + ".lanes",
                   "must divide d_state = " + Twine(layer.dState) + " (got " +
                       Twine(layer.tile->lanes) + ")");
+  if (layer.tile)
+    for (auto [key, value] :
+         {std::pair<StringRef, int64_t>{"stages", layer.tile->stages},
+          {"steps", layer.tile->steps}})
+      if (value)
+        return failAt(reader.fieldPath("tile") + "." + key,
+                      "applies to ssd_chunk layers only (got " + Twine(value) +
+                          ")");
   if (layer.tile && layer.tile->fmaExps > layer.dState / layer.tile->lanes)
     return failAt(reader.fieldPath("tile") + ".fma_exps",
                   "exceeds the " + Twine(layer.dState / layer.tile->lanes) +
@@ -1096,8 +1120,10 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
     if (layer.tile)
       func->setAttr("ssm.tile",
                     TileAttr::get(b.getContext(), layer.tile->threads,
-                                  layer.tile->items, layer.tile->chunk, 1,
-                                  layer.tile->lanes, layer.tile->fmaExps));
+                                  layer.tile->items, layer.tile->chunk,
+                                  std::max<int64_t>(layer.tile->stages, 1),
+                                  layer.tile->lanes, layer.tile->fmaExps,
+                                  layer.tile->steps));
     return;
   }
   if (layer.kind == LayerKind::ScanStep)
@@ -1142,7 +1168,7 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
     func->setAttr("ssm.tile",
                   TileAttr::get(&ctx, layer.tile->threads, layer.tile->items,
                                 layer.tile->chunk, 1, layer.tile->lanes,
-                                layer.tile->fmaExps));
+                                layer.tile->fmaExps, 0));
 
   Block *entry = &func.front();
   OpBuilder::InsertionGuard guard(b);

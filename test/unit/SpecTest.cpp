@@ -163,7 +163,8 @@ TEST_F(SpecTest, Mamba1ExampleBuildsUnfusedLayer) {
   auto func = module->lookupSymbol<func::FuncOp>("mamba1");
   ASSERT_TRUE(func);
   EXPECT_TRUE(func->hasAttr("ssm.layer"));
-  EXPECT_EQ(func->getAttr("ssm.tile"), TileAttr::get(&ctx, 64, 8, 0, 1, 1, 0));
+  EXPECT_EQ(func->getAttr("ssm.tile"),
+            TileAttr::get(&ctx, 64, 8, 0, 1, 1, 0, 0));
   EXPECT_EQ(argNames(func),
             (std::vector<std::string>{"u", "delta", "A", "B", "C", "D", "z",
                                       "delta_bias"}));
@@ -527,6 +528,21 @@ TEST(SpecErrors, SSDFieldsAreChecked) {
             "spec.layers[0].tile.lanes: applies to selective scans only "
             "(got 2)");
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "chunk_size": 64,
+                       "tile": {"threads": 128, "items": 32, "steps": 128})"),
+            "spec.layers[0].tile.steps: the kernel's chunk length must divide "
+            "chunk_size = 64 (got 128)");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "chunk_size": 64,
+                       "tile": {"threads": 128, "items": 32, "steps": 48})"),
+            "spec.layers[0].tile.steps: expected a positive multiple of 32 "
+            "(the kernel's chunk length), got 48");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
+                       "d_state": 128, "chunk_size": 64,
+                       "tile": {"threads": 128, "items": 32, "stages": 4})"),
+            "spec.layers[0].tile.stages: expected 2 or 3 (chunks staged in "
+            "workgroup memory), got 4");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
                        "d_state": 128, "norm": {"group_size": 100})"),
             "spec.layers[0].norm.group_size: 100 does not divide H·P = 512");
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
@@ -844,6 +860,18 @@ TEST(SpecErrors, EachErrorNamesItsJsonPath) {
              json::Object{{"threads", 64}, {"items", 32}, {"lanes", 32}};
        },
        "spec.layers[0].tile.lanes: must divide d_state = 16 (got 32)"},
+      {"stages on a selective scan",
+       [](auto &, auto &l) {
+         l["tile"] =
+             json::Object{{"threads", 64}, {"items", 8}, {"stages", 3}};
+       },
+       "spec.layers[0].tile.stages: applies to ssd_chunk layers only (got 3)"},
+      {"steps on a selective scan",
+       [](auto &, auto &l) {
+         l["tile"] =
+             json::Object{{"threads", 64}, {"items", 8}, {"steps", 32}};
+       },
+       "spec.layers[0].tile.steps: applies to ssd_chunk layers only (got 32)"},
       {"fma_exps negative",
        [](auto &, auto &l) {
          l["tile"] =

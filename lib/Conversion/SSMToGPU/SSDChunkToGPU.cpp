@@ -3,14 +3,15 @@
 //
 // Builds the Mamba-2 SSD kernel from an ssm.ssd_chunk and its #ssm.tile. One
 // block owns one (batch, head) and `items` columns of the head dim, and walks
-// the sequence chunk by chunk (Q = chunk_size steps) with the [P, N] state in
+// the sequence chunk by chunk (Q = the tile's steps) with the [P, N] state in
 // fp32 mma accumulators: the per-chunk states of the Triton design never leave
 // the chip, so the whole scan is one launch that reads every input once.
 //
 // Per chunk, the block stages x, B and C in workgroup memory (zero rows past
-// L, which with Δ = 0 leave the result unchanged) and warp 0 turns dt into Δ
-// and the cumulative log2 decay Acum. Then, on tensor cores (mma.sync
-// m16n8k16, 16-bit operands, fp32 accumulation):
+// L, which with Δ = 0 leave the result unchanged), one chunk ahead; the last
+// warp turns the next chunk's dt into Δ and the cumulative log2 decay Acum
+// while it has the fewest G tiles. Then, on tensor cores (mma.sync m16n8k16,
+// 16-bit operands, fp32 accumulation):
 //   1. G = C·Bᵀ, one 16-row tile per warp, masked causally and scaled by
 //      exp2(Acum[l] - Acum[s])·Δ[s], stored as 16-bit for step 3;
 //   2. Y = diag(exp2(Acum))·C·S_prevᵀ with S taken straight from the
@@ -20,6 +21,10 @@
 //   4. S = exp2(Acum[Q-1])·S + (w∘x)ᵀ·B, w[s] = exp2(Acum[Q-1]-Acum[s])·Δ[s].
 // Warps split the head-dim columns for steps 2-4 (each owns 16-column
 // blocks: its rows of S and its columns of Y) and the chunk rows for step 1.
+// Step 2 runs before the barrier that publishes G, so that it fills the
+// time warps with fewer G tiles would wait there. With three stages the
+// barrier at the top of each chunk orders every workgroup-memory access,
+// and the one at the end is dropped.
 // Operands reach the tensor cores through ldmatrix from rows padded by 16
 // bytes, which keeps the eight row addresses of each 8x8 matrix on distinct
 // banks.
@@ -57,8 +62,6 @@ static constexpr int64_t kTileCols = 8;
 static constexpr int64_t kVector = 8;
 /// The most workgroup memory a block may use on sm_80 and sm_90.
 static constexpr int64_t kMaxSharedBytes = 227 * 1024;
-/// The chunk that a chunk_size too large for a block runs as.
-static constexpr int64_t kFallbackChunk = 32;
 
 namespace {
 
@@ -73,6 +76,7 @@ struct SSDShape {
   int64_t warps;   // W
   int64_t columns; // head-dim columns per block
   int64_t segment; // steps per L segment (0: the whole sequence)
+  int64_t stages;  // x, B, C stage buffers: 2, or 3 to drop a barrier
   Type elem;       // the 16-bit operand type
 
   int64_t threads() const { return warps * 32; }
@@ -87,19 +91,24 @@ struct SSDShape {
   int64_t bcStride() const { return states + kVector; }
   int64_t gStride() const { return chunk + kVector; }
   int64_t elemBytes() const { return 2; }
-  /// x, B and C are staged twice (the next chunk's copies land while this
-  /// one is computed); G, Acum and Δ once. The carry kernel needs no C or G.
+  /// x, B and C have `stages` buffers (the next chunk's copies land while
+  /// this one is computed), Acum and Δ two (the next chunk's are computed
+  /// during this one), G one. The carry kernel needs no C or G.
   int64_t sharedBytes(SSDRole role) const {
-    int64_t elems = role == SSDRole::Scan
-                        ? chunk * (2 * (xStride() + 2 * bcStride()) + gStride())
-                        : chunk * 2 * (xStride() + bcStride());
-    return elems * elemBytes() + 2 * chunk * 4;
+    int64_t elems =
+        role == SSDRole::Scan
+            ? chunk * (stages * (xStride() + 2 * bcStride()) + gStride())
+            : chunk * stages * (xStride() + bcStride());
+    return elems * elemBytes() + 2 * 2 * chunk * 4;
   }
 };
 
 /// An mma fragment: four b32 registers of packed pairs (A), two (B), or four
 /// f32 values (C, D).
 using Fragment = SmallVector<Value, 4>;
+/// A warp's output tiles of one owned column block: per 16-row tile of the
+/// chunk, the accumulators of its two 8-column halves.
+using OutputTiles = SmallVector<std::array<Fragment, 2>>;
 
 /// Emits the body of the SSD kernel.
 class SSDKernelEmitter {
@@ -123,11 +132,14 @@ private:
   // The phases of one chunk.
   void stageChunk(Value t0, Value stage);
   SmallVector<Value> loadDt(Value t0);
-  void stageDecay(ArrayRef<Value> raw, Value t0);
+  void stageDecay(ArrayRef<Value> raw, Value t0, Value buffer);
+  void onDecayWarp(function_ref<void()> fn);
   SmallVector<Value> loadGate(Value t0);
-  void computeG();
+  void computeG(function_ref<void()> decayWarpWork);
   void computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles);
-  void computeOutputs(ArrayRef<Fragment> state, ArrayRef<Value> gate, Value t0);
+  SmallVector<OutputTiles> computeStateTerm(ArrayRef<Fragment> state);
+  void finishOutputs(MutableArrayRef<OutputTiles> y, ArrayRef<Value> gate,
+                     Value t0);
   SmallVector<Fragment> updateState(ArrayRef<Fragment> state, Value end);
 
   // Setup and the walk over the block's chunks.
@@ -158,8 +170,18 @@ private:
   }
   /// The first head-dim column (within the block) of warp-owned block `j`.
   Value blockColumn(int64_t j);
-  /// `row` of the chunk in the double-buffered x, B, C tiles.
+  /// `row` of the chunk in the staged x, B, C tiles.
   Value staged(Value row) { return b.add(row, stageRow); }
+  /// Acum and Δ of `step` of the chunk.
+  Value acum(Value step) {
+    return memref::LoadOp::create(b, sAcum, b.add(decayRow, step));
+  }
+  Value delta(Value step) {
+    return memref::LoadOp::create(b, sDelta, b.add(decayRow, step));
+  }
+  /// The warp that loads dt and stages Acum and Δ: the last, which gets the
+  /// fewest G tiles (they are dealt from warp 0).
+  int64_t decayWarp() const { return s.warps - 1; }
 
   SSDChunkOp op;
   SSDRole role;
@@ -179,8 +201,9 @@ private:
   // column offsets when m / 2 picks the row half (ldRowHi, ldColLo) or the
   // column half (ldRowLo, ldColHi).
   Value ldRowHi, ldRowLo, ldColHi, ldColLo;
-  // Workgroup memory, and the first row of this chunk's x, B, C stage.
-  Value sX, sB, sC, sG, sAcum, sDelta, stageRow;
+  // Workgroup memory, the first row of this chunk's x, B, C stage and the
+  // first entry of its Acum, Δ buffer.
+  Value sX, sB, sC, sG, sAcum, sDelta, stageRow, decayRow;
 };
 
 } // namespace
@@ -322,14 +345,15 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
     copy(cMem, sC, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
 }
 
-/// Warp 0's raw dt of the chunk at `t0` (lane-major runs of Q/32 steps; the
-/// other warps load nothing and get zeros), issued a chunk ahead.
+/// The decay warp's raw dt of the chunk at `t0` (lane-major runs of Q/32
+/// steps; the other warps load nothing and get zeros), issued two chunks
+/// ahead.
 SmallVector<Value> SSDKernelEmitter::loadDt(Value t0) {
   int64_t perLane = s.chunk / 32;
-  Value first =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp, b.index(0));
+  Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp,
+                                     b.index(decayWarp()));
   SmallVector<Type> types(perLane, b.getF32Type());
-  auto ifOp = scf::IfOp::create(b, types, first, /*withElseRegion=*/true);
+  auto ifOp = scf::IfOp::create(b, types, mine, /*withElseRegion=*/true);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(ifOp.elseBlock());
   scf::YieldOp::create(b, SmallVector<Value>(perLane, b.f32(0.0)));
@@ -366,15 +390,20 @@ SmallVector<Value> SSDKernelEmitter::loadGate(Value t0) {
   return gate;
 }
 
-/// Warp 0: Δ = softplus(dt + bias) (0 past L) and the inclusive cumulative
-/// sum of Δ·A·log2(e) over the chunk, to workgroup memory.
-void SSDKernelEmitter::stageDecay(ArrayRef<Value> raw, Value t0) {
-  Value first =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp, b.index(0));
-  auto ifOp = scf::IfOp::create(b, first);
+/// Runs `fn` on the decay warp only.
+void SSDKernelEmitter::onDecayWarp(function_ref<void()> fn) {
+  Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp,
+                                     b.index(decayWarp()));
+  auto ifOp = scf::IfOp::create(b, mine);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(ifOp.thenBlock());
+  fn();
+}
 
+/// The decay warp: Δ = softplus(dt + bias) (0 past L) and the inclusive
+/// cumulative sum of Δ·A·log2(e) over the chunk at `t0`, to the Acum and Δ
+/// buffer starting at `buffer`.
+void SSDKernelEmitter::stageDecay(ArrayRef<Value> raw, Value t0, Value buffer) {
   int64_t perLane = s.chunk / 32;
   SmallVector<Value> deltas, run;
   Value total = b.f32(0.0);
@@ -403,8 +432,9 @@ void SSDKernelEmitter::stageDecay(ArrayRef<Value> raw, Value t0) {
   Value exclusive = b.sub(inclusive, total);
   for (int64_t k = 0; k < perLane; ++k) {
     Value l = b.add(b.mul(lane, b.index(perLane)), b.index(k));
-    memref::StoreOp::create(b, b.add(exclusive, run[k]), sAcum, l);
-    memref::StoreOp::create(b, deltas[k], sDelta, l);
+    memref::StoreOp::create(b, b.add(exclusive, run[k]), sAcum,
+                            b.add(buffer, l));
+    memref::StoreOp::create(b, deltas[k], sDelta, b.add(buffer, l));
   }
 }
 
@@ -412,7 +442,8 @@ void SSDKernelEmitter::stageDecay(ArrayRef<Value> raw, Value t0) {
 /// in 16x16 tiles on or below the diagonal (step 3 reads no others). The
 /// tiles are dealt to the warps in turn and each warp's are emitted as
 /// straight-line code, so that its independent accumulator chains overlap.
-void SSDKernelEmitter::computeG() {
+/// The decay warp, which has the fewest, then runs `decayWarpWork`.
+void SSDKernelEmitter::computeG(function_ref<void()> decayWarpWork) {
   SmallVector<SmallVector<std::pair<int64_t, int64_t>>> perWarp(s.warps);
   int64_t next = 0;
   for (int64_t i = 0; i < s.chunk / 16; ++i)
@@ -425,6 +456,8 @@ void SSDKernelEmitter::computeG() {
   for (auto [w, region] : llvm::enumerate(dispatch.getCaseRegions())) {
     b.setInsertionPointToStart(b.createBlock(&region));
     computeGTile(perWarp[w]);
+    if (static_cast<int64_t>(w) == decayWarp())
+      decayWarpWork();
     scf::YieldOp::create(b);
   }
   b.setInsertionPointToStart(b.createBlock(&dispatch.getDefaultRegion()));
@@ -457,15 +490,14 @@ void SSDKernelEmitter::computeGTile(
     auto [i, j] = tile;
     Value rows[2] = {b.add(b.index(i * 16), quad),
                      b.add(b.index(i * 16 + 8), quad)};
-    Value acumRow[2] = {memref::LoadOp::create(b, sAcum, rows[0]),
-                        memref::LoadOp::create(b, sAcum, rows[1])};
+    Value acumRow[2] = {acum(rows[0]), acum(rows[1])};
     for (int64_t nt = 0; nt < 2; ++nt) {
       Value col = b.add(b.index(j * 16 + nt * kTileCols), pairCol);
       Value cols[2] = {col, b.add(col, b.index(1))};
       Value acumCol[2], deltaCol[2];
       for (int64_t e = 0; e < 2; ++e) {
-        acumCol[e] = memref::LoadOp::create(b, sAcum, cols[e]);
-        deltaCol[e] = memref::LoadOp::create(b, sDelta, cols[e]);
+        acumCol[e] = acum(cols[e]);
+        deltaCol[e] = delta(cols[e]);
       }
       for (int64_t h = 0; h < 2; ++h) {
         Value vals[2];
@@ -491,15 +523,15 @@ void SSDKernelEmitter::computeGTile(
   }
 }
 
-/// Y = diag(exp2(Acum))·C·S_prevᵀ + G·x, plus D·x and the gate, stored for
-/// the rows inside L.
-void SSDKernelEmitter::computeOutputs(ArrayRef<Fragment> state,
-                                      ArrayRef<Value> gate, Value t0) {
+/// Y = diag(exp2(Acum))·C·S_prevᵀ, the part of the outputs that needs no G.
+SmallVector<OutputTiles>
+SSDKernelEmitter::computeStateTerm(ArrayRef<Fragment> state) {
   int64_t rowTiles = s.chunk / kTileRows, kSteps = s.states / 16;
   int64_t nTiles = s.states / kTileCols;
+  SmallVector<OutputTiles> outputs;
   for (int64_t j = 0; j < s.blocksPerWarp(); ++j) {
-    Value pcol = blockColumn(j);
-    SmallVector<std::array<Fragment, 2>> y(rowTiles, {zeros(), zeros()});
+    OutputTiles &y = outputs.emplace_back(
+        rowTiles, std::array<Fragment, 2>{zeros(), zeros()});
     // The state term: S's C fragments (rows p, columns n) are B fragments of
     // C·Sᵀ (k = n, columns p) once packed.
     for (int64_t kk = 0; kk < kSteps; ++kk) {
@@ -518,11 +550,22 @@ void SSDKernelEmitter::computeOutputs(ArrayRef<Fragment> state,
     for (int64_t i = 0; i < rowTiles; ++i)
       for (int64_t h = 0; h < 2; ++h) {
         Value row = b.add(b.index(i * kTileRows + h * 8), quad);
-        Value scale = b.exp2(memref::LoadOp::create(b, sAcum, row));
+        Value scale = b.exp2(acum(row));
         for (int64_t ph = 0; ph < 2; ++ph)
           for (int64_t e = 0; e < 2; ++e)
             y[i][ph][2 * h + e] = b.mul(y[i][ph][2 * h + e], scale);
       }
+  }
+  return outputs;
+}
+
+/// Y += G·x (the causal part), plus D·x and the gate, stored for the rows
+/// inside L.
+void SSDKernelEmitter::finishOutputs(MutableArrayRef<OutputTiles> outputs,
+                                     ArrayRef<Value> gate, Value t0) {
+  int64_t rowTiles = s.chunk / kTileRows;
+  for (auto [j, y] : llvm::enumerate(outputs)) {
+    Value pcol = blockColumn(j);
     // The causal term, over the column tiles up to the diagonal.
     for (int64_t i = 0; i < rowTiles; ++i)
       for (int64_t kk = 0; kk <= i; ++kk) {
@@ -586,9 +629,7 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
     Value w[4];
     for (int64_t e = 0; e < 4; ++e) {
       Value step = b.add(b.index(kk * 16 + (e / 2) * 8 + e % 2), pairCol);
-      Value acum = memref::LoadOp::create(b, sAcum, step);
-      Value delta = memref::LoadOp::create(b, sDelta, step);
-      w[e] = b.mul(b.exp2(b.sub(end, acum)), delta);
+      w[e] = b.mul(b.exp2(b.sub(end, acum(step))), delta(step));
     }
     for (int64_t j = 0; j < s.blocksPerWarp(); ++j) {
       Value pcol = blockColumn(j);
@@ -684,12 +725,12 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
   };
   int64_t q = s.chunk;
   bool scan = role == SSDRole::Scan;
-  sX = carve({2 * q, s.xStride()}, s.elem);
-  sB = carve({2 * q, s.bcStride()}, s.elem);
-  sC = scan ? carve({2 * q, s.bcStride()}, s.elem) : Value();
+  sX = carve({s.stages * q, s.xStride()}, s.elem);
+  sB = carve({s.stages * q, s.bcStride()}, s.elem);
+  sC = scan ? carve({s.stages * q, s.bcStride()}, s.elem) : Value();
   sG = scan ? carve({q, s.gStride()}, s.elem) : Value();
-  sAcum = carve({q}, b.getF32Type());
-  sDelta = carve({q}, b.getF32Type());
+  sAcum = carve({2 * q}, b.getF32Type());
+  sDelta = carve({2 * q}, b.getF32Type());
 }
 
 /// This lane's state tiles: per owned column block, N/8 accumulators of
@@ -738,17 +779,23 @@ SmallVector<Value> SSDKernelEmitter::carryIn(SmallVector<Value> state) {
 
 std::pair<SmallVector<Value>, Value>
 SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
-  // Software pipeline: chunk c+1's x, B, C copies and dt loads are in
-  // flight while chunk c is computed.
+  // Software pipeline: chunk c+1's x, B, C copies are in flight and its
+  // Acum and Δ are computed while chunk c is, from dt loaded a chunk
+  // earlier still.
   Value numChunks =
       arith::CeilDivUIOp::create(b, b.sub(hi, lo), b.index(s.chunk))
           .getResult();
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  auto bufferOf = [&](Value chunk, int64_t buffers) {
+    return b.mul(b.rem(chunk, b.index(buffers)), b.index(s.chunk));
+  };
   stageChunk(lo, b.index(0));
   nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  SmallVector<Value> first = loadDt(lo);
+  onDecayWarp([&] { stageDecay(first, lo, b.index(0)); });
   int64_t numState = init.size(), perLane = s.chunk / 32;
   init.push_back(b.f32(0.0)); // the decay sum
-  llvm::append_range(init, loadDt(lo));
+  llvm::append_range(init, loadDt(b.add(lo, b.index(s.chunk))));
   auto loop = scf::ForOp::create(b, b.index(0), numChunks, b.index(1), init);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
@@ -760,31 +807,45 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
     state.push_back(Fragment(carried.slice(i, 4)));
 
   Value tNext = b.add(t0, b.index(s.chunk));
-  stageChunk(tNext,
-             b.mul(b.rem(b.add(c, b.index(1)), b.index(2)), b.index(s.chunk)));
+  Value cNext = b.add(c, b.index(1));
+  stageChunk(tNext, bufferOf(cNext, s.stages));
   Value token =
       nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  stageDecay(SmallVector<Value>(carried.take_back(perLane)), t0);
-  SmallVector<Value> dtNext = loadDt(tNext);
+  SmallVector<Value> dtAfterNext = loadDt(b.add(tNext, b.index(s.chunk)));
   SmallVector<Value> gate = loadGate(t0);
   // All groups but the newest (the next chunk's) have landed.
   nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(1));
-  stageRow = b.mul(b.rem(c, b.index(2)), b.index(s.chunk));
+  stageRow = bufferOf(c, s.stages);
+  decayRow = bufferOf(c, 2);
   gpu::BarrierOp::create(b);
+  // The next chunk's Acum and Δ go to the other buffer, which every warp is
+  // done with once past the barrier.
+  auto stageNextDecay = [&] {
+    stageDecay(SmallVector<Value>(carried.take_back(perLane)), tNext,
+               bufferOf(cNext, 2));
+  };
+  Value end = acum(b.index(s.chunk - 1));
   if (role == SSDRole::Scan) {
-    computeG();
+    computeG(stageNextDecay);
+    // The state term reads no G: it overlaps the warps' uneven G work. The
+    // state update waits for the outputs, whose accumulators would otherwise
+    // be live across it (Q = 64 then ran 9 % slower).
+    SmallVector<OutputTiles> outputs = computeStateTerm(state);
     gpu::BarrierOp::create(b);
-    computeOutputs(state, gate, t0);
+    finishOutputs(outputs, gate, t0);
+  } else {
+    onDecayWarp(stageNextDecay);
   }
-  Value end = memref::LoadOp::create(b, sAcum, b.index(s.chunk - 1));
-  SmallVector<Fragment> updated = updateState(state, end);
-  // The next iteration overwrites G, Acum, Δ and this chunk's stage.
-  gpu::BarrierOp::create(b);
+  state = updateState(state, end);
+  // With two stages the next iteration's copies overwrite this chunk's
+  // stage; with three, the barrier at its top orders every access.
+  if (s.stages == 2)
+    gpu::BarrierOp::create(b);
   SmallVector<Value> yielded;
-  for (const Fragment &tile : updated)
+  for (const Fragment &tile : state)
     llvm::append_range(yielded, tile);
   yielded.push_back(b.add(carried[numState], end));
-  llvm::append_range(yielded, dtNext);
+  llvm::append_range(yielded, dtAfterNext);
   scf::YieldOp::create(b, yielded);
 
   ValueRange results = loop.getResults();
@@ -892,22 +953,17 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   if (!tile)
     return op.emitOpError("has no #ssm.tile; run ssm-tile first");
   auto xType = op.getX().getType();
-  SSDShape shape{xType.getDimSize(2),
-                 xType.getDimSize(3),
-                 op.getB().getType().getDimSize(3),
-                 static_cast<int64_t>(op.getNgroups()),
-                 static_cast<int64_t>(op.getChunkSize()),
-                 tile.getThreads() / 32,
-                 tile.getItems(),
-                 tile.getChunk(),
-                 xType.getElementType()};
-  // The output does not depend on Q beyond rounding: a Q too large for a
-  // block (256, Mamba-2's default) runs as chunks of 32, which divide it
-  // and ran fastest on every bench shape (T1: 0.40 ms at 32, 0.55 at 64,
-  // 0.76 at 128).
-  if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes &&
-      shape.chunk % kFallbackChunk == 0)
-    shape.chunk = kFallbackChunk;
+  SSDShape shape{
+      xType.getDimSize(2), xType.getDimSize(3),
+      op.getB().getType().getDimSize(3), static_cast<int64_t>(op.getNgroups()),
+      // The output does not depend on Q beyond rounding: the
+      // tile's steps choose it.
+      tile.getSteps() ? tile.getSteps()
+                      : static_cast<int64_t>(op.getChunkSize()),
+      tile.getThreads() / 32, tile.getItems(), tile.getChunk(),
+      // The next chunk's loads are always in flight: one stage
+      // means two.
+      std::max<int64_t>(tile.getStages(), 2), xType.getElementType()};
   if (!isa<BFloat16Type, Float16Type>(shape.elem))
     return op.emitOpError("the tensor-core kernel needs bf16 or f16 x, got ")
            << shape.elem;
@@ -917,9 +973,14 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
       return op.emitOpError("B, C and the gate must have the element type of "
                             "x (")
              << shape.elem << ")";
+  if (shape.stages > 3)
+    return op.emitOpError("tile stages = ")
+           << shape.stages << " is not supported; the SSD kernel stages 2 or 3 "
+           << "chunks";
   if (shape.chunk % 32 != 0)
-    return op.emitOpError("chunk_size = ")
-           << shape.chunk << " must be a multiple of 32";
+    return op.emitOpError("the kernel's chunk length ")
+           << shape.chunk << " (tile steps, else chunk_size) must be a "
+           << "multiple of 32";
   if (shape.states % 16 != 0)
     return op.emitOpError("state size N = ")
            << shape.states << " must be a multiple of 16";
@@ -932,16 +993,13 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
            << " and be a multiple of 16 × the " << tile.getThreads()
            << " / 32 warps";
   if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes) {
-    // Chunks of 32 steps were tried already where they divide chunk_size.
-    InFlightDiagnostic diag = op.emitOpError("chunk_size = ")
-                              << op.getChunkSize();
-    if (shape.chunk != static_cast<int64_t>(op.getChunkSize()))
-      diag << " (run as chunks of " << shape.chunk << ")";
-    return diag << " needs " << shape.sharedBytes(SSDRole::Scan)
-                << " bytes of workgroup memory per block, more than the "
-                << kMaxSharedBytes
-                << " available; use fewer states or head-dim columns per "
-                   "block";
+    return op.emitOpError("chunks of ")
+           << shape.chunk << " steps with " << shape.stages << " stages need "
+           << shape.sharedBytes(SSDRole::Scan)
+           << " bytes of workgroup memory per block, more than the "
+           << kMaxSharedBytes
+           << " available; use fewer tile steps or stages, or fewer "
+              "head-dim columns per block";
   }
 
   Location loc = op.getLoc();

@@ -39,7 +39,8 @@ void SSMDialect::initialize() {
 
 LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                int64_t threads, int64_t items, int64_t chunk,
-                               int64_t stages, int64_t lanes, int64_t fmaExps) {
+                               int64_t stages, int64_t lanes, int64_t fmaExps,
+                               int64_t steps) {
   if (threads < 32 || threads > 1024 || threads % 32 != 0)
     return emitError() << "threads = " << threads
                        << " must be a multiple of 32 in [32, 1024]";
@@ -60,6 +61,8 @@ LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << items;
   if (fmaExps < 0)
     return emitError() << "fma_exps = " << fmaExps << " must not be negative";
+  if (steps < 0)
+    return emitError() << "steps = " << steps << " must not be negative";
   return success();
 }
 

@@ -335,6 +335,9 @@ LogicalResult SelectiveScanOp::verify() {
       return emitOpError() << "tile fma_exps = " << tile.getFmaExps()
                            << " exceeds the " << s->n / tile.getLanes()
                            << " states per thread";
+    if (tile.getSteps() != 0)
+      return emitOpError() << "tile steps = " << tile.getSteps()
+                           << " applies to ssm.ssd_chunk only";
   }
   return success();
 }
@@ -460,6 +463,11 @@ LogicalResult SSDChunkOp::verify() {
   if (tile.getLanes() != 1)
     return emitOpError() << "tile lanes = " << tile.getLanes()
                          << " applies to selective scans only";
+  if (tile.getSteps() != 0 && getChunkSize() % tile.getSteps() != 0)
+    return emitOpError() << "tile steps = " << tile.getSteps()
+                         << " (the kernel's chunk length) must divide "
+                            "chunk_size = "
+                         << getChunkSize();
   return success();
 }
 

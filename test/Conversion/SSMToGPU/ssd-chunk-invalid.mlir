@@ -43,7 +43,7 @@ func.func @mixed(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
 func.func @chunk(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                  %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>)
     -> tensor<?x?x8x64xbf16> {
-  // expected-error @below {{chunk_size = 48 must be a multiple of 32}}
+  // expected-error @below {{the kernel's chunk length 48 (tile steps, else chunk_size) must be a multiple of 32}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 48 headdim = 64 ngroups = 1
       tile = <threads = 128, items = 64>
       : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
@@ -83,11 +83,24 @@ func.func @columns(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
 func.func @shared(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                   %A: tensor<8xf32>, %B: tensor<?x?x1x1024xbf16>)
     -> tensor<?x?x8x64xbf16> {
-  // expected-error @below {{chunk_size = 256 (run as chunks of 32) needs 276224 bytes of workgroup memory per block, more than the 232448 available; use fewer states or head-dim columns per block}}
+  // expected-error @below {{chunks of 32 steps with 2 stages need 276480 bytes of workgroup memory per block, more than the 232448 available; use fewer tile steps or stages, or fewer head-dim columns per block}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 256 headdim = 64 ngroups = 1
-      tile = <threads = 128, items = 64>
+      tile = <threads = 128, items = 64, steps = 32>
       : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
          tensor<?x?x1x1024xbf16>, tensor<?x?x1x1024xbf16>) -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+func.func @stages(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                  %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>)
+    -> tensor<?x?x8x64xbf16> {
+  // expected-error @below {{tile stages = 4 is not supported; the SSD kernel stages 2 or 3 chunks}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 64, stages = 4>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x8x64xbf16>
   return %y : tensor<?x?x8x64xbf16>
 }
 

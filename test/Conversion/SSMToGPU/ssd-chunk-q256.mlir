@@ -1,19 +1,20 @@
-// RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
+// RUN: ssm-opt %s -ssm-tile -convert-ssm-to-gpu | FileCheck %s
 
-// chunk_size = 256 (Mamba-2's default) stages more than a block's workgroup
-// memory holds, and the output does not depend on Q beyond rounding: the
-// layer runs as chunks of 32 steps. With N = 256 and 64 columns that is
-// 32 · (2 · (72 + 2 · 264) + 40) · 2 + 2 · 32 · 4 = 79616 bytes (x, B and C
-// staged twice, G, Acum and Δ), where Q = 256 would need 751616.
+// chunk_size = 256 (Mamba-2's default): the output does not depend on the
+// chunk length beyond rounding, so ssm-tile has the kernel work in chunks
+// of 32 steps (tile steps), which fit a block's workgroup memory where 256
+// would not. With N = 256 and 64 columns that is
+// 32 · (2 · (72 + 2 · 264) + 40) · 2 + 2 · 2 · 32 · 4 = 79872 bytes (x, B and
+// C staged twice, G, Acum and Δ twice), where Q = 256 would need 753664.
 
 // CHECK-LABEL: func.func @q256(
 // CHECK: gpu.launch_func @ssm_kernels::@q256_ssd_chunk_0
-// CHECK-SAME: dynamic_shared_memory_size %c79616_i32
+// CHECK-SAME: dynamic_shared_memory_size %c79872_i32
+// CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, steps = 32>
 func.func @q256(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                 %A: tensor<8xf32>, %B: tensor<?x?x1x256xbf16>)
     -> tensor<?x?x8x64xbf16> {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 256 headdim = 64 ngroups = 1
-      tile = <threads = 128, items = 64>
       : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
          tensor<?x?x1x256xbf16>, tensor<?x?x1x256xbf16>) -> tensor<?x?x8x64xbf16>
   return %y : tensor<?x?x8x64xbf16>

@@ -11,11 +11,11 @@
 // CHECK: %[[S:.*]] = arith.ceildivui %[[L]], %c1024
 // CHECK: %[[STATE:.*]] = memref.alloc(%[[B]], %[[S]]) {ssm.name = "carry_state"} : memref<?x?x8x64x128xf32>
 // CHECK: %[[SUM:.*]] = memref.alloc(%[[B]], %[[S]]) {ssm.name = "carry_decay"} : memref<?x?x8xf32>
-// The carry kernel stages no C and no G: x and B twice, Acum and Δ.
+// The carry kernel stages no C and no G: x and B twice, Acum and Δ twice.
 // CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0_carry blocks in (%c8, %[[S]], %[[B]])
-// CHECK-SAME: dynamic_shared_memory_size %c53760_i32
+// CHECK-SAME: dynamic_shared_memory_size %c54272_i32
 // CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0 blocks in (%c8, %[[S]], %[[B]])
-// CHECK-SAME: dynamic_shared_memory_size %c97792_i32
+// CHECK-SAME: dynamic_shared_memory_size %c98304_i32
 // CHECK: memref.dealloc %[[STATE]]
 // CHECK: memref.dealloc %[[SUM]]
 

@@ -2,20 +2,31 @@
 
 // An SSD layer without an L segment length is one launch: a block per
 // (head-dim tile and head, 1, batch) whose workgroup memory is dynamic (x, B,
-// C staged twice, G, Acum, Δ); the chunk loop copies the next chunk with cp.async while this one runs on tensor
-// cores: ldmatrix fragments into mma.sync m16n8k16 with bf16 operands and
-// f32 accumulators. The state is the loop's carried accumulators (N/8 tiles
-// of 4 f32 per lane for 16 head-dim columns, 64 values at N = 128), plus the
-// next chunk's raw dt (Q/32 = 2 per lane).
+// C staged twice, G, and Acum and Δ twice); the chunk loop copies the next
+// chunk with cp.async while this one runs on tensor cores: ldmatrix
+// fragments into mma.sync m16n8k16 with bf16 operands and f32 accumulators.
+// The state is the loop's carried accumulators (N/8 tiles of 4 f32 per lane
+// for 16 head-dim columns, 64 values at N = 128), plus the decay sum and the
+// raw dt of the chunk after next (Q/32 = 2 per lane). A tile without steps
+// runs chunks of chunk_size.
 
 // CHECK-LABEL: func.func @mamba2(
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x?x8x64xbf16>
 // CHECK: %[[B:.*]] = memref.dim %[[X]], %c0
 // CHECK: gpu.launch_func @ssm_kernels::@mamba2_ssd_chunk_0
 // CHECK-SAME: blocks in (%c8{{.*}}, %c1{{.*}}, %[[B]]) threads in (%c128
-// CHECK-SAME: dynamic_shared_memory_size %c97792_i32
+// CHECK-SAME: dynamic_shared_memory_size %c98304_i32
 // CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}
 
+// CHECK-LABEL: func.func @three_stages(
+// CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0
+// CHECK-SAME: dynamic_shared_memory_size %c69120_i32
+// CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, stages = 3, steps = 32>
+
+// Per chunk: wait for the copies, a barrier, G on the warps (index_switch)
+// and the state term C·Sᵀ from the carried accumulators, a barrier that
+// publishes G, then the causal term G·x (x transposed) and the state update;
+// with two stages a last barrier before the next chunk's copies.
 // CHECK: gpu.func @mamba2_ssd_chunk_0(
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
@@ -29,10 +40,23 @@
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>}
 // CHECK: math.exp2
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
+// CHECK: nvvm.mma.sync
 // CHECK: gpu.barrier
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK: nvvm.mma.sync
-// CHECK: scf.yield
+// CHECK: gpu.barrier
+// CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
+
+// Three stages: the chunk loop has two barriers, none before the yield.
+// CHECK: gpu.func @three_stages_ssd_chunk_0(
+// CHECK: memref.view {{.*}} to memref<96x72xbf16, #gpu.address_space<workgroup>>
+// CHECK: scf.for
+// CHECK: gpu.barrier
+// CHECK: scf.index_switch
+// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
 func.func @mamba2(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                   %A: tensor<8xf32>, %B: tensor<?x?x2x128xbf16>,
                   %C: tensor<?x?x2x128xbf16>, %D: tensor<8xf32>,
@@ -47,4 +71,16 @@ func.func @mamba2(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
          tensor<?x?x8x64xbf16>, tensor<8xf32>, tensor<?x8x64x128xf32>)
       -> (tensor<?x?x8x64xbf16>, tensor<?x8x64x128xf32>)
   return %y, %s : tensor<?x?x8x64xbf16>, tensor<?x8x64x128xf32>
+}
+
+func.func @three_stages(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                        %A: tensor<8xf32>, %B: tensor<?x?x2x128xbf16>,
+                        %C: tensor<?x?x2x128xbf16>)
+    -> tensor<?x?x8x64xbf16> {
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %C chunk_size = 64 headdim = 64
+      ngroups = 2 tile = <threads = 128, items = 64, stages = 3, steps = 32>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x2x128xbf16>, tensor<?x?x2x128xbf16>)
+      -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
 }

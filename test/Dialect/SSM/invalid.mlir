@@ -1002,6 +1002,25 @@ func.func @ssd_chunk_lanes(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>,
 
 // -----
 
+func.func @ssd_chunk_steps(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) {
+  // expected-error @below {{tile steps = 96 (the kernel's chunk length) must divide chunk_size = 64}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 32, steps = 96>
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+  return
+}
+
+// -----
+
+func.func @tile_steps_on_scan(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
+  // expected-error @below {{'ssm.selective_scan' op tile steps = 32 applies to ssm.ssd_chunk only}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 16, steps = 32>
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
 func.func @ssd_chunk_norm_weight_shape(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>, %w: tensor<80x64xf32>) {
   // expected-error @below {{operand 'norm_weight' must have shape [H*P] = [5120], got 'tensor<80x64xf32>'}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B norm_weight %w chunk_size = 256 headdim = 64 ngroups = 1

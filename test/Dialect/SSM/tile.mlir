@@ -1,6 +1,7 @@
 // RUN: ssm-opt %s -split-input-file -ssm-tile | FileCheck %s
 // RUN: ssm-opt %s -split-input-file -ssm-tile="threads=128 items=8" | FileCheck %s --check-prefix=OPTS
 // RUN: ssm-opt %s -split-input-file -ssm-tile="threads=256 items=4 chunk=512 fma-exps=3" | FileCheck %s --check-prefix=CHUNK
+// RUN: ssm-opt %s -split-input-file -ssm-tile="stages=3 steps=64" | FileCheck %s --check-prefix=SSD
 
 // Without options the heuristic gives 16-bit activations two lanes per
 // channel and 16 items, with 64 channels a block where they divide the
@@ -93,10 +94,14 @@ func.func @existing_tile_kept(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, 
 
 // -----
 
-// An SSD block owns 64 head-dim columns, one warp per 16.
+// An SSD block owns 64 head-dim columns, one warp per 16, and works in
+// chunks of 32 steps whatever chunk_size says; the options can set the
+// chunk length and the stages.
 // CHECK-LABEL: func.func @ssd_chunk_tiled
 // CHECK: ssm.ssd_chunk
-// CHECK-SAME: tile = <threads = 128, items = 64>
+// CHECK-SAME: tile = <threads = 128, items = 64, steps = 32>
+// SSD-LABEL: func.func @ssd_chunk_tiled
+// SSD: tile = <threads = 128, items = 64, stages = 3, steps = 64>
 func.func @ssd_chunk_tiled(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16> {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 256 headdim = 64 ngroups = 1
       : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
@@ -120,4 +125,16 @@ func.func @function_tile(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: t
   %y1 = ssm.selective_scan %u, %u, %A, %B, %B reverse layout = channel_first
       : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16>
   return %y0, %y1 : tensor<?x512x?xbf16>, tensor<?x512x?xbf16>
+}
+
+// -----
+
+// A function tile without steps gets the heuristic's chunk length.
+// CHECK-LABEL: func.func @ssd_function_tile
+// CHECK: tile = <threads = 64, items = 32, chunk = 1024, steps = 32>
+func.func @ssd_function_tile(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+    attributes {ssm.tile = #ssm.tile<threads = 64, items = 32, chunk = 1024>} {
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+  return %y : tensor<?x?x80x64xbf16>
 }

@@ -59,12 +59,17 @@ def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
   let description = [{
     How a scan is mapped onto the GPU. `threads` is the thread-block size,
     `items` the number of consecutive time steps a thread processes per tile
-    (loads are vectorized over them), `chunk` the length of an L chunk (the
-    SSD chunk size, or the L segment one block scans before handing the carried
-    state on; 0 means the whole sequence), `stages` the software-pipelining
-    depth of the loads, kept for the tuner and the SSD lowering: the
+    (loads are vectorized over them; for an SSD, the head-dim columns a
+    block owns), `chunk` the length of the L segment one block scans before
+    handing the carried state on (0 means the whole sequence), `stages` the
+    software-pipelining depth of the loads: the SSD kernel stages 2 or 3
+    chunks (fewer means 2; with 3 it needs one barrier less per chunk), the
     selective-scan lowering always runs its tiles two-stage (the next tile's
     loads in flight while one is computed) and does not read it.
+    `steps` is, for an SSD, the chunk length Q the kernel works in; it must
+    divide the op's chunk_size, and 0 means chunk_size itself. The output
+    does not depend on Q beyond rounding, so Q is a tile choice like the
+    others.
     `lanes` is how many threads of a selective scan share one channel, each
     keeping N/lanes of its states (more warps for shapes with few channels).
     `fma_exps` is how many of a selective-scan thread's state exps per step
@@ -80,7 +85,8 @@ def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
                         DefaultValuedParameter<"int64_t", "0">:$chunk,
                         DefaultValuedParameter<"int64_t", "1">:$stages,
                         DefaultValuedParameter<"int64_t", "1">:$lanes,
-                        DefaultValuedParameter<"int64_t", "0">:$fma_exps);
+                        DefaultValuedParameter<"int64_t", "0">:$fma_exps,
+                        DefaultValuedParameter<"int64_t", "0">:$steps);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

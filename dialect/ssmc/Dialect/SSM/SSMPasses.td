@@ -41,10 +41,12 @@ def SSMFuseGatingPass : Pass<"ssm-fuse-gating", "func::FuncOp"> {
 def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
   let summary = "Choose the #ssm.tile of every scan";
   let description = [{
-    Attaches a `#ssm.tile` to every `ssm.selective_scan` that has none: the
-    `ssm.tile` attribute of the enclosing function when present (the spec's
-    choice), else the options where set, else a heuristic on the static sizes
-    (channels per B/C group). The lowering only reads the attribute.
+    Attaches a `#ssm.tile` to every `ssm.selective_scan` and
+    `ssm.ssd_chunk` that has none: the `ssm.tile` attribute of the enclosing
+    function when present (the spec's choice; an SSD's `steps` is the
+    heuristic's unless it sets them), else the options where set, else a
+    heuristic on the static sizes (channels per B/C group; head-dim columns
+    and chunk_size). The lowering only reads the attribute.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"0",
@@ -58,6 +60,10 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
            "or 1 where threads or items are set)">,
     Option<"fmaExps", "fma-exps", "int64_t", /*default=*/"-1",
            "State exps per step on the FMA pipe (-1: heuristic)">,
+    Option<"stages", "stages", "int64_t", /*default=*/"1",
+           "Chunks an SSD kernel stages in workgroup memory (1 or 2: two)">,
+    Option<"steps", "steps", "int64_t", /*default=*/"0",
+           "Chunk length of an SSD kernel (0: heuristic)">,
   ];
 }
 
