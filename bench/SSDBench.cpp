@@ -43,6 +43,8 @@ constexpr SSDRow kSSDRows[] = {
     {"T1", "bench_ssd_h80_q128", 4, 4096, 0.829, 0.755},
     {"T1 steps 64", "bench_ssd_h80_q64_k64", 4, 4096, 1.117, 0.755},
     {"T1 steps 128", "bench_ssd_h80_q128_k128", 4, 4096, 0.829, 0.755},
+    // Three stages: two chunks ahead, one barrier a chunk.
+    {"T1 stages 3", "bench_ssd_h80_q32_st3", 4, 4096, 0, 0.755},
     // Mamba-2's default chunk size. Every row runs the kernel at the tile's
     // steps, 32 unless a "steps" row says otherwise.
     {"T1", "bench_ssd_h80_q256", 4, 4096, 0.755, 0.755},
@@ -57,6 +59,7 @@ constexpr SSDRow kSSDRows[] = {
     {"T1 s2048", "bench_ssd_h80_q32_s2048", 4, 4096, 0, 0.755},
     {"T3 s1024", "bench_ssd_h80_q32_s1024", 1, 32768, 0, 1.647},
     {"T3 s2048", "bench_ssd_h80_q32_s2048", 1, 32768, 0, 1.647},
+    {"T3 s2048 stages 3", "bench_ssd_h80_q32_s2048_st3", 1, 32768, 0, 1.647},
 };
 
 /// The cuBLAS entry points the GEMM yardstick needs.

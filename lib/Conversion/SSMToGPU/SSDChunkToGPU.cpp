@@ -22,9 +22,10 @@
 // Warps split the head-dim columns for steps 2-4 (each owns 16-column
 // blocks: its rows of S and its columns of Y) and the chunk rows for step 1.
 // Step 2 runs before the barrier that publishes G, so that it fills the
-// time warps with fewer G tiles would wait there. With three stages the
-// barrier at the top of each chunk orders every workgroup-memory access,
-// and the one at the end is dropped.
+// time warps with fewer G tiles would wait there: three barriers a chunk.
+// With three stages the pipeline runs two chunks ahead and step 1 is done
+// for the next chunk, into a second G buffer: the barrier at the top of
+// each chunk is then the only one.
 // Operands reach the tensor cores through ldmatrix from rows padded by 16
 // bytes, which keeps the eight row addresses of each 8x8 matrix on distinct
 // banks.
@@ -76,10 +77,12 @@ struct SSDShape {
   int64_t warps;   // W
   int64_t columns; // head-dim columns per block
   int64_t segment; // steps per L segment (0: the whole sequence)
-  int64_t stages;  // x, B, C stage buffers: 2, or 3 to drop a barrier
+  int64_t stages;  // x, B, C stage buffers: 2, or 3 to drop two barriers
   Type elem;       // the 16-bit operand type
 
   int64_t threads() const { return warps * 32; }
+  /// Chunks staged ahead of the one being finished.
+  int64_t ahead() const { return stages - 1; }
   /// f32 state values per thread: N/8 mma tiles of 4 per owned column block.
   int64_t stateValues() const {
     return blocksPerWarp() * states / kTileCols * 4;
@@ -91,15 +94,17 @@ struct SSDShape {
   int64_t bcStride() const { return states + kVector; }
   int64_t gStride() const { return chunk + kVector; }
   int64_t elemBytes() const { return 2; }
-  /// x, B and C have `stages` buffers (the next chunk's copies land while
-  /// this one is computed), Acum and Δ two (the next chunk's are computed
-  /// during this one), G one. The carry kernel needs no C or G.
+  /// x, B and C have `stages` buffers (the copies of the chunks ahead land
+  /// while one is finished), Acum and Δ one more (the decay warp computes
+  /// the last chunk ahead's), G one per chunk ahead (two ahead, the next
+  /// chunk's G is computed during this one). The carry kernel needs no C or
+  /// G.
   int64_t sharedBytes(SSDRole role) const {
-    int64_t elems =
-        role == SSDRole::Scan
-            ? chunk * (stages * (xStride() + 2 * bcStride()) + gStride())
-            : chunk * stages * (xStride() + bcStride());
-    return elems * elemBytes() + 2 * 2 * chunk * 4;
+    int64_t elems = role == SSDRole::Scan
+                        ? chunk * (stages * (xStride() + 2 * bcStride()) +
+                                   ahead() * gStride())
+                        : chunk * stages * (xStride() + bcStride());
+    return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4;
   }
 };
 
@@ -109,6 +114,13 @@ using Fragment = SmallVector<Value, 4>;
 /// A warp's output tiles of one owned column block: per 16-row tile of the
 /// chunk, the accumulators of its two 8-column halves.
 using OutputTiles = SmallVector<std::array<Fragment, 2>>;
+
+/// Where one chunk's data sits in workgroup memory: the first row of its
+/// x, B, C stage, the first entry of its Acum, Δ buffer and the first row of
+/// its G buffer.
+struct ChunkRows {
+  Value stage, decay, g;
+};
 
 /// Emits the body of the SSD kernel.
 class SSDKernelEmitter {
@@ -135,8 +147,9 @@ private:
   void stageDecay(ArrayRef<Value> raw, Value t0, Value buffer);
   void onDecayWarp(function_ref<void()> fn);
   SmallVector<Value> loadGate(Value t0);
-  void computeG(function_ref<void()> decayWarpWork);
-  void computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles);
+  void computeG(const ChunkRows &chunk, function_ref<void()> decayWarpWork);
+  void computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
+                    const ChunkRows &chunk);
   SmallVector<OutputTiles> computeStateTerm(ArrayRef<Fragment> state);
   void finishOutputs(MutableArrayRef<OutputTiles> y, ArrayRef<Value> gate,
                      Value t0);
@@ -171,14 +184,16 @@ private:
   /// The first head-dim column (within the block) of warp-owned block `j`.
   Value blockColumn(int64_t j);
   /// `row` of the chunk in the staged x, B, C tiles.
-  Value staged(Value row) { return b.add(row, stageRow); }
-  /// Acum and Δ of `step` of the chunk.
-  Value acum(Value step) {
-    return memref::LoadOp::create(b, sAcum, b.add(decayRow, step));
+  Value staged(Value row) { return b.add(row, current.stage); }
+  /// Acum and Δ of `step` of the chunk whose buffer starts at `decay`.
+  Value acumAt(Value decay, Value step) {
+    return memref::LoadOp::create(b, sAcum, b.add(decay, step));
   }
-  Value delta(Value step) {
-    return memref::LoadOp::create(b, sDelta, b.add(decayRow, step));
+  Value deltaAt(Value decay, Value step) {
+    return memref::LoadOp::create(b, sDelta, b.add(decay, step));
   }
+  Value acum(Value step) { return acumAt(current.decay, step); }
+  Value delta(Value step) { return deltaAt(current.decay, step); }
   /// The warp that loads dt and stages Acum and Δ: the last, which gets the
   /// fewest G tiles (they are dealt from warp 0).
   int64_t decayWarp() const { return s.warps - 1; }
@@ -201,9 +216,9 @@ private:
   // column offsets when m / 2 picks the row half (ldRowHi, ldColLo) or the
   // column half (ldRowLo, ldColHi).
   Value ldRowHi, ldRowLo, ldColHi, ldColLo;
-  // Workgroup memory, the first row of this chunk's x, B, C stage and the
-  // first entry of its Acum, Δ buffer.
-  Value sX, sB, sC, sG, sAcum, sDelta, stageRow, decayRow;
+  // Workgroup memory, and where the chunk being finished sits in it.
+  Value sX, sB, sC, sG, sAcum, sDelta;
+  ChunkRows current;
 };
 
 } // namespace
@@ -443,7 +458,8 @@ void SSDKernelEmitter::stageDecay(ArrayRef<Value> raw, Value t0, Value buffer) {
 /// tiles are dealt to the warps in turn and each warp's are emitted as
 /// straight-line code, so that its independent accumulator chains overlap.
 /// The decay warp, which has the fewest, then runs `decayWarpWork`.
-void SSDKernelEmitter::computeG(function_ref<void()> decayWarpWork) {
+void SSDKernelEmitter::computeG(const ChunkRows &chunk,
+                                function_ref<void()> decayWarpWork) {
   SmallVector<SmallVector<std::pair<int64_t, int64_t>>> perWarp(s.warps);
   int64_t next = 0;
   for (int64_t i = 0; i < s.chunk / 16; ++i)
@@ -455,7 +471,7 @@ void SSDKernelEmitter::computeG(function_ref<void()> decayWarpWork) {
   OpBuilder::InsertionGuard guard(b);
   for (auto [w, region] : llvm::enumerate(dispatch.getCaseRegions())) {
     b.setInsertionPointToStart(b.createBlock(&region));
-    computeGTile(perWarp[w]);
+    computeGTile(perWarp[w], chunk);
     if (static_cast<int64_t>(w) == decayWarp())
       decayWarpWork();
     scf::YieldOp::create(b);
@@ -464,9 +480,9 @@ void SSDKernelEmitter::computeG(function_ref<void()> decayWarpWork) {
   scf::YieldOp::create(b);
 }
 
-/// One warp's G tiles (row tile, column tile).
-void SSDKernelEmitter::computeGTile(
-    ArrayRef<std::pair<int64_t, int64_t>> tiles) {
+/// One warp's G tiles (row tile, column tile) of `chunk`.
+void SSDKernelEmitter::computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
+                                    const ChunkRows &chunk) {
   int64_t kSteps = s.states / 16;
   SmallVector<std::array<Fragment, 2>> acc(tiles.size(), {zeros(), zeros()});
   for (int64_t kk = 0; kk < kSteps; ++kk) {
@@ -476,12 +492,13 @@ void SSDKernelEmitter::computeGTile(
       auto [i, j] = tile;
       Fragment &cf = cRows[i];
       if (cf.empty())
-        cf = loadMatrix(sC, staged(b.add(b.index(i * 16), ldRow16)),
+        cf = loadMatrix(sC, b.add(b.add(b.index(i * 16), ldRow16), chunk.stage),
                         b.add(k0, ldHalf), false);
       // B rows j·16.. as B fragments: matrices 0/1 give columns j·16..+7 (k
       // halves), 2/3 columns j·16+8..+15.
-      Fragment bf = loadMatrix(sB, staged(b.add(b.index(j * 16), ldRowHi)),
-                               b.add(k0, ldColLo), false);
+      Fragment bf =
+          loadMatrix(sB, b.add(b.add(b.index(j * 16), ldRowHi), chunk.stage),
+                     b.add(k0, ldColLo), false);
       acc[t][0] = mma(cf, {bf[0], bf[1]}, acc[t][0]);
       acc[t][1] = mma(cf, {bf[2], bf[3]}, acc[t][1]);
     }
@@ -490,14 +507,15 @@ void SSDKernelEmitter::computeGTile(
     auto [i, j] = tile;
     Value rows[2] = {b.add(b.index(i * 16), quad),
                      b.add(b.index(i * 16 + 8), quad)};
-    Value acumRow[2] = {acum(rows[0]), acum(rows[1])};
+    Value acumRow[2] = {acumAt(chunk.decay, rows[0]),
+                        acumAt(chunk.decay, rows[1])};
     for (int64_t nt = 0; nt < 2; ++nt) {
       Value col = b.add(b.index(j * 16 + nt * kTileCols), pairCol);
       Value cols[2] = {col, b.add(col, b.index(1))};
       Value acumCol[2], deltaCol[2];
       for (int64_t e = 0; e < 2; ++e) {
-        acumCol[e] = acum(cols[e]);
-        deltaCol[e] = delta(cols[e]);
+        acumCol[e] = acumAt(chunk.decay, cols[e]);
+        deltaCol[e] = deltaAt(chunk.decay, cols[e]);
       }
       for (int64_t h = 0; h < 2; ++h) {
         Value vals[2];
@@ -517,7 +535,8 @@ void SSDKernelEmitter::computeGTile(
             ValueRange{vals[0], vals[1]});
         Value narrow =
             arith::TruncFOp::create(b, VectorType::get({2}, s.elem), pair);
-        vector::StoreOp::create(b, narrow, sG, ValueRange{rows[h], col});
+        vector::StoreOp::create(b, narrow, sG,
+                                ValueRange{b.add(chunk.g, rows[h]), col});
       }
     }
   }
@@ -569,8 +588,9 @@ void SSDKernelEmitter::finishOutputs(MutableArrayRef<OutputTiles> outputs,
     // The causal term, over the column tiles up to the diagonal.
     for (int64_t i = 0; i < rowTiles; ++i)
       for (int64_t kk = 0; kk <= i; ++kk) {
-        Fragment gf = loadMatrix(sG, b.add(b.index(i * kTileRows), ldRow16),
-                                 b.add(b.index(kk * 16), ldHalf), false);
+        Fragment gf = loadMatrix(
+            sG, b.add(current.g, b.add(b.index(i * kTileRows), ldRow16)),
+            b.add(b.index(kk * 16), ldHalf), false);
         // x rows kk·16.. (k) transposed: matrices 0/1 give columns
         // pcol..+7, 2/3 columns pcol+8..+15.
         Fragment xf = loadMatrix(sX, staged(b.add(b.index(kk * 16), ldRowLo)),
@@ -728,9 +748,9 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
   sX = carve({s.stages * q, s.xStride()}, s.elem);
   sB = carve({s.stages * q, s.bcStride()}, s.elem);
   sC = scan ? carve({s.stages * q, s.bcStride()}, s.elem) : Value();
-  sG = scan ? carve({q, s.gStride()}, s.elem) : Value();
-  sAcum = carve({2 * q}, b.getF32Type());
-  sDelta = carve({2 * q}, b.getF32Type());
+  sG = scan ? carve({s.ahead() * q, s.gStride()}, s.elem) : Value();
+  sAcum = carve({(s.ahead() + 1) * q}, b.getF32Type());
+  sDelta = carve({(s.ahead() + 1) * q}, b.getF32Type());
 }
 
 /// This lane's state tiles: per owned column block, N/8 accumulators of
@@ -779,23 +799,46 @@ SmallVector<Value> SSDKernelEmitter::carryIn(SmallVector<Value> state) {
 
 std::pair<SmallVector<Value>, Value>
 SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
-  // Software pipeline: chunk c+1's x, B, C copies are in flight and its
-  // Acum and Δ are computed while chunk c is, from dt loaded a chunk
-  // earlier still.
+  // Software pipeline, s.ahead() chunks deep: while chunk c is finished,
+  // the copies of chunk c + ahead are in flight and the decay warp computes
+  // its Acum and Δ from dt loaded a chunk earlier still. Two chunks ahead,
+  // G of chunk c + 1 is computed during chunk c too, which leaves the
+  // barrier at the top of each chunk the only one.
+  int64_t ahead = s.ahead(), perLane = s.chunk / 32;
+  bool scan = role == SSDRole::Scan;
   Value numChunks =
       arith::CeilDivUIOp::create(b, b.sub(hi, lo), b.index(s.chunk))
           .getResult();
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   auto bufferOf = [&](Value chunk, int64_t buffers) {
+    if (buffers == 1)
+      return b.index(0);
     return b.mul(b.rem(chunk, b.index(buffers)), b.index(s.chunk));
   };
-  stageChunk(lo, b.index(0));
-  nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  SmallVector<Value> first = loadDt(lo);
-  onDecayWarp([&] { stageDecay(first, lo, b.index(0)); });
-  int64_t numState = init.size(), perLane = s.chunk / 32;
+  auto rowsOf = [&](Value chunk) {
+    return ChunkRows{bufferOf(chunk, s.stages), bufferOf(chunk, ahead + 1),
+                     bufferOf(chunk, ahead)};
+  };
+  auto startOf = [&](Value chunk) {
+    return b.add(lo, b.mul(chunk, b.index(s.chunk)));
+  };
+  Value token;
+  for (int64_t k = 0; k < ahead; ++k) {
+    Value chunk = b.index(k), t = startOf(chunk);
+    stageChunk(t, bufferOf(chunk, s.stages));
+    token = nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+    SmallVector<Value> dt = loadDt(t);
+    onDecayWarp([&] { stageDecay(dt, t, bufferOf(chunk, ahead + 1)); });
+  }
+  if (scan && ahead == 2) {
+    // The first chunk's G, for the loop's first iteration.
+    nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(1));
+    gpu::BarrierOp::create(b);
+    computeG(rowsOf(b.index(0)), [] {});
+  }
+  int64_t numState = init.size();
   init.push_back(b.f32(0.0)); // the decay sum
-  llvm::append_range(init, loadDt(b.add(lo, b.index(s.chunk))));
+  llvm::append_range(init, loadDt(startOf(b.index(ahead))));
   auto loop = scf::ForOp::create(b, b.index(0), numChunks, b.index(1), init);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
@@ -806,46 +849,61 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
   for (int64_t i = 0; i < numState; i += 4)
     state.push_back(Fragment(carried.slice(i, 4)));
 
-  Value tNext = b.add(t0, b.index(s.chunk));
-  Value cNext = b.add(c, b.index(1));
-  stageChunk(tNext, bufferOf(cNext, s.stages));
-  Value token =
-      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  SmallVector<Value> dtAfterNext = loadDt(b.add(tNext, b.index(s.chunk)));
-  SmallVector<Value> gate = loadGate(t0);
-  // All groups but the newest (the next chunk's) have landed.
-  nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(1));
-  stageRow = bufferOf(c, s.stages);
-  decayRow = bufferOf(c, 2);
-  gpu::BarrierOp::create(b);
-  // The next chunk's Acum and Δ go to the other buffer, which every warp is
-  // done with once past the barrier.
-  auto stageNextDecay = [&] {
-    stageDecay(SmallVector<Value>(carried.take_back(perLane)), tNext,
-               bufferOf(cNext, 2));
+  Value cAhead = b.add(c, b.index(ahead));
+  Value tAhead = b.add(t0, b.index(ahead * s.chunk));
+  SmallVector<Value> dtLater, gate;
+  if (ahead == 1) {
+    stageChunk(tAhead, bufferOf(cAhead, s.stages));
+    Value next =
+        nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+    dtLater = loadDt(b.add(tAhead, b.index(s.chunk)));
+    gate = loadGate(t0);
+    // All groups but the newest (the next chunk's) have landed.
+    nvgpu::DeviceAsyncWaitOp::create(b, next, b.getI32IntegerAttr(1));
+    current = rowsOf(c);
+    gpu::BarrierOp::create(b);
+  } else {
+    dtLater = loadDt(b.add(tAhead, b.index(s.chunk)));
+    gate = loadGate(t0);
+    // The next chunk's copies, issued a chunk ago, have landed; the barrier
+    // publishes them with its G and Acum, and ends every read of the stage
+    // that chunk c + 2 takes over.
+    nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(0));
+    current = rowsOf(c);
+    gpu::BarrierOp::create(b);
+    stageChunk(tAhead, bufferOf(cAhead, s.stages));
+    nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  }
+  // Chunk c + ahead's Acum and Δ go to the buffer of chunk c - 1, which
+  // every warp is done with once past the barrier.
+  auto stageAheadDecay = [&] {
+    stageDecay(SmallVector<Value>(carried.take_back(perLane)), tAhead,
+               bufferOf(cAhead, ahead + 1));
   };
   Value end = acum(b.index(s.chunk - 1));
-  if (role == SSDRole::Scan) {
-    computeG(stageNextDecay);
+  if (scan) {
+    computeG(ahead == 1 ? current : rowsOf(b.add(c, b.index(1))),
+             stageAheadDecay);
     // The state term reads no G: it overlaps the warps' uneven G work. The
     // state update waits for the outputs, whose accumulators would otherwise
     // be live across it (Q = 64 then ran 9 % slower).
     SmallVector<OutputTiles> outputs = computeStateTerm(state);
-    gpu::BarrierOp::create(b);
+    if (ahead == 1)
+      gpu::BarrierOp::create(b);
     finishOutputs(outputs, gate, t0);
   } else {
-    onDecayWarp(stageNextDecay);
+    onDecayWarp(stageAheadDecay);
   }
   state = updateState(state, end);
-  // With two stages the next iteration's copies overwrite this chunk's
-  // stage; with three, the barrier at its top orders every access.
-  if (s.stages == 2)
+  // One chunk ahead, the next iteration's copies overwrite this chunk's
+  // stage.
+  if (ahead == 1)
     gpu::BarrierOp::create(b);
   SmallVector<Value> yielded;
   for (const Fragment &tile : state)
     llvm::append_range(yielded, tile);
   yielded.push_back(b.add(carried[numState], end));
-  llvm::append_range(yielded, dtAfterNext);
+  llvm::append_range(yielded, dtLater);
   scf::YieldOp::create(b, yielded);
 
   ValueRange results = loop.getResults();

@@ -20,7 +20,7 @@
 
 // CHECK-LABEL: func.func @three_stages(
 // CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0
-// CHECK-SAME: dynamic_shared_memory_size %c69120_i32
+// CHECK-SAME: dynamic_shared_memory_size %c71936_i32
 // CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, stages = 3, steps = 32>
 
 // Per chunk: wait for the copies, a barrier, G on the warps (index_switch)
@@ -48,13 +48,26 @@
 // CHECK: gpu.barrier
 // CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
 
-// Three stages: the chunk loop has two barriers, none before the yield.
+// Three stages run two chunks ahead: three x, B, C stages, two G buffers
+// and three of Acum and Δ. The prologue stages two chunks and computes the
+// first G; each chunk then waits for the next one's copies, passes the only
+// barrier of the loop, starts the copies two chunks ahead and computes the
+// next chunk's G while it finishes its own.
 // CHECK: gpu.func @three_stages_ssd_chunk_0(
 // CHECK: memref.view {{.*}} to memref<96x72xbf16, #gpu.address_space<workgroup>>
-// CHECK: scf.for
-// CHECK: gpu.barrier
+// CHECK: memref.view {{.*}} to memref<64x40xbf16, #gpu.address_space<workgroup>>
+// CHECK: memref.view {{.*}} to memref<96xf32, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK-NEXT: gpu.barrier
 // CHECK: scf.index_switch
+// CHECK: scf.for
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // CHECK: gpu.barrier
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvgpu.device_async_create_group
+// CHECK: scf.index_switch
 // CHECK-NOT: gpu.barrier
 // CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
 func.func @mamba2(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,

@@ -63,7 +63,8 @@ def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
     block owns), `chunk` the length of the L segment one block scans before
     handing the carried state on (0 means the whole sequence), `stages` the
     software-pipelining depth of the loads: the SSD kernel stages 2 or 3
-    chunks (fewer means 2; with 3 it needs one barrier less per chunk), the
+    chunks (fewer means 2; with 3 it runs two chunks ahead, computes the
+    next chunk's G during this one and needs one barrier a chunk), the
     selective-scan lowering always runs its tiles two-stage (the next tile's
     loads in flight while one is computed) and does not read it.
     `steps` is, for an SSD, the chunk length Q the kernel works in; it must
