@@ -26,7 +26,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.ssmc_tools_dir, config.llvm_tools_dir]
-tools = ["ssm-opt", ToolSubst("ssmc", unresolved="ignore")]
+tools = ["ssm-opt", ToolSubst("ssmc", unresolved="ignore"), "ssm-tune"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # ptxas assembles the emitted PTX where the CUDA toolkit is installed.
