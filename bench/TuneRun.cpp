@@ -17,6 +17,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <set>
 #include <string>
 
 using namespace ssmc;
@@ -107,9 +108,9 @@ std::string tunedLayer(const std::string &candidate) {
 /// tune a layer of the spec.
 Inputs readInputs(const Options &options) {
   Inputs inputs{readSpec(options.candidates), {}, readJson(options.spec)};
-  std::map<std::string, bool> layers;
+  std::set<std::string> layers;
   for (const nlohmann::json &layer : inputs.spec.at("layers"))
-    layers[layer.at("name").get<std::string>()] = true;
+    layers.insert(layer.at("name").get<std::string>());
   const nlohmann::json candidates = readJson(options.candidates);
   for (const nlohmann::json &layer : candidates.at("layers")) {
     const std::string name = layer.at("name").get<std::string>();
