@@ -6,12 +6,14 @@
 # (step_*.json, run by ssmc-gpu-step-test), the causal conv1d layers
 # (conv_*.json, run by ssmc-gpu-conv-test), the SSD scans (ssd_*.json, run
 # by ssmc-gpu-ssd-test) and the gated RMSNorm layers (norm_*.json, run by
-# ssmc-gpu-norm-test); each binary skips the others'.
+# ssmc-gpu-norm-test); each binary skips the others'. Where kernel-dir also
+# holds ssm-tune's candidates (build_tune_kernels.sh, in tune-specs/), every
+# candidate's quick cases run too, and ssmc-tune-run times each set.
 # Builds the runtime-only tree in build-gpu/ (SSMC_NLOHMANN_INCLUDE_DIR, if
 # set, names a directory holding nlohmann/json.hpp), runs every case of the
 # five, then their quick cases under compute-sanitizer memcheck and
 # racecheck. Logs go to $SSMC_TEST_LOG_DIR (default build-gpu/gpu-test-logs).
-# The last line is "N passed, N failed", summed over the fifteen runs, where a run
+# The last line is "N passed, N failed", summed over the runs, where a run
 # that exits non-zero without a failed case (a sanitizer report, a crash, no
 # GPU) counts as one failure. Exits non-zero if anything failed.
 set -euo pipefail
@@ -31,7 +33,8 @@ fi
 # "memcheck" and "racecheck", the others' as NAME, NAME-memcheck, ...
 suites=(full:ssmc-gpu-test step:ssmc-gpu-step-test conv:ssmc-gpu-conv-test
         ssd:ssmc-gpu-ssd-test norm:ssmc-gpu-norm-test)
-if ! { cmake "${args[@]}" && ninja -C "$build" "${suites[@]#*:}"; } \
+if ! { cmake "${args[@]}" &&
+       ninja -C "$build" "${suites[@]#*:}" ssmc-tune-run; } \
     > "$logs/build.log" 2>&1; then
   tail -n 40 "$logs/build.log"
   echo "build failed (log: $logs/build.log)"
@@ -73,6 +76,20 @@ run_step() {
 for suite in "${suites[@]}"; do
   run_step "${suite%%:*}" all "$build/bin/${suite#*:}" --require-gpu "$kernels"
 done
+
+tune=$kernels/tune-specs
+if [[ -d $tune ]]; then
+  run_step tune all "$build/bin/ssmc-gpu-test" --require-gpu --quick \
+    --specs "$tune" "$kernels"
+  run_step tune-ssd all "$build/bin/ssmc-gpu-ssd-test" --require-gpu --quick \
+    --specs "$tune" "$kernels"
+  for candidates in "$tune"/*_tune.json; do
+    name=$(basename "$candidates" _tune.json)
+    run_step "tune-run-$name" all "$build/bin/ssmc-tune-run" --require-gpu \
+      "$kernels" --candidates "$candidates" --spec "$root/test/gpu/specs/$name.json" \
+      --batch 2 --len 1000 -o "$logs/$name.tuned.json"
+  done
+fi
 
 sanitizer=$(command -v compute-sanitizer || true)
 if [[ -z $sanitizer && -x /usr/local/cuda/bin/compute-sanitizer ]]; then
