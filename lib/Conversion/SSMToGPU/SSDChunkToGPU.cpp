@@ -361,8 +361,8 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
 }
 
 /// The decay warp's raw dt of the chunk at `t0` (lane-major runs of Q/32
-/// steps; the other warps load nothing and get zeros), issued two chunks
-/// ahead.
+/// steps; the other warps load nothing and get zeros), issued a chunk before
+/// its Acum and Δ are computed.
 SmallVector<Value> SSDKernelEmitter::loadDt(Value t0) {
   int64_t perLane = s.chunk / 32;
   Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp,
