@@ -571,6 +571,20 @@ TEST(SpecLayers, SSDNormAndSegments) {
   EXPECT_EQ(layer.tile->chunk, 1024);
 }
 
+TEST_F(SpecTest, SSDTileStepsAndStages) {
+  ModelSpec spec = parseOk(R"({"name": "m", "layers": [{"name": "l",
+      "op": "ssd_chunk", "dtype": "bf16", "nheads": 8, "headdim": 64,
+      "d_state": 128, "chunk_size": 256,
+      "tile": {"threads": 128, "items": 64, "steps": 64, "stages": 3}}]})");
+  EXPECT_EQ(spec.layers[0].tile->steps, 64);
+  EXPECT_EQ(spec.layers[0].tile->stages, 3);
+  OwningOpRef<ModuleOp> module = buildOk(spec);
+  ASSERT_TRUE(module);
+  auto func = *module->getOps<func::FuncOp>().begin();
+  EXPECT_EQ(func->getAttr("ssm.tile"),
+            TileAttr::get(&ctx, 128, 64, 0, 3, 1, 0, 64));
+}
+
 TEST(SpecErrors, CausalConv1dWidthIsChecked) {
   llvm::Expected<ModelSpec> spec = parseSpec(
       R"({"name": "m", "layers": [{"name": "l", "op": "causal_conv1d",
