@@ -1,5 +1,4 @@
-//===- SSDChunkToGPU.cpp - ssm.ssd_chunk to a tensor-core kernel -*- C++
-//-*-===//
+//===- SSDChunkToGPU.cpp - ssm.ssd_chunk to a tensor-core kernel ----------===//
 //
 // Builds the Mamba-2 SSD kernel from an ssm.ssd_chunk and its #ssm.tile. One
 // block owns one (batch, head) and `items` columns of the head dim, and walks
