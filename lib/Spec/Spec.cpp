@@ -1113,17 +1113,20 @@ static void buildRMSNormFunction(OpBuilder &b, const LayerSpec &layer,
   func::ReturnOp::create(b, loc, norm.getResult());
 }
 
+/// The #ssm.tile of a layer's "tile" (a stages of 0, unset, is TileAttr's
+/// default 1; the parser keeps stages and steps 0 for selective scans).
+static TileAttr getTileAttr(const TileSpec &tile, MLIRContext *ctx) {
+  return TileAttr::get(ctx, tile.threads, tile.items, tile.chunk,
+                       std::max<int64_t>(tile.stages, 1), tile.lanes,
+                       tile.fmaExps, tile.steps);
+}
+
 static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
                                Location loc) {
   if (layer.kind == LayerKind::SSDChunk) {
     func::FuncOp func = buildSSDFunction(b, layer, loc);
     if (layer.tile)
-      func->setAttr("ssm.tile",
-                    TileAttr::get(b.getContext(), layer.tile->threads,
-                                  layer.tile->items, layer.tile->chunk,
-                                  std::max<int64_t>(layer.tile->stages, 1),
-                                  layer.tile->lanes, layer.tile->fmaExps,
-                                  layer.tile->steps));
+      func->setAttr("ssm.tile", getTileAttr(*layer.tile, b.getContext()));
     return;
   }
   if (layer.kind == LayerKind::ScanStep)
@@ -1165,10 +1168,7 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
 
   func::FuncOp func = declareLayerFunction(b, layer, loc, args, results);
   if (layer.tile)
-    func->setAttr("ssm.tile",
-                  TileAttr::get(&ctx, layer.tile->threads, layer.tile->items,
-                                layer.tile->chunk, 1, layer.tile->lanes,
-                                layer.tile->fmaExps, 0));
+    func->setAttr("ssm.tile", getTileAttr(*layer.tile, &ctx));
 
   Block *entry = &func.front();
   OpBuilder::InsertionGuard guard(b);

@@ -4,7 +4,8 @@
 //
 //   ssm-tune examples/mamba1.json -o tune/mamba1_tune.json
 //   ssmc tune/mamba1_tune.json -o tune/          # one binary, all candidates
-//   ssmc-tune-run tune/ --spec examples/mamba1.json --batch 8 --len 2048 \
+//   ssmc-tune-run tune/ --candidates tune/mamba1_tune.json \
+//       --spec examples/mamba1.json --batch 8 --len 2048 \
 //       -o tune/mamba1.json                      # on the GPU: the tuned spec
 //   ssmc tune/mamba1.json -o out/
 //

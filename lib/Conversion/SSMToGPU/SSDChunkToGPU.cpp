@@ -182,8 +182,10 @@ private:
   }
   /// The first head-dim column (within the block) of warp-owned block `j`.
   Value blockColumn(int64_t j);
-  /// `row` of the chunk in the staged x, B, C tiles.
-  Value staged(Value row) { return b.add(row, current.stage); }
+  /// `row` of the chunk whose stage starts at `stage` in the staged x, B, C
+  /// tiles.
+  Value stagedAt(Value stage, Value row) { return b.add(row, stage); }
+  Value staged(Value row) { return stagedAt(current.stage, row); }
   /// Acum and Δ of `step` of the chunk whose buffer starts at `decay`.
   Value acumAt(Value decay, Value step) {
     return memref::LoadOp::create(b, sAcum, b.add(decay, step));
@@ -196,6 +198,10 @@ private:
   /// The warp that loads dt and stages Acum and Δ: the last, which gets the
   /// fewest G tiles (they are dealt from warp 0).
   int64_t decayWarp() const { return s.warps - 1; }
+  Value isDecayWarp() {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp,
+                                 b.index(decayWarp()));
+  }
 
   SSDChunkOp op;
   SSDRole role;
@@ -364,10 +370,9 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
 /// its Acum and Δ are computed.
 SmallVector<Value> SSDKernelEmitter::loadDt(Value t0) {
   int64_t perLane = s.chunk / 32;
-  Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp,
-                                     b.index(decayWarp()));
   SmallVector<Type> types(perLane, b.getF32Type());
-  auto ifOp = scf::IfOp::create(b, types, mine, /*withElseRegion=*/true);
+  auto ifOp =
+      scf::IfOp::create(b, types, isDecayWarp(), /*withElseRegion=*/true);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(ifOp.elseBlock());
   scf::YieldOp::create(b, SmallVector<Value>(perLane, b.f32(0.0)));
@@ -406,9 +411,7 @@ SmallVector<Value> SSDKernelEmitter::loadGate(Value t0) {
 
 /// Runs `fn` on the decay warp only.
 void SSDKernelEmitter::onDecayWarp(function_ref<void()> fn) {
-  Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp,
-                                     b.index(decayWarp()));
-  auto ifOp = scf::IfOp::create(b, mine);
+  auto ifOp = scf::IfOp::create(b, isDecayWarp());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(ifOp.thenBlock());
   fn();
@@ -491,12 +494,13 @@ void SSDKernelEmitter::computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
       auto [i, j] = tile;
       Fragment &cf = cRows[i];
       if (cf.empty())
-        cf = loadMatrix(sC, b.add(b.add(b.index(i * 16), ldRow16), chunk.stage),
+        cf = loadMatrix(sC,
+                        stagedAt(chunk.stage, b.add(b.index(i * 16), ldRow16)),
                         b.add(k0, ldHalf), false);
       // B rows j·16.. as B fragments: matrices 0/1 give columns j·16..+7 (k
       // halves), 2/3 columns j·16+8..+15.
       Fragment bf =
-          loadMatrix(sB, b.add(b.add(b.index(j * 16), ldRowHi), chunk.stage),
+          loadMatrix(sB, stagedAt(chunk.stage, b.add(b.index(j * 16), ldRowHi)),
                      b.add(k0, ldColLo), false);
       acc[t][0] = mma(cf, {bf[0], bf[1]}, acc[t][0]);
       acc[t][1] = mma(cf, {bf[2], bf[3]}, acc[t][1]);
@@ -1049,7 +1053,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
            << " (head-dim columns per block) must divide P = " << shape.headdim
            << " and be a multiple of 16 × the " << tile.getThreads()
            << " / 32 warps";
-  if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes) {
+  if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes)
     return op.emitOpError("chunks of ")
            << shape.chunk << " steps with " << shape.stages << " stages need "
            << shape.sharedBytes(SSDRole::Scan)
@@ -1057,7 +1061,6 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
            << kMaxSharedBytes
            << " available; use fewer tile steps or stages, or fewer "
               "head-dim columns per block";
-  }
 
   Location loc = op.getLoc();
   Value xBuf = buffers.lookup(op.getX());

@@ -189,9 +189,8 @@ def SSM_SSDChunkOp : SSM_Op<"ssd_chunk", [Pure, AttrSizedOperandSegments]> {
     matmul pair, the chunk state, the inter-chunk recurrence and the
     state-to-output term. It equals the recurrence
     `S[t] = exp(Δ[t]·A[h])·S[t-1] + Δ[t]·x[t] ⊗ B[t]`, `y[t] = C[t]·S[t] + D·x[t]`,
-    so Q changes the rounding only: a Q whose staged tiles do not fit in a
-    block's workgroup memory (256, the Mamba-2 default) runs as chunks of 32
-    steps.
+    so Q changes the rounding only: the kernel works in chunks of the
+    tile's `steps` (32 from ssm-tile where it divides Q).
 
     Operands: `x` [B, L, H, P]; `dt` [B, L, H] (raw, `softplus` applies
     `softplus(dt + bias)`); `A` [H] f32; `B`, `C` [B, L, G, N]; optional
