@@ -11,6 +11,7 @@
 
 #include "ssmc/Tuning/Tuning.h"
 
+#include "ssmc/Dialect/SSM/Passes.h"
 #include "ssmc/Pipelines/Pipelines.h"
 #include "ssmc/Spec/Spec.h"
 
@@ -51,9 +52,9 @@ static SmallVector<Object> candidateTiles(const LayerSpec &layer) {
                                {"chunk", segment}});
     return tiles;
   }
-  // An SSD block owns 64 head-dim columns, one warp per 16 (the columns
-  // sweep in bench/README.md found fewer slower everywhere).
-  int64_t columns = layer.headdim % 64 == 0 ? 64 : 16;
+  // The heuristic's columns a block: the columns sweep in bench/README.md
+  // found fewer slower everywhere.
+  int64_t columns = getSSDBlockColumns(layer.headdim);
   for (int64_t segment : kSegments)
     for (int64_t steps : {32, 64})
       for (int64_t stages : {2, 3})

@@ -57,12 +57,16 @@ chooseScanTile(SelectiveScanOp op) {
 /// SSD: a block owns `items` head-dim columns with one warp per 16 of them.
 /// 64 columns (four warps) keep the per-thread state at N/2 registers for
 /// N = 128; narrower heads take what divides them.
-static std::pair<int64_t, int64_t> chooseSSDTile(SSDChunkOp op) {
-  int64_t headdim = op.getHeaddim();
-  for (int64_t columns : {64, 32, 16})
+int64_t mlir::ssm::getSSDBlockColumns(int64_t headdim) {
+  for (int64_t columns : {64, 32})
     if (headdim % columns == 0)
-      return {columns / 16 * 32, columns};
-  return {32, 16}; // rejected by the lowering with the reason
+      return columns;
+  return 16; // where it does not divide P, the lowering says why
+}
+
+static std::pair<int64_t, int64_t> chooseSSDTile(SSDChunkOp op) {
+  int64_t columns = getSSDBlockColumns(op.getHeaddim());
+  return {columns / 16 * 32, columns};
 }
 
 /// The chunk length an SSD kernel works in: 32 where it divides chunk_size.
