@@ -1002,6 +1002,16 @@ func.func @ssd_chunk_lanes(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>,
 
 // -----
 
+func.func @ssd_chunk_steps_negative(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) {
+  // expected-error @+2 {{steps = -32 must not be negative}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 32, steps = -32>
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+  return
+}
+
+// -----
+
 func.func @ssd_chunk_steps(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) {
   // expected-error @below {{tile steps = 96 (the kernel's chunk length) must divide chunk_size = 64}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
