@@ -47,6 +47,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
@@ -60,6 +61,9 @@ static constexpr int64_t kTileRows = 16;
 static constexpr int64_t kTileCols = 8;
 /// Elements of a 16-bit type per 128-bit access and per row padding.
 static constexpr int64_t kVector = 8;
+/// Resident blocks an SM that the 32-step kernel's register budget is for:
+/// T1's 320 blocks then all fit on 132 SMs at once.
+static constexpr int64_t kBlocksPerSM = 3;
 /// The most workgroup memory a block may use on sm_80 and sm_90.
 static constexpr int64_t kMaxSharedBytes = 227 * 1024;
 
@@ -93,6 +97,14 @@ struct SSDShape {
   int64_t bcStride() const { return states + kVector; }
   int64_t gStride() const { return chunk + kVector; }
   int64_t elemBytes() const { return 2; }
+  /// Whether ptxas is held to kBlocksPerSM resident blocks (170 registers a
+  /// thread): chunks of up to 64 steps fit them; longer ones hold more
+  /// output accumulators and would spill.
+  bool boundedRegisters() const { return chunk <= 64; }
+  /// Whether a chunk's phases are interleaved further (the state term in the
+  /// G tiles' straight line, the state update before the stores): within
+  /// the bound only for 32 steps (unbounded, ptxas took 218 registers).
+  bool interleaved() const { return chunk == 32; }
   /// x, B and C have `stages` buffers (the copies of the chunks ahead land
   /// while one is finished), Acum and Δ one more (the decay warp computes
   /// the last chunk ahead's), G one per chunk ahead (two ahead, the next
@@ -139,6 +151,7 @@ private:
   Value pack(Value lo, Value hi);
   std::pair<Value, Value> unpack(Value packed);
   Fragment zeros();
+  void storePair(ArrayRef<Value> values, Value mem, Value index);
 
   // The phases of one chunk.
   void stageChunk(Value t0, Value stage);
@@ -146,12 +159,17 @@ private:
   void stageDecay(ArrayRef<Value> raw, Value t0, Value buffer);
   void onDecayWarp(function_ref<void()> fn);
   SmallVector<Value> loadGate(Value t0);
-  void computeG(const ChunkRows &chunk, function_ref<void()> decayWarpWork);
+  SmallVector<Value> computeG(
+      const ChunkRows &chunk, function_ref<void()> decayWarpWork,
+      int64_t numResults = 0,
+      function_ref<SmallVector<Value>()> alongside = [] {
+        return SmallVector<Value>();
+      });
   void computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
                     const ChunkRows &chunk);
   SmallVector<OutputTiles> computeStateTerm(ArrayRef<Fragment> state);
-  void finishOutputs(MutableArrayRef<OutputTiles> y, ArrayRef<Value> gate,
-                     Value t0);
+  void finishOutputs(MutableArrayRef<OutputTiles> y, Value t0,
+                     function_ref<void()> beforeStores);
   SmallVector<Fragment> updateState(ArrayRef<Fragment> state, Value end);
 
   // Setup and the walk over the block's chunks.
@@ -303,21 +321,37 @@ std::pair<Value, Value> SSDKernelEmitter::unpack(Value packed) {
 
 Fragment SSDKernelEmitter::zeros() { return Fragment(4, b.f32(0.0)); }
 
+/// Stores two f32 as a pair of the operand type at an even `index`: one
+/// access, also where a merged address no longer tells LLVM so.
+void SSDKernelEmitter::storePair(ArrayRef<Value> values, Value mem,
+                                 Value index) {
+  Value pair = vector::FromElementsOp::create(
+      b, VectorType::get({2}, b.getF32Type()), values);
+  Value narrow = arith::TruncFOp::create(b, VectorType::get({2}, s.elem), pair);
+  vector::StoreOp::create(b, narrow, mem, index)
+      .setAlignment(2 * s.elemBytes());
+}
+
 //===----------------------------------------------------------------------===//
 // Indexing
 //===----------------------------------------------------------------------===//
 
+// The step's term comes last, so that the rest is loop-invariant for LICM
+// (the copies' addresses are most of a chunk's integer work).
+
 /// x, z, y: [B, L, H, P].
 Value SSDKernelEmitter::actIndex(Value t, Value col) {
-  Value row = b.add(b.mul(b.add(b.mul(bIdx, len), t), b.index(s.heads)), head);
-  return b.add(b.mul(row, b.index(s.headdim)), b.add(col0, col));
+  Value base = b.mul(b.add(b.mul(b.mul(bIdx, len), b.index(s.heads)), head),
+                     b.index(s.headdim));
+  return b.add(b.mul(t, b.index(s.heads * s.headdim)),
+               b.add(base, b.add(col0, col)));
 }
 
 /// B, C: [B, L, G, N].
 Value SSDKernelEmitter::bcIndex(Value t, Value col) {
-  Value row =
-      b.add(b.mul(b.add(b.mul(bIdx, len), t), b.index(s.groups)), group);
-  return b.add(b.mul(row, b.index(s.states)), col);
+  Value base = b.mul(b.add(b.mul(b.mul(bIdx, len), b.index(s.groups)), group),
+                     b.index(s.states));
+  return b.add(b.mul(t, b.index(s.groups * s.states)), b.add(base, col));
 }
 
 Value SSDKernelEmitter::stateIndex(Value slab, Value row, Value col) {
@@ -367,31 +401,34 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
 
 /// The decay warp's raw dt of the chunk at `t0` (lane-major runs of Q/32
 /// steps; the other warps load nothing and get zeros), issued a chunk before
-/// its Acum and Δ are computed.
+/// its Acum and Δ are computed. The values stay in dt's type until then:
+/// widening them here would wait for the load.
 SmallVector<Value> SSDKernelEmitter::loadDt(Value t0) {
   int64_t perLane = s.chunk / 32;
-  SmallVector<Type> types(perLane, b.getF32Type());
+  Type elem = cast<MemRefType>(dtMem.getType()).getElementType();
+  SmallVector<Type> types(perLane, elem);
   auto ifOp =
       scf::IfOp::create(b, types, isDecayWarp(), /*withElseRegion=*/true);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(ifOp.elseBlock());
-  scf::YieldOp::create(b, SmallVector<Value>(perLane, b.f32(0.0)));
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(elem));
+  scf::YieldOp::create(b, SmallVector<Value>(perLane, zero));
   b.setInsertionPointToStart(ifOp.thenBlock());
   SmallVector<Value> dt;
   for (int64_t k = 0; k < perLane; ++k) {
     Value t = b.add(t0, b.add(b.mul(lane, b.index(perLane)), b.index(k)));
     Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
-    dt.push_back(b.loadF32(
-        dtMem, b.add(b.mul(b.add(b.mul(bIdx, len), clamped), b.index(s.heads)),
-                     head)));
+    dt.push_back(memref::LoadOp::create(
+        b, dtMem,
+        b.add(b.mul(b.add(b.mul(bIdx, len), clamped), b.index(s.heads)),
+              head)));
   }
   scf::YieldOp::create(b, dt);
   return SmallVector<Value>(ifOp.getResults());
 }
 
-/// This lane's z pairs of the chunk at `t0`, in the order computeOutputs
-/// reads them (rows past L read the last row), so that their latency
-/// overlaps the G phase.
+/// This lane's z pairs of the chunk at `t0`, in the order finishOutputs
+/// reads them (rows past L read the last row).
 SmallVector<Value> SSDKernelEmitter::loadGate(Value t0) {
   SmallVector<Value> gate;
   if (!zMem)
@@ -426,7 +463,7 @@ void SSDKernelEmitter::stageDecay(ArrayRef<Value> raw, Value t0, Value buffer) {
   Value total = b.f32(0.0);
   for (int64_t k = 0; k < perLane; ++k) {
     Value l = b.add(b.mul(lane, b.index(perLane)), b.index(k));
-    Value dt = raw[k];
+    Value dt = b.unpackF32(raw[k]).front();
     if (dtBias)
       dt = b.add(dt, dtBias);
     if (op.getDtSoftplus())
@@ -459,27 +496,37 @@ void SSDKernelEmitter::stageDecay(ArrayRef<Value> raw, Value t0, Value buffer) {
 /// in 16x16 tiles on or below the diagonal (step 3 reads no others). The
 /// tiles are dealt to the warps in turn and each warp's are emitted as
 /// straight-line code, so that its independent accumulator chains overlap.
-/// The decay warp, which has the fewest, then runs `decayWarpWork`.
-void SSDKernelEmitter::computeG(const ChunkRows &chunk,
-                                function_ref<void()> decayWarpWork) {
+/// `alongside` (which yields `numResults` f32 values, returned) is emitted
+/// first in the same straight line, so that its chains overlap the G tiles'
+/// too; it must not read what G writes. The decay warp, which has the fewest
+/// tiles, then runs `decayWarpWork`.
+SmallVector<Value> SSDKernelEmitter::computeG(
+    const ChunkRows &chunk, function_ref<void()> decayWarpWork,
+    int64_t numResults, function_ref<SmallVector<Value>()> alongside) {
   SmallVector<SmallVector<std::pair<int64_t, int64_t>>> perWarp(s.warps);
   int64_t next = 0;
   for (int64_t i = 0; i < s.chunk / 16; ++i)
     for (int64_t j = 0; j <= i; ++j)
       perWarp[next++ % s.warps].push_back({i, j});
   SmallVector<int64_t> cases = llvm::to_vector(llvm::seq<int64_t>(s.warps));
+  SmallVector<Type> types(numResults, b.getF32Type());
   auto dispatch =
-      scf::IndexSwitchOp::create(b, TypeRange{}, warp, cases, cases.size());
+      scf::IndexSwitchOp::create(b, types, warp, cases, cases.size());
   OpBuilder::InsertionGuard guard(b);
   for (auto [w, region] : llvm::enumerate(dispatch.getCaseRegions())) {
     b.setInsertionPointToStart(b.createBlock(&region));
+    SmallVector<Value> results = alongside();
     computeGTile(perWarp[w], chunk);
     if (static_cast<int64_t>(w) == decayWarp())
       decayWarpWork();
-    scf::YieldOp::create(b);
+    scf::YieldOp::create(b, results);
   }
+  // Every thread's warp has a case.
   b.setInsertionPointToStart(b.createBlock(&dispatch.getDefaultRegion()));
-  scf::YieldOp::create(b);
+  scf::YieldOp::create(
+      b,
+      SmallVector<Value>(numResults, ub::PoisonOp::create(b, b.getF32Type())));
+  return SmallVector<Value>(dispatch.getResults());
 }
 
 /// One warp's G tiles (row tile, column tile) of `chunk`.
@@ -581,13 +628,36 @@ SSDKernelEmitter::computeStateTerm(ArrayRef<Fragment> state) {
   return outputs;
 }
 
-/// Y += G·x (the causal part), plus D·x and the gate, stored for the rows
-/// inside L.
+/// Y += G·x (the causal part) and D·x; then `beforeStores`, whose latency
+/// covers the z loads issued first; then the gate, and the stores of the
+/// rows inside L.
 void SSDKernelEmitter::finishOutputs(MutableArrayRef<OutputTiles> outputs,
-                                     ArrayRef<Value> gate, Value t0) {
+                                     Value t0,
+                                     function_ref<void()> beforeStores) {
   int64_t rowTiles = s.chunk / kTileRows;
+  SmallVector<Value> gate = loadGate(t0);
+  // Per output pair of this lane: its row, column and values.
+  struct Pair {
+    Value row, col;
+    SmallVector<Value> values;
+  };
+  SmallVector<Pair> pairs;
   for (auto [j, y] : llvm::enumerate(outputs)) {
     Value pcol = blockColumn(j);
+    auto columnOf = [&](int64_t ph) {
+      return b.add(pcol, b.add(b.index(ph * kTileCols), pairCol));
+    };
+    // The skip term's x pairs, read before the mma so that their latency
+    // overlaps it.
+    SmallVector<Value> skipX;
+    if (skip)
+      for (int64_t i = 0; i < rowTiles; ++i)
+        for (int64_t h = 0; h < 2; ++h)
+          for (int64_t ph = 0; ph < 2; ++ph)
+            skipX.push_back(vector::LoadOp::create(
+                b, VectorType::get({2}, s.elem), sX,
+                ValueRange{staged(b.add(b.index(i * kTileRows + h * 8), quad)),
+                           columnOf(ph)}));
     // The causal term, over the column tiles up to the diagonal.
     for (int64_t i = 0; i < rowTiles; ++i)
       for (int64_t kk = 0; kk <= i; ++kk) {
@@ -601,36 +671,47 @@ void SSDKernelEmitter::finishOutputs(MutableArrayRef<OutputTiles> outputs,
         y[i][0] = mma(gf, {xf[0], xf[1]}, y[i][0]);
         y[i][1] = mma(gf, {xf[2], xf[3]}, y[i][1]);
       }
-    // Epilogue, one row of this lane at a time.
     for (int64_t i = 0; i < rowTiles; ++i)
-      for (int64_t h = 0; h < 2; ++h) {
-        Value row = b.add(b.index(i * kTileRows + h * 8), quad);
-        Value t = b.add(t0, row);
-        auto inRange = scf::IfOp::create(b, b.cmpLT(t, len));
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(inRange.thenBlock());
+      for (int64_t h = 0; h < 2; ++h)
         for (int64_t ph = 0; ph < 2; ++ph) {
-          Value col = b.add(pcol, b.add(b.index(ph * kTileCols), pairCol));
+          int64_t at = (i * 2 + h) * 2 + ph;
           SmallVector<Value> v = {y[i][ph][2 * h], y[i][ph][2 * h + 1]};
           if (skip) {
-            auto xPair =
-                vector::LoadOp::create(b, VectorType::get({2}, s.elem), sX,
-                                       ValueRange{staged(row), col});
-            SmallVector<Value> x = b.unpackF32(xPair);
+            SmallVector<Value> x = b.unpackF32(skipX[at]);
             for (int64_t e = 0; e < 2; ++e)
               v[e] = b.fma(skip, x[e], v[e]);
           }
-          Value at = actIndex(t, col);
-          if (zMem) {
-            SmallVector<Value> z = b.unpackF32(
-                gate[((j * s.chunk / kTileRows + i) * 2 + h) * 2 + ph]);
-            for (int64_t e = 0; e < 2; ++e)
-              v[e] = b.mul(v[e], b.silu(z[e]));
-          }
-          b.storeVectorF32(v, yMem, at, /*aligned=*/false);
+          pairs.push_back(
+              {b.add(b.index(i * kTileRows + h * 8), quad), columnOf(ph), v});
         }
-      }
   }
+  beforeStores();
+  for (auto [pair, z] : llvm::zip(pairs, gate)) {
+    SmallVector<Value> zs = b.unpackF32(z);
+    for (int64_t e = 0; e < 2; ++e)
+      pair.values[e] = b.mul(pair.values[e], b.silu(zs[e]));
+  }
+  // A chunk that ends inside L stores without guards, so that the values
+  // are not sunk into per-row branches that wait one at a time.
+  auto storePairs = [&](bool guarded) {
+    for (const Pair &pair : pairs) {
+      Value t = b.add(t0, pair.row);
+      OpBuilder::InsertionGuard guard(b);
+      if (guarded) {
+        auto inRange = scf::IfOp::create(b, b.cmpLT(t, len));
+        b.setInsertionPointToStart(inRange.thenBlock());
+      }
+      storePair(pair.values, yMem, actIndex(t, pair.col));
+    }
+  };
+  auto whole =
+      scf::IfOp::create(b, b.cmpLT(b.add(t0, b.index(s.chunk - 1)), len),
+                        /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(whole.thenBlock());
+  storePairs(false);
+  b.setInsertionPointToStart(whole.elseBlock());
+  storePairs(true);
 }
 
 /// S = exp2(end)·S + (w∘x)ᵀ·B with w[s] = exp2(end - Acum[s])·Δ[s], where
@@ -854,20 +935,18 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
 
   Value cAhead = b.add(c, b.index(ahead));
   Value tAhead = b.add(t0, b.index(ahead * s.chunk));
-  SmallVector<Value> dtLater, gate;
+  SmallVector<Value> dtLater;
   if (ahead == 1) {
     stageChunk(tAhead, bufferOf(cAhead, s.stages));
     Value next =
         nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
     dtLater = loadDt(b.add(tAhead, b.index(s.chunk)));
-    gate = loadGate(t0);
     // All groups but the newest (the next chunk's) have landed.
     nvgpu::DeviceAsyncWaitOp::create(b, next, b.getI32IntegerAttr(1));
     current = rowsOf(c);
     gpu::BarrierOp::create(b);
   } else {
     dtLater = loadDt(b.add(tAhead, b.index(s.chunk)));
-    gate = loadGate(t0);
     // The next chunk's copies, issued a chunk ago, have landed; the barrier
     // publishes them with its G and Acum, and ends every read of the stage
     // that chunk c + 2 takes over.
@@ -885,19 +964,49 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
   };
   Value end = acum(b.index(s.chunk - 1));
   if (scan) {
-    computeG(ahead == 1 ? current : rowsOf(b.add(c, b.index(1))),
-             stageAheadDecay);
-    // The state term reads no G: it overlaps the warps' uneven G work. The
-    // state update waits for the outputs, whose accumulators would otherwise
-    // be live across it (Q = 64 then ran 9 % slower).
-    SmallVector<OutputTiles> outputs = computeStateTerm(state);
+    // The state term reads no G: it overlaps the warps' G work, in the same
+    // straight line. The state update waits for the outputs, whose
+    // accumulators would otherwise be live across it (Q = 64 then ran 9 %
+    // slower).
+    ChunkRows gRows = ahead == 1 ? current : rowsOf(b.add(c, b.index(1)));
+    SmallVector<OutputTiles> outputs;
+    if (s.interleaved()) {
+      int64_t rowTiles = s.chunk / kTileRows;
+      SmallVector<Value> flat = computeG(
+          gRows, stageAheadDecay, s.blocksPerWarp() * rowTiles * 2 * 4, [&] {
+            SmallVector<Value> values;
+            for (const OutputTiles &y : computeStateTerm(state))
+              for (const std::array<Fragment, 2> &tile : y)
+                for (const Fragment &half : tile)
+                  llvm::append_range(values, half);
+            return values;
+          });
+      for (int64_t j = 0, at = 0; j < s.blocksPerWarp(); ++j)
+        for (std::array<Fragment, 2> &tile : outputs.emplace_back(rowTiles))
+          for (Fragment &half : tile) {
+            half.assign(flat.begin() + at, flat.begin() + at + 4);
+            at += 4;
+          }
+    } else {
+      computeG(gRows, stageAheadDecay);
+      outputs = computeStateTerm(state);
+    }
     if (ahead == 1)
       gpu::BarrierOp::create(b);
-    finishOutputs(outputs, gate, t0);
+    // Interleaved, the state update goes before the stores, which then wait
+    // for the z loads no longer; longer chunks keep the update last, as
+    // their output values would be live across it.
+    auto update = [&] { state = updateState(state, end); };
+    if (s.interleaved()) {
+      finishOutputs(outputs, t0, update);
+    } else {
+      finishOutputs(outputs, t0, [] {});
+      update();
+    }
   } else {
     onDecayWarp(stageAheadDecay);
+    state = updateState(state, end);
   }
-  state = updateState(state, end);
   // One chunk ahead, the next iteration's copies overwrite this chunk's
   // stage.
   if (ahead == 1)
@@ -999,6 +1108,9 @@ static KernelLaunch buildKernel(SSDChunkOp op, SSDRole role,
   launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("ssd_chunk")),
                   host.getNamedAttr("ssm.tile", op.getTileAttr())};
   launch.kernel = createKernel(host, loc, module, name, launch, {});
+  if (shape.boundedRegisters())
+    launch.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                           host.getI32IntegerAttr(kBlocksPerSM));
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
   SSDKernelEmitter(op, role, shape, body).emit(launch.kernel.getArguments());
