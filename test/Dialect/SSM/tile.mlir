@@ -95,11 +95,11 @@ func.func @existing_tile_kept(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, 
 // -----
 
 // An SSD block owns 64 head-dim columns, one warp per 16, and works in
-// chunks of 32 steps whatever chunk_size says; the options can set the
-// chunk length and the stages.
+// chunks of 32 steps whatever chunk_size says, three of them staged over a
+// whole sequence; the options can set the chunk length and the stages.
 // CHECK-LABEL: func.func @ssd_chunk_tiled
 // CHECK: ssm.ssd_chunk
-// CHECK-SAME: tile = <threads = 128, items = 64, steps = 32>
+// CHECK-SAME: tile = <threads = 128, items = 64, stages = 3, steps = 32>
 // SSD-LABEL: func.func @ssd_chunk_tiled
 // SSD: tile = <threads = 128, items = 64, stages = 3, steps = 64>
 func.func @ssd_chunk_tiled(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16> {
@@ -129,11 +129,23 @@ func.func @function_tile(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: t
 
 // -----
 
-// A function tile without steps gets the heuristic's chunk length.
+// A function tile without steps gets the heuristic's chunk length, and
+// without stages the heuristic's: two with L segments, three without.
 // CHECK-LABEL: func.func @ssd_function_tile
 // CHECK: tile = <threads = 64, items = 32, chunk = 1024, steps = 32>
 func.func @ssd_function_tile(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
     attributes {ssm.tile = #ssm.tile<threads = 64, items = 32, chunk = 1024>} {
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+  return %y : tensor<?x?x80x64xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @ssd_function_tile_whole
+// CHECK: tile = <threads = 64, items = 32, stages = 3, steps = 32>
+func.func @ssd_function_tile_whole(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+    attributes {ssm.tile = #ssm.tile<threads = 64, items = 32>} {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
       : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
   return %y : tensor<?x?x80x64xbf16>

@@ -61,7 +61,7 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
     Option<"fmaExps", "fma-exps", "int64_t", /*default=*/"-1",
            "State exps per step on the FMA pipe (-1: heuristic)">,
     Option<"stages", "stages", "int64_t", /*default=*/"1",
-           "Chunks an SSD kernel stages in workgroup memory (1 or 2: two)">,
+           "Chunks an SSD kernel stages in workgroup memory (2 or 3; 1: the heuristic's)">,
     Option<"steps", "steps", "int64_t", /*default=*/"0",
            "Chunk length of an SSD kernel (0: heuristic)">,
   ];
