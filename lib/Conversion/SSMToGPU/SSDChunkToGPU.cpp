@@ -24,7 +24,11 @@
 // time warps with fewer G tiles would wait there: three barriers a chunk.
 // With three stages the pipeline runs two chunks ahead and step 1 is done
 // for the next chunk, into a second G buffer: the barrier at the top of
-// each chunk is then the only one.
+// each chunk is then the only one. The kernel is bound by latency (a warp
+// waits on its own mma, ldmatrix and ex2 chains), so chunks of 32 steps
+// interleave further: each warp's step 2 shares a straight line with its
+// G tiles, step 4 comes before step 3's stores, and ptxas is held to three
+// resident blocks an SM.
 // Operands reach the tensor cores through ldmatrix from rows padded by 16
 // bytes, which keeps the eight row addresses of each 8x8 matrix on distinct
 // banks.
