@@ -527,9 +527,10 @@ SmallVector<Value> SSDKernelEmitter::computeG(
   }
   // Every thread's warp has a case.
   b.setInsertionPointToStart(b.createBlock(&dispatch.getDefaultRegion()));
-  scf::YieldOp::create(
-      b,
-      SmallVector<Value>(numResults, ub::PoisonOp::create(b, b.getF32Type())));
+  SmallVector<Value> none;
+  if (numResults)
+    none.assign(numResults, ub::PoisonOp::create(b, b.getF32Type()));
+  scf::YieldOp::create(b, none);
   return SmallVector<Value>(dispatch.getResults());
 }
 

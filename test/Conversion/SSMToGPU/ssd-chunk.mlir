@@ -7,8 +7,9 @@
 // fragments into mma.sync m16n8k16 with bf16 operands and f32 accumulators.
 // The state is the loop's carried accumulators (N/8 tiles of 4 f32 per lane
 // for 16 head-dim columns, 64 values at N = 128), plus the decay sum and the
-// raw dt of the chunk after next (Q/32 = 2 per lane). A tile without steps
-// runs chunks of chunk_size.
+// raw dt of the chunk after next (Q/32 = 2 per lane, still bf16). A tile
+// without steps runs chunks of chunk_size. Chunks of up to 64 steps hold
+// ptxas to three resident blocks an SM (nvvm.minctasm).
 
 // CHECK-LABEL: func.func @mamba2(
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x?x8x64xbf16>
@@ -28,7 +29,7 @@
 // publishes G, then the causal term G·x (x transposed) and the state update;
 // with two stages a last barrier before the next chunk's copies.
 // CHECK: gpu.func @mamba2_ssd_chunk_0(
-// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>, nvvm.minctasm = 3 : i32
 // CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<128x72xbf16, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_copy {{.*}}, 8, %{{.*}} {bypassL1}
@@ -36,7 +37,7 @@
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32,
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
 // CHECK: gpu.barrier
-// CHECK: scf.index_switch
+// CHECK: scf.index_switch %{{[^ ]*}} {{$}}
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>}
 // CHECK: math.exp2
@@ -46,13 +47,17 @@
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK: nvvm.mma.sync
 // CHECK: gpu.barrier
-// CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
+// CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32, {{.*}}f32, bf16, bf16
 
 // Three stages run two chunks ahead: three x, B, C stages, two G buffers
 // and three of Acum and Δ. The prologue stages two chunks and computes the
 // first G; each chunk then waits for the next one's copies, passes the only
 // barrier of the loop, starts the copies two chunks ahead and computes the
 // next chunk's G while it finishes its own.
+// Chunks of 32 steps interleave further: each warp's case of the switch
+// computes the state term first (its f32 outputs are the switch's results)
+// and then its G tiles, and the state update comes between the outputs and
+// their stores, which a chunk inside L makes without per-row guards.
 // CHECK: gpu.func @three_stages_ssd_chunk_0(
 // CHECK: memref.view {{.*}} to memref<96x72xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<64x40xbf16, #gpu.address_space<workgroup>>
@@ -67,7 +72,24 @@
 // CHECK: gpu.barrier
 // CHECK: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_create_group
-// CHECK: scf.index_switch
+// CHECK: scf.index_switch %{{[^ ]*}} -> f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32
+// CHECK-NEXT: case 0 {
+// CHECK-NOT: nvgpu.ldmatrix
+// CHECK: vector.from_elements %arg{{[0-9]+}}, %arg{{[0-9]+}} : vector<2xf32>
+// CHECK: nvvm.mma.sync
+// CHECK: math.exp2
+// CHECK: vector.store
+// CHECK: default {
+// CHECK-NEXT: ub.poison : f32
+// CHECK-NOT: gpu.barrier
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+// CHECK: nvvm.mma.sync
+// CHECK: scf.if
+// CHECK-NOT: scf.if
+// CHECK: vector.store {{.*}} {alignment = 4 : i64}
+// CHECK: } else {
+// CHECK: scf.if
+// CHECK: vector.store {{.*}} {alignment = 4 : i64}
 // CHECK-NOT: gpu.barrier
 // CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
 func.func @mamba2(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
