@@ -250,6 +250,28 @@ private:
 
 } // namespace
 
+/// Output tiles as the flat list of f32 values a region yields, and back.
+static SmallVector<Value> flattenOutputs(ArrayRef<OutputTiles> outputs) {
+  SmallVector<Value> values;
+  for (const OutputTiles &y : outputs)
+    for (const std::array<Fragment, 2> &tile : y)
+      for (const Fragment &half : tile)
+        llvm::append_range(values, half);
+  return values;
+}
+
+static SmallVector<OutputTiles> unflattenOutputs(ArrayRef<Value> values,
+                                                 int64_t rowTiles) {
+  SmallVector<OutputTiles> outputs;
+  for (size_t at = 0; at < values.size();)
+    for (std::array<Fragment, 2> &tile : outputs.emplace_back(rowTiles))
+      for (Fragment &half : tile) {
+        half.assign(values.begin() + at, values.begin() + at + 4);
+        at += 4;
+      }
+  return outputs;
+}
+
 /// Whether the scan's epilogue applies the z gate: without a norm; with one
 /// the norm kernel takes z.
 static bool gatesInKernel(SSDChunkOp op) { return op.getZ() && !op.getNorm(); }
@@ -969,38 +991,27 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
   };
   Value end = acum(b.index(s.chunk - 1));
   if (scan) {
-    // The state term reads no G: it overlaps the warps' G work, in the same
-    // straight line. The state update waits for the outputs, whose
-    // accumulators would otherwise be live across it (Q = 64 then ran 9 %
-    // slower).
+    // The state term reads no G: it runs before the barrier that publishes
+    // G, overlapping the warps' uneven G work; for 32-step chunks in the
+    // same straight line as each warp's G tiles.
     ChunkRows gRows = ahead == 1 ? current : rowsOf(b.add(c, b.index(1)));
     SmallVector<OutputTiles> outputs;
     if (s.interleaved()) {
       int64_t rowTiles = s.chunk / kTileRows;
-      SmallVector<Value> flat = computeG(
-          gRows, stageAheadDecay, s.blocksPerWarp() * rowTiles * 2 * 4, [&] {
-            SmallVector<Value> values;
-            for (const OutputTiles &y : computeStateTerm(state))
-              for (const std::array<Fragment, 2> &tile : y)
-                for (const Fragment &half : tile)
-                  llvm::append_range(values, half);
-            return values;
-          });
-      for (int64_t j = 0, at = 0; j < s.blocksPerWarp(); ++j)
-        for (std::array<Fragment, 2> &tile : outputs.emplace_back(rowTiles))
-          for (Fragment &half : tile) {
-            half.assign(flat.begin() + at, flat.begin() + at + 4);
-            at += 4;
-          }
+      SmallVector<Value> flat =
+          computeG(gRows, stageAheadDecay, s.blocksPerWarp() * rowTiles * 2 * 4,
+                   [&] { return flattenOutputs(computeStateTerm(state)); });
+      outputs = unflattenOutputs(flat, rowTiles);
     } else {
       computeG(gRows, stageAheadDecay);
       outputs = computeStateTerm(state);
     }
     if (ahead == 1)
       gpu::BarrierOp::create(b);
-    // Interleaved, the state update goes before the stores, which then wait
-    // for the z loads no longer; longer chunks keep the update last, as
-    // their output values would be live across it.
+    // The state update follows the causal term (with the output
+    // accumulators live across it, Q = 64 ran 9 % slower); for 32-step
+    // chunks it precedes the stores, which then wait for the z loads no
+    // longer.
     auto update = [&] { state = updateState(state, end); };
     if (s.interleaved()) {
       finishOutputs(outputs, t0, update);
