@@ -43,10 +43,12 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
   let description = [{
     Attaches a `#ssm.tile` to every `ssm.selective_scan` and
     `ssm.ssd_chunk` that has none: the `ssm.tile` attribute of the enclosing
-    function when present (the spec's choice; an SSD's `steps` is the
-    heuristic's unless it sets them), else the options where set, else a
-    heuristic on the static sizes (channels per B/C group; head-dim columns
-    and chunk_size). The lowering only reads the attribute.
+    function when present (the spec's choice; an SSD's `steps` and
+    `stages` are the heuristic's unless it sets them), else the options
+    where set, else a heuristic on the static sizes (channels per B/C group;
+    head-dim columns and chunk_size; for an SSD, chunks of 32 steps, three
+    of them staged without L segments). The lowering only reads the
+    attribute.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"0",
@@ -61,7 +63,8 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
     Option<"fmaExps", "fma-exps", "int64_t", /*default=*/"-1",
            "State exps per step on the FMA pipe (-1: heuristic)">,
     Option<"stages", "stages", "int64_t", /*default=*/"1",
-           "Chunks an SSD kernel stages in workgroup memory (2 or 3; 1: the heuristic's)">,
+           "Chunks an SSD kernel stages in workgroup memory (2 or 3; "
+           "1: the heuristic's)">,
     Option<"steps", "steps", "int64_t", /*default=*/"0",
            "Chunk length of an SSD kernel (0: heuristic)">,
   ];
