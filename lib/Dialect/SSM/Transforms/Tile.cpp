@@ -71,7 +71,7 @@ static std::pair<int64_t, int64_t> chooseSSDTile(SSDChunkOp op) {
 
 /// The chunk length an SSD kernel works in: 32 where it divides chunk_size.
 /// The output does not depend on it beyond rounding, and on an H200 T1 ran
-/// in 0.37 ms at 32, 0.58 at 64 and 0.74 at 128 (bench/README.md): a
+/// in 0.35 ms at 32, 0.57 at 64 and 0.65 at 128 (bench/README.md): a
 /// longer chunk adds more causal-term work than it saves state updates, and
 /// needs more workgroup memory per block.
 static int64_t chooseSSDSteps(SSDChunkOp op) {
