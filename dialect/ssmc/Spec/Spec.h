@@ -58,7 +58,7 @@ struct TileSpec {
   /// most N / lanes.
   int64_t fmaExps = 0;
   /// Chunks of x, B and C staged in workgroup memory (ssd_chunk): 2 or 3;
-  /// 0 takes the default, 2.
+  /// 0 leaves it to the ssm-tile heuristic.
   int64_t stages = 0;
   /// The chunk length the kernel works in (ssd_chunk): a multiple of 32
   /// dividing chunk_size; 0 leaves it to the ssm-tile heuristic.

@@ -88,6 +88,14 @@ static int64_t chooseSSDStages(int64_t chunk, int64_t steps) {
   return chunk == 0 && steps == 32 ? 3 : 1;
 }
 
+/// An SSD tile's steps and stages: those given (0 and 1 leave them unset),
+/// else the heuristic's.
+static std::pair<int64_t, int64_t>
+chooseSSDChunking(SSDChunkOp op, int64_t chunk, int64_t steps, int64_t stages) {
+  steps = steps ? steps : chooseSSDSteps(op);
+  return {steps, stages != 1 ? stages : chooseSSDStages(chunk, steps)};
+}
+
 namespace {
 struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
   using Base::Base;
@@ -103,11 +111,9 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       if (auto layerTile =
               getOperation()->getAttrOfType<TileAttr>(kLayerTileAttr)) {
         if (ssd) {
-          int64_t steps =
-              layerTile.getSteps() ? layerTile.getSteps() : chooseSSDSteps(ssd);
-          int64_t stages = layerTile.getStages() != 1
-                               ? layerTile.getStages()
-                               : chooseSSDStages(layerTile.getChunk(), steps);
+          auto [steps, stages] =
+              chooseSSDChunking(ssd, layerTile.getChunk(), layerTile.getSteps(),
+                                layerTile.getStages());
           layerTile = TileAttr::get(&getContext(), layerTile.getThreads(),
                                     layerTile.getItems(), layerTile.getChunk(),
                                     stages, layerTile.getLanes(),
@@ -132,8 +138,8 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       i = items ? int64_t(items) : i;
       l = scan && lanes ? int64_t(lanes) : l;
       e = scan && fmaExps >= 0 ? int64_t(fmaExps) : e;
-      int64_t st = ssd ? (steps ? int64_t(steps) : chooseSSDSteps(ssd)) : 0;
-      int64_t sg = ssd && stages == 1 ? chooseSSDStages(chunk, st) : stages;
+      auto [st, sg] = ssd ? chooseSSDChunking(ssd, chunk, steps, stages)
+                          : std::pair<int64_t, int64_t>(0, stages);
       auto emitError = [&] { return op->emitOpError("invalid tile: "); };
       TileAttr tile = TileAttr::getChecked(
           function_ref<InFlightDiagnostic()>(emitError), &getContext(), t, i,
