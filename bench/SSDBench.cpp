@@ -60,6 +60,15 @@ constexpr SSDRow kSSDRows[] = {
     {"T3 s1024", "bench_ssd_h80_q32_s1024", 1, 32768, 0, 1.647},
     {"T3 s2048", "bench_ssd_h80_q32_s2048", 1, 32768, 0, 1.647},
     {"T3 s2048 stages 3", "bench_ssd_h80_q32_s2048_st3", 1, 32768, 0, 1.647},
+    // The sm_90a warpgroup-MMA kernel (wgmma; specs with "arch": ["sm_90a"]).
+    {"T1 wgmma", "bench_ssd_h80_wg", 4, 4096, 0.755, 0.755},
+    {"T1 + z wgmma", "bench_ssd_h80_wg_z", 4, 4096, 0.849, 0.849},
+    {"T1 + z + norm wgmma", "bench_ssd_h80_wg_norm", 4, 4096, 0.849, 0.849},
+    {"T2 wgmma", "bench_ssd_h24_wg", 16, 1024, 0.254, 0.254},
+    {"T3 wgmma", "bench_ssd_h80_wg", 1, 32768, 1.647, 1.647},
+    {"T1 s2048 wgmma", "bench_ssd_h80_wg_s2048", 4, 4096, 0.755, 0.755},
+    {"T3 s1024 wgmma", "bench_ssd_h80_wg_s1024", 1, 32768, 1.647, 1.647},
+    {"T3 s2048 wgmma", "bench_ssd_h80_wg_s2048", 1, 32768, 1.647, 1.647},
 };
 
 /// The cuBLAS entry points the GEMM yardstick needs.

@@ -46,13 +46,21 @@
 
 using namespace mlir;
 
-void mlir::ssm::buildSSMToGPUPipeline(OpPassManager &pm) {
+bool mlir::ssm::allowsWarpgroupMMA(llvm::ArrayRef<std::string> chips) {
+  return !chips.empty() && llvm::all_of(chips, [](const std::string &chip) {
+    return chip == "sm_90a";
+  });
+}
+
+void mlir::ssm::buildSSMToGPUPipeline(OpPassManager &pm, bool warpgroupMMA) {
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   // Imported IR may carry zero initial states or unused last states.
   funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(createSSMFuseDiscretizePass());
   funcPm.addPass(createSSMFuseGatingPass());
-  funcPm.addPass(createSSMTilePass());
+  SSMTilePassOptions tile;
+  tile.warpgroup = warpgroupMMA;
+  funcPm.addPass(createSSMTilePass(tile));
   pm.addPass(createConvertSSMToGPUPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -73,6 +81,8 @@ void mlir::ssm::buildGPUToNVVMPipeline(
   ConvertGpuOpsToNVVMOpsOptions toNVVM;
   toNVVM.useBarePtrCallConv = true;
   gpuPm.addPass(createConvertGpuOpsToNVVMOps(toNVVM));
+  // NVVM ops without an LLVM intrinsic (wgmma.mma_async) become inline PTX.
+  gpuPm.addPass(createConvertNVVMToLLVMPass());
   gpuPm.addPass(createCanonicalizerPass());
   gpuPm.addPass(createCSEPass());
   gpuPm.addPass(createReconcileUnrealizedCastsPass());
@@ -80,7 +90,7 @@ void mlir::ssm::buildGPUToNVVMPipeline(
 
 void mlir::ssm::buildSSMToNVVMPipeline(
     OpPassManager &pm, const SSMToNVVMPipelineOptions &options) {
-  buildSSMToGPUPipeline(pm);
+  buildSSMToGPUPipeline(pm, allowsWarpgroupMMA(options.chips));
   buildGPUToNVVMPipeline(pm, options);
   if (options.format == "none")
     return;

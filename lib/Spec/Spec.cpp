@@ -216,7 +216,7 @@ getObject(const llvm::json::Value &value, const Twine &path) {
 //===----------------------------------------------------------------------===//
 
 static constexpr StringRef supportedArchs[] = {"sm_80", "sm_86", "sm_89",
-                                               "sm_90"};
+                                               "sm_90", "sm_90a"};
 
 ArrayRef<StringRef> mlir::ssm::getSupportedArchs() { return supportedArchs; }
 
@@ -1118,7 +1118,7 @@ static void buildRMSNormFunction(OpBuilder &b, const LayerSpec &layer,
 static TileAttr getTileAttr(const TileSpec &tile, MLIRContext *ctx) {
   return TileAttr::get(ctx, tile.threads, tile.items, tile.chunk,
                        std::max<int64_t>(tile.stages, 1), tile.lanes,
-                       tile.fmaExps, tile.steps);
+                       tile.fmaExps, tile.steps, /*warpgroup=*/false);
 }
 
 static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,

@@ -164,7 +164,7 @@ TEST_F(SpecTest, Mamba1ExampleBuildsUnfusedLayer) {
   ASSERT_TRUE(func);
   EXPECT_TRUE(func->hasAttr("ssm.layer"));
   EXPECT_EQ(func->getAttr("ssm.tile"),
-            TileAttr::get(&ctx, 64, 8, 0, 1, 1, 0, 0));
+            TileAttr::get(&ctx, 64, 8, 0, 1, 1, 0, 0, false));
   EXPECT_EQ(argNames(func),
             (std::vector<std::string>{"u", "delta", "A", "B", "C", "D", "z",
                                       "delta_bias"}));
@@ -582,7 +582,7 @@ TEST_F(SpecTest, SSDTileStepsAndStages) {
   ASSERT_TRUE(module);
   auto func = *module->getOps<func::FuncOp>().begin();
   EXPECT_EQ(func->getAttr("ssm.tile"),
-            TileAttr::get(&ctx, 128, 64, 0, 3, 1, 0, 64));
+            TileAttr::get(&ctx, 128, 64, 0, 3, 1, 0, 64, false));
 }
 
 TEST(SpecErrors, CausalConv1dWidthIsChecked) {
@@ -790,8 +790,8 @@ TEST(SpecErrors, EachErrorNamesItsJsonPath) {
       // Architectures.
       {"unsupported arch",
        [](auto &s, auto &) { s["arch"] = json::Array{"sm_80", "sm_70"}; },
-       "spec.arch[1]: unsupported arch 'sm_70' (expected sm_80, sm_86, sm_89 "
-       "or sm_90)"},
+       "spec.arch[1]: unsupported arch 'sm_70' (expected sm_80, sm_86, sm_89, "
+       "sm_90 or sm_90a)"},
       {"empty arch", [](auto &s, auto &) { s["arch"] = json::Array{}; },
        "spec.arch: expected at least one arch"},
       {"duplicate arch",

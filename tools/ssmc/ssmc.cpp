@@ -141,7 +141,9 @@ static LogicalResult compile(MLIRContext &ctx) {
     module->print(llvm::outs());
     return success();
   }
-  if (failed(runPipeline(*module, ssm::buildSSMToGPUPipeline)))
+  if (failed(runPipeline(*module, [&](OpPassManager &pm) {
+        ssm::buildSSMToGPUPipeline(pm, ssm::allowsWarpgroupMMA(archs));
+      })))
     return failure();
   if (emit == Emit::GPU) {
     module->print(llvm::outs());

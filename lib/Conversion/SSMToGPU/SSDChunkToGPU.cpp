@@ -86,6 +86,7 @@ struct SSDShape {
   int64_t segment; // steps per L segment (0: the whole sequence)
   int64_t stages;  // x, B, C stage buffers: 2, or 3 to drop two barriers
   Type elem;       // the 16-bit operand type
+  bool warpgroup;  // warpgroup MMA (sm_90a) instead of mma.sync
 
   int64_t threads() const { return warps * 32; }
   /// Chunks staged ahead of the one being finished.
@@ -115,11 +116,23 @@ struct SSDShape {
   /// chunk's G is computed during this one). The carry kernel needs no C or
   /// G.
   int64_t sharedBytes(SSDRole role) const {
+    if (warpgroup)
+      return warpgroupSharedBytes();
     int64_t elems = role == SSDRole::Scan
                         ? chunk * (stages * (xStride() + 2 * bcStride()) +
                                    ahead() * gStride())
                         : chunk * stages * (xStride() + bcStride());
     return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4;
+  }
+  /// The warpgroup kernel's buffers, in carving order: C's stages, the
+  /// 16-bit state operand S (which C's 64-row reads of G run into), B's and
+  /// x's stages, w∘x, G, and the output tile padded by a vector a row; then
+  /// Acum and Δ, two chunks each.
+  int64_t warpgroupSharedBytes() const {
+    int64_t elems = stages * chunk * (2 * states + columns) + columns * states +
+                    chunk * columns + chunk * chunk +
+                    chunk * (columns + kVector);
+    return elems * elemBytes() + 2 * 2 * chunk * 4;
   }
 };
 
@@ -175,6 +188,23 @@ private:
   void finishOutputs(MutableArrayRef<OutputTiles> y, Value t0,
                      function_ref<void()> beforeStores);
   SmallVector<Fragment> updateState(ArrayRef<Fragment> state, Value end);
+
+  // Warpgroup MMA (sm_90a): the block is one warpgroup, and every operand
+  // sits in workgroup memory as 8x8 core matrices of 16-byte rows, without
+  // swizzle, where wgmma reads it through a descriptor.
+  Value coreIndex(Value row, Value col, int64_t width);
+  Value descriptor(Value byteAddress, int64_t leading, int64_t stride);
+  Value wgmma(Value acc, Value descA, Value descB, int64_t n, bool aMNMajor,
+              bool bMNMajor, bool accumulate);
+  Value toStruct(ArrayRef<Value> values);
+  SmallVector<Value> fromStruct(Value packed);
+  void stageChunkCores(Value t0, Value stage);
+  void storeStateOperand(ArrayRef<Value> state);
+  void scaleInputs(Value stage, Value end);
+  void finishGWarpgroup(ArrayRef<Value> g);
+  void finishOutputsWarpgroup(ArrayRef<Value> y, Value t0, Value stage);
+  std::pair<SmallVector<Value>, Value>
+  scanChunksWarpgroup(SmallVector<Value> state);
 
   // Setup and the walk over the block's chunks.
   void setup(Value batch, Value xArg, Value dtArg, Value aArg, Value bArg,
@@ -245,6 +275,10 @@ private:
   Value ldRowHi, ldRowLo, ldColHi, ldColLo;
   // Workgroup memory, and where the chunk being finished sits in it.
   Value sX, sB, sC, sG, sAcum, sDelta;
+  // The warpgroup kernel's: w∘x, the 16-bit state, the output tile; the
+  // address of the dynamic workgroup memory and each operand's offset.
+  Value sXW, sS, sY, sharedBase;
+  int64_t offC = 0, offS = 0, offB = 0, offX = 0, offXW = 0, offG = 0;
   ChunkRows current;
 };
 
@@ -788,6 +822,349 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
 }
 
 //===----------------------------------------------------------------------===//
+// Warpgroup MMA (sm_90a)
+//===----------------------------------------------------------------------===//
+
+// A chunk of Q = 32 steps on one warpgroup, with the state S [P = 64, N] in
+// the m64nN accumulator (warp w holds rows 16w.., each n8 slice in the
+// mma.sync C layout: the state's register layout is the other kernel's).
+// The outputs are computed transposed, Yᵀ [P, Q], so that P is the M = 64
+// of every product:
+//   G   = C·Bᵀ        (rows past Q are read and dropped)
+//   Yᵀ  = S·Cᵀ, scaled per step by exp2(Acum); Yᵀ += xᵀ·Gᵀ
+//   S   = exp2(end)·S + (w∘x)ᵀ·B
+// x, B and C are staged as copied (t-major, MN-major where t is the
+// reduction), G, w∘x and the 16-bit S are written to fit. Two barriers a
+// chunk: one publishes the chunk's copies and S, one G and w∘x.
+
+/// Index of (row, col) in a tile of `width` columns stored as 8x8 core
+/// matrices, column cores adjacent (16-byte rows, 128 bytes a core).
+Value SSDKernelEmitter::coreIndex(Value row, Value col, int64_t width) {
+  Value core = b.add(b.mul(b.div(row, b.index(8)), b.index(width / 8)),
+                     b.div(col, b.index(8)));
+  return b.add(
+      b.mul(core, b.index(64)),
+      b.add(b.mul(b.rem(row, b.index(8)), b.index(8)), b.rem(col, b.index(8))));
+}
+
+/// A shared-memory matrix descriptor without swizzle: `leading` bytes
+/// between core matrices along K, `stride` bytes along M or N.
+Value SSDKernelEmitter::descriptor(Value byteAddress, int64_t leading,
+                                   int64_t stride) {
+  Type i64 = b.getI64Type();
+  Value address = arith::IndexCastUIOp::create(b, i64, byteAddress);
+  Value start = arith::ShRUIOp::create(
+      b,
+      arith::AndIOp::create(b, address,
+                            arith::ConstantIntOp::create(b, i64, 0x3FFFF)),
+      arith::ConstantIntOp::create(b, i64, 4));
+  int64_t fields = ((leading >> 4) << 16) | ((stride >> 4) << 32);
+  return arith::OrIOp::create(b, start,
+                              arith::ConstantIntOp::create(b, i64, fields));
+}
+
+/// One wgmma m64n`n`k16 with f32 accumulators; an MN-major operand is read
+/// transposed.
+Value SSDKernelEmitter::wgmma(Value acc, Value descA, Value descB, int64_t n,
+                              bool aMNMajor, bool bMNMajor, bool accumulate) {
+  auto type = isa<BFloat16Type>(s.elem) ? NVVM::WGMMATypes::bf16
+                                        : NVVM::WGMMATypes::f16;
+  return NVVM::WgmmaMmaAsyncOp::create(
+      b, acc.getType(), acc, descA, descB,
+      NVVM::MMAShapeAttr::get(b.getContext(), 64, n, 16), type, type,
+      NVVM::WGMMATypes::f32,
+      accumulate ? NVVM::WGMMAScaleOut::one : NVVM::WGMMAScaleOut::zero,
+      NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+      aMNMajor ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+      bMNMajor ? NVVM::MMALayout::row : NVVM::MMALayout::col,
+      /*satfinite=*/nullptr);
+}
+
+Value SSDKernelEmitter::toStruct(ArrayRef<Value> values) {
+  auto type = LLVM::LLVMStructType::getLiteral(
+      b.getContext(), SmallVector<Type>(values.size(), b.getF32Type()));
+  Value packed = LLVM::PoisonOp::create(b, type);
+  for (auto [i, v] : llvm::enumerate(values))
+    packed = LLVM::InsertValueOp::create(b, packed, v, i);
+  return packed;
+}
+
+SmallVector<Value> SSDKernelEmitter::fromStruct(Value packed) {
+  auto type = cast<LLVM::LLVMStructType>(packed.getType());
+  SmallVector<Value> values;
+  for (int64_t i = 0, e = type.getBody().size(); i < e; ++i)
+    values.push_back(LLVM::ExtractValueOp::create(b, packed, i));
+  return values;
+}
+
+/// Starts the copies of the chunk at `t0` into stage `stage` of x, B and C
+/// in core-matrix order: thread v's 16 bytes land at v·16, eight threads
+/// filling one core, so a warp writes 512 contiguous bytes and reads 64 of
+/// each of eight rows.
+void SSDKernelEmitter::stageChunkCores(Value t0, Value stage) {
+  auto copy = [&](Value mem, Value smem, int64_t width,
+                  function_ref<Value(Value, Value)> index) {
+    int64_t total = s.chunk * width / kVector, cores = width / kVector;
+    for (int64_t j = 0; j * s.threads() < total; ++j) {
+      Value v = b.add(tid, b.index(j * s.threads()));
+      Value core = b.div(v, b.index(8));
+      Value row = b.add(b.mul(b.div(core, b.index(cores)), b.index(8)),
+                        b.rem(v, b.index(8)));
+      Value col = b.mul(b.rem(core, b.index(cores)), b.index(kVector));
+      Value t = b.add(t0, row);
+      Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+      Value srcElements = arith::SelectOp::create(b, b.cmpLT(t, len),
+                                                  b.index(kVector), b.index(0));
+      Value dst = b.add(b.mul(stage, b.index(s.chunk * width)),
+                        b.mul(v, b.index(kVector)));
+      nvgpu::DeviceAsyncCopyOp::create(
+          b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smem,
+          ValueRange{dst}, mem, ValueRange{index(clamped, col)},
+          b.getIndexAttr(kVector), srcElements, b.getUnitAttr());
+    }
+  };
+  copy(xMem, sX, s.columns, [&](Value t, Value c) { return actIndex(t, c); });
+  copy(bMem, sB, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
+  copy(cMem, sC, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
+}
+
+/// Writes the state as the 16-bit operand of the next chunk's S·Cᵀ: rows
+/// p, columns n (K-major).
+void SSDKernelEmitter::storeStateOperand(ArrayRef<Value> state) {
+  forEachStatePair([&](Value row, Value col, int64_t at) {
+    storePair({state[at], state[at + 1]}, sS, coreIndex(row, col, s.states));
+  });
+}
+
+/// w∘x with w[s] = exp2(end - Acum[s])·Δ[s], in x's layout: each thread
+/// scales whole 16-byte rows.
+void SSDKernelEmitter::scaleInputs(Value stage, Value end) {
+  int64_t total = s.chunk * s.columns / kVector, cores = s.columns / kVector;
+  for (int64_t j = 0; j * s.threads() < total; ++j) {
+    Value v = b.add(tid, b.index(j * s.threads()));
+    Value row =
+        b.add(b.mul(b.div(b.div(v, b.index(8)), b.index(cores)), b.index(8)),
+              b.rem(v, b.index(8)));
+    Value w = b.mul(b.exp2(b.sub(end, acum(row))), delta(row));
+    Value at = b.mul(v, b.index(kVector));
+    SmallVector<Value> x = b.unpackF32(
+        b.loadVector(sX, b.add(b.mul(stage, b.index(s.chunk * s.columns)), at),
+                     kVector, true));
+    for (Value &e : x)
+      e = b.mul(e, w);
+    b.storeVectorF32(x, sXW, at, true);
+  }
+}
+
+/// G's rows (the warps that hold chunk rows): masked to s <= l, scaled by
+/// exp2(Acum[l] - Acum[s])·Δ[s] and stored 16-bit, K-major for Gᵀ.
+void SSDKernelEmitter::finishGWarpgroup(ArrayRef<Value> g) {
+  auto holdsRows = scf::IfOp::create(b, b.cmpLT(warp, b.index(s.chunk / 16)));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(holdsRows.thenBlock());
+  Value rows[2] = {b.add(b.mul(warp, b.index(16)), quad),
+                   b.add(b.mul(warp, b.index(16)), b.add(quad, b.index(8)))};
+  Value acumRow[2] = {acum(rows[0]), acum(rows[1])};
+  for (int64_t nt = 0; nt < s.chunk / kTileCols; ++nt) {
+    Value col = b.add(b.index(nt * kTileCols), pairCol);
+    Value cols[2] = {col, b.add(col, b.index(1))};
+    Value acumCol[2] = {acum(cols[0]), acum(cols[1])};
+    Value deltaCol[2] = {delta(cols[0]), delta(cols[1])};
+    for (int64_t h = 0; h < 2; ++h) {
+      Value vals[2];
+      for (int64_t e = 0; e < 2; ++e) {
+        Value decay = b.exp2(b.sub(acumRow[h], acumCol[e]));
+        vals[e] = arith::SelectOp::create(
+            b,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::ule, cols[e],
+                                  rows[h]),
+            b.mul(g[nt * 4 + h * 2 + e], b.mul(decay, deltaCol[e])),
+            b.f32(0.0));
+      }
+      storePair(vals, sG, coreIndex(rows[h], col, s.chunk));
+    }
+  }
+}
+
+/// Yᵀ's values (rows p, columns l) go through the output tile, each warp
+/// its own 16 columns, so that every lane then finishes whole 16-byte rows
+/// of y: D·x, the gate, and the store of the rows inside L.
+void SSDKernelEmitter::finishOutputsWarpgroup(ArrayRef<Value> y, Value t0,
+                                              Value stage) {
+  // Rows padded by a vector keep a lane's four steps on distinct banks.
+  auto outputIndex = [&](Value l, Value p) {
+    return b.add(b.mul(l, b.index(s.columns + kVector)), p);
+  };
+  Value p0 = b.mul(warp, b.index(16));
+  for (int64_t nt = 0; nt < s.chunk / kTileCols; ++nt)
+    for (int64_t h = 0; h < 2; ++h)
+      for (int64_t e = 0; e < 2; ++e) {
+        Value l = b.add(b.index(nt * kTileCols + e), pairCol);
+        Value p = b.add(p0, b.add(quad, b.index(h * 8)));
+        memref::StoreOp::create(
+            b, arith::TruncFOp::create(b, s.elem, y[nt * 4 + h * 2 + e]), sY,
+            outputIndex(l, p));
+      }
+  NVVM::SyncWarpOp::create(b, b.i32(-1));
+  // Lane l finishes row l: the warp's two 8-column halves.
+  Value t = b.add(t0, lane);
+  Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+  SmallVector<SmallVector<Value>> rows;
+  for (int64_t half = 0; half < 2; ++half) {
+    Value p = b.add(p0, b.index(half * kVector));
+    SmallVector<Value> v = b.unpackF32(
+        b.loadVector(sY, outputIndex(lane, p), kVector, /*aligned=*/true));
+    if (skip) {
+      SmallVector<Value> x = b.unpackF32(
+          b.loadVector(sX,
+                       b.add(b.mul(stage, b.index(s.chunk * s.columns)),
+                             coreIndex(lane, p, s.columns)),
+                       kVector, true));
+      for (auto [value, xe] : llvm::zip(v, x))
+        value = b.fma(skip, xe, value);
+    }
+    if (zMem) {
+      SmallVector<Value> z =
+          b.unpackF32(b.loadVector(zMem, actIndex(clamped, p), kVector, true));
+      for (auto [value, ze] : llvm::zip(v, z))
+        value = b.mul(value, b.silu(ze));
+    }
+    rows.push_back(v);
+  }
+  auto inRange = scf::IfOp::create(b, b.cmpLT(t, len));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(inRange.thenBlock());
+  for (int64_t half = 0; half < 2; ++half)
+    b.storeVectorF32(rows[half], yMem,
+                     actIndex(t, b.add(p0, b.index(half * kVector))), true);
+}
+
+std::pair<SmallVector<Value>, Value>
+SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init) {
+  int64_t q = s.chunk, n = s.states, p = s.columns;
+  Value numChunks =
+      arith::CeilDivUIOp::create(b, b.sub(hi, lo), b.index(q)).getResult();
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  auto other = [&](Value chunk) { return b.rem(chunk, b.index(2)); };
+  // The first chunk's copies, Acum and Δ, and the state operand.
+  stageChunkCores(lo, b.index(0));
+  nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  SmallVector<Value> dt0 = loadDt(lo);
+  onDecayWarp([&] { stageDecay(dt0, lo, b.index(0)); });
+  storeStateOperand(init);
+  int64_t numState = init.size();
+  init.push_back(b.f32(0.0)); // the decay sum
+  llvm::append_range(init, loadDt(b.add(lo, b.index(q))));
+
+  auto loop = scf::ForOp::create(b, b.index(0), numChunks, b.index(1), init);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value c = loop.getInductionVar();
+  Value t0 = b.add(lo, b.mul(c, b.index(q)));
+  ValueRange carried = loop.getRegionIterArgs();
+  SmallVector<Value> state(carried.take_front(numState));
+  Value stage = other(c);
+  current = {stage, b.mul(stage, b.index(q)), Value()};
+
+  // This chunk's copies and the state operand, published to the tensor
+  // cores' (async) proxy.
+  Value token =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(0));
+  auto fence = [&] {
+    NVVM::FenceProxyOp::create(
+        b, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(b.getContext(),
+                                   NVVM::SharedSpace::shared_cta));
+  };
+  fence();
+  gpu::BarrierOp::create(b);
+  // The next chunk's copies go to the stage the last chunk used.
+  Value next = b.add(c, b.index(1));
+  stageChunkCores(b.add(t0, b.index(q)), other(next));
+  nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  SmallVector<Value> dtLater = loadDt(b.add(t0, b.index(2 * q)));
+
+  auto address = [&](int64_t offset, Value stageIdx, int64_t stageBytes,
+                     int64_t extra) {
+    Value at = b.add(sharedBase, b.index(offset + extra));
+    return stageIdx ? b.add(at, b.mul(stageIdx, b.index(stageBytes))) : at;
+  };
+  int64_t stageBC = q * n * 2, stageX = q * p * 2;
+  // K-major 16-bit operands over N: 256 bytes a 16-step k slice, a row of
+  // cores N·16 bytes; MN-major ones over the steps: a k slice is two rows
+  // of cores.
+  auto kMajorN = [&](int64_t offset, Value stageIdx, int64_t kk) {
+    return descriptor(address(offset, stageIdx, stageBC, kk * 256), 128,
+                      n * 16);
+  };
+  NVVM::WgmmaFenceAlignedOp::create(b);
+  Value g = toStruct(SmallVector<Value>(q / 2, b.f32(0.0)));
+  for (int64_t kk = 0; kk < n / 16; ++kk)
+    g = wgmma(g, kMajorN(offC, stage, kk), kMajorN(offB, stage, kk), q, false,
+              false, kk > 0);
+  NVVM::WgmmaGroupSyncAlignedOp::create(b);
+  Value yAcc = toStruct(SmallVector<Value>(q / 2, b.f32(0.0)));
+  for (int64_t kk = 0; kk < n / 16; ++kk)
+    yAcc = wgmma(yAcc, kMajorN(offS, Value(), kk), kMajorN(offC, stage, kk), q,
+                 false, false, kk > 0);
+  NVVM::WgmmaGroupSyncAlignedOp::create(b);
+
+  Value end = acum(b.index(q - 1));
+  scaleInputs(stage, end);
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  finishGWarpgroup(fromStruct(g));
+  onDecayWarp([&] {
+    stageDecay(SmallVector<Value>(carried.take_back(s.chunk / 32)),
+               b.add(t0, b.index(q)), b.mul(other(next), b.index(q)));
+  });
+  // Yᵀ's state term, per step l: exp2(Acum[l]).
+  SmallVector<Value> y = fromStruct(yAcc);
+  for (int64_t nt = 0; nt < q / kTileCols; ++nt)
+    for (int64_t e = 0; e < 2; ++e) {
+      Value scale = b.exp2(acum(b.add(b.index(nt * kTileCols + e), pairCol)));
+      for (int64_t h = 0; h < 2; ++h)
+        y[nt * 4 + h * 2 + e] = b.mul(y[nt * 4 + h * 2 + e], scale);
+    }
+  Value decay = b.exp2(end);
+  for (Value &v : state)
+    v = b.mul(v, decay);
+  fence();
+  gpu::BarrierOp::create(b);
+
+  // Yᵀ += xᵀ·Gᵀ and S += (w∘x)ᵀ·B over the chunk's steps.
+  NVVM::WgmmaFenceAlignedOp::create(b);
+  yAcc = toStruct(y);
+  for (int64_t kk = 0; kk < q / 16; ++kk)
+    yAcc = wgmma(
+        yAcc,
+        descriptor(address(offX, stage, stageX, kk * 2 * p * 16), p * 16, 128),
+        descriptor(address(offG, Value(), 0, kk * 256), 128, q * 16), q, true,
+        false, true);
+  NVVM::WgmmaGroupSyncAlignedOp::create(b);
+  Value sAcc = toStruct(state);
+  for (int64_t kk = 0; kk < q / 16; ++kk)
+    sAcc = wgmma(
+        sAcc,
+        descriptor(address(offXW, Value(), 0, kk * 2 * p * 16), p * 16, 128),
+        descriptor(address(offB, stage, stageBC, kk * 2 * n * 16), n * 16, 128),
+        n, true, true, true);
+  NVVM::WgmmaGroupSyncAlignedOp::create(b);
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
+  finishOutputsWarpgroup(fromStruct(yAcc), t0, stage);
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  state = fromStruct(sAcc);
+  storeStateOperand(state);
+
+  SmallVector<Value> yielded(state);
+  yielded.push_back(b.add(carried[numState], end));
+  llvm::append_range(yielded, dtLater);
+  scf::YieldOp::create(b, yielded);
+  ValueRange results = loop.getResults();
+  return {SmallVector<Value>(results.take_front(numState)), results[numState]};
+}
+
+//===----------------------------------------------------------------------===//
 // Kernel body
 //===----------------------------------------------------------------------===//
 
@@ -856,6 +1233,24 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
   };
   int64_t q = s.chunk;
   bool scan = role == SSDRole::Scan;
+  if (s.warpgroup) {
+    sharedBase = memref::ExtractAlignedPointerAsIndexOp::create(b, raw);
+    auto operand = [&](int64_t elems, int64_t &at) {
+      at = offset;
+      return carve({elems}, s.elem);
+    };
+    int64_t n = s.states, p = s.columns;
+    sC = operand(s.stages * q * n, offC);
+    sS = operand(p * n, offS);
+    sB = operand(s.stages * q * n, offB);
+    sX = operand(s.stages * q * p, offX);
+    sXW = operand(q * p, offXW);
+    sG = operand(q * q, offG);
+    sY = carve({q * (p + kVector)}, s.elem);
+    sAcum = carve({2 * q}, b.getF32Type());
+    sDelta = carve({2 * q}, b.getF32Type());
+    return;
+  }
   sX = carve({s.stages * q, s.xStride()}, s.elem);
   sB = carve({s.stages * q, s.bcStride()}, s.elem);
   sC = scan ? carve({s.stages * q, s.bcStride()}, s.elem) : Value();
@@ -1092,7 +1487,8 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
               : SmallVector<Value>(s.stateValues(), b.f32(0.0));
   if (s.segment)
     state = carryIn(state);
-  SmallVector<Value> end = scanChunks(state).first;
+  SmallVector<Value> end =
+      (s.warpgroup ? scanChunksWarpgroup(state) : scanChunks(state)).first;
   if (!finalArg)
     return;
   OpBuilder::InsertionGuard guard(b);
@@ -1142,17 +1538,18 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   if (!tile)
     return op.emitOpError("has no #ssm.tile; run ssm-tile first");
   auto xType = op.getX().getType();
-  SSDShape shape{
-      xType.getDimSize(2), xType.getDimSize(3),
-      op.getB().getType().getDimSize(3), static_cast<int64_t>(op.getNgroups()),
-      // The output does not depend on Q beyond rounding: the
-      // tile's steps choose it.
-      tile.getSteps() ? tile.getSteps()
-                      : static_cast<int64_t>(op.getChunkSize()),
-      tile.getThreads() / 32, tile.getItems(), tile.getChunk(),
-      // The next chunk's loads are always in flight: one stage
-      // means two.
-      std::max<int64_t>(tile.getStages(), 2), xType.getElementType()};
+  SSDShape shape{xType.getDimSize(2), xType.getDimSize(3),
+                 op.getB().getType().getDimSize(3),
+                 static_cast<int64_t>(op.getNgroups()),
+                 // The output does not depend on Q beyond rounding: the
+                 // tile's steps choose it.
+                 tile.getSteps() ? tile.getSteps()
+                                 : static_cast<int64_t>(op.getChunkSize()),
+                 tile.getThreads() / 32, tile.getItems(), tile.getChunk(),
+                 // The next chunk's loads are always in flight: one stage
+                 // means two.
+                 std::max<int64_t>(tile.getStages(), 2), xType.getElementType(),
+                 tile.getWarpgroup()};
   if (!isa<BFloat16Type, Float16Type>(shape.elem))
     return op.emitOpError("the tensor-core kernel needs bf16 or f16 x, got ")
            << shape.elem;
@@ -1181,6 +1578,13 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
            << " (head-dim columns per block) must divide P = " << shape.headdim
            << " and be a multiple of 16 × the " << tile.getThreads()
            << " / 32 warps";
+  if (shape.warpgroup && shape.states > 256)
+    return op.emitOpError("state size N = ")
+           << shape.states << " exceeds the warpgroup kernel's 256 (the n of "
+           << "its m64nNk16 state update)";
+  if (shape.warpgroup && shape.stages != 2)
+    return op.emitOpError("the warpgroup kernel stages two chunks, not ")
+           << shape.stages;
   if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes)
     return op.emitOpError("chunks of ")
            << shape.chunk << " steps with " << shape.stages << " stages need "
@@ -1224,8 +1628,11 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
     params.push_back({carryDecay, /*readOnly=*/false});
     params.push_back({batch});
     params.push_back({len});
-    lowered.launches.push_back(buildKernel(op, SSDRole::Carry, shape, params,
-                                           grid, host, module,
+    // The carry kernel (step 4 alone) keeps mma.sync.
+    SSDShape carryShape = shape;
+    carryShape.warpgroup = false;
+    lowered.launches.push_back(buildKernel(op, SSDRole::Carry, carryShape,
+                                           params, grid, host, module,
                                            (name + "_carry").str()));
   }
 

@@ -40,7 +40,7 @@ void SSMDialect::initialize() {
 LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                int64_t threads, int64_t items, int64_t chunk,
                                int64_t stages, int64_t lanes, int64_t fmaExps,
-                               int64_t steps) {
+                               int64_t steps, bool warpgroup) {
   if (threads < 32 || threads > 1024 || threads % 32 != 0)
     return emitError() << "threads = " << threads
                        << " must be a multiple of 32 in [32, 1024]";
@@ -63,6 +63,9 @@ LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "fma_exps = " << fmaExps << " must not be negative";
   if (steps < 0)
     return emitError() << "steps = " << steps << " must not be negative";
+  if (warpgroup && (threads != 128 || items != 64 || steps != 32))
+    return emitError() << "a warpgroup tile has threads = 128, items = 64 "
+                          "and steps = 32";
   return success();
 }
 

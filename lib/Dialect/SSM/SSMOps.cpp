@@ -335,6 +335,8 @@ LogicalResult SelectiveScanOp::verify() {
       return emitOpError() << "tile fma_exps = " << tile.getFmaExps()
                            << " exceeds the " << s->n / tile.getLanes()
                            << " states per thread";
+    if (tile.getWarpgroup())
+      return emitOpError() << "tile warpgroup applies to ssm.ssd_chunk only";
     if (tile.getSteps() != 0)
       return emitOpError() << "tile steps = " << tile.getSteps()
                            << " applies to ssm.ssd_chunk only";

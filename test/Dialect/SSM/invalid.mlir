@@ -1022,6 +1022,25 @@ func.func @ssd_chunk_steps(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>,
 
 // -----
 
+func.func @tile_warpgroup_on_scan(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
+  // expected-error @below {{'ssm.selective_scan' op tile warpgroup applies to ssm.ssd_chunk only}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 128, items = 64, steps = 32, warpgroup = true>
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
+func.func @tile_warpgroup_block(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) {
+  // expected-error @+2 {{a warpgroup tile has threads = 128, items = 64 and steps = 32}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 256 headdim = 64 ngroups = 1
+      tile = <threads = 64, items = 32, steps = 32, warpgroup = true>
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+  return
+}
+
+// -----
+
 func.func @tile_steps_on_scan(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
   // expected-error @below {{'ssm.selective_scan' op tile steps = 32 applies to ssm.ssd_chunk only}}
   %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 16, steps = 32>

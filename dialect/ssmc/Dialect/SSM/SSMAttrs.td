@@ -77,6 +77,8 @@ def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
     are evaluated as a polynomial on the FMA pipe instead of on the SFU: the
     scan issues one SFU exp per state and step, and the SFU runs at a quarter
     of the FMA rate, so moving a few exps over balances the two pipes.
+    `warpgroup` runs an SSD on one warpgroup a block with warpgroup MMA
+    (wgmma, sm_90a only): 32-step chunks, 64 head-dim columns, two stages.
 
     ```mlir
     #ssm.tile<threads = 64, items = 16, chunk = 0>
@@ -87,7 +89,8 @@ def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
                         DefaultValuedParameter<"int64_t", "1">:$stages,
                         DefaultValuedParameter<"int64_t", "1">:$lanes,
                         DefaultValuedParameter<"int64_t", "0">:$fma_exps,
-                        DefaultValuedParameter<"int64_t", "0">:$steps);
+                        DefaultValuedParameter<"int64_t", "0">:$steps,
+                        DefaultValuedParameter<"bool", "false">:$warpgroup);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

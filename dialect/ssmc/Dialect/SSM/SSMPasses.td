@@ -47,8 +47,13 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
     `stages` are the heuristic's unless it sets them), else the options
     where set, else a heuristic on the static sizes (channels per B/C group;
     head-dim columns and chunk_size; for an SSD, chunks of 32 steps, three
-    of them staged without L segments). The lowering only reads the
-    attribute.
+    of them staged without L segments). With `warpgroup-mma` (the
+    ssm-to-nvvm pipeline sets it when every chip is sm_90a), an SSD whose
+    head dim is a multiple of 64, whose N is a multiple of 16 up to 256 and
+    whose chunk_size is a multiple of 32 gets the warpgroup tile instead
+    (threads 128, items 64, steps 32, two stages), unless the options or
+    the function's tile set the block shape or the steps otherwise. The
+    lowering only reads the attribute.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"0",
@@ -67,6 +72,9 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
            "1: the heuristic's)">,
     Option<"steps", "steps", "int64_t", /*default=*/"0",
            "Chunk length of an SSD kernel (0: heuristic)">,
+    Option<"warpgroup", "warpgroup-mma", "bool", /*default=*/"false",
+           "Give SSD scans whose shape fits it the warpgroup-MMA kernel "
+           "(sm_90a only)">,
   ];
 }
 

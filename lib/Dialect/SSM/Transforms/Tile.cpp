@@ -96,6 +96,20 @@ chooseSSDChunking(SSDChunkOp op, int64_t chunk, int64_t steps, int64_t stages) {
   return {steps, stages != 1 ? stages : chooseSSDStages(chunk, steps)};
 }
 
+/// Whether an SSD fits the warpgroup kernel: 64-column blocks, N an n of
+/// wgmma m64nNk16, and 32-step chunks.
+static bool fitsWarpgroup(SSDChunkOp op) {
+  int64_t states = op.getB().getType().getDimSize(3);
+  return op.getHeaddim() % 64 == 0 && states % 16 == 0 && states <= 256 &&
+         op.getChunkSize() % 32 == 0;
+}
+
+/// The warpgroup tile (threads 128, items 64, steps 32, two stages) over
+/// L segments of `chunk` steps.
+static TileAttr getWarpgroupTile(MLIRContext *ctx, int64_t chunk) {
+  return TileAttr::get(ctx, 128, 64, chunk, 2, 1, 0, 32, /*warpgroup=*/true);
+}
+
 namespace {
 struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
   using Base::Base;
@@ -110,16 +124,27 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       // chunk length and stages are the heuristic's unless it says.
       if (auto layerTile =
               getOperation()->getAttrOfType<TileAttr>(kLayerTileAttr)) {
-        if (ssd) {
+        bool blockShape =
+            layerTile.getThreads() == 128 && layerTile.getItems() == 64 &&
+            layerTile.getSteps() % 32 == 0 && layerTile.getSteps() <= 32;
+        if (ssd && warpgroup && fitsWarpgroup(ssd) && blockShape) {
+          layerTile = getWarpgroupTile(&getContext(), layerTile.getChunk());
+        } else if (ssd) {
           auto [steps, stages] =
               chooseSSDChunking(ssd, layerTile.getChunk(), layerTile.getSteps(),
                                 layerTile.getStages());
-          layerTile = TileAttr::get(&getContext(), layerTile.getThreads(),
-                                    layerTile.getItems(), layerTile.getChunk(),
-                                    stages, layerTile.getLanes(),
-                                    layerTile.getFmaExps(), steps);
+          layerTile =
+              TileAttr::get(&getContext(), layerTile.getThreads(),
+                            layerTile.getItems(), layerTile.getChunk(), stages,
+                            layerTile.getLanes(), layerTile.getFmaExps(), steps,
+                            /*warpgroup=*/false);
         }
         op->setAttr("tile", layerTile);
+        return WalkResult::advance();
+      }
+      if (ssd && warpgroup && fitsWarpgroup(ssd) && !threads && !items &&
+          steps % 32 == 0 && steps <= 32) {
+        op->setAttr("tile", getWarpgroupTile(&getContext(), chunk));
         return WalkResult::advance();
       }
       int64_t t, i, l = 1, e = 0;
@@ -143,7 +168,7 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       auto emitError = [&] { return op->emitOpError("invalid tile: "); };
       TileAttr tile = TileAttr::getChecked(
           function_ref<InFlightDiagnostic()>(emitError), &getContext(), t, i,
-          int64_t(chunk), sg, l, e, st);
+          int64_t(chunk), sg, l, e, st, /*warpgroup=*/false);
       if (!tile)
         return WalkResult::interrupt();
       op->setAttr("tile", tile);
