@@ -46,21 +46,13 @@
 
 using namespace mlir;
 
-bool mlir::ssm::allowsWarpgroupMMA(llvm::ArrayRef<std::string> chips) {
-  return !chips.empty() && llvm::all_of(chips, [](const std::string &chip) {
-    return chip == "sm_90a";
-  });
-}
-
-void mlir::ssm::buildSSMToGPUPipeline(OpPassManager &pm, bool warpgroupMMA) {
+void mlir::ssm::buildSSMToGPUPipeline(OpPassManager &pm) {
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   // Imported IR may carry zero initial states or unused last states.
   funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(createSSMFuseDiscretizePass());
   funcPm.addPass(createSSMFuseGatingPass());
-  SSMTilePassOptions tile;
-  tile.warpgroup = warpgroupMMA;
-  funcPm.addPass(createSSMTilePass(tile));
+  funcPm.addPass(createSSMTilePass());
   pm.addPass(createConvertSSMToGPUPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -90,7 +82,7 @@ void mlir::ssm::buildGPUToNVVMPipeline(
 
 void mlir::ssm::buildSSMToNVVMPipeline(
     OpPassManager &pm, const SSMToNVVMPipelineOptions &options) {
-  buildSSMToGPUPipeline(pm, allowsWarpgroupMMA(options.chips));
+  buildSSMToGPUPipeline(pm);
   buildGPUToNVVMPipeline(pm, options);
   if (options.format == "none")
     return;

@@ -274,8 +274,9 @@ static Error parseTile(const ObjectReader &layer,
   const ObjectReader &tile = **object;
   TileSpec spec{0, 0, 0, 1, 0};
   // The ranges are those TileAttr::verify accepts.
-  if (Error err = tile.checkKnownKeys({"threads", "items", "chunk", "lanes",
-                                       "fma_exps", "stages", "steps"}))
+  if (Error err =
+          tile.checkKnownKeys({"threads", "items", "chunk", "lanes", "fma_exps",
+                               "stages", "steps", "warpgroup"}))
     return err;
   if (Error err = tile.readInteger(
           "threads", /*required=*/true, "a multiple of 32 in [32, 1024]",
@@ -317,6 +318,8 @@ static Error parseTile(const ObjectReader &layer,
           "steps", /*required=*/false,
           "a positive multiple of 32 (the kernel's chunk length)",
           [](int64_t v) { return v > 0 && v % 32 == 0; }, spec.steps))
+    return err;
+  if (Error err = tile.readBool("warpgroup", spec.warpgroup))
     return err;
   out = spec;
   return Error::success();
@@ -589,6 +592,20 @@ static Expected<LayerSpec> parseSSDLayer(const ObjectReader &reader) {
                   "the kernel's chunk length must divide chunk_size = " +
                       Twine(layer.chunkSize) + " (got " +
                       Twine(layer.tile->steps) + ")");
+  if (layer.tile && layer.tile->warpgroup) {
+    const TileSpec &t = *layer.tile;
+    if (t.threads != 128 || t.items != 64 || (t.steps && t.steps != 32) ||
+        (t.stages && t.stages != 3))
+      return failAt(reader.fieldPath("tile") + ".warpgroup",
+                    "the warpgroup kernel has threads 128, items 64, steps 32 "
+                    "and stages 3");
+    if (layer.headdim % 64 != 0 || layer.dState > 256)
+      return failAt(reader.fieldPath("tile") + ".warpgroup",
+                    "the warpgroup kernel needs headdim a multiple of 64 and "
+                    "d_state up to 256 (got " +
+                        Twine(layer.headdim) + " and " + Twine(layer.dState) +
+                        ")");
+  }
   // The selective scan's own tile fields must keep their defaults.
   if (layer.tile)
     for (auto [key, value, unset] : {std::tuple<StringRef, int64_t, int64_t>{
@@ -738,7 +755,8 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
   if (layer.tile)
     for (auto [key, value] :
          {std::pair<StringRef, int64_t>{"stages", layer.tile->stages},
-          {"steps", layer.tile->steps}})
+          {"steps", layer.tile->steps},
+          {"warpgroup", layer.tile->warpgroup}})
       if (value)
         return failAt(reader.fieldPath("tile") + "." + key,
                       "applies to ssd_chunk layers only (got " + Twine(value) +
@@ -844,6 +862,18 @@ static Error checkNoDuplicateKeys(StringRef json) {
   return Error::success();
 }
 
+Error mlir::ssm::checkWarpgroupArchs(const ModelSpec &spec,
+                                     ArrayRef<std::string> archs,
+                                     StringRef what) {
+  bool sm90a = llvm::all_of(archs, [](StringRef a) { return a == "sm_90a"; });
+  for (auto [i, layer] : llvm::enumerate(spec.layers))
+    if (layer.tile && layer.tile->warpgroup && !sm90a)
+      return failAt("spec.layers[" + Twine(i) + "].tile.warpgroup",
+                    "wgmma needs every arch to be sm_90a (" + what + ": " +
+                        llvm::join(archs, ", ") + ")");
+  return Error::success();
+}
+
 Expected<ModelSpec> mlir::ssm::parseSpec(StringRef json) {
   Expected<llvm::json::Value> root = llvm::json::parse(json);
   if (!root)
@@ -886,6 +916,8 @@ Expected<ModelSpec> mlir::ssm::parseSpec(StringRef json) {
                                         Twine(it->second) + "])");
     spec.layers.push_back(std::move(*layer));
   }
+  if (Error err = checkWarpgroupArchs(spec, spec.archs, "spec.arch"))
+    return std::move(err);
   return spec;
 }
 
@@ -1116,6 +1148,9 @@ static void buildRMSNormFunction(OpBuilder &b, const LayerSpec &layer,
 /// The #ssm.tile of a layer's "tile" (a stages of 0, unset, is TileAttr's
 /// default 1; the parser keeps stages and steps 0 for selective scans).
 static TileAttr getTileAttr(const TileSpec &tile, MLIRContext *ctx) {
+  if (tile.warpgroup)
+    return TileAttr::get(ctx, tile.threads, tile.items, tile.chunk, 3,
+                         tile.lanes, tile.fmaExps, 32, /*warpgroup=*/true);
   return TileAttr::get(ctx, tile.threads, tile.items, tile.chunk,
                        std::max<int64_t>(tile.stages, 1), tile.lanes,
                        tile.fmaExps, tile.steps, /*warpgroup=*/false);

@@ -212,11 +212,11 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
     if (auto name = launch->getAttrOfType<StringAttr>("ssm.op"))
       op = name.getValue();
     if (auto t = launch->getAttrOfType<TileAttr>("ssm.tile"))
-      tile =
-          json::Object{{"threads", t.getThreads()},  {"items", t.getItems()},
-                       {"chunk", t.getChunk()},      {"lanes", t.getLanes()},
-                       {"fma_exps", t.getFmaExps()}, {"stages", t.getStages()},
-                       {"steps", t.getSteps()}};
+      tile = json::Object{
+          {"threads", t.getThreads()},  {"items", t.getItems()},
+          {"chunk", t.getChunk()},      {"lanes", t.getLanes()},
+          {"fma_exps", t.getFmaExps()}, {"stages", t.getStages()},
+          {"steps", t.getSteps()},      {"warpgroup", t.getWarpgroup()}};
   }
   json::Object layer{
       {"name", func.getName().str()},

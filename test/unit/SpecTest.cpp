@@ -585,6 +585,45 @@ TEST_F(SpecTest, SSDTileStepsAndStages) {
             TileAttr::get(&ctx, 128, 64, 0, 3, 1, 0, 64, false));
 }
 
+TEST_F(SpecTest, SSDTileWarpgroup) {
+  ModelSpec spec = parseOk(R"({"name": "m", "arch": ["sm_90a"], "layers": [
+      {"name": "l", "op": "ssd_chunk", "dtype": "bf16", "nheads": 8,
+       "headdim": 64, "d_state": 128, "chunk_size": 256,
+       "tile": {"threads": 128, "items": 64, "chunk": 1024,
+                "warpgroup": true}}]})");
+  EXPECT_TRUE(spec.layers[0].tile->warpgroup);
+  OwningOpRef<ModuleOp> module = buildOk(spec);
+  ASSERT_TRUE(module);
+  auto func = *module->getOps<func::FuncOp>().begin();
+  EXPECT_EQ(func->getAttr("ssm.tile"),
+            TileAttr::get(&ctx, 128, 64, 1024, 3, 1, 0, 32, true));
+}
+
+TEST(SpecErrors, SSDTileWarpgroupIsChecked) {
+  auto errorOf = [](const char *arch, const char *tile) {
+    std::string text = std::string(R"({"name": "m", "arch": )") + arch +
+                       R"(, "layers": [{"name": "l", "op": "ssd_chunk",
+        "dtype": "bf16", "nheads": 8, "headdim": 64, "d_state": 128,
+        "tile": )" + tile +
+                       "}]}";
+    llvm::Expected<ModelSpec> spec = parseSpec(text);
+    if (spec)
+      return std::string("<no error>");
+    return llvm::toString(spec.takeError());
+  };
+  EXPECT_EQ(errorOf(R"(["sm_80", "sm_90"])",
+                    R"({"threads": 128, "items": 64, "warpgroup": true})"),
+            "spec.layers[0].tile.warpgroup: wgmma needs every arch to be "
+            "sm_90a (spec.arch: sm_80, sm_90)");
+  EXPECT_EQ(errorOf(R"(["sm_90a"])",
+                    R"({"threads": 64, "items": 32, "warpgroup": true})"),
+            "spec.layers[0].tile.warpgroup: the warpgroup kernel has threads "
+            "128, items 64, steps 32 and stages 3");
+  EXPECT_EQ(errorOf(R"(["sm_90a"])",
+                    R"({"threads": 128, "items": 64, "warpgroup": 1})"),
+            "spec.layers[0].tile.warpgroup: expected true or false, got 1");
+}
+
 TEST(SpecErrors, CausalConv1dWidthIsChecked) {
   llvm::Expected<ModelSpec> spec = parseSpec(
       R"({"name": "m", "layers": [{"name": "l", "op": "causal_conv1d",
@@ -886,6 +925,13 @@ TEST(SpecErrors, EachErrorNamesItsJsonPath) {
              json::Object{{"threads", 64}, {"items", 8}, {"steps", 32}};
        },
        "spec.layers[0].tile.steps: applies to ssd_chunk layers only (got 32)"},
+      {"warpgroup on a selective scan",
+       [](auto &, auto &l) {
+         l["tile"] = json::Object{
+             {"threads", 64}, {"items", 8}, {"warpgroup", true}};
+       },
+       "spec.layers[0].tile.warpgroup: applies to ssd_chunk layers only (got "
+       "1)"},
       {"fma_exps negative",
        [](auto &, auto &l) {
          l["tile"] =

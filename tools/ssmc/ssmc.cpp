@@ -133,6 +133,8 @@ static LogicalResult compile(MLIRContext &ctx) {
     if (!llvm::is_contained(ssm::getSupportedArchs(), arch))
       return fail("unsupported arch '" + arch + "' (supported: " +
                   llvm::join(ssm::getSupportedArchs(), ", ") + ")");
+  if (llvm::Error err = ssm::checkWarpgroupArchs(*spec, archs, "--arch"))
+    return fail(inputFile + ": " + llvm::toString(std::move(err)));
 
   OwningOpRef<ModuleOp> module = ssm::buildLayerModule(*spec, ctx);
   if (!module)
@@ -141,9 +143,7 @@ static LogicalResult compile(MLIRContext &ctx) {
     module->print(llvm::outs());
     return success();
   }
-  if (failed(runPipeline(*module, [&](OpPassManager &pm) {
-        ssm::buildSSMToGPUPipeline(pm, ssm::allowsWarpgroupMMA(archs));
-      })))
+  if (failed(runPipeline(*module, ssm::buildSSMToGPUPipeline)))
     return failure();
   if (emit == Emit::GPU) {
     module->print(llvm::outs());

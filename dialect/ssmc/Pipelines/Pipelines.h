@@ -35,13 +35,8 @@ struct SSMToNVVMPipelineOptions
       llvm::cl::init("/usr/local/cuda")};
 };
 
-/// Whether kernels for `chips` may use warpgroup MMA: all of them are sm_90a
-/// (one binary holds one kernel for every chip).
-bool allowsWarpgroupMMA(llvm::ArrayRef<std::string> chips);
-
-/// Fusion, tiling and conversion of the ssm ops to gpu.func kernels; with
-/// `warpgroupMMA`, ssm-tile gives SSD scans the sm_90a kernel.
-void buildSSMToGPUPipeline(OpPassManager &pm, bool warpgroupMMA = false);
+/// Fusion, tiling and conversion of the ssm ops to gpu.func kernels.
+void buildSSMToGPUPipeline(OpPassManager &pm);
 
 /// Lowers the gpu.module kernels to NVVM and attaches the targets, stopping
 /// before serialization.

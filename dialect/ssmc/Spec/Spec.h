@@ -63,6 +63,9 @@ struct TileSpec {
   /// The chunk length the kernel works in (ssd_chunk): a multiple of 32
   /// dividing chunk_size; 0 leaves it to the ssm-tile heuristic.
   int64_t steps = 0;
+  /// The SSD kernel on warpgroup MMA (ssd_chunk; every arch sm_90a, threads
+  /// 128, items 64, steps 32, stages 3).
+  bool warpgroup = false;
 };
 
 /// One layer of a spec, as parsed (defaults filled in).
@@ -125,6 +128,13 @@ struct ModelSpec {
 
 /// The SM targets ssmc compiles for.
 llvm::ArrayRef<llvm::StringRef> getSupportedArchs();
+
+/// Fails, naming the layer's tile.warpgroup, where a layer asks for the
+/// warpgroup kernel and not every one of `archs` (`what` says whose) is
+/// sm_90a.
+llvm::Error checkWarpgroupArchs(const ModelSpec &spec,
+                                llvm::ArrayRef<std::string> archs,
+                                llvm::StringRef what);
 
 /// Parses and validates a spec. Every error message names the JSON path at
 /// fault, e.g. "spec.layers[0].d_state: expected a positive integer, got -4";

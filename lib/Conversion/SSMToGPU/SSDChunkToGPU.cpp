@@ -124,15 +124,13 @@ struct SSDShape {
                         : chunk * stages * (xStride() + bcStride());
     return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4;
   }
-  /// The warpgroup kernel's buffers, in carving order: C's stages, the
-  /// 16-bit state operand S (which C's 64-row reads of G run into), B's and
-  /// x's stages, w∘x, G, and the output tile padded by a vector a row; then
-  /// Acum and Δ, two chunks each.
+  /// The warpgroup kernel's buffers, in carving order: C's stages (G's
+  /// 64-row reads of the last one run into B's), B's and x's, two of w∘x
+  /// and of G; then Acum and Δ, a chunk each a stage.
   int64_t warpgroupSharedBytes() const {
-    int64_t elems = stages * chunk * (2 * states + columns) + columns * states +
-                    chunk * columns + chunk * chunk +
-                    chunk * (columns + kVector);
-    return elems * elemBytes() + 2 * 2 * chunk * 4;
+    int64_t elems = stages * chunk * (2 * states + columns) +
+                    2 * chunk * columns + 2 * chunk * chunk;
+    return elems * elemBytes() + stages * 2 * chunk * 4;
   }
 };
 
@@ -199,10 +197,12 @@ private:
   Value toStruct(ArrayRef<Value> values);
   SmallVector<Value> fromStruct(Value packed);
   void stageChunkCores(Value t0, Value stage);
-  void storeStateOperand(ArrayRef<Value> state);
-  void scaleInputs(Value stage, Value end);
-  void finishGWarpgroup(ArrayRef<Value> g);
-  void finishOutputsWarpgroup(ArrayRef<Value> y, Value t0, Value stage);
+  void scaleInputs(const ChunkRows &chunk, Value buffer);
+  void finishGWarpgroup(ArrayRef<Value> g, const ChunkRows &chunk);
+  SmallVector<Value> computeStateTermWarpgroup(ArrayRef<Value> a);
+  SmallVector<Value> loadGateWarpgroup(Value t0);
+  void finishOutputsWarpgroup(ArrayRef<Value> y, Value t0,
+                              ArrayRef<Value> gate);
   std::pair<SmallVector<Value>, Value>
   scanChunksWarpgroup(SmallVector<Value> state);
 
@@ -275,10 +275,10 @@ private:
   Value ldRowHi, ldRowLo, ldColHi, ldColLo;
   // Workgroup memory, and where the chunk being finished sits in it.
   Value sX, sB, sC, sG, sAcum, sDelta;
-  // The warpgroup kernel's: w∘x, the 16-bit state, the output tile; the
-  // address of the dynamic workgroup memory and each operand's offset.
-  Value sXW, sS, sY, sharedBase;
-  int64_t offC = 0, offS = 0, offB = 0, offX = 0, offXW = 0, offG = 0;
+  // The warpgroup kernel's w∘x; the address of the dynamic workgroup memory
+  // and each wgmma operand's offset in it.
+  Value sXW, sharedBase;
+  int64_t offC = 0, offB = 0, offX = 0, offXW = 0, offG = 0;
   ChunkRows current;
 };
 
@@ -830,12 +830,16 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
 // mma.sync C layout: the state's register layout is the other kernel's).
 // The outputs are computed transposed, Yᵀ [P, Q], so that P is the M = 64
 // of every product:
-//   G   = C·Bᵀ        (rows past Q are read and dropped)
-//   Yᵀ  = S·Cᵀ, scaled per step by exp2(Acum); Yᵀ += xᵀ·Gᵀ
-//   S   = exp2(end)·S + (w∘x)ᵀ·B
-// x, B and C are staged as copied (t-major, MN-major where t is the
-// reduction), G, w∘x and the 16-bit S are written to fit. Two barriers a
-// chunk: one publishes the chunk's copies and S, one G and w∘x.
+//   G   = C·Bᵀ        (wgmma; rows past Q are read and dropped)
+//   Yᵀ  = S·Cᵀ        (mma.sync from the state registers, the previous
+//                      chunk's S packed as A fragments), scaled per step l
+//                      by exp2(Acum[l]); Yᵀ += xᵀ·Gᵀ (wgmma)
+//   S   = exp2(end)·S + (w∘x)ᵀ·B  (wgmma, in place)
+// x, B and C are staged as copied (t-major, so MN-major where t is the
+// reduction); G and w∘x are written to fit. The pipeline runs a chunk
+// ahead: while chunk c is finished, chunk c + 1's G and w∘x are computed
+// and chunk c + 2 is copied (three stages), so the state update starts
+// right after the one barrier a chunk, and Yᵀ's products overlap it.
 
 /// Index of (row, col) in a tile of `width` columns stored as 8x8 core
 /// matrices, column cores adjacent (16-byte rows, 128 bytes a core).
@@ -928,48 +932,50 @@ void SSDKernelEmitter::stageChunkCores(Value t0, Value stage) {
   copy(cMem, sC, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
 }
 
-/// Writes the state as the 16-bit operand of the next chunk's S·Cᵀ: rows
-/// p, columns n (K-major).
-void SSDKernelEmitter::storeStateOperand(ArrayRef<Value> state) {
-  forEachStatePair([&](Value row, Value col, int64_t at) {
-    storePair({state[at], state[at + 1]}, sS, coreIndex(row, col, s.states));
-  });
-}
-
-/// w∘x with w[s] = exp2(end - Acum[s])·Δ[s], in x's layout: each thread
-/// scales whole 16-byte rows.
-void SSDKernelEmitter::scaleInputs(Value stage, Value end) {
+/// w∘x of `chunk` with w[s] = exp2(end - Acum[s])·Δ[s], end = Acum[Q-1],
+/// in x's layout into w∘x buffer `buffer`: each thread scales whole 16-byte
+/// rows.
+void SSDKernelEmitter::scaleInputs(const ChunkRows &chunk, Value buffer) {
   int64_t total = s.chunk * s.columns / kVector, cores = s.columns / kVector;
+  Value end = acumAt(chunk.decay, b.index(s.chunk - 1));
   for (int64_t j = 0; j * s.threads() < total; ++j) {
     Value v = b.add(tid, b.index(j * s.threads()));
     Value row =
         b.add(b.mul(b.div(b.div(v, b.index(8)), b.index(cores)), b.index(8)),
               b.rem(v, b.index(8)));
-    Value w = b.mul(b.exp2(b.sub(end, acum(row))), delta(row));
+    Value w = b.mul(b.exp2(b.sub(end, acumAt(chunk.decay, row))),
+                    deltaAt(chunk.decay, row));
     Value at = b.mul(v, b.index(kVector));
-    SmallVector<Value> x = b.unpackF32(
-        b.loadVector(sX, b.add(b.mul(stage, b.index(s.chunk * s.columns)), at),
-                     kVector, true));
+    SmallVector<Value> x = b.unpackF32(b.loadVector(
+        sX, b.add(b.mul(chunk.stage, b.index(s.chunk * s.columns)), at),
+        kVector, true));
     for (Value &e : x)
       e = b.mul(e, w);
-    b.storeVectorF32(x, sXW, at, true);
+    b.storeVectorF32(
+        x, sXW, b.add(b.mul(buffer, b.index(s.chunk * s.columns)), at), true);
   }
 }
 
-/// G's rows (the warps that hold chunk rows): masked to s <= l, scaled by
-/// exp2(Acum[l] - Acum[s])·Δ[s] and stored 16-bit, K-major for Gᵀ.
-void SSDKernelEmitter::finishGWarpgroup(ArrayRef<Value> g) {
+/// G of `chunk` on the warps that hold chunk rows: masked to s <= l, scaled
+/// by exp2(Acum[l] - Acum[s])·Δ[s] and stored 16-bit, K-major for Gᵀ, at
+/// the chunk's G buffer.
+void SSDKernelEmitter::finishGWarpgroup(ArrayRef<Value> g,
+                                        const ChunkRows &chunk) {
   auto holdsRows = scf::IfOp::create(b, b.cmpLT(warp, b.index(s.chunk / 16)));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(holdsRows.thenBlock());
   Value rows[2] = {b.add(b.mul(warp, b.index(16)), quad),
                    b.add(b.mul(warp, b.index(16)), b.add(quad, b.index(8)))};
-  Value acumRow[2] = {acum(rows[0]), acum(rows[1])};
+  Value acumRow[2] = {acumAt(chunk.decay, rows[0]),
+                      acumAt(chunk.decay, rows[1])};
+  Value base = b.mul(chunk.g, b.index(s.chunk * s.chunk));
   for (int64_t nt = 0; nt < s.chunk / kTileCols; ++nt) {
     Value col = b.add(b.index(nt * kTileCols), pairCol);
     Value cols[2] = {col, b.add(col, b.index(1))};
-    Value acumCol[2] = {acum(cols[0]), acum(cols[1])};
-    Value deltaCol[2] = {delta(cols[0]), delta(cols[1])};
+    Value acumCol[2] = {acumAt(chunk.decay, cols[0]),
+                        acumAt(chunk.decay, cols[1])};
+    Value deltaCol[2] = {deltaAt(chunk.decay, cols[0]),
+                         deltaAt(chunk.decay, cols[1])};
     for (int64_t h = 0; h < 2; ++h) {
       Value vals[2];
       for (int64_t e = 0; e < 2; ++e) {
@@ -981,62 +987,129 @@ void SSDKernelEmitter::finishGWarpgroup(ArrayRef<Value> g) {
             b.mul(g[nt * 4 + h * 2 + e], b.mul(decay, deltaCol[e])),
             b.f32(0.0));
       }
-      storePair(vals, sG, coreIndex(rows[h], col, s.chunk));
+      storePair(vals, sG, b.add(base, coreIndex(rows[h], col, s.chunk)));
     }
   }
 }
 
-/// Yᵀ's values (rows p, columns l) go through the output tile, each warp
-/// its own 16 columns, so that every lane then finishes whole 16-byte rows
-/// of y: D·x, the gate, and the store of the rows inside L.
+/// Yᵀ = S·Cᵀ of the current chunk on mma.sync: `a` is the previous state
+/// packed as A fragments (its C layout is the A layout, two n8 slices a
+/// k step), C's core matrices give the B fragments through ldmatrix; the
+/// result has the layout of the m64nQ wgmma accumulator.
+SmallVector<Value>
+SSDKernelEmitter::computeStateTermWarpgroup(ArrayRef<Value> a) {
+  int64_t lTiles = s.chunk / kTileCols, nCores = s.states / kVector;
+  SmallVector<Fragment> y(lTiles, zeros());
+  Value stage = b.mul(current.stage, b.index(s.chunk * s.states));
+  Value m = b.div(lane, b.index(8));
+  for (int64_t kk = 0; kk < s.states / 16; ++kk)
+    for (int64_t j = 0; j < lTiles; j += 2) {
+      // Matrices (l core j + m/2, n core 2kk + m%2): b0, b1 of l tiles j
+      // and j + 1.
+      Value core =
+          b.add(b.mul(b.add(b.index(j), b.div(m, b.index(2))), b.index(nCores)),
+                b.add(b.index(2 * kk), b.rem(m, b.index(2))));
+      Value at =
+          b.add(stage, b.add(b.mul(core, b.index(64)),
+                             b.mul(b.rem(lane, b.index(8)), b.index(kVector))));
+      auto type = VectorType::get({4, 2}, s.elem);
+      Value mat = nvgpu::LdMatrixOp::create(b, type, sC, ValueRange{at},
+                                            /*transpose=*/false,
+                                            /*numTiles=*/4);
+      Fragment regs;
+      auto word = VectorType::get({1}, b.getI32Type());
+      for (int64_t i = 0; i < 4; ++i)
+        regs.push_back(vector::ExtractOp::create(
+            b,
+            vector::BitCastOp::create(b, word,
+                                      vector::ExtractOp::create(b, mat, i)),
+            0));
+      ArrayRef<Value> frag = a.slice(kk * 4, 4);
+      y[j] = mma(frag, {regs[0], regs[1]}, y[j]);
+      y[j + 1] = mma(frag, {regs[2], regs[3]}, y[j + 1]);
+    }
+  SmallVector<Value> flat;
+  for (const Fragment &tile : y)
+    llvm::append_range(flat, tile);
+  return flat;
+}
+
+/// D·x, the gate and the stores of Yᵀ: lanes whose rows p differ in the
+/// low bit swap one value of each pair, so that every lane holds two
+/// consecutive columns p of one step (y is [.., t, h, p]).
 void SSDKernelEmitter::finishOutputsWarpgroup(ArrayRef<Value> y, Value t0,
-                                              Value stage) {
-  // Rows padded by a vector keep a lane's four steps on distinct banks.
-  auto outputIndex = [&](Value l, Value p) {
-    return b.add(b.mul(l, b.index(s.columns + kVector)), p);
+                                              ArrayRef<Value> gate) {
+  Value oddRow = b.rem(quad, b.index(2));
+  Value odd =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ne, oddRow, b.index(0));
+  Value evenQuad = b.sub(quad, oddRow);
+  Value stage = b.mul(current.stage, b.index(s.chunk * s.columns));
+  struct Pair {
+    Value row, col;
+    SmallVector<Value> values;
   };
-  Value p0 = b.mul(warp, b.index(16));
-  for (int64_t nt = 0; nt < s.chunk / kTileCols; ++nt)
-    for (int64_t h = 0; h < 2; ++h)
-      for (int64_t e = 0; e < 2; ++e) {
-        Value l = b.add(b.index(nt * kTileCols + e), pairCol);
-        Value p = b.add(p0, b.add(quad, b.index(h * 8)));
-        memref::StoreOp::create(
-            b, arith::TruncFOp::create(b, s.elem, y[nt * 4 + h * 2 + e]), sY,
-            outputIndex(l, p));
+  SmallVector<Pair> pairs;
+  for (int64_t j = 0; j < s.chunk / kTileCols; ++j)
+    for (int64_t h = 0; h < 2; ++h) {
+      Value v0 = y[j * 4 + h * 2], v1 = y[j * 4 + h * 2 + 1];
+      Value other = b.shuffleXor(arith::SelectOp::create(b, odd, v0, v1), 4);
+      Value row = b.add(b.add(b.index(j * kTileCols), pairCol), oddRow);
+      Value col =
+          b.add(b.mul(warp, b.index(16)), b.add(b.index(h * 8), evenQuad));
+      SmallVector<Value> v = {arith::SelectOp::create(b, odd, other, v0),
+                              arith::SelectOp::create(b, odd, v1, other)};
+      if (skip) {
+        SmallVector<Value> x = b.unpackF32(vector::LoadOp::create(
+            b, VectorType::get({2}, s.elem), sX,
+            ValueRange{b.add(stage, coreIndex(row, col, s.columns))}));
+        for (int64_t e = 0; e < 2; ++e)
+          v[e] = b.fma(skip, x[e], v[e]);
       }
-  NVVM::SyncWarpOp::create(b, b.i32(-1));
-  // Lane l finishes row l: the warp's two 8-column halves.
-  Value t = b.add(t0, lane);
-  Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
-  SmallVector<SmallVector<Value>> rows;
-  for (int64_t half = 0; half < 2; ++half) {
-    Value p = b.add(p0, b.index(half * kVector));
-    SmallVector<Value> v = b.unpackF32(
-        b.loadVector(sY, outputIndex(lane, p), kVector, /*aligned=*/true));
-    if (skip) {
-      SmallVector<Value> x = b.unpackF32(
-          b.loadVector(sX,
-                       b.add(b.mul(stage, b.index(s.chunk * s.columns)),
-                             coreIndex(lane, p, s.columns)),
-                       kVector, true));
-      for (auto [value, xe] : llvm::zip(v, x))
-        value = b.fma(skip, xe, value);
+      if (!gate.empty()) {
+        SmallVector<Value> z = b.unpackF32(gate[j * 2 + h]);
+        for (int64_t e = 0; e < 2; ++e)
+          v[e] = b.mul(v[e], b.silu(z[e]));
+      }
+      pairs.push_back({row, col, v});
     }
-    if (zMem) {
-      SmallVector<Value> z =
-          b.unpackF32(b.loadVector(zMem, actIndex(clamped, p), kVector, true));
-      for (auto [value, ze] : llvm::zip(v, z))
-        value = b.mul(value, b.silu(ze));
+  auto storePairs = [&](bool guarded) {
+    for (const Pair &pair : pairs) {
+      Value t = b.add(t0, pair.row);
+      OpBuilder::InsertionGuard guard(b);
+      if (guarded) {
+        auto inRange = scf::IfOp::create(b, b.cmpLT(t, len));
+        b.setInsertionPointToStart(inRange.thenBlock());
+      }
+      storePair(pair.values, yMem, actIndex(t, pair.col));
     }
-    rows.push_back(v);
-  }
-  auto inRange = scf::IfOp::create(b, b.cmpLT(t, len));
+  };
+  auto whole =
+      scf::IfOp::create(b, b.cmpLT(b.add(t0, b.index(s.chunk - 1)), len),
+                        /*withElseRegion=*/true);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(inRange.thenBlock());
-  for (int64_t half = 0; half < 2; ++half)
-    b.storeVectorF32(rows[half], yMem,
-                     actIndex(t, b.add(p0, b.index(half * kVector))), true);
+  b.setInsertionPointToStart(whole.thenBlock());
+  storePairs(false);
+  b.setInsertionPointToStart(whole.elseBlock());
+  storePairs(true);
+}
+
+/// This lane's z pairs of the chunk at `t0`, in finishOutputsWarpgroup's
+/// order (rows past L read the last row).
+SmallVector<Value> SSDKernelEmitter::loadGateWarpgroup(Value t0) {
+  SmallVector<Value> gate;
+  if (!zMem)
+    return gate;
+  Value odd = b.rem(quad, b.index(2));
+  Value evenQuad = b.sub(quad, odd);
+  for (int64_t j = 0; j < s.chunk / kTileCols; ++j)
+    for (int64_t h = 0; h < 2; ++h) {
+      Value t = b.add(t0, b.add(b.add(b.index(j * kTileCols), pairCol), odd));
+      Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+      Value col =
+          b.add(b.mul(warp, b.index(16)), b.add(b.index(h * 8), evenQuad));
+      gate.push_back(b.loadVector(zMem, actIndex(clamped, col), 2, false));
+    }
+  return gate;
 }
 
 std::pair<SmallVector<Value>, Value>
@@ -1045,116 +1118,154 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init) {
   Value numChunks =
       arith::CeilDivUIOp::create(b, b.sub(hi, lo), b.index(q)).getResult();
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-  auto other = [&](Value chunk) { return b.rem(chunk, b.index(2)); };
-  // The first chunk's copies, Acum and Δ, and the state operand.
-  stageChunkCores(lo, b.index(0));
-  nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  SmallVector<Value> dt0 = loadDt(lo);
-  onDecayWarp([&] { stageDecay(dt0, lo, b.index(0)); });
-  storeStateOperand(init);
-  int64_t numState = init.size();
-  init.push_back(b.f32(0.0)); // the decay sum
-  llvm::append_range(init, loadDt(b.add(lo, b.index(q))));
-
-  auto loop = scf::ForOp::create(b, b.index(0), numChunks, b.index(1), init);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  Value c = loop.getInductionVar();
-  Value t0 = b.add(lo, b.mul(c, b.index(q)));
-  ValueRange carried = loop.getRegionIterArgs();
-  SmallVector<Value> state(carried.take_front(numState));
-  Value stage = other(c);
-  current = {stage, b.mul(stage, b.index(q)), Value()};
-
-  // This chunk's copies and the state operand, published to the tensor
-  // cores' (async) proxy.
-  Value token =
-      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(0));
+  // Chunk c's x, B, C stage and Acum, Δ buffer (three each), G and w∘x
+  // buffer (two each).
+  auto rowsOf = [&](Value chunk) {
+    Value three = b.rem(chunk, b.index(3));
+    return ChunkRows{three, b.mul(three, b.index(q)), b.rem(chunk, b.index(2))};
+  };
+  auto startOf = [&](Value chunk) {
+    return b.add(lo, b.mul(chunk, b.index(q)));
+  };
   auto fence = [&] {
     NVVM::FenceProxyOp::create(
         b, NVVM::ProxyKind::async_shared,
         NVVM::SharedSpaceAttr::get(b.getContext(),
                                    NVVM::SharedSpace::shared_cta));
   };
-  fence();
-  gpu::BarrierOp::create(b);
-  // The next chunk's copies go to the stage the last chunk used.
-  Value next = b.add(c, b.index(1));
-  stageChunkCores(b.add(t0, b.index(q)), other(next));
-  nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  SmallVector<Value> dtLater = loadDt(b.add(t0, b.index(2 * q)));
-
-  auto address = [&](int64_t offset, Value stageIdx, int64_t stageBytes,
+  auto address = [&](int64_t offset, Value index, int64_t bytes,
                      int64_t extra) {
-    Value at = b.add(sharedBase, b.index(offset + extra));
-    return stageIdx ? b.add(at, b.mul(stageIdx, b.index(stageBytes))) : at;
+    return b.add(b.add(sharedBase, b.index(offset + extra)),
+                 b.mul(index, b.index(bytes)));
   };
   int64_t stageBC = q * n * 2, stageX = q * p * 2;
-  // K-major 16-bit operands over N: 256 bytes a 16-step k slice, a row of
-  // cores N·16 bytes; MN-major ones over the steps: a k slice is two rows
-  // of cores.
-  auto kMajorN = [&](int64_t offset, Value stageIdx, int64_t kk) {
-    return descriptor(address(offset, stageIdx, stageBC, kk * 256), 128,
-                      n * 16);
+  // G = C·Bᵀ of `chunk`: K-major over N, 256 bytes a 16-state k slice, N·16
+  // bytes a row of cores.
+  auto issueG = [&](const ChunkRows &chunk) {
+    Value g = toStruct(SmallVector<Value>(q / 2, b.f32(0.0)));
+    for (int64_t kk = 0; kk < n / 16; ++kk)
+      g = wgmma(g,
+                descriptor(address(offC, chunk.stage, stageBC, kk * 256), 128,
+                           n * 16),
+                descriptor(address(offB, chunk.stage, stageBC, kk * 256), 128,
+                           n * 16),
+                q, false, false, kk > 0);
+    NVVM::WgmmaGroupSyncAlignedOp::create(b);
+    return g;
   };
-  NVVM::WgmmaFenceAlignedOp::create(b);
-  Value g = toStruct(SmallVector<Value>(q / 2, b.f32(0.0)));
-  for (int64_t kk = 0; kk < n / 16; ++kk)
-    g = wgmma(g, kMajorN(offC, stage, kk), kMajorN(offB, stage, kk), q, false,
-              false, kk > 0);
-  NVVM::WgmmaGroupSyncAlignedOp::create(b);
-  Value yAcc = toStruct(SmallVector<Value>(q / 2, b.f32(0.0)));
-  for (int64_t kk = 0; kk < n / 16; ++kk)
-    yAcc = wgmma(yAcc, kMajorN(offS, Value(), kk), kMajorN(offC, stage, kk), q,
-                 false, false, kk > 0);
-  NVVM::WgmmaGroupSyncAlignedOp::create(b);
 
-  Value end = acum(b.index(q - 1));
-  scaleInputs(stage, end);
-  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-  finishGWarpgroup(fromStruct(g));
+  // Prologue: chunks 0 and 1 staged with their Acum and Δ; chunk 0's G and
+  // w∘x.
+  SmallVector<Value> dt[2];
+  for (int64_t k = 0; k < 2; ++k) {
+    stageChunkCores(startOf(b.index(k)), b.index(k));
+    nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+    dt[k] = loadDt(startOf(b.index(k)));
+  }
   onDecayWarp([&] {
-    stageDecay(SmallVector<Value>(carried.take_back(s.chunk / 32)),
-               b.add(t0, b.index(q)), b.mul(other(next), b.index(q)));
+    for (int64_t k = 0; k < 2; ++k)
+      stageDecay(dt[k], startOf(b.index(k)), b.index(k * q));
   });
-  // Yᵀ's state term, per step l: exp2(Acum[l]).
-  SmallVector<Value> y = fromStruct(yAcc);
-  for (int64_t nt = 0; nt < q / kTileCols; ++nt)
-    for (int64_t e = 0; e < 2; ++e) {
-      Value scale = b.exp2(acum(b.add(b.index(nt * kTileCols + e), pairCol)));
-      for (int64_t h = 0; h < 2; ++h)
-        y[nt * 4 + h * 2 + e] = b.mul(y[nt * 4 + h * 2 + e], scale);
-    }
+  Value token =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(0));
+  fence();
+  gpu::BarrierOp::create(b);
+  ChunkRows first = rowsOf(b.index(0));
+  NVVM::WgmmaFenceAlignedOp::create(b);
+  Value g0 = issueG(first);
+  scaleInputs(first, first.g);
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  finishGWarpgroup(fromStruct(g0), first);
+  fence();
+  gpu::BarrierOp::create(b);
+
+  int64_t numState = init.size();
+  init.push_back(b.f32(0.0)); // the decay sum
+  llvm::append_range(init, loadDt(startOf(b.index(2))));
+  auto loop = scf::ForOp::create(b, b.index(0), numChunks, b.index(1), init);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value c = loop.getInductionVar();
+  Value t0 = startOf(c);
+  ValueRange carried = loop.getRegionIterArgs();
+  SmallVector<Value> state(carried.take_front(numState));
+  current = rowsOf(c);
+  ChunkRows next = rowsOf(b.add(c, b.index(1)));
+
+  // Chunk c + 2's copies, to the stage chunk c - 1 used.
+  Value ahead = b.add(c, b.index(2));
+  stageChunkCores(startOf(ahead), rowsOf(ahead).stage);
+  nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  SmallVector<Value> dtLater = loadDt(startOf(b.add(c, b.index(3))));
+  SmallVector<Value> gate = loadGateWarpgroup(t0);
+
+  // The previous state as A fragments of S·Cᵀ, then the update in place:
+  // S = exp2(end)·S + (w∘x)ᵀ·B.
+  // Per n8 slice its rows quad and quad + 8: slices 2kk and 2kk + 1 are
+  // the A fragment of k step kk.
+  SmallVector<Value> frags;
+  for (int64_t nt = 0; nt < n / kTileCols; ++nt)
+    for (int64_t h = 0; h < 2; ++h)
+      frags.push_back(pack(state[nt * 4 + h * 2], state[nt * 4 + h * 2 + 1]));
+  Value end = acum(b.index(q - 1));
   Value decay = b.exp2(end);
   for (Value &v : state)
     v = b.mul(v, decay);
-  fence();
-  gpu::BarrierOp::create(b);
-
-  // Yᵀ += xᵀ·Gᵀ and S += (w∘x)ᵀ·B over the chunk's steps.
   NVVM::WgmmaFenceAlignedOp::create(b);
-  yAcc = toStruct(y);
+  Value sAcc = toStruct(state);
+  for (int64_t kk = 0; kk < q / 16; ++kk)
+    sAcc =
+        wgmma(sAcc,
+              descriptor(address(offXW, current.g, stageX, kk * 2 * p * 16),
+                         p * 16, 128),
+              descriptor(address(offB, current.stage, stageBC, kk * 2 * n * 16),
+                         n * 16, 128),
+              n, true, true, true);
+  NVVM::WgmmaGroupSyncAlignedOp::create(b);
+
+  // Yᵀ = exp2(Acum[l])·S·Cᵀ on mma.sync while those run, then the next
+  // chunk's w∘x and the decay warp's Acum and Δ of chunk c + 2.
+  SmallVector<Value> y = computeStateTermWarpgroup(frags);
+  for (int64_t j = 0; j < q / kTileCols; ++j)
+    for (int64_t e = 0; e < 2; ++e) {
+      Value scale = b.exp2(acum(b.add(b.index(j * kTileCols + e), pairCol)));
+      for (int64_t h = 0; h < 2; ++h)
+        y[j * 4 + h * 2 + e] = b.mul(y[j * 4 + h * 2 + e], scale);
+    }
+  scaleInputs(next, next.g);
+  onDecayWarp([&] {
+    stageDecay(SmallVector<Value>(carried.take_back(q / 32)), startOf(ahead),
+               rowsOf(ahead).decay);
+  });
+  // Yᵀ += xᵀ·Gᵀ: x read transposed (MN-major over the steps, two rows of
+  // cores a k slice).
+  NVVM::WgmmaFenceAlignedOp::create(b);
+  Value yAcc = toStruct(y);
   for (int64_t kk = 0; kk < q / 16; ++kk)
     yAcc = wgmma(
         yAcc,
-        descriptor(address(offX, stage, stageX, kk * 2 * p * 16), p * 16, 128),
-        descriptor(address(offG, Value(), 0, kk * 256), 128, q * 16), q, true,
-        false, true);
+        descriptor(address(offX, current.stage, stageX, kk * 2 * p * 16),
+                   p * 16, 128),
+        descriptor(address(offG, current.g, q * q * 2, kk * 256), 128, q * 16),
+        q, true, false, true);
   NVVM::WgmmaGroupSyncAlignedOp::create(b);
-  Value sAcc = toStruct(state);
-  for (int64_t kk = 0; kk < q / 16; ++kk)
-    sAcc = wgmma(
-        sAcc,
-        descriptor(address(offXW, Value(), 0, kk * 2 * p * 16), p * 16, 128),
-        descriptor(address(offB, stage, stageBC, kk * 2 * n * 16), n * 16, 128),
-        n, true, true, true);
-  NVVM::WgmmaGroupSyncAlignedOp::create(b);
-  NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
-  finishOutputsWarpgroup(fromStruct(yAcc), t0, stage);
-  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  Value gNext = issueG(next);
+
+  // The state, the outputs, and the next chunk's G.
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 2);
   state = fromStruct(sAcc);
-  storeStateOperand(state);
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
+  finishOutputsWarpgroup(fromStruct(yAcc), t0, gate);
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  finishGWarpgroup(fromStruct(gNext), next);
+  // Chunk c + 2's copies land, and with them the next G and w∘x, for the
+  // tensor cores' proxy.
+  Value landed =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  nvgpu::DeviceAsyncWaitOp::create(b, landed, b.getI32IntegerAttr(0));
+  fence();
+  gpu::BarrierOp::create(b);
 
   SmallVector<Value> yielded(state);
   yielded.push_back(b.add(carried[numState], end));
@@ -1241,14 +1352,12 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
     };
     int64_t n = s.states, p = s.columns;
     sC = operand(s.stages * q * n, offC);
-    sS = operand(p * n, offS);
     sB = operand(s.stages * q * n, offB);
     sX = operand(s.stages * q * p, offX);
-    sXW = operand(q * p, offXW);
-    sG = operand(q * q, offG);
-    sY = carve({q * (p + kVector)}, s.elem);
-    sAcum = carve({2 * q}, b.getF32Type());
-    sDelta = carve({2 * q}, b.getF32Type());
+    sXW = operand(2 * q * p, offXW);
+    sG = operand(2 * q * q, offG);
+    sAcum = carve({s.stages * q}, b.getF32Type());
+    sDelta = carve({s.stages * q}, b.getF32Type());
     return;
   }
   sX = carve({s.stages * q, s.xStride()}, s.elem);
@@ -1582,8 +1691,8 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
     return op.emitOpError("state size N = ")
            << shape.states << " exceeds the warpgroup kernel's 256 (the n of "
            << "its m64nNk16 state update)";
-  if (shape.warpgroup && shape.stages != 2)
-    return op.emitOpError("the warpgroup kernel stages two chunks, not ")
+  if (shape.warpgroup && shape.stages != 3)
+    return op.emitOpError("the warpgroup kernel stages three chunks, not ")
            << shape.stages;
   if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes)
     return op.emitOpError("chunks of ")

@@ -127,7 +127,7 @@ func.func @warpgroup_states(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
   // expected-error @below {{state size N = 512 exceeds the warpgroup kernel's 256 (the n of its m64nNk16 state update)}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64
       ngroups = 1
-      tile = <threads = 128, items = 64, stages = 2, steps = 32, warpgroup = true>
+      tile = <threads = 128, items = 64, stages = 3, steps = 32, warpgroup = true>
       : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
          tensor<?x?x1x512xbf16>, tensor<?x?x1x512xbf16>) -> tensor<?x?x8x64xbf16>
   return %y : tensor<?x?x8x64xbf16>
@@ -138,10 +138,10 @@ func.func @warpgroup_states(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
 func.func @warpgroup_stages(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                             %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>)
     -> tensor<?x?x8x64xbf16> {
-  // expected-error @below {{the warpgroup kernel stages two chunks, not 3}}
+  // expected-error @below {{the warpgroup kernel stages three chunks, not 2}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64
       ngroups = 1
-      tile = <threads = 128, items = 64, stages = 3, steps = 32, warpgroup = true>
+      tile = <threads = 128, items = 64, stages = 2, steps = 32, warpgroup = true>
       : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
          tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x8x64xbf16>
   return %y : tensor<?x?x8x64xbf16>

@@ -1,12 +1,12 @@
 // RUN: ssm-opt %s -split-input-file -ssm-tile="warpgroup-mma" | FileCheck %s
 // RUN: ssm-opt %s -split-input-file -ssm-tile | FileCheck %s --check-prefix=SYNC
 
-// With warpgroup-mma (the ssm-to-nvvm pipeline's choice when every chip is
-// sm_90a) an SSD that fits gets the warpgroup tile: one warpgroup a block,
-// 64 head-dim columns, 32-step chunks, two stages; over L segments where the
-// function's tile asks for them. Without the option it keeps mma.sync.
+// With warpgroup-mma (an opt-in for sm_90a-only builds) an SSD that fits
+// gets the warpgroup tile: one warpgroup a block, 64 head-dim columns,
+// 32-step chunks, three stages; over L segments where the function's tile
+// asks for them. Without the option it keeps mma.sync.
 // CHECK-LABEL: func.func @fits
-// CHECK: tile = <threads = 128, items = 64, stages = 2, steps = 32, warpgroup = true>
+// CHECK: tile = <threads = 128, items = 64, stages = 3, steps = 32, warpgroup = true>
 // SYNC-LABEL: func.func @fits
 // SYNC: tile = <threads = 128, items = 64, stages = 3, steps = 32>
 func.func @fits(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16> {
@@ -18,7 +18,7 @@ func.func @fits(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor
 // -----
 
 // CHECK-LABEL: func.func @segments
-// CHECK: tile = <threads = 128, items = 64, chunk = 1024, stages = 2, steps = 32, warpgroup = true>
+// CHECK: tile = <threads = 128, items = 64, chunk = 1024, stages = 3, steps = 32, warpgroup = true>
 func.func @segments(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
     attributes {ssm.tile = #ssm.tile<threads = 128, items = 64, chunk = 1024>} {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
@@ -44,6 +44,21 @@ func.func @narrow(%x: tensor<?x?x8x32xbf16>, %dt: tensor<?x?x8xbf16>, %A: tensor
 // CHECK: tile = <threads = 64, items = 32, stages = 3, steps = 32>
 func.func @other_block(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
     attributes {ssm.tile = #ssm.tile<threads = 64, items = 32>} {
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+  return %y : tensor<?x?x80x64xbf16>
+}
+
+// -----
+
+// A function tile that asks for warpgroup MMA (the spec's opt-in) is kept
+// with or without the option.
+// CHECK-LABEL: func.func @spec_warpgroup
+// CHECK: tile = <threads = 128, items = 64, chunk = 2048, stages = 3, steps = 32, warpgroup = true>
+// SYNC-LABEL: func.func @spec_warpgroup
+// SYNC: tile = <threads = 128, items = 64, chunk = 2048, stages = 3, steps = 32, warpgroup = true>
+func.func @spec_warpgroup(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
+    attributes {ssm.tile = #ssm.tile<threads = 128, items = 64, chunk = 2048, stages = 3, steps = 32, warpgroup = true>} {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
       : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
   return %y : tensor<?x?x80x64xbf16>

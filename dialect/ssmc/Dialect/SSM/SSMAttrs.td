@@ -78,7 +78,7 @@ def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
     scan issues one SFU exp per state and step, and the SFU runs at a quarter
     of the FMA rate, so moving a few exps over balances the two pipes.
     `warpgroup` runs an SSD on one warpgroup a block with warpgroup MMA
-    (wgmma, sm_90a only): 32-step chunks, 64 head-dim columns, two stages.
+    (wgmma, sm_90a only): 32-step chunks, 64 head-dim columns, three stages.
 
     ```mlir
     #ssm.tile<threads = 64, items = 16, chunk = 0>

@@ -47,11 +47,10 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
     `stages` are the heuristic's unless it sets them), else the options
     where set, else a heuristic on the static sizes (channels per B/C group;
     head-dim columns and chunk_size; for an SSD, chunks of 32 steps, three
-    of them staged without L segments). With `warpgroup-mma` (the
-    ssm-to-nvvm pipeline sets it when every chip is sm_90a), an SSD whose
+    of them staged without L segments). With `warpgroup-mma`, an SSD whose
     head dim is a multiple of 64, whose N is a multiple of 16 up to 256 and
     whose chunk_size is a multiple of 32 gets the warpgroup tile instead
-    (threads 128, items 64, steps 32, two stages), unless the options or
+    (threads 128, items 64, steps 32, three stages), unless the options or
     the function's tile set the block shape or the steps otherwise. The
     lowering only reads the attribute.
   }];

@@ -104,10 +104,10 @@ static bool fitsWarpgroup(SSDChunkOp op) {
          op.getChunkSize() % 32 == 0;
 }
 
-/// The warpgroup tile (threads 128, items 64, steps 32, two stages) over
+/// The warpgroup tile (threads 128, items 64, steps 32, three stages) over
 /// L segments of `chunk` steps.
 static TileAttr getWarpgroupTile(MLIRContext *ctx, int64_t chunk) {
-  return TileAttr::get(ctx, 128, 64, chunk, 2, 1, 0, 32, /*warpgroup=*/true);
+  return TileAttr::get(ctx, 128, 64, chunk, 3, 1, 0, 32, /*warpgroup=*/true);
 }
 
 namespace {
@@ -129,7 +129,7 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
             layerTile.getSteps() % 32 == 0 && layerTile.getSteps() <= 32;
         if (ssd && warpgroup && fitsWarpgroup(ssd) && blockShape) {
           layerTile = getWarpgroupTile(&getContext(), layerTile.getChunk());
-        } else if (ssd) {
+        } else if (ssd && !layerTile.getWarpgroup()) {
           auto [steps, stages] =
               chooseSSDChunking(ssd, layerTile.getChunk(), layerTile.getSteps(),
                                 layerTile.getStages());
