@@ -60,6 +60,10 @@ constexpr SSDRow kSSDRows[] = {
     {"T3 s1024", "bench_ssd_h80_q32_s1024", 1, 32768, 0, 1.647},
     {"T3 s2048", "bench_ssd_h80_q32_s2048", 1, 32768, 0, 1.647},
     {"T3 s2048 stages 3", "bench_ssd_h80_q32_s2048_st3", 1, 32768, 0, 1.647},
+    // Segments whose block count fills whole waves of 396 (132 SMs, 3
+    // blocks each): 80 x 29 = 2320 (5.9 waves), 80 x 19 = 1520 (3.8).
+    {"T3 s1152", "bench_ssd_h80_q32_s1152", 1, 32768, 0, 1.647},
+    {"T3 s1728", "bench_ssd_h80_q32_s1728", 1, 32768, 0, 1.647},
     // The sm_90a warpgroup-MMA kernel (wgmma; specs with "arch": ["sm_90a"]).
     {"T1 wgmma", "bench_ssd_h80_wg", 4, 4096, 0.755, 0.755},
     {"T1 + z wgmma", "bench_ssd_h80_wg_z", 4, 4096, 0.849, 0.849},
