@@ -57,6 +57,7 @@ namespace ssmc::gpu {
   X(deviceGetCount, cuDeviceGetCount)                                          \
   X(deviceGet, cuDeviceGet)                                                    \
   X(deviceGetName, cuDeviceGetName)                                            \
+  X(deviceGetAttribute, cuDeviceGetAttribute)                                  \
   X(devicePrimaryCtxRetain, cuDevicePrimaryCtxRetain)                          \
   X(ctxSetCurrent, cuCtxSetCurrent)                                            \
   X(ctxSynchronize, cuCtxSynchronize)                                          \
@@ -147,6 +148,31 @@ inline std::string deviceName() {
   char name[256] = {};
   check(driver().deviceGetName(name, sizeof(name), device), "cuDeviceGetName");
   return name;
+}
+
+/// The SM of device 0, e.g. "sm_90".
+inline std::string deviceArch() {
+  CUdevice device = 0;
+  check(driver().deviceGet(&device, 0), "cuDeviceGet(0)");
+  int major = 0, minor = 0;
+  check(driver().deviceGetAttribute(
+            &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
+        "cuDeviceGetAttribute");
+  check(driver().deviceGetAttribute(
+            &minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device),
+        "cuDeviceGetAttribute");
+  return "sm_" + std::to_string(major) + std::to_string(minor);
+}
+
+/// Whether a binary built for `archs` runs on `device` ("sm_90"): any
+/// arch but one whose every target is arch-specific ("sm_90a") for another
+/// SM; those run on that SM only.
+inline bool runsOn(const std::vector<std::string> &archs,
+                   const std::string &device) {
+  for (const std::string &arch : archs)
+    if (arch.back() != 'a' || arch.substr(0, arch.size() - 1) == device)
+      return true;
+  return false;
 }
 
 /// The CUDA version the driver supports, as "13.0".
@@ -414,6 +440,8 @@ struct SSDSpec {
 /// selective scans, decode steps, conv1d, SSD and norm layers apart.
 struct SpecFile {
   std::string name;
+  /// The spec's "arch" (ssmc's default where it has none).
+  std::vector<std::string> archs;
   std::vector<ScanSpec> layers;
   std::vector<StepSpec> steps;
   std::vector<ConvSpec> convs;
@@ -451,6 +479,7 @@ inline SpecFile readSpec(const std::string &path) {
     nlohmann::json json = nlohmann::json::parse(in);
     SpecFile file;
     file.name = json.at("name").get<std::string>();
+    file.archs = json.value("arch", std::vector<std::string>{"sm_80", "sm_90"});
     for (const nlohmann::json &entry : json.at("layers")) {
       const std::string op = entry.at("op").get<std::string>();
       if (op == "scan_step") {
@@ -1240,6 +1269,11 @@ void runSpecLayers(const std::string &path, const Options &options,
   }
   if ((spec.*layers).empty())
     return;
+  if (const std::string device = deviceArch(); !runsOn(spec.archs, device)) {
+    std::printf("SKIP %s  built for %s only, the GPU is %s\n", file.c_str(),
+                spec.archs.front().c_str(), device.c_str());
+    return;
+  }
   const std::string manifest = (std::filesystem::path(options.kernelDir) /
                                 (spec.name + ".manifest.json"))
                                    .string();
