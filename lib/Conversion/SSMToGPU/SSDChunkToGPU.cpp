@@ -148,6 +148,13 @@ struct ChunkRows {
   Value stage, decay, g;
 };
 
+/// Two consecutive outputs of a step: its row in the chunk, the first of
+/// the two head-dim columns within the block, and their f32 values.
+struct OutputPair {
+  Value row, col;
+  SmallVector<Value> values;
+};
+
 /// Emits the body of the SSD kernel.
 class SSDKernelEmitter {
 public:
@@ -167,6 +174,7 @@ private:
   std::pair<Value, Value> unpack(Value packed);
   Fragment zeros();
   void storePair(ArrayRef<Value> values, Value mem, Value index);
+  void storeOutputs(ArrayRef<OutputPair> pairs, Value t0);
 
   // The phases of one chunk.
   void stageChunk(Value t0, Value stage);
@@ -390,6 +398,31 @@ void SSDKernelEmitter::storePair(ArrayRef<Value> values, Value mem,
   Value narrow = arith::TruncFOp::create(b, VectorType::get({2}, s.elem), pair);
   vector::StoreOp::create(b, narrow, mem, index)
       .setAlignment(2 * s.elemBytes());
+}
+
+/// Stores the outputs of the chunk at `t0` to y. A chunk that ends inside L
+/// stores without guards, so that the values are not sunk into per-row
+/// branches that wait one at a time.
+void SSDKernelEmitter::storeOutputs(ArrayRef<OutputPair> pairs, Value t0) {
+  auto storePairs = [&](bool guarded) {
+    for (const OutputPair &pair : pairs) {
+      Value t = b.add(t0, pair.row);
+      OpBuilder::InsertionGuard guard(b);
+      if (guarded) {
+        auto inRange = scf::IfOp::create(b, b.cmpLT(t, len));
+        b.setInsertionPointToStart(inRange.thenBlock());
+      }
+      storePair(pair.values, yMem, actIndex(t, pair.col));
+    }
+  };
+  auto whole =
+      scf::IfOp::create(b, b.cmpLT(b.add(t0, b.index(s.chunk - 1)), len),
+                        /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(whole.thenBlock());
+  storePairs(false);
+  b.setInsertionPointToStart(whole.elseBlock());
+  storePairs(true);
 }
 
 //===----------------------------------------------------------------------===//
@@ -698,11 +731,7 @@ void SSDKernelEmitter::finishOutputs(MutableArrayRef<OutputTiles> outputs,
   int64_t rowTiles = s.chunk / kTileRows;
   SmallVector<Value> gate = loadGate(t0);
   // Per output pair of this lane: its row, column and values.
-  struct Pair {
-    Value row, col;
-    SmallVector<Value> values;
-  };
-  SmallVector<Pair> pairs;
+  SmallVector<OutputPair> pairs;
   for (auto [j, y] : llvm::enumerate(outputs)) {
     Value pcol = blockColumn(j);
     auto columnOf = [&](int64_t ph) {
@@ -752,27 +781,7 @@ void SSDKernelEmitter::finishOutputs(MutableArrayRef<OutputTiles> outputs,
     for (int64_t e = 0; e < 2; ++e)
       pair.values[e] = b.mul(pair.values[e], b.silu(zs[e]));
   }
-  // A chunk that ends inside L stores without guards, so that the values
-  // are not sunk into per-row branches that wait one at a time.
-  auto storePairs = [&](bool guarded) {
-    for (const Pair &pair : pairs) {
-      Value t = b.add(t0, pair.row);
-      OpBuilder::InsertionGuard guard(b);
-      if (guarded) {
-        auto inRange = scf::IfOp::create(b, b.cmpLT(t, len));
-        b.setInsertionPointToStart(inRange.thenBlock());
-      }
-      storePair(pair.values, yMem, actIndex(t, pair.col));
-    }
-  };
-  auto whole =
-      scf::IfOp::create(b, b.cmpLT(b.add(t0, b.index(s.chunk - 1)), len),
-                        /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(whole.thenBlock());
-  storePairs(false);
-  b.setInsertionPointToStart(whole.elseBlock());
-  storePairs(true);
+  storeOutputs(pairs, t0);
 }
 
 /// S = exp2(end)·S + (w∘x)ᵀ·B with w[s] = exp2(end - Acum[s])·Δ[s], where
@@ -1044,11 +1053,7 @@ void SSDKernelEmitter::finishOutputsWarpgroup(ArrayRef<Value> y, Value t0,
       arith::CmpIOp::create(b, arith::CmpIPredicate::ne, oddRow, b.index(0));
   Value evenQuad = b.sub(quad, oddRow);
   Value stage = b.mul(current.stage, b.index(s.chunk * s.columns));
-  struct Pair {
-    Value row, col;
-    SmallVector<Value> values;
-  };
-  SmallVector<Pair> pairs;
+  SmallVector<OutputPair> pairs;
   for (int64_t j = 0; j < s.chunk / kTileCols; ++j)
     for (int64_t h = 0; h < 2; ++h) {
       Value v0 = y[j * 4 + h * 2], v1 = y[j * 4 + h * 2 + 1];
@@ -1072,25 +1077,7 @@ void SSDKernelEmitter::finishOutputsWarpgroup(ArrayRef<Value> y, Value t0,
       }
       pairs.push_back({row, col, v});
     }
-  auto storePairs = [&](bool guarded) {
-    for (const Pair &pair : pairs) {
-      Value t = b.add(t0, pair.row);
-      OpBuilder::InsertionGuard guard(b);
-      if (guarded) {
-        auto inRange = scf::IfOp::create(b, b.cmpLT(t, len));
-        b.setInsertionPointToStart(inRange.thenBlock());
-      }
-      storePair(pair.values, yMem, actIndex(t, pair.col));
-    }
-  };
-  auto whole =
-      scf::IfOp::create(b, b.cmpLT(b.add(t0, b.index(s.chunk - 1)), len),
-                        /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(whole.thenBlock());
-  storePairs(false);
-  b.setInsertionPointToStart(whole.elseBlock());
-  storePairs(true);
+  storeOutputs(pairs, t0);
 }
 
 /// This lane's z pairs of the chunk at `t0`, in finishOutputsWarpgroup's
