@@ -1,0 +1,247 @@
+//===- SSDKernel.h - The Mamba-2 SSD kernel emitter -------------*- C++ -*-===//
+//
+// The emitter of the kernels ssm.ssd_chunk lowers to (SSDChunkToGPU.cpp):
+// the kernel's static shape, and the phases of a chunk on mma.sync
+// (SSDChunkToGPU.cpp) or on warpgroup MMA (SSDWarpgroup.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SSMC_LIB_CONVERSION_SSMTOGPU_SSDKERNEL_H
+#define SSMC_LIB_CONVERSION_SSMTOGPU_SSDKERNEL_H
+
+#include "KernelBuilder.h"
+#include "ssmc/Dialect/SSM/SSMOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+#include <array>
+
+namespace mlir::ssm::ssd {
+
+/// The m16n8k16 shape: a warp's tile is 16 rows, 8 columns, 16 deep.
+inline constexpr int64_t kTileRows = 16;
+inline constexpr int64_t kTileCols = 8;
+/// Elements of a 16-bit type per 128-bit access and per row padding.
+inline constexpr int64_t kVector = 8;
+
+/// The two kernels of a segmented scan: the scan proper, and the carry
+/// kernel that only sums each L segment's state.
+enum class SSDRole { Scan, Carry };
+
+/// The static sizes of the kernel.
+struct SSDShape {
+  int64_t heads, headdim, states, groups;
+  int64_t chunk;   // Q
+  int64_t warps;   // W
+  int64_t columns; // head-dim columns per block
+  int64_t segment; // steps per L segment (0: the whole sequence)
+  int64_t stages;  // x, B, C stage buffers: 2, or 3 to drop two barriers
+  Type elem;       // the 16-bit operand type
+  bool warpgroup;  // warpgroup MMA (sm_90a) instead of mma.sync
+
+  int64_t threads() const { return warps * 32; }
+  /// Chunks staged ahead of the one being finished.
+  int64_t ahead() const { return stages - 1; }
+  /// f32 state values per thread: N/8 mma tiles of 4 per owned column block.
+  int64_t stateValues() const {
+    return blocksPerWarp() * states / kTileCols * 4;
+  }
+  /// 16-column blocks of the head dim each warp owns.
+  int64_t blocksPerWarp() const { return columns / (kTileRows * warps); }
+  /// Row strides (elements) of the staged x, B/C and G tiles.
+  int64_t xStride() const { return columns + kVector; }
+  int64_t bcStride() const { return states + kVector; }
+  int64_t gStride() const { return chunk + kVector; }
+  int64_t elemBytes() const { return 2; }
+  /// Whether ptxas is held to kBlocksPerSM resident blocks (170 registers a
+  /// thread): chunks of up to 64 steps fit them; longer ones hold more
+  /// output accumulators and would spill.
+  bool boundedRegisters() const { return chunk <= 64; }
+  /// Whether a chunk's phases are interleaved further (the state term in the
+  /// G tiles' straight line, the state update before the stores): within
+  /// the bound only for 32 steps (unbounded, ptxas took 218 registers).
+  bool interleaved() const { return chunk == 32; }
+  /// x, B and C have `stages` buffers (the copies of the chunks ahead land
+  /// while one is finished), Acum and Δ one more (the decay warp computes
+  /// the last chunk ahead's), G one per chunk ahead (two ahead, the next
+  /// chunk's G is computed during this one). The carry kernel needs no C or
+  /// G.
+  int64_t sharedBytes(SSDRole role) const {
+    if (warpgroup)
+      return warpgroupSharedBytes();
+    int64_t elems = role == SSDRole::Scan
+                        ? chunk * (stages * (xStride() + 2 * bcStride()) +
+                                   ahead() * gStride())
+                        : chunk * stages * (xStride() + bcStride());
+    return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4;
+  }
+  /// The warpgroup kernel's buffers, in carving order: C's stages (G's
+  /// 64-row reads of the last one run into B's), B's and x's, two of w∘x
+  /// and of G; then Acum and Δ, a chunk each a stage.
+  int64_t warpgroupSharedBytes() const {
+    int64_t elems = stages * chunk * (2 * states + columns) +
+                    2 * chunk * columns + 2 * chunk * chunk;
+    return elems * elemBytes() + stages * 2 * chunk * 4;
+  }
+};
+
+/// An mma fragment: four b32 registers of packed pairs (A), two (B), or four
+/// f32 values (C, D).
+using Fragment = SmallVector<Value, 4>;
+/// A warp's output tiles of one owned column block: per 16-row tile of the
+/// chunk, the accumulators of its two 8-column halves.
+using OutputTiles = SmallVector<std::array<Fragment, 2>>;
+
+/// Where one chunk's data sits in workgroup memory: the first row of its
+/// x, B, C stage, the first entry of its Acum, Δ buffer and the first row of
+/// its G buffer.
+struct ChunkRows {
+  Value stage, decay, g;
+};
+
+/// Two consecutive outputs of a step: its row in the chunk, the first of
+/// the two head-dim columns within the block, and their f32 values.
+struct OutputPair {
+  Value row, col;
+  SmallVector<Value> values;
+};
+
+/// Emits the body of the SSD kernel.
+class SSDKernelEmitter {
+public:
+  SSDKernelEmitter(SSDChunkOp op, SSDRole role, const SSDShape &shape,
+                   KernelBodyBuilder &b)
+      : op(op), role(role), s(shape), b(b) {}
+
+  /// Emits the body given the kernel arguments in the order of
+  /// lowerSSDChunk's parameters.
+  void emit(ArrayRef<BlockArgument> args);
+
+private:
+  // Tensor-core primitives.
+  Fragment loadMatrix(Value buffer, Value row, Value col, bool transpose);
+  Fragment mma(ArrayRef<Value> a, ArrayRef<Value> bFrag, ArrayRef<Value> c);
+  Value pack(Value lo, Value hi);
+  std::pair<Value, Value> unpack(Value packed);
+  Fragment zeros();
+  void storePair(ArrayRef<Value> values, Value mem, Value index);
+  void storeOutputs(ArrayRef<OutputPair> pairs, Value t0);
+
+  // The phases of one chunk.
+  void stageChunk(Value t0, Value stage);
+  SmallVector<Value> loadDt(Value t0);
+  void stageDecay(ArrayRef<Value> raw, Value t0, Value buffer);
+  void onDecayWarp(function_ref<void()> fn);
+  SmallVector<Value> loadGate(Value t0);
+  SmallVector<Value> computeG(
+      const ChunkRows &chunk, function_ref<void()> decayWarpWork,
+      int64_t numResults = 0,
+      function_ref<SmallVector<Value>()> alongside = [] {
+        return SmallVector<Value>();
+      });
+  void computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
+                    const ChunkRows &chunk);
+  SmallVector<OutputTiles> computeStateTerm(ArrayRef<Fragment> state);
+  void finishOutputs(MutableArrayRef<OutputTiles> y, Value t0,
+                     function_ref<void()> beforeStores);
+  SmallVector<Fragment> updateState(ArrayRef<Fragment> state, Value end);
+
+  // Warpgroup MMA (sm_90a): the block is one warpgroup, and every operand
+  // sits in workgroup memory as 8x8 core matrices of 16-byte rows, without
+  // swizzle, where wgmma reads it through a descriptor.
+  Value coreIndex(Value row, Value col, int64_t width);
+  Value descriptor(Value byteAddress, int64_t leading, int64_t stride);
+  Value wgmma(Value acc, Value descA, Value descB, int64_t n, bool aMNMajor,
+              bool bMNMajor, bool accumulate);
+  Value toStruct(ArrayRef<Value> values);
+  SmallVector<Value> fromStruct(Value packed);
+  void stageChunkCores(Value t0, Value stage);
+  void scaleInputs(const ChunkRows &chunk, Value buffer);
+  void finishGWarpgroup(ArrayRef<Value> g, const ChunkRows &chunk);
+  SmallVector<Value> computeStateTermWarpgroup(ArrayRef<Value> a);
+  SmallVector<Value> loadGateWarpgroup(Value t0);
+  void finishOutputsWarpgroup(ArrayRef<Value> y, Value t0,
+                              ArrayRef<Value> gate);
+  std::pair<SmallVector<Value>, Value>
+  scanChunksWarpgroup(SmallVector<Value> state);
+
+  // Setup and the walk over the block's chunks.
+  void setup(Value batch, Value xArg, Value dtArg, Value aArg, Value bArg,
+             Value cArg, Value zArg, Value yArg, Value skipArg, Value biasArg);
+  void carveWorkgroupMemory();
+  /// Runs the block's chunks from `state`; returns the end state and the
+  /// segment's decay sum Σ Δ·A·log2e.
+  std::pair<SmallVector<Value>, Value> scanChunks(SmallVector<Value> state);
+
+  // The state as a flat list of this lane's accumulator values.
+  void forEachStatePair(function_ref<void(Value row, Value col, int64_t at)>);
+  SmallVector<Value> loadState(Value mem, Value slab);
+  void storeState(ValueRange state, Value mem, Value slab);
+  SmallVector<Value> carryIn(SmallVector<Value> state);
+
+  Value actIndex(Value t, Value col);
+  Value bcIndex(Value t, Value col);
+  /// [..., P, N] states: `slab` indexes the [P, N] matrix, `row` is the
+  /// head-dim column within the block.
+  Value stateIndex(Value slab, Value row, Value col);
+  /// The slab of (batch, head) in a [B, H, ...] tensor, and of (batch,
+  /// `seg`, head) in the [B, S, H, ...] carries.
+  Value stateSlab() { return b.add(b.mul(bIdx, b.index(s.heads)), head); }
+  Value carrySlab(Value seg) {
+    return b.add(b.mul(b.add(b.mul(bIdx, numSegments), seg), b.index(s.heads)),
+                 head);
+  }
+  /// The first head-dim column (within the block) of warp-owned block `j`.
+  Value blockColumn(int64_t j);
+  /// `row` of the chunk whose stage starts at `stage` in the staged x, B, C
+  /// tiles.
+  Value stagedAt(Value stage, Value row) { return b.add(row, stage); }
+  Value staged(Value row) { return stagedAt(current.stage, row); }
+  /// Acum and Δ of `step` of the chunk whose buffer starts at `decay`.
+  Value acumAt(Value decay, Value step) {
+    return memref::LoadOp::create(b, sAcum, b.add(decay, step));
+  }
+  Value deltaAt(Value decay, Value step) {
+    return memref::LoadOp::create(b, sDelta, b.add(decay, step));
+  }
+  Value acum(Value step) { return acumAt(current.decay, step); }
+  Value delta(Value step) { return deltaAt(current.decay, step); }
+  /// The warp that loads dt and stages Acum and Δ: the last, which gets the
+  /// fewest G tiles (they are dealt from warp 0).
+  int64_t decayWarp() const { return s.warps - 1; }
+  Value isDecayWarp() {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp,
+                                 b.index(decayWarp()));
+  }
+
+  SSDChunkOp op;
+  SSDRole role;
+  const SSDShape &s;
+  KernelBodyBuilder &b;
+
+  // Global memory (flat views) and per-block values.
+  Value xMem, dtMem, bMem, cMem, zMem, yMem;
+  Value len, bIdx, head, group, col0, aLog2, skip, dtBias;
+  // The block's steps [lo, hi): its L segment, or all of L; the segments'
+  // end states [B, S, H, P, N] and decay sums [B, S, H].
+  Value lo, hi, segment, numSegments, carryState, carryDecay;
+  // Thread coordinates: warp, lane, its mma row (lane / 4) and column pair
+  // (lane % 4), and the row / matrix it addresses for ldmatrix.
+  Value tid, warp, lane, quad, pairCol, ldRow16, ldHalf;
+  // For four 8x8 matrices m = lane / 8 laid out 2x2: this lane's row and
+  // column offsets when m / 2 picks the row half (ldRowHi, ldColLo) or the
+  // column half (ldRowLo, ldColHi).
+  Value ldRowHi, ldRowLo, ldColHi, ldColLo;
+  // Workgroup memory, and where the chunk being finished sits in it.
+  Value sX, sB, sC, sG, sAcum, sDelta;
+  // The warpgroup kernel's w∘x; the address of the dynamic workgroup memory
+  // and each wgmma operand's offset in it.
+  Value sXW, sharedBase;
+  int64_t offC = 0, offB = 0, offX = 0, offXW = 0, offG = 0;
+  ChunkRows current;
+};
+
+} // namespace mlir::ssm::ssd
+
+#endif // SSMC_LIB_CONVERSION_SSMTOGPU_SSDKERNEL_H
