@@ -95,7 +95,8 @@ using OutputTiles = SmallVector<std::array<Fragment, 2>>;
 
 /// Where one chunk's data sits in workgroup memory: the first row of its
 /// x, B, C stage, the first entry of its Acum, Δ buffer and the first row of
-/// its G buffer.
+/// its G buffer (the warpgroup kernel: the index of its stage, the first
+/// entry of its Acum, Δ buffer, the index of its G and w∘x buffers).
 struct ChunkRows {
   Value stage, decay, g;
 };
