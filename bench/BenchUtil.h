@@ -181,18 +181,36 @@ loadLayer(const std::string &specDir, const std::string &kernelDir,
   return {std::move(module), spec, layer};
 }
 
+/// The rows of a report that did not run, as "<label>: <why>": those that
+/// failed, and those whose binary does not run on this GPU.
+struct NotRun {
+  std::vector<std::string> errors, skipped;
+};
+
 /// Runs `run(row, loaded)` for each row of `rows`, loading each row's spec
 /// (`row.spec`, one layer of the kind `layers` selects) once. A row that
-/// fails other than by a CUDA error is recorded in `errors` as
-/// "<label(row)>: <why>" and the others go on; a CUDA error ends the run.
+/// fails other than by a CUDA error is recorded in `notRun.errors` and the
+/// others go on, a row built only for another GPU in `notRun.skipped`; a
+/// CUDA error ends the run.
 template <typename Rows, typename LayerSpec, typename Label, typename Run>
 void runRows(const Rows &rows, const std::string &specDir,
              const std::string &kernelDir,
-             std::vector<LayerSpec> SpecFile::*layers,
-             std::vector<std::string> &errors, Label label, Run run) {
+             std::vector<LayerSpec> SpecFile::*layers, NotRun &notRun,
+             Label label, Run run) {
   std::map<std::string, LoadedLayer<LayerSpec>> loaded;
+  const std::string device = deviceArch();
   for (const auto &row : rows) {
     try {
+      const std::vector<std::string> archs =
+          readSpec((std::filesystem::path(specDir) /
+                    (std::string(row.spec) + ".json"))
+                       .string())
+              .archs;
+      if (!runsOn(archs, device)) {
+        notRun.skipped.push_back(label(row) + ": built for " + archs.front() +
+                                 " only, the GPU is " + device);
+        continue;
+      }
       auto it = loaded.find(row.spec);
       if (it == loaded.end())
         it = loaded
@@ -203,18 +221,20 @@ void runRows(const Rows &rows, const std::string &specDir,
     } catch (const CudaError &) {
       throw;
     } catch (const std::exception &error) {
-      errors.push_back(label(row) + ": " + error.what());
+      notRun.errors.push_back(label(row) + ": " + error.what());
     }
   }
 }
 
 /// Ends the report with the rows that did not run; returns the exit code
-/// (1 if any did not).
-inline int reportNotRun(const std::vector<std::string> &errors) {
-  for (const std::string &error : errors)
+/// (1 if any failed).
+inline int reportNotRun(const NotRun &notRun) {
+  for (const std::string &error : notRun.errors)
     std::printf("\n- not run: %s", error.c_str());
+  for (const std::string &skip : notRun.skipped)
+    std::printf("\n- skipped: %s", skip.c_str());
   std::printf("\n");
-  return errors.empty() ? 0 : 1;
+  return notRun.errors.empty() ? 0 : 1;
 }
 
 /// The command line, device and error handling of a benchmark binary:

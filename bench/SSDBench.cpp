@@ -238,15 +238,15 @@ int main(int argc, char **argv) {
             gemmNote.c_str());
         std::fflush(stdout);
 
-        std::vector<std::string> errors;
+        NotRun notRun;
         runRows(
-            kSSDRows, specDir, kernelDir, &SpecFile::ssds, errors,
+            kSSDRows, specDir, kernelDir, &SpecFile::ssds, notRun,
             [](const SSDRow &row) {
               return std::string(row.shape) + " " + row.spec;
             },
             [&](const SSDRow &row, const LoadedLayer<SSDSpec> &loaded) {
               runSSDRow(row, loaded, copyBytesPerS, gemmFlopsPerS, flush);
             });
-        return reportNotRun(errors);
+        return reportNotRun(notRun);
       });
 }

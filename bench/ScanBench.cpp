@@ -307,9 +307,9 @@ int main(int argc, char **argv) {
         std::fflush(stdout);
 
         std::map<std::string, Base> bases;
-        std::vector<std::string> errors;
+        NotRun notRun;
         runRows(
-            kRows, specDir, kernelDir, &SpecFile::layers, errors,
+            kRows, specDir, kernelDir, &SpecFile::layers, notRun,
             [](const Row &row) {
               return std::string(row.shape) + " " + row.spec;
             },
@@ -336,7 +336,7 @@ int main(int argc, char **argv) {
             kWarmLaunches);
         std::fflush(stdout);
         runRows(
-            kStepRows, specDir, kernelDir, &SpecFile::steps, errors,
+            kStepRows, specDir, kernelDir, &SpecFile::steps, notRun,
             [](const StepRow &row) {
               return std::string(row.spec) + " B " + std::to_string(row.batch);
             },
@@ -359,7 +359,7 @@ int main(int argc, char **argv) {
             "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         std::fflush(stdout);
         runRows(
-            kConvRows, specDir, kernelDir, &SpecFile::convs, errors,
+            kConvRows, specDir, kernelDir, &SpecFile::convs, notRun,
             [](const auto &row) {
               return std::string(row.spec) + " B " + std::to_string(row.batch) +
                      " L " + std::to_string(row.len);
@@ -378,7 +378,7 @@ int main(int argc, char **argv) {
             "|---|---|---|---|---|---|---|---|---|---|\n");
         std::fflush(stdout);
         runRows(
-            kNormRows, specDir, kernelDir, &SpecFile::norms, errors,
+            kNormRows, specDir, kernelDir, &SpecFile::norms, notRun,
             [](const auto &row) {
               return std::string(row.spec) + " B " + std::to_string(row.batch) +
                      " L " + std::to_string(row.len);
@@ -387,6 +387,6 @@ int main(int argc, char **argv) {
               runNormRow(row, loaded, copyBytesPerS, flush);
             });
 
-        return reportNotRun(errors);
+        return reportNotRun(notRun);
       });
 }
