@@ -104,6 +104,11 @@ static bool fitsWarpgroup(SSDChunkOp op) {
          op.getChunkSize() % 32 == 0;
 }
 
+/// Whether a tile's or the options' steps leave the warpgroup kernel's 32.
+static bool allowsWarpgroupSteps(int64_t steps) {
+  return steps == 0 || steps == 32;
+}
+
 /// The warpgroup tile (threads 128, items 64, steps 32, three stages) over
 /// L segments of `chunk` steps.
 static TileAttr getWarpgroupTile(MLIRContext *ctx, int64_t chunk) {
@@ -124,9 +129,9 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       // chunk length and stages are the heuristic's unless it says.
       if (auto layerTile =
               getOperation()->getAttrOfType<TileAttr>(kLayerTileAttr)) {
-        bool blockShape =
-            layerTile.getThreads() == 128 && layerTile.getItems() == 64 &&
-            layerTile.getSteps() % 32 == 0 && layerTile.getSteps() <= 32;
+        bool blockShape = layerTile.getThreads() == 128 &&
+                          layerTile.getItems() == 64 &&
+                          allowsWarpgroupSteps(layerTile.getSteps());
         if (ssd && warpgroup && fitsWarpgroup(ssd) && blockShape) {
           layerTile = getWarpgroupTile(&getContext(), layerTile.getChunk());
         } else if (ssd && !layerTile.getWarpgroup()) {
@@ -143,7 +148,7 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
         return WalkResult::advance();
       }
       if (ssd && warpgroup && fitsWarpgroup(ssd) && !threads && !items &&
-          steps % 32 == 0 && steps <= 32) {
+          allowsWarpgroupSteps(steps)) {
         op->setAttr("tile", getWarpgroupTile(&getContext(), chunk));
         return WalkResult::advance();
       }
