@@ -2,8 +2,9 @@
 //
 // The candidates span what the heuristics chose between on the bench shapes
 // (bench/README.md): block shape and lanes of a selective scan, the chunk
-// length and stages of an SSD, and for both an L segment length, which pays
-// only where batch x channels cannot fill the GPU. A candidate is kept when
+// length and stages of an SSD (and on sm_90a its warpgroup-MMA kernel), and
+// for both an L segment length, which pays only where batch x channels
+// cannot fill the GPU. A candidate is kept when
 // its layer lowers to GPU kernels, so the set never holds a tile the lowering
 // would reject (a block wider than a B/C group, too much workgroup memory).
 //
@@ -64,6 +65,13 @@ static SmallVector<Object> candidateTiles(const LayerSpec &layer) {
                                  {"chunk", segment},
                                  {"steps", steps},
                                  {"stages", stages}});
+  // The warpgroup-MMA kernel; it lowers only for specs that target sm_90a
+  // alone, elsewhere the check drops it.
+  for (int64_t segment : kSegments)
+    tiles.push_back(Object{{"threads", 128},
+                           {"items", 64},
+                           {"chunk", segment},
+                           {"warpgroup", true}});
   return tiles;
 }
 
