@@ -102,13 +102,13 @@ static bool gatesInKernel(SSDChunkOp op) { return op.getZ() && !op.getNorm(); }
 // Tensor-core primitives
 //===----------------------------------------------------------------------===//
 
-/// ldmatrix.x4: four 8x8 matrices whose rows lanes 8m..8m+7 address; returns
-/// this lane's four b32 registers.
-Fragment SSDKernelEmitter::loadMatrix(Value buffer, Value row, Value col,
+/// ldmatrix.x4: four 8x8 matrices whose rows lanes 8m..8m+7 address (at
+/// `indices` of `buffer`); returns this lane's four b32 registers.
+Fragment SSDKernelEmitter::loadMatrix(Value buffer, ValueRange indices,
                                       bool transpose) {
   auto type = VectorType::get({4, 2}, s.elem);
-  Value m = nvgpu::LdMatrixOp::create(b, type, buffer, ValueRange{row, col},
-                                      transpose, /*numTiles=*/4);
+  Value m = nvgpu::LdMatrixOp::create(b, type, buffer, indices, transpose,
+                                      /*numTiles=*/4);
   // Row by row: 1-D bitcasts are what the LLVM lowering of vectors takes.
   auto word = VectorType::get({1}, b.getI32Type());
   Fragment regs;

@@ -121,7 +121,10 @@ public:
 
 private:
   // Tensor-core primitives.
-  Fragment loadMatrix(Value buffer, Value row, Value col, bool transpose);
+  Fragment loadMatrix(Value buffer, ValueRange indices, bool transpose);
+  Fragment loadMatrix(Value buffer, Value row, Value col, bool transpose) {
+    return loadMatrix(buffer, ValueRange{row, col}, transpose);
+  }
   Fragment mma(ArrayRef<Value> a, ArrayRef<Value> bFrag, ArrayRef<Value> c);
   Value pack(Value lo, Value hi);
   std::pair<Value, Value> unpack(Value packed);
@@ -152,6 +155,7 @@ private:
   // sits in workgroup memory as 8x8 core matrices of 16-byte rows, without
   // swizzle, where wgmma reads it through a descriptor.
   Value coreIndex(Value row, Value col, int64_t width);
+  Value coreRow(Value v, int64_t width);
   Value descriptor(Value byteAddress, int64_t leading, int64_t stride);
   Value wgmma(Value acc, Value descA, Value descB, int64_t n, bool aMNMajor,
               bool bMNMajor, bool accumulate);
@@ -161,6 +165,7 @@ private:
   void scaleInputs(const ChunkRows &chunk, Value buffer);
   void finishGWarpgroup(ArrayRef<Value> g, const ChunkRows &chunk);
   SmallVector<Value> computeStateTermWarpgroup(ArrayRef<Value> a);
+  std::pair<Value, Value> outputPairAt(int64_t j, int64_t h);
   SmallVector<Value> loadGateWarpgroup(Value t0);
   void finishOutputsWarpgroup(ArrayRef<Value> y, Value t0,
                               ArrayRef<Value> gate);

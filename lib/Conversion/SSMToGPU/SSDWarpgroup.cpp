@@ -46,6 +46,14 @@ Value SSDKernelEmitter::coreIndex(Value row, Value col, int64_t width) {
       b.add(b.mul(b.rem(row, b.index(8)), b.index(8)), b.rem(col, b.index(8))));
 }
 
+/// The row of 16-byte vector `v` of such a tile, filled in memory order
+/// (eight consecutive vectors are one core, the rows of a core's column).
+Value SSDKernelEmitter::coreRow(Value v, int64_t width) {
+  Value core = b.div(v, b.index(8));
+  return b.add(b.mul(b.div(core, b.index(width / kVector)), b.index(8)),
+               b.rem(v, b.index(8)));
+}
+
 /// A shared-memory matrix descriptor without swizzle: `leading` bytes
 /// between core matrices along K, `stride` bytes along M or N.
 Value SSDKernelEmitter::descriptor(Value byteAddress, int64_t leading,
@@ -106,10 +114,9 @@ void SSDKernelEmitter::stageChunkCores(Value t0, Value stage) {
     int64_t total = s.chunk * width / kVector, cores = width / kVector;
     for (int64_t j = 0; j * s.threads() < total; ++j) {
       Value v = b.add(tid, b.index(j * s.threads()));
-      Value core = b.div(v, b.index(8));
-      Value row = b.add(b.mul(b.div(core, b.index(cores)), b.index(8)),
-                        b.rem(v, b.index(8)));
-      Value col = b.mul(b.rem(core, b.index(cores)), b.index(kVector));
+      Value row = coreRow(v, width);
+      Value col =
+          b.mul(b.rem(b.div(v, b.index(8)), b.index(cores)), b.index(kVector));
       Value t = b.add(t0, row);
       Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
       Value srcElements = arith::SelectOp::create(b, b.cmpLT(t, len),
@@ -131,13 +138,11 @@ void SSDKernelEmitter::stageChunkCores(Value t0, Value stage) {
 /// in x's layout into w∘x buffer `buffer`: each thread scales whole 16-byte
 /// rows.
 void SSDKernelEmitter::scaleInputs(const ChunkRows &chunk, Value buffer) {
-  int64_t total = s.chunk * s.columns / kVector, cores = s.columns / kVector;
+  int64_t total = s.chunk * s.columns / kVector;
   Value end = acumAt(chunk.decay, b.index(s.chunk - 1));
   for (int64_t j = 0; j * s.threads() < total; ++j) {
     Value v = b.add(tid, b.index(j * s.threads()));
-    Value row =
-        b.add(b.mul(b.div(b.div(v, b.index(8)), b.index(cores)), b.index(8)),
-              b.rem(v, b.index(8)));
+    Value row = coreRow(v, s.columns);
     Value w = b.mul(b.exp2(b.sub(end, acumAt(chunk.decay, row))),
                     deltaAt(chunk.decay, row));
     Value at = b.mul(v, b.index(kVector));
@@ -207,18 +212,7 @@ SSDKernelEmitter::computeStateTermWarpgroup(ArrayRef<Value> a) {
       Value at =
           b.add(stage, b.add(b.mul(core, b.index(64)),
                              b.mul(b.rem(lane, b.index(8)), b.index(kVector))));
-      auto type = VectorType::get({4, 2}, s.elem);
-      Value mat = nvgpu::LdMatrixOp::create(b, type, sC, ValueRange{at},
-                                            /*transpose=*/false,
-                                            /*numTiles=*/4);
-      Fragment regs;
-      auto word = VectorType::get({1}, b.getI32Type());
-      for (int64_t i = 0; i < 4; ++i)
-        regs.push_back(vector::ExtractOp::create(
-            b,
-            vector::BitCastOp::create(b, word,
-                                      vector::ExtractOp::create(b, mat, i)),
-            0));
+      Fragment regs = loadMatrix(sC, ValueRange{at}, /*transpose=*/false);
       ArrayRef<Value> frag = a.slice(kk * 4, 4);
       y[j] = mma(frag, {regs[0], regs[1]}, y[j]);
       y[j + 1] = mma(frag, {regs[2], regs[3]}, y[j + 1]);
@@ -229,24 +223,31 @@ SSDKernelEmitter::computeStateTermWarpgroup(ArrayRef<Value> a) {
   return flat;
 }
 
+/// Where this lane's output pair (j, h) of Yᵀ goes once lanes whose rows p
+/// differ in the low bit have swapped a value: its step (row of the chunk)
+/// in l tile j and its first head-dim column, in half h of the warp's 16.
+std::pair<Value, Value> SSDKernelEmitter::outputPairAt(int64_t j, int64_t h) {
+  Value odd = b.rem(quad, b.index(2));
+  Value row = b.add(b.add(b.index(j * kTileCols), pairCol), odd);
+  Value col =
+      b.add(b.mul(warp, b.index(16)), b.add(b.index(h * 8), b.sub(quad, odd)));
+  return {row, col};
+}
+
 /// D·x, the gate and the stores of Yᵀ: lanes whose rows p differ in the
 /// low bit swap one value of each pair, so that every lane holds two
 /// consecutive columns p of one step (y is [.., t, h, p]).
 void SSDKernelEmitter::finishOutputsWarpgroup(ArrayRef<Value> y, Value t0,
                                               ArrayRef<Value> gate) {
-  Value oddRow = b.rem(quad, b.index(2));
-  Value odd =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::ne, oddRow, b.index(0));
-  Value evenQuad = b.sub(quad, oddRow);
+  Value odd = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                                    b.rem(quad, b.index(2)), b.index(0));
   Value stage = b.mul(current.stage, b.index(s.chunk * s.columns));
   SmallVector<OutputPair> pairs;
   for (int64_t j = 0; j < s.chunk / kTileCols; ++j)
     for (int64_t h = 0; h < 2; ++h) {
       Value v0 = y[j * 4 + h * 2], v1 = y[j * 4 + h * 2 + 1];
       Value other = b.shuffleXor(arith::SelectOp::create(b, odd, v0, v1), 4);
-      Value row = b.add(b.add(b.index(j * kTileCols), pairCol), oddRow);
-      Value col =
-          b.add(b.mul(warp, b.index(16)), b.add(b.index(h * 8), evenQuad));
+      auto [row, col] = outputPairAt(j, h);
       SmallVector<Value> v = {arith::SelectOp::create(b, odd, other, v0),
                               arith::SelectOp::create(b, odd, v1, other)};
       if (skip) {
@@ -272,14 +273,11 @@ SmallVector<Value> SSDKernelEmitter::loadGateWarpgroup(Value t0) {
   SmallVector<Value> gate;
   if (!zMem)
     return gate;
-  Value odd = b.rem(quad, b.index(2));
-  Value evenQuad = b.sub(quad, odd);
   for (int64_t j = 0; j < s.chunk / kTileCols; ++j)
     for (int64_t h = 0; h < 2; ++h) {
-      Value t = b.add(t0, b.add(b.add(b.index(j * kTileCols), pairCol), odd));
-      Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
-      Value col =
-          b.add(b.mul(warp, b.index(16)), b.add(b.index(h * 8), evenQuad));
+      auto [row, col] = outputPairAt(j, h);
+      Value clamped =
+          arith::MinUIOp::create(b, b.add(t0, row), b.sub(len, b.index(1)));
       gate.push_back(b.loadVector(zMem, actIndex(clamped, col), 2, false));
     }
   return gate;
