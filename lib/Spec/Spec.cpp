@@ -1148,9 +1148,8 @@ static void buildRMSNormFunction(OpBuilder &b, const LayerSpec &layer,
 /// The #ssm.tile of a layer's "tile" (a stages of 0, unset, is TileAttr's
 /// default 1; the parser keeps stages and steps 0 for selective scans).
 static TileAttr getTileAttr(const TileSpec &tile, MLIRContext *ctx) {
-  if (tile.warpgroup)
-    return TileAttr::get(ctx, tile.threads, tile.items, tile.chunk, 3,
-                         tile.lanes, tile.fmaExps, 32, /*warpgroup=*/true);
+  if (tile.warpgroup) // the parser checked the block shape it implies
+    return TileAttr::getWarpgroupTile(ctx, tile.chunk);
   return TileAttr::get(ctx, tile.threads, tile.items, tile.chunk,
                        std::max<int64_t>(tile.stages, 1), tile.lanes,
                        tile.fmaExps, tile.steps, /*warpgroup=*/false);

@@ -69,6 +69,10 @@ LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+TileAttr TileAttr::getWarpgroupTile(MLIRContext *context, int64_t chunk) {
+  return get(context, 128, 64, chunk, 3, 1, 0, 32, /*warpgroup=*/true);
+}
+
 LogicalResult NormAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                int64_t groupSize, FloatAttr eps, bool) {
   if (groupSize < 1)

@@ -93,6 +93,12 @@ def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
                         DefaultValuedParameter<"bool", "false">:$warpgroup);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The one warpgroup tile (threads 128, items 64, steps 32, three
+    /// stages) over L segments of `chunk` steps.
+    static TileAttr getWarpgroupTile(::mlir::MLIRContext *context,
+                                     int64_t chunk);
+  }];
 }
 
 def SSM_NormAttr : SSM_Attr<"Norm", "norm"> {

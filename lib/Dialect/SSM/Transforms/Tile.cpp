@@ -109,12 +109,6 @@ static bool allowsWarpgroupSteps(int64_t steps) {
   return steps == 0 || steps == 32;
 }
 
-/// The warpgroup tile (threads 128, items 64, steps 32, three stages) over
-/// L segments of `chunk` steps.
-static TileAttr getWarpgroupTile(MLIRContext *ctx, int64_t chunk) {
-  return TileAttr::get(ctx, 128, 64, chunk, 3, 1, 0, 32, /*warpgroup=*/true);
-}
-
 namespace {
 struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
   using Base::Base;
@@ -133,7 +127,8 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
                           layerTile.getItems() == 64 &&
                           allowsWarpgroupSteps(layerTile.getSteps());
         if (ssd && warpgroup && fitsWarpgroup(ssd) && blockShape) {
-          layerTile = getWarpgroupTile(&getContext(), layerTile.getChunk());
+          layerTile =
+              TileAttr::getWarpgroupTile(&getContext(), layerTile.getChunk());
         } else if (ssd && !layerTile.getWarpgroup()) {
           auto [steps, stages] =
               chooseSSDChunking(ssd, layerTile.getChunk(), layerTile.getSteps(),
@@ -149,7 +144,7 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       }
       if (ssd && warpgroup && fitsWarpgroup(ssd) && !threads && !items &&
           allowsWarpgroupSteps(steps)) {
-        op->setAttr("tile", getWarpgroupTile(&getContext(), chunk));
+        op->setAttr("tile", TileAttr::getWarpgroupTile(&getContext(), chunk));
         return WalkResult::advance();
       }
       int64_t t, i, l = 1, e = 0;
