@@ -159,15 +159,13 @@ template <typename LayerSpec> struct LoadedLayer {
   ssmrt::Layer layer;
 };
 
-/// Reads spec `name` of `specDir`, which must hold one layer, of the kind
+/// Checks that spec `file` (bench spec `name`) holds one layer, of the kind
 /// `layers` selects; loads its kernels from `kernelDir` and checks that they
 /// match it.
 template <typename LayerSpec>
 LoadedLayer<LayerSpec>
-loadLayer(const std::string &specDir, const std::string &kernelDir,
+loadLayer(const SpecFile &file, const std::string &kernelDir,
           const std::string &name, std::vector<LayerSpec> SpecFile::*layers) {
-  SpecFile file =
-      readSpec((std::filesystem::path(specDir) / (name + ".json")).string());
   const size_t total = file.layers.size() + file.steps.size() +
                        file.convs.size() + file.ssds.size() + file.norms.size();
   if ((file.*layers).size() != 1 || total != 1)
@@ -201,22 +199,22 @@ void runRows(const Rows &rows, const std::string &specDir,
   const std::string device = deviceArch();
   for (const auto &row : rows) {
     try {
-      const std::vector<std::string> archs =
-          readSpec((std::filesystem::path(specDir) /
-                    (std::string(row.spec) + ".json"))
-                       .string())
-              .archs;
-      if (!runsOn(archs, device)) {
-        notRun.skipped.push_back(label(row) + ": built for " + archs.front() +
-                                 " only, the GPU is " + device);
-        continue;
-      }
       auto it = loaded.find(row.spec);
-      if (it == loaded.end())
-        it = loaded
-                 .emplace(row.spec,
-                          loadLayer(specDir, kernelDir, row.spec, layers))
-                 .first;
+      if (it == loaded.end()) {
+        SpecFile file = readSpec(
+            (std::filesystem::path(specDir) / (std::string(row.spec) + ".json"))
+                .string());
+        if (!runsOn(file.archs, device)) {
+          notRun.skipped.push_back(label(row) + ": built for " +
+                                   file.archs.front() + " only, the GPU is " +
+                                   device);
+          continue;
+        }
+        it =
+            loaded
+                .emplace(row.spec, loadLayer(file, kernelDir, row.spec, layers))
+                .first;
+      }
       run(row, it->second);
     } catch (const CudaError &) {
       throw;
