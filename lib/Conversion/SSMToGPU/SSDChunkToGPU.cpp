@@ -691,14 +691,12 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
     sX = operand(s.stages * q * p, offX);
     sXW = operand(2 * q * p, offXW);
     sG = operand(2 * q * q, offG);
-    sAcum = carve({s.stages * q}, b.getF32Type());
-    sDelta = carve({s.stages * q}, b.getF32Type());
-    return;
+  } else {
+    sX = carve({s.stages * q, s.xStride()}, s.elem);
+    sB = carve({s.stages * q, s.bcStride()}, s.elem);
+    sC = scan ? carve({s.stages * q, s.bcStride()}, s.elem) : Value();
+    sG = scan ? carve({s.ahead() * q, s.gStride()}, s.elem) : Value();
   }
-  sX = carve({s.stages * q, s.xStride()}, s.elem);
-  sB = carve({s.stages * q, s.bcStride()}, s.elem);
-  sC = scan ? carve({s.stages * q, s.bcStride()}, s.elem) : Value();
-  sG = scan ? carve({s.ahead() * q, s.gStride()}, s.elem) : Value();
   sAcum = carve({(s.ahead() + 1) * q}, b.getF32Type());
   sDelta = carve({(s.ahead() + 1) * q}, b.getF32Type());
 }

@@ -68,21 +68,19 @@ struct SSDShape {
   /// chunk's G is computed during this one). The carry kernel needs no C or
   /// G.
   int64_t sharedBytes(SSDRole role) const {
-    if (warpgroup)
-      return warpgroupSharedBytes();
-    int64_t elems = role == SSDRole::Scan
+    int64_t elems = warpgroup ? warpgroupOperandElems()
+                    : role == SSDRole::Scan
                         ? chunk * (stages * (xStride() + 2 * bcStride()) +
                                    ahead() * gStride())
                         : chunk * stages * (xStride() + bcStride());
     return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4;
   }
-  /// The warpgroup kernel's buffers, in carving order: C's stages (G's
-  /// 64-row reads of the last one run into B's), B's and x's, two of w∘x
-  /// and of G; then Acum and Δ, a chunk each a stage.
-  int64_t warpgroupSharedBytes() const {
-    int64_t elems = stages * chunk * (2 * states + columns) +
-                    2 * chunk * columns + 2 * chunk * chunk;
-    return elems * elemBytes() + stages * 2 * chunk * 4;
+  /// The warpgroup kernel's 16-bit operands, in carving order: C's stages
+  /// (G's 64-row reads of the last one run into B's), B's and x's, two of
+  /// w∘x and of G.
+  int64_t warpgroupOperandElems() const {
+    return stages * chunk * (2 * states + columns) + 2 * chunk * columns +
+           2 * chunk * chunk;
   }
 };
 
