@@ -328,18 +328,18 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init) {
   // Prologue: chunks 0 and 1 staged with their Acum and Δ; chunk 0's G and
   // w∘x.
   SmallVector<Value> dt[2];
+  Value copies;
   for (int64_t k = 0; k < 2; ++k) {
     stageChunkCores(startOf(b.index(k)), b.index(k));
-    nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+    copies =
+        nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
     dt[k] = loadDt(startOf(b.index(k)));
   }
   onDecayWarp([&] {
     for (int64_t k = 0; k < 2; ++k)
       stageDecay(dt[k], startOf(b.index(k)), b.index(k * q));
   });
-  Value token =
-      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(0));
+  nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
   fence();
   gpu::BarrierOp::create(b);
   ChunkRows first = rowsOf(b.index(0));
@@ -367,7 +367,8 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init) {
   // Chunk c + 2's copies, to the stage chunk c - 1 used.
   Value ahead = b.add(c, b.index(2));
   stageChunkCores(startOf(ahead), rowsOf(ahead).stage);
-  nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  Value aheadCopies =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
   SmallVector<Value> dtLater = loadDt(startOf(b.add(c, b.index(3))));
   SmallVector<Value> gate = loadGateWarpgroup(t0);
 
@@ -432,9 +433,7 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init) {
   finishGWarpgroup(fromStruct(gNext), next);
   // Chunk c + 2's copies land, and with them the next G and w∘x, for the
   // tensor cores' proxy.
-  Value landed =
-      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  nvgpu::DeviceAsyncWaitOp::create(b, landed, b.getI32IntegerAttr(0));
+  nvgpu::DeviceAsyncWaitOp::create(b, aheadCopies, b.getI32IntegerAttr(0));
   fence();
   gpu::BarrierOp::create(b);
 

@@ -33,8 +33,9 @@
 // CHECK: memref.view {{.*}} to memref<96xf32, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_copy {{.*}} {bypassL1}
 // CHECK: nvgpu.device_async_create_group
-// CHECK: nvgpu.device_async_create_group
-// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK: %[[COPIES:.*]] = nvgpu.device_async_create_group
+// CHECK-NOT: nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_wait %[[COPIES]] {numGroups = 0 : i32}
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.wgmma.fence.aligned
@@ -47,7 +48,7 @@
 
 // CHECK: scf.for {{.*}} -> (f32,
 // CHECK: nvgpu.device_async_copy
-// CHECK: nvgpu.device_async_create_group
+// CHECK: %[[AHEAD:.*]] = nvgpu.device_async_create_group
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
 // CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>
@@ -63,7 +64,8 @@
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 1
 // CHECK: gpu.shuffle  xor
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
-// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK-NOT: nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_wait %[[AHEAD]] {numGroups = 0 : i32}
 // CHECK-NEXT: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier
 // CHECK: scf.yield
