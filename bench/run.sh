@@ -16,17 +16,8 @@ kernels=$(realpath "${1:-$root/build/bench-kernels}")
 build=$root/build-gpu
 mkdir -p "$build" "$root/bench/results"
 
-args=(-S "$root" -B "$build" -G Ninja -DSSMC_RUNTIME_ONLY=ON
-      -DSSMC_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release)
-if [[ -n ${SSMC_NLOHMANN_INCLUDE_DIR:-} ]]; then
-  args+=("-DSSMC_NLOHMANN_INCLUDE_DIR=$(realpath "$SSMC_NLOHMANN_INCLUDE_DIR")")
-fi
-if ! { cmake "${args[@]}" && ninja -C "$build" ssmc-scan-bench ssmc-ssd-bench; } \
-    > "$build/bench-build.log" 2>&1; then
-  tail -n 40 "$build/bench-build.log"
-  echo "build failed (log: $build/bench-build.log)"
-  exit 1
-fi
+"$root/scripts/build_runtime.sh" "$build" "$build/bench-build.log" \
+  ssmc-scan-bench ssmc-ssd-bench
 
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null |
       head -n 1 | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//' || true)

@@ -24,22 +24,12 @@ build=$root/build-gpu
 logs=${SSMC_TEST_LOG_DIR:-$build/gpu-test-logs}
 mkdir -p "$build" "$logs"
 
-args=(-S "$root" -B "$build" -G Ninja -DSSMC_RUNTIME_ONLY=ON
-      -DSSMC_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release)
-if [[ -n ${SSMC_NLOHMANN_INCLUDE_DIR:-} ]]; then
-  args+=("-DSSMC_NLOHMANN_INCLUDE_DIR=$(realpath "$SSMC_NLOHMANN_INCLUDE_DIR")")
-fi
 # The test binaries as LOG:BINARY; the selective scan's runs log as "full",
 # "memcheck" and "racecheck", the others' as NAME, NAME-memcheck, ...
 suites=(full:ssmc-gpu-test step:ssmc-gpu-step-test conv:ssmc-gpu-conv-test
         ssd:ssmc-gpu-ssd-test norm:ssmc-gpu-norm-test)
-if ! { cmake "${args[@]}" &&
-       ninja -C "$build" "${suites[@]#*:}" ssmc-tune-run; } \
-    > "$logs/build.log" 2>&1; then
-  tail -n 40 "$logs/build.log"
-  echo "build failed (log: $logs/build.log)"
-  exit 1
-fi
+"$root/scripts/build_runtime.sh" "$build" "$logs/build.log" \
+  "${suites[@]#*:}" ssmc-tune-run
 
 passed=0
 failed=0
