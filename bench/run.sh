@@ -22,6 +22,13 @@ mkdir -p "$build" "$root/bench/results"
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null |
       head -n 1 | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//' || true)
 report=$root/bench/results/$(date -u +%Y-%m-%d-%H%M)-${gpu:-gpu}.md
-"$build/bin/ssmc-scan-bench" --require-gpu "$kernels" | tee "$report"
-"$build/bin/ssmc-ssd-bench" --require-gpu "$kernels" | tee -a "$report"
+# A run that fails (no GPU, a CUDA error, a missing kernel) leaves no report
+# in bench/results; its output was shown above.
+if ! { "$build/bin/ssmc-scan-bench" --require-gpu "$kernels" | tee "$report" &&
+       "$build/bin/ssmc-ssd-bench" --require-gpu "$kernels" |
+         tee -a "$report"; }; then
+  rm -f "$report"
+  echo "benchmark failed: no report written"
+  exit 1
+fi
 echo "report: $report"
