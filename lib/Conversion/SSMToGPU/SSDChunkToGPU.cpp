@@ -240,6 +240,24 @@ Value SSDKernelEmitter::blockColumn(int64_t j) {
 // Chunk phases
 //===----------------------------------------------------------------------===//
 
+/// Starts the asynchronous copy of the 16 bytes of step `t` at column `col`
+/// of `mem` (addressed by `index`) to the indices `dst` gives in `smem`; a
+/// step past L reads the last one's address and copies nothing, leaving
+/// zeros. (`dst` is built after the source's clamp, in the order the
+/// measured kernels were emitted.)
+void SSDKernelEmitter::copyStep(Value mem, Value t, Value col,
+                                function_ref<Value(Value, Value)> index,
+                                Value smem,
+                                function_ref<SmallVector<Value>()> dst) {
+  Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+  Value srcElements =
+      arith::SelectOp::create(b, b.cmpLT(t, len), b.index(kVector), b.index(0));
+  nvgpu::DeviceAsyncCopyOp::create(
+      b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smem, dst(), mem,
+      ValueRange{index(clamped, col)}, b.getIndexAttr(kVector), srcElements,
+      b.getUnitAttr());
+}
+
 /// Starts the asynchronous copies of the chunk at `t0` into stage `stage`
 /// (its first row) of x, B and C, 16 bytes each; rows past L are zero-filled.
 void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
@@ -255,15 +273,9 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
       }
       Value row = b.div(v, b.index(perRow));
       Value col = b.mul(b.rem(v, b.index(perRow)), b.index(kVector));
-      Value t = b.add(t0, row);
-      Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
-      Value srcElements = arith::SelectOp::create(b, b.cmpLT(t, len),
-                                                  b.index(kVector), b.index(0));
-      nvgpu::DeviceAsyncCopyOp::create(
-          b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smem,
-          ValueRange{b.add(stage, row), col}, mem,
-          ValueRange{index(clamped, col)}, b.getIndexAttr(kVector), srcElements,
-          b.getUnitAttr());
+      copyStep(mem, b.add(t0, row), col, index, smem, [&] {
+        return SmallVector<Value>{b.add(stage, row), col};
+      });
     }
   };
   copy(xMem, sX, s.columns, [&](Value t, Value c) { return actIndex(t, c); });
@@ -403,6 +415,19 @@ SmallVector<Value> SSDKernelEmitter::computeG(
   return SmallVector<Value>(dispatch.getResults());
 }
 
+/// Entry (row, col) of G = C·Bᵀ scaled by exp2(Acum[row] - Acum[col])·Δ[col]
+/// (`acumRow`, `acumCol`, `deltaCol`); with `causal`, zero where col > row.
+Value SSDKernelEmitter::maskG(Value g, Value row, Value col, Value acumRow,
+                              Value acumCol, Value deltaCol, bool causal) {
+  Value decay = b.exp2(b.sub(acumRow, acumCol));
+  Value scaled = b.mul(g, b.mul(decay, deltaCol));
+  if (!causal)
+    return scaled;
+  return arith::SelectOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, col, row), scaled,
+      b.f32(0.0));
+}
+
 /// One warp's G tiles (row tile, column tile) of `chunk`.
 void SSDKernelEmitter::computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
                                     const ChunkRows &chunk) {
@@ -443,17 +468,10 @@ void SSDKernelEmitter::computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
       }
       for (int64_t h = 0; h < 2; ++h) {
         Value vals[2];
-        for (int64_t e = 0; e < 2; ++e) {
-          Value decay = b.exp2(b.sub(acumRow[h], acumCol[e]));
-          vals[e] = b.mul(acc[t][nt][2 * h + e], b.mul(decay, deltaCol[e]));
-          // Only the diagonal tile has entries above the diagonal.
-          if (i == j)
-            vals[e] = arith::SelectOp::create(
-                b,
-                arith::CmpIOp::create(b, arith::CmpIPredicate::ule, cols[e],
-                                      rows[h]),
-                vals[e], b.f32(0.0));
-        }
+        // Only the diagonal tile has entries above the diagonal.
+        for (int64_t e = 0; e < 2; ++e)
+          vals[e] = maskG(acc[t][nt][2 * h + e], rows[h], cols[e], acumRow[h],
+                          acumCol[e], deltaCol[e], /*causal=*/i == j);
         Value pair = vector::FromElementsOp::create(
             b, VectorType::get({2}, b.getF32Type()),
             ValueRange{vals[0], vals[1]});
@@ -564,6 +582,13 @@ void SSDKernelEmitter::finishOutputs(MutableArrayRef<OutputTiles> outputs,
   storeOutputs(pairs, t0);
 }
 
+/// w[step] = exp2(end - Acum[step])·Δ[step] of the chunk whose Acum, Δ
+/// buffer starts at `decay`: the weight of a step's input in the state at
+/// the chunk's end, `end` = Acum[Q-1].
+Value SSDKernelEmitter::stepWeight(Value decay, Value step, Value end) {
+  return b.mul(b.exp2(b.sub(end, acumAt(decay, step))), deltaAt(decay, step));
+}
+
 /// S = exp2(end)·S + (w∘x)ᵀ·B with w[s] = exp2(end - Acum[s])·Δ[s], where
 /// end = Acum[Q-1].
 SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
@@ -583,7 +608,7 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
     Value w[4];
     for (int64_t e = 0; e < 4; ++e) {
       Value step = b.add(b.index(kk * 16 + (e / 2) * 8 + e % 2), pairCol);
-      w[e] = b.mul(b.exp2(b.sub(end, acum(step))), delta(step));
+      w[e] = stepWeight(current.decay, step, end);
     }
     for (int64_t j = 0; j < s.blocksPerWarp(); ++j) {
       Value pcol = blockColumn(j);

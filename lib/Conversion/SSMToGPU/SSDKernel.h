@@ -131,6 +131,9 @@ private:
   void storeOutputs(ArrayRef<OutputPair> pairs, Value t0);
 
   // The phases of one chunk.
+  void copyStep(Value mem, Value t, Value col,
+                function_ref<Value(Value, Value)> index, Value smem,
+                function_ref<SmallVector<Value>()> dst);
   void stageChunk(Value t0, Value stage);
   SmallVector<Value> loadDt(Value t0);
   void stageDecay(ArrayRef<Value> raw, Value t0, Value buffer);
@@ -142,11 +145,14 @@ private:
       function_ref<SmallVector<Value>()> alongside = [] {
         return SmallVector<Value>();
       });
+  Value maskG(Value g, Value row, Value col, Value acumRow, Value acumCol,
+              Value deltaCol, bool causal);
   void computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
                     const ChunkRows &chunk);
   SmallVector<OutputTiles> computeStateTerm(ArrayRef<Fragment> state);
   void finishOutputs(MutableArrayRef<OutputTiles> y, Value t0,
                      function_ref<void()> beforeStores);
+  Value stepWeight(Value decay, Value step, Value end);
   SmallVector<Fragment> updateState(ArrayRef<Fragment> state, Value end);
 
   // Warpgroup MMA (sm_90a): the block is one warpgroup, and every operand

@@ -117,16 +117,10 @@ void SSDKernelEmitter::stageChunkCores(Value t0, Value stage) {
       Value row = coreRow(v, width);
       Value col =
           b.mul(b.rem(b.div(v, b.index(8)), b.index(cores)), b.index(kVector));
-      Value t = b.add(t0, row);
-      Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
-      Value srcElements = arith::SelectOp::create(b, b.cmpLT(t, len),
-                                                  b.index(kVector), b.index(0));
-      Value dst = b.add(b.mul(stage, b.index(s.chunk * width)),
-                        b.mul(v, b.index(kVector)));
-      nvgpu::DeviceAsyncCopyOp::create(
-          b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smem,
-          ValueRange{dst}, mem, ValueRange{index(clamped, col)},
-          b.getIndexAttr(kVector), srcElements, b.getUnitAttr());
+      copyStep(mem, b.add(t0, row), col, index, smem, [&] {
+        return SmallVector<Value>{b.add(b.mul(stage, b.index(s.chunk * width)),
+                                        b.mul(v, b.index(kVector)))};
+      });
     }
   };
   copy(xMem, sX, s.columns, [&](Value t, Value c) { return actIndex(t, c); });
@@ -143,8 +137,7 @@ void SSDKernelEmitter::scaleInputs(const ChunkRows &chunk, Value buffer) {
   for (int64_t j = 0; j * s.threads() < total; ++j) {
     Value v = b.add(tid, b.index(j * s.threads()));
     Value row = coreRow(v, s.columns);
-    Value w = b.mul(b.exp2(b.sub(end, acumAt(chunk.decay, row))),
-                    deltaAt(chunk.decay, row));
+    Value w = stepWeight(chunk.decay, row, end);
     Value at = b.mul(v, b.index(kVector));
     SmallVector<Value> x = b.unpackF32(b.loadVector(
         sX, b.add(b.mul(chunk.stage, b.index(s.chunk * s.columns)), at),
@@ -178,15 +171,9 @@ void SSDKernelEmitter::finishGWarpgroup(ArrayRef<Value> g,
                          deltaAt(chunk.decay, cols[1])};
     for (int64_t h = 0; h < 2; ++h) {
       Value vals[2];
-      for (int64_t e = 0; e < 2; ++e) {
-        Value decay = b.exp2(b.sub(acumRow[h], acumCol[e]));
-        vals[e] = arith::SelectOp::create(
-            b,
-            arith::CmpIOp::create(b, arith::CmpIPredicate::ule, cols[e],
-                                  rows[h]),
-            b.mul(g[nt * 4 + h * 2 + e], b.mul(decay, deltaCol[e])),
-            b.f32(0.0));
-      }
+      for (int64_t e = 0; e < 2; ++e)
+        vals[e] = maskG(g[nt * 4 + h * 2 + e], rows[h], cols[e], acumRow[h],
+                        acumCol[e], deltaCol[e], /*causal=*/true);
       storePair(vals, sG, b.add(base, coreIndex(rows[h], col, s.chunk)));
     }
   }
