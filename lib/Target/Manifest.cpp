@@ -17,6 +17,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
 #include "ssmc/Dialect/SSM/SSMDialect.h"
+#include "ssmc/Dialect/SSM/SSMOps.h"
 
 using namespace mlir;
 using namespace mlir::ssm;
@@ -44,13 +45,30 @@ static std::string argName(func::FuncOp func, unsigned i) {
   return ("arg" + llvm::Twine(i)).str();
 }
 
+/// The symbol of the L segment length libssmrt picks (ssm.split_length).
+static constexpr StringLiteral kSplitSymbol = "S";
+
 /// Describes a host size feeding a launch as `{"size": N | symbol}`, with
-/// `"div": k` for `ceil(size / k)`: a constant, a `memref.dim` of a layer
-/// argument, or `arith.ceildivui` of those by a constant.
+/// `"div": k` for `ceil(size / k)` and `"minus": m` for that less m: a
+/// constant, a `memref.dim` of a layer argument or ssm.split_length;
+/// `arith.ceildivui` of those by a constant or the split length; and that
+/// quotient less a constant.
 static llvm::Expected<json::Object> describeExtent(Value value) {
   APInt constant;
   if (matchPattern(value, m_ConstantInt(&constant)))
     return json::Object{{"size", constant.getSExtValue()}};
+  if (value.getDefiningOp<SplitLengthOp>())
+    return json::Object{{"size", kSplitSymbol}};
+  if (auto sub = value.getDefiningOp<arith::SubIOp>()) {
+    auto size = describeExtent(sub.getLhs());
+    if (!size)
+      return size.takeError();
+    if (matchPattern(sub.getRhs(), m_ConstantInt(&constant)) &&
+        size->get("div") && !size->get("minus")) {
+      (*size)["minus"] = constant.getSExtValue();
+      return size;
+    }
+  }
   if (auto dim = value.getDefiningOp<memref::DimOp>()) {
     std::optional<int64_t> index = dim.getConstantIndex();
     Value source = dim.getSource();
@@ -72,14 +90,18 @@ static llvm::Expected<json::Object> describeExtent(Value value) {
     auto size = describeExtent(div.getLhs());
     if (!size)
       return size.takeError();
-    if (matchPattern(div.getRhs(), m_ConstantInt(&divisor)) &&
-        !size->get("div"))
+    if (size->get("div"))
+      return llvm::createStringError("a launch size divides a quotient");
+    if (matchPattern(div.getRhs(), m_ConstantInt(&divisor)))
       return json::Object{{"size", std::move((*size)["size"])},
                           {"div", divisor.getSExtValue()}};
+    if (div.getRhs().getDefiningOp<SplitLengthOp>())
+      return json::Object{{"size", std::move((*size)["size"])},
+                          {"div", kSplitSymbol}};
   }
   return llvm::createStringError(
       "a launch size is neither a constant nor a dimension of a layer tensor "
-      "(divided by a constant)");
+      "(divided by a constant or the split length, less a constant)");
 }
 
 /// The name of the layer argument or workspace a kernel buffer views.
@@ -218,6 +240,20 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
           {"fma_exps", t.getFmaExps()}, {"stages", t.getStages()},
           {"steps", t.getSteps()},      {"warpgroup", t.getWarpgroup()}};
   }
+  // The split length (CSE leaves one per layer) binds symbol S at launch.
+  json::Value split = nullptr;
+  for (auto length : func.getOps<SplitLengthOp>()) {
+    auto over = describeExtent(length.getLength());
+    if (!over)
+      return over.takeError();
+    if (split.getAsObject() || over->get("div") || !over->getString("size"))
+      return llvm::createStringError(
+          "a layer splits L once, by a length that is a layer size");
+    symbols.insert(kSplitSymbol);
+    split = json::Object{{"symbol", kSplitSymbol},
+                         {"over", std::move((*over)["size"])},
+                         {"quantum", length.getQuantum()}};
+  }
   json::Object layer{
       {"name", func.getName().str()},
       {"op", op.str()},
@@ -228,6 +264,8 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
       {"launches", std::move(launches)}};
   if (!workspaces.empty())
     layer["workspace"] = std::move(workspaces);
+  if (split.getAsObject())
+    layer["split"] = std::move(split);
   if (tile.getAsObject())
     layer["tile"] = std::move(tile);
   return layer;

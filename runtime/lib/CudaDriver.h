@@ -29,6 +29,10 @@ namespace ssmrt::detail {
   X(ctxPushCurrent, cuCtxPushCurrent_v2)                                       \
   X(ctxPopCurrent, cuCtxPopCurrent_v2)                                         \
   X(ctxSynchronize, cuCtxSynchronize)                                          \
+  X(ctxGetDevice, cuCtxGetDevice)                                              \
+  X(deviceGetAttribute, cuDeviceGetAttribute)                                  \
+  X(occupancyMaxActiveBlocksPerMultiprocessor,                                 \
+    cuOccupancyMaxActiveBlocksPerMultiprocessor)                               \
   X(moduleLoadData, cuModuleLoadData)                                          \
   X(moduleUnload, cuModuleUnload)                                              \
   X(moduleGetFunction, cuModuleGetFunction)                                    \

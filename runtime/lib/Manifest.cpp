@@ -147,15 +147,34 @@ int32_t lookup(const std::vector<T> &entries, const json &value,
   bad(path, std::string("unknown ") + what + " '" + name + "'");
 }
 
-/// A static size (>= 1) or a symbol name; where `allowDiv`, also
-/// `{"size": size-or-symbol, "div": k}` for ceil(size / k).
+/// What an extent may be besides a size or a symbol.
+enum class ExtentForm { Plain, Quotient, GridSize };
+
+/// A static size (>= 1) or a symbol name; as a `Quotient` (workspace
+/// dimensions) also `{"size": size-or-symbol, "div": k-or-symbol}` for
+/// ceil(size / div), and as a `GridSize` always an object, which may also
+/// have `"minus": m` (that quotient less m).
 Extent asExtent(const LayerDesc &layer, const json &value,
-                const std::string &path, bool allowDiv = false) {
+                const std::string &path, ExtentForm form = ExtentForm::Plain) {
   Extent extent;
-  if (allowDiv && value.is_object()) {
+  if (form != ExtentForm::Plain &&
+      (value.is_object() || form == ExtentForm::GridSize)) {
+    asObject(value, path);
     extent = asExtent(layer, field(value, path, "size"), member(path, "size"));
-    extent.div = asInt(field(value, path, "div"), member(path, "div"), 1,
-                       std::numeric_limits<int64_t>::max());
+    if (auto it = value.find("div"); it != value.end()) {
+      if (it->is_string())
+        extent.divSymbol =
+            lookup(layer.symbols, *it, member(path, "div"), "symbol");
+      else
+        extent.div = asInt(*it, member(path, "div"), 1,
+                           std::numeric_limits<int64_t>::max());
+    }
+    if (auto it = value.find("minus"); it != value.end()) {
+      if (form != ExtentForm::GridSize)
+        bad(member(path, "minus"), "only a grid size may subtract");
+      extent.minus = asInt(*it, member(path, "minus"), 0,
+                           std::numeric_limits<int64_t>::max());
+    }
     return extent;
   }
   if (value.is_string())
@@ -185,10 +204,11 @@ void parseBuffer(const LayerDesc &layer, const json &value,
                        " exceeds the maximum of " + std::to_string(kMaxRank));
   // Only workspaces may size a dimension as ceil(symbol / k): a tensor's
   // dimensions bind the symbols.
-  bool workspace = std::string(what) == "workspace";
+  ExtentForm form = std::string(what) == "workspace" ? ExtentForm::Quotient
+                                                     : ExtentForm::Plain;
   for (std::size_t i = 0; i < shape.size(); ++i)
     buffer.shape.push_back(
-        asExtent(layer, shape[i], element(shapePath, i), workspace));
+        asExtent(layer, shape[i], element(shapePath, i), form));
 }
 
 /// A kernel parameter: {"tensor" | "workspace" | "symbol": name}.
@@ -243,15 +263,9 @@ LaunchDesc parseLaunch(const LayerDesc &layer, const json &value,
   const json &grid = asArray(field(value, path, "grid"), gridPath);
   if (grid.size() != 3)
     bad(gridPath, "expected 3 entries, got " + std::to_string(grid.size()));
-  for (std::size_t i = 0; i < 3; ++i) {
-    std::string dimPath = element(gridPath, i);
-    const json &dim = asObject(grid[i], dimPath);
-    launch.grid[i].size =
-        asExtent(layer, field(dim, dimPath, "size"), member(dimPath, "size"));
-    if (auto it = dim.find("div"); it != dim.end())
-      launch.grid[i].div = asInt(*it, member(dimPath, "div"), 1,
-                                 std::numeric_limits<int64_t>::max());
-  }
+  for (std::size_t i = 0; i < 3; ++i)
+    launch.grid[i] =
+        asExtent(layer, grid[i], element(gridPath, i), ExtentForm::GridSize);
 
   std::string paramsPath = member(path, "params");
   const json &params = asArray(field(value, path, "params"), paramsPath);
@@ -289,15 +303,31 @@ LayerDesc parseLayer(const json &value, const std::string &path) {
     layer.tensors.push_back(std::move(tensor));
   }
 
-  // A launch binds symbols from the tensor shapes only.
+  // A launch binds symbols from the tensor shapes, but for the split symbol.
+  if (auto it = value.find("split"); it != value.end()) {
+    std::string splitPath = member(path, "split");
+    asObject(*it, splitPath);
+    layer.split.symbol = lookup(layer.symbols, field(*it, splitPath, "symbol"),
+                                member(splitPath, "symbol"), "symbol");
+    layer.split.over = lookup(layer.symbols, field(*it, splitPath, "over"),
+                              member(splitPath, "over"), "symbol");
+    layer.split.quantum =
+        asInt(field(*it, splitPath, "quantum"), member(splitPath, "quantum"), 1,
+              std::numeric_limits<int32_t>::max());
+    if (layer.split.over == layer.split.symbol)
+      bad(member(splitPath, "over"), "the split symbol cannot split itself");
+  }
   for (std::size_t s = 0; s < layer.symbols.size(); ++s) {
     bool bound = false;
     for (const TensorDesc &tensor : layer.tensors)
       for (const Extent &extent : tensor.shape)
         bound |= extent.symbol == static_cast<int32_t>(s);
-    if (!bound)
+    bool split = layer.split.symbol == static_cast<int32_t>(s);
+    if (bound == split)
       bad(element(symbolsPath, s),
-          "symbol '" + layer.symbols[s] + "' is used by no tensor shape");
+          "symbol '" + layer.symbols[s] +
+              (split ? "' is the split symbol but sizes a tensor"
+                     : "' is used by no tensor shape"));
   }
 
   if (auto it = value.find("workspace"); it != value.end()) {

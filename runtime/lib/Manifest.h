@@ -31,14 +31,19 @@ std::size_t dtypeSize(ssmrt_dtype dtype);
 const char *dtypeName(ssmrt_dtype dtype);
 
 /// A shape entry or grid size: static, or the value of a layer symbol; a
-/// workspace dimension may also be ceil(symbol / div).
+/// workspace dimension or grid size may also be ceil(size / div), div a
+/// constant or a symbol, and a grid size that less `minus`.
 struct Extent {
   /// The size when static (symbol < 0).
   int64_t value = 0;
   /// Index into LayerDesc::symbols, or -1.
   int32_t symbol = -1;
-  /// Divisor of a workspace dimension `{"size": symbol, "div": k}`.
+  /// The divisor: `div`, or symbol `divSymbol` where that is >= 0.
   int64_t div = 1;
+  int32_t divSymbol = -1;
+  /// Subtracted from the quotient; a grid size may then be 0 (the launch is
+  /// skipped).
+  int64_t minus = 0;
 
   bool isSymbol() const { return symbol >= 0; }
 };
@@ -59,12 +64,6 @@ struct TensorDesc : BufferDesc {
   Role role = Role::Input;
 };
 
-/// One grid dimension: ceil(size / div).
-struct GridDim {
-  Extent size;
-  int64_t div = 1;
-};
-
 /// A kernel parameter: the pointer of a tensor or workspace, or a symbol.
 struct Param {
   enum class Kind { Tensor, Workspace, Symbol };
@@ -78,14 +77,25 @@ struct LaunchDesc {
   std::string kernel;
   std::array<uint32_t, 3> block = {1, 1, 1};
   uint32_t sharedBytes = 0;
-  std::array<GridDim, 3> grid;
+  std::array<Extent, 3> grid;
   std::vector<Param> params;
+};
+
+/// A symbol the runtime chooses at launch: the length of the segments a
+/// kernel's blocks split symbol `over` (the sequence) into, a multiple of
+/// `quantum`.
+struct SplitDesc {
+  int32_t symbol = -1;
+  int32_t over = -1;
+  int64_t quantum = 1;
 };
 
 /// A layer: its symbols, tensors in launch order, workspaces and kernels.
 struct LayerDesc {
   std::string name;
   std::vector<std::string> symbols;
+  /// The split symbol, if any (split.symbol < 0: none).
+  SplitDesc split;
   std::vector<TensorDesc> tensors;
   std::vector<BufferDesc> workspaces;
   std::vector<LaunchDesc> launches;

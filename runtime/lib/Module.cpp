@@ -44,16 +44,28 @@ ssmrt_layer_st::ssmrt_layer_st(ssmrt_module_st &module, const LayerDesc &desc)
 void ssmrt_layer_st::launch(const ssmrt_tensor *tensors, int32_t numTensors,
                             CUstream stream) {
   LaunchShapes shapes = bindShapes(desc, tensors, numTensors);
+  // Without a split every size is known before the driver is touched; the
+  // split length depends on the device.
+  bool split = splitLaunch(desc) >= 0;
+  if (!split)
+    sizeLaunches(desc, 0, 0, shapes);
   const CudaDriver &driver = cudaDriver();
   std::lock_guard<std::mutex> lock(module.mutex);
   module.bind(driver);
   resolveFunctions(driver);
+  if (split) {
+    queryOccupancy(driver);
+    sizeLaunches(desc, sms, blocksPerSM, shapes);
+  }
   growWorkspaces(driver, shapes.workspaceBytes);
 
   std::vector<KernelArg> args;
   std::vector<void *> argPointers;
   for (std::size_t i = 0; i < functions.size(); ++i) {
     const LaunchDesc &launch = desc.launches[i];
+    const std::array<uint32_t, 3> &grid = shapes.grids[i];
+    if (grid[0] == 0 || grid[1] == 0 || grid[2] == 0)
+      continue;
     args.resize(launch.params.size());
     argPointers.resize(launch.params.size());
     for (std::size_t p = 0; p < launch.params.size(); ++p) {
@@ -72,7 +84,6 @@ void ssmrt_layer_st::launch(const ssmrt_tensor *tensors, int32_t numTensors,
       }
       argPointers[p] = &args[p];
     }
-    const std::array<uint32_t, 3> &grid = shapes.grids[i];
     driver.check(driver.launchKernel(functions[i], grid[0], grid[1], grid[2],
                                      launch.block[0], launch.block[1],
                                      launch.block[2], launch.sharedBytes,
@@ -99,6 +110,29 @@ void ssmrt_layer_st::resolveFunctions(const CudaDriver &driver) {
           "cuFuncSetAttribute(" + kernel + ", MAX_DYNAMIC_SHARED_SIZE_BYTES)");
     functions[i] = function;
   }
+}
+
+void ssmrt_layer_st::queryOccupancy(const CudaDriver &driver) {
+  if (sms > 0)
+    return;
+  int32_t decider = splitLaunch(desc);
+  CUdevice device = 0;
+  driver.check(driver.ctxGetDevice(&device), "cuCtxGetDevice");
+  int count = 0;
+  driver.check(driver.deviceGetAttribute(
+                   &count, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
+               "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
+  const LaunchDesc &launch = desc.launches[decider];
+  int resident = 0;
+  driver.check(
+      driver.occupancyMaxActiveBlocksPerMultiprocessor(
+          &resident, functions[decider],
+          static_cast<int>(launch.block[0] * launch.block[1] * launch.block[2]),
+          launch.sharedBytes),
+      "cuOccupancyMaxActiveBlocksPerMultiprocessor(" + quoted(launch.kernel) +
+          ")");
+  sms = count;
+  blocksPerSM = resident;
 }
 
 void ssmrt_layer_st::growWorkspaces(const CudaDriver &driver,

@@ -43,6 +43,10 @@ struct ssmrt_layer_st {
   /// module.mutex.
   void growWorkspaces(const ssmrt::detail::CudaDriver &driver,
                       const std::vector<std::size_t> &bytes);
+  /// Queries, once, what the split rule needs: the SM count of the module's
+  /// device and how many blocks of the split launch an SM holds. Needs
+  /// module.mutex and the functions resolved.
+  void queryOccupancy(const ssmrt::detail::CudaDriver &driver);
 
   ssmrt_module_st &module;
   const ssmrt::detail::LayerDesc &desc;
@@ -51,6 +55,8 @@ struct ssmrt_layer_st {
   std::vector<CUfunction> functions;
   /// One per manifest workspace; guarded by module.mutex.
   std::vector<ssmrt::detail::Workspace> workspaces;
+  /// queryOccupancy's answers, 0 until asked; guarded by module.mutex.
+  int64_t sms = 0, blocksPerSM = 0;
 };
 
 /// The object behind an ssmrt_module handle.

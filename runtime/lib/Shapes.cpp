@@ -11,6 +11,7 @@
 
 #include "Failure.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -99,16 +100,51 @@ LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
       badShape(name + " data " + hex(tensor.data) + " is not 16-byte aligned");
   }
 
-  auto valueOf = [&](const Extent &extent) {
-    int64_t size =
-        extent.isSymbol() ? shapes.symbols[extent.symbol] : extent.value;
-    return size / extent.div + (size % extent.div != 0);
-  };
+  return shapes;
+}
+
+namespace {
+
+/// The value of `extent` once every symbol is bound.
+int64_t valueOf(const Extent &extent, const std::vector<int64_t> &symbols) {
+  int64_t size = extent.isSymbol() ? symbols[extent.symbol] : extent.value;
+  int64_t div = extent.divSymbol >= 0 ? symbols[extent.divSymbol] : extent.div;
+  return std::max<int64_t>(ceilDiv(size, div) - extent.minus, 0);
+}
+
+bool dividesBySplit(const LayerDesc &layer, const LaunchDesc &launch,
+                    std::size_t d) {
+  return layer.split.symbol >= 0 &&
+         launch.grid[d].divSymbol == layer.split.symbol;
+}
+
+} // namespace
+
+int32_t splitLaunch(const LayerDesc &layer) {
+  for (std::size_t i = layer.launches.size(); i-- > 0;)
+    for (std::size_t d = 0; d < 3; ++d)
+      if (dividesBySplit(layer, layer.launches[i], d))
+        return static_cast<int32_t>(i);
+  return -1;
+}
+
+void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
+                  LaunchShapes &shapes) {
+  if (int32_t decider = splitLaunch(layer); decider >= 0) {
+    const LaunchDesc &launch = layer.launches[decider];
+    int64_t blocks = 1;
+    for (std::size_t d = 0; d < 3; ++d)
+      if (!dividesBySplit(layer, launch, d))
+        blocks *= valueOf(launch.grid[d], shapes.symbols);
+    shapes.symbols[layer.split.symbol] =
+        chooseSplit(shapes.symbols[layer.split.over], layer.split.quantum,
+                    std::max<int64_t>(blocks, 1), sms, blocksPerSM);
+  }
 
   for (const BufferDesc &workspace : layer.workspaces) {
     std::size_t bytes = dtypeSize(workspace.dtype);
     for (const Extent &extent : workspace.shape)
-      if (!multiply(bytes, valueOf(extent), bytes))
+      if (!multiply(bytes, valueOf(extent, shapes.symbols), bytes))
         badShape("workspace " + quoted(workspace.name) +
                  " size overflows size_t");
     shapes.workspaceBytes.push_back(bytes);
@@ -117,9 +153,7 @@ LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
   for (const LaunchDesc &launch : layer.launches) {
     std::array<uint32_t, 3> grid;
     for (std::size_t d = 0; d < 3; ++d) {
-      int64_t size = valueOf(launch.grid[d].size);
-      int64_t div = launch.grid[d].div;
-      int64_t blocks = size / div + (size % div != 0);
+      int64_t blocks = valueOf(launch.grid[d], shapes.symbols);
       if (blocks > std::numeric_limits<uint32_t>::max())
         badShape("kernel " + quoted(launch.kernel) + " grid[" +
                  std::to_string(d) + "] is " + std::to_string(blocks) +
@@ -128,7 +162,6 @@ LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
     }
     shapes.grids.push_back(grid);
   }
-  return shapes;
 }
 
 } // namespace ssmrt::detail

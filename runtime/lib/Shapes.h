@@ -11,6 +11,7 @@
 #define SSMRT_LIB_SHAPES_H
 
 #include "Manifest.h"
+#include "Split.h"
 
 #include <array>
 #include <cstddef>
@@ -25,16 +26,27 @@ struct LaunchShapes {
   std::vector<int64_t> symbols;
   /// Bytes of each workspace.
   std::vector<std::size_t> workspaceBytes;
-  /// Grid of each kernel launch.
+  /// Grid of each kernel launch; a launch with an empty grid is skipped.
   std::vector<std::array<uint32_t, 3>> grids;
 };
 
 /// Validates `tensors` against `layer` in manifest order (count, dtype, rank,
 /// static dims, symbol consistency, symbols >= 1, non-null 16-byte-aligned
-/// data) and computes the launch sizes; throws Failure(SSMRT_ERROR_SHAPE)
-/// naming the tensor and dimension at fault.
+/// data) and binds the symbols the tensors size; throws
+/// Failure(SSMRT_ERROR_SHAPE) naming the tensor and dimension at fault.
 LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
                         int32_t numTensors);
+
+/// The launch whose grid the split symbol divides that decides it (the
+/// layer's last such launch), or -1 if the layer has no split.
+int32_t splitLaunch(const LayerDesc &layer);
+
+/// Completes `shapes` after bindShapes: the split symbol (chosen for `sms`
+/// SMs holding `blocksPerSM` blocks of the splitLaunch), then the workspace
+/// sizes and the grids; throws Failure(SSMRT_ERROR_SHAPE) if a size
+/// overflows.
+void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
+                  LaunchShapes &shapes);
 
 } // namespace ssmrt::detail
 

@@ -471,6 +471,31 @@ const ManifestCase kManifestCases[] = {
      "manifest: layers[0].symbols[2]: symbol 'D' is used by no tensor shape"},
     {"DuplicateLayer", R"("name": "norm",)", R"("name": "mamba1",)",
      "manifest: layers[1].name: duplicate layer 'mamba1'"},
+    {"ZeroSplitQuantum", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "S"],
+        "split": {"symbol": "S", "over": "L", "quantum": 0})",
+     "manifest: layers[0].split.quantum: must be >= 1, got 0"},
+    {"UnknownSplitSymbol", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L"],
+        "split": {"symbol": "S", "over": "L", "quantum": 32})",
+     "manifest: layers[0].split.symbol: unknown symbol 'S'"},
+    {"SplitOverItself", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "S"],
+        "split": {"symbol": "S", "over": "S", "quantum": 32})",
+     "manifest: layers[0].split.over: the split symbol cannot split itself"},
+    {"SplitSymbolSizesATensor", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L"],
+        "split": {"symbol": "L", "over": "B", "quantum": 32})",
+     "manifest: layers[0].symbols[1]: symbol 'L' is the split symbol but "
+     "sizes a tensor"},
+    {"UnknownSymbolDiv", R"({"size": "B"})", R"({"size": "L", "div": "S"})",
+     "manifest: layers[0].launches[0].grid[1].div: unknown symbol 'S'"},
+    {"NegativeMinus", R"({"size": "B"})", R"({"size": "B", "minus": -1})",
+     "manifest: layers[0].launches[0].grid[1].minus: must be >= 0, got -1"},
+    {"MinusInWorkspace", R"("shape": ["B", 5120, 16])",
+     R"("shape": ["B", {"size": "L", "div": 2, "minus": 1}, 16])",
+     "manifest: layers[0].workspace[0].shape[1].minus: only a grid size may "
+     "subtract"},
 };
 
 INSTANTIATE_TEST_SUITE_P(
@@ -557,6 +582,37 @@ TEST_F(RuntimeTest, GridTooLarge) {
   EXPECT_EQ(ssmrt_layer_launch(layer, &x, 1, nullptr), SSMRT_ERROR_SHAPE);
   EXPECT_STREQ(ssmrt_last_error(), "launch: kernel 'norm_kernel' grid[0] is "
                                    "8589934592, more than the driver accepts");
+}
+
+/// Layer mamba1 with its L split by the runtime: a carry-like launch over
+/// all segments but the last, then the scan, both taking S.
+std::string splitManifest() {
+  std::string text = edit(kManifest, R"("symbols": ["B", "L"])",
+                          R"("symbols": ["B", "L", "S"],
+                             "split": {"symbol": "S", "over": "L",
+                                       "quantum": 32})");
+  text = edit(text, R"("shape": ["B", 5120, 16])",
+              R"("shape": ["B", {"size": "L", "div": "S"}, 16])");
+  text = edit(text, R"({"size": "B"}, {"size": 1}])",
+              R"({"size": "L", "div": "S", "minus": 1}, {"size": "B"}])");
+  return edit(text, R"({"symbol": "L"}])", R"({"symbol": "S"}])");
+}
+
+TEST_F(RuntimeTest, SplitLayerValidatesShapesBeforeTheDriver) {
+  ssmrt_module raw = nullptr;
+  ASSERT_EQ(load(splitManifest(), &raw), SSMRT_SUCCESS) << ssmrt_last_error();
+  ModulePtr module = own(raw);
+  ssmrt_layer layer = nullptr;
+  ASSERT_EQ(ssmrt_module_get_layer(raw, "mamba1", &layer), SSMRT_SUCCESS);
+  std::vector<ssmrt_tensor> tensors = mambaTensors();
+  tensors[3].shape[2] = 100;
+  EXPECT_EQ(ssmrt_layer_launch(layer, tensors.data(), 4, nullptr),
+            SSMRT_ERROR_SHAPE);
+  EXPECT_STREQ(ssmrt_last_error(),
+               "launch: symbol 'L' is 200 from 'u' but 100 from 'y'");
+  // The split length needs the device.
+  tensors[3].shape[2] = 200;
+  expectDriverFailure(ssmrt_layer_launch(layer, tensors.data(), 4, nullptr));
 }
 
 TEST_F(RuntimeTest, NullTensorList) {

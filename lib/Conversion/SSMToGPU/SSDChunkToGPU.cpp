@@ -33,12 +33,15 @@
 // bytes, which keeps the eight row addresses of each 8x8 matrix on distinct
 // banks.
 //
-// With a tile `chunk` (an L segment of whole chunks), blocks also split L,
-// for shapes whose batch x heads cannot fill the GPU: a carry kernel runs
-// step 4 alone over each segment from a zero state and records the
-// segment's end state and its decay sum Σ Δ·A; the scan kernel then starts
-// each segment from S = 2^(Σ Δ·A·log2e)·S + S_end, segment by segment, as
-// the selective-scan lowering does.
+// Blocks also split L into segments of whole chunks, for shapes whose batch
+// x heads cannot fill the GPU: a carry kernel runs step 4 alone over each
+// segment but the last from a zero state and records the segment's end
+// state and its decay sum Σ Δ·A; the scan kernel then starts each segment
+// from S = 2^(Σ Δ·A·log2e)·S + S_end, segment by segment, as the
+// selective-scan lowering does. The segment length is the tile's `chunk`,
+// or, without one, a kernel parameter that libssmrt picks at each launch
+// (ssm.split_length): the whole sequence where batch x heads fill the GPU,
+// and the carry kernel's grid is then empty.
 //
 // A tile with `warpgroup` (sm_90a) runs the scan's chunks on warpgroup MMA
 // instead (SSDWarpgroup.cpp); the setup, the state and the carry kernel
@@ -639,9 +642,10 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
 // Kernel body
 //===----------------------------------------------------------------------===//
 
-void SSDKernelEmitter::setup(Value batch, Value xArg, Value dtArg, Value aArg,
-                             Value bArg, Value cArg, Value zArg, Value yArg,
-                             Value skipArg, Value biasArg) {
+void SSDKernelEmitter::setup(Value batch, Value segmentSteps, Value xArg,
+                             Value dtArg, Value aArg, Value bArg, Value cArg,
+                             Value zArg, Value yArg, Value skipArg,
+                             Value biasArg) {
   tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   warp = b.div(tid, b.index(32));
   lane = b.rem(tid, b.index(32));
@@ -663,14 +667,9 @@ void SSDKernelEmitter::setup(Value batch, Value xArg, Value dtArg, Value aArg,
   segment = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
   group = b.div(head, b.index(s.heads / s.groups));
-  lo = b.index(0);
-  hi = len;
-  numSegments = b.index(1);
-  if (s.segment) {
-    numSegments = arith::CeilDivUIOp::create(b, len, b.index(s.segment));
-    lo = b.mul(segment, b.index(s.segment));
-    hi = arith::MinUIOp::create(b, b.add(lo, b.index(s.segment)), len);
-  }
+  numSegments = arith::CeilDivUIOp::create(b, len, segmentSteps);
+  lo = b.mul(segment, segmentSteps);
+  hi = arith::MinUIOp::create(b, b.add(lo, segmentSteps), len);
 
   Value actSize = b.mul(b.mul(batch, len), b.index(s.heads * s.headdim));
   Value bcSize = b.mul(b.mul(batch, len), b.index(s.groups * s.states));
@@ -912,30 +911,21 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   Value initArg = scan && op.getInit() ? nextArg() : Value();
   Value yArg = scan ? nextArg() : Value();
   Value finalArg = scan && op.getFinalState() ? nextArg() : Value();
-  Value carryStateArg = s.segment ? nextArg() : Value();
-  Value carryDecayArg = s.segment ? nextArg() : Value();
+  Value carryStateArg = nextArg(), carryDecayArg = nextArg();
   Value batch = nextArg();
   len = nextArg();
-  setup(batch, xArg, dtArg, aArg, bArg, cArg, zArg, yArg, skipArg, biasArg);
+  Value segmentSteps = s.segment ? b.index(s.segment) : nextArg();
+  setup(batch, segmentSteps, xArg, dtArg, aArg, bArg, cArg, zArg, yArg, skipArg,
+        biasArg);
 
   Value stateSize = b.mul(batch, b.index(s.heads * s.headdim * s.states));
-  if (s.segment) {
-    Value slabs = b.mul(b.mul(batch, numSegments), b.index(s.heads));
-    carryState =
-        b.flatView(carryStateArg, b.mul(slabs, b.index(s.headdim * s.states)));
-    carryDecay = b.flatView(carryDecayArg, slabs);
-  }
-  auto compareToLastSegment = [&](arith::CmpIPredicate predicate) {
-    return arith::CmpIOp::create(b, predicate, segment,
-                                 b.sub(numSegments, b.index(1)));
-  };
+  Value slabs = b.mul(b.mul(batch, numSegments), b.index(s.heads));
+  carryState =
+      b.flatView(carryStateArg, b.mul(slabs, b.index(s.headdim * s.states)));
+  carryDecay = b.flatView(carryDecayArg, slabs);
 
   if (!scan) {
-    // The last segment carries nothing on.
-    auto needed =
-        scf::IfOp::create(b, compareToLastSegment(arith::CmpIPredicate::ne));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(needed.thenBlock());
+    // The grid leaves out the last segment, which carries nothing on.
     auto [end, decaySum] =
         scanChunks(SmallVector<Value>(s.stateValues(), b.f32(0.0)));
     Value slab = carrySlab(segment);
@@ -943,6 +933,7 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
     // One thread of the block's first head-dim tile writes the decay sum.
     Value writer = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
                                          b.add(tid, col0), b.index(0));
+    OpBuilder::InsertionGuard guard(b);
     auto write = scf::IfOp::create(b, writer);
     b.setInsertionPointToStart(write.thenBlock());
     b.storeF32(decaySum, carryDecay, slab);
@@ -952,19 +943,17 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   SmallVector<Value> state =
       initArg ? loadState(b.flatView(initArg, stateSize), stateSlab())
               : SmallVector<Value>(s.stateValues(), b.f32(0.0));
-  if (s.segment)
-    state = carryIn(state);
+  state = carryIn(state);
   SmallVector<Value> end =
       (s.warpgroup ? scanChunksWarpgroup(state) : scanChunks(state)).first;
   if (!finalArg)
     return;
+  // Only the last segment ends with the final state.
   OpBuilder::InsertionGuard guard(b);
-  if (s.segment) {
-    // Only the last segment ends with the final state.
-    auto last =
-        scf::IfOp::create(b, compareToLastSegment(arith::CmpIPredicate::eq));
-    b.setInsertionPointToStart(last.thenBlock());
-  }
+  auto last = scf::IfOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, segment,
+                               b.sub(numSegments, b.index(1))));
+  b.setInsertionPointToStart(last.thenBlock());
   storeState(end, b.flatView(finalArg, stateSize), stateSlab());
 }
 
@@ -1069,39 +1058,48 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   SmallVector<Value, 3> grid = {
       cst(shape.headdim / shape.columns * shape.heads), cst(1), batch};
 
-  // The L segments' carries live in workspaces [B, S, H, P, N] and
-  // [B, S, H].
+  // Blocks split L into segments of whole chunks: the tile's, or as many
+  // steps as libssmrt picks at launch to fill the GPU. The segments' carries
+  // live in workspaces [B, S, H, P, N] and [B, S, H].
   LoweredOp lowered;
-  Value carryState, carryDecay;
-  if (shape.segment) {
-    grid[1] = arith::CeilDivUIOp::create(host, loc, len, cst(shape.segment));
-    auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) {
-      SmallVector<int64_t> dims = {ShapedType::kDynamic, ShapedType::kDynamic};
-      dims.append(trailing.begin(), trailing.end());
-      return lowered.addWorkspace(host, loc,
-                                  MemRefType::get(dims, host.getF32Type()),
-                                  {batch, grid[1]}, wsName);
-    };
-    carryState =
-        alloc({shape.heads, shape.headdim, shape.states}, "carry_state");
-    carryDecay = alloc({shape.heads}, "carry_decay");
-
-    SmallVector<KernelParam> params;
-    for (Value operand :
-         {op.getX(), op.getDt(), op.getA(), op.getB(), op.getDtBias()})
-      if (operand)
-        params.push_back({buffers.lookup(operand)});
-    params.push_back({carryState, /*readOnly=*/false});
-    params.push_back({carryDecay, /*readOnly=*/false});
+  Value segmentSteps = shape.segment
+                           ? cst(shape.segment)
+                           : SplitLengthOp::create(host, loc, len, shape.chunk);
+  grid[1] = arith::CeilDivUIOp::create(host, loc, len, segmentSteps);
+  auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) {
+    SmallVector<int64_t> dims = {ShapedType::kDynamic, ShapedType::kDynamic};
+    dims.append(trailing.begin(), trailing.end());
+    return lowered.addWorkspace(host, loc,
+                                MemRefType::get(dims, host.getF32Type()),
+                                {batch, grid[1]}, wsName);
+  };
+  Value carryState =
+      alloc({shape.heads, shape.headdim, shape.states}, "carry_state");
+  Value carryDecay = alloc({shape.heads}, "carry_decay");
+  auto appendSizes = [&](SmallVector<KernelParam> &params) {
     params.push_back({batch});
     params.push_back({len});
-    // The carry kernel (step 4 alone) keeps mma.sync.
-    SSDShape carryShape = shape;
-    carryShape.warpgroup = false;
-    lowered.launches.push_back(buildKernel(op, SSDRole::Carry, carryShape,
-                                           params, grid, host, module,
-                                           (name + "_carry").str()));
-  }
+    if (!shape.segment)
+      params.push_back({segmentSteps});
+  };
+
+  SmallVector<KernelParam> carryParams;
+  for (Value operand :
+       {op.getX(), op.getDt(), op.getA(), op.getB(), op.getDtBias()})
+    if (operand)
+      carryParams.push_back({buffers.lookup(operand)});
+  carryParams.push_back({carryState, /*readOnly=*/false});
+  carryParams.push_back({carryDecay, /*readOnly=*/false});
+  appendSizes(carryParams);
+  // The carry kernel (step 4 alone, on mma.sync) sums every segment but the
+  // last; with a single segment its grid is empty and it is not launched.
+  SSDShape carryShape = shape;
+  carryShape.warpgroup = false;
+  SmallVector<Value, 3> carryGrid = grid;
+  carryGrid[1] = arith::SubIOp::create(host, loc, grid[1], cst(1));
+  lowered.launches.push_back(buildKernel(op, SSDRole::Carry, carryShape,
+                                         carryParams, carryGrid, host, module,
+                                         (name + "_carry").str()));
 
   // With a norm the scan writes y, ungated, to a workspace the norm reads.
   NormAttr norm = op.getNormAttr();
@@ -1122,12 +1120,9 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   params.push_back({scanned, /*readOnly=*/false});
   if (Value finalState = op.getFinalState())
     params.push_back({buffers.lookup(finalState), /*readOnly=*/false});
-  if (shape.segment) {
-    params.push_back({carryState});
-    params.push_back({carryDecay});
-  }
-  params.push_back({batch});
-  params.push_back({len});
+  params.push_back({carryState});
+  params.push_back({carryDecay});
+  appendSizes(params);
   lowered.launches.push_back(
       buildKernel(op, SSDRole::Scan, shape, params, grid, host, module, name));
   if (!norm)

@@ -35,7 +35,7 @@ struct SSDShape {
   int64_t chunk;   // Q
   int64_t warps;   // W
   int64_t columns; // head-dim columns per block
-  int64_t segment; // steps per L segment (0: the whole sequence)
+  int64_t segment; // steps per L segment (0: a parameter set at launch)
   int64_t stages;  // x, B, C stage buffers: 2, or 3 to drop two barriers
   Type elem;       // the 16-bit operand type
   bool warpgroup;  // warpgroup MMA (sm_90a) instead of mma.sync
@@ -177,8 +177,9 @@ private:
   scanChunksWarpgroup(SmallVector<Value> state);
 
   // Setup and the walk over the block's chunks.
-  void setup(Value batch, Value xArg, Value dtArg, Value aArg, Value bArg,
-             Value cArg, Value zArg, Value yArg, Value skipArg, Value biasArg);
+  void setup(Value batch, Value segmentSteps, Value xArg, Value dtArg,
+             Value aArg, Value bArg, Value cArg, Value zArg, Value yArg,
+             Value skipArg, Value biasArg);
   void carveWorkgroupMemory();
   /// Runs the block's chunks from `state`; returns the end state and the
   /// segment's decay sum Σ Δ·A·log2e.
@@ -233,8 +234,8 @@ private:
   // Global memory (flat views) and per-block values.
   Value xMem, dtMem, bMem, cMem, zMem, yMem;
   Value len, bIdx, head, group, col0, aLog2, skip, dtBias;
-  // The block's steps [lo, hi): its L segment, or all of L; the segments'
-  // end states [B, S, H, P, N] and decay sums [B, S, H].
+  // The block's steps [lo, hi): its L segment; the segments' end states
+  // [B, S, H, P, N] and decay sums [B, S, H].
   Value lo, hi, segment, numSegments, carryState, carryDecay;
   // Thread coordinates: warp, lane, its mma row (lane / 4) and column pair
   // (lane % 4), and the row / matrix it addresses for ldmatrix.

@@ -9,7 +9,7 @@
 // Q = 256 would need 753664.
 
 // CHECK-LABEL: func.func @q256(
-// CHECK: gpu.launch_func @ssm_kernels::@q256_ssd_chunk_0
+// CHECK: gpu.launch_func @ssm_kernels::@q256_ssd_chunk_0 blocks
 // CHECK-SAME: dynamic_shared_memory_size %c121088_i32
 // CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, stages = 3, steps = 32>
 func.func @q256(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,

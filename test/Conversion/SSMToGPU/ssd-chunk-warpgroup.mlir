@@ -17,7 +17,7 @@
 // thread.
 
 // CHECK-LABEL: func.func @wg(
-// CHECK: gpu.launch_func @ssm_kernels::@wg_ssd_chunk_0
+// CHECK: gpu.launch_func @ssm_kernels::@wg_ssd_chunk_0 blocks
 // CHECK-SAME: threads in (%c128
 // CHECK-SAME: dynamic_shared_memory_size %c74496_i32
 // CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, stages = 3, steps = 32, warpgroup = true>

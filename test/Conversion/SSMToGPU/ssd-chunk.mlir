@@ -1,8 +1,12 @@
 // RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
 
-// An SSD layer without an L segment length is one launch: a block per
-// (head-dim tile and head, 1, batch) whose workgroup memory is dynamic (x, B,
-// C staged twice, G, and Acum and Δ twice); the chunk loop copies the next
+// An SSD layer without an L segment length leaves it to the runtime: an
+// ssm.split_length of L, a multiple of the kernel's chunk, which the kernels
+// take as their last parameter. The carry kernel runs a block row per
+// segment but the last (none for a single segment), then the scan a block
+// per (head-dim tile and head, segment, batch) whose workgroup memory is
+// dynamic (x, B, C staged twice, G, and Acum and Δ twice); the chunk loop
+// copies the next
 // chunk with cp.async while this one runs on tensor cores: ldmatrix
 // fragments into mma.sync m16n8k16 with bf16 operands and f32 accumulators.
 // The state is the loop's carried accumulators (N/8 tiles of 4 f32 per lane
@@ -14,13 +18,21 @@
 // CHECK-LABEL: func.func @mamba2(
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x?x8x64xbf16>
 // CHECK: %[[B:.*]] = memref.dim %[[X]], %c0
+// CHECK: %[[L:.*]] = memref.dim %[[X]], %c1
+// CHECK: %[[SPLIT:.*]] = ssm.split_length %[[L]] quantum 64
+// CHECK: %[[SEGS:.*]] = arith.ceildivui %[[L]], %[[SPLIT]]
+// CHECK: memref.alloc(%[[B]], %[[SEGS]]) {ssm.name = "carry_state"} : memref<?x?x8x64x128xf32>
+// CHECK: %[[CARRIED:.*]] = arith.subi %[[SEGS]], %c1
+// CHECK: gpu.launch_func @ssm_kernels::@mamba2_ssd_chunk_0_carry blocks in (%c8, %[[CARRIED]], %[[B]])
+// CHECK-SAME: %[[B]] : index, %[[L]] : index, %[[SPLIT]] : index)
 // CHECK: gpu.launch_func @ssm_kernels::@mamba2_ssd_chunk_0
-// CHECK-SAME: blocks in (%c8{{.*}}, %c1{{.*}}, %[[B]]) threads in (%c128
+// CHECK-SAME: blocks in (%c8{{.*}}, %[[SEGS]], %[[B]]) threads in (%c128
 // CHECK-SAME: dynamic_shared_memory_size %c98304_i32
+// CHECK-SAME: %[[B]] : index, %[[L]] : index, %[[SPLIT]] : index)
 // CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}
 
 // CHECK-LABEL: func.func @three_stages(
-// CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0
+// CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0 blocks
 // CHECK-SAME: dynamic_shared_memory_size %c71936_i32
 // CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, stages = 3, steps = 32>
 

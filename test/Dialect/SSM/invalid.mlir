@@ -1569,3 +1569,11 @@ func.func @scan_step_new_state_type(%s0: tensor<?x512x16xf32>, %x: tensor<?x512x
       : (tensor<?x512x16xf32>, tensor<?x512xbf16>, tensor<?x512xbf16>, tensor<512x16xf32>, tensor<?x1x16xbf16>, tensor<?x1x16xbf16>) -> (tensor<?x512xbf16>, tensor<4x512x16xf32>)
   return
 }
+
+// -----
+
+func.func @split_length_zero_quantum(%len: index) -> index {
+  // expected-error @below {{'ssm.split_length' op attribute 'quantum' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %s = ssm.split_length %len quantum 0
+  return %s : index
+}

@@ -326,4 +326,30 @@ def SSM_ScanStepOp : SSM_Op<"scan_step", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Host
+//===----------------------------------------------------------------------===//
+
+def SSM_SplitLengthOp : SSM_Op<"split_length", [Pure]> {
+  let summary = "the L segment length libssmrt picks at launch";
+  let description = [{
+    A host value of the launches convert-ssm-to-gpu builds: the number of
+    steps of the L segments that a kernel's blocks split `length` into, left
+    to the runtime, which picks a multiple of `quantum` at each launch from
+    the other grid dimensions, the SM count and the kernel's occupancy
+    (runtime/MANIFEST.md, `split`), so that long sequences with few heads
+    still fill the GPU. The manifest names it symbol `S`. Host functions are
+    read by the manifest writer, never run, so the op is not lowered.
+
+    ```mlir
+    %s = ssm.split_length %len quantum 32
+    %segments = arith.ceildivui %len, %s : index
+    ```
+  }];
+  let arguments = (ins Index:$length,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$quantum);
+  let results = (outs Index:$result);
+  let assemblyFormat = "$length `quantum` $quantum attr-dict";
+}
+
 #endif // SSMC_DIALECT_SSM_SSMOPS_TD

@@ -80,10 +80,11 @@ static int64_t chooseSSDSteps(SSDChunkOp op) {
 }
 
 /// The chunks an SSD kernel stages: three (the pipeline runs two chunks
-/// ahead, one barrier a chunk) for 32-step chunks over the whole sequence,
-/// else two (1). On an H200 three ran T1 in 0.351 ms against 0.363 and T3
-/// unsegmented in 1.26 against 1.40, but T3 in 2048-step segments in 0.937
-/// against 0.904 (bench/README.md).
+/// ahead, one barrier a chunk) for 32-step chunks in segments the runtime
+/// sizes (the whole sequence where batch x heads fill the GPU), else two
+/// (1). On an H200 three ran T1 in 0.351 ms against 0.363 and T3 unsplit in
+/// 1.26 against 1.40, but T3 in 2048-step segments in 0.937 against 0.904
+/// (bench/README.md).
 static int64_t chooseSSDStages(int64_t chunk, int64_t steps) {
   return chunk == 0 && steps == 32 ? 3 : 1;
 }

@@ -1,0 +1,68 @@
+//===- SplitTest.cpp - unit tests of libssmrt's split rule -----*- C++ -*-===//
+//
+// The segment length libssmrt picks for a manifest's `split` symbol
+// (runtime/lib/Split.h), on the shapes of the SSD benchmark and at the
+// rule's limits.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Split.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using ssmrt::detail::ceilDiv;
+using ssmrt::detail::chooseSplit;
+using ssmrt::detail::kMaxSplits;
+using ssmrt::detail::kMinSplitSteps;
+
+/// An H200: 132 SMs, 3 blocks of the SSD scan kernel each.
+constexpr int64_t kSMs = 132, kBlocksPerSM = 3;
+
+TEST(SplitTest, FewBlocksSplitForThreeWaves) {
+  // T3: B 1, H 80, L 32768: 15 segments of 2208 steps, 1200 blocks.
+  EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, kBlocksPerSM), 2208);
+}
+
+TEST(SplitTest, BlocksThatFillTheSMsKeepTheWholeSequence) {
+  // T1: B 4, H 80 and T2: B 16, H 24; the length rounds up to the quantum.
+  EXPECT_EQ(chooseSplit(4096, 32, 320, kSMs, kBlocksPerSM), 4096);
+  EXPECT_EQ(chooseSplit(1000, 32, 384, kSMs, kBlocksPerSM), 1024);
+  // Two thirds of the SMs busy is enough.
+  EXPECT_EQ(chooseSplit(4096, 32, 88, kSMs, kBlocksPerSM), 4096);
+  EXPECT_LT(chooseSplit(4096, 32, 87, kSMs, kBlocksPerSM), 4096);
+}
+
+TEST(SplitTest, SegmentsAreNotTooShort) {
+  EXPECT_EQ(chooseSplit(300, 32, 8, kSMs, kBlocksPerSM), 320);
+  // 4097 steps: at most 16 segments of >= 256; 15 for three waves.
+  int64_t steps = chooseSplit(4097, 32, 80, kSMs, kBlocksPerSM);
+  EXPECT_EQ(steps, 288);
+  EXPECT_GE(steps, kMinSplitSteps);
+  EXPECT_EQ(ceilDiv(4097, steps), 15);
+}
+
+TEST(SplitTest, AtMostMaxSplitsSegments) {
+  int64_t steps = chooseSplit(int64_t(1) << 20, 64, 1, kSMs, kBlocksPerSM);
+  EXPECT_EQ(steps, (int64_t(1) << 20) / kMaxSplits);
+  EXPECT_EQ(steps % 64, 0);
+}
+
+TEST(SplitTest, AnUnknownOccupancyCountsAsOneBlock) {
+  // 5 segments for 396 blocks: one wave of one block an SM.
+  EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, 0), 6560);
+}
+
+TEST(SplitTest, ResultIsAWholeNumberOfQuanta) {
+  for (int64_t length : {1, 31, 33, 257, 4097, 65535})
+    for (int64_t blocks : {1, 7, 80, 200})
+      for (int64_t quantum : {32, 64, 256}) {
+        int64_t steps = chooseSplit(length, quantum, blocks, kSMs, 3);
+        EXPECT_GE(steps, quantum);
+        EXPECT_EQ(steps % quantum, 0);
+        EXPECT_LE(ceilDiv(length, steps), kMaxSplits);
+      }
+}
+
+} // namespace
