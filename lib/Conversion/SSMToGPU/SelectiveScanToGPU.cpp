@@ -16,13 +16,16 @@
 // the windows that reach outside the sequence run as masked edge tiles, so
 // odd lengths cost 3-5 % per element (bench/README.md).
 //
-// With `chunk` > 0 the sequence is split into segments of `chunk` steps, one
-// block row per segment, for shapes with too few channels to fill the GPU
-// (one batch row, say). A carry kernel scans each segment from a zero state,
-// keeping only B (no C, z or output), and records the segment's end state
-// and its Σ Δ; the scan kernel then starts each segment from the state that
-// the earlier segments carry in, exp(A·ΣΔ)·h + h_end segment by segment --
-// the same algebra as the SSD inter-chunk step -- and scans it fully.
+// Blocks split the sequence into segments, one block row per segment, for
+// shapes with too few channels to fill the GPU (one batch row, say): of the
+// tile's `chunk` steps, or, without one, of a length libssmrt picks at each
+// launch (ssm.split_length; the whole sequence where the channels fill the
+// GPU). A carry kernel scans each segment but the one scanned last from a
+// zero state, keeping only B (no C, z or output), and records the segment's
+// end state and its Σ Δ; the scan kernel then starts each segment from the
+// state that the earlier segments carry in, exp(A·ΣΔ)·h + h_end segment by
+// segment -- the same algebra as the SSD inter-chunk step -- and scans it
+// fully.
 //
 //===----------------------------------------------------------------------===//
 
@@ -827,10 +830,10 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   Value initArg = scan && op.getInit() ? nextArg() : Value();
   Value yArg = scan ? nextArg() : Value();
   Value lastArg = scan && op.getLastState() ? nextArg() : Value();
-  Value stateArg = chunk ? nextArg() : Value();
-  Value deltaSumArg = chunk ? nextArg() : Value();
+  Value stateArg = nextArg(), deltaSumArg = nextArg();
   batch = nextArg();
   len = nextArg();
+  Value segmentSteps = chunk ? b.index(chunk) : nextArg();
 
   tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
@@ -842,15 +845,14 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   d = b.add(d0, blockChannel(b.div(tid, b.index(lanes))));
   lane = b.rem(tid, b.index(lanes));
   stateBase = b.mul(lane, b.index(own));
-  lo = b.index(0);
-  hi = len;
-  numSegments = b.index(1);
-  if (chunk) {
-    segment = gpu::BlockIdOp::create(b, gpu::Dimension::z);
-    numSegments = arith::CeilDivUIOp::create(b, len, b.index(chunk));
-    lo = b.mul(segment, b.index(chunk));
-    hi = arith::MinUIOp::create(b, b.add(lo, b.index(chunk)), len);
-  }
+  // The carry kernel's grid leaves out the segment scanned last, which
+  // carries nothing on: the first of a reverse scan.
+  segment = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  if (!scan && op.getReverse())
+    segment = b.add(segment, b.index(1));
+  numSegments = arith::CeilDivUIOp::create(b, len, segmentSteps);
+  lo = b.mul(segment, segmentSteps);
+  hi = arith::MinUIOp::create(b, b.add(lo, segmentSteps), len);
 
   Value dN = b.index(channels * states);
   Value actSize = b.mul(b.mul(batch, b.index(channels)), len);
@@ -901,9 +903,8 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
             stateBase);
   Value stateSize = b.mul(batch, dN);
   Value carrySize = b.mul(b.mul(batch, numSegments), b.index(channels));
-  Value carryState =
-      chunk ? b.flatView(stateArg, b.mul(carrySize, b.index(states))) : Value();
-  Value carryDelta = chunk ? b.flatView(deltaSumArg, carrySize) : Value();
+  Value carryState = b.flatView(stateArg, b.mul(carrySize, b.index(states)));
+  Value carryDelta = b.flatView(deltaSumArg, carrySize);
 
   SmallVector<Value> h;
   Value init = initArg ? b.flatView(initArg, stateSize) : Value();
@@ -912,12 +913,7 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
                      : b.f32(0.0));
 
   if (!scan) {
-    // The segment scanned last needs no carry out.
-    Value last = op.getReverse() ? b.index(0) : b.sub(numSegments, b.index(1));
-    auto needed = scf::IfOp::create(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, segment, last));
     OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(needed.thenBlock());
     h.push_back(b.f32(0.0)); // Σ Δ
     h = emitSegment(h);
     Value row = carryIndex(segment);
@@ -930,27 +926,19 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
     return;
   }
 
-  if (chunk)
-    h = carryIn(h, carryState, carryDelta);
+  h = carryIn(h, carryState, carryDelta);
   h = emitSegment(h);
   if (!lastArg)
     return;
-  Value last = b.flatView(lastArg, stateSize);
-  auto storeLast = [&] {
-    for (int64_t n = 0; n < own; ++n)
-      b.storeF32(h[n], last, b.add(stateRow, b.index(n)));
-  };
-  if (!chunk) {
-    storeLast();
-    return;
-  }
   // Only the segment scanned last holds the final state.
   Value lastSeg = op.getReverse() ? b.index(0) : b.sub(numSegments, b.index(1));
   auto isLast = scf::IfOp::create(
       b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, segment, lastSeg));
   OpBuilder::InsertionGuard g(b);
   b.setInsertionPointToStart(isLast.thenBlock());
-  storeLast();
+  Value last = b.flatView(lastArg, stateSize);
+  for (int64_t n = 0; n < own; ++n)
+    b.storeF32(h[n], last, b.add(stateRow, b.index(n)));
 }
 
 /// Builds one kernel of the scan with the given role and parameters.
@@ -1032,46 +1020,54 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   auto cst = [&](int64_t v) { return indexConstant(host, loc, v); };
   SmallVector<Value, 3> grid = {cst(channels / blockChannels), batch, cst(1)};
 
-  // The L segments' carries live in workspaces [B, S, D, N] and [B, S, D].
+  // Blocks split L into segments of whole tiles: the tile's chunk, or as
+  // many steps as libssmrt picks at launch to fill the GPU. The segments'
+  // carries live in workspaces [B, S, D, N] and [B, S, D].
   LoweredOp lowered;
-  Value carryState, carryDelta;
-  if (chunk) {
-    grid[2] = arith::CeilDivUIOp::create(host, loc, len, cst(chunk));
-    auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) {
-      SmallVector<int64_t> shape = {ShapedType::kDynamic, ShapedType::kDynamic};
-      shape.append(trailing.begin(), trailing.end());
-      return lowered.addWorkspace(host, loc,
-                                  MemRefType::get(shape, host.getF32Type()),
-                                  {batch, grid[2]}, wsName);
-    };
-    carryState = alloc({channels, states}, "carry_state");
-    carryDelta = alloc({channels}, "carry_delta");
-
-    SmallVector<KernelParam> params;
-    for (Value operand : {op.getU(), op.getDelta(), op.getA(), op.getB()})
-      params.push_back({buffers.lookup(operand)});
-    if (op.getDeltaBias())
-      params.push_back({buffers.lookup(op.getDeltaBias())});
-    params.push_back({carryState, /*readOnly=*/false});
-    params.push_back({carryDelta, /*readOnly=*/false});
+  Value segmentSteps =
+      chunk ? cst(chunk)
+            : SplitLengthOp::create(host, loc, len, tile.getItems());
+  grid[2] = arith::CeilDivUIOp::create(host, loc, len, segmentSteps);
+  auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) {
+    SmallVector<int64_t> shape = {ShapedType::kDynamic, ShapedType::kDynamic};
+    shape.append(trailing.begin(), trailing.end());
+    return lowered.addWorkspace(host, loc,
+                                MemRefType::get(shape, host.getF32Type()),
+                                {batch, grid[2]}, wsName);
+  };
+  Value carryState = alloc({channels, states}, "carry_state");
+  Value carryDelta = alloc({channels}, "carry_delta");
+  auto appendSizes = [&](SmallVector<KernelParam> &params) {
     params.push_back({batch});
     params.push_back({len});
-    lowered.launches.push_back(buildKernel(op, KernelRole::Carry, params, grid,
-                                           host, module,
-                                           (name + "_carry").str()));
-  }
+    if (!chunk)
+      params.push_back({segmentSteps});
+  };
+
+  SmallVector<KernelParam> carryParams;
+  for (Value operand : {op.getU(), op.getDelta(), op.getA(), op.getB()})
+    carryParams.push_back({buffers.lookup(operand)});
+  if (op.getDeltaBias())
+    carryParams.push_back({buffers.lookup(op.getDeltaBias())});
+  carryParams.push_back({carryState, /*readOnly=*/false});
+  carryParams.push_back({carryDelta, /*readOnly=*/false});
+  appendSizes(carryParams);
+  // The carry kernel sums every segment but the one scanned last; with a
+  // single segment its grid is empty and it is not launched.
+  SmallVector<Value, 3> carryGrid = grid;
+  carryGrid[2] = arith::SubIOp::create(host, loc, grid[2], cst(1));
+  lowered.launches.push_back(buildKernel(op, KernelRole::Carry, carryParams,
+                                         carryGrid, host, module,
+                                         (name + "_carry").str()));
 
   SmallVector<KernelParam> params;
   for (Value operand : op->getOperands())
     params.push_back({buffers.lookup(operand)});
   for (Value result : op->getResults())
     params.push_back({buffers.lookup(result), /*readOnly=*/false});
-  if (chunk) {
-    params.push_back({carryState});
-    params.push_back({carryDelta});
-  }
-  params.push_back({batch});
-  params.push_back({len});
+  params.push_back({carryState});
+  params.push_back({carryDelta});
+  appendSizes(params);
   lowered.launches.push_back(
       buildKernel(op, KernelRole::Scan, params, grid, host, module, name));
   return lowered;

@@ -1,8 +1,12 @@
 // RUN: ssm-opt %s -split-input-file -convert-ssm-to-gpu | FileCheck %s
 
 // The layer function becomes a host function on memrefs with the output
-// appended, launching one kernel whose arguments are bare buffers (noalias,
-// 16-byte aligned, readonly for inputs) and the dynamic sizes B and L.
+// appended, launching kernels whose arguments are bare buffers (noalias,
+// 16-byte aligned, readonly for inputs) and the dynamic sizes B and L: a
+// tile without a chunk leaves the L segment length to the runtime
+// (ssm.split_length, a multiple of the tile's steps, passed last), the
+// carry kernel runs a block row per segment but the last and the scan one
+// per segment.
 
 // CHECK-LABEL: func.func @mamba1(
 // CHECK-SAME: %[[U:.*]]: memref<?x512x?xbf16> {ssm.name = "u"}
@@ -11,17 +15,21 @@
 // CHECK-DAG: %[[B:.*]] = memref.dim %[[U]], %c0
 // CHECK-DAG: %[[L:.*]] = memref.dim %[[U]], %c2
 // CHECK-DAG: %[[GX:.*]] = arith.constant 8 : index
-// CHECK: gpu.launch_func @ssm_kernels::@mamba1_selective_scan_0
-// CHECK-SAME: blocks in (%[[GX]], %[[B]], %{{.*}}) threads in (%c64
-// CHECK-SAME: %[[B]] : index, %[[L]] : index)
+// CHECK: %[[SPLIT:.*]] = ssm.split_length %[[L]] quantum 8
+// CHECK: %[[SEGS:.*]] = arith.ceildivui %[[L]], %[[SPLIT]]
+// CHECK: %[[CARRIED:.*]] = arith.subi %[[SEGS]], %c1
+// CHECK: gpu.launch_func @ssm_kernels::@mamba1_selective_scan_0_carry blocks in (%[[GX]], %[[B]], %[[CARRIED]])
+// CHECK-SAME: %[[B]] : index, %[[L]] : index, %[[SPLIT]] : index)
+// CHECK: gpu.launch_func @ssm_kernels::@mamba1_selective_scan_0 blocks in (%[[GX]], %[[B]], %[[SEGS]]) threads in (%c64
+// CHECK-SAME: %[[B]] : index, %[[L]] : index, %[[SPLIT]] : index)
 // CHECK-SAME: ssm.op = "selective_scan", ssm.tile = #ssm.tile<threads = 64, items = 8>
-// CHECK-NEXT: return
+// CHECK: return
 
 // CHECK: gpu.module @ssm_kernels
 // CHECK: llvm.module_flags [#llvm.mlir.module_flag<override, "nvvm-reflect-ftz", 1 : i32>]
 // CHECK: gpu.func @mamba1_selective_scan_0(
 // CHECK-SAME: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias, llvm.readonly}
-// CHECK-SAME: %{{.*}}: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: index, %{{.*}}: index)
+// CHECK-SAME: %{{.*}}: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: memref<1xf32> {{.*}}, %{{.*}}: memref<1xf32> {{.*}}, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index)
 // CHECK-SAME: workgroup(%[[SMEM:.*]] : memref<1280xf32, #gpu.address_space<workgroup>>) kernel
 // CHECK-SAME: denormal_fp_math_f32 = "preserve-sign", known_block_size = array<i32: 64, 1, 1>, nvvm.minctasm = 6 : i32
 // The aligned loop is software-pipelined: the prologue loads the first tile
@@ -138,11 +146,12 @@ func.func @fma_exps(%u: tensor<?x?x128xf32>, %delta: tensor<?x?x128xf32>,
 // CHECK-LABEL: func.func @lanes(
 // CHECK: %[[GX:.*]] = arith.constant 8 : index
 // CHECK: gpu.launch_func @ssm_kernels::@lanes_selective_scan_0 blocks in (%[[GX]],
-// CHECK: gpu.func @lanes_selective_scan_0
+// CHECK: gpu.func @lanes_selective_scan_0(
 // CHECK: %[[SLOT:.*]] = arith.divui %thread_id_x, %c2
 // CHECK: arith.remui %[[SLOT]], %c4
 // CHECK: arith.divui %[[SLOT]], %c4
 // CHECK: arith.remui %thread_id_x, %c2{{.*}} : index
+// CHECK: arith.minui %{{.*}}, %arg9 : index
 // CHECK: scf.for
 // CHECK-COUNT-4: gpu.shuffle  xor %{{.*}}, %c1_i32{{.*}}, %c32_i32{{.*}} : f32
 // CHECK-NOT: gpu.shuffle
@@ -152,10 +161,10 @@ func.func @fma_exps(%u: tensor<?x?x128xf32>, %delta: tensor<?x?x128xf32>,
 // CHECK: arith.minsi
 // CHECK: gpu.barrier
 // CHECK: gpu.barrier
-// CHECK: %[[VALID:.*]] = arith.cmpi ult, %{{.*}}, %arg7 : index
+// CHECK: %[[VALID:.*]] = arith.cmpi ult, %{{.*}}, %{{.*}} : index
 // CHECK: arith.select %[[VALID]]
 // CHECK-COUNT-4: gpu.shuffle  xor %{{.*}}, %c1_i32{{.*}}, %c32_i32{{.*}} : f32
-// CHECK: %[[IN:.*]] = arith.cmpi ult, %{{.*}}, %arg7 : index
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %{{.*}}, %{{.*}} : index
 // CHECK-NEXT: scf.if %[[IN]] {
 // CHECK: memref.store %{{.*}} : memref<?xbf16>
 func.func @lanes(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>,
@@ -178,25 +187,25 @@ func.func @plain(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-// With L segments (chunk > 0) a carry kernel records each segment's end
-// state and Σ Δ in two workspaces; the scan kernel carries them in. Both
-// run one block row per segment: ceil(L / chunk).
+// With L segments of the tile's chunk, a carry kernel records each
+// segment's end state and Σ Δ in two workspaces; the scan kernel carries
+// them in. The scan runs one block row per segment, ceil(L / chunk), the
+// carry kernel one fewer: the segment scanned last carries nothing on.
 
 // CHECK-LABEL: func.func @segments(
 // CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c2
 // CHECK: %[[S:.*]] = arith.ceildivui %[[L]], %c1024
 // CHECK: %[[STATE:.*]] = memref.alloc(%{{.*}}, %[[S]]) {ssm.name = "carry_state"} : memref<?x?x2048x16xf32>
 // CHECK: %[[SUM:.*]] = memref.alloc(%{{.*}}, %[[S]]) {ssm.name = "carry_delta"} : memref<?x?x2048xf32>
-// CHECK: gpu.launch_func @ssm_kernels::@segments_selective_scan_0_carry blocks in (%{{.*}}, %{{.*}}, %[[S]])
+// CHECK: %[[CARRIED:.*]] = arith.subi %[[S]], %c1
+// CHECK: gpu.launch_func @ssm_kernels::@segments_selective_scan_0_carry blocks in (%{{.*}}, %{{.*}}, %[[CARRIED]])
 // CHECK: gpu.launch_func @ssm_kernels::@segments_selective_scan_0 blocks in (%{{.*}}, %{{.*}}, %[[S]])
 // CHECK: memref.dealloc %[[STATE]]
 // CHECK: memref.dealloc %[[SUM]]
-// The carry kernel reads no C and writes no output; it skips the segment
-// scanned last.
+// The carry kernel reads no C and writes no output.
 // CHECK: gpu.func @segments_selective_scan_0_carry(
 // CHECK-SAME: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: index, %{{.*}}: index)
 // CHECK: gpu.block_id z
-// CHECK: scf.if
 // CHECK: gpu.func @segments_selective_scan_0(
 // CHECK: gpu.block_id z
 // The carry-in loop over the earlier segments.

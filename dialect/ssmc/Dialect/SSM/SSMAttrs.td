@@ -61,8 +61,9 @@ def SSM_TileAttr : SSM_Attr<"Tile", "tile"> {
     `items` the number of consecutive time steps a thread processes per tile
     (loads are vectorized over them; for an SSD, the head-dim columns a
     block owns), `chunk` the length of the L segment one block scans before
-    handing the carried state on (0 means the whole sequence; for an SSD,
-    a length libssmrt picks at each launch, `ssm.split_length`), `stages` the
+    handing the carried state on (0: a length libssmrt picks at each launch,
+    `ssm.split_length`, the whole sequence where the rest of the grid fills
+    the GPU), `stages` the
     software-pipelining depth of the loads: the SSD kernel stages 2 or 3
     chunks (fewer means 2; with 3 it runs two chunks ahead, computes the
     next chunk's G during this one and needs one barrier a chunk), the
