@@ -58,6 +58,34 @@ Value LoweredOp::addWorkspace(OpBuilder &host, Location loc, MemRefType type,
   return alloc;
 }
 
+LSegments::LSegments(OpBuilder &host, Location loc, Value batch, Value len,
+                     int64_t chunk, int64_t quantum)
+    : host(host), loc(loc), batch(batch), len(len), atLaunch(chunk == 0) {
+  steps = atLaunch ? Value(SplitLengthOp::create(host, loc, len, quantum))
+                   : indexConstant(host, loc, chunk);
+  count = arith::CeilDivUIOp::create(host, loc, len, steps);
+}
+
+Value LSegments::addCarry(LoweredOp &lowered, ArrayRef<int64_t> trailing,
+                          StringRef name) {
+  SmallVector<int64_t> dims = {ShapedType::kDynamic, ShapedType::kDynamic};
+  dims.append(trailing.begin(), trailing.end());
+  return lowered.addWorkspace(host, loc,
+                              MemRefType::get(dims, host.getF32Type()),
+                              {batch, count}, name);
+}
+
+void LSegments::appendSizes(SmallVector<KernelParam> &params) const {
+  params.push_back({batch});
+  params.push_back({len});
+  if (atLaunch)
+    params.push_back({steps});
+}
+
+Value LSegments::carried() {
+  return arith::SubIOp::create(host, loc, count, indexConstant(host, loc, 1));
+}
+
 static MemRefType toMemRef(Type type) {
   auto tensor = cast<RankedTensorType>(type);
   return MemRefType::get(tensor.getShape(), tensor.getElementType());

@@ -1062,26 +1062,11 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   // steps as libssmrt picks at launch to fill the GPU. The segments' carries
   // live in workspaces [B, S, H, P, N] and [B, S, H].
   LoweredOp lowered;
-  Value segmentSteps = shape.segment
-                           ? cst(shape.segment)
-                           : SplitLengthOp::create(host, loc, len, shape.chunk);
-  grid[1] = arith::CeilDivUIOp::create(host, loc, len, segmentSteps);
-  auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) {
-    SmallVector<int64_t> dims = {ShapedType::kDynamic, ShapedType::kDynamic};
-    dims.append(trailing.begin(), trailing.end());
-    return lowered.addWorkspace(host, loc,
-                                MemRefType::get(dims, host.getF32Type()),
-                                {batch, grid[1]}, wsName);
-  };
-  Value carryState =
-      alloc({shape.heads, shape.headdim, shape.states}, "carry_state");
-  Value carryDecay = alloc({shape.heads}, "carry_decay");
-  auto appendSizes = [&](SmallVector<KernelParam> &params) {
-    params.push_back({batch});
-    params.push_back({len});
-    if (!shape.segment)
-      params.push_back({segmentSteps});
-  };
+  LSegments segments(host, loc, batch, len, shape.segment, shape.chunk);
+  grid[1] = segments.count;
+  Value carryState = segments.addCarry(
+      lowered, {shape.heads, shape.headdim, shape.states}, "carry_state");
+  Value carryDecay = segments.addCarry(lowered, {shape.heads}, "carry_decay");
 
   SmallVector<KernelParam> carryParams;
   for (Value operand :
@@ -1090,13 +1075,13 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
       carryParams.push_back({buffers.lookup(operand)});
   carryParams.push_back({carryState, /*readOnly=*/false});
   carryParams.push_back({carryDecay, /*readOnly=*/false});
-  appendSizes(carryParams);
+  segments.appendSizes(carryParams);
   // The carry kernel (step 4 alone, on mma.sync) sums every segment but the
   // last; with a single segment its grid is empty and it is not launched.
   SSDShape carryShape = shape;
   carryShape.warpgroup = false;
   SmallVector<Value, 3> carryGrid = grid;
-  carryGrid[1] = arith::SubIOp::create(host, loc, grid[1], cst(1));
+  carryGrid[1] = segments.carried();
   lowered.launches.push_back(buildKernel(op, SSDRole::Carry, carryShape,
                                          carryParams, carryGrid, host, module,
                                          (name + "_carry").str()));
@@ -1122,7 +1107,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
     params.push_back({buffers.lookup(finalState), /*readOnly=*/false});
   params.push_back({carryState});
   params.push_back({carryDecay});
-  appendSizes(params);
+  segments.appendSizes(params);
   lowered.launches.push_back(
       buildKernel(op, SSDRole::Scan, shape, params, grid, host, module, name));
   if (!norm)

@@ -27,6 +27,31 @@ struct LoweredOp {
                      ValueRange sizes, StringRef name);
 };
 
+/// The L segments the blocks of a scan split the sequence into, and the
+/// host values that go with them: a carry kernel sums each segment but the
+/// last, the scan carries the sums in.
+struct LSegments {
+  /// Builds, at `host`'s insertion point, the segment length (`chunk`, or
+  /// when that is 0 an ssm.split_length of `len` in multiples of `quantum`,
+  /// which libssmrt picks at launch) and the segment count.
+  LSegments(OpBuilder &host, Location loc, Value batch, Value len,
+            int64_t chunk, int64_t quantum);
+
+  /// Adds the f32 carry workspace `name`, [B, segments, trailing...].
+  Value addCarry(LoweredOp &lowered, ArrayRef<int64_t> trailing,
+                 StringRef name);
+  /// Appends the sizes a scan kernel takes last: B, L and, when the runtime
+  /// picks it, the segment length.
+  void appendSizes(SmallVector<KernelParam> &params) const;
+  /// The carry kernel's extent along the segments: one fewer.
+  Value carried();
+
+  OpBuilder &host;
+  Location loc;
+  Value batch, len, steps, count;
+  bool atLaunch;
+};
+
 /// Builds the kernels for `op` (named after `name`) into `module` and, at
 /// `host`'s insertion point, the host values their launches need. `buffers`
 /// maps each tensor operand and result of `op` to its memref.

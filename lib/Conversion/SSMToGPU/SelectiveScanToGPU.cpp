@@ -1024,25 +1024,11 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   // many steps as libssmrt picks at launch to fill the GPU. The segments'
   // carries live in workspaces [B, S, D, N] and [B, S, D].
   LoweredOp lowered;
-  Value segmentSteps =
-      chunk ? cst(chunk)
-            : SplitLengthOp::create(host, loc, len, tile.getItems());
-  grid[2] = arith::CeilDivUIOp::create(host, loc, len, segmentSteps);
-  auto alloc = [&](ArrayRef<int64_t> trailing, StringRef wsName) {
-    SmallVector<int64_t> shape = {ShapedType::kDynamic, ShapedType::kDynamic};
-    shape.append(trailing.begin(), trailing.end());
-    return lowered.addWorkspace(host, loc,
-                                MemRefType::get(shape, host.getF32Type()),
-                                {batch, grid[2]}, wsName);
-  };
-  Value carryState = alloc({channels, states}, "carry_state");
-  Value carryDelta = alloc({channels}, "carry_delta");
-  auto appendSizes = [&](SmallVector<KernelParam> &params) {
-    params.push_back({batch});
-    params.push_back({len});
-    if (!chunk)
-      params.push_back({segmentSteps});
-  };
+  LSegments segments(host, loc, batch, len, chunk, tile.getItems());
+  grid[2] = segments.count;
+  Value carryState =
+      segments.addCarry(lowered, {channels, states}, "carry_state");
+  Value carryDelta = segments.addCarry(lowered, {channels}, "carry_delta");
 
   SmallVector<KernelParam> carryParams;
   for (Value operand : {op.getU(), op.getDelta(), op.getA(), op.getB()})
@@ -1051,11 +1037,11 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
     carryParams.push_back({buffers.lookup(op.getDeltaBias())});
   carryParams.push_back({carryState, /*readOnly=*/false});
   carryParams.push_back({carryDelta, /*readOnly=*/false});
-  appendSizes(carryParams);
+  segments.appendSizes(carryParams);
   // The carry kernel sums every segment but the one scanned last; with a
   // single segment its grid is empty and it is not launched.
   SmallVector<Value, 3> carryGrid = grid;
-  carryGrid[2] = arith::SubIOp::create(host, loc, grid[2], cst(1));
+  carryGrid[2] = segments.carried();
   lowered.launches.push_back(buildKernel(op, KernelRole::Carry, carryParams,
                                          carryGrid, host, module,
                                          (name + "_carry").str()));
@@ -1067,7 +1053,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
     params.push_back({buffers.lookup(result), /*readOnly=*/false});
   params.push_back({carryState});
   params.push_back({carryDelta});
-  appendSizes(params);
+  segments.appendSizes(params);
   lowered.launches.push_back(
       buildKernel(op, KernelRole::Scan, params, grid, host, module, name));
   return lowered;
