@@ -108,6 +108,10 @@ struct Manifest {
   std::vector<LayerDesc> layers;
 };
 
+/// The launch whose grid the split symbol divides that decides it (the
+/// layer's last such launch), or -1 if the layer has no split.
+int32_t splitLaunch(const LayerDesc &layer);
+
 /// Parses and validates a manifest; throws Failure(SSMRT_ERROR_MANIFEST) with
 /// a message of the form "manifest: <json path>: <problem>".
 Manifest parseManifest(std::string_view text);

@@ -112,21 +112,7 @@ int64_t valueOf(const Extent &extent, const std::vector<int64_t> &symbols) {
   return std::max<int64_t>(ceilDiv(size, div) - extent.minus, 0);
 }
 
-bool dividesBySplit(const LayerDesc &layer, const LaunchDesc &launch,
-                    std::size_t d) {
-  return layer.split.symbol >= 0 &&
-         launch.grid[d].divSymbol == layer.split.symbol;
-}
-
 } // namespace
-
-int32_t splitLaunch(const LayerDesc &layer) {
-  for (std::size_t i = layer.launches.size(); i-- > 0;)
-    for (std::size_t d = 0; d < 3; ++d)
-      if (dividesBySplit(layer, layer.launches[i], d))
-        return static_cast<int32_t>(i);
-  return -1;
-}
 
 void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
                   LaunchShapes &shapes) {
@@ -134,7 +120,7 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
     const LaunchDesc &launch = layer.launches[decider];
     int64_t blocks = 1;
     for (std::size_t d = 0; d < 3; ++d)
-      if (!dividesBySplit(layer, launch, d))
+      if (launch.grid[d].divSymbol != layer.split.symbol)
         blocks *= valueOf(launch.grid[d], shapes.symbols);
     shapes.symbols[layer.split.symbol] =
         chooseSplit(shapes.symbols[layer.split.over], layer.split.quantum,

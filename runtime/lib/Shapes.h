@@ -37,10 +37,6 @@ struct LaunchShapes {
 LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
                         int32_t numTensors);
 
-/// The launch whose grid the split symbol divides that decides it (the
-/// layer's last such launch), or -1 if the layer has no split.
-int32_t splitLaunch(const LayerDesc &layer);
-
 /// Completes `shapes` after bindShapes: the split symbol (chosen for `sms`
 /// SMs holding `blocksPerSM` blocks of the splitLaunch), then the workspace
 /// sizes and the grids; throws Failure(SSMRT_ERROR_SHAPE) if a size

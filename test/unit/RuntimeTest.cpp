@@ -488,6 +488,10 @@ const ManifestCase kManifestCases[] = {
         "split": {"symbol": "L", "over": "B", "quantum": 32})",
      "manifest: layers[0].symbols[1]: symbol 'L' is the split symbol but "
      "sizes a tensor"},
+    {"SplitDividesNoGrid", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "S"],
+        "split": {"symbol": "S", "over": "L", "quantum": 32})",
+     "manifest: layers[0].split.symbol: symbol 'S' divides no launch grid"},
     {"UnknownSymbolDiv", R"({"size": "B"})", R"({"size": "L", "div": "S"})",
      "manifest: layers[0].launches[0].grid[1].div: unknown symbol 'S'"},
     {"NegativeMinus", R"({"size": "B"})", R"({"size": "B", "minus": -1})",

@@ -1078,8 +1078,12 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   segments.appendSizes(carryParams);
   // The carry kernel (step 4 alone, on mma.sync) sums every segment but the
   // last; with a single segment its grid is empty and it is not launched.
+  // It stages two chunks: with three, T3 in 2048-step segments took 0.923
+  // ms against 0.905 on an H200, and T3 split at launch 0.934 against 0.930
+  // (bench/README.md, sessions 11 and 12).
   SSDShape carryShape = shape;
   carryShape.warpgroup = false;
+  carryShape.stages = 2;
   SmallVector<Value, 3> carryGrid = grid;
   carryGrid[1] = segments.carried();
   lowered.launches.push_back(buildKernel(op, SSDRole::Carry, carryShape,

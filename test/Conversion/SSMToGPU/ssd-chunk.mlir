@@ -31,7 +31,10 @@
 // CHECK-SAME: %[[B]] : index, %[[L]] : index, %[[SPLIT]] : index)
 // CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}
 
+// Its carry kernel stages two chunks (x, B, Acum and Δ twice).
 // CHECK-LABEL: func.func @three_stages(
+// CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0_carry blocks
+// CHECK-SAME: dynamic_shared_memory_size %c27136_i32
 // CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0 blocks
 // CHECK-SAME: dynamic_shared_memory_size %c71936_i32
 // CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, stages = 3, steps = 32>
