@@ -2,8 +2,10 @@
 //
 // Checks the tensors of a launch against the layer's manifest entry and
 // derives everything size-dependent that the launch needs: symbol values,
-// workspace sizes and grid dimensions. Pure host code, so every shape error is
-// found before the driver is touched (and on machines without a GPU).
+// workspace sizes and grid dimensions. Pure host code, so every tensor error
+// is found before the driver is touched (and on machines without a GPU); a
+// layer whose L is split at launch needs the device's SM count and occupancy
+// for its sizes, the others are sized before the driver too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,10 +39,10 @@ struct LaunchShapes {
 LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
                         int32_t numTensors);
 
-/// Completes `shapes` after bindShapes: the split symbol (chosen for `sms`
-/// SMs holding `blocksPerSM` blocks of the splitLaunch), then the workspace
-/// sizes and the grids; throws Failure(SSMRT_ERROR_SHAPE) if a size
-/// overflows.
+/// Completes `shapes` after bindShapes: the split symbol, if the layer has
+/// one (chosen for `sms` SMs holding `blocksPerSM` blocks of the
+/// splitLaunch; both are unused otherwise), then the workspace sizes and the
+/// grids; throws Failure(SSMRT_ERROR_SHAPE) if a size overflows.
 void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
                   LaunchShapes &shapes);
 
