@@ -35,7 +35,8 @@ static constexpr BlockShape kScanShapes16[] = {{128, 16, 2}, {64, 16, 2},
                                                {128, 8, 1},  {64, 8, 1}};
 static constexpr BlockShape kScanShapes32[] = {
     {64, 8, 1}, {128, 8, 1}, {32, 8, 1}, {64, 16, 1}, {128, 16, 2}};
-/// L segment lengths (0: none); multiples of every chunk_size and items.
+/// L segment lengths (0: the runtime's at launch); multiples of every
+/// chunk_size and items.
 static constexpr int64_t kSegments[] = {0, 1024, 2048};
 
 /// The candidate tiles of one layer, before the check that they lower.

@@ -48,8 +48,8 @@ struct TileSpec {
   int64_t threads;
   /// Consecutive time steps per thread: a power of two in [1, 64].
   int64_t items;
-  /// Length of the L segments scanned in parallel (0: none), a multiple of
-  /// `items`.
+  /// Length of the L segments scanned in parallel (0: libssmrt picks it at
+  /// each launch), a multiple of `items`.
   int64_t chunk = 0;
   /// Threads per channel (selective scans): a power of two dividing N and
   /// items.

@@ -49,7 +49,7 @@ LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << " must be a power of two in [1, 64]";
   if (chunk < 0 || (chunk > 0 && chunk % items != 0))
     return emitError() << "chunk = " << chunk
-                       << " must be 0 (whole sequence) or a positive multiple "
+                       << " must be 0 (set at launch) or a positive multiple "
                           "of items = "
                        << items;
   if (stages < 1 || stages > 4)

@@ -560,7 +560,7 @@ func.func @tile_items_too_many(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>,
 // -----
 
 func.func @tile_chunk_not_multiple_of_items(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
-  // expected-error @below {{chunk = 100 must be 0 (whole sequence) or a positive multiple of items = 16}}
+  // expected-error @below {{chunk = 100 must be 0 (set at launch) or a positive multiple of items = 16}}
   %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 16, chunk = 100>
       : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>) -> tensor<?x512x?xbf16>
   return
@@ -569,7 +569,7 @@ func.func @tile_chunk_not_multiple_of_items(%u: tensor<?x512x?xbf16>, %A: tensor
 // -----
 
 func.func @tile_chunk_negative(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
-  // expected-error @below {{chunk = -16 must be 0 (whole sequence) or a positive multiple of items = 16}}
+  // expected-error @below {{chunk = -16 must be 0 (set at launch) or a positive multiple of items = 16}}
   %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 16, chunk = -16>
       : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>) -> tensor<?x512x?xbf16>
   return

@@ -8,7 +8,7 @@
 
 func.func @invalid_threads(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16> {
   // ITEMS: tile-invalid.mlir:[[@LINE+3]]:8: error: 'ssm.selective_scan' op invalid tile: items = 3 must be a power of two in [1, 64]
-  // CHUNK: tile-invalid.mlir:[[@LINE+2]]:8: error: 'ssm.selective_scan' op invalid tile: chunk = 40 must be 0 (whole sequence) or a positive multiple of items = 16
+  // CHUNK: tile-invalid.mlir:[[@LINE+2]]:8: error: 'ssm.selective_scan' op invalid tile: chunk = 40 must be 0 (set at launch) or a positive multiple of items = 16
   // expected-error @below {{'ssm.selective_scan' op invalid tile: threads = 100 must be a multiple of 32 in [32, 1024]}}
   %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
       : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16>

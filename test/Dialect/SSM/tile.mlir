@@ -95,8 +95,9 @@ func.func @existing_tile_kept(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, 
 // -----
 
 // An SSD block owns 64 head-dim columns, one warp per 16, and works in
-// chunks of 32 steps whatever chunk_size says, three of them staged over a
-// whole sequence; the options can set the chunk length and the stages.
+// chunks of 32 steps whatever chunk_size says, three of them staged when
+// the runtime sizes the L segments; the options can set the chunk length and
+// the stages.
 // CHECK-LABEL: func.func @ssd_chunk_tiled
 // CHECK: ssm.ssd_chunk
 // CHECK-SAME: tile = <threads = 128, items = 64, stages = 3, steps = 32>

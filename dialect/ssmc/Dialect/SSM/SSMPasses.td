@@ -47,7 +47,7 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
     `stages` are the heuristic's unless it sets them), else the options
     where set, else a heuristic on the static sizes (channels per B/C group;
     head-dim columns and chunk_size; for an SSD, chunks of 32 steps, three
-    of them staged without L segments). With `warpgroup-mma`, an SSD whose
+    of them staged when the L segments are left to the runtime). With `warpgroup-mma`, an SSD whose
     head dim is a multiple of 64, whose N is a multiple of 16 up to 256 and
     whose chunk_size is a multiple of 32 gets the warpgroup tile instead
     (threads 128, items 64, steps 32, three stages), unless the options or
@@ -60,7 +60,7 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
     Option<"items", "items", "int64_t", /*default=*/"0",
            "Time steps per thread and tile (0: heuristic)">,
     Option<"chunk", "chunk", "int64_t", /*default=*/"0",
-           "L segment per block (0: whole sequence)">,
+           "L segment per block (0: picked by libssmrt at launch)">,
     Option<"lanes", "lanes", "int64_t", /*default=*/"0",
            "Threads per channel of a selective scan (0: the heuristic's, "
            "or 1 where threads or items are set)">,
