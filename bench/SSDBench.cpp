@@ -64,6 +64,13 @@ constexpr SSDRow kSSDRows[] = {
     // blocks each): 80 x 29 = 2320 (5.9 waves), 80 x 19 = 1520 (3.8).
     {"T3 s1152", "bench_ssd_h80_q32_s1152", 1, 32768, 0, 1.647},
     {"T3 s1728", "bench_ssd_h80_q32_s1728", 1, 32768, 0, 1.647},
+    // Between T1 and T3, where libssmrt's split rule decides: B 1 (80
+    // blocks) splits L 4096 into 15 segments of 288 steps, B 2 (160 blocks)
+    // keeps L whole; each beside a fixed split. No Triton figures.
+    {"B1 L4096", "bench_ssd_h80_q64", 1, 4096, 0, 0},
+    {"B1 L4096 s1024", "bench_ssd_h80_q32_s1024", 1, 4096, 0, 0},
+    {"B2 L8192", "bench_ssd_h80_q64", 2, 8192, 0, 0},
+    {"B2 L8192 s2048", "bench_ssd_h80_q32_s2048", 2, 8192, 0, 0},
     // The sm_90a warpgroup-MMA kernel (wgmma; specs with "arch": ["sm_90a"]).
     {"T1 wgmma", "bench_ssd_h80_wg", 4, 4096, 0.755, 0.755},
     {"T1 + z wgmma", "bench_ssd_h80_wg_z", 4, 4096, 0.849, 0.849},
@@ -178,7 +185,7 @@ void runSSDRow(const SSDRow &row, const LoadedLayer<SSDSpec> &loaded,
   };
   std::printf(
       "| %s | %lld | %lld | %lld | %lld | %lld | %lld | %.3f | %.1f | %.0f | "
-      "%s | %.0f | %.0f | %.1f | %.3f | %.0f | %s | %s | %.2f× |\n",
+      "%s | %.0f | %.0f | %.1f | %.3f | %.0f | %s | %s | %s |\n",
       row.shape, static_cast<long long>(row.batch),
       static_cast<long long>(row.len), static_cast<long long>(spec.nheads),
       static_cast<long long>(spec.headdim), static_cast<long long>(spec.dstate),
@@ -190,7 +197,8 @@ void runSSDRow(const SSDRow &row, const LoadedLayer<SSDSpec> &loaded,
       bytes / 1e6, bytes / (ms * 1e-3) / 1e9,
       100 * bytes / (ms * 1e-3) / copyBytesPerS, limitMs, 100 * limitMs / ms,
       orDash(row.tritonSameQMs, "%.3f").c_str(),
-      orDash(row.tritonSameQMs / ms, "%.2f×").c_str(), row.tritonBestMs / ms);
+      orDash(row.tritonSameQMs / ms, "%.2f×").c_str(),
+      orDash(row.tritonBestMs / ms, "%.2f×").c_str());
   std::fflush(stdout);
 }
 

@@ -61,6 +61,10 @@ constexpr Row kRows[] = {
     {"S1", "bench_s1_f32", 8, 2048, 2.866, false},
     {"S3", "bench_s3_f32", 1, 16384, 1.474, false},
     {"S3 seg", "bench_s3_f32_seg", 1, 16384, 1.474, false},
+    // S1's channels at B 1 (80 blocks: libssmrt splits L 2048 into 8
+    // segments of 256) and B 2 (160 blocks: L 8192 stays whole).
+    {"S1 B1", "bench_s1_bf16", 1, 2048, 0, false},
+    {"S1 B2 L8192", "bench_s1_bf16", 2, 8192, 0, false},
 };
 
 /// One decode benchmark row: the scan_step layer of a spec at one batch size.
