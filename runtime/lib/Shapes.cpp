@@ -136,14 +136,18 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
     shapes.workspaceBytes.push_back(bytes);
   }
 
+  // The driver's grid limits: 2^31 - 1 blocks in x, 65535 in y and z.
+  constexpr int64_t kMaxGrid[3] = {std::numeric_limits<int32_t>::max(), 65535,
+                                   65535};
   for (const LaunchDesc &launch : layer.launches) {
     std::array<uint32_t, 3> grid;
     for (std::size_t d = 0; d < 3; ++d) {
       int64_t blocks = valueOf(launch.grid[d], shapes.symbols);
-      if (blocks > std::numeric_limits<uint32_t>::max())
+      if (blocks > kMaxGrid[d])
         badShape("kernel " + quoted(launch.kernel) + " grid[" +
                  std::to_string(d) + "] is " + std::to_string(blocks) +
-                 ", more than the driver accepts");
+                 ", more than the driver accepts (" +
+                 std::to_string(kMaxGrid[d]) + ")");
       grid[d] = static_cast<uint32_t>(blocks);
     }
     shapes.grids.push_back(grid);

@@ -584,8 +584,23 @@ TEST_F(RuntimeTest, GridTooLarge) {
   ssmrt_layer layer = loadLayer("norm");
   ssmrt_tensor x = tensor(0x10000, SSMRT_F16, {int64_t(1) << 33, 256});
   EXPECT_EQ(ssmrt_layer_launch(layer, &x, 1, nullptr), SSMRT_ERROR_SHAPE);
-  EXPECT_STREQ(ssmrt_last_error(), "launch: kernel 'norm_kernel' grid[0] is "
-                                   "8589934592, more than the driver accepts");
+  EXPECT_STREQ(ssmrt_last_error(),
+               "launch: kernel 'norm_kernel' grid[0] is 8589934592, more than "
+               "the driver accepts (2147483647)");
+}
+
+TEST_F(RuntimeTest, GridYTooLarge) {
+  // Layer mamba1's grid y is B, at most 65535 blocks.
+  ssmrt_layer layer = loadLayer("mamba1");
+  std::vector<ssmrt_tensor> tensors = mambaTensors();
+  for (ssmrt_tensor &t : tensors)
+    if (t.rank == 3)
+      t.shape[0] = 65536;
+  EXPECT_EQ(ssmrt_layer_launch(layer, tensors.data(), 4, nullptr),
+            SSMRT_ERROR_SHAPE);
+  EXPECT_STREQ(ssmrt_last_error(),
+               "launch: kernel 'mamba1_selective_scan' grid[1] is 65536, more "
+               "than the driver accepts (65535)");
 }
 
 /// Layer mamba1 with its L split by the runtime: a carry-like launch over
