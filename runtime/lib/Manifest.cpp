@@ -348,24 +348,20 @@ LayerDesc parseLayer(const json &value, const std::string &path) {
     layer.launches.push_back(
         parseLaunch(layer, launches[i], element(launchesPath, i)));
   // The split symbol is chosen for a launch whose grid it divides.
-  if (layer.split.symbol >= 0 && splitLaunch(layer) < 0)
-    bad(member(member(path, "split"), "symbol"),
-        "symbol '" + layer.symbols[layer.split.symbol] +
-            "' divides no launch grid");
+  if (layer.split.symbol >= 0) {
+    for (std::size_t i = 0; i < layer.launches.size(); ++i)
+      for (const Extent &dim : layer.launches[i].grid)
+        if (dim.divSymbol == layer.split.symbol)
+          layer.split.launch = static_cast<int32_t>(i);
+    if (layer.split.launch < 0)
+      bad(member(member(path, "split"), "symbol"),
+          "symbol '" + layer.symbols[layer.split.symbol] +
+              "' divides no launch grid");
+  }
   return layer;
 }
 
 } // namespace
-
-int32_t splitLaunch(const LayerDesc &layer) {
-  if (layer.split.symbol < 0)
-    return -1;
-  for (std::size_t i = layer.launches.size(); i-- > 0;)
-    for (const Extent &dim : layer.launches[i].grid)
-      if (dim.divSymbol == layer.split.symbol)
-        return static_cast<int32_t>(i);
-  return -1;
-}
 
 Manifest parseManifest(std::string_view text) {
   json root;

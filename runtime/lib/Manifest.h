@@ -88,6 +88,8 @@ struct SplitDesc {
   int32_t symbol = -1;
   int32_t over = -1;
   int64_t quantum = 1;
+  /// The launch that decides it: the layer's last whose grid it divides.
+  int32_t launch = -1;
 };
 
 /// A layer: its symbols, tensors in launch order, workspaces and kernels.
@@ -107,10 +109,6 @@ struct Manifest {
   std::string binary;
   std::vector<LayerDesc> layers;
 };
-
-/// The launch whose grid the split symbol divides that decides it (the
-/// layer's last such launch), or -1 if the layer has no split.
-int32_t splitLaunch(const LayerDesc &layer);
 
 /// Parses and validates a manifest; throws Failure(SSMRT_ERROR_MANIFEST) with
 /// a message of the form "manifest: <json path>: <problem>".

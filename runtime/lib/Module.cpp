@@ -46,7 +46,7 @@ void ssmrt_layer_st::launch(const ssmrt_tensor *tensors, int32_t numTensors,
   LaunchShapes shapes = bindShapes(desc, tensors, numTensors);
   // Without a split every size is known before the driver is touched; the
   // split length depends on the device.
-  bool split = splitLaunch(desc) >= 0;
+  bool split = desc.split.launch >= 0;
   if (!split)
     sizeLaunches(desc, 0, 0, shapes);
   const CudaDriver &driver = cudaDriver();
@@ -115,7 +115,7 @@ void ssmrt_layer_st::resolveFunctions(const CudaDriver &driver) {
 void ssmrt_layer_st::queryOccupancy(const CudaDriver &driver) {
   if (sms > 0)
     return;
-  int32_t decider = splitLaunch(desc);
+  int32_t decider = desc.split.launch;
   CUdevice device = 0;
   driver.check(driver.ctxGetDevice(&device), "cuCtxGetDevice");
   int count = 0;

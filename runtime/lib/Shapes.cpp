@@ -116,8 +116,8 @@ int64_t valueOf(const Extent &extent, const std::vector<int64_t> &symbols) {
 
 void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
                   LaunchShapes &shapes) {
-  if (int32_t decider = splitLaunch(layer); decider >= 0) {
-    const LaunchDesc &launch = layer.launches[decider];
+  if (layer.split.launch >= 0) {
+    const LaunchDesc &launch = layer.launches[layer.split.launch];
     int64_t blocks = 1;
     for (std::size_t d = 0; d < 3; ++d)
       if (launch.grid[d].divSymbol != layer.split.symbol)

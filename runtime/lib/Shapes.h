@@ -41,8 +41,8 @@ LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
 
 /// Completes `shapes` after bindShapes: the split symbol, if the layer has
 /// one (chosen for `sms` SMs holding `blocksPerSM` blocks of the
-/// splitLaunch; both are unused otherwise), then the workspace sizes and the
-/// grids; throws Failure(SSMRT_ERROR_SHAPE) if a size overflows.
+/// split's deciding launch; both are unused otherwise), then the workspace
+/// sizes and the grids; throws Failure(SSMRT_ERROR_SHAPE) if a size overflows.
 void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
                   LaunchShapes &shapes);
 
