@@ -155,6 +155,14 @@ Value KernelBodyBuilder::cmpLT(Value a, Value b) {
   return createOrFold<arith::CmpIOp>(arith::CmpIPredicate::slt, a, b);
 }
 
+std::tuple<Value, Value, Value>
+KernelBodyBuilder::segmentBounds(Value segment, Value steps, Value len) {
+  Value count = arith::CeilDivUIOp::create(*this, len, steps);
+  Value lo = mul(segment, steps);
+  Value hi = arith::MinUIOp::create(*this, add(lo, steps), len);
+  return {count, lo, hi};
+}
+
 Value KernelBodyBuilder::flatView(Value arg, Value size) {
   auto type = cast<MemRefType>(arg.getType());
   auto flat = MemRefType::get({ShapedType::kDynamic}, type.getElementType());

@@ -12,6 +12,8 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
+#include <tuple>
+
 namespace mlir::ssm {
 
 /// One kernel parameter as the host sees it: a memref buffer (passed as a
@@ -72,6 +74,11 @@ public:
   Value rem(Value a, Value b);
   Value fma(Value a, Value b, Value c);
   Value cmpLT(Value a, Value b);
+
+  /// Segment `segment` of a sequence of `len` steps split into segments of
+  /// `steps`: the segment count and the segment's steps [lo, hi).
+  std::tuple<Value, Value, Value> segmentBounds(Value segment, Value steps,
+                                                Value len);
 
   /// Views a `memref<1xT>` kernel argument as `memref<?xT>` of `size`
   /// elements, so bodies index it with linear offsets.

@@ -667,9 +667,7 @@ void SSDKernelEmitter::setup(Value batch, Value segmentSteps, Value xArg,
   segment = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
   group = b.div(head, b.index(s.heads / s.groups));
-  numSegments = arith::CeilDivUIOp::create(b, len, segmentSteps);
-  lo = b.mul(segment, segmentSteps);
-  hi = arith::MinUIOp::create(b, b.add(lo, segmentSteps), len);
+  std::tie(numSegments, lo, hi) = b.segmentBounds(segment, segmentSteps, len);
 
   Value actSize = b.mul(b.mul(batch, len), b.index(s.heads * s.headdim));
   Value bcSize = b.mul(b.mul(batch, len), b.index(s.groups * s.states));

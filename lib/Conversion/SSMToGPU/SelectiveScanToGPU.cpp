@@ -850,9 +850,7 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   segment = gpu::BlockIdOp::create(b, gpu::Dimension::z);
   if (!scan && op.getReverse())
     segment = b.add(segment, b.index(1));
-  numSegments = arith::CeilDivUIOp::create(b, len, segmentSteps);
-  lo = b.mul(segment, segmentSteps);
-  hi = arith::MinUIOp::create(b, b.add(lo, segmentSteps), len);
+  std::tie(numSegments, lo, hi) = b.segmentBounds(segment, segmentSteps, len);
 
   Value dN = b.index(channels * states);
   Value actSize = b.mul(b.mul(batch, b.index(channels)), len);
