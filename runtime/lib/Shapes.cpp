@@ -124,7 +124,7 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
         blocks *= valueOf(launch.grid[d], shapes.symbols);
     shapes.symbols[layer.split.symbol] =
         chooseSplit(shapes.symbols[layer.split.over], layer.split.quantum,
-                    std::max<int64_t>(blocks, 1), sms, blocksPerSM);
+                    blocks, sms, blocksPerSM);
   }
 
   for (const BufferDesc &workspace : layer.workspaces) {
