@@ -151,9 +151,9 @@ int32_t lookup(const std::vector<T> &entries, const json &value,
 enum class ExtentForm { Plain, Quotient, GridSize };
 
 /// A static size (>= 1) or a symbol name; as a `Quotient` (workspace
-/// dimensions) also `{"size": size-or-symbol, "div": k-or-symbol}` for
-/// ceil(size / div), and as a `GridSize` always an object, which may also
-/// have `"minus": m` (that quotient less m).
+/// dimensions) also `{"size": size-or-symbol, "div": k-or-symbol, "minus":
+/// m}` for ceil(size / div) - m (both optional), and as a `GridSize` always
+/// such an object.
 Extent asExtent(const LayerDesc &layer, const json &value,
                 const std::string &path, ExtentForm form = ExtentForm::Plain) {
   Extent extent;
@@ -169,12 +169,9 @@ Extent asExtent(const LayerDesc &layer, const json &value,
         extent.div = asInt(*it, member(path, "div"), 1,
                            std::numeric_limits<int64_t>::max());
     }
-    if (auto it = value.find("minus"); it != value.end()) {
-      if (form != ExtentForm::GridSize)
-        bad(member(path, "minus"), "only a grid size may subtract");
+    if (auto it = value.find("minus"); it != value.end())
       extent.minus = asInt(*it, member(path, "minus"), 0,
                            std::numeric_limits<int64_t>::max());
-    }
     return extent;
   }
   if (value.is_string())

@@ -31,8 +31,8 @@ std::size_t dtypeSize(ssmrt_dtype dtype);
 const char *dtypeName(ssmrt_dtype dtype);
 
 /// A shape entry or grid size: static, or the value of a layer symbol; a
-/// workspace dimension or grid size may also be ceil(size / div), div a
-/// constant or a symbol, and a grid size that less `minus`.
+/// workspace dimension or grid size may also be ceil(size / div) - minus,
+/// div a constant or a symbol.
 struct Extent {
   /// The size when static (symbol < 0).
   int64_t value = 0;
@@ -41,8 +41,8 @@ struct Extent {
   /// The divisor: `div`, or symbol `divSymbol` where that is >= 0.
   int64_t div = 1;
   int32_t divSymbol = -1;
-  /// Subtracted from the quotient; a grid size may then be 0 (the launch is
-  /// skipped).
+  /// Subtracted from the quotient, which may then be 0: an empty workspace,
+  /// or a grid whose launch is skipped.
   int64_t minus = 0;
 
   bool isSymbol() const { return symbol >= 0; }

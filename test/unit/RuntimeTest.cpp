@@ -496,10 +496,9 @@ const ManifestCase kManifestCases[] = {
      "manifest: layers[0].launches[0].grid[1].div: unknown symbol 'S'"},
     {"NegativeMinus", R"({"size": "B"})", R"({"size": "B", "minus": -1})",
      "manifest: layers[0].launches[0].grid[1].minus: must be >= 0, got -1"},
-    {"MinusInWorkspace", R"("shape": ["B", 5120, 16])",
-     R"("shape": ["B", {"size": "L", "div": 2, "minus": 1}, 16])",
-     "manifest: layers[0].workspace[0].shape[1].minus: only a grid size may "
-     "subtract"},
+    {"NegativeWorkspaceMinus", R"("shape": ["B", 5120, 16])",
+     R"("shape": ["B", {"size": "L", "div": 2, "minus": -1}, 16])",
+     "manifest: layers[0].workspace[0].shape[1].minus: must be >= 0, got -1"},
 };
 
 INSTANTIATE_TEST_SUITE_P(
@@ -611,7 +610,7 @@ std::string splitManifest() {
                              "split": {"symbol": "S", "over": "L",
                                        "quantum": 32})");
   text = edit(text, R"("shape": ["B", 5120, 16])",
-              R"("shape": ["B", {"size": "L", "div": "S"}, 16])");
+              R"("shape": ["B", {"size": "L", "div": "S", "minus": 1}, 16])");
   text = edit(text, R"({"size": "B"}, {"size": 1}])",
               R"({"size": "L", "div": "S", "minus": 1}, {"size": "B"}])");
   return edit(text, R"({"symbol": "L"}])", R"({"symbol": "S"}])");

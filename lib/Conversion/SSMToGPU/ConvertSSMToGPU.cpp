@@ -64,6 +64,8 @@ LSegments::LSegments(OpBuilder &host, Location loc, Value batch, Value len,
   steps = atLaunch ? Value(SplitLengthOp::create(host, loc, len, quantum))
                    : indexConstant(host, loc, chunk);
   count = arith::CeilDivUIOp::create(host, loc, len, steps);
+  carried =
+      arith::SubIOp::create(host, loc, count, indexConstant(host, loc, 1));
 }
 
 Value LSegments::addCarry(LoweredOp &lowered, ArrayRef<int64_t> trailing,
@@ -72,7 +74,7 @@ Value LSegments::addCarry(LoweredOp &lowered, ArrayRef<int64_t> trailing,
   dims.append(trailing.begin(), trailing.end());
   return lowered.addWorkspace(host, loc,
                               MemRefType::get(dims, host.getF32Type()),
-                              {batch, count}, name);
+                              {batch, carried}, name);
 }
 
 void LSegments::appendSizes(SmallVector<KernelParam> &params) const {
@@ -80,10 +82,6 @@ void LSegments::appendSizes(SmallVector<KernelParam> &params) const {
   params.push_back({len});
   if (atLaunch)
     params.push_back({steps});
-}
-
-Value LSegments::carried() {
-  return arith::SubIOp::create(host, loc, count, indexConstant(host, loc, 1));
 }
 
 static MemRefType toMemRef(Type type) {

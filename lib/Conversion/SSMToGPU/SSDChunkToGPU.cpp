@@ -917,7 +917,8 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
         biasArg);
 
   Value stateSize = b.mul(batch, b.index(s.heads * s.headdim * s.states));
-  Value slabs = b.mul(b.mul(batch, numSegments), b.index(s.heads));
+  Value slabs =
+      b.mul(b.mul(batch, b.sub(numSegments, b.index(1))), b.index(s.heads));
   carryState =
       b.flatView(carryStateArg, b.mul(slabs, b.index(s.headdim * s.states)));
   carryDecay = b.flatView(carryDecayArg, slabs);
@@ -1058,7 +1059,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
 
   // Blocks split L into segments of whole chunks: the tile's, or as many
   // steps as libssmrt picks at launch to fill the GPU. The segments' carries
-  // live in workspaces [B, S, H, P, N] and [B, S, H].
+  // live in workspaces [B, S - 1, H, P, N] and [B, S - 1, H].
   LoweredOp lowered;
   LSegments segments(host, loc, batch, len, shape.segment, shape.chunk);
   grid[1] = segments.count;
@@ -1083,7 +1084,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   carryShape.warpgroup = false;
   carryShape.stages = 2;
   SmallVector<Value, 3> carryGrid = grid;
-  carryGrid[1] = segments.carried();
+  carryGrid[1] = segments.carried;
   lowered.launches.push_back(buildKernel(op, SSDRole::Carry, carryShape,
                                          carryParams, carryGrid, host, module,
                                          (name + "_carry").str()));

@@ -197,10 +197,12 @@ private:
   /// head-dim column within the block.
   Value stateIndex(Value slab, Value row, Value col);
   /// The slab of (batch, head) in a [B, H, ...] tensor, and of (batch,
-  /// `seg`, head) in the [B, S, H, ...] carries.
+  /// `seg`, head) in the [B, S - 1, H, ...] carries (the last segment
+  /// carries nothing on).
   Value stateSlab() { return b.add(b.mul(bIdx, b.index(s.heads)), head); }
   Value carrySlab(Value seg) {
-    return b.add(b.mul(b.add(b.mul(bIdx, numSegments), seg), b.index(s.heads)),
+    Value carried = b.sub(numSegments, b.index(1));
+    return b.add(b.mul(b.add(b.mul(bIdx, carried), seg), b.index(s.heads)),
                  head);
   }
   /// The first head-dim column (within the block) of warp-owned block `j`.

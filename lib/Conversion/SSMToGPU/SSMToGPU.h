@@ -33,22 +33,22 @@ struct LoweredOp {
 struct LSegments {
   /// Builds, at `host`'s insertion point, the segment length (`chunk`, or
   /// when that is 0 an ssm.split_length of `len` in multiples of `quantum`,
-  /// which libssmrt picks at launch) and the segment count.
+  /// which libssmrt picks at launch), the segment count and the count of
+  /// those that carry a state on: all but the one scanned last.
   LSegments(OpBuilder &host, Location loc, Value batch, Value len,
             int64_t chunk, int64_t quantum);
 
-  /// Adds the f32 carry workspace `name`, [B, segments, trailing...].
+  /// Adds the f32 carry workspace `name`, [B, carried, trailing...]: empty
+  /// for a single segment.
   Value addCarry(LoweredOp &lowered, ArrayRef<int64_t> trailing,
                  StringRef name);
   /// Appends the sizes a scan kernel takes last: B, L and, when the runtime
   /// picks it, the segment length.
   void appendSizes(SmallVector<KernelParam> &params) const;
-  /// The carry kernel's extent along the segments: one fewer.
-  Value carried();
 
   OpBuilder &host;
   Location loc;
-  Value batch, len, steps, count;
+  Value batch, len, steps, count, carried;
   bool atLaunch;
 };
 

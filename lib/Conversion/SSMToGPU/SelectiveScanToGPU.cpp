@@ -308,10 +308,13 @@ SmallVector<Value> ScanKernelEmitter::stepDeltas(ArrayRef<Value> raw) {
   return allGather(share);
 }
 
-/// The offset of this thread's row of a carry buffer, [B, S, D(, N)].
+/// The offset of this thread's row of a carry buffer, [B, S - 1, D(, N)],
+/// for segment `seg`: one row per segment but the one scanned last (the
+/// last, or the first of a reverse scan).
 Value ScanKernelEmitter::carryIndex(Value seg) {
-  return b.add(b.mul(b.add(b.mul(bIdx, numSegments), seg), b.index(channels)),
-               d);
+  Value carried = b.sub(numSegments, b.index(1));
+  Value slab = op.getReverse() ? b.sub(seg, b.index(1)) : seg;
+  return b.add(b.mul(b.add(b.mul(bIdx, carried), slab), b.index(channels)), d);
 }
 
 /// Elements per global load of a staged B/C operand: channel-first rows run
@@ -900,7 +903,8 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
       b.add(b.mul(b.add(b.mul(bIdx, b.index(channels)), d), b.index(states)),
             stateBase);
   Value stateSize = b.mul(batch, dN);
-  Value carrySize = b.mul(b.mul(batch, numSegments), b.index(channels));
+  Value carrySize =
+      b.mul(b.mul(batch, b.sub(numSegments, b.index(1))), b.index(channels));
   Value carryState = b.flatView(stateArg, b.mul(carrySize, b.index(states)));
   Value carryDelta = b.flatView(deltaSumArg, carrySize);
 
@@ -1020,7 +1024,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
 
   // Blocks split L into segments of whole tiles: the tile's chunk, or as
   // many steps as libssmrt picks at launch to fill the GPU. The segments'
-  // carries live in workspaces [B, S, D, N] and [B, S, D].
+  // carries live in workspaces [B, S - 1, D, N] and [B, S - 1, D].
   LoweredOp lowered;
   LSegments segments(host, loc, batch, len, chunk, tile.getItems());
   grid[2] = segments.count;
@@ -1039,7 +1043,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   // The carry kernel sums every segment but the one scanned last; with a
   // single segment its grid is empty and it is not launched.
   SmallVector<Value, 3> carryGrid = grid;
-  carryGrid[2] = segments.carried();
+  carryGrid[2] = segments.carried;
   lowered.launches.push_back(buildKernel(op, KernelRole::Carry, carryParams,
                                          carryGrid, host, module,
                                          (name + "_carry").str()));

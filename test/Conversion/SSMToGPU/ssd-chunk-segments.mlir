@@ -4,16 +4,17 @@
 // segment's state from zero and records it with the segment's decay sum in
 // two workspaces; the scan kernel starts each segment from the carried-in
 // state. The scan runs one block row per segment, ceil(L / chunk); the carry
-// kernel one fewer, as the last segment carries nothing on.
+// kernel and the workspaces one fewer, as the last segment carries nothing
+// on.
 
 // CHECK-LABEL: func.func @segments(
 // CHECK: %[[B:.*]] = memref.dim %{{.*}}, %c0
 // CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c1
 // CHECK: %[[S:.*]] = arith.ceildivui %[[L]], %c1024
-// CHECK: %[[STATE:.*]] = memref.alloc(%[[B]], %[[S]]) {ssm.name = "carry_state"} : memref<?x?x8x64x128xf32>
-// CHECK: %[[SUM:.*]] = memref.alloc(%[[B]], %[[S]]) {ssm.name = "carry_decay"} : memref<?x?x8xf32>
-// The carry kernel stages no C and no G: x and B twice, Acum and Δ twice.
 // CHECK: %[[CARRIED:.*]] = arith.subi %[[S]], %c1
+// CHECK: %[[STATE:.*]] = memref.alloc(%[[B]], %[[CARRIED]]) {ssm.name = "carry_state"} : memref<?x?x8x64x128xf32>
+// CHECK: %[[SUM:.*]] = memref.alloc(%[[B]], %[[CARRIED]]) {ssm.name = "carry_decay"} : memref<?x?x8xf32>
+// The carry kernel stages no C and no G: x and B twice, Acum and Δ twice.
 // CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0_carry blocks in (%c8, %[[CARRIED]], %[[B]])
 // CHECK-SAME: dynamic_shared_memory_size %c54272_i32
 // CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0 blocks in (%c8, %[[S]], %[[B]])

@@ -190,14 +190,15 @@ func.func @plain(%x: tensor<4xf32>) -> tensor<4xf32> {
 // With L segments of the tile's chunk, a carry kernel records each
 // segment's end state and Σ Δ in two workspaces; the scan kernel carries
 // them in. The scan runs one block row per segment, ceil(L / chunk), the
-// carry kernel one fewer: the segment scanned last carries nothing on.
+// carry kernel and the workspaces one fewer: the segment scanned last
+// carries nothing on.
 
 // CHECK-LABEL: func.func @segments(
 // CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c2
 // CHECK: %[[S:.*]] = arith.ceildivui %[[L]], %c1024
-// CHECK: %[[STATE:.*]] = memref.alloc(%{{.*}}, %[[S]]) {ssm.name = "carry_state"} : memref<?x?x2048x16xf32>
-// CHECK: %[[SUM:.*]] = memref.alloc(%{{.*}}, %[[S]]) {ssm.name = "carry_delta"} : memref<?x?x2048xf32>
 // CHECK: %[[CARRIED:.*]] = arith.subi %[[S]], %c1
+// CHECK: %[[STATE:.*]] = memref.alloc(%{{.*}}, %[[CARRIED]]) {ssm.name = "carry_state"} : memref<?x?x2048x16xf32>
+// CHECK: %[[SUM:.*]] = memref.alloc(%{{.*}}, %[[CARRIED]]) {ssm.name = "carry_delta"} : memref<?x?x2048xf32>
 // CHECK: gpu.launch_func @ssm_kernels::@segments_selective_scan_0_carry blocks in (%{{.*}}, %{{.*}}, %[[CARRIED]])
 // CHECK: gpu.launch_func @ssm_kernels::@segments_selective_scan_0 blocks in (%{{.*}}, %{{.*}}, %[[S]])
 // CHECK: memref.dealloc %[[STATE]]
