@@ -71,6 +71,10 @@ constexpr SSDRow kSSDRows[] = {
     {"B1 L4096 s1024", "bench_ssd_h80_q32_s1024", 1, 4096, 0, 0},
     {"B2 L8192", "bench_ssd_h80_q64", 2, 8192, 0, 0},
     {"B2 L8192 s2048", "bench_ssd_h80_q32_s2048", 2, 8192, 0, 0},
+    // The same split at the default rows' Q 64 and stages.
+    {"B2 L8192 Q64 s1024", "bench_ssd_h80_q64_s1024", 2, 8192, 0, 0},
+    {"B2 L8192 Q64 s2048", "bench_ssd_h80_q64_s2048", 2, 8192, 0, 0},
+    {"T1 Q64 s2048", "bench_ssd_h80_q64_s2048", 4, 4096, 0, 0},
     // The sm_90a warpgroup-MMA kernel (wgmma; specs with "arch": ["sm_90a"]).
     {"T1 wgmma", "bench_ssd_h80_wg", 4, 4096, 0.755, 0.755},
     {"T1 + z wgmma", "bench_ssd_h80_wg_z", 4, 4096, 0.849, 0.849},

@@ -65,6 +65,10 @@ constexpr Row kRows[] = {
     // segments of 256) and B 2 (160 blocks: L 8192 stays whole).
     {"S1 B1", "bench_s1_bf16", 1, 2048, 0, false},
     {"S1 B2 L8192", "bench_s1_bf16", 2, 8192, 0, false},
+    // The same at fixed segment lengths (the tile's chunk).
+    {"S1 B1 s512", "bench_s1_bf16_s512", 1, 2048, 0, false},
+    {"S1 B2 L8192 s1024", "bench_s1_bf16_s1024", 2, 8192, 0, false},
+    {"S1 B2 L8192 s2048", "bench_s1_bf16_s2048", 2, 8192, 0, false},
 };
 
 /// One decode benchmark row: the scan_step layer of a spec at one batch size.
