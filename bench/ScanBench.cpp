@@ -69,6 +69,11 @@ constexpr Row kRows[] = {
     {"S1 B1 s512", "bench_s1_bf16_s512", 1, 2048, 0, false},
     {"S1 B2 L8192 s1024", "bench_s1_bf16_s1024", 2, 8192, 0, false},
     {"S1 B2 L8192 s2048", "bench_s1_bf16_s2048", 2, 8192, 0, false},
+    // Vim's bidirectional scans, both directions in one launch (ANCHORS.md
+    // "Vim bidirectional scan": the anchor path takes 9 launches).
+    {"Vim-Ti", "bench_vim_ti", 64, 197, 0.484, false},
+    {"Vim-S", "bench_vim_s", 64, 197, 0.931, false},
+    {"Vim-B", "bench_vim_b", 64, 197, 1.812, false},
 };
 
 /// One decode benchmark row: the scan_step layer of a spec at one batch size.
@@ -252,7 +257,8 @@ void runRow(const Row &row, const LoadedLayer<ScanSpec> &loaded,
                              [&] { launchLayer(loaded.layer, device); });
 
   const double bytes = minBytes(spec, row.batch, row.len);
-  const double exps = double(row.batch) * row.len * spec.dim * spec.dstate;
+  const double exps =
+      double(row.batch) * row.len * spec.directions() * spec.dim * spec.dstate;
   const double seconds = ms * 1e-3;
   const double memoryLimit = bytes / copyBytesPerS, expLimit = exps / kExpRate;
   const double limitMs = std::max(memoryLimit, expLimit) * 1e3;

@@ -92,40 +92,59 @@ void selectiveScan(const SelectiveScanDims &dims,
           "selectiveScan: ngroups must divide dim");
   require(args.u && args.delta && args.A && args.B && args.C && args.y,
           "selectiveScan: missing operand");
+  require(!(opts.reverse && opts.bidirectional),
+          "selectiveScan: reverse and bidirectional exclude each other");
+  // A bidirectional scan's inputs stack both directions: channel k·D + d of
+  // direction k (k = 1 backward), group k·G + g.
+  const int64_t directions = opts.bidirectional ? 2 : 1;
   const int64_t dim = dims.dim, len = dims.seqlen, nState = dims.dstate;
-  std::vector<double> h(nState);
+  const int64_t inDim = directions * dim;
+  SelectiveScanDims inDims = dims;
+  inDims.dim = inDim;
+  inDims.ngroups = directions * dims.ngroups;
+  std::vector<double> h(nState), sum(len);
   for (int64_t b = 0; b < dims.batch; ++b) {
     for (int64_t d = 0; d < dim; ++d) {
-      const double *stateIn =
-          args.h0 ? args.h0 + (b * dim + d) * nState : nullptr;
-      for (int64_t n = 0; n < nState; ++n)
-        h[n] = stateIn ? stateIn[n] : 0.0;
-      for (int64_t i = 0; i < len; ++i) {
-        const int64_t t = opts.reverse ? len - 1 - i : i;
-        const int64_t io = seqIndex(opts.layout, dim, len, b, d, t);
-        const double delta =
-            stepSize(args.delta[io], args.deltaBias, d, opts.deltaSoftplus);
-        const double u = args.u[io];
-        double acc = 0.0;
-        for (int64_t n = 0; n < nState; ++n) {
-          const double a = args.A[d * nState + n];
-          // The exact ZOH factor (exp(ΔA)-1)/A tends to Δ as A -> 0; expm1
-          // keeps it accurate for small ΔA.
-          const double bScale =
-              opts.mode == DiscretizeMode::ZohSimplified || a == 0.0
-                  ? delta
-                  : std::expm1(delta * a) / a;
-          const double bVal =
-              args.B[bcIndex(opts.bKind, opts.layout, dims, b, d, t, n)];
-          const double cVal =
-              args.C[bcIndex(opts.cKind, opts.layout, dims, b, d, t, n)];
-          h[n] = std::exp(delta * a) * h[n] + bScale * bVal * u;
-          acc += cVal * h[n];
+      std::fill(sum.begin(), sum.end(), 0.0);
+      for (int64_t k = 0; k < directions; ++k) {
+        const int64_t c = k * dim + d;
+        const bool reverse = opts.reverse || k == 1;
+        const double *stateIn =
+            args.h0 ? args.h0 + (b * inDim + c) * nState : nullptr;
+        for (int64_t n = 0; n < nState; ++n)
+          h[n] = stateIn ? stateIn[n] : 0.0;
+        for (int64_t i = 0; i < len; ++i) {
+          const int64_t t = reverse ? len - 1 - i : i;
+          const int64_t in = seqIndex(opts.layout, inDim, len, b, c, t);
+          const double delta =
+              stepSize(args.delta[in], args.deltaBias, c, opts.deltaSoftplus);
+          const double u = args.u[in];
+          double acc = 0.0;
+          for (int64_t n = 0; n < nState; ++n) {
+            const double a = args.A[c * nState + n];
+            // The exact ZOH factor (exp(ΔA)-1)/A tends to Δ as A -> 0; expm1
+            // keeps it accurate for small ΔA.
+            const double bScale =
+                opts.mode == DiscretizeMode::ZohSimplified || a == 0.0
+                    ? delta
+                    : std::expm1(delta * a) / a;
+            const double bVal =
+                args.B[bcIndex(opts.bKind, opts.layout, inDims, b, c, t, n)];
+            const double cVal =
+                args.C[bcIndex(opts.cKind, opts.layout, inDims, b, c, t, n)];
+            h[n] = std::exp(delta * a) * h[n] + bScale * bVal * u;
+            acc += cVal * h[n];
+          }
+          sum[t] += skipAndGate(acc, u, args.D, c, nullptr, 0);
         }
-        args.y[io] = skipAndGate(acc, u, args.D, d, args.z, io);
+        if (args.lastState)
+          std::copy(h.begin(), h.end(),
+                    args.lastState + (b * inDim + c) * nState);
       }
-      if (args.lastState)
-        std::copy(h.begin(), h.end(), args.lastState + (b * dim + d) * nState);
+      for (int64_t t = 0; t < len; ++t) {
+        const int64_t io = seqIndex(opts.layout, dim, len, b, d, t);
+        args.y[io] = skipAndGate(sum[t], 0.0, nullptr, 0, args.z, io);
+      }
     }
   }
 }

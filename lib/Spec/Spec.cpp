@@ -696,7 +696,7 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
           {"name", "op", "dtype", "layout", "d_inner", "d_state", "bc",
            "ngroups", "bc_dtype", "skip", "gate", "delta_bias",
            "delta_softplus", "initial_state", "final_state", "reverse",
-           "tile"}))
+           "bidirectional", "tile"}))
     return std::move(err);
   if (Error err = readLayerBasics(reader, layer, /*withLayout=*/true))
     return std::move(err);
@@ -742,9 +742,14 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
                            {"delta_softplus", &layer.deltaSoftplus},
                            {"initial_state", &layer.initialState},
                            {"final_state", &layer.finalState},
-                           {"reverse", &layer.reverse}})
+                           {"reverse", &layer.reverse},
+                           {"bidirectional", &layer.bidirectional}})
     if (Error err = reader.readBool(key, *flag))
       return std::move(err);
+  if (layer.reverse && layer.bidirectional)
+    return failAt(reader.fieldPath("reverse"),
+                  "a bidirectional scan runs both directions; drop "
+                  "\"reverse\"");
 
   if (Error err = parseTile(reader, layer.tile))
     return std::move(err);
@@ -939,19 +944,22 @@ static Type getElementType(DType dtype, MLIRContext &ctx) {
 }
 
 /// The shape of a layer's B and C: [D, N] per channel, [B, N, L] / [B, L, N]
-/// shared, [B, G, N, L] / [B, L, G, N] grouped (B and L dynamic).
+/// shared, [B, G, N, L] / [B, L, G, N] grouped (B and L dynamic); a
+/// bidirectional scan's per-channel and grouped ones hold both directions'
+/// (2D channels, 2G groups).
 static SmallVector<int64_t> getBCShape(const LayerSpec &layer) {
   constexpr int64_t dyn = ShapedType::kDynamic;
   bool cf = layer.layout == Layout::ChannelFirst;
+  int64_t k = layer.bidirectional ? 2 : 1;
   switch (layer.bc) {
   case BCKind::PerChannel:
-    return {layer.dInner, layer.dState};
+    return {k * layer.dInner, layer.dState};
   case BCKind::Shared:
     return cf ? SmallVector<int64_t>{dyn, layer.dState, dyn}
               : SmallVector<int64_t>{dyn, dyn, layer.dState};
   case BCKind::Grouped:
-    return cf ? SmallVector<int64_t>{dyn, layer.ngroups, layer.dState, dyn}
-              : SmallVector<int64_t>{dyn, dyn, layer.ngroups, layer.dState};
+    return cf ? SmallVector<int64_t>{dyn, k * layer.ngroups, layer.dState, dyn}
+              : SmallVector<int64_t>{dyn, dyn, k * layer.ngroups, layer.dState};
   }
   llvm_unreachable("unknown B/C kind");
 }
@@ -1173,21 +1181,28 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
   constexpr int64_t dyn = ShapedType::kDynamic;
   bool cf = layer.layout == Layout::ChannelFirst;
   int64_t d = layer.dInner, n = layer.dState;
+  // A bidirectional scan's per-channel operands stack both directions' (2D
+  // channels); z and y keep D.
+  int64_t kd = layer.bidirectional ? 2 * d : d;
   Type f32 = b.getF32Type();
-  auto act = RankedTensorType::get(cf ? SmallVector<int64_t>{dyn, d, dyn}
-                                      : SmallVector<int64_t>{dyn, dyn, d},
-                                   getElementType(layer.dtype, ctx));
-  auto full = RankedTensorType::get(cf ? SmallVector<int64_t>{dyn, d, dyn, n}
-                                       : SmallVector<int64_t>{dyn, dyn, d, n},
+  Type elem = getElementType(layer.dtype, ctx);
+  auto activation = [&](int64_t channels) {
+    return RankedTensorType::get(cf ? SmallVector<int64_t>{dyn, channels, dyn}
+                                    : SmallVector<int64_t>{dyn, dyn, channels},
+                                 elem);
+  };
+  auto act = activation(d), in = activation(kd);
+  auto full = RankedTensorType::get(cf ? SmallVector<int64_t>{dyn, kd, dyn, n}
+                                       : SmallVector<int64_t>{dyn, dyn, kd, n},
                                     f32);
-  auto aType = RankedTensorType::get({d, n}, f32);
+  auto aType = RankedTensorType::get({kd, n}, f32);
   auto bcType = RankedTensorType::get(getBCShape(layer),
                                       getElementType(layer.bcDtype, ctx));
-  auto vecType = RankedTensorType::get({d}, f32);
-  auto stateType = RankedTensorType::get({dyn, d, n}, f32);
+  auto vecType = RankedTensorType::get({kd}, f32);
+  auto stateType = RankedTensorType::get({dyn, kd, n}, f32);
 
   SmallVector<std::pair<StringRef, Type>> args = {
-      {"u", act}, {"delta", act}, {"A", aType}, {"B", bcType}, {"C", bcType}};
+      {"u", in}, {"delta", in}, {"A", aType}, {"B", bcType}, {"C", bcType}};
   if (layer.skip)
     args.push_back({"D", vecType});
   if (layer.gate)
@@ -1219,9 +1234,10 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
   auto disc = DiscretizeOp::create(b, loc, full, full, delta, a, bIn, bias,
                                    layer.layout, DiscretizeMode::ZohSimplified,
                                    layer.deltaSoftplus);
-  auto scan = ScanOp::create(
-      b, loc, act, layer.finalState ? Type(stateType) : Type(), disc.getAbar(),
-      disc.getBbar(), u, c, h0, layer.layout, layer.reverse);
+  auto scan =
+      ScanOp::create(b, loc, act, layer.finalState ? Type(stateType) : Type(),
+                     disc.getAbar(), disc.getBbar(), u, c, h0, layer.layout,
+                     layer.reverse, layer.bidirectional);
   Value y = scan.getY();
   if (skip)
     y = SkipOp::create(b, loc, act, y, u, skip, layer.layout);

@@ -367,6 +367,10 @@ struct ScanSpec {
   bool initialState = false;
   bool finalState = false;
   bool reverse = false;
+  /// Vim's pair of scans: the operands but z and y stack both directions.
+  bool bidirectional = false;
+  /// The directions scanned: 2 for a bidirectional layer, else 1.
+  int64_t directions() const { return bidirectional ? 2 : 1; }
 };
 
 /// The two forms of a decode step.
@@ -585,6 +589,7 @@ inline SpecFile readSpec(const std::string &path) {
       layer.initialState = entry.value("initial_state", false);
       layer.finalState = entry.value("final_state", false);
       layer.reverse = entry.value("reverse", false);
+      layer.bidirectional = entry.value("bidirectional", false);
       file.layers.push_back(layer);
     }
     return file;
@@ -630,17 +635,23 @@ struct TensorDesc {
 };
 
 /// The tensors of the layer compiled from `spec`, in launch order: u, delta,
-/// A, B, C, [D], [z], [delta_bias], [h0], y, [last_state].
+/// A, B, C, [D], [z], [delta_bias], [h0], y, [last_state]. A bidirectional
+/// layer's tensors but z and y stack both directions (2D channels, 2G
+/// groups).
 inline std::vector<TensorDesc> layerTensors(const ScanSpec &spec) {
-  const int64_t dim = spec.dim, n = spec.dstate, g = spec.ngroups;
+  const int64_t dim = spec.dim, n = spec.dstate,
+                g = spec.directions() * spec.ngroups,
+                inDim = spec.directions() * dim;
   const bool channelFirst = spec.layout == ref::Layout::ChannelFirst;
-  const std::vector<int64_t> seq =
-      channelFirst ? std::vector<int64_t>{kBatchDim, dim, kLenDim}
-                   : std::vector<int64_t>{kBatchDim, kLenDim, dim};
+  auto sequence = [&](int64_t channels) {
+    return channelFirst ? std::vector<int64_t>{kBatchDim, channels, kLenDim}
+                        : std::vector<int64_t>{kBatchDim, kLenDim, channels};
+  };
+  const std::vector<int64_t> seq = sequence(dim), inSeq = sequence(inDim);
   std::vector<int64_t> bc;
   switch (spec.bc) {
   case ref::BCKind::PerChannel:
-    bc = {dim, n};
+    bc = {inDim, n};
     break;
   case ref::BCKind::Shared:
     bc = channelFirst ? std::vector<int64_t>{kBatchDim, n, kLenDim}
@@ -651,19 +662,19 @@ inline std::vector<TensorDesc> layerTensors(const ScanSpec &spec) {
                       : std::vector<int64_t>{kBatchDim, kLenDim, g, n};
     break;
   }
-  const std::vector<int64_t> state = {kBatchDim, dim, n};
+  const std::vector<int64_t> state = {kBatchDim, inDim, n};
   const Role in = Role::Input, out = Role::Output;
-  std::vector<TensorDesc> tensors = {{"u", in, spec.dtype, seq},
-                                     {"delta", in, spec.dtype, seq},
-                                     {"A", in, SSMRT_F32, {dim, n}},
+  std::vector<TensorDesc> tensors = {{"u", in, spec.dtype, inSeq},
+                                     {"delta", in, spec.dtype, inSeq},
+                                     {"A", in, SSMRT_F32, {inDim, n}},
                                      {"B", in, spec.bcDtype, bc},
                                      {"C", in, spec.bcDtype, bc}};
   if (spec.skip)
-    tensors.push_back({"D", in, SSMRT_F32, {dim}});
+    tensors.push_back({"D", in, SSMRT_F32, {inDim}});
   if (spec.gate)
     tensors.push_back({"z", in, spec.dtype, seq});
   if (spec.deltaBias)
-    tensors.push_back({"delta_bias", in, SSMRT_F32, {dim}});
+    tensors.push_back({"delta_bias", in, SSMRT_F32, {inDim}});
   if (spec.initialState)
     tensors.push_back({"h0", in, SSMRT_F32, state});
   tensors.push_back({"y", out, spec.dtype, seq});

@@ -220,40 +220,40 @@ TEST_F(SpecTest, Mamba1ExampleBuildsUnfusedLayer) {
         << text;
 }
 
-TEST_F(SpecTest, VimBidirExampleHasForwardAndReverseLayers) {
+TEST_F(SpecTest, VimBidirExampleIsOneBidirectionalScan) {
   ModelSpec spec = parseOk(readExample("vim_bidir.json"));
   EXPECT_EQ(spec.archs,
             (std::vector<std::string>{"sm_80", "sm_86", "sm_89", "sm_90"}));
-  ASSERT_EQ(spec.layers.size(), 2u);
-  for (const LayerSpec &l : spec.layers) {
-    // Unset fields take their defaults.
-    EXPECT_EQ(l.layout, Layout::ChannelFirst);
-    EXPECT_EQ(l.bc, BCKind::Grouped);
-    EXPECT_EQ(l.ngroups, 1);
-    EXPECT_EQ(l.bcDtype, DType::F32);
-    EXPECT_FALSE(l.tile);
-  }
-  EXPECT_FALSE(spec.layers[0].reverse);
-  EXPECT_TRUE(spec.layers[1].reverse);
+  ASSERT_EQ(spec.layers.size(), 1u);
+  const LayerSpec &l = spec.layers[0];
+  // Unset fields take their defaults.
+  EXPECT_EQ(l.layout, Layout::ChannelFirst);
+  EXPECT_EQ(l.bc, BCKind::Grouped);
+  EXPECT_EQ(l.ngroups, 1);
+  EXPECT_EQ(l.bcDtype, DType::BF16);
+  EXPECT_FALSE(l.tile);
+  EXPECT_FALSE(l.reverse);
+  EXPECT_TRUE(l.bidirectional);
 
   OwningOpRef<ModuleOp> module = buildOk(spec);
   ASSERT_TRUE(module);
-  auto fwd = module->lookupSymbol<func::FuncOp>("vim_fwd");
-  auto bwd = module->lookupSymbol<func::FuncOp>("vim_bwd");
-  ASSERT_TRUE(fwd && bwd);
-  EXPECT_FALSE(fwd->hasAttr("ssm.tile"));
-  auto scanOf = [](func::FuncOp func) {
-    ScanOp scan;
-    func.walk([&](ScanOp op) { scan = op; });
-    return scan;
-  };
-  ASSERT_TRUE(scanOf(fwd) && scanOf(bwd));
-  EXPECT_FALSE(scanOf(fwd).getReverse());
-  EXPECT_TRUE(scanOf(bwd).getReverse());
-  EXPECT_EQ(
-      scanOf(bwd).getU().getType(),
-      RankedTensorType::get({ShapedType::kDynamic, 768, ShapedType::kDynamic},
-                            Float32Type::get(&ctx)));
+  auto func = module->lookupSymbol<func::FuncOp>("vim_bidir");
+  ASSERT_TRUE(func);
+  ScanOp scan;
+  func.walk([&](ScanOp op) { scan = op; });
+  ASSERT_TRUE(scan);
+  EXPECT_TRUE(scan.getBidirectional());
+  EXPECT_FALSE(scan.getReverse());
+  // u stacks both directions' channels; y has one direction's; B/C one
+  // group per direction.
+  Type bf16 = BFloat16Type::get(&ctx);
+  constexpr int64_t dyn = ShapedType::kDynamic;
+  EXPECT_EQ(scan.getU().getType(),
+            RankedTensorType::get({dyn, 1536, dyn}, bf16));
+  EXPECT_EQ(scan.getY().getType(),
+            RankedTensorType::get({dyn, 768, dyn}, bf16));
+  EXPECT_EQ(scan.getC().getType(),
+            RankedTensorType::get({dyn, 2, 16, dyn}, bf16));
 }
 
 //===----------------------------------------------------------------------===//
@@ -378,6 +378,14 @@ std::string errorOf(llvm::StringRef text) {
   if (spec)
     return "<no error>";
   return llvm::toString(spec.takeError());
+}
+
+TEST(SpecErrors, BidirectionalExcludesReverse) {
+  EXPECT_EQ(errorOf(R"({"name": "m", "layers": [{"name": "l",
+      "op": "selective_scan", "dtype": "f32", "d_inner": 64, "d_state": 16,
+      "reverse": true, "bidirectional": true}]})"),
+            "spec.layers[0].reverse: a bidirectional scan runs both "
+            "directions; drop \"reverse\"");
 }
 
 TEST_F(SpecTest, DecodeStepLayersBothForms) {

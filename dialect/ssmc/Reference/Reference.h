@@ -63,7 +63,12 @@ struct SelectiveScanOptions {
   BCKind bKind = BCKind::Grouped;       ///< Sharing of B.
   BCKind cKind = BCKind::Grouped;       ///< Sharing of C.
   DiscretizeMode mode = DiscretizeMode::ZohSimplified; ///< B̄ formula.
-  bool reverse = false;       ///< Run t from L-1 down to 0.
+  bool reverse = false; ///< Run t from L-1 down to 0.
+  /// Vim's pair of scans: direction 0 forward, 1 backward, their outputs
+  /// (skip included) summed before the gate. The operands other than z and
+  /// y then stack both directions: channel k·D + d and B/C group k·G + g
+  /// of direction k (`dim` and `ngroups` count one direction's).
+  bool bidirectional = false;
   bool deltaSoftplus = false; ///< Δ = softplus(Δraw + bias) instead of the sum.
 };
 

@@ -96,6 +96,10 @@ struct LayerSpec {
   bool finalState = false;
   /// Whether the scan runs from the last time step to the first.
   bool reverse = false;
+  /// Whether the layer is a Vim pair of scans, forward and backward, each
+  /// with its own u, Δ, A, B/C, skip and bias (stacked: 2D channels, 2G
+  /// groups), summed into one output of D channels.
+  bool bidirectional = false;
   /// A decode step of the Mamba-2 form (state [B, H, P, N], scalar decay per
   /// head) rather than the Mamba-1 form (state [B, D, N]).
   bool mamba2 = false;

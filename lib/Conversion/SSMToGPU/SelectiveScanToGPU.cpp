@@ -93,7 +93,9 @@ public:
       : op(op), role(role), b(b), tile(op.getTileAttr()),
         cf(op.getLayout() == Layout::ChannelFirst), threads(tile.getThreads()),
         items(tile.getItems()), chunk(tile.getChunk()),
-        channels(op.getNumChannels()), states(op.getStateSize()),
+        directions(op.getNumDirections()),
+        channels(op.getNumChannels() / directions),
+        inChannels(op.getNumChannels()), states(op.getStateSize()),
         lanes(tile.getLanes()), own(states / lanes),
         stepStride(stagedStepStride(op)) {}
 
@@ -110,7 +112,9 @@ private:
     SmallVector<Value> bc, bcSkip, act;
   };
 
-  Value actIndex(Value t);
+  Value seqIndex(Value channel, int64_t numChannels, Value t);
+  Value inIndex(Value t);
+  Value outIndex(Value t);
   Value ownStart(Value t0, int64_t steps);
   Value stateExp(int64_t n, Value x);
   Value blockChannel(Value slot);
@@ -120,7 +124,8 @@ private:
   SmallVector<Value> reduceScatter(ArrayRef<Value> partials);
   SmallVector<Value> allGather(ArrayRef<Value> share);
   SmallVector<Value> stepDeltas(ArrayRef<Value> raw);
-  Value finishStep(Value acc, Value uValue, ArrayRef<Value> zv, int64_t j);
+  Value finishStep(Value acc, Value uValue, ArrayRef<Value> zv,
+                   ArrayRef<Value> yv, int64_t j);
   Value bcIndex(const BCOperand &bc, Value n, Value t);
   int64_t bcWidth(const BCOperand &bc, TileMode mode);
   void forEachBCLoad(TileMode mode,
@@ -150,25 +155,36 @@ private:
   SmallVector<Value> emitSegment(ValueRange carried);
   SmallVector<Value> carryIn(ValueRange h, Value carryState, Value carryDelta);
   Value carryIndex(Value segment);
+  void emitDirection(int64_t k, Value blockSegment, Value segmentSteps);
 
   SelectiveScanOp op;
   KernelRole role;
   KernelBodyBuilder &b;
   TileAttr tile;
   bool cf;
-  int64_t threads, items, chunk, channels, states;
+  int64_t threads, items, chunk;
+  /// Directions (two for a bidirectional scan), the channels of z and y (of
+  /// one direction), those of the other operands (of all directions).
+  int64_t directions, channels, inChannels, states;
   /// Threads per channel, and the states each of them keeps.
   int64_t lanes, own;
   /// Workgroup-memory elements between the staged B/C of two steps.
   int64_t stepStride;
 
   // Values of the kernel prologue.
-  Value batch, len, tid, d, bIdx, group0;
+  Value batch, len, tid, d0, d, bIdx, group0;
+  /// The direction being scanned: backward, whether it gates its sums with
+  /// z (the last one does), whether it adds them to the outputs stored by
+  /// the ones before, and this thread's channel of its operands.
+  bool reverse = false, gated = true, accumulate = false;
+  Value c;
   /// This thread's lane among its channel's and its first state.
   Value lane, stateBase;
   /// The steps [lo, hi) this block scans: its L segment, or all of L.
   Value lo, hi, segment, numSegments;
   Value u, delta, z, y, smem;
+  /// Flat views of the per-channel operands and the states.
+  Value aMem, skipMem, biasMem, carryState, carryDelta, init, last;
   /// Elements of one workgroup-memory tile buffer (two alternate) and the
   /// steps it holds (one vector more than a tile when windows are shifted).
   int64_t bufferSize = 0, stageSteps = 0;
@@ -183,12 +199,20 @@ private:
 
 } // namespace
 
-Value ScanKernelEmitter::actIndex(Value t) {
-  // [B, D, L] or [B, L, D].
+/// The offset of step `t` of `channel` in an activation of `numChannels`
+/// channels, [B, D, L] or [B, L, D].
+Value ScanKernelEmitter::seqIndex(Value channel, int64_t numChannels, Value t) {
+  Value width = b.index(numChannels);
   if (cf)
-    return b.add(b.mul(b.add(b.mul(bIdx, b.index(channels)), d), len), t);
-  return b.add(b.mul(b.add(b.mul(bIdx, len), t), b.index(channels)), d);
+    return b.add(b.mul(b.add(b.mul(bIdx, width), channel), len), t);
+  return b.add(b.mul(b.add(b.mul(bIdx, len), t), width), channel);
 }
+
+/// Step `t` of this thread's channel in u and Δ.
+Value ScanKernelEmitter::inIndex(Value t) { return seqIndex(c, inChannels, t); }
+
+/// Step `t` of this thread's channel in z and y.
+Value ScanKernelEmitter::outIndex(Value t) { return seqIndex(d, channels, t); }
 
 Value ScanKernelEmitter::bcIndex(const BCOperand &bc, Value n, Value t) {
   Value row = bc.kind == BCKind::Grouped
@@ -313,8 +337,9 @@ SmallVector<Value> ScanKernelEmitter::stepDeltas(ArrayRef<Value> raw) {
 /// last, or the first of a reverse scan).
 Value ScanKernelEmitter::carryIndex(Value seg) {
   Value carried = b.sub(numSegments, b.index(1));
-  Value slab = op.getReverse() ? b.sub(seg, b.index(1)) : seg;
-  return b.add(b.mul(b.add(b.mul(bIdx, carried), slab), b.index(channels)), d);
+  Value slab = reverse ? b.sub(seg, b.index(1)) : seg;
+  return b.add(b.mul(b.add(b.mul(bIdx, carried), slab), b.index(inChannels)),
+               c);
 }
 
 /// Elements per global load of a staged B/C operand: channel-first rows run
@@ -384,7 +409,7 @@ void ScanKernelEmitter::loadStage(Value t0, TileMode mode, TileLoads &loads) {
   // A shifted window reads B/C up to one vector before (forward) or after
   // (reverse) the block's tile.
   Value stageStart = t0;
-  if (shift && !op.getReverse())
+  if (shift && !reverse)
     stageStart = b.sub(t0, b.index(actWidth));
   forEachBCLoad(
       mode, [&](const BCOperand &bc, int64_t width, Value, Value n, Value i) {
@@ -421,16 +446,19 @@ void ScanKernelEmitter::loadRuns(Value t0, int64_t steps, TileMode mode,
   bool scan = role == KernelRole::Scan;
   if (shift)
     t0 = b.add(t0, shift);
-  // Every lane needs u and Δ of the whole tile; z only of the steps it
-  // finishes.
-  for (Value mem : {u, delta, scan ? z : Value()}) {
+  // Every lane needs u and Δ of the whole tile; z, and the sums of the
+  // directions before, only of the steps it finishes.
+  for (Value mem : {u, delta, scan && gated ? z : Value(),
+                    scan && accumulate ? y : Value()}) {
     if (!mem)
       continue;
-    Value start = mem == z ? ownStart(t0, steps) : t0;
-    int64_t count = mem == z ? steps / lanes : steps;
+    bool finished = mem == z || mem == y;
+    Value start = finished ? ownStart(t0, steps) : t0;
+    int64_t count = finished ? steps / lanes : steps;
+    auto index = [&](Value t) { return finished ? outIndex(t) : inIndex(t); };
     if (mode == TileMode::Vector || mode == TileMode::Shifted) {
       int64_t width = std::min(actWidth, count);
-      Value base = actIndex(start);
+      Value base = index(start);
       for (int64_t i = 0; i < count; i += width)
         loads.act.push_back(
             b.loadVector(mem, b.add(base, b.index(i)), width, true));
@@ -439,7 +467,7 @@ void ScanKernelEmitter::loadRuns(Value t0, int64_t steps, TileMode mode,
     for (int64_t i = 0; i < count; ++i) {
       Value t = b.add(start, b.index(i));
       loads.act.push_back(
-          memref::LoadOp::create(b, mem, actIndex(edge ? clampStep(t) : t)));
+          memref::LoadOp::create(b, mem, index(edge ? clampStep(t) : t)));
     }
   }
 }
@@ -499,8 +527,7 @@ Value ScanKernelEmitter::bcValue(const BCOperand &bc, int64_t n, Value step,
   if (bc.slot < 0)
     return bc.perChannel[n];
   if (shift) // The staged tile starts one vector early going forward.
-    step =
-        b.add(step, op.getReverse() ? shift : b.add(shift, b.index(actWidth)));
+    step = b.add(step, reverse ? shift : b.add(shift, b.index(actWidth)));
   Value off = b.add(b.index(bc.slot * stepStride * stageSteps + n),
                     b.mul(step, b.index(stepStride)));
   if (lanes > 1)
@@ -526,20 +553,20 @@ void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
       Value t = b.add(start, b.index(i));
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(scf::IfOp::create(b, inRange(t)).thenBlock());
-      b.storeF32(values[i], y, actIndex(t));
+      b.storeF32(values[i], y, outIndex(t));
     }
     return;
   }
   if (mode == TileMode::Vector || mode == TileMode::Shifted) {
     int64_t width = std::min(actWidth, count);
-    Value base = actIndex(start);
+    Value base = outIndex(start);
     for (int64_t i = 0; i < count; i += width)
       b.storeVectorF32(values.slice(i, width), y, b.add(base, b.index(i)),
                        true);
     return;
   }
   for (int64_t i = 0; i < count; ++i)
-    b.storeF32(values[i], y, actIndex(b.add(start, b.index(i))));
+    b.storeF32(values[i], y, outIndex(b.add(start, b.index(i))));
 }
 
 /// Runs one tile of `steps` steps from `t0` on its loaded u, Δ (z) and the
@@ -560,13 +587,15 @@ ScanKernelEmitter::computeTile(Value t0, int64_t steps, TileMode mode,
   }
   ArrayRef<Value> uv = ArrayRef(act).slice(0, steps);
   ArrayRef<Value> dv = ArrayRef(act).slice(steps, steps);
-  ArrayRef<Value> zv = ArrayRef(act).drop_front(2 * steps);
+  int64_t zCount = scan && gated && z ? steps / lanes : 0;
+  ArrayRef<Value> zv = ArrayRef(act).slice(2 * steps, zCount);
+  ArrayRef<Value> yv = ArrayRef(act).drop_front(2 * steps + zCount);
 
   SmallVector<Value> deltas = stepDeltas(dv);
   SmallVector<Value> h(carried.begin(), carried.end());
   SmallVector<Value> partial(steps);
   for (int64_t s = 0; s < steps; ++s) {
-    int64_t i = op.getReverse() ? steps - 1 - s : s;
+    int64_t i = reverse ? steps - 1 - s : s;
     Value staged = b.add(stagedStep, b.index(i));
     Value dt = deltas[i];
     // A step outside [lo, hi) adds nothing to Σ Δ and keeps the states.
@@ -589,7 +618,7 @@ ScanKernelEmitter::computeTile(Value t0, int64_t steps, TileMode mode,
       h[own] = b.add(h[own], dt);
     // A lone lane finishes each step as it goes (ptxas schedules that
     // better than a finishing pass after the tile).
-    partial[i] = lanes == 1 ? finishStep(acc, uv[i], zv, i) : acc;
+    partial[i] = lanes == 1 ? finishStep(acc, uv[i], zv, yv, i) : acc;
   }
   if (!scan)
     return h;
@@ -601,17 +630,20 @@ ScanKernelEmitter::computeTile(Value t0, int64_t steps, TileMode mode,
   // share of the steps: skip and gate run once per step, not once per lane.
   SmallVector<Value> out = reduceScatter(partial);
   for (int64_t j = 0, e = out.size(); j < e; ++j)
-    out[j] = finishStep(out[j], pickOwn(uv, j), zv, j);
+    out[j] = finishStep(out[j], pickOwn(uv, j), zv, yv, j);
   storeRun(out, t0, mode);
   return h;
 }
 
-/// Adds the D skip to a step's output sum and gates it with the step's z
-/// (`zv[j]`, where the layer has z).
+/// Adds the D skip to a step's output sum, and the sum that the directions
+/// before stored (`yv[j]`, where this one accumulates), and gates it with the
+/// step's z (`zv[j]`, where this one gates and the layer has z).
 Value ScanKernelEmitter::finishStep(Value acc, Value uValue, ArrayRef<Value> zv,
-                                    int64_t j) {
+                                    ArrayRef<Value> yv, int64_t j) {
   if (skip)
     acc = b.fma(skip, uValue, acc);
+  if (!yv.empty())
+    acc = b.add(acc, yv[j]);
   if (zv.empty())
     return acc;
   // The gate's second SFU op is worth saving where the SFU bounds the scan
@@ -668,7 +700,7 @@ ScanKernelEmitter::emitEdgeTiles(Value first, Value end,
     b.setInsertionPointToStart(subTiles.getBody());
     // A reverse scan walks the window's sub-tiles backwards.
     Value j = subTiles.getInductionVar();
-    if (op.getReverse())
+    if (reverse)
       j = b.sub(b.index(count - 1), j);
     Value offset = b.mul(j, b.index(sub));
     Value start = b.add(t0, offset);
@@ -744,10 +776,10 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
 SmallVector<Value> ScanKernelEmitter::emitShiftedTiles(
     Value full, function_ref<Value(Value)> tileStart, ValueRange carried) {
   Value width = b.index(actWidth), one = b.index(1);
-  Value misalign = b.rem(actIndex(op.getReverse() ? hi : lo), width);
+  Value misalign = b.rem(inIndex(reverse ? hi : lo), width);
   // Forward windows start m steps early; reverse ones end (V-m) % V late.
-  shift = op.getReverse() ? b.rem(b.sub(width, misalign), width)
-                          : b.sub(b.index(0), misalign);
+  shift = reverse ? b.rem(b.sub(width, misalign), width)
+                  : b.sub(b.index(0), misalign);
   SmallVector<Value> h = emitEdgeTiles(b.index(0), one, tileStart, carried);
   h = emitPipelinedTiles(TileMode::Shifted, one, full, tileStart, h);
   Value windows = arith::CeilDivUIOp::create(
@@ -767,7 +799,7 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
   Value full = b.div(steps, itemsV);
   Value windows = arith::CeilDivUIOp::create(b, steps, itemsV);
   auto tileStart = [&](Value k) {
-    if (!op.getReverse())
+    if (!reverse)
       return b.add(lo, b.mul(k, itemsV));
     return b.sub(hi, b.mul(b.add(k, b.index(1)), itemsV));
   };
@@ -778,7 +810,11 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
   for (const BCOperand *bc : {&bOp, &cOp})
     if (bc->slot >= 0)
       vecAlign = std::max(vecAlign, vectorWidth(bc->mem.getType()));
-  if (!cf || items % vecAlign != 0 || actWidth == 1) {
+  // A bidirectional scan shifts the windows of u and Δ (2D channels) as
+  // those of z and y (D): row starts agree on their misalignment when D is
+  // a multiple of the vector width.
+  if (!cf || items % vecAlign != 0 || actWidth == 1 ||
+      (directions > 1 && channels % actWidth != 0)) {
     h = emitPipelinedTiles(TileMode::Scalar, b.index(0), full, tileStart, h);
     return emitEdgeTiles(full, windows, tileStart, h);
   }
@@ -801,13 +837,13 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
 /// h_end[s].
 SmallVector<Value> ScanKernelEmitter::carryIn(ValueRange hIn, Value state,
                                               Value deltaSum) {
-  Value count = op.getReverse() ? b.sub(b.sub(numSegments, segment), b.index(1))
-                                : segment;
+  Value count =
+      reverse ? b.sub(b.sub(numSegments, segment), b.index(1)) : segment;
   auto loop = scf::ForOp::create(b, b.index(0), count, b.index(1), hIn);
   OpBuilder::InsertionGuard g(b);
   b.setInsertionPointToStart(loop.getBody());
   Value k = loop.getInductionVar();
-  Value seg = op.getReverse() ? b.sub(b.sub(numSegments, k), b.index(1)) : k;
+  Value seg = reverse ? b.sub(b.sub(numSegments, k), b.index(1)) : k;
   Value row = carryIndex(seg);
   Value sum = b.loadF32(deltaSum, row);
   Value base = b.add(b.mul(row, b.index(states)), stateBase);
@@ -844,35 +880,27 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   actWidth = std::min(vectorWidth(uArg.getType()), items);
   // `lanes` consecutive threads share a channel, lane l keeping states
   // [l, l + 1) · N / lanes.
-  Value d0 = b.mul(block, b.index(threads / lanes));
+  d0 = b.mul(block, b.index(threads / lanes));
   d = b.add(d0, blockChannel(b.div(tid, b.index(lanes))));
   lane = b.rem(tid, b.index(lanes));
   stateBase = b.mul(lane, b.index(own));
-  // The carry kernel's grid leaves out the segment scanned last, which
-  // carries nothing on: the first of a reverse scan.
-  segment = gpu::BlockIdOp::create(b, gpu::Dimension::z);
-  if (!scan && op.getReverse())
-    segment = b.add(segment, b.index(1));
-  std::tie(numSegments, lo, hi) = b.segmentBounds(segment, segmentSteps, len);
+  Value blockSegment = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  numSegments = std::get<0>(b.segmentBounds(blockSegment, segmentSteps, len));
 
-  Value dN = b.index(channels * states);
-  Value actSize = b.mul(b.mul(batch, b.index(channels)), len);
-  u = b.flatView(uArg, actSize);
-  delta = b.flatView(deltaArg, actSize);
+  Value dN = b.index(inChannels * states);
+  Value inSize = b.mul(b.mul(batch, b.index(inChannels)), len);
+  Value outSize = b.mul(b.mul(batch, b.index(channels)), len);
+  u = b.flatView(uArg, inSize);
+  delta = b.flatView(deltaArg, inSize);
   if (yArg)
-    y = b.flatView(yArg, actSize);
+    y = b.flatView(yArg, outSize);
   if (zArg)
-    z = b.flatView(zArg, actSize);
-
-  Value aMem = b.flatView(aArg, dN);
-  Value aRow = b.add(b.mul(d, b.index(states)), stateBase);
-  for (int64_t n = 0; n < own; ++n)
-    a2.push_back(
-        b.mul(b.loadF32(aMem, b.add(aRow, b.index(n))), b.f32(M_LOG2E)));
+    z = b.flatView(zArg, outSize);
+  aMem = b.flatView(aArg, dN);
   if (skipArg)
-    skip = b.loadF32(b.flatView(skipArg, b.index(channels)), d);
+    skipMem = b.flatView(skipArg, b.index(inChannels));
   if (biasArg)
-    bias = b.loadF32(b.flatView(biasArg, b.index(channels)), d);
+    biasMem = b.flatView(biasArg, b.index(inChannels));
 
   int64_t slots = 0;
   auto setupBC = [&](Value arg, Value operand, BCOperand &bc) {
@@ -880,8 +908,6 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
     bc.groups = getNumGroups(operand.getType(), op.getLayout());
     if (bc.kind == BCKind::PerChannel) {
       bc.mem = b.flatView(arg, dN);
-      for (int64_t n = 0; n < own; ++n)
-        bc.perChannel.push_back(b.loadF32(bc.mem, b.add(aRow, b.index(n))));
       return;
     }
     bc.slot = slots++;
@@ -895,21 +921,66 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   // Shifted windows need the tile plus one vector of B/C.
   stageSteps = cf && actWidth > 1 ? items + actWidth : items;
   bufferSize = slots * stepStride * stageSteps;
-  // Every channel of a block belongs to one group (the tile guarantees it).
-  int64_t groups = std::max(bOp.groups, cArg ? cOp.groups : 1);
-  group0 = b.div(d0, b.index(channels / groups));
 
-  Value stateRow =
-      b.add(b.mul(b.add(b.mul(bIdx, b.index(channels)), d), b.index(states)),
-            stateBase);
   Value stateSize = b.mul(batch, dN);
   Value carrySize =
-      b.mul(b.mul(batch, b.sub(numSegments, b.index(1))), b.index(channels));
-  Value carryState = b.flatView(stateArg, b.mul(carrySize, b.index(states)));
-  Value carryDelta = b.flatView(deltaSumArg, carrySize);
+      b.mul(b.mul(batch, b.sub(numSegments, b.index(1))), b.index(inChannels));
+  carryState = b.flatView(stateArg, b.mul(carrySize, b.index(states)));
+  carryDelta = b.flatView(deltaSumArg, carrySize);
+  if (initArg)
+    init = b.flatView(initArg, stateSize);
+  if (lastArg)
+    last = b.flatView(lastArg, stateSize);
 
+  for (int64_t k = 0; k < directions; ++k) {
+    // The next direction reads the sums this one stored, other threads'
+    // where their windows differ.
+    if (k > 0 && scan)
+      gpu::BarrierOp::create(b);
+    emitDirection(k, blockSegment, segmentSteps);
+  }
+}
+
+/// Scans direction `k` (of a bidirectional scan; else the only one) of the
+/// block's channels over its segment: from block row `blockSegment` of the
+/// grid, of `segmentSteps` steps.
+void ScanKernelEmitter::emitDirection(int64_t k, Value blockSegment,
+                                      Value segmentSteps) {
+  bool scan = role == KernelRole::Scan;
+  reverse = op.getReverse() || k == 1;
+  gated = k == directions - 1;
+  accumulate = k > 0;
+  c = b.add(d, b.index(k * channels));
+  // The carry kernel's grid leaves out the segment scanned last, which
+  // carries nothing on: the first of a reverse scan.
+  segment = blockSegment;
+  if (!scan && reverse)
+    segment = b.add(segment, b.index(1));
+  std::tie(numSegments, lo, hi) = b.segmentBounds(segment, segmentSteps, len);
+
+  Value aRow = b.add(b.mul(c, b.index(states)), stateBase);
+  a2.clear();
+  for (int64_t n = 0; n < own; ++n)
+    a2.push_back(
+        b.mul(b.loadF32(aMem, b.add(aRow, b.index(n))), b.f32(M_LOG2E)));
+  skip = skipMem ? b.loadF32(skipMem, c) : Value();
+  bias = biasMem ? b.loadF32(biasMem, c) : Value();
+  for (BCOperand *bc : {&bOp, &cOp}) {
+    if (!bc->mem || bc->kind != BCKind::PerChannel)
+      continue;
+    bc->perChannel.clear();
+    for (int64_t n = 0; n < own; ++n)
+      bc->perChannel.push_back(b.loadF32(bc->mem, b.add(aRow, b.index(n))));
+  }
+  // Every channel of a block belongs to one group (the tile guarantees it).
+  int64_t groups = std::max(bOp.groups, cOp.mem ? cOp.groups : 1);
+  group0 =
+      b.div(b.add(d0, b.index(k * channels)), b.index(inChannels / groups));
+
+  Value stateRow =
+      b.add(b.mul(b.add(b.mul(bIdx, b.index(inChannels)), c), b.index(states)),
+            stateBase);
   SmallVector<Value> h;
-  Value init = initArg ? b.flatView(initArg, stateSize) : Value();
   for (int64_t n = 0; n < own; ++n)
     h.push_back(init ? b.loadF32(init, b.add(stateRow, b.index(n)))
                      : b.f32(0.0));
@@ -930,15 +1001,14 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
 
   h = carryIn(h, carryState, carryDelta);
   h = emitSegment(h);
-  if (!lastArg)
+  if (!last)
     return;
   // Only the segment scanned last holds the final state.
-  Value lastSeg = op.getReverse() ? b.index(0) : b.sub(numSegments, b.index(1));
+  Value lastSeg = reverse ? b.index(0) : b.sub(numSegments, b.index(1));
   auto isLast = scf::IfOp::create(
       b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, segment, lastSeg));
   OpBuilder::InsertionGuard g(b);
   b.setInsertionPointToStart(isLast.thenBlock());
-  Value last = b.flatView(lastArg, stateSize);
   for (int64_t n = 0; n < own; ++n)
     b.storeF32(h[n], last, b.add(stateRow, b.index(n)));
 }
@@ -1002,17 +1072,20 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   TileAttr tile = op.getTileAttr();
   if (!tile)
     return op.emitOpError("has no #ssm.tile; run ssm-tile first");
+  // A block owns channels of z and y, of one direction; those of the other
+  // operands count every direction's.
   int64_t channels = op.getNumChannels(), threads = tile.getThreads();
+  int64_t outChannels = channels / op.getNumDirections();
   int64_t states = op.getStateSize(), chunk = tile.getChunk();
-  // A block owns threads / lanes consecutive channels of one B/C group.
+  // A block owns threads / lanes consecutive channels of one B/C group and
+  // direction.
   int64_t blockChannels = threads / tile.getLanes();
-  for (Value bc : {op.getB(), op.getC()}) {
-    int64_t perGroup = channels / getNumGroups(bc.getType(), op.getLayout());
-    if (perGroup % blockChannels != 0)
-      return op.emitOpError("tile threads / lanes = ")
-             << blockChannels << " must divide the " << perGroup
-             << " channels of each B/C group";
-  }
+  int64_t perGroup = op.getChannelsPerGroup();
+  if (perGroup % blockChannels != 0)
+    return op.emitOpError("tile threads / lanes = ")
+           << blockChannels << " must divide the " << perGroup
+           << " channels of each B/C group"
+           << (op.getBidirectional() ? " and direction" : "");
 
   Location loc = op.getLoc();
   bool cf = op.getLayout() == Layout::ChannelFirst;
@@ -1020,7 +1093,8 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   Value batch = memref::DimOp::create(host, loc, uBuf, 0);
   Value len = memref::DimOp::create(host, loc, uBuf, cf ? 2 : 1);
   auto cst = [&](int64_t v) { return indexConstant(host, loc, v); };
-  SmallVector<Value, 3> grid = {cst(channels / blockChannels), batch, cst(1)};
+  SmallVector<Value, 3> grid = {cst(outChannels / blockChannels), batch,
+                                cst(1)};
 
   // Blocks split L into segments of whole tiles: the tile's chunk, or as
   // many steps as libssmrt picks at launch to fill the GPU. The segments'

@@ -240,6 +240,35 @@ static LogicalResult verifyState(Operation *op, StringRef kind, StringRef name,
   return success();
 }
 
+/// Checks the directions of a Mamba-1 scan over `d` channels (both
+/// directions' for a bidirectional one) and returns the channels of its
+/// output: d / 2 for a bidirectional scan, whose grouped B/C operands must
+/// then hold an even number of groups (each direction's own).
+static FailureOr<int64_t> verifyDirections(Operation *op, bool reverse,
+                                           bool bidirectional, int64_t d,
+                                           Layout layout,
+                                           ArrayRef<Value> bcOperands) {
+  if (!bidirectional)
+    return d;
+  if (reverse)
+    return op->emitOpError("a bidirectional scan runs both directions; "
+                           "'reverse' does not apply to it");
+  if (d % 2 != 0)
+    return op->emitOpError()
+           << "a bidirectional scan needs an even channel count 2D (the "
+              "forward channels, then the backward ones), got "
+           << d;
+  for (Value bc : bcOperands) {
+    int64_t groups = getNumGroups(bc.getType(), layout);
+    if (getBCKind(bc.getType()) == BCKind::Grouped && groups % 2 != 0)
+      return op->emitOpError()
+             << "a bidirectional scan needs an even number of B/C groups "
+                "(the forward ones, then the backward ones), got "
+             << groups;
+  }
+  return d / 2;
+}
+
 //===----------------------------------------------------------------------===//
 // DiscretizeOp
 //===----------------------------------------------------------------------===//
@@ -280,13 +309,20 @@ LogicalResult ScanOp::verify() {
   SmallVector<Dim> full =
       cf ? SmallVector<Dim>{{"B", b}, {"D", d}, {"L", l}, {"N", n}}
          : SmallVector<Dim>{{"B", b}, {"L", l}, {"D", d}, {"N", n}};
-  SmallVector<Dim> act = activationShape(getLayout(), b, d, l);
-  SmallVector<Dim> state = {{"B", b}, {"D", d}, {"N", n}};
-  if (failed(verifyStaticDims(*this, "abar", getAbar(), full,
-                              {cf ? 1u : 2u, 3})) ||
-      failed(verifyState(*this, "operand", "abar", getAbar(), full)) ||
+  StringRef dName = getBidirectional() ? "2D" : "D";
+  SmallVector<Dim> in = activationShape(getLayout(), b, d, l, dName);
+  SmallVector<Dim> state = {{"B", b}, {dName, d}, {"N", n}};
+  if (failed(
+          verifyStaticDims(*this, "abar", getAbar(), full, {cf ? 1u : 2u, 3})))
+    return failure();
+  FailureOr<int64_t> outChannels = verifyDirections(
+      *this, getReverse(), getBidirectional(), d, getLayout(), {getC()});
+  if (failed(outChannels))
+    return failure();
+  SmallVector<Dim> act = activationShape(getLayout(), b, *outChannels, l);
+  if (failed(verifyState(*this, "operand", "abar", getAbar(), full)) ||
       failed(verifyState(*this, "operand", "bbar", getBbar(), full)) ||
-      failed(verifyOperand(*this, "u", getU(), act)) ||
+      failed(verifyOperand(*this, "u", getU(), in)) ||
       failed(verifyElementType(*this, "u", getU(), false)) ||
       failed(verifyBC(*this, "C", getC(), getLayout(), b, d, l, n, getU())) ||
       failed(verifyState(*this, "operand", "init", getInit(), state)) ||
@@ -306,17 +342,24 @@ LogicalResult SelectiveScanOp::verify() {
       verifyScanSizes(*this, "u", getU(), getA(), getLayout());
   if (failed(s))
     return failure();
-  SmallVector<Dim> act = activationShape(getLayout(), s->b, s->d, s->l);
-  SmallVector<Dim> state = {{"B", s->b}, {"D", s->d}, {"N", s->n}};
+  FailureOr<int64_t> outChannels =
+      verifyDirections(*this, getReverse(), getBidirectional(), s->d,
+                       getLayout(), {getB(), getC()});
+  if (failed(outChannels))
+    return failure();
+  StringRef dName = getBidirectional() ? "2D" : "D";
+  SmallVector<Dim> in = activationShape(getLayout(), s->b, s->d, s->l, dName);
+  SmallVector<Dim> act = activationShape(getLayout(), s->b, *outChannels, s->l);
+  SmallVector<Dim> state = {{"B", s->b}, {dName, s->d}, {"N", s->n}};
   if (failed(verifyElementType(*this, "u", getU(), false)) ||
-      failed(verifyOperand(*this, "delta", getDelta(), act)) ||
+      failed(verifyOperand(*this, "delta", getDelta(), in)) ||
       failed(verifyElementType(*this, "delta", getDelta(), false, getU())) ||
       failed(verifyBC(*this, "B", getB(), getLayout(), s->b, s->d, s->l, s->n,
                       getU())) ||
       failed(verifyBC(*this, "C", getC(), getLayout(), s->b, s->d, s->l, s->n,
                       getU())) ||
-      failed(verifyChannelVector(*this, "skip", getD(), "D", s->d)) ||
-      failed(verifyChannelVector(*this, "bias", getDeltaBias(), "D", s->d)) ||
+      failed(verifyChannelVector(*this, "skip", getD(), dName, s->d)) ||
+      failed(verifyChannelVector(*this, "bias", getDeltaBias(), dName, s->d)) ||
       failed(verifyState(*this, "operand", "init", getInit(), state)) ||
       failed(verifyResult(*this, "y", getY(), act)) ||
       failed(verifyElementType(*this, "y", getY(), false, getU())) ||
@@ -359,6 +402,17 @@ int64_t SelectiveScanOp::getNumChannels() {
                                                                          : 2);
 }
 
+int64_t SelectiveScanOp::getChannelsPerGroup() {
+  // Per direction: grouped B/C hold each direction's groups, shared and
+  // per-channel ones count as one group, which spans every direction.
+  int64_t directions = getNumDirections();
+  int64_t groups = 1;
+  for (Value bc : {getB(), getC()})
+    groups = std::max(groups, getNumGroups(bc.getType(), getLayout()));
+  return getNumChannels() / directions /
+         std::max<int64_t>(1, groups / directions);
+}
+
 int64_t SelectiveScanOp::getStateSize() {
   return getA().getType().getDimSize(1);
 }
@@ -372,14 +426,30 @@ LogicalResult SkipOp::verify() {
   if (type.getRank() != 3)
     return emitOpError() << "operand 'y' must have rank 3, got " << type;
   bool cf = getLayout() == Layout::ChannelFirst;
-  SmallVector<Dim> act =
-      activationShape(getLayout(), type.getDimSize(0),
-                      type.getDimSize(cf ? 1 : 2), type.getDimSize(cf ? 2 : 1));
+  int64_t b = type.getDimSize(0), d = type.getDimSize(cf ? 1 : 2),
+          l = type.getDimSize(cf ? 2 : 1);
+  SmallVector<Dim> act = activationShape(getLayout(), b, d, l);
+  // u holds the channels of y once, or once per direction of a
+  // bidirectional scan (K·D, which the skip sums over); a u whose L differs
+  // is reported against [B, D, L].
+  auto uType = getU().getType();
+  int64_t k = 1;
+  if (uType.getRank() == 3) {
+    int64_t uChannels = uType.getDimSize(cf ? 1 : 2);
+    int64_t uLen = uType.getDimSize(cf ? 2 : 1);
+    bool sameLen =
+        ShapedType::isDynamic(uLen) || ShapedType::isDynamic(l) || uLen == l;
+    if (sameLen && !ShapedType::isDynamic(d) &&
+        !ShapedType::isDynamic(uChannels) && d > 0 && uChannels % d == 0)
+      k = uChannels / d;
+  }
+  SmallVector<Dim> in =
+      activationShape(getLayout(), b, k * d, l, k == 1 ? "D" : "K·D");
   if (failed(verifyElementType(*this, "y", getY(), false)) ||
-      failed(verifyOperand(*this, "u", getU(), act)) ||
+      failed(verifyOperand(*this, "u", getU(), in)) ||
       failed(verifyElementType(*this, "u", getU(), false, getY())) ||
-      failed(
-          verifyChannelVector(*this, "D", getD(), "D", act[cf ? 1 : 2].size)) ||
+      failed(verifyChannelVector(*this, "D", getD(), in[cf ? 1 : 2].name,
+                                 in[cf ? 1 : 2].size)) ||
       failed(verifyResult(*this, "result", getResult(), act)))
     return failure();
   if (getResult().getType() != type)

@@ -201,3 +201,17 @@ func.func @delta_precision_differs(%delta: tensor<?x64x?xf32>, %A: tensor<64x16x
          tensor<?x16x?xbf16>) -> tensor<?x64x?xbf16>
   return %y : tensor<?x64x?xbf16>
 }
+
+// -----
+
+// A bidirectional scan stays one: the fused op keeps the attribute.
+// CHECK-LABEL: func.func @fuse_bidirectional
+// CHECK: ssm.selective_scan %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} softplus bidirectional layout = channel_first
+// CHECK-SAME: -> tensor<?x128x?xbf16>
+func.func @fuse_bidirectional(%delta: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, %B: tensor<?x2x16x?xbf16>, %u: tensor<?x256x?xbf16>) -> tensor<?x128x?xbf16> {
+  %abar, %bbar = ssm.discretize %delta, %A, %B softplus layout = channel_first mode = zoh_simplified
+      : (tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x2x16x?xbf16>) -> (tensor<?x256x?x16xf32>, tensor<?x256x?x16xf32>)
+  %y = ssm.scan %abar, %bbar, %u, %B bidirectional layout = channel_first
+      : (tensor<?x256x?x16xf32>, tensor<?x256x?x16xf32>, tensor<?x256x?xbf16>, tensor<?x2x16x?xbf16>) -> tensor<?x128x?xbf16>
+  return %y : tensor<?x128x?xbf16>
+}

@@ -185,3 +185,21 @@ func.func @no_fuse_into_unfused_scan(%abar: tensor<?x512x?x16xf32>, %bbar: tenso
   %o = ssm.gate %y, %z : tensor<?x512x?xbf16>
   return %o : tensor<?x512x?xbf16>
 }
+
+// -----
+
+// A bidirectional scan takes the skip over both directions' u and the gate
+// of its summed output.
+// CHECK-LABEL: func.func @fuse_bidirectional
+// CHECK: %[[Y:.*]] = ssm.selective_scan %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} skip %{{.*}} gate %{{.*}} bidirectional layout = channel_first
+// CHECK-NOT: ssm.skip
+// CHECK-NOT: ssm.gate
+// CHECK: return %[[Y]]
+func.func @fuse_bidirectional(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, %B: tensor<?x2x16x?xbf16>, %D: tensor<256xf32>, %z: tensor<?x128x?xbf16>) -> tensor<?x128x?xbf16> {
+  %y = ssm.selective_scan %u, %u, %A, %B, %B bidirectional layout = channel_first
+      : (tensor<?x256x?xbf16>, tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x2x16x?xbf16>, tensor<?x2x16x?xbf16>) -> tensor<?x128x?xbf16>
+  %s = ssm.skip %y, %u, %D layout = channel_first
+      : (tensor<?x128x?xbf16>, tensor<?x256x?xbf16>, tensor<256xf32>) -> tensor<?x128x?xbf16>
+  %g = ssm.gate %s, %z : tensor<?x128x?xbf16>
+  return %g : tensor<?x128x?xbf16>
+}

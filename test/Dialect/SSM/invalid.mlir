@@ -1577,3 +1577,57 @@ func.func @split_length_zero_quantum(%len: index) -> index {
   %s = ssm.split_length %len quantum 0
   return %s : index
 }
+
+// -----
+
+func.func @bidirectional_reverse(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, %B: tensor<?x2x16x?xbf16>) {
+  // expected-error @below {{a bidirectional scan runs both directions; 'reverse' does not apply to it}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B reverse bidirectional layout = channel_first
+      : (tensor<?x256x?xbf16>, tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x2x16x?xbf16>, tensor<?x2x16x?xbf16>) -> tensor<?x128x?xbf16>
+  return
+}
+
+// -----
+
+func.func @bidirectional_odd_channels(%u: tensor<?x255x?xbf16>, %A: tensor<255x16xf32>, %B: tensor<?x16x?xbf16>) {
+  // expected-error @below {{a bidirectional scan needs an even channel count 2D (the forward channels, then the backward ones), got 255}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B bidirectional layout = channel_first
+      : (tensor<?x255x?xbf16>, tensor<?x255x?xbf16>, tensor<255x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x127x?xbf16>
+  return
+}
+
+// -----
+
+func.func @bidirectional_odd_groups(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, %B: tensor<?x1x16x?xbf16>) {
+  // expected-error @below {{a bidirectional scan needs an even number of B/C groups (the forward ones, then the backward ones), got 1}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B bidirectional layout = channel_first
+      : (tensor<?x256x?xbf16>, tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x1x16x?xbf16>, tensor<?x1x16x?xbf16>) -> tensor<?x128x?xbf16>
+  return
+}
+
+// -----
+
+func.func @bidirectional_output_channels(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, %B: tensor<?x2x16x?xbf16>) {
+  // expected-error @below {{result 'y' must have shape [B, D, L] = [?, 128, ?], got 'tensor<?x256x?xbf16>'}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B bidirectional layout = channel_first
+      : (tensor<?x256x?xbf16>, tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x2x16x?xbf16>, tensor<?x2x16x?xbf16>) -> tensor<?x256x?xbf16>
+  return
+}
+
+// -----
+
+func.func @bidirectional_state_channels(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, %B: tensor<?x2x16x?xbf16>, %h0: tensor<?x128x16xf32>) {
+  // expected-error @below {{operand 'init' must have shape [B, 2D, N] = [?, 256, 16], got 'tensor<?x128x16xf32>'}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B init %h0 bidirectional layout = channel_first
+      : (tensor<?x256x?xbf16>, tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x2x16x?xbf16>, tensor<?x2x16x?xbf16>, tensor<?x128x16xf32>) -> tensor<?x128x?xbf16>
+  return
+}
+
+// -----
+
+func.func @scan_bidirectional_odd_groups(%abar: tensor<?x256x?x16xf32>, %u: tensor<?x256x?xbf16>, %C: tensor<?x1x16x?xbf16>) {
+  // expected-error @below {{a bidirectional scan needs an even number of B/C groups (the forward ones, then the backward ones), got 1}}
+  %y = ssm.scan %abar, %abar, %u, %C bidirectional layout = channel_first
+      : (tensor<?x256x?x16xf32>, tensor<?x256x?x16xf32>, tensor<?x256x?xbf16>, tensor<?x1x16x?xbf16>) -> tensor<?x128x?xbf16>
+  return
+}

@@ -392,3 +392,18 @@ func.func @split_length(%len: index) -> index {
   %segments = arith.ceildivui %len, %s : index
   return %segments : index
 }
+
+// A bidirectional scan: both directions' 2D channels in, D channels out.
+// CHECK-LABEL: func.func @bidirectional
+// CHECK: ssm.scan %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} bidirectional layout = channel_first
+// CHECK: ssm.skip %{{.*}}, %{{.*}}, %{{.*}} layout = channel_first : (tensor<?x128x?xbf16>, tensor<?x256x?xbf16>, tensor<256xf32>) -> tensor<?x128x?xbf16>
+// CHECK: ssm.selective_scan %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} skip %{{.*}} bidirectional layout = channel_first
+func.func @bidirectional(%abar: tensor<?x256x?x16xf32>, %u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, %C: tensor<?x2x16x?xbf16>, %D: tensor<256xf32>) -> (tensor<?x128x?xbf16>, tensor<?x128x?xbf16>) {
+  %y = ssm.scan %abar, %abar, %u, %C bidirectional layout = channel_first
+      : (tensor<?x256x?x16xf32>, tensor<?x256x?x16xf32>, tensor<?x256x?xbf16>, tensor<?x2x16x?xbf16>) -> tensor<?x128x?xbf16>
+  %s = ssm.skip %y, %u, %D layout = channel_first
+      : (tensor<?x128x?xbf16>, tensor<?x256x?xbf16>, tensor<256xf32>) -> tensor<?x128x?xbf16>
+  %f = ssm.selective_scan %u, %u, %A, %C, %C skip %D bidirectional layout = channel_first
+      : (tensor<?x256x?xbf16>, tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x2x16x?xbf16>, tensor<?x2x16x?xbf16>, tensor<256xf32>) -> tensor<?x128x?xbf16>
+  return %s, %f : tensor<?x128x?xbf16>, tensor<?x128x?xbf16>
+}

@@ -65,6 +65,8 @@ def SSM_ScanOp : SSM_Op<"scan", [Pure]> {
     down to 0 with `reverse`. `abar` and `bbar` come from `ssm.discretize`;
     `ssm-fuse-discretize` rewrites the pair into one `ssm.selective_scan`.
     The optional second result is the state after the last step, [B, D, N] f32.
+    `bidirectional` scans two directions and sums them, as in Vim: see
+    `ssm.selective_scan`.
 
     ```mlir
     %y = ssm.scan %abar, %bbar, %u, %C layout = channel_first
@@ -74,11 +76,13 @@ def SSM_ScanOp : SSM_Op<"scan", [Pure]> {
   }];
   let arguments = (ins SSM_Tensor:$abar, SSM_Tensor:$bbar, SSM_Tensor:$u,
                        SSM_Tensor:$C, Optional<SSM_Tensor>:$init,
-                       SSM_LayoutAttr:$layout, UnitAttr:$reverse);
+                       SSM_LayoutAttr:$layout, UnitAttr:$reverse,
+                       UnitAttr:$bidirectional);
   let results = (outs SSM_Tensor:$y, Optional<SSM_Tensor>:$last_state);
   let assemblyFormat = [{
     $abar `,` $bbar `,` $u `,` $C (`init` $init^)? (`reverse` $reverse^)?
-    `layout` `=` $layout attr-dict `:` functional-type(operands, results)
+    (`bidirectional` $bidirectional^)? `layout` `=` $layout attr-dict
+    `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
@@ -94,6 +98,15 @@ def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
     when `skip` / `gate` are given), with `Δ = softplus(Δ + delta_bias)` when
     `softplus` is set. `reverse` runs t from L-1 down to 0 (the backward
     direction of Vim) without materializing a flipped copy.
+
+    `bidirectional` is a Vim layer's pair of scans in one op: channels
+    [0, D) of the per-channel operands scan forward and channels [D, 2D)
+    backward, each with its own u, Δ, A, B/C, D skip and bias, and
+    `y = (y_fwd + y_bwd)·silu(z)`. u, Δ, A, skip, bias, init and the last
+    state then have 2D channels (the forward ones first), grouped B/C 2G
+    groups (the forward ones first; shared B/C serve both directions), and z
+    and y D channels. The last state holds each direction's own: the forward
+    one after t = L-1, the backward one after t = 0.
 
     Operands: `u`, `delta` and the optional `gate` z have the activation
     layout ([B, D, L] or [B, L, D]) and one element type (f32, f16 or bf16);
@@ -118,23 +131,30 @@ def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
                        Optional<SSM_Tensor>:$delta_bias,
                        Optional<SSM_Tensor>:$init,
                        SSM_LayoutAttr:$layout, UnitAttr:$reverse,
-                       UnitAttr:$delta_softplus,
+                       UnitAttr:$bidirectional, UnitAttr:$delta_softplus,
                        OptionalAttr<SSM_TileAttr>:$tile);
   let results = (outs SSM_Tensor:$y, Optional<SSM_Tensor>:$last_state);
   let assemblyFormat = [{
     $u `,` $delta `,` $A `,` $B `,` $C (`skip` $D^)? (`gate` $z^)?
     (`bias` $delta_bias^)? (`init` $init^)? (`softplus` $delta_softplus^)?
-    (`reverse` $reverse^)? `layout` `=` $layout (`tile` `=` $tile^)? attr-dict
+    (`reverse` $reverse^)? (`bidirectional` $bidirectional^)?
+    `layout` `=` $layout (`tile` `=` $tile^)? attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
-    /// Sizes shared by the operands, read off `u` and `A`.
+    /// Sizes shared by the operands, read off `u` and `A`. The channels are
+    /// those of u: both directions' of a bidirectional scan.
     int64_t getBatchSize();
     int64_t getSeqLen();
     int64_t getNumChannels();
     int64_t getStateSize();
+    /// Two for a bidirectional scan, else one.
+    int64_t getNumDirections() { return getBidirectional() ? 2 : 1; }
+    /// The consecutive channels of u that share a B/C group and a
+    /// direction: a block of the lowering owns channels of one such run.
+    int64_t getChannelsPerGroup();
   }];
 }
 
@@ -142,8 +162,10 @@ def SSM_SkipOp : SSM_Op<"skip", [Pure]> {
   let summary = "D skip connection: y + D[d]·u";
   let description = [{
     Adds the per-channel skip `D[d]·u` to a scan output. `y` and `u` share
-    the activation layout; `D` is [D] f32. `ssm-fuse-gating` folds it into
-    the producing scan.
+    the activation layout; `D` is [D] f32. Where u has K times the channels
+    of y (the K directions of a bidirectional scan, stacked), the skip sums
+    them: `y + Σ_k D[kD + d]·u[kD + d]`, D having u's channels.
+    `ssm-fuse-gating` folds it into the producing scan.
 
     ```mlir
     %r = ssm.skip %y, %u, %D layout = channel_first

@@ -57,7 +57,8 @@ struct FuseDiscretizeIntoScan : OpRewritePattern<ScanOp> {
         rewriter, scan.getLoc(), scan.getY().getType(), lastStateType,
         scan.getU(), disc.getDelta(), disc.getA(), disc.getB(), scan.getC(),
         /*D=*/Value(), /*z=*/Value(), disc.getDeltaBias(), scan.getInit(),
-        scan.getLayout(), scan.getReverse(), disc.getDeltaSoftplus(),
+        scan.getLayout(), scan.getReverse(), scan.getBidirectional(),
+        disc.getDeltaSoftplus(),
         /*tile=*/TileAttr());
     rewriter.replaceOp(scan, fused->getResults());
     rewriter.eraseOp(disc);

@@ -23,14 +23,6 @@ using namespace mlir::ssm;
 /// every scan in it that has none of its own.
 static constexpr StringLiteral kLayerTileAttr = "ssm.tile";
 
-/// The channels of a B/C group: a block owns consecutive channels of one
-/// group, so its channel count must divide them.
-static int64_t channelsPerGroup(SelectiveScanOp op) {
-  int64_t groups = std::max(getNumGroups(op.getB().getType(), op.getLayout()),
-                            getNumGroups(op.getC().getType(), op.getLayout()));
-  return op.getNumChannels() / groups;
-}
-
 /// Threads, items and lanes of a selective scan. The recurrence is bound by
 /// latency, so small blocks keep many of them per SM. 16-bit activations
 /// take two lanes per channel (twice the resident warps) and 16 steps per
@@ -42,7 +34,9 @@ static int64_t channelsPerGroup(SelectiveScanOp op) {
 /// otherwise.
 static std::tuple<int64_t, int64_t, int64_t>
 chooseScanTile(SelectiveScanOp op) {
-  int64_t perGroup = channelsPerGroup(op);
+  // A block owns consecutive channels of one B/C group (and direction), so
+  // its channel count must divide them.
+  int64_t perGroup = op.getChannelsPerGroup();
   unsigned bits = op.getU().getType().getElementTypeBitWidth();
   if (bits <= 16 && op.getStateSize() % 2 == 0)
     for (int64_t blockChannels : {64, 32})

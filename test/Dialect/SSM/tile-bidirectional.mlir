@@ -1,0 +1,24 @@
+// RUN: ssm-opt %s -split-input-file -ssm-tile | FileCheck %s
+
+// A block owns channels of one direction: with shared B/C (one group over
+// both directions' 192 channels) the heuristic's f32 tile must divide the 96
+// of a direction, so it takes 32 threads, not the 64 that divide 192.
+// CHECK-LABEL: func.func @bidirectional_shared
+// CHECK: tile = <threads = 32, items = 8>
+func.func @bidirectional_shared(%u: tensor<?x?x192xf32>, %A: tensor<192x8xf32>, %B: tensor<?x?x8xf32>) -> tensor<?x?x96xf32> {
+  %y = ssm.selective_scan %u, %u, %A, %B, %B bidirectional layout = channel_last
+      : (tensor<?x?x192xf32>, tensor<?x?x192xf32>, tensor<192x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x96xf32>
+  return %y : tensor<?x?x96xf32>
+}
+
+// -----
+
+// Grouped B/C hold each direction's groups: 2 x 2 groups over 2 x 256
+// channels leave 128 a group.
+// CHECK-LABEL: func.func @bidirectional_grouped
+// CHECK: tile = <threads = 128, items = 16, lanes = 2>
+func.func @bidirectional_grouped(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x4x16x?xbf16>) -> tensor<?x256x?xbf16> {
+  %y = ssm.selective_scan %u, %u, %A, %B, %B bidirectional layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x4x16x?xbf16>, tensor<?x4x16x?xbf16>) -> tensor<?x256x?xbf16>
+  return %y : tensor<?x256x?xbf16>
+}
