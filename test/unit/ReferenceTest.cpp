@@ -129,6 +129,20 @@ int64_t bcSize(BCKind kind, const SelectiveScanDims &d) {
   return 0;
 }
 
+/// The arguments of a scan over the given operands; the optional ones (skip,
+/// gate, bias, states) are left null for the caller to set.
+SelectiveScanArgs scanArgs(const Vec &u, const Vec &delta, const Vec &a,
+                           const Vec &b, const Vec &c, Vec &y) {
+  SelectiveScanArgs args;
+  args.u = u.data();
+  args.delta = delta.data();
+  args.A = a.data();
+  args.B = b.data();
+  args.C = c.data();
+  args.y = y.data();
+  return args;
+}
+
 /// A selective scan problem; empty optional vectors are absent operands.
 struct ScanProblem {
   SelectiveScanDims dims;
@@ -139,17 +153,11 @@ struct ScanProblem {
   Vec run(Vec &last) const {
     Vec y(u.size());
     last.assign(dims.batch * dims.dim * dims.dstate, 0.0);
-    SelectiveScanArgs args;
-    args.u = u.data();
-    args.delta = delta.data();
-    args.A = a.data();
-    args.B = b.data();
-    args.C = c.data();
+    SelectiveScanArgs args = scanArgs(u, delta, a, b, c, y);
     args.D = opt(d);
     args.z = opt(z);
     args.deltaBias = opt(deltaBias);
     args.h0 = opt(h0);
-    args.y = y.data();
     args.lastState = last.data();
     selectiveScan(dims, opts, args);
     return y;
@@ -256,15 +264,9 @@ TEST(SelectiveScanTest, HandComputedTwoSteps) {
   const Vec u{2, 4}, delta{0.5, 0.5}, a{-1}, b{1, 0.5}, c{3, 1}, d{0.5},
       z{1, -0.5};
   Vec y(2), last(1);
-  SelectiveScanArgs args;
-  args.u = u.data();
-  args.delta = delta.data();
-  args.A = a.data();
-  args.B = b.data();
-  args.C = c.data();
+  SelectiveScanArgs args = scanArgs(u, delta, a, b, c, y);
   args.D = d.data();
   args.z = z.data();
-  args.y = y.data();
   args.lastState = last.data();
   selectiveScan({1, 1, 2, 1, 1}, {}, args);
   EXPECT_DOUBLE_EQ(y[0], 2.9242343145200196);
@@ -277,13 +279,7 @@ TEST(SelectiveScanTest, HandComputedZohExact) {
   // B̄ = (1 - e^-0.6)/2·1.5 = 0.338391..., h = e^-0.6·2 + B̄.
   const Vec u{1}, delta{0.3}, a{-2}, b{1.5}, c{1}, h0{2};
   Vec y(1), last(1);
-  SelectiveScanArgs args;
-  args.u = u.data();
-  args.delta = delta.data();
-  args.A = a.data();
-  args.B = b.data();
-  args.C = c.data();
-  args.y = y.data();
+  SelectiveScanArgs args = scanArgs(u, delta, a, b, c, y);
   SelectiveScanOptions opts;
   opts.mode = DiscretizeMode::ZohExact;
   selectiveScan({1, 1, 1, 1, 1}, opts, args);
@@ -305,14 +301,8 @@ TEST(SelectiveScanTest, DeltaBiasAndSoftplus) {
   // From a zero state with u = B = C = 1 the first output is B̄ = Δ itself.
   const Vec u{1}, delta{0.2}, a{-1}, b{1}, c{1}, bias{0.3};
   Vec y(1);
-  SelectiveScanArgs args;
-  args.u = u.data();
-  args.delta = delta.data();
-  args.A = a.data();
-  args.B = b.data();
-  args.C = c.data();
+  SelectiveScanArgs args = scanArgs(u, delta, a, b, c, y);
   args.deltaBias = bias.data();
-  args.y = y.data();
   SelectiveScanOptions opts;
   selectiveScan({1, 1, 1, 1, 1}, opts, args);
   EXPECT_DOUBLE_EQ(y[0], 0.5);
@@ -973,15 +963,9 @@ TEST(SelectiveScanTest, BidirectionalSumsForwardAndReverse) {
   SelectiveScanOptions opts;
   opts.bidirectional = true;
   Vec y(batch * dim * len), last(batch * 2 * dim * n);
-  SelectiveScanArgs args;
-  args.u = u.data();
-  args.delta = delta.data();
-  args.A = a.data();
-  args.B = b.data();
-  args.C = c.data();
+  SelectiveScanArgs args = scanArgs(u, delta, a, b, c, y);
   args.D = d.data();
   args.z = z.data();
-  args.y = y.data();
   args.lastState = last.data();
   selectiveScan(dims, opts, args);
 
@@ -1001,14 +985,8 @@ TEST(SelectiveScanTest, BidirectionalSumsForwardAndReverse) {
     SelectiveScanOptions one;
     one.reverse = k == 1;
     Vec yk(y.size()), lastK(batch * dim * n);
-    SelectiveScanArgs argsK;
-    argsK.u = uk.data();
-    argsK.delta = dk.data();
-    argsK.A = ak.data();
-    argsK.B = bk.data();
-    argsK.C = ck.data();
+    SelectiveScanArgs argsK = scanArgs(uk, dk, ak, bk, ck, yk);
     argsK.D = skip.data();
-    argsK.y = yk.data();
     argsK.lastState = lastK.data();
     selectiveScan(dims, one, argsK);
     for (size_t i = 0; i < sum.size(); ++i)
