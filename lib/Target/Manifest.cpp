@@ -252,7 +252,8 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
     symbols.insert(kSplitSymbol);
     split = json::Object{{"symbol", kSplitSymbol},
                          {"over", std::move((*over)["size"])},
-                         {"quantum", length.getQuantum()}};
+                         {"quantum", length.getQuantum()},
+                         {"min_steps", length.getMinSteps()}};
   }
   json::Object layer{
       {"name", func.getName().str()},

@@ -311,6 +311,9 @@ LayerDesc parseLayer(const json &value, const std::string &path) {
     layer.split.quantum =
         asInt(field(*it, splitPath, "quantum"), member(splitPath, "quantum"), 1,
               std::numeric_limits<int32_t>::max());
+    if (auto min = it->find("min_steps"); min != it->end())
+      layer.split.minSteps = asInt(*min, member(splitPath, "min_steps"), 1,
+                                   std::numeric_limits<int32_t>::max());
     if (layer.split.over == layer.split.symbol)
       bad(member(splitPath, "over"), "the split symbol cannot split itself");
   }

@@ -10,6 +10,7 @@
 #ifndef SSMRT_LIB_MANIFEST_H
 #define SSMRT_LIB_MANIFEST_H
 
+#include "Split.h"
 #include "ssmrt/ssmrt.h"
 
 #include <array>
@@ -88,6 +89,8 @@ struct SplitDesc {
   int32_t symbol = -1;
   int32_t over = -1;
   int64_t quantum = 1;
+  /// Its shortest segment where L allows (the manifest's `min_steps`).
+  int64_t minSteps = kMinSplitSteps;
   /// The launch that decides it: the layer's last whose grid it divides.
   int32_t launch = -1;
 };

@@ -124,7 +124,7 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
         blocks *= valueOf(launch.grid[d], shapes.symbols);
     shapes.symbols[layer.split.symbol] =
         chooseSplit(shapes.symbols[layer.split.over], layer.split.quantum,
-                    blocks, sms, blocksPerSM);
+                    blocks, sms, blocksPerSM, layer.split.minSteps);
   }
 
   for (const BufferDesc &workspace : layer.workspaces) {

@@ -14,9 +14,10 @@
 
 namespace ssmrt::detail {
 
-/// Segments are at least this many steps, and there are at most
-/// kMaxSplits of them: each segment's block carries in every earlier
-/// segment's state, so the carry-in grows with their square.
+/// Segments are at least this many steps unless the manifest says otherwise
+/// (its `min_steps`), and there are at most kMaxSplits of them: each
+/// segment's block carries in every earlier segment's state, so the
+/// carry-in grows with their square.
 constexpr int64_t kMinSplitSteps = 256;
 constexpr int64_t kMaxSplits = 32;
 
@@ -24,7 +25,8 @@ constexpr int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
 /// The segment length for a sequence of `length` steps whose segments take
 /// `blocks` blocks each, on a GPU of `sms` SMs that hold `blocksPerSM` of
-/// them each; a multiple of `quantum`.
+/// them each; a multiple of `quantum`, and at least `minSteps` where the
+/// length has them.
 ///
 /// Splitting costs a carry pass (about 0.4 of the scan's work) and blocks
 /// that share an SM each run slower, so it pays only where whole segments
@@ -34,13 +36,13 @@ constexpr int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 /// slower split 2 ways; the selective scan's 32 blocks (B 1, D 2048,
 /// L 16384) split 32 ways run 3.5x faster.
 constexpr int64_t chooseSplit(int64_t length, int64_t quantum, int64_t blocks,
-                              int64_t sms, int64_t blocksPerSM) {
+                              int64_t sms, int64_t blocksPerSM,
+                              int64_t minSteps = kMinSplitSteps) {
   int64_t segments = 1;
   if (3 * blocks < 2 * sms)
-    segments =
-        std::min({ceilDiv(3 * sms * std::max<int64_t>(blocksPerSM, 1),
-                          std::max<int64_t>(blocks, 1)),
-                  kMaxSplits, std::max<int64_t>(length / kMinSplitSteps, 1)});
+    segments = std::min({ceilDiv(3 * sms * std::max<int64_t>(blocksPerSM, 1),
+                                 std::max<int64_t>(blocks, 1)),
+                         kMaxSplits, std::max<int64_t>(length / minSteps, 1)});
   return ceilDiv(ceilDiv(length, segments), quantum) * quantum;
 }
 

@@ -43,6 +43,17 @@ TEST(SplitTest, SegmentsAreNotTooShort) {
   EXPECT_EQ(ceilDiv(4097, steps), 15);
 }
 
+TEST(SplitTest, ALayerMayAskForLongerSegments) {
+  // The SSD's 1024-step minimum: B 1, H 80, L 4096 takes 4 segments, not
+  // the 15 of 288 that the default 256 would give.
+  EXPECT_EQ(chooseSplit(4096, 32, 80, kSMs, kBlocksPerSM), 288);
+  EXPECT_EQ(chooseSplit(4096, 32, 80, kSMs, kBlocksPerSM, 1024), 1024);
+  // Long sequences still split for three waves.
+  EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, kBlocksPerSM, 1024), 2208);
+  // A sequence shorter than the minimum stays whole.
+  EXPECT_EQ(chooseSplit(1000, 32, 80, kSMs, kBlocksPerSM, 1024), 1024);
+}
+
 TEST(SplitTest, AtMostMaxSplitsSegments) {
   int64_t steps = chooseSplit(int64_t(1) << 20, 64, 1, kSMs, kBlocksPerSM);
   EXPECT_EQ(steps, (int64_t(1) << 20) / kMaxSplits);

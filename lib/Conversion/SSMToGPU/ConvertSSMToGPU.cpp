@@ -59,10 +59,11 @@ Value LoweredOp::addWorkspace(OpBuilder &host, Location loc, MemRefType type,
 }
 
 LSegments::LSegments(OpBuilder &host, Location loc, Value batch, Value len,
-                     int64_t chunk, int64_t quantum)
+                     int64_t chunk, int64_t quantum, int64_t minSteps)
     : host(host), loc(loc), batch(batch), len(len), atLaunch(chunk == 0) {
-  steps = atLaunch ? Value(SplitLengthOp::create(host, loc, len, quantum))
-                   : indexConstant(host, loc, chunk);
+  steps = atLaunch
+              ? Value(SplitLengthOp::create(host, loc, len, quantum, minSteps))
+              : indexConstant(host, loc, chunk);
   count = arith::CeilDivUIOp::create(host, loc, len, steps);
   carried =
       arith::SubIOp::create(host, loc, count, indexConstant(host, loc, 1));

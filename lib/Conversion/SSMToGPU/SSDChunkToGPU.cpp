@@ -75,6 +75,14 @@ static constexpr int64_t kBlocksPerSM = 3;
 /// The most workgroup memory a block may use on sm_80 and sm_90.
 static constexpr int64_t kMaxSharedBytes = 227 * 1024;
 
+/// The shortest L segment libssmrt may pick. A segment's block carries in
+/// the [P, N] f32 state of every segment before it (32 KB a block at P 64,
+/// N 128), about what 50 steps of x, dt, B and C weigh: at 320-step
+/// segments (B 1, H 80, L 4096 split 13 ways) the carry-ins outweighed the
+/// scan, and 4 segments of 1024 ran 1.47x faster on an H200 (0.134 ms
+/// against 0.197, bench/README.md).
+static constexpr int64_t kSSDMinSegmentSteps = 1024;
+
 /// Output tiles as the flat list of f32 values a region yields, and back.
 static SmallVector<Value> flattenOutputs(ArrayRef<OutputTiles> outputs) {
   SmallVector<Value> values;
@@ -1061,7 +1069,8 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   // steps as libssmrt picks at launch to fill the GPU. The segments' carries
   // live in workspaces [B, S - 1, H, P, N] and [B, S - 1, H].
   LoweredOp lowered;
-  LSegments segments(host, loc, batch, len, shape.segment, shape.chunk);
+  LSegments segments(host, loc, batch, len, shape.segment, shape.chunk,
+                     kSSDMinSegmentSteps);
   grid[1] = segments.count;
   Value carryState = segments.addCarry(
       lowered, {shape.heads, shape.headdim, shape.states}, "carry_state");

@@ -32,11 +32,12 @@ struct LoweredOp {
 /// last, the scan carries the sums in.
 struct LSegments {
   /// Builds, at `host`'s insertion point, the segment length (`chunk`, or
-  /// when that is 0 an ssm.split_length of `len` in multiples of `quantum`,
-  /// which libssmrt picks at launch), the segment count and the count of
-  /// those that carry a state on: all but the one scanned last.
+  /// when that is 0 an ssm.split_length of `len` in multiples of `quantum`
+  /// and of at least `minSteps` steps, which libssmrt picks at launch), the
+  /// segment count and the count of those that carry a state on: all but
+  /// the one scanned last.
   LSegments(OpBuilder &host, Location loc, Value batch, Value len,
-            int64_t chunk, int64_t quantum);
+            int64_t chunk, int64_t quantum, int64_t minSteps);
 
   /// Adds the f32 carry workspace `name`, [B, carried, trailing...]: empty
   /// for a single segment.

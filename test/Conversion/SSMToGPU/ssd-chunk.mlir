@@ -19,7 +19,7 @@
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x?x8x64xbf16>
 // CHECK: %[[B:.*]] = memref.dim %[[X]], %c0
 // CHECK: %[[L:.*]] = memref.dim %[[X]], %c1
-// CHECK: %[[SPLIT:.*]] = ssm.split_length %[[L]] quantum 64
+// CHECK: %[[SPLIT:.*]] = ssm.split_length %[[L]] quantum 64 min 1024
 // CHECK: %[[SEGS:.*]] = arith.ceildivui %[[L]], %[[SPLIT]]
 // CHECK: %[[CARRIED:.*]] = arith.subi %[[SEGS]], %c1
 // CHECK: memref.alloc(%[[B]], %[[CARRIED]]) {ssm.name = "carry_state"} : memref<?x?x8x64x128xf32>

@@ -15,7 +15,7 @@
 // CHECK-DAG: %[[B:.*]] = memref.dim %[[U]], %c0
 // CHECK-DAG: %[[L:.*]] = memref.dim %[[U]], %c2
 // CHECK-DAG: %[[GX:.*]] = arith.constant 8 : index
-// CHECK: %[[SPLIT:.*]] = ssm.split_length %[[L]] quantum 8
+// CHECK: %[[SPLIT:.*]] = ssm.split_length %[[L]] quantum 8{{$}}
 // CHECK: %[[SEGS:.*]] = arith.ceildivui %[[L]], %[[SPLIT]]
 // CHECK: %[[CARRIED:.*]] = arith.subi %[[SEGS]], %c1
 // CHECK: gpu.launch_func @ssm_kernels::@mamba1_selective_scan_0_carry blocks in (%[[GX]], %[[B]], %[[CARRIED]])

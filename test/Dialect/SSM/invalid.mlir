@@ -1631,3 +1631,11 @@ func.func @scan_bidirectional_odd_groups(%abar: tensor<?x256x?x16xf32>, %u: tens
       : (tensor<?x256x?x16xf32>, tensor<?x256x?x16xf32>, tensor<?x256x?xbf16>, tensor<?x1x16x?xbf16>) -> tensor<?x128x?xbf16>
   return
 }
+
+// -----
+
+func.func @split_length_zero_min(%len: index) -> index {
+  // expected-error @below {{'ssm.split_length' op attribute 'min_steps' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %s = ssm.split_length %len quantum 32 min 0
+  return %s : index
+}

@@ -385,12 +385,14 @@ func.func @scan_step_mamba2_gate_only(%s0: tensor<?x80x64x128xf32>, %x: tensor<?
 // The host-side split length that convert-ssm-to-gpu leaves to the runtime.
 // CHECK-LABEL: func.func @split_length
 // CHECK-SAME: %[[L:[^:]+]]: index
-// CHECK: %[[S:.*]] = ssm.split_length %[[L]] quantum 32
+// CHECK: %[[S:.*]] = ssm.split_length %[[L]] quantum 32{{$}}
 // CHECK: arith.ceildivui %[[L]], %[[S]]
-func.func @split_length(%len: index) -> index {
+// CHECK: ssm.split_length %[[L]] quantum 32 min 1024
+func.func @split_length(%len: index) -> (index, index) {
   %s = ssm.split_length %len quantum 32
   %segments = arith.ceildivui %len, %s : index
-  return %segments : index
+  %long = ssm.split_length %len quantum 32 min 1024
+  return %segments, %long : index, index
 }
 
 // A bidirectional scan: both directions' 2D channels in, D channels out.

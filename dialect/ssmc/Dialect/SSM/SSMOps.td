@@ -360,18 +360,24 @@ def SSM_SplitLengthOp : SSM_Op<"split_length", [Pure]> {
     to the runtime, which picks a multiple of `quantum` at each launch from
     the other grid dimensions, the SM count and the kernel's occupancy
     (runtime/MANIFEST.md, `split`), so that long sequences with few heads
-    still fill the GPU. The manifest names it symbol `S`. Host functions are
-    read by the manifest writer, never run, so the op is not lowered.
+    still fill the GPU. Segments are at least `min_steps` steps where L has
+    them: each carries in the states of the segments before it, which costs
+    more where a state is large. The manifest names it symbol `S`. Host
+    functions are read by the manifest writer, never run, so the op is not
+    lowered.
 
     ```mlir
-    %s = ssm.split_length %len quantum 32
+    %s = ssm.split_length %len quantum 32 min 1024
     %segments = arith.ceildivui %len, %s : index
     ```
   }];
   let arguments = (ins Index:$length,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$quantum);
+                       ConfinedAttr<I64Attr, [IntPositive]>:$quantum,
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>,
+                                         "256">:$min_steps);
   let results = (outs Index:$result);
-  let assemblyFormat = "$length `quantum` $quantum attr-dict";
+  let assemblyFormat =
+      "$length `quantum` $quantum (`min` $min_steps^)? attr-dict";
 }
 
 #endif // SSMC_DIALECT_SSM_SSMOPS_TD
