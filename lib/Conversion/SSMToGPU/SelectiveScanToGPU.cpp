@@ -27,6 +27,12 @@
 // segment -- the same algebra as the SSD inter-chunk step -- and scans it
 // fully.
 //
+// A bidirectional scan (Vim) runs both directions in the same blocks: each
+// scans its channels forward, storing the ungated sums (skip included) in y,
+// then, after a barrier, backward over the same segment, loading those sums
+// with z and adding them before the gate. Its u, Δ, A, B/C, skip, bias and
+// states stack the two directions' channels; z and y hold one direction's.
+//
 //===----------------------------------------------------------------------===//
 
 #include "SSMToGPU.h"
