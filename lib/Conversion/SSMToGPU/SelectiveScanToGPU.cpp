@@ -184,9 +184,10 @@ private:
 
   // Values of the kernel prologue.
   Value batch, len, tid, d0, d, bIdx, group0;
-  /// The direction being scanned: backward, whether it gates its sums with
-  /// z (the last one does), whether it adds them to the outputs stored by
-  /// the ones before, and this thread's channel of its operands.
+  /// Of the direction being scanned: whether it runs backward, whether it
+  /// gates its sums with z (the last direction does), whether it adds the
+  /// sums that the directions before stored, and this thread's channel of
+  /// u, Δ, A, B/C, skip, bias and the states.
   bool reverse = false, gated = true, accumulate = false;
   Value c;
   /// This thread's lane among its channel's and its first state.
