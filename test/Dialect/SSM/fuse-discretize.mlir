@@ -215,3 +215,18 @@ func.func @fuse_bidirectional(%delta: tensor<?x256x?xbf16>, %A: tensor<256x16xf3
       : (tensor<?x256x?x16xf32>, tensor<?x256x?x16xf32>, tensor<?x256x?xbf16>, tensor<?x2x16x?xbf16>) -> tensor<?x128x?xbf16>
   return %y : tensor<?x128x?xbf16>
 }
+
+// -----
+
+// A bidirectional scan whose B has one group (not one a direction) stays
+// unfused: the fused op would split B's groups between the directions.
+// CHECK-LABEL: func.func @no_fuse_bidirectional_odd_groups
+// CHECK: ssm.discretize
+// CHECK: ssm.scan
+func.func @no_fuse_bidirectional_odd_groups(%delta: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, %B: tensor<?x1x16x?xbf16>, %u: tensor<?x256x?xbf16>, %C: tensor<?x2x16x?xbf16>) -> tensor<?x128x?xbf16> {
+  %abar, %bbar = ssm.discretize %delta, %A, %B layout = channel_first mode = zoh_simplified
+      : (tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x1x16x?xbf16>) -> (tensor<?x256x?x16xf32>, tensor<?x256x?x16xf32>)
+  %y = ssm.scan %abar, %bbar, %u, %C bidirectional layout = channel_first
+      : (tensor<?x256x?x16xf32>, tensor<?x256x?x16xf32>, tensor<?x256x?xbf16>, tensor<?x2x16x?xbf16>) -> tensor<?x128x?xbf16>
+  return %y : tensor<?x128x?xbf16>
+}
