@@ -9,6 +9,7 @@
 #include "ssmc/Reference/Reference.h"
 
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -82,9 +83,19 @@ void checkSSD(const SSDDims &dims, const double *x, const double *dt,
 
 } // namespace
 
-void selectiveScan(const SelectiveScanDims &dims,
-                   const SelectiveScanOptions &opts,
-                   const SelectiveScanArgs &args) {
+namespace {
+
+/// The position that step i of a direction visits.
+using Traversal = std::function<int64_t(int64_t)>;
+
+/// Scans one direction per traversal in `orders` and sums them: direction k
+/// runs over channel k·D + d of the per-channel operands (of u too unless
+/// `sharedU`) and B/C group k·G + g, its step i at position orders[k](i);
+/// y = (Σ_k C·h_k + D_k·u) · silu(z) at each position.
+void scanDirections(const SelectiveScanDims &dims,
+                    const SelectiveScanOptions &opts,
+                    const SelectiveScanArgs &args,
+                    const std::vector<Traversal> &orders, bool sharedU) {
   require(dims.batch >= 0 && dims.dim >= 0 && dims.seqlen >= 0 &&
               dims.dstate >= 0,
           "selectiveScan: negative size");
@@ -92,13 +103,9 @@ void selectiveScan(const SelectiveScanDims &dims,
           "selectiveScan: ngroups must divide dim");
   require(args.u && args.delta && args.A && args.B && args.C && args.y,
           "selectiveScan: missing operand");
-  require(!(opts.reverse && opts.bidirectional),
-          "selectiveScan: reverse and bidirectional exclude each other");
-  // A bidirectional scan's inputs stack both directions: channel k·D + d of
-  // direction k (k = 1 backward), group k·G + g.
-  const int64_t directions = opts.bidirectional ? 2 : 1;
+  const int64_t directions = static_cast<int64_t>(orders.size());
   const int64_t dim = dims.dim, len = dims.seqlen, nState = dims.dstate;
-  const int64_t inDim = directions * dim;
+  const int64_t inDim = directions * dim, uDim = sharedU ? dim : inDim;
   SelectiveScanDims inDims = dims;
   inDims.dim = inDim;
   inDims.ngroups = directions * dims.ngroups;
@@ -107,18 +114,17 @@ void selectiveScan(const SelectiveScanDims &dims,
     for (int64_t d = 0; d < dim; ++d) {
       std::fill(sum.begin(), sum.end(), 0.0);
       for (int64_t k = 0; k < directions; ++k) {
-        const int64_t c = k * dim + d;
-        const bool reverse = opts.reverse || k == 1;
+        const int64_t c = k * dim + d, uc = sharedU ? d : c;
         const double *stateIn =
             args.h0 ? args.h0 + (b * inDim + c) * nState : nullptr;
         for (int64_t n = 0; n < nState; ++n)
           h[n] = stateIn ? stateIn[n] : 0.0;
         for (int64_t i = 0; i < len; ++i) {
-          const int64_t t = reverse ? len - 1 - i : i;
+          const int64_t t = orders[k](i);
           const int64_t in = seqIndex(opts.layout, inDim, len, b, c, t);
           const double delta =
               stepSize(args.delta[in], args.deltaBias, c, opts.deltaSoftplus);
-          const double u = args.u[in];
+          const double u = args.u[seqIndex(opts.layout, uDim, len, b, uc, t)];
           double acc = 0.0;
           for (int64_t n = 0; n < nState; ++n) {
             const double a = args.A[c * nState + n];
@@ -147,6 +153,44 @@ void selectiveScan(const SelectiveScanDims &dims,
       }
     }
   }
+}
+
+} // namespace
+
+void selectiveScan(const SelectiveScanDims &dims,
+                   const SelectiveScanOptions &opts,
+                   const SelectiveScanArgs &args) {
+  require(!(opts.reverse && opts.bidirectional),
+          "selectiveScan: reverse and bidirectional exclude each other");
+  const int64_t len = dims.seqlen;
+  const Traversal forward = [](int64_t i) { return i; };
+  const Traversal backward = [len](int64_t i) { return len - 1 - i; };
+  std::vector<Traversal> orders = {opts.reverse ? backward : forward};
+  if (opts.bidirectional)
+    orders.push_back(backward);
+  scanDirections(dims, opts, args, orders, /*sharedU=*/false);
+}
+
+void crossScan2d(const CrossScanDims &dims, const SelectiveScanOptions &opts,
+                 const SelectiveScanArgs &args) {
+  require(!opts.reverse && !opts.bidirectional,
+          "crossScan2d: the four directions are fixed; reverse and "
+          "bidirectional do not apply");
+  require(dims.height >= 0 && dims.width >= 0, "crossScan2d: negative size");
+  const int64_t height = dims.height, width = dims.width, len = height * width;
+  // Row-major (h then w), column-major (w then h), and both reversed.
+  const Traversal rows = [](int64_t i) { return i; };
+  const Traversal columns = [height, width](int64_t i) {
+    return (i % height) * width + i / height;
+  };
+  const Traversal rowsBack = [len](int64_t i) { return len - 1 - i; };
+  const Traversal columnsBack = [columns, len](int64_t i) {
+    return columns(len - 1 - i);
+  };
+  SelectiveScanDims scanDims{dims.batch, dims.dim, len, dims.dstate,
+                             dims.ngroups};
+  scanDirections(scanDims, opts, args, {rows, columns, rowsBack, columnsBack},
+                 /*sharedU=*/true);
 }
 
 void ssdRecurrent(const SSDDims &dims, const SSDArgs &args) {

@@ -1001,3 +1001,89 @@ TEST(SelectiveScanTest, BidirectionalSumsForwardAndReverse) {
   expectClose(y, sum);
   expectClose(last, wantLast);
 }
+
+TEST(CrossScanTest, EqualsMaterializedCrossScanAndMerge) {
+  // B 2 images of 3 x 4 tokens, D 2, N 2, channel-last, one B/C group a
+  // direction; every operand in token order.
+  Rng rng(12);
+  const int64_t batch = 2, height = 3, width = 4, len = 12, dim = 2, n = 2;
+  const Vec u = rng.uniform(batch * len * dim, -1, 1),
+            delta = rng.uniform(batch * len * 4 * dim, 0.05, 0.5),
+            a = rng.negExp(4 * dim * n),
+            b = rng.uniform(batch * len * 4 * n, -1, 1),
+            c = rng.uniform(batch * len * 4 * n, -1, 1),
+            d = rng.uniform(4 * dim, -1, 1),
+            z = rng.uniform(batch * len * dim, -2, 2);
+  SelectiveScanOptions opts;
+  opts.layout = Layout::ChannelLast;
+  Vec y(batch * len * dim), last(batch * 4 * dim * n);
+  SelectiveScanArgs args = scanArgs(u, delta, a, b, c, y);
+  args.D = d.data();
+  args.z = z.data();
+  args.lastState = last.data();
+  crossScan2d({batch, height, width, dim, n, 1}, opts, args);
+
+  // VMamba's way: per direction, gather its tokens into scan order (the
+  // cross-scan), scan them forward, and add the outputs back at their
+  // tokens (the cross-merge); gate the sum.
+  auto column = [&](int64_t i) { return (i % height) * width + i / height; };
+  auto position = [&](int64_t k, int64_t i) {
+    int64_t step = k >= 2 ? len - 1 - i : i;
+    return k % 2 ? column(step) : step;
+  };
+  Vec sum(y.size(), 0.0), wantLast(last.size());
+  for (int64_t k = 0; k < 4; ++k) {
+    Vec uk(batch * len * dim), dk(uk.size()), bk(batch * len * n),
+        ck(bk.size());
+    for (int64_t bi = 0; bi < batch; ++bi)
+      for (int64_t i = 0; i < len; ++i) {
+        const int64_t p = bi * len + position(k, i), q = bi * len + i;
+        for (int64_t ch = 0; ch < dim; ++ch) {
+          uk[q * dim + ch] = u[p * dim + ch];
+          dk[q * dim + ch] = delta[p * 4 * dim + k * dim + ch];
+        }
+        for (int64_t s = 0; s < n; ++s) {
+          bk[q * n + s] = b[(p * 4 + k) * n + s];
+          ck[q * n + s] = c[(p * 4 + k) * n + s];
+        }
+      }
+    const Vec ak(a.begin() + k * dim * n, a.begin() + (k + 1) * dim * n),
+        skip(d.begin() + k * dim, d.begin() + (k + 1) * dim);
+    Vec yk(uk.size()), lastK(batch * dim * n);
+    SelectiveScanArgs argsK = scanArgs(uk, dk, ak, bk, ck, yk);
+    argsK.D = skip.data();
+    argsK.lastState = lastK.data();
+    selectiveScan({batch, dim, len, n, 1}, opts, argsK);
+    for (int64_t bi = 0; bi < batch; ++bi) {
+      for (int64_t i = 0; i < len; ++i)
+        for (int64_t ch = 0; ch < dim; ++ch)
+          sum[(bi * len + position(k, i)) * dim + ch] +=
+              yk[(bi * len + i) * dim + ch];
+      std::copy(lastK.begin() + bi * dim * n,
+                lastK.begin() + (bi + 1) * dim * n,
+                wantLast.begin() + (bi * 4 + k) * dim * n);
+    }
+  }
+  for (size_t i = 0; i < sum.size(); ++i)
+    sum[i] *= silu(z[i]);
+  expectClose(y, sum);
+  expectClose(last, wantLast);
+}
+
+TEST(CrossScanTest, HandComputedLastStates) {
+  // One 2 x 3 image, u = the token index, Δ = B = C = 1, decay e^A = 1/2:
+  // each direction's last state is Σ_i 2^(i - 5)·token(i). Row-major visits
+  // tokens 0..5, column-major 0 3 1 4 2 5, then both reversed.
+  const Vec u{0, 1, 2, 3, 4, 5}, delta(24, 1.0), a(4, -std::log(2.0)),
+      b(24, 1.0), c(24, 1.0);
+  Vec y(6), last(4);
+  SelectiveScanArgs args = scanArgs(u, delta, a, b, c, y);
+  args.lastState = last.data();
+  SelectiveScanOptions opts;
+  opts.layout = Layout::ChannelLast;
+  crossScan2d({1, 2, 3, 1, 1, 1}, opts, args);
+  EXPECT_DOUBLE_EQ(last[0], 8.0625);
+  EXPECT_DOUBLE_EQ(last[1], 7.3125);
+  EXPECT_DOUBLE_EQ(last[2], 1.78125);
+  EXPECT_DOUBLE_EQ(last[3], 2.53125);
+}

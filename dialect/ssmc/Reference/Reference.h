@@ -94,6 +94,30 @@ void selectiveScan(const SelectiveScanDims &dims,
                    const SelectiveScanOptions &opts,
                    const SelectiveScanArgs &args);
 
+/// Sizes of a VMamba SS2D scan: B images of height x width tokens, flattened
+/// row-major into L = H·W steps, D channels, N states, G B/C groups a
+/// direction.
+struct CrossScanDims {
+  int64_t batch = 0;   ///< B
+  int64_t height = 0;  ///< H
+  int64_t width = 0;   ///< W
+  int64_t dim = 0;     ///< D, the channels of u, z and y.
+  int64_t dstate = 0;  ///< N
+  int64_t ngroups = 1; ///< G of grouped B/C, per direction.
+};
+
+/// VMamba's SS2D scan (REFERENCE §8): four selective scans over the H·W
+/// tokens of u, row-major (h then w), column-major (w then h) and both
+/// reversed, summed at each token before the gate:
+/// y = (Σ_k C_k·h_k + D_k·u) · silu(z). Every operand is in token order
+/// (the cross-scan is the scans' traversal, the cross-merge their sum): u,
+/// z and y have D channels; delta, A, D, the bias and the states stack the
+/// four directions' (channel k·D + d, direction k in the order above), and
+/// grouped B/C their groups (k·G + g). `opts.reverse` and
+/// `opts.bidirectional` must be false.
+void crossScan2d(const CrossScanDims &dims, const SelectiveScanOptions &opts,
+                 const SelectiveScanArgs &args);
+
 /// Sizes of an SSD (Mamba 2) layer; the channel count is nheads * headdim.
 struct SSDDims {
   int64_t batch = 0;   ///< B
