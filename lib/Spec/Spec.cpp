@@ -950,7 +950,7 @@ static Type getElementType(DType dtype, MLIRContext &ctx) {
 static SmallVector<int64_t> getBCShape(const LayerSpec &layer) {
   constexpr int64_t dyn = ShapedType::kDynamic;
   bool cf = layer.layout == Layout::ChannelFirst;
-  int64_t k = layer.bidirectional ? 2 : 1;
+  int64_t k = layer.directions();
   switch (layer.bc) {
   case BCKind::PerChannel:
     return {k * layer.dInner, layer.dState};
@@ -1183,7 +1183,7 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
   int64_t d = layer.dInner, n = layer.dState;
   // A bidirectional scan's per-channel operands stack both directions' (2D
   // channels); z and y keep D.
-  int64_t kd = layer.bidirectional ? 2 * d : d;
+  int64_t kd = layer.directions() * d;
   Type f32 = b.getF32Type();
   Type elem = getElementType(layer.dtype, ctx);
   auto activation = [&](int64_t channels) {

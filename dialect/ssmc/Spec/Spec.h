@@ -100,6 +100,8 @@ struct LayerSpec {
   /// with its own u, Δ, A, B/C, skip and bias (stacked: 2D channels, 2G
   /// groups), summed into one output of D channels.
   bool bidirectional = false;
+  /// The directions the scan runs: 2 for a bidirectional one, else 1.
+  int64_t directions() const { return bidirectional ? 2 : 1; }
   /// A decode step of the Mamba-2 form (state [B, H, P, N], scalar decay per
   /// head) rather than the Mamba-1 form (state [B, D, N]).
   bool mamba2 = false;

@@ -968,7 +968,7 @@ void ScanKernelEmitter::emitDirection(int64_t k, Value blockSegment,
   segment = blockSegment;
   if (!scan && reverse)
     segment = b.add(segment, b.index(1));
-  std::tie(numSegments, lo, hi) = b.segmentBounds(segment, segmentSteps, len);
+  std::tie(std::ignore, lo, hi) = b.segmentBounds(segment, segmentSteps, len);
 
   Value aRow = b.add(b.mul(c, b.index(states)), stateBase);
   a2.clear();

@@ -131,6 +131,12 @@ BCKind mlir::ssm::getBCKind(Type type) {
   return static_cast<BCKind>(cast<RankedTensorType>(type).getRank());
 }
 
+bool mlir::ssm::splitsIntoDirections(Type type, Layout layout,
+                                     int64_t directions) {
+  return getBCKind(type) != BCKind::Grouped ||
+         getNumGroups(type, layout) % directions == 0;
+}
+
 int64_t mlir::ssm::getNumGroups(Type type, Layout layout) {
   auto tensor = cast<RankedTensorType>(type);
   if (getBCKind(type) != BCKind::Grouped)
@@ -258,14 +264,12 @@ static FailureOr<int64_t> verifyDirections(Operation *op, bool reverse,
            << "a bidirectional scan needs an even channel count 2D (the "
               "forward channels, then the backward ones), got "
            << d;
-  for (Value bc : bcOperands) {
-    int64_t groups = getNumGroups(bc.getType(), layout);
-    if (getBCKind(bc.getType()) == BCKind::Grouped && groups % 2 != 0)
+  for (Value bc : bcOperands)
+    if (!splitsIntoDirections(bc.getType(), layout, 2))
       return op->emitOpError()
              << "a bidirectional scan needs an even number of B/C groups "
                 "(the forward ones, then the backward ones), got "
-             << groups;
-  }
+             << getNumGroups(bc.getType(), layout);
   return d / 2;
 }
 

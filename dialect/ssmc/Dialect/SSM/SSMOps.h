@@ -27,6 +27,11 @@ BCKind getBCKind(Type type);
 /// The number of groups of a B/C operand (1 unless grouped).
 int64_t getNumGroups(Type type, Layout layout);
 
+/// Whether a B/C operand serves a scan of `directions` directions: shared and
+/// per-channel ones always do, grouped ones when each direction has as many
+/// groups of its own.
+bool splitsIntoDirections(Type type, Layout layout, int64_t directions);
+
 } // namespace mlir::ssm
 
 #define GET_OP_CLASSES

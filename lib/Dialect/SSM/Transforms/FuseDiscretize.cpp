@@ -48,8 +48,7 @@ struct FuseDiscretizeIntoScan : OpRewritePattern<ScanOp> {
           scan, "delta or B has an element type the fused scan cannot take");
     // A bidirectional scan's B holds each direction's groups.
     if (scan.getBidirectional() &&
-        getBCKind(disc.getB().getType()) == BCKind::Grouped &&
-        getNumGroups(disc.getB().getType(), disc.getLayout()) % 2 != 0)
+        !splitsIntoDirections(disc.getB().getType(), disc.getLayout(), 2))
       return rewriter.notifyMatchFailure(
           scan, "B has an odd group count for a bidirectional scan");
     if (!llvm::all_of(disc->getUsers(),
