@@ -1,8 +1,9 @@
 //===- ScanBench.cpp - Selective-scan benchmark against the anchors -------===//
 //
 // Times the layers of bench/specs, compiled ahead of time, on the Mamba-1
-// shapes of ANCHORS.md (S1-S4, plus S1 at ragged lengths) and on its decode
-// shapes (one scan_step of Mamba-2 H 80 P 64 N 128 and of Mamba-1 D 5120
+// shapes of ANCHORS.md (S1-S4, plus S1 at ragged lengths), its Vim
+// bidirectional and VMamba SS2D (four-direction cross scan) shapes, and its
+// decode shapes (one scan_step of Mamba-2 H 80 P 64 N 128 and of Mamba-1 D 5120
 // N 16, fp32 state updated in place), its causal conv1d shapes (bf16,
 // width 4, bias, silu) and the Mamba-2 gated RMSNorm (16384 rows of 5120
 // bf16 with z) the way the anchors were measured: cold
@@ -20,6 +21,7 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -74,6 +76,11 @@ constexpr Row kRows[] = {
     {"Vim-Ti", "bench_vim_ti", 64, 197, 0.484, false},
     {"Vim-S", "bench_vim_s", 64, 197, 0.931, false},
     {"Vim-B", "bench_vim_b", 64, 197, 1.812, false},
+    // VMamba-T's SS2D scans (stages 1 and 2), all four directions in one
+    // launch (ANCHORS.md "VMamba SS2D scan part": cross_scan, a 4-group scan
+    // and cross_merge, three launches). L must be the spec's H·W.
+    {"SS2D 56×56", "bench_ss2d_t56", 32, 56 * 56, 3.109, false},
+    {"SS2D 28×28", "bench_ss2d_t28", 32, 28 * 28, 1.484, false},
 };
 
 /// One decode benchmark row: the scan_step layer of a spec at one batch size.
@@ -124,7 +131,9 @@ constexpr NormRow kNormRows[] = {
 };
 
 /// The bytes a scan must move at least: u, delta, z, B and C read and y
-/// written once (ANCHORS.md "min bytes").
+/// written once (ANCHORS.md "min bytes"), as the layer's tensors have them:
+/// delta, B and C of every direction, u once where the directions share it
+/// (a cross scan), z and y once.
 double minBytes(const ScanSpec &spec, int64_t batch, int64_t len) {
   return tensorBytes(layerTensors(spec), batch, len, [](const TensorDesc &t) {
     return t.name == "u" || t.name == "delta" || t.name == "z" ||
@@ -250,6 +259,9 @@ void runRow(const Row &row, const LoadedLayer<ScanSpec> &loaded,
             double copyBytesPerS, const DeviceBuffer &flush,
             std::map<std::string, Base> &bases) {
   const ScanSpec &spec = loaded.spec;
+  if (spec.crossScan() && row.len != spec.crossLen())
+    throw std::runtime_error("a cross scan runs at L = H·W = " +
+                             std::to_string(spec.crossLen()) + " only");
   DeviceTensors device(spec, makeInputs(spec, row.batch, row.len,
                                         seedOf(std::string(row.spec) + "/" +
                                                std::to_string(row.len))));
@@ -257,6 +269,7 @@ void runRow(const Row &row, const LoadedLayer<ScanSpec> &loaded,
                              [&] { launchLayer(loaded.layer, device); });
 
   const double bytes = minBytes(spec, row.batch, row.len);
+  // One exp per state, step and channel of every direction.
   const double exps =
       double(row.batch) * row.len * spec.directions() * spec.dim * spec.dstate;
   const double seconds = ms * 1e-3;
@@ -307,8 +320,9 @@ int main(int argc, char **argv) {
             "- ex2 yardstick: %.0f G exp/s, the H100 MUFU rate from ANCHORS.md "
             "(not measured here)\n"
             "- min bytes = u + Δ + z + B + C + y once; limit = max(min bytes / "
-            "copy BW, B·L·D·N / ex2 rate); anchors: ANCHORS.md (state-spaces/"
-            "mamba kernel on an H100)\n"
+            "copy BW, B·L·D·N / ex2 rate); Vim and SS2D rows count Δ, B, C, "
+            "the exps (and Vim's u) per direction; anchors: ANCHORS.md "
+            "(state-spaces/mamba kernel on an H100)\n"
             "- ragged: time per element relative to the L 2048 row\n\n"
             "| shape | B | D | L | N | dtype | ms | min MB | GB/s | %% copy BW "
             "| "

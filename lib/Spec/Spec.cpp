@@ -262,6 +262,36 @@ getOptionalObject(const ObjectReader &parent, StringRef key) {
   return ObjectReader(**object, path);
 }
 
+/// Reads a selective scan's optional "cross_scan": {"height", "width"}, the
+/// grid of a VMamba SS2D scan, and checks what it excludes.
+static Error parseCrossScan(const ObjectReader &layerReader, LayerSpec &layer) {
+  Expected<std::optional<ObjectReader>> object =
+      getOptionalObject(layerReader, "cross_scan");
+  if (!object)
+    return object.takeError();
+  if (!*object)
+    return Error::success();
+  const ObjectReader &grid = **object;
+  if (Error err = grid.checkKnownKeys({"height", "width"}))
+    return err;
+  if (Error err =
+          grid.readPositive("height", /*required=*/true, layer.crossHeight))
+    return err;
+  if (Error err =
+          grid.readPositive("width", /*required=*/true, layer.crossWidth))
+    return err;
+  std::string path = layerReader.fieldPath("cross_scan");
+  if (layer.layout != Layout::ChannelLast)
+    return failAt(path, "needs \"layout\": \"channel_last\" (its "
+                        "column-major directions read whole rows of "
+                        "channels a step)");
+  if (layer.reverse || layer.bidirectional)
+    return failAt(path, "runs four fixed directions; drop \"" +
+                            Twine(layer.reverse ? "reverse" : "bidirectional") +
+                            "\"");
+  return Error::success();
+}
+
 /// Reads the optional "tile" object of a layer.
 static Error parseTile(const ObjectReader &layer,
                        std::optional<TileSpec> &out) {
@@ -696,7 +726,7 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
           {"name", "op", "dtype", "layout", "d_inner", "d_state", "bc",
            "ngroups", "bc_dtype", "skip", "gate", "delta_bias",
            "delta_softplus", "initial_state", "final_state", "reverse",
-           "bidirectional", "tile"}))
+           "bidirectional", "cross_scan", "tile"}))
     return std::move(err);
   if (Error err = readLayerBasics(reader, layer, /*withLayout=*/true))
     return std::move(err);
@@ -750,9 +780,16 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
     return failAt(reader.fieldPath("reverse"),
                   "a bidirectional scan runs both directions; drop "
                   "\"reverse\"");
+  if (Error err = parseCrossScan(reader, layer))
+    return std::move(err);
 
   if (Error err = parseTile(reader, layer.tile))
     return std::move(err);
+  if (layer.crossScan() && layer.tile && layer.tile->chunk)
+    return failAt(reader.fieldPath("tile") + ".chunk",
+                  "does not apply to a cross scan, which is not split into L "
+                  "segments (got " +
+                      Twine(layer.tile->chunk) + ")");
   if (layer.tile && layer.dState % layer.tile->lanes != 0)
     return failAt(reader.fieldPath("tile") + ".lanes",
                   "must divide d_state = " + Twine(layer.dState) + " (got " +
@@ -943,6 +980,13 @@ static Type getElementType(DType dtype, MLIRContext &ctx) {
   llvm_unreachable("unknown dtype");
 }
 
+/// The L of a selective scan's tensors: dynamic, or the H·W tokens of a
+/// cross scan's grid, which its kernels index as such.
+static int64_t getScanLength(const LayerSpec &layer) {
+  return layer.crossScan() ? layer.crossHeight * layer.crossWidth
+                           : ShapedType::kDynamic;
+}
+
 /// The shape of a layer's B and C: [D, N] per channel, [B, N, L] / [B, L, N]
 /// shared, [B, G, N, L] / [B, L, G, N] grouped (B and L dynamic); a
 /// bidirectional scan's per-channel and grouped ones hold both directions'
@@ -950,22 +994,20 @@ static Type getElementType(DType dtype, MLIRContext &ctx) {
 static SmallVector<int64_t> getBCShape(const LayerSpec &layer) {
   constexpr int64_t dyn = ShapedType::kDynamic;
   bool cf = layer.layout == Layout::ChannelFirst;
-  int64_t k = layer.directions();
+  int64_t k = layer.directions(), len = getScanLength(layer);
   switch (layer.bc) {
   case BCKind::PerChannel:
     return {k * layer.dInner, layer.dState};
   case BCKind::Shared:
-    return cf ? SmallVector<int64_t>{dyn, layer.dState, dyn}
-              : SmallVector<int64_t>{dyn, dyn, layer.dState};
+    return cf ? SmallVector<int64_t>{dyn, layer.dState, len}
+              : SmallVector<int64_t>{dyn, len, layer.dState};
   case BCKind::Grouped:
-    return cf ? SmallVector<int64_t>{dyn, k * layer.ngroups, layer.dState, dyn}
-              : SmallVector<int64_t>{dyn, dyn, k * layer.ngroups, layer.dState};
+    return cf ? SmallVector<int64_t>{dyn, k * layer.ngroups, layer.dState, len}
+              : SmallVector<int64_t>{dyn, len, k * layer.ngroups, layer.dState};
   }
   llvm_unreachable("unknown B/C kind");
 }
 
-/// Builds the unfused layer function of one selective_scan layer at the
-/// insertion point of `b`.
 /// Declares the layer function `layer.name` with named arguments and
 /// results; returns it with an entry block.
 static func::FuncOp
@@ -1180,20 +1222,22 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
   MLIRContext &ctx = *b.getContext();
   constexpr int64_t dyn = ShapedType::kDynamic;
   bool cf = layer.layout == Layout::ChannelFirst;
-  int64_t d = layer.dInner, n = layer.dState;
-  // A bidirectional scan's per-channel operands stack both directions' (2D
-  // channels); z and y keep D.
+  int64_t d = layer.dInner, n = layer.dState, len = getScanLength(layer);
+  // A bidirectional or cross scan's per-channel operands stack every
+  // direction's (2D or 4D channels); z and y keep D, and so does the u that
+  // a cross scan's directions share.
   int64_t kd = layer.directions() * d;
   Type f32 = b.getF32Type();
   Type elem = getElementType(layer.dtype, ctx);
   auto activation = [&](int64_t channels) {
-    return RankedTensorType::get(cf ? SmallVector<int64_t>{dyn, channels, dyn}
-                                    : SmallVector<int64_t>{dyn, dyn, channels},
+    return RankedTensorType::get(cf ? SmallVector<int64_t>{dyn, channels, len}
+                                    : SmallVector<int64_t>{dyn, len, channels},
                                  elem);
   };
   auto act = activation(d), in = activation(kd);
-  auto full = RankedTensorType::get(cf ? SmallVector<int64_t>{dyn, kd, dyn, n}
-                                       : SmallVector<int64_t>{dyn, dyn, kd, n},
+  Type uType = layer.crossScan() ? act : in;
+  auto full = RankedTensorType::get(cf ? SmallVector<int64_t>{dyn, kd, len, n}
+                                       : SmallVector<int64_t>{dyn, len, kd, n},
                                     f32);
   auto aType = RankedTensorType::get({kd, n}, f32);
   auto bcType = RankedTensorType::get(getBCShape(layer),
@@ -1202,7 +1246,7 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
   auto stateType = RankedTensorType::get({dyn, kd, n}, f32);
 
   SmallVector<std::pair<StringRef, Type>> args = {
-      {"u", in}, {"delta", in}, {"A", aType}, {"B", bcType}, {"C", bcType}};
+      {"u", uType}, {"delta", in}, {"A", aType}, {"B", bcType}, {"C", bcType}};
   if (layer.skip)
     args.push_back({"D", vecType});
   if (layer.gate)
@@ -1234,10 +1278,13 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
   auto disc = DiscretizeOp::create(b, loc, full, full, delta, a, bIn, bias,
                                    layer.layout, DiscretizeMode::ZohSimplified,
                                    layer.deltaSoftplus);
-  auto scan =
-      ScanOp::create(b, loc, act, layer.finalState ? Type(stateType) : Type(),
-                     disc.getAbar(), disc.getBbar(), u, c, h0, layer.layout,
-                     layer.reverse, layer.bidirectional);
+  auto scan = ScanOp::create(
+      b, loc, act, layer.finalState ? Type(stateType) : Type(), disc.getAbar(),
+      disc.getBbar(), u, c, h0, layer.layout, layer.reverse,
+      layer.bidirectional,
+      layer.crossScan()
+          ? b.getDenseI64ArrayAttr({layer.crossHeight, layer.crossWidth})
+          : DenseI64ArrayAttr());
   Value y = scan.getY();
   if (skip)
     y = SkipOp::create(b, loc, act, y, u, skip, layer.layout);

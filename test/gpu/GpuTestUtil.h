@@ -369,8 +369,21 @@ struct ScanSpec {
   bool reverse = false;
   /// Vim's pair of scans: the operands but z and y stack both directions.
   bool bidirectional = false;
-  /// The directions scanned: 2 for a bidirectional layer, else 1.
-  int64_t directions() const { return bidirectional ? 2 : 1; }
+  /// VMamba's SS2D scan ("cross_scan": {"height", "width"}): four directions
+  /// over the crossHeight x crossWidth tokens, a static L; 0 if none.
+  int64_t crossHeight = 0, crossWidth = 0;
+  /// Whether the layer is a cross scan.
+  bool crossScan() const { return crossHeight > 0 && crossWidth > 0; }
+  /// The length a cross scan takes, H·W (0 if the layer is none).
+  int64_t crossLen() const {
+    return crossScan() ? crossHeight * crossWidth : 0;
+  }
+  /// The directions scanned: 4 for a cross scan, 2 for a bidirectional
+  /// layer, else 1.
+  int64_t directions() const { return crossScan() ? 4 : bidirectional ? 2 : 1; }
+  /// The channels of u: D where the directions share it (one direction, or
+  /// a cross scan), else one D a direction.
+  int64_t uChannels() const { return crossScan() ? dim : directions() * dim; }
 };
 
 /// The two forms of a decode step.
@@ -590,6 +603,11 @@ inline SpecFile readSpec(const std::string &path) {
       layer.finalState = entry.value("final_state", false);
       layer.reverse = entry.value("reverse", false);
       layer.bidirectional = entry.value("bidirectional", false);
+      if (entry.contains("cross_scan")) {
+        const nlohmann::json &cross = entry.at("cross_scan");
+        layer.crossHeight = cross.at("height").get<int64_t>();
+        layer.crossWidth = cross.at("width").get<int64_t>();
+      }
       file.layers.push_back(layer);
     }
     return file;
@@ -637,34 +655,37 @@ struct TensorDesc {
 /// The tensors of the layer compiled from `spec`, in launch order: u, delta,
 /// A, B, C, [D], [z], [delta_bias], [h0], y, [last_state]. A bidirectional
 /// layer's tensors but z and y stack both directions (2D channels, 2G
-/// groups).
-inline std::vector<TensorDesc> layerTensors(const ScanSpec &spec) {
+/// groups); a cross scan's but u, z and y the four directions' (4D, 4G).
+/// `len` stands for the length in every shape: kLenDim, or a cross scan's
+/// static H·W.
+inline std::vector<TensorDesc> layerTensors(const ScanSpec &spec, int64_t len) {
   const int64_t dim = spec.dim, n = spec.dstate,
                 g = spec.directions() * spec.ngroups,
                 inDim = spec.directions() * dim;
   const bool channelFirst = spec.layout == ref::Layout::ChannelFirst;
   auto sequence = [&](int64_t channels) {
-    return channelFirst ? std::vector<int64_t>{kBatchDim, channels, kLenDim}
-                        : std::vector<int64_t>{kBatchDim, kLenDim, channels};
+    return channelFirst ? std::vector<int64_t>{kBatchDim, channels, len}
+                        : std::vector<int64_t>{kBatchDim, len, channels};
   };
-  const std::vector<int64_t> seq = sequence(dim), inSeq = sequence(inDim);
+  const std::vector<int64_t> seq = sequence(dim), inSeq = sequence(inDim),
+                             uSeq = sequence(spec.uChannels());
   std::vector<int64_t> bc;
   switch (spec.bc) {
   case ref::BCKind::PerChannel:
     bc = {inDim, n};
     break;
   case ref::BCKind::Shared:
-    bc = channelFirst ? std::vector<int64_t>{kBatchDim, n, kLenDim}
-                      : std::vector<int64_t>{kBatchDim, kLenDim, n};
+    bc = channelFirst ? std::vector<int64_t>{kBatchDim, n, len}
+                      : std::vector<int64_t>{kBatchDim, len, n};
     break;
   case ref::BCKind::Grouped:
-    bc = channelFirst ? std::vector<int64_t>{kBatchDim, g, n, kLenDim}
-                      : std::vector<int64_t>{kBatchDim, kLenDim, g, n};
+    bc = channelFirst ? std::vector<int64_t>{kBatchDim, g, n, len}
+                      : std::vector<int64_t>{kBatchDim, len, g, n};
     break;
   }
   const std::vector<int64_t> state = {kBatchDim, inDim, n};
   const Role in = Role::Input, out = Role::Output;
-  std::vector<TensorDesc> tensors = {{"u", in, spec.dtype, inSeq},
+  std::vector<TensorDesc> tensors = {{"u", in, spec.dtype, uSeq},
                                      {"delta", in, spec.dtype, inSeq},
                                      {"A", in, SSMRT_F32, {inDim, n}},
                                      {"B", in, spec.bcDtype, bc},
@@ -681,6 +702,12 @@ inline std::vector<TensorDesc> layerTensors(const ScanSpec &spec) {
   if (spec.finalState)
     tensors.push_back({"last_state", out, SSMRT_F32, state});
   return tensors;
+}
+
+/// The tensors of the layer compiled from `spec`, as its manifest has them:
+/// a cross scan's length is its static H·W, any other layer's the symbol.
+inline std::vector<TensorDesc> layerTensors(const ScanSpec &spec) {
+  return layerTensors(spec, spec.crossScan() ? spec.crossLen() : kLenDim);
 }
 
 /// The tensors of the decode step compiled from `spec`, in launch order:

@@ -3,11 +3,13 @@
 // Runs every selective-scan layer of the specs in test/gpu/specs (StepTest.cpp
 // runs the decode steps there), compiled ahead of time by build_kernels.sh,
 // through libssmrt on the GPU and compares its outputs with
-// the fp64 reference (ssmc::ref::selectiveScan) on random inputs, for several
-// batch sizes and lengths, including lengths that end in a partial tile and
-// a state continuation split over two launches. Prints one line per case and
-// a final "N passed, N failed"; exits non-zero if a case failed. Without a
-// driver or GPU it says so and exits 0, or 2 with --require-gpu.
+// the fp64 reference (ssmc::ref::selectiveScan, or ssmc::ref::crossScan2d for
+// a VMamba cross scan) on random inputs, for several batch sizes and lengths,
+// including lengths that end in a partial tile and a state continuation split
+// over two launches. A cross scan takes one length, its H·W, and runs there
+// only, plus one launch at H·W + 1 that libssmrt must refuse. Prints one line
+// per case and a final "N passed, N failed"; exits non-zero if a case failed.
+// Without a driver or GPU it says so and exits 0, or 2 with --require-gpu.
 //
 // Tolerances. Each output element is checked on its own against
 //   |gpu - ref| <= r * |ref| + eps * mag,
@@ -32,6 +34,15 @@
 // - A bidirectional layer adds r·mag: its kernel stores the forward sums in
 //   y's dtype and adds the backward ones to them, rounding the forward part
 //   once more (Vim's own path, out + out_b.flip(-1) in bf16, does too).
+// - A cross scan (four directions) adds 3·r·mag the same way: its kernel
+//   stores each direction's partial sum in y's dtype and re-reads it for the
+//   next, so the running sum is rounded three times before the final store.
+//   A running sum of k < 4 directions is at most the magnitude of its own
+//   terms, which mag (summed over all four directions, times |silu(z)| as
+//   the sum is) bounds whether the gate is applied before or after the
+//   rounding; each such rounding thus costs at most r·mag. In general K
+//   directions get (K - 1)·r·mag. f16 subnormal partials would add 2^-25
+//   each, far below eps·mag at these inputs' magnitudes.
 // - last_state uses eps·max(1, sqrt(L/2048)): a kernel that splits the
 //   sequence into chunks hands the state across L/chunk boundaries, each an
 //   fp32 combine whose independent rounding errors add up like a random walk.
@@ -41,10 +52,14 @@
 
 #include "GpuTestUtil.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -71,8 +86,10 @@ struct Expected {
 Expected runReference(const ScanSpec &spec, const ScanData &data) {
   const int64_t batch = data.batch, len = data.len, dim = spec.dim,
                 n = spec.dstate, inDim = spec.directions() * dim;
-  const int64_t seqSize = dim * len, inSeqSize = inDim * len,
-                stateSize = inDim * n;
+  if (spec.crossScan() && len != spec.crossLen())
+    throw std::logic_error("a cross scan runs at L = H·W only");
+  const int64_t seqSize = dim * len, uSize = spec.uChannels() * len,
+                inSeqSize = inDim * len, stateSize = inDim * n;
   const int64_t bcSize = spec.bc == ref::BCKind::Shared ? n * len
                          : spec.bc == ref::BCKind::Grouped
                              ? spec.directions() * spec.ngroups * n * len
@@ -100,6 +117,13 @@ Expected runReference(const ScanSpec &spec, const ScanData &data) {
   dims.seqlen = len;
   dims.dstate = n;
   dims.ngroups = spec.ngroups;
+  ref::CrossScanDims crossDims;
+  crossDims.batch = 1;
+  crossDims.height = spec.crossHeight;
+  crossDims.width = spec.crossWidth;
+  crossDims.dim = dim;
+  crossDims.dstate = n;
+  crossDims.ngroups = spec.ngroups;
   ref::SelectiveScanOptions opts;
   opts.layout = spec.layout;
   opts.bKind = opts.cKind = spec.bc;
@@ -118,7 +142,7 @@ Expected runReference(const ScanSpec &spec, const ScanData &data) {
       return it == data.values.end() ? nullptr : it->second.data() + offset;
     };
     ref::SelectiveScanArgs args;
-    args.u = input("u", b * inSeqSize);
+    args.u = input("u", b * uSize);
     args.delta = input("delta", b * inSeqSize);
     args.A = input("A", 0);
     args.B = input("B", b * bcSize);
@@ -131,7 +155,10 @@ Expected runReference(const ScanSpec &spec, const ScanData &data) {
     if (spec.finalState)
       args.lastState =
           (magnitude ? out.lastStateMag : out.lastState).data() + b * stateSize;
-    ref::selectiveScan(dims, opts, args);
+    if (spec.crossScan())
+      ref::crossScan2d(crossDims, opts, args);
+    else
+      ref::selectiveScan(dims, opts, args);
   });
   // silu(z) may be negative; the magnitude is its absolute value.
   for (double &v : out.yMag)
@@ -160,8 +187,9 @@ std::vector<int64_t> shapeOf(const ScanSpec &spec, const std::string &name,
 /// Checks y and last_state of `got` against the reference.
 std::vector<Check> checkOutputs(const ScanSpec &spec, const ScanData &got,
                                 const Expected &want) {
+  // One more rounding of the running sum per direction after the first.
   const double yTolerance =
-      kEps + (spec.bidirectional ? outputRounding(spec.dtype) : 0.0);
+      kEps + double(spec.directions() - 1) * outputRounding(spec.dtype);
   std::vector<Check> checks = {
       compare("y", got.values.at("y"), want.y, want.y, want.yMag, spec.dtype,
               shapeOf(spec, "y", got.batch, got.len), 1.0, yTolerance)};
@@ -283,22 +311,58 @@ void runContinuation(const ssmrt::Layer &layer, const ScanSpec &spec,
          checks, tally);
 }
 
+/// A cross scan launched at L = H·W + 1 (inputs and outputs of that length):
+/// libssmrt's shape check must refuse it before anything runs.
+void runWrongLength(const ssmrt::Layer &layer, const ScanSpec &spec,
+                    Tally &tally) {
+  const int64_t batch = 1, len = spec.crossLen() + 1;
+  const std::string name = caseName(spec, batch, std::to_string(len));
+  const std::vector<TensorDesc> tensors = layerTensors(spec, kLenDim);
+  DeviceTensors device(tensors, makeInputs(tensors, spec.deltaSoftplus, batch,
+                                           len, seedOf(spec.name + "/wrong")));
+  try {
+    layer.launch(device.tensors());
+  } catch (const ssmrt::Error &error) {
+    if (error.status() == SSMRT_ERROR_CUDA)
+      throw CudaError(error.what());
+    if (error.status() != SSMRT_ERROR_SHAPE)
+      throw;
+    std::printf("PASS %s  refused: %s\n", name.c_str(), error.what());
+    std::fflush(stdout);
+    ++tally.passed;
+    return;
+  }
+  check(driver().ctxSynchronize(), "cuCtxSynchronize after the launch");
+  std::printf("FAIL %s  launched at a length other than H·W = %lld\n",
+              name.c_str(), static_cast<long long>(spec.crossLen()));
+  std::fflush(stdout);
+  ++tally.failed;
+}
+
 /// Every case of one layer.
 void runLayer(const ssmrt::Layer &layer, const ScanSpec &spec,
               const Options &options, Tally &tally) {
   const std::vector<int64_t> batches =
       options.quick ? std::vector<int64_t>{2} : std::vector<int64_t>{1, 3};
+  // A cross scan's length is static: H·W and no other.
   const std::vector<int64_t> lengths =
-      options.quick ? std::vector<int64_t>{1, 7, 2049}
-                    : std::vector<int64_t>{1, 7, 2048, 2049};
+      spec.crossScan() ? std::vector<int64_t>{spec.crossLen()}
+      : options.quick  ? std::vector<int64_t>{1, 7, 2049}
+                       : std::vector<int64_t>{1, 7, 2048, 2049};
   for (int64_t batch : batches)
     for (int64_t len : lengths)
       guarded(caseName(spec, batch, std::to_string(len)), tally,
               [&] { runCase(layer, spec, batch, len, tally); });
+  if (spec.crossScan()) {
+    guarded(caseName(spec, 1, std::to_string(spec.crossLen() + 1)), tally,
+            [&] { runWrongLength(layer, spec, tally); });
+    return;
+  }
   if (!options.quick && spec.name == kLongLayer)
     guarded(caseName(spec, 1, "65536"), tally,
             [&] { runCase(layer, spec, 1, 65536, tally); });
-  // A bidirectional layer's backward state runs against the split.
+  // A bidirectional layer's backward state runs against the split (and a
+  // cross scan's length cannot be split).
   if (spec.initialState && spec.finalState && !spec.bidirectional) {
     const int64_t batch = batches.back();
     guarded(caseName(spec, batch, "split"), tally,
@@ -314,7 +378,7 @@ void runSpec(const std::string &path, const Options &options, Tally &tally) {
 } // namespace
 
 int main(int argc, char **argv) {
-  return runGpuTestSuite(
-      argc, argv,
-      {"ssmc GPU tests", "selective_scan", "B=2, L 1/7/2049", runSpec});
+  return runGpuTestSuite(argc, argv,
+                         {"ssmc GPU tests", "selective_scan",
+                          "B=2, L 1/7/2049, cross scans at H*W", runSpec});
 }

@@ -100,8 +100,14 @@ struct LayerSpec {
   /// with its own u, Δ, A, B/C, skip and bias (stacked: 2D channels, 2G
   /// groups), summed into one output of D channels.
   bool bidirectional = false;
-  /// The directions the scan runs: 2 for a bidirectional one, else 1.
-  int64_t directions() const { return bidirectional ? 2 : 1; }
+  /// H and W of a VMamba SS2D cross scan (0 for other layers): L = H·W
+  /// tokens of an H x W grid scanned in four directions, each with its own
+  /// Δ, A, B/C, skip and bias (stacked: 4D channels, 4G groups), sharing u.
+  int64_t crossHeight = 0, crossWidth = 0;
+  bool crossScan() const { return crossHeight > 0; }
+  /// The directions the scan runs: 4 for a cross scan, 2 for a
+  /// bidirectional one, else 1.
+  int64_t directions() const { return crossScan() ? 4 : bidirectional ? 2 : 1; }
   /// A decode step of the Mamba-2 form (state [B, H, P, N], scalar decay per
   /// head) rather than the Mamba-1 form (state [B, D, N]).
   bool mamba2 = false;

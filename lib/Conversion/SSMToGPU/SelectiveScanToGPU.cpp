@@ -32,6 +32,11 @@
 // then, after a barrier, backward over the same segment, loading those sums
 // with z and adding them before the gate. Its u, Δ, A, B/C, skip, bias and
 // states stack the two directions' channels; z and y hold one direction's.
+// A cross scan (VMamba's SS2D) runs its four directions the same way over
+// the tokens of its H x W grid, whole (no L segments), sharing u: the
+// column-major directions map their step t to the token (t mod H)·W + t / H
+// in every load and store, so neither the cross-scanned input nor the
+// per-direction outputs are ever copied.
 //
 //===----------------------------------------------------------------------===//
 
@@ -107,8 +112,8 @@ public:
         directions(op.getNumDirections()),
         channels(op.getNumChannels() / directions),
         inChannels(op.getNumChannels()), states(op.getStateSize()),
-        lanes(tile.getLanes()), own(states / lanes),
-        stepStride(stagedStepStride(op)) {}
+        sharedU(op.hasSharedInput()), lanes(tile.getLanes()),
+        own(states / lanes), stepStride(stagedStepStride(op)) {}
 
   /// Emits the kernel body given the kernel arguments (in the order of
   /// `lowerSelectiveScan`'s parameters) and the workgroup staging buffer.
@@ -123,8 +128,10 @@ private:
     SmallVector<Value> bc, bcSkip, act;
   };
 
+  Value position(Value t);
   Value seqIndex(Value channel, int64_t numChannels, Value t);
   Value inIndex(Value t);
+  Value uIndex(Value t);
   Value outIndex(Value t);
   Value ownStart(Value t0, int64_t steps);
   Value stateExp(int64_t n, Value x);
@@ -177,6 +184,8 @@ private:
   /// Directions (two for a bidirectional scan), the channels of z and y (of
   /// one direction), those of the other operands (of all directions).
   int64_t directions, channels, inChannels, states;
+  /// Whether the directions share u (of `channels` channels: a cross scan).
+  bool sharedU;
   /// Threads per channel, and the states each of them keeps.
   int64_t lanes, own;
   /// Workgroup-memory elements between the staged B/C of two steps.
@@ -190,6 +199,8 @@ private:
   /// u, Δ, A, B/C, skip, bias and the states.
   bool reverse = false, gated = true, accumulate = false;
   Value c;
+  /// Whether the direction walks a cross scan's grid column by column.
+  bool columnMajor = false;
   /// This thread's lane among its channel's and its first state.
   Value lane, stateBase;
   /// The steps [lo, hi) this block scans: its L segment, or all of L.
@@ -211,22 +222,48 @@ private:
 
 } // namespace
 
+/// The token that step `t` of the direction being scanned reads and writes:
+/// t, or on a column-major walk of a cross scan's H x W grid (w outer, h
+/// inner) the row-major index (t mod H)·W + t / H, in 32-bit arithmetic
+/// (L = H·W is static and small) that ptxas turns into a multiply-high.
+Value ScanKernelEmitter::position(Value t) {
+  if (!columnMajor)
+    return t;
+  ArrayRef<int64_t> grid = *op.getCrossScan();
+  Type i32 = b.getI32Type();
+  Value t32 = arith::IndexCastUIOp::create(b, i32, t);
+  Value height = arith::ConstantIntOp::create(b, i32, grid[0]);
+  Value width = arith::ConstantIntOp::create(b, i32, grid[1]);
+  Value column = arith::DivUIOp::create(b, t32, height);
+  Value row = arith::RemUIOp::create(b, t32, height);
+  Value token =
+      arith::AddIOp::create(b, arith::MulIOp::create(b, row, width), column);
+  return arith::IndexCastUIOp::create(b, b.getIndexType(), token);
+}
+
 /// The offset of step `t` of `channel` in an activation of `numChannels`
 /// channels, [B, D, L] or [B, L, D].
 Value ScanKernelEmitter::seqIndex(Value channel, int64_t numChannels, Value t) {
+  t = position(t);
   Value width = b.index(numChannels);
   if (cf)
     return b.add(b.mul(b.add(b.mul(bIdx, width), channel), len), t);
   return b.add(b.mul(b.add(b.mul(bIdx, len), t), width), channel);
 }
 
-/// Step `t` of this thread's channel in u and Δ.
+/// Step `t` of this thread's channel in Δ (and in u unless it is shared).
 Value ScanKernelEmitter::inIndex(Value t) { return seqIndex(c, inChannels, t); }
+
+/// Step `t` of this thread's channel in u.
+Value ScanKernelEmitter::uIndex(Value t) {
+  return sharedU ? outIndex(t) : inIndex(t);
+}
 
 /// Step `t` of this thread's channel in z and y.
 Value ScanKernelEmitter::outIndex(Value t) { return seqIndex(d, channels, t); }
 
 Value ScanKernelEmitter::bcIndex(const BCOperand &bc, Value n, Value t) {
+  t = position(t);
   Value row = bc.kind == BCKind::Grouped
                   ? b.add(b.mul(bIdx, b.index(bc.groups)), group0)
                   : bIdx;
@@ -467,7 +504,9 @@ void ScanKernelEmitter::loadRuns(Value t0, int64_t steps, TileMode mode,
     bool finished = mem == z || mem == y;
     Value start = finished ? ownStart(t0, steps) : t0;
     int64_t count = finished ? steps / lanes : steps;
-    auto index = [&](Value t) { return finished ? outIndex(t) : inIndex(t); };
+    auto index = [&](Value t) {
+      return finished ? outIndex(t) : mem == u ? uIndex(t) : inIndex(t);
+    };
     if (mode == TileMode::Vector || mode == TileMode::Shifted) {
       int64_t width = std::min(actWidth, count);
       Value base = index(start);
@@ -881,10 +920,13 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   Value initArg = scan && op.getInit() ? nextArg() : Value();
   Value yArg = scan ? nextArg() : Value();
   Value lastArg = scan && op.getLastState() ? nextArg() : Value();
-  Value stateArg = nextArg(), deltaSumArg = nextArg();
+  // A cross scan is one segment of its static L = H·W: no carries.
+  std::optional<ArrayRef<int64_t>> grid = op.getCrossScan();
+  Value stateArg = grid ? Value() : nextArg();
+  Value deltaSumArg = grid ? Value() : nextArg();
   batch = nextArg();
-  len = nextArg();
-  Value segmentSteps = chunk ? b.index(chunk) : nextArg();
+  len = grid ? b.index((*grid)[0] * (*grid)[1]) : nextArg();
+  Value segmentSteps = grid ? len : chunk ? b.index(chunk) : nextArg();
 
   tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
@@ -902,7 +944,7 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   Value dN = b.index(inChannels * states);
   Value inSize = b.mul(b.mul(batch, b.index(inChannels)), len);
   Value outSize = b.mul(b.mul(batch, b.index(channels)), len);
-  u = b.flatView(uArg, inSize);
+  u = b.flatView(uArg, sharedU ? outSize : inSize);
   delta = b.flatView(deltaArg, inSize);
   if (yArg)
     y = b.flatView(yArg, outSize);
@@ -935,10 +977,12 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   bufferSize = slots * stepStride * stageSteps;
 
   Value stateSize = b.mul(batch, dN);
-  Value carrySize =
-      b.mul(b.mul(batch, b.sub(numSegments, b.index(1))), b.index(inChannels));
-  carryState = b.flatView(stateArg, b.mul(carrySize, b.index(states)));
-  carryDelta = b.flatView(deltaSumArg, carrySize);
+  if (stateArg) {
+    Value carrySize = b.mul(b.mul(batch, b.sub(numSegments, b.index(1))),
+                            b.index(inChannels));
+    carryState = b.flatView(stateArg, b.mul(carrySize, b.index(states)));
+    carryDelta = b.flatView(deltaSumArg, carrySize);
+  }
   if (initArg)
     init = b.flatView(initArg, stateSize);
   if (lastArg)
@@ -959,7 +1003,11 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
 void ScanKernelEmitter::emitDirection(int64_t k, Value blockSegment,
                                       Value segmentSteps) {
   bool scan = role == KernelRole::Scan;
-  reverse = op.getReverse() || k == 1;
+  // Directions in the order of the stacked operands: forward, then backward
+  // (bidirectional); rows, columns, rows backward, columns backward (cross).
+  reverse = op.getReverse() || (directions == 2 && k == 1) ||
+            (directions == 4 && k >= 2);
+  columnMajor = directions == 4 && k % 2 == 1;
   gated = k == directions - 1;
   accumulate = k > 0;
   c = b.add(d, b.index(k * channels));
@@ -1011,7 +1059,8 @@ void ScanKernelEmitter::emitDirection(int64_t k, Value blockSegment,
     return;
   }
 
-  h = carryIn(h, carryState, carryDelta);
+  if (carryState)
+    h = carryIn(h, carryState, carryDelta);
   h = emitSegment(h);
   if (!last)
     return;
@@ -1107,11 +1156,27 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   auto cst = [&](int64_t v) { return indexConstant(host, loc, v); };
   SmallVector<Value, 3> grid = {cst(outChannels / blockChannels), batch,
                                 cst(1)};
+  LoweredOp lowered;
+  auto appendOperandsAndResults = [&](SmallVector<KernelParam> &params) {
+    for (Value operand : op->getOperands())
+      params.push_back({buffers.lookup(operand)});
+    for (Value result : op->getResults())
+      params.push_back({buffers.lookup(result), /*readOnly=*/false});
+  };
+  // A cross scan's column-major directions read tokens of every part of L:
+  // one kernel scans it whole.
+  if (op.getCrossScan()) {
+    SmallVector<KernelParam> params;
+    appendOperandsAndResults(params);
+    params.push_back({batch});
+    lowered.launches.push_back(
+        buildKernel(op, KernelRole::Scan, params, grid, host, module, name));
+    return lowered;
+  }
 
   // Blocks split L into segments of whole tiles: the tile's chunk, or as
   // many steps as libssmrt picks at launch to fill the GPU. The segments'
   // carries live in workspaces [B, S - 1, D, N] and [B, S - 1, D].
-  LoweredOp lowered;
   LSegments segments(host, loc, batch, len, chunk, tile.getItems(),
                      kScanMinSegmentSteps);
   grid[2] = segments.count;
@@ -1136,10 +1201,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
                                          (name + "_carry").str()));
 
   SmallVector<KernelParam> params;
-  for (Value operand : op->getOperands())
-    params.push_back({buffers.lookup(operand)});
-  for (Value result : op->getResults())
-    params.push_back({buffers.lookup(result), /*readOnly=*/false});
+  appendOperandsAndResults(params);
   params.push_back({carryState});
   params.push_back({carryDelta});
   segments.appendSizes(params);

@@ -246,31 +246,64 @@ static LogicalResult verifyState(Operation *op, StringRef kind, StringRef name,
   return success();
 }
 
-/// Checks the directions of a Mamba-1 scan over `d` channels (both
-/// directions' for a bidirectional one) and returns the channels of its
-/// output: d / 2 for a bidirectional scan, whose grouped B/C operands must
-/// then hold an even number of groups (each direction's own).
-static FailureOr<int64_t> verifyDirections(Operation *op, bool reverse,
-                                           bool bidirectional, int64_t d,
-                                           Layout layout,
-                                           ArrayRef<Value> bcOperands) {
-  if (!bidirectional)
+/// Checks the directions of a Mamba-1 scan over `d` channels (every
+/// direction's, stacked) and `l` steps, and returns the channels of its output:
+/// d / 2 for a bidirectional scan and d / 4 for a cross scan, whose grouped
+/// B/C operands must then hold each direction's own groups.
+static FailureOr<int64_t>
+verifyDirections(Operation *op, bool reverse, bool bidirectional,
+                 std::optional<ArrayRef<int64_t>> crossScan, int64_t d,
+                 int64_t l, Layout layout, ArrayRef<Value> bcOperands) {
+  int64_t directions = getDirectionCount(bidirectional, crossScan.has_value());
+  if (directions == 1)
     return d;
-  if (reverse)
+  if (crossScan) {
+    if (bidirectional)
+      return op->emitOpError("'bidirectional' and 'cross_scan' exclude each "
+                             "other");
+    if (reverse)
+      return op->emitOpError("a cross scan runs four fixed directions; "
+                             "'reverse' does not apply to it");
+    if (crossScan->size() != 2 ||
+        llvm::any_of(*crossScan, [](int64_t size) { return size <= 0; }))
+      return op->emitOpError()
+             << "cross_scan must be [H, W], two positive sizes, got ["
+             << *crossScan << "]";
+    if (layout != Layout::ChannelLast)
+      return op->emitOpError(
+          "a cross scan needs layout = channel_last: its column-major "
+          "directions read whole rows of channels a step, where channel-first "
+          "rows would be read an element at a time");
+    int64_t height = (*crossScan)[0], width = (*crossScan)[1];
+    if (l != height * width)
+      return op->emitOpError()
+             << "a cross scan over a " << height << " x " << width
+             << " grid needs a static L = H·W = " << height * width << ", got "
+             << formatSize(l);
+  } else if (reverse) {
     return op->emitOpError("a bidirectional scan runs both directions; "
                            "'reverse' does not apply to it");
-  if (d % 2 != 0)
-    return op->emitOpError()
-           << "a bidirectional scan needs an even channel count 2D (the "
-              "forward channels, then the backward ones), got "
-           << d;
+  }
+  StringRef kind = crossScan ? "a cross scan" : "a bidirectional scan";
+  StringRef order = crossScan ? "the four directions' in turn"
+                              : "the forward ones, then the backward ones";
+  if (d % directions != 0)
+    return op->emitOpError() << kind << " needs a channel count " << directions
+                             << "D divisible by " << directions << " (" << order
+                             << "), got " << d;
   for (Value bc : bcOperands)
-    if (!splitsIntoDirections(bc.getType(), layout, 2))
+    if (!splitsIntoDirections(bc.getType(), layout, directions))
       return op->emitOpError()
-             << "a bidirectional scan needs an even number of B/C groups "
-                "(the forward ones, then the backward ones), got "
+             << kind << " needs a number of B/C groups divisible by "
+             << directions << " (" << order << "), got "
              << getNumGroups(bc.getType(), layout);
-  return d / 2;
+  return d / directions;
+}
+
+/// The symbolic name of the stacked channels of a scan's per-direction
+/// operands.
+static StringRef stackedChannels(int64_t directions) {
+  return directions == 4 ? "4D" : directions == 2 ? "2D" : "D";
 }
 
 //===----------------------------------------------------------------------===//
@@ -313,17 +346,20 @@ LogicalResult ScanOp::verify() {
   SmallVector<Dim> full =
       cf ? SmallVector<Dim>{{"B", b}, {"D", d}, {"L", l}, {"N", n}}
          : SmallVector<Dim>{{"B", b}, {"L", l}, {"D", d}, {"N", n}};
-  StringRef dName = getBidirectional() ? "2D" : "D";
-  SmallVector<Dim> in = activationShape(getLayout(), b, d, l, dName);
+  StringRef dName = stackedChannels(getNumDirections());
   SmallVector<Dim> state = {{"B", b}, {dName, d}, {"N", n}};
   if (failed(
           verifyStaticDims(*this, "abar", getAbar(), full, {cf ? 1u : 2u, 3})))
     return failure();
-  FailureOr<int64_t> outChannels = verifyDirections(
-      *this, getReverse(), getBidirectional(), d, getLayout(), {getC()});
+  FailureOr<int64_t> outChannels =
+      verifyDirections(*this, getReverse(), getBidirectional(), getCrossScan(),
+                       d, l, getLayout(), {getC()});
   if (failed(outChannels))
     return failure();
   SmallVector<Dim> act = activationShape(getLayout(), b, *outChannels, l);
+  // A cross scan's directions share u; the others stack theirs.
+  SmallVector<Dim> in =
+      getCrossScan() ? act : activationShape(getLayout(), b, d, l, dName);
   if (failed(verifyState(*this, "operand", "abar", getAbar(), full)) ||
       failed(verifyState(*this, "operand", "bbar", getBbar(), full)) ||
       failed(verifyOperand(*this, "u", getU(), in)) ||
@@ -342,20 +378,24 @@ LogicalResult ScanOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult SelectiveScanOp::verify() {
+  // Sized off u, or off Δ where the directions share u (a cross scan's).
+  bool shared = hasSharedInput();
   FailureOr<ScanSizes> s =
-      verifyScanSizes(*this, "u", getU(), getA(), getLayout());
+      verifyScanSizes(*this, shared ? "delta" : "u",
+                      shared ? getDelta() : getU(), getA(), getLayout());
   if (failed(s))
     return failure();
   FailureOr<int64_t> outChannels =
-      verifyDirections(*this, getReverse(), getBidirectional(), s->d,
-                       getLayout(), {getB(), getC()});
+      verifyDirections(*this, getReverse(), getBidirectional(), getCrossScan(),
+                       s->d, s->l, getLayout(), {getB(), getC()});
   if (failed(outChannels))
     return failure();
-  StringRef dName = getBidirectional() ? "2D" : "D";
+  StringRef dName = stackedChannels(getNumDirections());
   SmallVector<Dim> in = activationShape(getLayout(), s->b, s->d, s->l, dName);
   SmallVector<Dim> act = activationShape(getLayout(), s->b, *outChannels, s->l);
   SmallVector<Dim> state = {{"B", s->b}, {dName, s->d}, {"N", s->n}};
-  if (failed(verifyElementType(*this, "u", getU(), false)) ||
+  if (failed(verifyOperand(*this, "u", getU(), shared ? act : in)) ||
+      failed(verifyElementType(*this, "u", getU(), false)) ||
       failed(verifyOperand(*this, "delta", getDelta(), in)) ||
       failed(verifyElementType(*this, "delta", getDelta(), false, getU())) ||
       failed(verifyBC(*this, "B", getB(), getLayout(), s->b, s->d, s->l, s->n,
@@ -387,23 +427,28 @@ LogicalResult SelectiveScanOp::verify() {
     if (tile.getSteps() != 0)
       return emitOpError() << "tile steps = " << tile.getSteps()
                            << " applies to ssm.ssd_chunk only";
+    if (getCrossScan() && tile.getChunk() != 0)
+      return emitOpError()
+             << "tile chunk = " << tile.getChunk()
+             << " does not apply to a cross scan, which is not split into L "
+                "segments (its column-major directions cross them all)";
   }
   return success();
 }
 
 int64_t SelectiveScanOp::getBatchSize() {
-  return getU().getType().getDimSize(0);
+  return getDelta().getType().getDimSize(0);
 }
 
 int64_t SelectiveScanOp::getSeqLen() {
-  return getU().getType().getDimSize(getLayout() == Layout::ChannelFirst ? 2
-                                                                         : 1);
+  return getDelta().getType().getDimSize(
+      getLayout() == Layout::ChannelFirst ? 2 : 1);
 }
 
 int64_t SelectiveScanOp::getNumChannels() {
-  // Read off u, whose D the verifier requires static (A's may be dynamic).
-  return getU().getType().getDimSize(getLayout() == Layout::ChannelFirst ? 1
-                                                                         : 2);
+  // Read off Δ, whose D the verifier requires static (A's may be dynamic).
+  return getDelta().getType().getDimSize(
+      getLayout() == Layout::ChannelFirst ? 1 : 2);
 }
 
 int64_t SelectiveScanOp::getChannelsPerGroup() {
@@ -435,7 +480,8 @@ LogicalResult SkipOp::verify() {
   SmallVector<Dim> act = activationShape(getLayout(), b, d, l);
   // u holds the channels of y once, or once per direction of a
   // bidirectional scan (K·D, which the skip sums over); a u whose L differs
-  // is reported against [B, D, L].
+  // is reported against [B, D, L]. D has u's channels, or K·D where the K
+  // directions of a cross scan share a u of D channels: y + Σ_k D_k·u.
   auto uType = getU().getType();
   int64_t k = 1;
   if (uType.getRank() == 3) {
@@ -447,13 +493,20 @@ LogicalResult SkipOp::verify() {
         !ShapedType::isDynamic(uChannels) && d > 0 && uChannels % d == 0)
       k = uChannels / d;
   }
+  int64_t kSkip = k;
+  int64_t skipSize = getD().getType().getRank() == 1
+                         ? getD().getType().getDimSize(0)
+                         : ShapedType::kDynamic;
+  if (k == 1 && !ShapedType::isDynamic(d) && !ShapedType::isDynamic(skipSize) &&
+      d > 0 && skipSize % d == 0 && skipSize > d)
+    kSkip = skipSize / d;
   SmallVector<Dim> in =
       activationShape(getLayout(), b, k * d, l, k == 1 ? "D" : "K·D");
   if (failed(verifyElementType(*this, "y", getY(), false)) ||
       failed(verifyOperand(*this, "u", getU(), in)) ||
       failed(verifyElementType(*this, "u", getU(), false, getY())) ||
-      failed(verifyChannelVector(*this, "D", getD(), in[cf ? 1 : 2].name,
-                                 in[cf ? 1 : 2].size)) ||
+      failed(verifyChannelVector(*this, "D", getD(), kSkip == 1 ? "D" : "K·D",
+                                 kSkip * d)) ||
       failed(verifyResult(*this, "result", getResult(), act)))
     return failure();
   if (getResult().getType() != type)

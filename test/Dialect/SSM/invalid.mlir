@@ -1590,7 +1590,7 @@ func.func @bidirectional_reverse(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32
 // -----
 
 func.func @bidirectional_odd_channels(%u: tensor<?x255x?xbf16>, %A: tensor<255x16xf32>, %B: tensor<?x16x?xbf16>) {
-  // expected-error @below {{a bidirectional scan needs an even channel count 2D (the forward channels, then the backward ones), got 255}}
+  // expected-error @below {{a bidirectional scan needs a channel count 2D divisible by 2 (the forward ones, then the backward ones), got 255}}
   %y = ssm.selective_scan %u, %u, %A, %B, %B bidirectional layout = channel_first
       : (tensor<?x255x?xbf16>, tensor<?x255x?xbf16>, tensor<255x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x127x?xbf16>
   return
@@ -1599,7 +1599,7 @@ func.func @bidirectional_odd_channels(%u: tensor<?x255x?xbf16>, %A: tensor<255x1
 // -----
 
 func.func @bidirectional_odd_groups(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, %B: tensor<?x1x16x?xbf16>) {
-  // expected-error @below {{a bidirectional scan needs an even number of B/C groups (the forward ones, then the backward ones), got 1}}
+  // expected-error @below {{a bidirectional scan needs a number of B/C groups divisible by 2 (the forward ones, then the backward ones), got 1}}
   %y = ssm.selective_scan %u, %u, %A, %B, %B bidirectional layout = channel_first
       : (tensor<?x256x?xbf16>, tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x1x16x?xbf16>, tensor<?x1x16x?xbf16>) -> tensor<?x128x?xbf16>
   return
@@ -1626,7 +1626,7 @@ func.func @bidirectional_state_channels(%u: tensor<?x256x?xbf16>, %A: tensor<256
 // -----
 
 func.func @scan_bidirectional_odd_groups(%abar: tensor<?x256x?x16xf32>, %u: tensor<?x256x?xbf16>, %C: tensor<?x1x16x?xbf16>) {
-  // expected-error @below {{a bidirectional scan needs an even number of B/C groups (the forward ones, then the backward ones), got 1}}
+  // expected-error @below {{a bidirectional scan needs a number of B/C groups divisible by 2 (the forward ones, then the backward ones), got 1}}
   %y = ssm.scan %abar, %abar, %u, %C bidirectional layout = channel_first
       : (tensor<?x256x?x16xf32>, tensor<?x256x?x16xf32>, tensor<?x256x?xbf16>, tensor<?x1x16x?xbf16>) -> tensor<?x128x?xbf16>
   return
@@ -1638,4 +1638,103 @@ func.func @split_length_zero_min(%len: index) -> index {
   // expected-error @below {{'ssm.split_length' op attribute 'min_steps' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %s = ssm.split_length %len quantum 32 min 0
   return %s : index
+}
+
+// -----
+
+func.func @cross_scan_channel_first(%u: tensor<?x32x63xbf16>, %d: tensor<?x128x63xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x4x16x63xbf16>) {
+  // expected-error @below {{a cross scan needs layout = channel_last}}
+  %y = ssm.selective_scan %u, %d, %A, %B, %B cross_scan [7, 9] layout = channel_first
+      : (tensor<?x32x63xbf16>, tensor<?x128x63xbf16>, tensor<128x16xf32>, tensor<?x4x16x63xbf16>, tensor<?x4x16x63xbf16>) -> tensor<?x32x63xbf16>
+  return
+}
+
+// -----
+
+func.func @cross_scan_grid_len(%u: tensor<?x64x32xbf16>, %d: tensor<?x64x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x64x4x16xbf16>) {
+  // expected-error @below {{a cross scan over a 7 x 9 grid needs a static L = H·W = 63, got 64}}
+  %y = ssm.selective_scan %u, %d, %A, %B, %B cross_scan [7, 9] layout = channel_last
+      : (tensor<?x64x32xbf16>, tensor<?x64x128xbf16>, tensor<128x16xf32>, tensor<?x64x4x16xbf16>, tensor<?x64x4x16xbf16>) -> tensor<?x64x32xbf16>
+  return
+}
+
+// -----
+
+func.func @cross_scan_dynamic_len(%u: tensor<?x?x32xbf16>, %d: tensor<?x?x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x?x4x16xbf16>) {
+  // expected-error @below {{a cross scan over a 7 x 9 grid needs a static L = H·W = 63, got ?}}
+  %y = ssm.selective_scan %u, %d, %A, %B, %B cross_scan [7, 9] layout = channel_last
+      : (tensor<?x?x32xbf16>, tensor<?x?x128xbf16>, tensor<128x16xf32>, tensor<?x?x4x16xbf16>, tensor<?x?x4x16xbf16>) -> tensor<?x?x32xbf16>
+  return
+}
+
+// -----
+
+func.func @cross_scan_grid_rank(%u: tensor<?x63x32xbf16>, %d: tensor<?x63x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x63x4x16xbf16>) {
+  // expected-error @below {{cross_scan must be [H, W], two positive sizes, got [63]}}
+  %y = ssm.selective_scan %u, %d, %A, %B, %B cross_scan [63] layout = channel_last
+      : (tensor<?x63x32xbf16>, tensor<?x63x128xbf16>, tensor<128x16xf32>, tensor<?x63x4x16xbf16>, tensor<?x63x4x16xbf16>) -> tensor<?x63x32xbf16>
+  return
+}
+
+// -----
+
+func.func @cross_scan_reverse(%u: tensor<?x63x32xbf16>, %d: tensor<?x63x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x63x4x16xbf16>) {
+  // expected-error @below {{a cross scan runs four fixed directions; 'reverse' does not apply to it}}
+  %y = ssm.selective_scan %u, %d, %A, %B, %B reverse cross_scan [7, 9] layout = channel_last
+      : (tensor<?x63x32xbf16>, tensor<?x63x128xbf16>, tensor<128x16xf32>, tensor<?x63x4x16xbf16>, tensor<?x63x4x16xbf16>) -> tensor<?x63x32xbf16>
+  return
+}
+
+// -----
+
+func.func @cross_scan_bidirectional(%u: tensor<?x63x32xbf16>, %d: tensor<?x63x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x63x4x16xbf16>) {
+  // expected-error @below {{'bidirectional' and 'cross_scan' exclude each other}}
+  %y = ssm.selective_scan %u, %d, %A, %B, %B bidirectional cross_scan [7, 9] layout = channel_last
+      : (tensor<?x63x32xbf16>, tensor<?x63x128xbf16>, tensor<128x16xf32>, tensor<?x63x4x16xbf16>, tensor<?x63x4x16xbf16>) -> tensor<?x63x32xbf16>
+  return
+}
+
+// -----
+
+func.func @cross_scan_groups(%u: tensor<?x63x32xbf16>, %d: tensor<?x63x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x63x2x16xbf16>) {
+  // expected-error @below {{a cross scan needs a number of B/C groups divisible by 4 (the four directions' in turn), got 2}}
+  %y = ssm.selective_scan %u, %d, %A, %B, %B cross_scan [7, 9] layout = channel_last
+      : (tensor<?x63x32xbf16>, tensor<?x63x128xbf16>, tensor<128x16xf32>, tensor<?x63x2x16xbf16>, tensor<?x63x2x16xbf16>) -> tensor<?x63x32xbf16>
+  return
+}
+
+// -----
+
+func.func @cross_scan_u_channels(%d: tensor<?x63x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x63x4x16xbf16>) {
+  // expected-error @below {{operand 'u' must have shape [B, L, D] = [?, 63, 32], got 'tensor<?x63x128xbf16>'}}
+  %y = ssm.selective_scan %d, %d, %A, %B, %B cross_scan [7, 9] layout = channel_last
+      : (tensor<?x63x128xbf16>, tensor<?x63x128xbf16>, tensor<128x16xf32>, tensor<?x63x4x16xbf16>, tensor<?x63x4x16xbf16>) -> tensor<?x63x32xbf16>
+  return
+}
+
+// -----
+
+func.func @cross_scan_state(%u: tensor<?x63x32xbf16>, %d: tensor<?x63x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x63x4x16xbf16>, %h0: tensor<?x32x16xf32>) {
+  // expected-error @below {{operand 'init' must have shape [B, 4D, N] = [?, 128, 16], got 'tensor<?x32x16xf32>'}}
+  %y = ssm.selective_scan %u, %d, %A, %B, %B init %h0 cross_scan [7, 9] layout = channel_last
+      : (tensor<?x63x32xbf16>, tensor<?x63x128xbf16>, tensor<128x16xf32>, tensor<?x63x4x16xbf16>, tensor<?x63x4x16xbf16>, tensor<?x32x16xf32>) -> tensor<?x63x32xbf16>
+  return
+}
+
+// -----
+
+func.func @cross_scan_chunk(%u: tensor<?x63x32xbf16>, %d: tensor<?x63x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x63x4x16xbf16>) {
+  // expected-error @below {{tile chunk = 32 does not apply to a cross scan, which is not split into L segments}}
+  %y = ssm.selective_scan %u, %d, %A, %B, %B cross_scan [7, 9] layout = channel_last tile = <threads = 32, items = 8, chunk = 32>
+      : (tensor<?x63x32xbf16>, tensor<?x63x128xbf16>, tensor<128x16xf32>, tensor<?x63x4x16xbf16>, tensor<?x63x4x16xbf16>) -> tensor<?x63x32xbf16>
+  return
+}
+
+// -----
+
+func.func @scan_cross_u(%abar: tensor<?x63x128x16xf32>, %C: tensor<?x63x4x16xbf16>, %u: tensor<?x63x128xbf16>) {
+  // expected-error @below {{operand 'u' must have shape [B, L, D] = [?, 63, 32], got 'tensor<?x63x128xbf16>'}}
+  %y = ssm.scan %abar, %abar, %u, %C cross_scan [7, 9] layout = channel_last
+      : (tensor<?x63x128x16xf32>, tensor<?x63x128x16xf32>, tensor<?x63x128xbf16>, tensor<?x63x4x16xbf16>) -> tensor<?x63x32xbf16>
+  return
 }

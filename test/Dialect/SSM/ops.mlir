@@ -409,3 +409,21 @@ func.func @bidirectional(%abar: tensor<?x256x?x16xf32>, %u: tensor<?x256x?xbf16>
       : (tensor<?x256x?xbf16>, tensor<?x256x?xbf16>, tensor<256x16xf32>, tensor<?x2x16x?xbf16>, tensor<?x2x16x?xbf16>, tensor<256xf32>) -> tensor<?x128x?xbf16>
   return %s, %f : tensor<?x128x?xbf16>, tensor<?x128x?xbf16>
 }
+
+// VMamba's SS2D cross scan: four directions over a 7 x 9 grid (L = 63);
+// u, z and y have D channels, the rest stack the four directions'.
+// CHECK-LABEL: func @cross_scan
+// CHECK: ssm.scan %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} cross_scan [7, 9] layout = channel_last
+// CHECK: ssm.skip %{{.*}}, %{{.*}}, %{{.*}} layout = channel_last : (tensor<?x63x32xbf16>, tensor<?x63x32xbf16>, tensor<128xf32>)
+// CHECK: ssm.selective_scan %{{.*}} skip %{{.*}} gate %{{.*}} softplus cross_scan [7, 9] layout = channel_last
+func.func @cross_scan(%abar: tensor<?x63x128x16xf32>, %u: tensor<?x63x32xbf16>,
+                      %C: tensor<?x63x4x16xbf16>, %delta: tensor<?x63x128xbf16>,
+                      %A: tensor<128x16xf32>, %D: tensor<128xf32>) {
+  %y = ssm.scan %abar, %abar, %u, %C cross_scan [7, 9] layout = channel_last
+      : (tensor<?x63x128x16xf32>, tensor<?x63x128x16xf32>, tensor<?x63x32xbf16>, tensor<?x63x4x16xbf16>) -> tensor<?x63x32xbf16>
+  %s = ssm.skip %y, %u, %D layout = channel_last
+      : (tensor<?x63x32xbf16>, tensor<?x63x32xbf16>, tensor<128xf32>) -> tensor<?x63x32xbf16>
+  %f, %h = ssm.selective_scan %u, %delta, %A, %C, %C skip %D gate %u softplus cross_scan [7, 9] layout = channel_last
+      : (tensor<?x63x32xbf16>, tensor<?x63x128xbf16>, tensor<128x16xf32>, tensor<?x63x4x16xbf16>, tensor<?x63x4x16xbf16>, tensor<128xf32>, tensor<?x63x32xbf16>) -> (tensor<?x63x32xbf16>, tensor<?x128x16xf32>)
+  return
+}

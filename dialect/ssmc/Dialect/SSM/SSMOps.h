@@ -32,6 +32,12 @@ int64_t getNumGroups(Type type, Layout layout);
 /// groups of its own.
 bool splitsIntoDirections(Type type, Layout layout, int64_t directions);
 
+/// The directions a Mamba-1 scan runs: four for a cross scan (VMamba's SS2D),
+/// two for a bidirectional one (Vim), else one.
+inline int64_t getDirectionCount(bool bidirectional, bool crossScan) {
+  return crossScan ? 4 : bidirectional ? 2 : 1;
+}
+
 } // namespace mlir::ssm
 
 #define GET_OP_CLASSES

@@ -65,7 +65,8 @@ def SSM_ScanOp : SSM_Op<"scan", [Pure]> {
     down to 0 with `reverse`. `abar` and `bbar` come from `ssm.discretize`;
     `ssm-fuse-discretize` rewrites the pair into one `ssm.selective_scan`.
     The optional second result is the state after the last step, [B, D, N] f32.
-    `bidirectional` scans two directions and sums them, as in Vim: see
+    `bidirectional` scans two directions and sums them, as in Vim;
+    `cross_scan` four over an H x W grid, as in VMamba: see
     `ssm.selective_scan`.
 
     ```mlir
@@ -77,15 +78,22 @@ def SSM_ScanOp : SSM_Op<"scan", [Pure]> {
   let arguments = (ins SSM_Tensor:$abar, SSM_Tensor:$bbar, SSM_Tensor:$u,
                        SSM_Tensor:$C, Optional<SSM_Tensor>:$init,
                        SSM_LayoutAttr:$layout, UnitAttr:$reverse,
-                       UnitAttr:$bidirectional);
+                       UnitAttr:$bidirectional,
+                       OptionalAttr<DenseI64ArrayAttr>:$cross_scan);
   let results = (outs SSM_Tensor:$y, Optional<SSM_Tensor>:$last_state);
   let assemblyFormat = [{
     $abar `,` $bbar `,` $u `,` $C (`init` $init^)? (`reverse` $reverse^)?
-    (`bidirectional` $bidirectional^)? `layout` `=` $layout attr-dict
-    `:` functional-type(operands, results)
+    (`bidirectional` $bidirectional^)? (`cross_scan` $cross_scan^)?
+    `layout` `=` $layout attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    /// Four for a cross scan, two for a bidirectional scan, else one.
+    int64_t getNumDirections() {
+      return getDirectionCount(getBidirectional(), getCrossScan().has_value());
+    }
+  }];
 }
 
 def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
@@ -107,6 +115,17 @@ def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
     groups (the forward ones first; shared B/C serve both directions), and z
     and y D channels. The last state holds each direction's own: the forward
     one after t = L-1, the backward one after t = 0.
+
+    `cross_scan [H, W]` is VMamba's SS2D scan in one op: the L = H·W steps
+    (a static L) are the tokens of an H x W grid in row-major order, scanned
+    in four directions k: row-major (h then w), column-major (w then h) and
+    both reversed, each with its own Δ, A, B/C, skip, bias and states, which
+    stack the four as a bidirectional scan stacks two (4D channels, 4G
+    groups); u, z and y have D channels, u shared by the directions, and
+    `y = (Σ_k y_k)·silu(z)`. The cross-scan and cross-merge are index maps of
+    the scan's loads and stores, nothing is copied. It needs the
+    channel-last layout, whose steps read whole rows of channels in any
+    order.
 
     Operands: `u`, `delta` and the optional `gate` z have the activation
     layout ([B, D, L] or [B, L, D]) and one element type (f32, f16 or bf16);
@@ -131,27 +150,35 @@ def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
                        Optional<SSM_Tensor>:$delta_bias,
                        Optional<SSM_Tensor>:$init,
                        SSM_LayoutAttr:$layout, UnitAttr:$reverse,
-                       UnitAttr:$bidirectional, UnitAttr:$delta_softplus,
+                       UnitAttr:$bidirectional,
+                       OptionalAttr<DenseI64ArrayAttr>:$cross_scan,
+                       UnitAttr:$delta_softplus,
                        OptionalAttr<SSM_TileAttr>:$tile);
   let results = (outs SSM_Tensor:$y, Optional<SSM_Tensor>:$last_state);
   let assemblyFormat = [{
     $u `,` $delta `,` $A `,` $B `,` $C (`skip` $D^)? (`gate` $z^)?
     (`bias` $delta_bias^)? (`init` $init^)? (`softplus` $delta_softplus^)?
     (`reverse` $reverse^)? (`bidirectional` $bidirectional^)?
-    `layout` `=` $layout (`tile` `=` $tile^)? attr-dict
+    (`cross_scan` $cross_scan^)? `layout` `=` $layout (`tile` `=` $tile^)?
+    attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
-    /// Sizes shared by the operands, read off `u` and `A`. The channels are
-    /// those of u: both directions' of a bidirectional scan.
+    /// Sizes shared by the operands, read off `delta` and `A`. The channels
+    /// are those of Δ: every direction's of a bidirectional or cross scan.
     int64_t getBatchSize();
     int64_t getSeqLen();
     int64_t getNumChannels();
     int64_t getStateSize();
-    /// Two for a bidirectional scan, else one.
-    int64_t getNumDirections() { return getBidirectional() ? 2 : 1; }
+    /// Four for a cross scan, two for a bidirectional scan, else one.
+    int64_t getNumDirections() {
+      return getDirectionCount(getBidirectional(), getCrossScan().has_value());
+    }
+    /// Whether the directions share u (a cross scan's), so that u has the
+    /// channels of y rather than those of Δ.
+    bool hasSharedInput() { return getCrossScan().has_value(); }
     /// The consecutive channels of u that share a B/C group and a
     /// direction: a block of the lowering owns channels of one such run.
     int64_t getChannelsPerGroup();

@@ -46,11 +46,11 @@ struct FuseDiscretizeIntoScan : OpRewritePattern<ScanOp> {
         (bElem != uElem && !bElem.isF32()))
       return rewriter.notifyMatchFailure(
           scan, "delta or B has an element type the fused scan cannot take");
-    // A bidirectional scan's B holds each direction's groups.
-    if (scan.getBidirectional() &&
-        !splitsIntoDirections(disc.getB().getType(), disc.getLayout(), 2))
+    // A bidirectional or cross scan's B holds each direction's groups.
+    if (!splitsIntoDirections(disc.getB().getType(), disc.getLayout(),
+                              scan.getNumDirections()))
       return rewriter.notifyMatchFailure(
-          scan, "B has an odd group count for a bidirectional scan");
+          scan, "B's groups do not split into the scan's directions");
     if (!llvm::all_of(disc->getUsers(),
                       [&](Operation *user) { return user == scan; }))
       return rewriter.notifyMatchFailure(
@@ -63,7 +63,7 @@ struct FuseDiscretizeIntoScan : OpRewritePattern<ScanOp> {
         scan.getU(), disc.getDelta(), disc.getA(), disc.getB(), scan.getC(),
         /*D=*/Value(), /*z=*/Value(), disc.getDeltaBias(), scan.getInit(),
         scan.getLayout(), scan.getReverse(), scan.getBidirectional(),
-        disc.getDeltaSoftplus(),
+        scan.getCrossScanAttr(), disc.getDeltaSoftplus(),
         /*tile=*/TileAttr());
     rewriter.replaceOp(scan, fused->getResults());
     rewriter.eraseOp(disc);
