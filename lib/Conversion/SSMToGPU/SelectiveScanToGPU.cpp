@@ -94,12 +94,16 @@ struct BCOperand {
   SmallVector<Value> perChannel;    // [N] registers when per channel
 };
 
-/// Which of the two kernels of a selective scan is emitted.
+/// Which kernel of a selective scan is emitted.
 enum class KernelRole {
   /// The scan itself: outputs and last state.
   Scan,
   /// Per L segment: the end state from a zero start and the sum of Δ.
   Carry,
+  /// One direction of a cross scan per block row z: its ungated sums (skip
+  /// included) into its slab of the partial sums [B, 4, L, D], and its last
+  /// state; a second kernel sums and gates the slabs.
+  Direction,
 };
 
 /// Emits the body of one selective-scan kernel.
@@ -129,7 +133,7 @@ private:
   };
 
   Value position(Value t);
-  Value seqIndex(Value channel, int64_t numChannels, Value t);
+  Value seqIndex(Value row, Value channel, int64_t numChannels, Value t);
   Value inIndex(Value t);
   Value uIndex(Value t);
   Value outIndex(Value t);
@@ -201,6 +205,9 @@ private:
   Value c;
   /// Whether the direction walks a cross scan's grid column by column.
   bool columnMajor = false;
+  /// The batch row of z and y this block writes: its batch, or the
+  /// direction's slab of it in the partial sums.
+  Value outRow;
   /// This thread's lane among its channel's and its first state.
   Value lane, stateBase;
   /// The steps [lo, hi) this block scans: its L segment, or all of L.
@@ -241,26 +248,31 @@ Value ScanKernelEmitter::position(Value t) {
   return arith::IndexCastUIOp::create(b, b.getIndexType(), token);
 }
 
-/// The offset of step `t` of `channel` in an activation of `numChannels`
-/// channels, [B, D, L] or [B, L, D].
-Value ScanKernelEmitter::seqIndex(Value channel, int64_t numChannels, Value t) {
+/// The offset of step `t` of `channel` in batch row `row` of an activation
+/// of `numChannels` channels, [B, D, L] or [B, L, D].
+Value ScanKernelEmitter::seqIndex(Value row, Value channel, int64_t numChannels,
+                                  Value t) {
   t = position(t);
   Value width = b.index(numChannels);
   if (cf)
-    return b.add(b.mul(b.add(b.mul(bIdx, width), channel), len), t);
-  return b.add(b.mul(b.add(b.mul(bIdx, len), t), width), channel);
+    return b.add(b.mul(b.add(b.mul(row, width), channel), len), t);
+  return b.add(b.mul(b.add(b.mul(row, len), t), width), channel);
 }
 
 /// Step `t` of this thread's channel in Δ (and in u unless it is shared).
-Value ScanKernelEmitter::inIndex(Value t) { return seqIndex(c, inChannels, t); }
+Value ScanKernelEmitter::inIndex(Value t) {
+  return seqIndex(bIdx, c, inChannels, t);
+}
 
 /// Step `t` of this thread's channel in u.
 Value ScanKernelEmitter::uIndex(Value t) {
-  return sharedU ? outIndex(t) : inIndex(t);
+  return sharedU ? seqIndex(bIdx, d, channels, t) : inIndex(t);
 }
 
 /// Step `t` of this thread's channel in z and y.
-Value ScanKernelEmitter::outIndex(Value t) { return seqIndex(d, channels, t); }
+Value ScanKernelEmitter::outIndex(Value t) {
+  return seqIndex(outRow, d, channels, t);
+}
 
 Value ScanKernelEmitter::bcIndex(const BCOperand &bc, Value n, Value t) {
   t = position(t);
@@ -492,7 +504,7 @@ void ScanKernelEmitter::loadStage(Value t0, TileMode mode, TileLoads &loads) {
 void ScanKernelEmitter::loadRuns(Value t0, int64_t steps, TileMode mode,
                                  TileLoads &loads) {
   bool edge = mode == TileMode::Edge;
-  bool scan = role == KernelRole::Scan;
+  bool scan = role != KernelRole::Carry;
   if (shift)
     t0 = b.add(t0, shift);
   // Every lane needs u and Δ of the whole tile; z, and the sums of the
@@ -628,7 +640,7 @@ SmallVector<Value>
 ScanKernelEmitter::computeTile(Value t0, int64_t steps, TileMode mode,
                                ArrayRef<Value> actLoads, Value bufBase,
                                Value stagedStep, ValueRange carried) {
-  bool scan = role == KernelRole::Scan;
+  bool scan = role != KernelRole::Carry;
   if (shift)
     t0 = b.add(t0, shift);
   SmallVector<Value> act;
@@ -907,7 +919,7 @@ SmallVector<Value> ScanKernelEmitter::carryIn(ValueRange hIn, Value state,
 }
 
 void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
-  bool scan = role == KernelRole::Scan;
+  bool scan = role != KernelRole::Carry;
   smem = smemBuf;
   unsigned next = 0;
   auto nextArg = [&]() -> Value { return args[next++]; };
@@ -915,7 +927,7 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
         bArg = nextArg();
   Value cArg = scan ? nextArg() : Value();
   Value skipArg = scan && op.getD() ? nextArg() : Value();
-  Value zArg = scan && op.getZ() ? nextArg() : Value();
+  Value zArg = role == KernelRole::Scan && op.getZ() ? nextArg() : Value();
   Value biasArg = op.getDeltaBias() ? nextArg() : Value();
   Value initArg = scan && op.getInit() ? nextArg() : Value();
   Value yArg = scan ? nextArg() : Value();
@@ -946,8 +958,12 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   Value outSize = b.mul(b.mul(batch, b.index(channels)), len);
   u = b.flatView(uArg, sharedU ? outSize : inSize);
   delta = b.flatView(deltaArg, inSize);
+  // A direction kernel writes its slab of the partial sums [B, K, L, D].
+  outRow = bIdx;
   if (yArg)
-    y = b.flatView(yArg, outSize);
+    y = b.flatView(yArg, role == KernelRole::Direction
+                             ? b.mul(outSize, b.index(directions))
+                             : outSize);
   if (zArg)
     z = b.flatView(zArg, outSize);
   aMem = b.flatView(aArg, dN);
@@ -988,6 +1004,22 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   if (lastArg)
     last = b.flatView(lastArg, stateSize);
 
+  if (role == KernelRole::Direction) {
+    // Block row z scans direction z: one case per direction, each
+    // specialized (its walk, reversal and index map are static).
+    SmallVector<int64_t> cases = llvm::to_vector(llvm::seq<int64_t>(directions));
+    auto dispatch = scf::IndexSwitchOp::create(b, TypeRange(), blockSegment,
+                                               cases, cases.size());
+    OpBuilder::InsertionGuard g(b);
+    b.createBlock(&dispatch.getDefaultRegion());
+    scf::YieldOp::create(b);
+    for (auto [k, region] : llvm::enumerate(dispatch.getCaseRegions())) {
+      b.createBlock(&region);
+      emitDirection(k, b.index(0), segmentSteps);
+      scf::YieldOp::create(b);
+    }
+    return;
+  }
   for (int64_t k = 0; k < directions; ++k) {
     // The next direction reads the sums this one stored, other threads'
     // where their windows differ.
@@ -1002,14 +1034,18 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
 /// grid, of `segmentSteps` steps.
 void ScanKernelEmitter::emitDirection(int64_t k, Value blockSegment,
                                       Value segmentSteps) {
-  bool scan = role == KernelRole::Scan;
+  bool scan = role != KernelRole::Carry;
   // Directions in the order of the stacked operands: forward, then backward
   // (bidirectional); rows, columns, rows backward, columns backward (cross).
   reverse = op.getReverse() || (directions == 2 && k == 1) ||
             (directions == 4 && k >= 2);
   columnMajor = directions == 4 && k % 2 == 1;
-  gated = k == directions - 1;
-  accumulate = k > 0;
+  // A direction kernel leaves the sum and the gate to the merge kernel.
+  bool alone = role == KernelRole::Direction;
+  gated = !alone && k == directions - 1;
+  accumulate = !alone && k > 0;
+  if (alone)
+    outRow = b.add(b.mul(bIdx, b.index(directions)), b.index(k));
   c = b.add(d, b.index(k * channels));
   // The carry kernel's grid leaves out the segment scanned last, which
   // carries nothing on: the first of a reverse scan.
@@ -1092,7 +1128,7 @@ static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
 
   // Workgroup memory stages the B (and C) tile shared by the block.
   int64_t staged = getBCKind(op.getB().getType()) != BCKind::PerChannel;
-  if (role == KernelRole::Scan)
+  if (role != KernelRole::Carry)
     staged += getBCKind(op.getC().getType()) != BCKind::PerChannel;
   SmallVector<MemRefType> workgroup;
   if (staged) {
@@ -1122,6 +1158,84 @@ static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
   emitter.emit(launch.kernel.getArguments(),
                staged ? Value(launch.kernel.getWorkgroupAttributions().front())
                       : Value());
+  return launch;
+}
+
+/// Threads of a block of the cross-scan merge kernel.
+static constexpr int64_t kMergeThreads = 256;
+
+/// Builds the kernel that finishes a cross scan: y = (Σ_k partials[b, k]) ·
+/// silu(z), elementwise over each batch row's L·D values (static), a 16-byte
+/// vector a thread where D allows.
+static KernelLaunch buildCrossMerge(SelectiveScanOp op, Value partials,
+                                    const IRMapping &buffers, Value batch,
+                                    OpBuilder &host, gpu::GPUModuleOp module,
+                                    StringRef name) {
+  Location loc = op.getLoc();
+  auto yType = cast<RankedTensorType>(op.getY().getType());
+  int64_t rowSize = yType.getDimSize(1) * yType.getDimSize(2);
+  int64_t width = vectorWidth(yType);
+  if (yType.getDimSize(2) % width != 0)
+    width = 1;
+  int64_t directions = op.getNumDirections();
+  KernelLaunch launch;
+  launch.params.push_back({partials});
+  if (op.getZ())
+    launch.params.push_back({buffers.lookup(op.getZ())});
+  launch.params.push_back({buffers.lookup(op.getY()), /*readOnly=*/false});
+  launch.params.push_back({batch});
+  launch.grid = {indexConstant(host, loc,
+                               llvm::divideCeil(rowSize, kMergeThreads * width)),
+                 batch, indexConstant(host, loc, 1)};
+  launch.block = {kMergeThreads, 1, 1};
+  launch.attrs = {
+      host.getNamedAttr("ssm.op", host.getStringAttr("selective_scan"))};
+  launch.kernel = createKernel(host, loc, module, name, launch, {});
+
+  KernelBodyBuilder b(loc, host.getContext());
+  b.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
+  auto args = launch.kernel.getArguments();
+  Value numRows = args.back();
+  Value partialMem = b.flatView(
+      args[0], b.mul(numRows, b.index(directions * rowSize)));
+  Value zMem = op.getZ() ? b.flatView(args[1], b.mul(numRows, b.index(rowSize)))
+                         : Value();
+  Value yMem = b.flatView(args[op.getZ() ? 2 : 1],
+                          b.mul(numRows, b.index(rowSize)));
+  Value row = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value element = b.mul(
+      b.add(b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::x),
+                  b.index(kMergeThreads)),
+            gpu::ThreadIdOp::create(b, gpu::Dimension::x)),
+      b.index(width));
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(
+      scf::IfOp::create(b, b.cmpLT(element, b.index(rowSize))).thenBlock());
+  auto load = [&](Value mem, Value index) {
+    if (width == 1)
+      return SmallVector<Value>{b.loadF32(mem, index)};
+    return b.unpackF32(b.loadVector(mem, index, width, /*aligned=*/true));
+  };
+  Value offset = b.add(b.mul(row, b.index(rowSize)), element);
+  SmallVector<Value> sum(width, b.f32(0.0));
+  for (int64_t k = 0; k < directions; ++k) {
+    Value slab = b.add(b.mul(b.add(b.mul(row, b.index(directions)),
+                                   b.index(k)),
+                             b.index(rowSize)),
+                       element);
+    for (auto [acc, value] : llvm::zip(sum, load(partialMem, slab)))
+      acc = b.add(acc, value);
+  }
+  if (zMem) {
+    // As the scan's own gate: one SFU op where a 16-bit output rounds.
+    bool narrow = yType.getElementTypeBitWidth() < 32;
+    for (auto [acc, gate] : llvm::zip(sum, load(zMem, offset)))
+      acc = b.mul(acc, narrow ? b.siluOneSFU(gate) : b.silu(gate));
+  }
+  if (width == 1)
+    b.storeF32(sum[0], yMem, offset);
+  else
+    b.storeVectorF32(sum, yMem, offset, /*aligned=*/true);
   return launch;
 }
 
@@ -1157,20 +1271,32 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   SmallVector<Value, 3> grid = {cst(outChannels / blockChannels), batch,
                                 cst(1)};
   LoweredOp lowered;
-  auto appendOperandsAndResults = [&](SmallVector<KernelParam> &params) {
-    for (Value operand : op->getOperands())
-      params.push_back({buffers.lookup(operand)});
-    for (Value result : op->getResults())
-      params.push_back({buffers.lookup(result), /*readOnly=*/false});
-  };
-  // A cross scan's column-major directions read tokens of every part of L:
-  // one kernel scans it whole.
+  // A cross scan's column-major directions read tokens of every part of L,
+  // so none is split; its directions run in parallel blocks instead (block
+  // row z), each storing its sums in a slab of a workspace that a second
+  // kernel sums and gates: four times the blocks of one doing all four in
+  // turn, which left most SMs idle (bench/README.md).
   if (op.getCrossScan()) {
+    auto yType = cast<RankedTensorType>(op.getY().getType());
+    SmallVector<int64_t> slabs = {ShapedType::kDynamic, op.getNumDirections(),
+                                  yType.getDimSize(1), yType.getDimSize(2)};
+    Value partials = lowered.addWorkspace(
+        host, loc, MemRefType::get(slabs, yType.getElementType()), {batch},
+        "cross_partials");
     SmallVector<KernelParam> params;
-    appendOperandsAndResults(params);
+    for (Value operand : op->getOperands())
+      if (operand != op.getZ())
+        params.push_back({buffers.lookup(operand)});
+    params.push_back({partials, /*readOnly=*/false});
+    if (op.getLastState())
+      params.push_back({buffers.lookup(op.getLastState()), /*readOnly=*/false});
     params.push_back({batch});
-    lowered.launches.push_back(
-        buildKernel(op, KernelRole::Scan, params, grid, host, module, name));
+    grid[2] = cst(op.getNumDirections());
+    lowered.launches.push_back(buildKernel(op, KernelRole::Direction, params,
+                                           grid, host, module, name));
+    lowered.launches.push_back(buildCrossMerge(op, partials, buffers, batch,
+                                               host, module,
+                                               (name + "_merge").str()));
     return lowered;
   }
 
@@ -1201,7 +1327,10 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
                                          (name + "_carry").str()));
 
   SmallVector<KernelParam> params;
-  appendOperandsAndResults(params);
+  for (Value operand : op->getOperands())
+    params.push_back({buffers.lookup(operand)});
+  for (Value result : op->getResults())
+    params.push_back({buffers.lookup(result), /*readOnly=*/false});
   params.push_back({carryState});
   params.push_back({carryDelta});
   segments.appendSizes(params);
