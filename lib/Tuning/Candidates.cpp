@@ -30,9 +30,9 @@ using JSON = llvm::json::Value;
 
 /// Selective-scan block shapes: threads, items, lanes.
 using BlockShape = std::array<int64_t, 3>;
-static constexpr BlockShape kScanShapes16[] = {{128, 16, 2}, {64, 16, 2},
-                                               {256, 16, 2}, {64, 16, 1},
-                                               {128, 8, 1},  {64, 8, 1}};
+static constexpr BlockShape kScanShapes16[] = {
+    {128, 16, 2}, {64, 16, 2}, {256, 16, 2}, {128, 8, 2},
+    {64, 16, 1},  {128, 8, 1}, {64, 8, 1}};
 static constexpr BlockShape kScanShapes32[] = {
     {64, 8, 1}, {128, 8, 1}, {32, 8, 1}, {64, 16, 1}, {128, 16, 2}};
 /// L segment lengths (0: the runtime's at launch); multiples of every
@@ -46,7 +46,10 @@ static SmallVector<Object> candidateTiles(const LayerSpec &layer) {
     ArrayRef<BlockShape> shapes = layer.dtype == DType::F32
                                       ? ArrayRef(kScanShapes32)
                                       : ArrayRef(kScanShapes16);
-    for (int64_t segment : kSegments)
+    // A cross scan is never split into L segments.
+    ArrayRef<int64_t> segments =
+        layer.crossScan() ? ArrayRef(kSegments).take_front() : kSegments;
+    for (int64_t segment : segments)
       for (auto [threads, items, lanes] : shapes)
         tiles.push_back(Object{{"threads", threads},
                                {"items", items},

@@ -27,9 +27,9 @@ func.func @bidirectional_grouped(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32
 
 // A cross scan's blocks own channels of one direction and group too: 4 x 1
 // groups over 4 x 32 channels leave 32, so the 16-bit tile takes 32 channels
-// of two lanes (64 threads), not 64.
+// of two lanes (64 threads), not 64, and a cross scan's 8 steps a tile.
 // CHECK-LABEL: func.func @cross_scan_grouped
-// CHECK: tile = <threads = 64, items = 16, lanes = 2>
+// CHECK: tile = <threads = 64, items = 8, lanes = 2>
 func.func @cross_scan_grouped(%u: tensor<?x63x32xbf16>, %d: tensor<?x63x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x63x4x16xbf16>) -> tensor<?x63x32xbf16> {
   %y = ssm.selective_scan %u, %d, %A, %B, %B cross_scan [7, 9] layout = channel_last
       : (tensor<?x63x32xbf16>, tensor<?x63x128xbf16>, tensor<128x16xf32>, tensor<?x63x4x16xbf16>, tensor<?x63x4x16xbf16>) -> tensor<?x63x32xbf16>

@@ -30,18 +30,21 @@ static constexpr StringLiteral kLayerTileAttr = "ssm.tile";
 /// a warp meets two row misalignments when L is ragged. On an H100 that ran
 /// S1 in 0.575 ms instead of 0.679 (L 2047: 0.596), S2 0.099 instead of
 /// 0.105 and S4 0.054 instead of 0.062; four lanes, 8 or 32 items, or 32
-/// channels a block were slower (bench/README.md). One lane and eight steps
-/// otherwise.
+/// channels a block were slower (bench/README.md). A cross scan's tiles
+/// take 8 steps: on an H200 SS2D 56 x 56 (B 32, D 192) ran in 0.640 ms
+/// instead of 0.821, 28 x 28 (D 384) in 0.314 instead of 0.305. One lane
+/// and eight steps otherwise.
 static std::tuple<int64_t, int64_t, int64_t>
 chooseScanTile(SelectiveScanOp op) {
   // A block owns consecutive channels of one B/C group (and direction), so
   // its channel count must divide them.
   int64_t perGroup = op.getChannelsPerGroup();
   unsigned bits = op.getU().getType().getElementTypeBitWidth();
+  int64_t items = op.getCrossScan() ? 8 : 16;
   if (bits <= 16 && op.getStateSize() % 2 == 0)
     for (int64_t blockChannels : {64, 32})
       if (perGroup % blockChannels == 0)
-        return {2 * blockChannels, 16, 2};
+        return {2 * blockChannels, items, 2};
   for (int64_t threads : {64, 128, 32})
     if (perGroup % threads == 0)
       return {threads, 8, 1};
