@@ -107,7 +107,9 @@ struct LayerSpec {
   bool crossScan() const { return crossHeight > 0; }
   /// The directions the scan runs: 4 for a cross scan, 2 for a
   /// bidirectional one, else 1.
-  int64_t directions() const { return crossScan() ? 4 : bidirectional ? 2 : 1; }
+  int64_t directions() const {
+    return getDirectionCount(bidirectional, crossScan());
+  }
   /// A decode step of the Mamba-2 form (state [B, H, P, N], scalar decay per
   /// head) rather than the Mamba-1 form (state [B, D, N]).
   bool mamba2 = false;

@@ -65,6 +65,15 @@ static int64_t stagedStepStride(SelectiveScanOp op) {
   return op.getStateSize() + 4;
 }
 
+/// silu(z), the gate of an output of `outputType`. Its second SFU op is
+/// worth saving where the SFU bounds the scan and a 16-bit output rounds away
+/// the cheaper sigmoid's error.
+static Value outputGate(KernelBodyBuilder &b, Value z, Type outputType) {
+  if (getElementTypeOrSelf(outputType).getIntOrFloatBitWidth() < 32)
+    return b.siluOneSFU(z);
+  return b.silu(z);
+}
+
 namespace {
 
 /// How a tile reads and writes global memory.
@@ -751,11 +760,7 @@ Value ScanKernelEmitter::finishStep(Value acc, Value uValue, ArrayRef<Value> zv,
     acc = b.add(acc, yv[j]);
   if (zv.empty())
     return acc;
-  // The gate's second SFU op is worth saving where the SFU bounds the scan
-  // and a 16-bit output rounds away the cheaper sigmoid's error.
-  bool narrowOutput =
-      cast<MemRefType>(y.getType()).getElementTypeBitWidth() < 32;
-  return b.mul(acc, narrowOutput ? b.siluOneSFU(zv[j]) : b.silu(zv[j]));
+  return b.mul(acc, outputGate(b, zv[j], y.getType()));
 }
 
 /// Step `t` clamped into [lo, hi): where an edge window loads from.
@@ -1269,12 +1274,9 @@ static KernelLaunch buildCrossMerge(SelectiveScanOp op, Value partials,
     for (auto [acc, value] : llvm::zip(sum, load(partialMem, slab)))
       acc = b.add(acc, value);
   }
-  if (zMem) {
-    // As the scan's own gate: one SFU op where a 16-bit output rounds.
-    bool narrow = yType.getElementTypeBitWidth() < 32;
+  if (zMem)
     for (auto [acc, gate] : llvm::zip(sum, load(zMem, offset)))
-      acc = b.mul(acc, narrow ? b.siluOneSFU(gate) : b.silu(gate));
-  }
+      acc = b.mul(acc, outputGate(b, gate, yType));
   if (width == 1)
     b.storeF32(sum[0], yMem, offset);
   else
