@@ -12,9 +12,10 @@
 // skip and the silu gate before a single store of the output. The tile loop is
 // software-pipelined (the next tile's loads are in flight during the
 // recurrence, B/C double-buffered). Rows that are not 16-byte aligned (L not a
-// multiple of the vector width) shift each thread's windows to aligned ones;
-// the windows that reach outside the sequence run as masked edge tiles, so
-// odd lengths cost 3-5 % per element (bench/README.md).
+// multiple of the vector width) shift each thread's windows to aligned ones,
+// and the windows that reach outside the sequence run masked in the same
+// pipeline, on vectors clamped into the tensor (bench/README.md, session 15:
+// S4 at L 197 0.045 -> 0.041 ms).
 //
 // Blocks split the sequence into segments, one block row per segment, for
 // shapes with too few channels to fill the GPU (one batch row, say): of the
@@ -171,18 +172,22 @@ private:
   void loadRuns(Value t0, int64_t steps, TileMode mode, TileLoads &loads);
   void storeBC(const TileLoads &loads, Value bufBase, TileMode mode);
   Value bcValue(const BCOperand &bc, int64_t n, Value step, Value bufBase);
-  void storeRun(ArrayRef<Value> values, Value t0, TileMode mode);
+  void storeRun(ArrayRef<Value> values, Value t0, TileMode mode, bool masked);
   SmallVector<Value> computeTile(Value t0, int64_t steps, TileMode mode,
-                                 ArrayRef<Value> actLoads, Value bufBase,
-                                 Value stagedStep, ValueRange carried);
+                                 bool masked, ArrayRef<Value> actLoads,
+                                 Value bufBase, Value stagedStep,
+                                 ValueRange carried);
+  Value clampInto(Value mem, Value index, int64_t width);
+  Value vectorAt(Value mem, Value index, int64_t width);
   Value clampStep(Value t);
   Value inRange(Value t);
   SmallVector<Value> emitEdgeTiles(Value first, Value end,
                                    function_ref<Value(Value)> tileStart,
                                    ValueRange carried);
-  SmallVector<Value> emitPipelinedTiles(TileMode mode, Value first, Value full,
-                                        function_ref<Value(Value)> tileStart,
-                                        ValueRange carried);
+  SmallVector<Value>
+  emitPipelinedTiles(TileMode mode, Value first, Value full,
+                     function_ref<Value(Value)> tileStart, ValueRange carried,
+                     function_ref<Value(Value)> isMasked = nullptr);
   SmallVector<Value> emitShiftedTiles(Value full,
                                       function_ref<Value(Value)> tileStart,
                                       ValueRange carried);
@@ -232,6 +237,9 @@ private:
   int64_t bufferSize = 0, stageSteps = 0;
   /// This thread's window shift in Shifted (and then Edge) mode, in steps.
   Value shift;
+  /// Whether vector loads clamp their offsets into their operand: set where
+  /// masked windows, which reach outside [lo, hi), run on vectors.
+  bool clampVectors = false;
   BCOperand bOp, cOp;
   SmallVector<Value> a2;
   Value skip, bias;
@@ -521,12 +529,13 @@ void ScanKernelEmitter::loadStage(Value t0, TileMode mode, TileLoads &loads) {
         if (width == 1) {
           Value t = b.add(stageStart, i);
           Value src = bcIndex(bc, n, edge ? clampStep(t) : t);
-          loads.bc.push_back(memref::LoadOp::create(b, bc.mem, src));
+          loads.bc.push_back(
+              memref::LoadOp::create(b, bc.mem, clampInto(bc.mem, src, 1)));
           return;
         }
         if (mode != TileMode::Shifted) {
           Value src = bcIndex(bc, n, b.add(stageStart, i));
-          loads.bc.push_back(b.loadVector(bc.mem, src, width, true));
+          loads.bc.push_back(vectorAt(bc.mem, src, width));
           return;
         }
         // Vector i of the aligned ones that cover the staged steps of row n; a
@@ -538,9 +547,29 @@ void ScanKernelEmitter::loadStage(Value t0, TileMode mode, TileLoads &loads) {
         Value src = b.add(base, i);
         Value needed = b.cmpLT(src, b.add(first, b.index(stageSteps)));
         src = arith::SelectOp::create(b, needed, src, base);
-        loads.bc.push_back(b.loadVector(bc.mem, src, width, true));
+        loads.bc.push_back(vectorAt(bc.mem, src, width));
         loads.bcSkip.push_back(skip);
       });
+}
+
+/// `index` of a `width`-element load from `mem`, clamped into the operand
+/// where masked windows run on vectors: a window at either end of the tensor
+/// may reach past it, and since the operand's size is then a multiple of
+/// `width`, a load it moves holds only masked steps.
+Value ScanKernelEmitter::clampInto(Value mem, Value index, int64_t width) {
+  if (!clampVectors)
+    return index;
+  // The flat view's (dynamic) size.
+  Value size =
+      mem.getDefiningOp<memref::ReinterpretCastOp>().getSizes().front();
+  return arith::MinSIOp::create(b, arith::MaxSIOp::create(b, index, b.index(0)),
+                                b.sub(size, b.index(width)));
+}
+
+/// The `width`-element vector at `index` of `mem` (clamped by `clampInto`).
+Value ScanKernelEmitter::vectorAt(Value mem, Value index, int64_t width) {
+  return b.loadVector(mem, clampInto(mem, index, width), width,
+                      /*aligned=*/true);
 }
 
 /// Issues the loads of this thread's u, Δ (and z) runs over the `steps`
@@ -567,8 +596,7 @@ void ScanKernelEmitter::loadRuns(Value t0, int64_t steps, TileMode mode,
       int64_t width = std::min(actWidth, count);
       Value base = index(start);
       for (int64_t i = 0; i < count; i += width)
-        loads.act.push_back(
-            b.loadVector(mem, b.add(base, b.index(i)), width, true));
+        loads.act.push_back(vectorAt(mem, b.add(base, b.index(i)), width));
       continue;
     }
     if (edge) {
@@ -657,10 +685,10 @@ Value ScanKernelEmitter::ownStart(Value t0, int64_t steps) {
 
 /// Stores the outputs this lane finishes of the tile at `t0`.
 void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
-                                 TileMode mode) {
+                                 TileMode mode, bool masked) {
   int64_t count = values.size();
   Value start = ownStart(t0, count * lanes);
-  if (mode == TileMode::Edge) {
+  if (masked) {
     for (int64_t i = 0; i < count; ++i) {
       Value t = b.add(start, b.index(i));
       OpBuilder::InsertionGuard g(b);
@@ -686,11 +714,14 @@ void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
 /// Runs one tile of `steps` steps from `t0` on its loaded u, Δ (z) and the
 /// B/C tile staged at `bufBase`, whose step `stagedStep` is the tile's first,
 /// and stores its outputs. `carried` holds the N states and, in the carry
-/// kernel, the running Σ Δ; returns them after the tile.
-SmallVector<Value>
-ScanKernelEmitter::computeTile(Value t0, int64_t steps, TileMode mode,
-                               ArrayRef<Value> actLoads, Value bufBase,
-                               Value stagedStep, ValueRange carried) {
+/// kernel, the running Σ Δ; returns them after the tile. A `masked` tile
+/// may reach outside [lo, hi): its steps there change nothing.
+SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, int64_t steps,
+                                                  TileMode mode, bool masked,
+                                                  ArrayRef<Value> actLoads,
+                                                  Value bufBase,
+                                                  Value stagedStep,
+                                                  ValueRange carried) {
   bool scan = role != KernelRole::Carry;
   if (shift)
     t0 = b.add(t0, shift);
@@ -714,7 +745,7 @@ ScanKernelEmitter::computeTile(Value t0, int64_t steps, TileMode mode,
     Value dt = deltas[i];
     // A step outside [lo, hi) adds nothing to Σ Δ and keeps the states.
     Value valid;
-    if (mode == TileMode::Edge) {
+    if (masked) {
       valid = inRange(b.add(t0, b.index(i)));
       dt = arith::SelectOp::create(b, valid, dt, b.f32(0.0));
     }
@@ -737,7 +768,7 @@ ScanKernelEmitter::computeTile(Value t0, int64_t steps, TileMode mode,
   if (!scan)
     return h;
   if (lanes == 1) {
-    storeRun(partial, t0, mode);
+    storeRun(partial, t0, mode, masked);
     return h;
   }
   // The lanes' partial sums become whole ones, each lane finishing its
@@ -745,7 +776,7 @@ ScanKernelEmitter::computeTile(Value t0, int64_t steps, TileMode mode,
   SmallVector<Value> out = reduceScatter(partial);
   for (int64_t j = 0, e = out.size(); j < e; ++j)
     out[j] = finishStep(out[j], pickOwn(uv, j), zv, yv, j);
-  storeRun(out, t0, mode);
+  storeRun(out, t0, mode, masked);
   return h;
 }
 
@@ -816,22 +847,24 @@ ScanKernelEmitter::emitEdgeTiles(Value first, Value end,
     Value start = b.add(t0, offset);
     TileLoads runs;
     loadRuns(start, sub, TileMode::Edge, runs);
-    scf::YieldOp::create(b, computeTile(start, sub, TileMode::Edge, runs.act,
-                                        b.index(0), offset,
-                                        subTiles.getRegionIterArgs()));
+    scf::YieldOp::create(b, computeTile(start, sub, TileMode::Edge,
+                                        /*masked=*/true, runs.act, b.index(0),
+                                        offset, subTiles.getRegionIterArgs()));
   }
   scf::YieldOp::create(b, subTiles.getResults());
   return SmallVector<Value>(windows.getResults());
 }
 
-/// The `full` whole tiles, software-pipelined: while a tile is computed from
+/// The tiles [first, full), software-pipelined: while a tile is computed from
 /// registers and one workgroup buffer, the global loads of the next tile are
 /// in flight and land in registers and the other buffer, so their latency
-/// hides behind the recurrence. One barrier per tile.
+/// hides behind the recurrence. One barrier per tile. The tiles `isMasked`
+/// names (block-uniformly) run masked.
 SmallVector<Value>
 ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
                                       function_ref<Value(Value)> tileStart,
-                                      ValueRange carried) {
+                                      ValueRange carried,
+                                      function_ref<Value(Value)> isMasked) {
   SmallVector<Value> h(carried.begin(), carried.end());
   Value any = b.cmpLT(first, full);
   auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), any,
@@ -863,9 +896,23 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
     Value parity = b.rem(b.sub(k, first), b.index(2));
     Value buf = b.mul(parity, b.index(bufferSize));
     SmallVector<Value> actLoads(args.drop_front(h.size()));
-    SmallVector<Value> out =
-        computeTile(tileStart(k), items, mode, actLoads, buf, b.index(0),
-                    args.take_front(h.size()));
+    auto compute = [&](bool masked) {
+      return computeTile(tileStart(k), items, mode, masked, actLoads, buf,
+                         b.index(0), args.take_front(h.size()));
+    };
+    SmallVector<Value> out;
+    if (!isMasked) {
+      out = compute(/*masked=*/false);
+    } else {
+      auto branch = scf::IfOp::create(b, ValueRange(h).getTypes(), isMasked(k),
+                                      /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard inBranch(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      scf::YieldOp::create(b, compute(/*masked=*/true));
+      b.setInsertionPointToStart(branch.elseBlock());
+      scf::YieldOp::create(b, compute(/*masked=*/false));
+      out = SmallVector<Value>(branch.getResults());
+    }
     if (!next.bc.empty())
       storeBC(next, b.mul(b.sub(b.index(1), parity), b.index(bufferSize)),
               mode);
@@ -879,10 +926,13 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
 /// The windows of a channel-first row that is not 16-byte aligned. Each
 /// thread shifts its windows by up to one vector (forward: back to the
 /// aligned element at or before lo; reverse: forward from hi) so that its u,
-/// Δ, z and y accesses stay 128-bit ones. Window 0 reaches past the segment
-/// and runs as an edge tile; windows 1 .. full-1 run pipelined on the block's
-/// B/C tile, staged one vector wider; the rest are edge tiles again, as many
-/// as the most shifted channel needs.
+/// Δ, z and y accesses stay 128-bit ones. Window 0 reaches past the segment,
+/// windows 1 .. full-1 lie inside it, the rest (as many as the most shifted
+/// channel needs) reach past it again; all run on the block's B/C tile,
+/// staged one vector wider. Where the operands' sizes are multiples of the
+/// vector width, every window runs pipelined on vectors, the outer ones
+/// masked (their vectors lie in the tensor, or hold only masked steps where
+/// they are clamped into it); else the outer ones run as edge tiles.
 SmallVector<Value> ScanKernelEmitter::emitShiftedTiles(
     Value full, function_ref<Value(Value)> tileStart, ValueRange carried) {
   Value width = b.index(actWidth), one = b.index(1);
@@ -890,12 +940,25 @@ SmallVector<Value> ScanKernelEmitter::emitShiftedTiles(
   // Forward windows start m steps early; reverse ones end (V-m) % V late.
   shift = reverse ? b.rem(b.sub(width, misalign), width)
                   : b.sub(b.index(0), misalign);
-  SmallVector<Value> h = emitEdgeTiles(b.index(0), one, tileStart, carried);
-  h = emitPipelinedTiles(TileMode::Shifted, one, full, tileStart, h);
   Value windows = arith::CeilDivUIOp::create(
       b, b.add(b.sub(hi, lo), b.sub(width, one)), b.index(items));
-  h = emitEdgeTiles(arith::MaxUIOp::create(b, full, one), windows, tileStart,
-                    h);
+  SmallVector<Value> h;
+  if (channels % actWidth == 0) {
+    clampVectors = true;
+    auto isMasked = [&](Value k) {
+      return arith::OrIOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, k, b.index(0)),
+          arith::CmpIOp::create(b, arith::CmpIPredicate::uge, k, full));
+    };
+    h = emitPipelinedTiles(TileMode::Shifted, b.index(0), windows, tileStart,
+                           carried, isMasked);
+    clampVectors = false;
+  } else {
+    h = emitEdgeTiles(b.index(0), one, tileStart, carried);
+    h = emitPipelinedTiles(TileMode::Shifted, one, full, tileStart, h);
+    h = emitEdgeTiles(arith::MaxUIOp::create(b, full, one), windows, tileStart,
+                      h);
+  }
   shift = Value();
   return h;
 }
