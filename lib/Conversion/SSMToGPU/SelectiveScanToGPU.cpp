@@ -88,10 +88,11 @@ enum class TileMode {
   /// stores are aligned 128-bit ones, and reads the block's B/C tile, staged
   /// one vector wider, at that shift.
   Shifted,
-  /// A window (shifted or not) that reaches outside the steps [lo, hi): the
-  /// first one of a shifted row, the last ones of any row. Scalar loads at
-  /// steps clamped into range; a step outside leaves the states as they are
-  /// and stores nothing.
+  /// A window that reaches outside the steps [lo, hi), where it cannot run
+  /// masked in the pipeline: the last one of an unshifted row, the outer
+  /// ones of a shifted row whose tensor size need not be a multiple of the
+  /// vector width. Scalar loads at steps clamped into range; a step outside
+  /// leaves the states as they are and stores nothing.
   Edge,
 };
 
