@@ -560,9 +560,9 @@ void ScanKernelEmitter::loadStage(Value t0, TileMode mode, TileLoads &loads) {
 Value ScanKernelEmitter::clampInto(Value mem, Value index, int64_t width) {
   if (!clampVectors)
     return index;
-  // The flat view's (dynamic) size.
+  // Every operand is a flat view (`flatView`) of dynamic size.
   Value size =
-      mem.getDefiningOp<memref::ReinterpretCastOp>().getSizes().front();
+      cast<memref::ReinterpretCastOp>(mem.getDefiningOp()).getSizes().front();
   return arith::MinSIOp::create(b, arith::MaxSIOp::create(b, index, b.index(0)),
                                 b.sub(size, b.index(width)));
 }
