@@ -13,6 +13,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -233,13 +234,20 @@ void KernelBodyBuilder::storeF32(Value value, Value memref, Value idx) {
                           idx);
 }
 
+/// The alignment that an aligned access of `type` promises: its size, up to
+/// 16 bytes (the widest access; longer vectors split into 16-byte ones).
+static unsigned accessAlignment(VectorType type) {
+  return std::min<unsigned>(16, type.getNumElements() *
+                                    type.getElementTypeBitWidth() / 8);
+}
+
 Value KernelBodyBuilder::loadVector(Value memref, Value idx, int64_t width,
                                     bool aligned) {
   Type elem = cast<MemRefType>(memref.getType()).getElementType();
-  auto load = vector::LoadOp::create(*this, VectorType::get({width}, elem),
-                                     memref, idx);
+  auto vecType = VectorType::get({width}, elem);
+  auto load = vector::LoadOp::create(*this, vecType, memref, idx);
   if (aligned)
-    load.setAlignment(16);
+    load.setAlignment(accessAlignment(vecType));
   return load;
 }
 
@@ -259,10 +267,10 @@ void KernelBodyBuilder::storeVectorF32(ArrayRef<Value> values, Value memref,
   Type elem = cast<MemRefType>(memref.getType()).getElementType();
   auto vecType = VectorType::get({int64_t(values.size())}, getF32Type());
   Value vec = vector::FromElementsOp::create(*this, vecType, values);
-  auto store = vector::StoreOp::create(*this, narrowFromF32(*this, vec, elem),
-                                       memref, idx);
+  Value narrow = narrowFromF32(*this, vec, elem);
+  auto store = vector::StoreOp::create(*this, narrow, memref, idx);
   if (aligned)
-    store.setAlignment(16);
+    store.setAlignment(accessAlignment(cast<VectorType>(narrow.getType())));
 }
 
 Value KernelBodyBuilder::exp2(Value x) {

@@ -89,13 +89,14 @@ public:
   /// Narrows an f32 to the element type of `memref` and stores it.
   void storeF32(Value value, Value memref, Value index);
 
-  /// Loads `width` consecutive elements at `memref[index]` (16-byte aligned
-  /// when `aligned`) as one vector of the memref's element type.
+  /// Loads `width` consecutive elements at `memref[index]` as one vector of
+  /// the memref's element type; `aligned` promises that the address is a
+  /// multiple of the vector's size or of 16 bytes, whichever is smaller.
   Value loadVector(Value memref, Value index, int64_t width, bool aligned);
   /// Widens a loaded scalar or vector to f32 scalars.
   SmallVector<Value> unpackF32(Value loaded);
   /// Narrows `values` to the element type of `memref` and stores them as one
-  /// vector at `memref[index]`.
+  /// vector at `memref[index]`, aligned as for loadVector.
   void storeVectorF32(ArrayRef<Value> values, Value memref, Value index,
                       bool aligned);
 
