@@ -35,13 +35,13 @@ static constexpr int64_t kStateVector = 4;
 /// 335 -> 329 us, against one vector a lane; four lost).
 static constexpr int64_t kVectorsPerLane = 2;
 
-/// Lanes per state row: enough to cover N with kVectorsPerLane vectors each,
-/// at most a warp, and a power of two so that rows tile a warp exactly.
+/// Lanes per state row: a power of two that divides N's vectors, with at
+/// least kVectorsPerLane of them a lane where N has enough, and at most a
+/// warp, so that rows tile a warp exactly and every vector has its lane.
 static int64_t lanesPerRow(int64_t states) {
-  int64_t vectors =
-      std::max<int64_t>(1, states / kStateVector / kVectorsPerLane);
+  int64_t vectors = states / kStateVector;
   int64_t lanes = 1;
-  while (lanes * 2 <= std::min<int64_t>(vectors, 32) &&
+  while (lanes * 2 <= 32 && lanes * 2 * kVectorsPerLane <= vectors &&
          vectors % (lanes * 2) == 0)
     lanes *= 2;
   return lanes;

@@ -66,3 +66,29 @@ func.func @decode_m1(%s0: tensor<?x256x16xf32>, %x: tensor<?x256xf32>,
       -> (tensor<?x256xf32>, tensor<?x256x16xf32>)
   return %y, %s1 : tensor<?x256xf32>, tensor<?x256x16xf32>
 }
+
+// -----
+
+// N = 20 is five vectors, which no power of two above one divides: one lane
+// walks the whole row, loading all five state vectors before any store, and
+// no shuffle reduces its output.
+
+// CHECK-LABEL: func.func @decode_m1_n20(
+// CHECK: gpu.launch_func @ssm_kernels::@decode_m1_n20_scan_step_0 blocks in (%c2, %{{.*}}, %c1) threads in (%c128
+// CHECK: gpu.func @decode_m1_n20_scan_step_0
+// CHECK-COUNT-10: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK-NOT: vector.store
+// CHECK: math.exp2
+// CHECK-COUNT-5: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK-NOT: gpu.shuffle
+// CHECK: gpu.return
+func.func @decode_m1_n20(%s0: tensor<?x256x20xf32>, %x: tensor<?x256xf32>,
+                         %dt: tensor<?x256xf32>, %A: tensor<256x20xf32>,
+                         %B: tensor<?x1x20xf32>, %C: tensor<?x1x20xf32>)
+    -> (tensor<?x256xf32>, tensor<?x256x20xf32>) {
+  %y, %s1 = ssm.scan_step %s0, %x, %dt, %A, %B, %C
+      : (tensor<?x256x20xf32>, tensor<?x256xf32>, tensor<?x256xf32>,
+         tensor<256x20xf32>, tensor<?x1x20xf32>, tensor<?x1x20xf32>)
+      -> (tensor<?x256xf32>, tensor<?x256x20xf32>)
+  return %y, %s1 : tensor<?x256xf32>, tensor<?x256x20xf32>
+}
