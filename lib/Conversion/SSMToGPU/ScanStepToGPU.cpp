@@ -108,26 +108,28 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
     n0s.push_back(
         b.mul(b.add(b.index(j * lanes), lane), b.index(kStateVector)));
 
-  // The row's weights: A·log2 e (a scalar for Mamba-2, the lane's vectors of
-  // A[d] for Mamba-1), the Δ bias and the skip weight.
-  Value weights = b.index(shape.channels);
+  // The row's weights: the Δ bias, the skip weight and A·log2 e (Mamba-2's
+  // one scalar, or Mamba-1's A[d] vectors of the lane).
+  Value perChannel = b.index(shape.channels);
   Value bias =
-      biasArg ? b.loadF32(b.flatView(biasArg, weights), channel) : Value();
+      biasArg ? b.loadF32(b.flatView(biasArg, perChannel), channel) : Value();
   Value skip =
-      skipArg ? b.loadF32(b.flatView(skipArg, weights), channel) : Value();
+      skipArg ? b.loadF32(b.flatView(skipArg, perChannel), channel) : Value();
   Value aMem = b.flatView(
       aArg, b.index(shape.mamba2 ? shape.channels : shape.channels * n));
+  Value log2e = b.f32(M_LOG2E);
+  Value rowALog2e =
+      shape.mamba2 ? b.mul(b.loadF32(aMem, channel), log2e) : Value();
   SmallVector<SmallVector<Value>> aLog2e;
-  for (Value n0 : n0s) {
-    SmallVector<Value> a =
-        shape.mamba2
-            ? SmallVector<Value>{b.loadF32(aMem, channel)}
-            : b.unpackF32(b.loadVector(aMem,
-                                       b.add(b.mul(channel, b.index(n)), n0),
-                                       kStateVector, /*aligned=*/true));
-    for (Value &v : a)
-      v = b.mul(v, b.f32(M_LOG2E));
-    aLog2e.push_back(std::move(a));
+  if (!shape.mamba2) {
+    for (Value n0 : n0s) {
+      SmallVector<Value> a =
+          b.unpackF32(b.loadVector(aMem, b.add(b.mul(channel, b.index(n)), n0),
+                                   kStateVector, /*aligned=*/true));
+      for (Value &v : a)
+        v = b.mul(v, log2e);
+      aLog2e.push_back(std::move(a));
+    }
   }
 
   Value rowsV = b.mul(batch, b.index(shape.rows));
@@ -135,16 +137,16 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
   Value bMem = b.flatView(bArg, bcSize), cMem = b.flatView(cArg, bcSize);
   Value stateMem = b.flatView(stateArg, b.mul(rowsV, b.index(n)));
   Value xMem = b.flatView(xArg, rowsV);
-  Value deltaMem = b.flatView(deltaArg, b.mul(batch, b.index(shape.channels)));
+  Value deltaMem = b.flatView(deltaArg, b.mul(batch, perChannel));
   Value zMem = zArg ? b.flatView(zArg, rowsV) : Value();
   Value yMem = b.flatView(yArg, rowsV);
 
   Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   Value at = b.add(b.mul(bIdx, b.index(shape.rows)), row);
   Value stateRow = b.mul(at, b.index(n));
-  // The whole input of the entry first: the lane's state before any of
-  // it is stored (the loads could not pass the in-place stores), and the
-  // gate, whose latency would otherwise follow the reduction.
+  // The step's inputs first: the lane's state before any of it is stored
+  // (the loads could not pass the in-place stores), and the gate, whose
+  // latency would otherwise follow the reduction.
   SmallVector<Value> stateAts;
   SmallVector<SmallVector<Value>> states;
   for (Value n0 : n0s) {
@@ -153,8 +155,7 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
                                               kStateVector, /*aligned=*/true)));
   }
   Value x = b.loadF32(xMem, at);
-  Value dt =
-      b.loadF32(deltaMem, b.add(b.mul(bIdx, b.index(shape.channels)), channel));
+  Value dt = b.loadF32(deltaMem, b.add(b.mul(bIdx, perChannel), channel));
   Value gate = zMem ? b.loadF32(zMem, at) : Value();
   if (bias)
     dt = b.add(dt, bias);
@@ -162,12 +163,13 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
     dt = b.softplus(dt);
   Value dtx = b.mul(dt, x);
   // Mamba-2 decays the whole row by one factor.
-  Value rowDecay = shape.mamba2 ? b.exp2(b.mul(dt, aLog2e[0][0])) : Value();
+  Value rowDecay = rowALog2e ? b.exp2(b.mul(dt, rowALog2e)) : Value();
   Value bcRow =
       b.mul(b.add(b.mul(bIdx, b.index(shape.groups)), group), b.index(n));
 
   Value acc = b.f32(0.0);
-  for (auto [n0, stateAt, s, a] : llvm::zip(n0s, stateAts, states, aLog2e)) {
+  for (auto [j, n0] : llvm::enumerate(n0s)) {
+    SmallVector<Value> &s = states[j];
     // B and C of the lane's states: one 8- or 16-byte vector each.
     Value bcAt = b.add(bcRow, n0);
     SmallVector<Value> bv =
@@ -175,14 +177,14 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
     SmallVector<Value> cv =
         b.unpackF32(b.loadVector(cMem, bcAt, kStateVector, /*aligned=*/true));
     for (int64_t e = 0; e < kStateVector; ++e) {
-      Value decay = rowDecay ? rowDecay : b.exp2(b.mul(dt, a[e]));
+      Value decay = rowDecay ? rowDecay : b.exp2(b.mul(dt, aLog2e[j][e]));
       s[e] = b.fma(decay, s[e], b.mul(dtx, bv[e]));
       acc = b.fma(cv[e], s[e], acc);
     }
     auto guard = scf::IfOp::create(b, valid);
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(guard.thenBlock());
-    b.storeVectorF32(s, stateMem, stateAt, /*aligned=*/true);
+    b.storeVectorF32(s, stateMem, stateAts[j], /*aligned=*/true);
   }
 
   // Sum the row's partial outputs over its lanes.
