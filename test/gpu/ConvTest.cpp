@@ -8,9 +8,11 @@
 // inputs, for several batch sizes and lengths: shorter than the window,
 // ending in a partial tile, and long. Layers with both states also run L =
 // kSplitLen as two launches, the second starting from the first's
-// final_state. Prints one line per case and a final "N passed, N failed";
-// exits non-zero if a case failed. Without a driver or GPU it says so and
-// exits 0, or 2 with --require-gpu.
+// final_state. Channel-first layers also run one launch of more than 2^31
+// elements (not with --quick), where the kernel computes its offsets in 64
+// bits rather than 32, checked on windows (runWide). Prints one line per case
+// and a final "N passed, N failed"; exits non-zero if a case failed. Without a
+// driver or GPU it says so and exits 0, or 2 with --require-gpu.
 //
 // Tolerances.
 // - y: as in ScanTest.cpp, |gpu - ref| <= r * |ref| + kEps * mag, where mag
@@ -51,6 +53,13 @@ constexpr double kEps = 1e-5;
 /// The lengths of the state continuation test: two launches, then one.
 constexpr int64_t kSplitLen = 2049;
 constexpr int64_t kSplitAt = 1000;
+
+/// Elements of x in the wide case: past the largest tensor whose offsets the
+/// channel-first kernel computes in 32 bits (2^31 - 2^16), so that its
+/// 64-bit body runs.
+constexpr int64_t kWideElements = (int64_t(1) << 31) + 4099;
+/// Flat elements the wide case checks at each of its three places.
+constexpr int64_t kWideSpan = 8192;
 
 /// The fp64 results of one launch and the magnitude of y (see the header).
 struct Expected {
@@ -200,6 +209,115 @@ void runContinuation(const ssmrt::Layer &layer, const ConvSpec &spec,
          checks, tally);
 }
 
+/// x of the wide case in its dtype: a hash of each flat index mapped to
+/// [-2, 2) and rounded, computed in blocks in parallel (an fp64 copy would
+/// take 17 GB).
+std::vector<uint8_t> wideInput(int64_t count, ssmrt_dtype dtype) {
+  constexpr int64_t blockSize = int64_t(1) << 20;
+  const size_t bytes = dtypeBytes(dtype);
+  std::vector<uint8_t> encoded(count * bytes);
+  parallelFor((count + blockSize - 1) / blockSize, [&](int64_t block) {
+    const int64_t begin = block * blockSize;
+    std::vector<double> values(std::min(count, begin + blockSize) - begin);
+    for (size_t i = 0; i < values.size(); ++i) {
+      uint64_t h = (begin + i) * 0x9e3779b97f4a7c15ull; // splitmix64
+      h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+      h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+      h ^= h >> 31;
+      values[i] = quantize(4.0 * std::ldexp(double(h >> 11), -53) - 2.0, dtype);
+    }
+    const std::vector<uint8_t> part = encode(values, dtype);
+    std::copy(part.begin(), part.end(), encoded.begin() + begin * bytes);
+  });
+  return encoded;
+}
+
+/// One channel-first launch of more than 2^31 elements (B = 2), which takes
+/// the kernel's 64-bit body. y is checked against the reference on the
+/// kWideSpan flat elements at the start, around 2^31 and at the end, one
+/// reference run per row piece (its K-1 earlier inputs as the initial
+/// state); final_state is checked whole.
+void runWide(const ssmrt::Layer &layer, const ConvSpec &spec, Tally &tally) {
+  const int64_t batch = 2, c = spec.channels, k = spec.width;
+  const int64_t len = kWideElements / (batch * c) + 1;
+  const int64_t total = batch * c * len;
+  const std::vector<TensorDesc> tensors = convTensors(spec);
+  // The small inputs (weights, bias, init) as for any case; x apart.
+  ScanData data = makeInputs(tensors, false, batch, 1, seedOf(spec.name));
+  data.len = len;
+  const std::vector<uint8_t> x = wideInput(total, spec.dtype);
+  DeviceTensors device(tensors, data, {{"x", x}});
+  launchAndWait(layer, device);
+  const std::vector<uint8_t> y = device.downloadBytes("y");
+
+  const size_t bytes = dtypeBytes(spec.dtype);
+  auto slice = [&](const std::vector<uint8_t> &tensor, int64_t at, int64_t n) {
+    return decode(std::vector<uint8_t>(tensor.begin() + at * bytes,
+                                       tensor.begin() + (at + n) * bytes),
+                  spec.dtype);
+  };
+  const double *init =
+      spec.initialState ? data.values.at("init").data() : nullptr;
+  std::vector<double> got, want, mag;
+  for (int64_t start :
+       {int64_t(0), (int64_t(1) << 31) - kWideSpan / 2, total - kWideSpan}) {
+    for (int64_t at = start; at < start + kWideSpan;) {
+      const int64_t row = at / len, t = at % len;
+      const int64_t n = std::min(start + kWideSpan - at, len - t);
+      // The K-1 inputs before step t: x, or before step 0 the initial state.
+      std::vector<double> before(k - 1, 0.0);
+      for (int64_t i = 0; i < k - 1; ++i) {
+        const int64_t step = t - (k - 1) + i;
+        if (step >= 0)
+          before[i] = slice(x, row * len + step, 1)[0];
+        else if (init)
+          before[i] = init[row * (k - 1) + step + (k - 1)];
+      }
+      const std::vector<double> in = slice(x, at, n);
+      const std::vector<double> weights(
+          data.values.at("weight").begin() + (row % c) * k,
+          data.values.at("weight").begin() + (row % c + 1) * k);
+      for (const bool magnitude : {false, true}) {
+        const std::vector<double> xs = magnitude ? absolute(in) : in;
+        const std::vector<double> ws = magnitude ? absolute(weights) : weights;
+        const std::vector<double> pre = magnitude ? absolute(before) : before;
+        double bias = spec.bias ? data.values.at("bias")[row % c] : 0.0;
+        bias = magnitude ? std::fabs(bias) : bias;
+        ref::Conv1dArgs args;
+        args.batch = 1;
+        args.channels = 1;
+        args.seqlen = n;
+        args.width = k;
+        args.x = xs.data();
+        args.w = ws.data();
+        args.bias = spec.bias ? &bias : nullptr;
+        args.initialState = pre.data();
+        args.silu = spec.silu && !magnitude;
+        std::vector<double> &out = magnitude ? mag : want;
+        out.resize(out.size() + n);
+        args.out = out.data() + out.size() - n;
+        ref::causalConv1d(args);
+      }
+      const std::vector<double> part = slice(y, at, n);
+      got.insert(got.end(), part.begin(), part.end());
+      at += n;
+    }
+  }
+  std::vector<Check> checks = {compare("y", got, want, want, mag, spec.dtype,
+                                       {int64_t(got.size())}, 1.0, kEps)};
+  if (spec.finalState) {
+    std::vector<double> last;
+    for (int64_t row = 0; row < batch * c; ++row) {
+      const std::vector<double> tail =
+          slice(x, row * len + len - (k - 1), k - 1);
+      last.insert(last.end(), tail.begin(), tail.end());
+    }
+    checks.push_back(
+        compareState(spec, device.download("final_state"), last, batch));
+  }
+  report(caseName(spec, batch, len, " (64-bit offsets)"), checks, tally);
+}
+
 /// Every case of one layer.
 void runLayer(const ssmrt::Layer &layer, const ConvSpec &spec,
               const Options &options, Tally &tally) {
@@ -217,6 +335,9 @@ void runLayer(const ssmrt::Layer &layer, const ConvSpec &spec,
     guarded(caseName(spec, batch, kSplitLen, " split"), tally,
             [&] { runContinuation(layer, spec, batch, tally); });
   }
+  if (!options.quick && spec.layout == ref::Layout::ChannelFirst)
+    guarded(spec.name + " (64-bit offsets)", tally,
+            [&] { runWide(layer, spec, tally); });
 }
 
 /// Every conv1d layer of one spec file.

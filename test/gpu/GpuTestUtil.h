@@ -1040,15 +1040,20 @@ class DeviceTensors {
 public:
   /// Allocates every tensor of `tensors` for the sizes of `data`, uploads
   /// what the kernel reads (inputs, in-out tensors) and fills the outputs
-  /// with NaN.
-  DeviceTensors(std::vector<TensorDesc> tensors, const ScanData &data)
+  /// with NaN. Inputs named in `encoded` are uploaded from its bytes (in
+  /// their dtype) rather than from `data`: tensors too large for fp64
+  /// copies.
+  DeviceTensors(std::vector<TensorDesc> tensors, const ScanData &data,
+                const std::map<std::string, std::vector<uint8_t>> &encoded = {})
       : descs(std::move(tensors)) {
     buffers.reserve(descs.size());
     for (const TensorDesc &t : descs) {
       const std::vector<int64_t> shape =
           bindShape(t.shape, data.batch, data.len);
       buffers.emplace_back(numElements(shape) * dtypeBytes(t.dtype));
-      if (t.read())
+      if (t.read() && encoded.count(t.name))
+        buffers.back().upload(encoded.at(t.name));
+      else if (t.read())
         buffers.back().upload(encode(data.values.at(t.name), t.dtype));
       ssmrt_tensor tensor = {};
       tensor.data = reinterpret_cast<void *>(buffers.back().get());
@@ -1092,8 +1097,12 @@ public:
 
   /// The current contents of tensor `name`.
   std::vector<double> download(const std::string &name) const {
-    const size_t i = indexOf(name);
-    return decode(buffers[i].download(), descs[i].dtype);
+    return decode(downloadBytes(name), descs[indexOf(name)].dtype);
+  }
+
+  /// The current contents of tensor `name`, in its dtype.
+  std::vector<uint8_t> downloadBytes(const std::string &name) const {
+    return buffers[indexOf(name)].download();
   }
 
   /// Stores everything the kernel writes (outputs, in-out tensors) into

@@ -16,14 +16,15 @@
 // K-1 inputs before a vector are the last ones of lane l - 1's (a shuffle),
 // where lane 31 passes lane 0 those of its previous vector, or for the
 // first the tail of the vector before the warp's (one more 16-byte load).
-// When L >= V a vector holds at most one row start: taps before its row's
-// step 0 take the initial state (or zero) by a select on the halo, and a
-// warp in which no vector crosses into the next row (every warp when L is a
-// multiple of V) computes every output from one channel's weights and the
-// window. Only warps with a crossing vector (a warp vote) select, per output,
-// the next channel's weights and its initial state. A row's last step writes
-// its final state. When L < V (several rows per vector) a general path walks
-// the steps.
+// Offsets are 32-bit where the tensor has fewer than ~2^31 elements (a
+// second copy of the body takes larger ones). When L >= V a vector holds at
+// most one row start: taps before its row's step 0 take the initial state
+// (or zero) by a select on the halo, and a warp in which no vector crosses
+// into the next row (every warp when L is a multiple of V) computes every
+// output from one channel's weights and the window. Only warps with a
+// crossing vector (a warp vote) select, per output, the next channel's
+// weights and its initial state. A row's last step writes its final state.
+// When L < V (several rows per vector) a general path walks the steps.
 //
 // Channel-last ([B, L, C]): a thread owns 4 consecutive channels and walks a
 // run of kConvRun steps, one vector load and store per step, with its last
@@ -56,6 +57,20 @@ static constexpr int64_t kConvThreads = 128;
 /// together: 4 (64 bytes in flight per thread, 72 registers) measured 94 % of
 /// copy bandwidth at (8, 5120, 2048), 2 vectors 86 % and 1 vector 77 %.
 static constexpr int64_t kConvVectors = 4;
+
+/// The largest tensor (in elements) whose offsets the channel-first kernel
+/// computes in 32 bits: 2^31 less 2^16 of headroom for offsets past the end.
+/// Its index math (a division by L per thread, row and step updates per
+/// vector) was ~40 % of its instructions in 64 bits.
+static constexpr int64_t kMaxNarrowSize = (int64_t(1) << 31) - (1 << 16);
+
+/// Resident channel-first blocks an SM that ptxas budgets registers for (64
+/// registers; the 64-bit copy of the body spills a little, the 32-bit one
+/// does not). On an H200, (8, 5120, 2048) took 86 µs (92 % of copy
+/// bandwidth) against 99 µs with 64-bit offsets; with 9 blocks 88 µs, with
+/// ptxas's choice (72 registers) 92 µs. Channel-last, whose offsets are a
+/// few adds a step, ran 2 % slower with the two copies and keeps `index`.
+static constexpr int64_t kConvBlocksPerSM = 8;
 
 /// Steps per thread of the channel-last kernel.
 static constexpr int64_t kConvRun = 32;
@@ -214,7 +229,7 @@ Value ConvEmitter::loadFlat(Value flat, Value full, Value total) {
   for (int64_t j = 0; j < vec; ++j)
     values.push_back(memref::LoadOp::create(
         b, x,
-        ValueRange{arith::MinUIOp::create(b, b.add(flat, b.index(j)), last)}));
+        b.asIndex(arith::MinUIOp::create(b, b.add(flat, b.index(j)), last))));
   Value packed = vector::FromElementsOp::create(b, type, values);
   scf::YieldOp::create(b, packed);
   return ifOp.getResult(0);
@@ -375,7 +390,7 @@ SmallVector<Value> ConvEmitter::edgeOutputs(ArrayRef<Value> ext,
       t = select(wrap, b.index(0), t);
       r = select(wrap, b.add(r, b.index(1)), r);
       SmallVector<Type> types = f32Types(wts.size());
-      types.insert(types.begin(), b.getIndexType());
+      types.insert(types.begin(), b.getOffsetType());
       SmallVector<Value> next = emitIf(
           b, wrap, types,
           [&] {
@@ -433,13 +448,13 @@ void ConvEmitter::emitChannelFirst() {
   // Blocks in launch order take consecutive spans of vectors; the grid has
   // a few more than B·C·L needs. A warp takes 32·kConvVectors consecutive
   // vectors, lane l the vectors l, l + 32, ... of them.
-  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value block =
+  Value tid = b.offset(gpu::ThreadIdOp::create(b, gpu::Dimension::x));
+  Value block = b.offset(
       b.add(b.mul(b.add(b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::z),
                               gpu::GridDimOp::create(b, gpu::Dimension::y)),
                         gpu::BlockIdOp::create(b, gpu::Dimension::y)),
                   gpu::GridDimOp::create(b, gpu::Dimension::x)),
-            gpu::BlockIdOp::create(b, gpu::Dimension::x));
+            gpu::BlockIdOp::create(b, gpu::Dimension::x)));
   Value lane = b.rem(tid, b.index(32));
   Value warpFirst =
       b.mul(b.add(b.mul(block, b.index(kConvThreads)), b.sub(tid, lane)),
@@ -467,8 +482,9 @@ void ConvEmitter::emitChannelFirst() {
   Value qs = b.div(step, len);
   Value rs = b.sub(step, b.mul(qs, len));
   Value qc = b.rem(qs, b.index(channels));
-  Value srcLane = arith::IndexCastOp::create(
-      b, b.getI32Type(), b.rem(b.add(lane, b.index(31)), b.index(32)));
+  Value srcLane = b.offset(b.rem(b.add(lane, b.index(31)), b.index(32)));
+  if (srcLane.getType().isIndex())
+    srcLane = arith::IndexCastOp::create(b, b.getI32Type(), srcLane);
   Value warpSize = arith::ConstantIntOp::create(b, 32, 32);
   for (int64_t r = 0; r < kConvVectors; ++r) {
     Value flat = flats[r];
@@ -549,16 +565,17 @@ void ConvEmitter::emitChannelLast() {
   bool aligned = group == vectorWidth(elem);
   // Batch entry z; the blocks (x, y) in launch order take consecutive
   // threads of its runs × groups, a few more than it needs.
-  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value block = b.add(b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::y),
-                            gpu::GridDimOp::create(b, gpu::Dimension::x)),
-                      gpu::BlockIdOp::create(b, gpu::Dimension::x));
+  Value tid = b.offset(gpu::ThreadIdOp::create(b, gpu::Dimension::x));
+  Value block =
+      b.offset(b.add(b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::y),
+                           gpu::GridDimOp::create(b, gpu::Dimension::x)),
+                     gpu::BlockIdOp::create(b, gpu::Dimension::x)));
   Value id = b.add(b.mul(block, b.index(kConvThreads)), tid);
   Value groups = b.index(channels / group);
   Value run = b.div(id, groups);
   Value c = b.mul(b.rem(id, groups), b.index(group));
   Value t0 = b.mul(run, b.index(kConvRun));
-  Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  Value bIdx = b.offset(gpu::BlockIdOp::create(b, gpu::Dimension::z));
 
   emitGuarded(b, b.cmpLT(t0, len), [&] {
     SmallVector<SmallVector<Value>> weights;
@@ -625,25 +642,44 @@ void ConvEmitter::emit(ArrayRef<BlockArgument> args) {
   Value initArg = op.getInit() ? nextArg() : Value();
   Value yArg = nextArg();
   Value finalArg = op.getFinalState() ? nextArg() : Value();
-  batch = nextArg();
-  len = nextArg();
+  Value batchArg = nextArg(), lenArg = nextArg();
 
-  Value size = b.mul(b.mul(batch, b.index(channels)), len);
+  Value size = b.mul(b.mul(batchArg, b.index(channels)), lenArg);
   x = b.flatView(xArg, size);
   y = b.flatView(yArg, size);
   w = b.flatView(wArg, b.index(channels * width));
   if (biasArg)
     bias = b.flatView(biasArg, b.index(channels));
-  Value stateSize = b.mul(batch, b.index(channels * (width - 1)));
+  Value stateSize = b.mul(batchArg, b.index(channels * (width - 1)));
   if (initArg)
     init = b.flatView(initArg, stateSize);
   if (finalArg)
     finalState = b.flatView(finalArg, stateSize);
 
-  if (op.getLayout() == Layout::ChannelFirst)
-    emitChannelFirst();
-  else
+  if (op.getLayout() == Layout::ChannelLast) {
+    batch = batchArg;
+    len = lenArg;
     emitChannelLast();
+    return;
+  }
+  // Channel-first: the body twice, with 32-bit offsets where every offset
+  // fits, else with `index` ones. Flat offsets run past the tensor by less
+  // than a block's span (kConvThreads·kConvVectors vectors), far under the
+  // headroom.
+  Value limit = b.index(kMaxNarrowSize);
+  Value fits = cmp(arith::CmpIPredicate::ule, size, limit);
+  if (init || finalState)
+    fits = arith::AndIOp::create(
+        b, fits, cmp(arith::CmpIPredicate::ule, stateSize, limit));
+  auto ifOp = scf::IfOp::create(b, fits, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard g(b);
+  for (Block *body : {ifOp.thenBlock(), ifOp.elseBlock()}) {
+    b.setInsertionPointToStart(body);
+    b.setOffsetType(body == ifOp.thenBlock() ? b.getI32Type() : Type());
+    batch = b.offset(batchArg);
+    len = b.offset(lenArg);
+    emitChannelFirst();
+  }
 }
 
 FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
@@ -688,6 +724,9 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
   launch.attrs = {
       host.getNamedAttr("ssm.op", host.getStringAttr("causal_conv1d"))};
   launch.kernel = createKernel(host, loc, module, name, launch, {});
+  if (cf)
+    launch.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                           host.getI32IntegerAttr(kConvBlocksPerSM));
 
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());

@@ -107,8 +107,22 @@ void mlir::ssm::emitLaunch(OpBuilder &builder, Location loc,
 // KernelBodyBuilder
 //===----------------------------------------------------------------------===//
 
+Value KernelBodyBuilder::offset(Value value) {
+  Type type = getOffsetType();
+  if (value.getType() == type)
+    return value;
+  return createOrFold<arith::IndexCastUIOp>(type, value);
+}
+
+Value KernelBodyBuilder::asIndex(Value value) {
+  if (value.getType().isIndex())
+    return value;
+  return createOrFold<arith::IndexCastUIOp>(getIndexType(), value);
+}
+
 Value KernelBodyBuilder::index(int64_t value) {
-  return arith::ConstantIndexOp::create(*this, value);
+  Type type = getOffsetType();
+  return arith::ConstantOp::create(*this, type, getIntegerAttr(type, value));
 }
 
 Value KernelBodyBuilder::i32(int64_t value) {
@@ -225,13 +239,13 @@ static Value narrowFromF32(KernelBodyBuilder &b, Value v, Type elem) {
 }
 
 Value KernelBodyBuilder::loadF32(Value memref, Value idx) {
-  return widenToF32(*this, memref::LoadOp::create(*this, memref, idx));
+  return widenToF32(*this, memref::LoadOp::create(*this, memref, asIndex(idx)));
 }
 
 void KernelBodyBuilder::storeF32(Value value, Value memref, Value idx) {
   Type elem = cast<MemRefType>(memref.getType()).getElementType();
   memref::StoreOp::create(*this, narrowFromF32(*this, value, elem), memref,
-                          idx);
+                          asIndex(idx));
 }
 
 /// The alignment that an aligned access of `type` promises: its size, up to
@@ -245,7 +259,7 @@ Value KernelBodyBuilder::loadVector(Value memref, Value idx, int64_t width,
                                     bool aligned) {
   Type elem = cast<MemRefType>(memref.getType()).getElementType();
   auto vecType = VectorType::get({width}, elem);
-  auto load = vector::LoadOp::create(*this, vecType, memref, idx);
+  auto load = vector::LoadOp::create(*this, vecType, memref, asIndex(idx));
   if (aligned)
     load.setAlignment(accessAlignment(vecType));
   return load;
@@ -268,7 +282,7 @@ void KernelBodyBuilder::storeVectorF32(ArrayRef<Value> values, Value memref,
   auto vecType = VectorType::get({int64_t(values.size())}, getF32Type());
   Value vec = vector::FromElementsOp::create(*this, vecType, values);
   Value narrow = narrowFromF32(*this, vec, elem);
-  auto store = vector::StoreOp::create(*this, narrow, memref, idx);
+  auto store = vector::StoreOp::create(*this, narrow, memref, asIndex(idx));
   if (aligned)
     store.setAlignment(accessAlignment(cast<VectorType>(narrow.getType())));
 }

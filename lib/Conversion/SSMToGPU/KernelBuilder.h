@@ -64,6 +64,19 @@ class KernelBodyBuilder : public ImplicitLocOpBuilder {
 public:
   using ImplicitLocOpBuilder::ImplicitLocOpBuilder;
 
+  /// The integer type of the offsets and sizes that `index` builds: `index`
+  /// unless set. A kernel that has checked that its offsets stay below 2^31
+  /// may set i32: NVPTX has no 64-bit integer ALU, so 64-bit index math
+  /// takes several instructions an operation. The memory accessors below
+  /// take offsets of either type.
+  void setOffsetType(Type type) { offsetType = type; }
+  Type getOffsetType() { return offsetType ? offsetType : getIndexType(); }
+  /// `value` (an `index` or an offset) as an offset of getOffsetType().
+  Value offset(Value value);
+  /// `value` (an offset) as an `index`, for memref accesses.
+  Value asIndex(Value value);
+
+  /// An offset constant, of getOffsetType().
   Value index(int64_t value);
   Value i32(int64_t value);
   Value f32(double value);
@@ -119,6 +132,9 @@ public:
   /// tanh's 2^-11 relative), far under a 16-bit output's rounding; not for
   /// f32 outputs, which must stay within 1e-4 relative.
   Value siluOneSFU(Value x);
+
+private:
+  Type offsetType;
 };
 
 } // namespace mlir::ssm

@@ -6,7 +6,9 @@
 // vector come from lane l - 1 (shuffle idx), lane 31 loading those before
 // the warp's first. L < 8 takes the general walk (which writes the final
 // state); otherwise a warp vote picks the select path for warps whose
-// vectors cross a row, or the one-channel path.
+// vectors cross a row, or the one-channel path. The body comes twice: with
+// i32 offsets where x and the states have at most 2^31 - 2^16 elements,
+// else with index ones.
 
 // CHECK-LABEL: func.func @conv_cf(
 // CHECK-SAME: {ssm.name = "y", ssm.output}, %{{.*}}: memref<?x64x3xf32> {ssm.name = "final_state", ssm.output})
@@ -16,9 +18,19 @@
 // CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0 blocks in (%[[GX]], %c1, %[[B]]) threads in (%c128
 // CHECK-SAME: ssm.op = "causal_conv1d"
 // CHECK: gpu.func @conv_cf_causal_conv1d_0
+// CHECK-SAME: nvvm.minctasm = 8
+// CHECK: %[[XSIZE:.*]] = arith.muli %{{.*}}, %arg7 : index
+// CHECK: %[[SSIZE:.*]] = arith.muli %arg6, %c192 : index
+// CHECK: %[[LIMIT:.*]] = arith.constant 2147418112 : index
+// CHECK: %[[XFITS:.*]] = arith.cmpi ule, %[[XSIZE]], %[[LIMIT]]
+// CHECK: %[[SFITS:.*]] = arith.cmpi ule, %[[SSIZE]], %[[LIMIT]]
+// CHECK: %[[FITS:.*]] = arith.andi %[[XFITS]], %[[SFITS]]
+// CHECK: scf.if %[[FITS]] {
+// CHECK: %[[L32:.*]] = arith.index_castui %arg7 : index to i32
+// CHECK: arith.index_castui %thread_id_x : index to i32
 // CHECK-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
-// CHECK: arith.divui %{{.*}}, %arg7
+// CHECK: arith.divui %{{.*}}, %[[L32]] : i32
 // CHECK-COUNT-3: gpu.shuffle idx
 // CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK: memref.store
@@ -30,6 +42,10 @@
 // CHECK: memref.store
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK-COUNT-3: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: } else {
+// CHECK-COUNT-5: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK: arith.divui %{{.*}}, %arg7 : index
+// CHECK-COUNT-4: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK-NOT: vector.store
 // CHECK: gpu.return
 func.func @conv_cf(%x: tensor<?x64x?xbf16>, %w: tensor<64x4xf32>,
