@@ -3,12 +3,12 @@
 // Times the layers of bench/specs, compiled ahead of time, on the Mamba-1
 // shapes of ANCHORS.md (S1-S4, plus S1 at ragged lengths), its Vim
 // bidirectional and VMamba SS2D (four-direction cross scan) shapes, and its
-// decode shapes (one scan_step of Mamba-2 H 80 P 64 N 128 and of Mamba-1 D 5120
-// N 16, fp32 state updated in place), its causal conv1d shapes (bf16,
-// width 4, bias, silu) and the Mamba-2 gated RMSNorm (16384 rows of 5120
-// bf16 with z) the way the anchors were measured: cold
-// L2 (a 256 MiB memset before each call, outside the timed region), CUDA
-// events, median of 30 calls after 5 warm-ups. The same run measures
+// decode shapes (one scan_step of Mamba-2 H 80 P 64 N 128 and of Mamba-1 D
+// 5120 N 16, fp32 state updated in place), its causal conv1d shapes (bf16,
+// width 4, bias, silu, and at L = 1 as the decode conv state update) and the
+// Mamba-2 gated RMSNorm (16384 rows of 5120 bf16 with z) the way the anchors
+// were measured: cold L2 (a 256 MiB memset before each call, outside the
+// timed region), CUDA events, median of 30 calls after 5 warm-ups. The same run measures
 // device-to-device copy bandwidth, so that bandwidth figures are ratios to
 // this GPU, not to the anchors' machine. Prints a Markdown report. Times
 // never fail the run: the exit status is non-zero only on an error.
@@ -118,6 +118,20 @@ constexpr ConvRow kConvRows[] = {
     {"bench_conv_cl", 1, 32768, 273.6, 85.3},
 };
 
+/// One conv state update row (decode: L = 1, the conv state in and out,
+/// f32) with the ANCHORS.md causal_conv1d_update time (C 5376).
+struct ConvUpdateRow {
+  const char *spec; ///< The spec file (and model) name; its only layer runs.
+  int64_t batch;
+  double anchorUs;
+};
+
+constexpr ConvUpdateRow kConvUpdateRows[] = {
+    {"bench_conv_dec_cl", 1, 5.8},    {"bench_conv_dec_cl", 64, 10.1},
+    {"bench_conv_dec_cl", 256, 22.8}, {"bench_conv_dec_cf", 1, 5.8},
+    {"bench_conv_dec_cf", 64, 10.1},  {"bench_conv_dec_cf", 256, 22.8},
+};
+
 /// One gated RMSNorm benchmark row: the rms_norm_gated layer of a spec on
 /// batch x len rows.
 struct NormRow {
@@ -198,6 +212,30 @@ void runConvRow(const ConvRow &row, const LoadedLayer<ConvSpec> &loaded,
               otherBytes / 1e6, ioBytes / seconds / 1e9,
               100 * ioBytes / seconds / copyBytesPerS, row.anchorUs,
               row.anchorPct, row.anchorUs / us);
+  std::fflush(stdout);
+}
+
+/// Times one conv state update row (cold L2) and prints its table line; every
+/// tensor (x, y, the two conv states, weight and bias) counts once.
+void runConvUpdateRow(const ConvUpdateRow &row,
+                      const LoadedLayer<ConvSpec> &loaded, double copyBytesPerS,
+                      const DeviceBuffer &flush) {
+  const ConvSpec &spec = loaded.spec;
+  const std::vector<TensorDesc> tensors = convTensors(spec);
+  const double ms = coldLayerMs(
+      loaded.layer, tensors, false, row.batch, 1,
+      std::string(row.spec) + "/" + std::to_string(row.batch), flush);
+  const double bytes = tensorBytes(tensors, row.batch, 1,
+                                   [](const TensorDesc &) { return true; });
+  const double us = ms * 1e3, seconds = ms * 1e-3;
+  std::printf("| %lld, %lld | %s | %.1f | %.2f | %.0f | %.1f | %.1f | %.2f× "
+              "|\n",
+              (long long)row.batch, (long long)spec.channels,
+              spec.layout == ref::Layout::ChannelFirst ? "channel-first"
+                                                       : "channel-last",
+              us, bytes / 1e6, bytes / seconds / 1e9,
+              100 * bytes / seconds / copyBytesPerS, row.anchorUs,
+              row.anchorUs / us);
   std::fflush(stdout);
 }
 
@@ -394,6 +432,26 @@ int main(int argc, char **argv) {
             },
             [&](const ConvRow &row, const LoadedLayer<ConvSpec> &loaded) {
               runConvRow(row, loaded, copyBytesPerS, flush);
+            });
+
+        std::printf(
+            "\n## Conv state update (causal_conv1d at L = 1, bf16, width 4, "
+            "bias, silu, f32 conv state in and out)\n\n"
+            "- Same method (cold L2) and copy bandwidth as above\n"
+            "- MB = every tensor once (x, y, both conv states, weight, "
+            "bias)\n"
+            "- anchor: ANCHORS.md causal_conv1d_update, C 5376, on an H100\n\n"
+            "| B, C | layout | µs | MB | GB/s | %% copy BW | anchor µs | "
+            "speed-up |\n"
+            "|---|---|---|---|---|---|---|---|\n");
+        std::fflush(stdout);
+        runRows(
+            kConvUpdateRows, specDir, kernelDir, &SpecFile::convs, notRun,
+            [](const auto &row) {
+              return std::string(row.spec) + " B " + std::to_string(row.batch);
+            },
+            [&](const ConvUpdateRow &row, const LoadedLayer<ConvSpec> &loaded) {
+              runConvUpdateRow(row, loaded, copyBytesPerS, flush);
             });
 
         std::printf(
