@@ -54,8 +54,9 @@ using namespace mlir::ssm;
 static constexpr int64_t kConvThreads = 128;
 
 /// Vectors per channel-first thread, 32 vectors apart. Their loads are issued
-/// together: 4 (64 bytes in flight per thread, 72 registers) measured 94 % of
-/// copy bandwidth at (8, 5120, 2048), 2 vectors 86 % and 1 vector 77 %.
+/// together: 4 (64 bytes in flight per thread) measured 94 % of copy
+/// bandwidth at (8, 5120, 2048) on an H100, 2 vectors 86 % and 1 vector 77 %;
+/// on an H200, 3 and 6 vectors ran slower than 4.
 static constexpr int64_t kConvVectors = 4;
 
 /// The largest tensor (in elements) whose offsets the channel-first kernel
