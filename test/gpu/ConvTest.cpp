@@ -54,9 +54,9 @@ constexpr double kEps = 1e-5;
 constexpr int64_t kSplitLen = 2049;
 constexpr int64_t kSplitAt = 1000;
 
-/// Elements of x in the wide case: past the largest tensor whose offsets the
-/// channel-first kernel computes in 32 bits (2^31 - 2^16), so that its
-/// 64-bit body runs.
+/// Elements of x in the wide case: past the largest grid span for which the
+/// channel-first kernel computes offsets in 32 bits (2^31 - 2^16), so that
+/// its 64-bit body runs.
 constexpr int64_t kWideElements = (int64_t(1) << 31) + 4099;
 /// Flat elements the wide case checks at each of its three places.
 constexpr int64_t kWideSpan = 8192;

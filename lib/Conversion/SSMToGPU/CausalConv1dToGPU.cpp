@@ -59,10 +59,11 @@ static constexpr int64_t kConvThreads = 128;
 /// on an H200, 3 and 6 vectors ran slower than 4.
 static constexpr int64_t kConvVectors = 4;
 
-/// The largest tensor (in elements) whose offsets the channel-first kernel
-/// computes in 32 bits: 2^31 less 2^16 of headroom for offsets past the end.
-/// Its index math (a division by L per thread, row and step updates per
-/// vector) was ~40 % of its instructions in 64 bits.
+/// The largest grid span (in elements; see emit) for which the
+/// channel-first kernel computes its offsets in 32 bits: 2^31 less 2^16 of
+/// headroom for the few elements offsets reach past it. Its index math (a
+/// division by L per thread, row and step updates per vector) was ~40 % of
+/// its instructions in 64 bits.
 static constexpr int64_t kMaxNarrowSize = (int64_t(1) << 31) - (1 << 16);
 
 /// Resident channel-first blocks an SM that ptxas budgets registers for (64
@@ -72,6 +73,11 @@ static constexpr int64_t kMaxNarrowSize = (int64_t(1) << 31) - (1 << 16);
 /// ptxas's choice (72 registers) 92 µs. Channel-last, whose offsets are a
 /// few adds a step, ran 2 % slower with the two copies and keeps `index`.
 static constexpr int64_t kConvBlocksPerSM = 8;
+
+/// Elements of x a channel-first block covers.
+static int64_t channelFirstBlockSpan(Type elem) {
+  return kConvThreads * kConvVectors * vectorWidth(elem);
+}
 
 /// Steps per thread of the channel-last kernel.
 static constexpr int64_t kConvRun = 32;
@@ -664,11 +670,15 @@ void ConvEmitter::emit(ArrayRef<BlockArgument> args) {
     return;
   }
   // Channel-first: the body twice, with 32-bit offsets where every offset
-  // fits, else with `index` ones. Flat offsets run past the tensor by less
-  // than a block's span (kConvThreads·kConvVectors vectors), far under the
-  // headroom.
+  // fits, else with `index` ones. Flat offsets stay below the grid's span,
+  // its blocks times the elements a block covers (at least B·C·L: the grid
+  // rounds L up to whole splits), plus a vector or two.
+  Value blocks = b.mul(b.mul(gpu::GridDimOp::create(b, gpu::Dimension::x),
+                             gpu::GridDimOp::create(b, gpu::Dimension::y)),
+                       gpu::GridDimOp::create(b, gpu::Dimension::z));
+  Value span = b.mul(blocks, b.index(channelFirstBlockSpan(elem)));
   Value limit = b.index(kMaxNarrowSize);
-  Value fits = cmp(arith::CmpIPredicate::ule, size, limit);
+  Value fits = cmp(arith::CmpIPredicate::ule, span, limit);
   if (init || finalState)
     fits = arith::AndIOp::create(
         b, fits, cmp(arith::CmpIPredicate::ule, stateSize, limit));
@@ -711,7 +721,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
   // channel-last blocks kConvThreads (run, channel group) pairs of a batch
   // entry, ceil(L / kConvRun) × C / group of them.
   if (cf) {
-    int64_t perBlock = kConvThreads * kConvVectors * vectorWidth(elem);
+    int64_t perBlock = channelFirstBlockSpan(elem);
     int64_t split = gridSplit(channels, perBlock);
     launch.grid = {ceilDiv(len, split),
                    cst(llvm::divideCeil(channels * split, perBlock)), batch};

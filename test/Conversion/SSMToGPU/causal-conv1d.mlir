@@ -7,8 +7,8 @@
 // the warp's first. L < 8 takes the general walk (which writes the final
 // state); otherwise a warp vote picks the select path for warps whose
 // vectors cross a row, or the one-channel path. The body comes twice: with
-// i32 offsets where x and the states have at most 2^31 - 2^16 elements,
-// else with index ones.
+// i32 offsets where the grid spans (and the states hold) at most 2^31 -
+// 2^16 elements, else with index ones.
 
 // CHECK-LABEL: func.func @conv_cf(
 // CHECK-SAME: {ssm.name = "y", ssm.output}, %{{.*}}: memref<?x64x3xf32> {ssm.name = "final_state", ssm.output})
@@ -19,10 +19,11 @@
 // CHECK-SAME: ssm.op = "causal_conv1d"
 // CHECK: gpu.func @conv_cf_causal_conv1d_0
 // CHECK-SAME: nvvm.minctasm = 8
-// CHECK: %[[XSIZE:.*]] = arith.muli %{{.*}}, %arg7 : index
 // CHECK: %[[SSIZE:.*]] = arith.muli %arg6, %c192 : index
+// CHECK: %[[BLOCKS:.*]] = arith.muli %{{.*}}, %grid_dim_z : index
+// CHECK: %[[SPAN:.*]] = arith.muli %[[BLOCKS]], %c4096 : index
 // CHECK: %[[LIMIT:.*]] = arith.constant 2147418112 : index
-// CHECK: %[[XFITS:.*]] = arith.cmpi ule, %[[XSIZE]], %[[LIMIT]]
+// CHECK: %[[XFITS:.*]] = arith.cmpi ule, %[[SPAN]], %[[LIMIT]]
 // CHECK: %[[SFITS:.*]] = arith.cmpi ule, %[[SSIZE]], %[[LIMIT]]
 // CHECK: %[[FITS:.*]] = arith.andi %[[XFITS]], %[[SFITS]]
 // CHECK: scf.if %[[FITS]] {
