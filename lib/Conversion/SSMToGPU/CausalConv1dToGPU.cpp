@@ -16,8 +16,8 @@
 // K-1 inputs before a vector are the last ones of lane l - 1's (a shuffle),
 // where lane 31 passes lane 0 those of its previous vector, or for the
 // first the tail of the vector before the warp's (one more 16-byte load).
-// Offsets are 32-bit where the tensor has fewer than ~2^31 elements (a
-// second copy of the body takes larger ones). When L >= V a vector holds at
+// Offsets are 32-bit where the grid spans fewer than ~2^31 elements (a
+// second copy of the body takes larger grids). When L >= V a vector holds at
 // most one row start: taps before its row's step 0 take the initial state
 // (or zero) by a select on the halo, and a warp in which no vector crosses
 // into the next row (every warp when L is a multiple of V) computes every
@@ -452,9 +452,10 @@ SmallVector<Value> ConvEmitter::edgeOutputs(ArrayRef<Value> ext,
 void ConvEmitter::emitChannelFirst() {
   int64_t vec = vectorWidth(elem);
   Value total = b.mul(b.mul(batch, b.index(channels)), len);
-  // Blocks in launch order take consecutive spans of vectors; the grid has
-  // a few more than B·C·L needs. A warp takes 32·kConvVectors consecutive
-  // vectors, lane l the vectors l, l + 32, ... of them.
+  // Blocks in launch order take consecutive spans of vectors; the grid may
+  // cover more than B·C·L (it rounds L up to whole splits). A warp takes
+  // 32·kConvVectors consecutive vectors, lane l the vectors l, l + 32, ... of
+  // them.
   Value tid = b.offset(gpu::ThreadIdOp::create(b, gpu::Dimension::x));
   Value block = b.offset(
       b.add(b.mul(b.add(b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::z),
