@@ -8,10 +8,10 @@
 // width 4, bias, silu, and at L = 1 as the decode conv state update) and the
 // Mamba-2 gated RMSNorm (16384 rows of 5120 bf16 with z) the way the anchors
 // were measured: cold L2 (a 256 MiB memset before each call, outside the
-// timed region), CUDA events, median of 30 calls after 5 warm-ups. The same run measures
-// device-to-device copy bandwidth, so that bandwidth figures are ratios to
-// this GPU, not to the anchors' machine. Prints a Markdown report. Times
-// never fail the run: the exit status is non-zero only on an error.
+// timed region), CUDA events, median of 30 calls after 5 warm-ups. The same run
+// measures device-to-device copy bandwidth, so that bandwidth figures are
+// ratios to this GPU, not to the anchors' machine. Prints a Markdown report.
+// Times never fail the run: the exit status is non-zero only on an error.
 //
 //===----------------------------------------------------------------------===//
 
@@ -401,14 +401,15 @@ int main(int argc, char **argv) {
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
             kWarmLaunches);
         std::fflush(stdout);
-        runRows(
-            kStepRows, specDir, kernelDir, &SpecFile::steps, notRun,
-            [](const StepRow &row) {
-              return std::string(row.spec) + " B " + std::to_string(row.batch);
-            },
-            [&](const StepRow &row, const LoadedLayer<StepSpec> &loaded) {
-              runStepRow(row, loaded, copyBytesPerS, flush);
-            });
+        // A row without L: its spec and batch.
+        auto specAndBatch = [](const auto &row) {
+          return std::string(row.spec) + " B " + std::to_string(row.batch);
+        };
+        runRows(kStepRows, specDir, kernelDir, &SpecFile::steps, notRun,
+                specAndBatch,
+                [&](const StepRow &row, const LoadedLayer<StepSpec> &loaded) {
+                  runStepRow(row, loaded, copyBytesPerS, flush);
+                });
 
         std::printf(
             "\n## Causal conv1d (causal_conv1d, bf16, width 4, bias, silu)\n\n"
@@ -447,9 +448,7 @@ int main(int argc, char **argv) {
         std::fflush(stdout);
         runRows(
             kConvUpdateRows, specDir, kernelDir, &SpecFile::convs, notRun,
-            [](const auto &row) {
-              return std::string(row.spec) + " B " + std::to_string(row.batch);
-            },
+            specAndBatch,
             [&](const ConvUpdateRow &row, const LoadedLayer<ConvSpec> &loaded) {
               runConvUpdateRow(row, loaded, copyBytesPerS, flush);
             });
