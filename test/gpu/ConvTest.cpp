@@ -258,6 +258,9 @@ void runWide(const ssmrt::Layer &layer, const ConvSpec &spec, Tally &tally) {
   };
   const double *init =
       spec.initialState ? data.values.at("init").data() : nullptr;
+  ConvSpec pieceSpec = spec;
+  pieceSpec.channels = 1;
+  pieceSpec.initialState = true;
   std::vector<double> got, want, mag;
   for (int64_t start :
        {int64_t(0), (int64_t(1) << 31) - kWideSpan / 2, total - kWideSpan}) {
@@ -273,31 +276,21 @@ void runWide(const ssmrt::Layer &layer, const ConvSpec &spec, Tally &tally) {
         else if (init)
           before[i] = init[row * (k - 1) + step + (k - 1)];
       }
-      const std::vector<double> in = slice(x, at, n);
-      const std::vector<double> weights(
+      // The row piece as a one-channel layer of its own, its K-1 earlier
+      // inputs as the initial state.
+      ScanData piece;
+      piece.batch = 1;
+      piece.len = n;
+      piece.values["x"] = slice(x, at, n);
+      piece.values["weight"].assign(
           data.values.at("weight").begin() + (row % c) * k,
           data.values.at("weight").begin() + (row % c + 1) * k);
-      for (const bool magnitude : {false, true}) {
-        const std::vector<double> xs = magnitude ? absolute(in) : in;
-        const std::vector<double> ws = magnitude ? absolute(weights) : weights;
-        const std::vector<double> pre = magnitude ? absolute(before) : before;
-        double bias = spec.bias ? data.values.at("bias")[row % c] : 0.0;
-        bias = magnitude ? std::fabs(bias) : bias;
-        ref::Conv1dArgs args;
-        args.batch = 1;
-        args.channels = 1;
-        args.seqlen = n;
-        args.width = k;
-        args.x = xs.data();
-        args.w = ws.data();
-        args.bias = spec.bias ? &bias : nullptr;
-        args.initialState = pre.data();
-        args.silu = spec.silu && !magnitude;
-        std::vector<double> &out = magnitude ? mag : want;
-        out.resize(out.size() + n);
-        args.out = out.data() + out.size() - n;
-        ref::causalConv1d(args);
-      }
+      if (spec.bias)
+        piece.values["bias"] = {data.values.at("bias")[row % c]};
+      piece.values["init"] = before;
+      const Expected pieceWant = runReference(pieceSpec, piece);
+      want.insert(want.end(), pieceWant.y.begin(), pieceWant.y.end());
+      mag.insert(mag.end(), pieceWant.yMag.begin(), pieceWant.yMag.end());
       const std::vector<double> part = slice(y, at, n);
       got.insert(got.end(), part.begin(), part.end());
       at += n;
