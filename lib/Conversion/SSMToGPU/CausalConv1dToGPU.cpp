@@ -490,7 +490,8 @@ void ConvEmitter::emitChannelFirst() {
   Value qs = b.div(step, len);
   Value rs = b.sub(step, b.mul(qs, len));
   Value qc = b.rem(qs, b.index(channels));
-  Value srcLane = b.offset(b.rem(b.add(lane, b.index(31)), b.index(32)));
+  // gpu.shuffle takes its lane as an i32.
+  Value srcLane = b.rem(b.add(lane, b.index(31)), b.index(32));
   if (srcLane.getType().isIndex())
     srcLane = arith::IndexCastOp::create(b, b.getI32Type(), srcLane);
   Value warpSize = arith::ConstantIntOp::create(b, 32, 32);
@@ -573,17 +574,16 @@ void ConvEmitter::emitChannelLast() {
   bool aligned = group == vectorWidth(elem);
   // Batch entry z; the blocks (x, y) in launch order take consecutive
   // threads of its runs × groups, a few more than it needs.
-  Value tid = b.offset(gpu::ThreadIdOp::create(b, gpu::Dimension::x));
-  Value block =
-      b.offset(b.add(b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::y),
-                           gpu::GridDimOp::create(b, gpu::Dimension::x)),
-                     gpu::BlockIdOp::create(b, gpu::Dimension::x)));
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value block = b.add(b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::y),
+                            gpu::GridDimOp::create(b, gpu::Dimension::x)),
+                      gpu::BlockIdOp::create(b, gpu::Dimension::x));
   Value id = b.add(b.mul(block, b.index(kConvThreads)), tid);
   Value groups = b.index(channels / group);
   Value run = b.div(id, groups);
   Value c = b.mul(b.rem(id, groups), b.index(group));
   Value t0 = b.mul(run, b.index(kConvRun));
-  Value bIdx = b.offset(gpu::BlockIdOp::create(b, gpu::Dimension::z));
+  Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
 
   emitGuarded(b, b.cmpLT(t0, len), [&] {
     SmallVector<SmallVector<Value>> weights;
