@@ -162,7 +162,10 @@ private:
                                  Value flat, Value row, Value t0, Value total);
 
   void emitChannelLast();
-  SmallVector<Value> inputGroup(Value bIdx, Value t, Value c, int64_t group);
+  SmallVector<SmallVector<Value>> loadWeightGroup(Value c, int64_t group);
+  SmallVector<Value> loadStateGroup(Value cond, Value row, int64_t group);
+  SmallVector<Value> inputGroup(Value bIdx, Value t, Value c, int64_t group,
+                                ArrayRef<Value> state);
 
   CausalConv1dOp op;
   KernelBodyBuilder &b;
@@ -548,10 +551,55 @@ void ConvEmitter::emitChannelFirst() {
 // Channel-last
 //===----------------------------------------------------------------------===//
 
+/// The weights of the `group` channels from `c`, as loadWeights gives them:
+/// for 4 channels, whose K weights and biases are contiguous and 16-byte
+/// aligned, in whole vectors.
+SmallVector<SmallVector<Value>> ConvEmitter::loadWeightGroup(Value c,
+                                                             int64_t group) {
+  SmallVector<SmallVector<Value>> weights;
+  if (group != 4) {
+    for (int64_t i = 0; i < group; ++i)
+      weights.push_back(loadWeights(b.add(c, b.index(i))));
+    return weights;
+  }
+  SmallVector<Value> all = b.unpackF32(
+      b.loadVector(w, b.mul(c, b.index(width)), group * width, true));
+  SmallVector<Value> biases;
+  if (bias)
+    biases = b.unpackF32(b.loadVector(bias, c, group, true));
+  for (int64_t i = 0; i < group; ++i) {
+    weights.emplace_back(all.begin() + i * width,
+                         all.begin() + (i + 1) * width);
+    if (bias)
+      weights.back().push_back(biases[i]);
+  }
+  return weights;
+}
+
+/// The K-1 initial-state inputs of the `group` channels of row `row` (c's
+/// row in [B, C]), channel by channel, where `cond` holds, else zeros; none
+/// without an initial state. They are contiguous, and for 4 channels
+/// 16-byte aligned: whole vectors.
+SmallVector<Value> ConvEmitter::loadStateGroup(Value cond, Value row,
+                                               int64_t group) {
+  if (!init)
+    return {};
+  int64_t count = group * (width - 1);
+  return emitIf(
+      b, cond, f32Types(count),
+      [&] {
+        return b.unpackF32(b.loadVector(init, b.mul(row, b.index(width - 1)),
+                                        count, group == 4));
+      },
+      [&] { return SmallVector<Value>(count, b.f32(0.0)); });
+}
+
 /// The inputs at step t (t < L) of the `group` channels from `c` of batch
-/// entry `bIdx`: one vector of x, or before t = 0 the initial state.
+/// entry `bIdx`: one vector of x, or before t = 0 the initial state, taken
+/// from `state` (loadStateGroup's, loaded where t0 < K-1).
 SmallVector<Value> ConvEmitter::inputGroup(Value bIdx, Value t, Value c,
-                                           int64_t group) {
+                                           int64_t group,
+                                           ArrayRef<Value> state) {
   bool aligned = group == vectorWidth(elem);
   return emitIf(
       b, cmp(arith::CmpIPredicate::sge, t, b.index(0)), f32Types(group),
@@ -562,9 +610,11 @@ SmallVector<Value> ConvEmitter::inputGroup(Value bIdx, Value t, Value c,
       },
       [&] {
         SmallVector<Value> values;
-        Value row = b.add(b.mul(bIdx, b.index(channels)), c);
+        Value j = b.add(t, b.index(width - 1));
         for (int64_t i = 0; i < group; ++i)
-          values.push_back(before(b.add(row, b.index(i)), t));
+          values.push_back(stateAt(
+              state.empty() ? state : state.slice(i * (width - 1), width - 1),
+              j));
         return values;
       });
 }
@@ -586,13 +636,13 @@ void ConvEmitter::emitChannelLast() {
   Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
 
   emitGuarded(b, b.cmpLT(t0, len), [&] {
-    SmallVector<SmallVector<Value>> weights;
-    for (int64_t i = 0; i < group; ++i)
-      weights.push_back(loadWeights(b.add(c, b.index(i))));
-    // window[k][i]: channel c + i at step t - (K-1) + k.
-    SmallVector<SmallVector<Value>> window;
-    for (int64_t d = width - 1; d > 0; --d)
-      window.push_back(inputGroup(bIdx, b.sub(t0, b.index(d)), c, group));
+    // The weights, the first run's initial state and the first chunk of
+    // steps are loaded before any is used, so that a decode step (L = 1)
+    // waits for memory once.
+    SmallVector<SmallVector<Value>> weights = loadWeightGroup(c, group);
+    Value row = b.add(b.mul(bIdx, b.index(channels)), c);
+    SmallVector<Value> state =
+        loadStateGroup(b.cmpLT(t0, b.index(width - 1)), row, group);
     // Steps past L (in the last run) load step L-1 and store nothing. The
     // loads of a chunk of steps are issued together, ahead of the stores'
     // branches, which would otherwise make each step wait for its load.
@@ -608,8 +658,14 @@ void ConvEmitter::emitChannelLast() {
             b.unpackF32(b.loadVector(x, at.back(), group, aligned)));
       }
     };
+    loadChunk(0);
+    // window[k][i]: channel c + i at step t - (K-1) + k.
+    SmallVector<SmallVector<Value>> window;
+    for (int64_t d = width - 1; d > 0; --d)
+      window.push_back(
+          inputGroup(bIdx, b.sub(t0, b.index(d)), c, group, state));
     for (int64_t s = 0; s < kConvRun; ++s) {
-      if (s % kConvChunk == 0)
+      if (s > 0 && s % kConvChunk == 0)
         loadChunk(s);
       window.push_back(loaded[s]);
       SmallVector<Value> outs;
@@ -625,19 +681,21 @@ void ConvEmitter::emitChannelLast() {
     }
     if (!finalState)
       return;
-    // The last run's threads write the final state of their channels.
+    // The last run's threads write the final state of their channels, one
+    // contiguous run of f32 (whole vectors for 4 channels).
     Value last =
         cmp(arith::CmpIPredicate::uge, b.add(t0, b.index(kConvRun)), len);
     emitGuarded(b, last, [&] {
-      Value row = b.add(b.mul(bIdx, b.index(channels)), c);
+      SmallVector<Value> values(group * (width - 1));
       for (int64_t j = 0; j < width - 1; ++j) {
-        SmallVector<Value> values = inputGroup(
-            bIdx, b.add(b.sub(len, b.index(width - 1)), b.index(j)), c, group);
+        SmallVector<Value> step =
+            inputGroup(bIdx, b.add(b.sub(len, b.index(width - 1)), b.index(j)),
+                       c, group, state);
         for (int64_t i = 0; i < group; ++i)
-          b.storeF32(values[i], finalState,
-                     b.add(b.mul(b.add(row, b.index(i)), b.index(width - 1)),
-                           b.index(j)));
+          values[i * (width - 1) + j] = step[i];
       }
+      b.storeVectorF32(values, finalState, b.mul(row, b.index(width - 1)),
+                       group == 4);
     });
   });
 }
