@@ -136,8 +136,9 @@ namespace {
 /// Emits the body of one conv1d kernel.
 class ConvEmitter {
 public:
-  ConvEmitter(CausalConv1dOp op, KernelBodyBuilder &b)
-      : op(op), b(b), elem(op.getX().getType().getElementType()),
+  ConvEmitter(CausalConv1dOp op, KernelBodyBuilder &b, bool inPlace)
+      : op(op), b(b), inPlace(inPlace),
+        elem(op.getX().getType().getElementType()),
         channels(op.getWeight().getType().getDimSize(0)),
         width(op.getWeight().getType().getDimSize(1)) {}
 
@@ -169,6 +170,8 @@ private:
 
   CausalConv1dOp op;
   KernelBodyBuilder &b;
+  /// Whether the final state is written over the initial state (its buffer).
+  bool inPlace;
   Type elem;
   int64_t channels, width;
   Value batch, len, x, y, w, bias, init, finalState;
@@ -641,8 +644,8 @@ void ConvEmitter::emitChannelLast() {
     // waits for memory once.
     SmallVector<SmallVector<Value>> weights = loadWeightGroup(c, group);
     Value row = b.add(b.mul(bIdx, b.index(channels)), c);
-    SmallVector<Value> state =
-        loadStateGroup(b.cmpLT(t0, b.index(width - 1)), row, group);
+    Value firstRun = b.cmpLT(t0, b.index(width - 1));
+    SmallVector<Value> state = loadStateGroup(firstRun, row, group);
     // Steps past L (in the last run) load step L-1 and store nothing. The
     // loads of a chunk of steps are issued together, ahead of the stores'
     // branches, which would otherwise make each step wait for its load.
@@ -681,11 +684,10 @@ void ConvEmitter::emitChannelLast() {
     }
     if (!finalState)
       return;
-    // The last run's threads write the final state of their channels, one
+    // The first run's threads, which read the initial state, write the final
+    // state of their channels (so it may overwrite the initial one), one
     // contiguous run of f32 (whole vectors for 4 channels).
-    Value last =
-        cmp(arith::CmpIPredicate::uge, b.add(t0, b.index(kConvRun)), len);
-    emitGuarded(b, last, [&] {
+    emitGuarded(b, firstRun, [&] {
       SmallVector<Value> values(group * (width - 1));
       for (int64_t j = 0; j < width - 1; ++j) {
         SmallVector<Value> step =
@@ -707,7 +709,8 @@ void ConvEmitter::emit(ArrayRef<BlockArgument> args) {
   Value biasArg = op.getBias() ? nextArg() : Value();
   Value initArg = op.getInit() ? nextArg() : Value();
   Value yArg = nextArg();
-  Value finalArg = op.getFinalState() ? nextArg() : Value();
+  Value finalArg =
+      inPlace ? initArg : (op.getFinalState() ? nextArg() : Value());
   Value batchArg = nextArg(), lenArg = nextArg();
 
   Value size = b.mul(b.mul(batchArg, b.index(channels)), lenArg);
@@ -772,8 +775,16 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
   KernelLaunch launch;
   for (Value operand : op->getOperands())
     launch.params.push_back({buffers.lookup(operand)});
+  // A final state written over the initial state (one in-out buffer) is
+  // the init parameter, no longer read-only.
+  bool inPlace =
+      op.getFinalState() && op.getInit() &&
+      buffers.lookup(op.getFinalState()) == buffers.lookup(op.getInit());
+  if (inPlace)
+    launch.params.back().readOnly = false;
   for (Value result : op->getResults())
-    launch.params.push_back({buffers.lookup(result), /*readOnly=*/false});
+    if (!inPlace || result != op.getFinalState())
+      launch.params.push_back({buffers.lookup(result), /*readOnly=*/false});
   launch.params.push_back({batch});
   launch.params.push_back({len});
   // Channel-first blocks take kConvThreads·kConvVectors vectors of B·C·L;
@@ -800,7 +811,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
 
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
-  ConvEmitter(op, body).emit(launch.kernel.getArguments());
+  ConvEmitter(op, body, inPlace).emit(launch.kernel.getArguments());
   LoweredOp lowered;
   lowered.launches.push_back(std::move(launch));
   return lowered;

@@ -97,3 +97,32 @@ func.func @conv_cl_narrow(%x: tensor<?x?x6xbf16>, %w: tensor<6x3xf32>)
       : (tensor<?x?x6xbf16>, tensor<6x3xf32>) -> tensor<?x?x6xbf16>
   return %y : tensor<?x?x6xbf16>
 }
+
+// -----
+
+// A final state tied to the initial state (`ssm.tied`, a decode step's conv
+// state updated in place): one in-out buffer, passed once and not read-only;
+// the first run reads it (as whole vectors) and writes it back.
+
+// CHECK-LABEL: func.func @conv_in_place(
+// CHECK-SAME: %{{.*}}: memref<?x256x3xf32> {ssm.inout}, %{{.*}}: memref<?x?x256xbf16> {ssm.output})
+// CHECK: gpu.launch_func @ssm_kernels::@conv_in_place_causal_conv1d_0
+// CHECK-SAME: args(%{{.*}} : memref<1xbf16>, %{{.*}} : memref<1xf32>, %{{.*}} : memref<1xf32>, %{{.*}} : memref<1xbf16>, %{{.*}} : index, %{{.*}} : index)
+// CHECK: gpu.func @conv_in_place_causal_conv1d_0(%{{.*}}: memref<1xbf16> {{{.*}}llvm.readonly}, %{{.*}}: memref<1xf32> {{{.*}}llvm.readonly}, %[[STATE:.*]]: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: index, %{{.*}}: index)
+// CHECK: %[[INIT:.*]] = memref.reinterpret_cast %[[STATE]]
+// CHECK: %[[FINAL:.*]] = memref.reinterpret_cast %[[STATE]]
+// CHECK: %[[FIRST:.*]] = arith.cmpi slt, %{{.*}}, %c3
+// CHECK: scf.if %[[FIRST]] -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: vector.load %[[INIT]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: scf.if %[[FIRST]] {
+// CHECK: vector.store %{{.*}}, %[[FINAL]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: gpu.return
+func.func @conv_in_place(%x: tensor<?x?x256xbf16>, %w: tensor<256x4xf32>,
+                         %s: tensor<?x256x3xf32>)
+    -> (tensor<?x?x256xbf16>, tensor<?x256x3xf32> {ssm.tied = 2 : i64}) {
+  %y, %f = ssm.causal_conv1d %x weight %w init %s activation = silu
+      layout = channel_last
+      : (tensor<?x?x256xbf16>, tensor<256x4xf32>, tensor<?x256x3xf32>)
+      -> (tensor<?x?x256xbf16>, tensor<?x256x3xf32>)
+  return %y, %f : tensor<?x?x256xbf16>, tensor<?x256x3xf32>
+}
