@@ -118,8 +118,9 @@ constexpr ConvRow kConvRows[] = {
     {"bench_conv_cl", 1, 32768, 273.6, 85.3},
 };
 
-/// One conv state update row (decode: L = 1, the conv state in and out,
-/// f32) with the ANCHORS.md causal_conv1d_update time (C 5376).
+/// One conv state update row (decode: L = 1, the f32 conv state in and out,
+/// or updated in place) with the ANCHORS.md causal_conv1d_update time (C
+/// 5376).
 struct ConvUpdateRow {
   const char *spec; ///< The spec file (and model) name; its only layer runs.
   int64_t batch;
@@ -130,6 +131,8 @@ constexpr ConvUpdateRow kConvUpdateRows[] = {
     {"bench_conv_dec_cl", 1, 5.8},    {"bench_conv_dec_cl", 64, 10.1},
     {"bench_conv_dec_cl", 256, 22.8}, {"bench_conv_dec_cf", 1, 5.8},
     {"bench_conv_dec_cf", 64, 10.1},  {"bench_conv_dec_cf", 256, 22.8},
+    {"bench_conv_dec_ip", 1, 5.8},    {"bench_conv_dec_ip", 64, 10.1},
+    {"bench_conv_dec_ip", 256, 22.8},
 };
 
 /// One gated RMSNorm benchmark row: the rms_norm_gated layer of a spec on
@@ -231,8 +234,9 @@ void runConvUpdateRow(const ConvUpdateRow &row,
   std::printf("| %lld, %lld | %s | %.1f | %.2f | %.0f | %.1f | %.1f | %.2f× "
               "|\n",
               (long long)row.batch, (long long)spec.channels,
-              spec.layout == ref::Layout::ChannelFirst ? "channel-first"
-                                                       : "channel-last",
+              spec.stateInPlace ? "channel-last, in place"
+              : spec.layout == ref::Layout::ChannelFirst ? "channel-first"
+                                                         : "channel-last",
               us, bytes / 1e6, bytes / seconds / 1e9,
               100 * bytes / seconds / copyBytesPerS, row.anchorUs,
               row.anchorUs / us);

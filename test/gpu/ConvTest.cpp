@@ -99,7 +99,7 @@ Expected runReference(const ConvSpec &spec, const ScanData &data) {
     args.x = in("x");
     args.w = in("weight");
     args.bias = in("bias");
-    args.initialState = in("init");
+    args.initialState = in(spec.initName());
     args.silu = spec.silu && !magnitude;
     args.out = (magnitude ? want.yMag : want.y).data();
     args.finalState =
@@ -128,7 +128,7 @@ Check compareY(const std::string &label, const ConvSpec &spec,
 Check compareState(const ConvSpec &spec, const std::vector<double> &got,
                    const std::vector<double> &want, int64_t batch) {
   return compare("final_state", got, want, want, absolute(want), SSMRT_F32,
-                 shapeOf(spec, "final_state", batch, 1), 1.0, 0.0);
+                 shapeOf(spec, spec.finalName(), batch, 1), 1.0, 0.0);
 }
 
 /// One launch of `spec` at `batch` x `len` against the reference.
@@ -137,14 +137,15 @@ void runCase(const ssmrt::Layer &layer, const ConvSpec &spec, int64_t batch,
   ScanData data = makeInputs(convTensors(spec), false, batch, len,
                              seedOf(spec.name + "/" + std::to_string(batch) +
                                     "/" + std::to_string(len)));
+  // The reference first: an in-place launch overwrites the initial state.
+  const Expected want = runReference(spec, data);
   DeviceTensors device(convTensors(spec), data);
   launchAndWait(layer, device);
   device.downloadOutputs(data);
-  const Expected want = runReference(spec, data);
   std::vector<Check> checks = {
       compareY("y", spec, data.values.at("y"), want.y, want.yMag, batch, len)};
   if (spec.finalState)
-    checks.push_back(compareState(spec, data.values.at("final_state"),
+    checks.push_back(compareState(spec, data.values.at(spec.finalName()),
                                   want.finalState, batch));
   report(caseName(spec, batch, len), checks, tally);
 }
@@ -182,7 +183,7 @@ void runContinuation(const ssmrt::Layer &layer, const ConvSpec &spec,
   const Expected want = runReference(spec, whole);
 
   std::vector<Check> checks;
-  std::vector<double> state = whole.values.at("init");
+  std::vector<double> state = whole.values.at(spec.initName());
   const int64_t bounds[] = {0, kSplitAt, kSplitLen};
   for (int part = 0; part < 2; ++part) {
     const int64_t begin = bounds[part], end = bounds[part + 1];
@@ -192,7 +193,7 @@ void runContinuation(const ssmrt::Layer &layer, const ConvSpec &spec,
     data.values = whole.values;
     data.values["x"] =
         sliceLen(spec, whole.values.at("x"), batch, kSplitLen, begin, end);
-    data.values["init"] = state;
+    data.values[spec.initName()] = state;
     DeviceTensors device(tensors, data);
     launchAndWait(layer, device);
     checks.push_back(
@@ -200,7 +201,7 @@ void runContinuation(const ssmrt::Layer &layer, const ConvSpec &spec,
                  sliceLen(spec, want.y, batch, kSplitLen, begin, end),
                  sliceLen(spec, want.yMag, batch, kSplitLen, begin, end), batch,
                  data.len));
-    state = device.download("final_state");
+    state = device.download(spec.finalName());
   }
   checks.push_back(compareState(spec, state, want.finalState, batch));
   report(caseName(spec, batch, kSplitLen,
@@ -257,7 +258,7 @@ void runWide(const ssmrt::Layer &layer, const ConvSpec &spec, Tally &tally) {
                   spec.dtype);
   };
   const double *init =
-      spec.initialState ? data.values.at("init").data() : nullptr;
+      spec.initialState ? data.values.at(spec.initName()).data() : nullptr;
   ConvSpec pieceSpec = spec;
   pieceSpec.channels = 1;
   pieceSpec.initialState = true;
@@ -287,7 +288,7 @@ void runWide(const ssmrt::Layer &layer, const ConvSpec &spec, Tally &tally) {
           data.values.at("weight").begin() + (row % c + 1) * k);
       if (spec.bias)
         piece.values["bias"] = {data.values.at("bias")[row % c]};
-      piece.values["init"] = before;
+      piece.values[pieceSpec.initName()] = before;
       const Expected pieceWant = runReference(pieceSpec, piece);
       want.insert(want.end(), pieceWant.y.begin(), pieceWant.y.end());
       mag.insert(mag.end(), pieceWant.yMag.begin(), pieceWant.yMag.end());
@@ -306,7 +307,7 @@ void runWide(const ssmrt::Layer &layer, const ConvSpec &spec, Tally &tally) {
       last.insert(last.end(), tail.begin(), tail.end());
     }
     checks.push_back(
-        compareState(spec, device.download("final_state"), last, batch));
+        compareState(spec, device.download(spec.finalName()), last, batch));
   }
   report(caseName(spec, batch, len, " (64-bit offsets)"), checks, tally);
 }

@@ -418,6 +418,14 @@ struct ConvSpec {
   bool silu = false;
   bool initialState = false;
   bool finalState = false;
+  /// The final state is written over the initial one: one in-out tensor.
+  bool stateInPlace = false;
+
+  /// The names of the initial and the final state tensors.
+  const char *initName() const { return stateInPlace ? "conv_state" : "init"; }
+  const char *finalName() const {
+    return stateInPlace ? "conv_state" : "final_state";
+  }
 };
 
 /// One gated RMSNorm layer ("op": "rms_norm_gated") of a spec.
@@ -534,6 +542,7 @@ inline SpecFile readSpec(const std::string &path) {
         conv.silu = entry.value("silu", false);
         conv.initialState = entry.value("initial_state", false);
         conv.finalState = entry.value("final_state", false);
+        conv.stateInPlace = entry.value("state_in_place", false);
         file.convs.push_back(conv);
         continue;
       }
@@ -761,9 +770,10 @@ inline std::vector<TensorDesc> convTensors(const ConvSpec &spec) {
   if (spec.bias)
     tensors.push_back({"bias", in, SSMRT_F32, {c}});
   if (spec.initialState)
-    tensors.push_back({"init", in, SSMRT_F32, state});
+    tensors.push_back({spec.initName(), spec.stateInPlace ? Role::InOut : in,
+                       SSMRT_F32, state});
   tensors.push_back({"y", out, spec.dtype, seq});
-  if (spec.finalState)
+  if (spec.finalState && !spec.stateInPlace)
     tensors.push_back({"final_state", out, SSMRT_F32, state});
   return tensors;
 }

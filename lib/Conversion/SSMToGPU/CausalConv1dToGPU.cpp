@@ -31,7 +31,12 @@
 // K-1 inputs in registers; consecutive threads own consecutive channel
 // groups, so every step is coalesced. The loads of kConvChunk steps are
 // issued together. Only the K-1 inputs before a run are read twice (from
-// L2).
+// L2). The first run's thread reads its channels' initial state and writes
+// their final state (re-reading the last K-1 inputs), as whole vectors: so
+// the final state may overwrite the initial one (a decode step's conv state
+// updated in place, a final_state result tied to `init` by the layer
+// function's `ssm.tied`), and a decode step (L = 1) loads the weights, the
+// state and x together, once.
 //
 //===----------------------------------------------------------------------===//
 
