@@ -10,7 +10,9 @@
 // kSplitLen as two launches, the second starting from the first's
 // final_state. Channel-first layers also run one launch of more than 2^31
 // elements (not with --quick), where the kernel computes its offsets in 64
-// bits rather than 32, checked on windows (runWide). Prints one line per case
+// bits rather than 32, checked on windows (runWide); layers whose conv state
+// is updated in place run kDecodeSteps one-step launches on one state buffer
+// against one reference run (runDecode). Prints one line per case
 // and a final "N passed, N failed"; exits non-zero if a case failed. Without a
 // driver or GPU it says so and exits 0, or 2 with --require-gpu.
 //
@@ -53,6 +55,9 @@ constexpr double kEps = 1e-5;
 /// The lengths of the state continuation test: two launches, then one.
 constexpr int64_t kSplitLen = 2049;
 constexpr int64_t kSplitAt = 1000;
+
+/// Decode steps of the in-place state test.
+constexpr int64_t kDecodeSteps = 16;
 
 /// Elements of x in the wide case: past the largest grid span for which the
 /// channel-first kernel computes offsets in 32 bits (2^31 - 2^16), so that
@@ -210,6 +215,44 @@ void runContinuation(const ssmrt::Layer &layer, const ConvSpec &spec,
          checks, tally);
 }
 
+/// kDecodeSteps launches of one step of a layer whose conv state is updated
+/// in place, each on the state the one before left in the buffer (as a
+/// decode loop runs), against one reference run of kDecodeSteps steps: every
+/// step's y and the last state.
+void runDecode(const ssmrt::Layer &layer, const ConvSpec &spec, int64_t batch,
+               Tally &tally) {
+  const std::vector<TensorDesc> tensors = convTensors(spec);
+  const ScanData whole =
+      makeInputs(tensors, false, batch, kDecodeSteps,
+                 seedOf(spec.name + "/decode/" + std::to_string(batch)));
+  const Expected want = runReference(spec, whole);
+  ScanData step = whole;
+  step.len = 1;
+  step.values["x"] =
+      sliceLen(spec, whole.values.at("x"), batch, kDecodeSteps, 0, 1);
+  DeviceTensors device(tensors, step);
+  std::vector<Check> checks;
+  for (int64_t t = 0; t < kDecodeSteps; ++t) {
+    if (t > 0)
+      device.upload("x", sliceLen(spec, whole.values.at("x"), batch,
+                                  kDecodeSteps, t, t + 1));
+    launchAndWait(layer, device);
+    checks.push_back(compareY(
+        "y" + std::to_string(t), spec, device.download("y"),
+        sliceLen(spec, want.y, batch, kDecodeSteps, t, t + 1),
+        sliceLen(spec, want.yMag, batch, kDecodeSteps, t, t + 1), batch, 1));
+  }
+  checks.push_back(compareState(spec, device.download(spec.finalName()),
+                                want.finalState, batch));
+  // One line: the worst step's y and the state.
+  auto worst = std::max_element(
+      checks.begin(), checks.end() - 1,
+      [](const Check &a, const Check &b) { return a.error < b.error; });
+  report(caseName(spec, batch, 1,
+                  " x " + std::to_string(kDecodeSteps) + " decode steps"),
+         {*worst, checks.back()}, tally);
+}
+
 /// x of the wide case in its dtype: a hash of each flat index mapped to
 /// [-2, 2) and rounded, computed in blocks in parallel (an fp64 copy would
 /// take 17 GB).
@@ -328,6 +371,11 @@ void runLayer(const ssmrt::Layer &layer, const ConvSpec &spec,
     const int64_t batch = batches.back();
     guarded(caseName(spec, batch, kSplitLen, " split"), tally,
             [&] { runContinuation(layer, spec, batch, tally); });
+  }
+  if (spec.stateInPlace) {
+    const int64_t batch = batches.back();
+    guarded(caseName(spec, batch, 1, " decode"), tally,
+            [&] { runDecode(layer, spec, batch, tally); });
   }
   if (!options.quick && spec.layout == ref::Layout::ChannelFirst)
     guarded(spec.name + " (64-bit offsets)", tally,
