@@ -10,9 +10,9 @@
 // kSplitLen as two launches, the second starting from the first's
 // final_state. Channel-first layers also run one launch of more than 2^31
 // elements (not with --quick), where the kernel computes its offsets in 64
-// bits rather than 32, checked on windows (runWide); layers whose conv state
-// is updated in place run kDecodeSteps one-step launches on one state buffer
-// against one reference run (runDecode). Prints one line per case
+// bits rather than 32, checked on windows (runWide); layers with both states
+// run kDecodeSteps one-step launches, each from the state the one before
+// left, against one reference run (runDecode). Prints one line per case
 // and a final "N passed, N failed"; exits non-zero if a case failed. Without a
 // driver or GPU it says so and exits 0, or 2 with --require-gpu.
 //
@@ -215,10 +215,11 @@ void runContinuation(const ssmrt::Layer &layer, const ConvSpec &spec,
          checks, tally);
 }
 
-/// kDecodeSteps launches of one step of a layer whose conv state is updated
-/// in place, each on the state the one before left in the buffer (as a
-/// decode loop runs), against one reference run of kDecodeSteps steps: every
-/// step's y and the last state.
+/// kDecodeSteps launches of one step of a layer with both conv states, each
+/// from the state the one before left (in the buffer, where it is updated
+/// in place; else copied from final_state to init, as a decode loop passes
+/// it on), against one reference run of kDecodeSteps steps: every step's y
+/// and the last state.
 void runDecode(const ssmrt::Layer &layer, const ConvSpec &spec, int64_t batch,
                Tally &tally) {
   const std::vector<TensorDesc> tensors = convTensors(spec);
@@ -233,9 +234,12 @@ void runDecode(const ssmrt::Layer &layer, const ConvSpec &spec, int64_t batch,
   DeviceTensors device(tensors, step);
   std::vector<Check> checks;
   for (int64_t t = 0; t < kDecodeSteps; ++t) {
-    if (t > 0)
+    if (t > 0) {
       device.upload("x", sliceLen(spec, whole.values.at("x"), batch,
                                   kDecodeSteps, t, t + 1));
+      if (!spec.stateInPlace)
+        device.upload(spec.initName(), device.download(spec.finalName()));
+    }
     launchAndWait(layer, device);
     checks.push_back(compareY(
         "y" + std::to_string(t), spec, device.download("y"),
@@ -372,7 +376,7 @@ void runLayer(const ssmrt::Layer &layer, const ConvSpec &spec,
     guarded(caseName(spec, batch, kSplitLen, " split"), tally,
             [&] { runContinuation(layer, spec, batch, tally); });
   }
-  if (spec.stateInPlace) {
+  if (spec.initialState && spec.finalState) {
     const int64_t batch = batches.back();
     guarded(caseName(spec, batch, 1, " decode"), tally,
             [&] { runDecode(layer, spec, batch, tally); });

@@ -78,6 +78,10 @@ static constexpr int64_t kMaxNarrowSize = (int64_t(1) << 31) - (1 << 16);
 /// ptxas's choice (72 registers) 92 µs. Channel-last, whose offsets are a
 /// few adds a step, ran 2 % slower with the two copies and keeps `index`.
 static constexpr int64_t kConvBlocksPerSM = 8;
+/// The same for a channel-first kernel with a conv state, whose decode path
+/// (and state paths at any L) spill hundreds of bytes in 64 registers and
+/// none in 128.
+static constexpr int64_t kConvStateBlocksPerSM = 4;
 
 /// Elements of x a channel-first block covers.
 static int64_t channelFirstBlockSpan(Type elem) {
@@ -166,6 +170,8 @@ private:
                                 Value flat, Value row, Value t0, Value total);
   SmallVector<Value> edgeOutputs(ArrayRef<Value> ext, ArrayRef<Value> weights,
                                  Value flat, Value row, Value t0, Value total);
+  SmallVector<Value> stepOutputs(ArrayRef<Value> inputs, Value row, Value c,
+                                 Value full);
 
   void emitChannelLast();
   SmallVector<SmallVector<Value>> loadWeightGroup(Value c, int64_t group);
@@ -460,6 +466,41 @@ SmallVector<Value> ConvEmitter::edgeOutputs(ArrayRef<Value> ext,
   return outs;
 }
 
+/// The outputs of a vector when L = 1 (a decode step) and V divides C: its
+/// `inputs` are V channels from `c` of row `row` (of one batch entry), each
+/// with its window in the initial state. Groups of 4 channels (a multiple
+/// of 4 from one) take their weights and states as whole vectors and store
+/// their final states as one run, as channel-last threads do. Nothing is
+/// read or written past the tensor (where `full` fails).
+SmallVector<Value> ConvEmitter::stepOutputs(ArrayRef<Value> inputs, Value row,
+                                            Value c, Value full) {
+  constexpr int64_t group = 4;
+  SmallVector<Value> outs;
+  for (int64_t g = 0; g < int64_t(inputs.size()); g += group) {
+    Value first = b.add(row, b.index(g));
+    SmallVector<SmallVector<Value>> weights =
+        loadWeightGroup(b.add(c, b.index(g)), group);
+    SmallVector<Value> state = loadStateGroup(full, first, group);
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < group; ++i) {
+      SmallVector<Value> window =
+          state.empty()
+              ? SmallVector<Value>(width - 1, b.f32(0.0))
+              : SmallVector<Value>(state.begin() + i * (width - 1),
+                                   state.begin() + (i + 1) * (width - 1));
+      window.push_back(inputs[g + i]);
+      outs.push_back(output(window, weights[i]));
+      next.append(window.begin() + 1, window.end());
+    }
+    if (finalState)
+      emitGuarded(b, full, [&] {
+        b.storeVectorF32(next, finalState, b.mul(first, b.index(width - 1)),
+                         /*aligned=*/true);
+      });
+  }
+  return outs;
+}
+
 void ConvEmitter::emitChannelFirst() {
   int64_t vec = vectorWidth(elem);
   Value total = b.mul(b.mul(batch, b.index(channels)), len);
@@ -520,7 +561,14 @@ void ConvEmitter::emitChannelFirst() {
       c = select(cmp(arith::CmpIPredicate::uge, c, b.index(channels)),
                  b.sub(c, b.index(channels)), c);
     }
-    SmallVector<Value> weights = loadWeights(c);
+    // A decode step's vector (L = 1) is V whole rows of one batch entry
+    // where V divides C: with a conv state, a path of its own loads the
+    // state and weights of all V as vectors. The other paths load the
+    // vector's channel's weights here, ahead of the shuffles.
+    bool stepPath = channels % vec == 0 && (init || finalState);
+    SmallVector<Value> weights;
+    if (!stepPath)
+      weights = loadWeights(c);
     // The K-1 inputs before the vector, then its own: lane l - 1's last
     // ones; lane 31 sends lane 0 the last ones of its previous vector (for
     // the first, the loaded halo).
@@ -536,10 +584,21 @@ void ConvEmitter::emitChannelFirst() {
       prev[i] = tail;
     }
     ext.append(cur);
-    SmallVector<Value> outs = emitIf(
-        b, b.cmpLT(len, b.index(vec)), f32Types(vec),
-        [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
-        [&] { return rowOutputs(ext, weights, flat, row, t0, total); });
+    auto stepsOutputs = [&] {
+      if (stepPath)
+        weights = loadWeights(c);
+      return emitIf(
+          b, b.cmpLT(len, b.index(vec)), f32Types(vec),
+          [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
+          [&] { return rowOutputs(ext, weights, flat, row, t0, total); });
+    };
+    SmallVector<Value> outs =
+        stepPath ? emitIf(
+                       b, cmp(arith::CmpIPredicate::eq, len, b.index(1)),
+                       f32Types(vec),
+                       [&] { return stepOutputs(cur, row, c, fulls[r]); },
+                       stepsOutputs)
+                 : stepsOutputs();
 
     auto store = scf::IfOp::create(b, fulls[r], /*withElseRegion=*/true);
     OpBuilder::InsertionGuard g(b);
@@ -811,8 +870,11 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
       host.getNamedAttr("ssm.op", host.getStringAttr("causal_conv1d"))};
   launch.kernel = createKernel(host, loc, module, name, launch, {});
   if (cf)
-    launch.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                           host.getI32IntegerAttr(kConvBlocksPerSM));
+    launch.kernel->setAttr(
+        NVVM::NVVMDialect::getMinctasmAttrName(),
+        host.getI32IntegerAttr(op.getInit() || op.getFinalState()
+                                   ? kConvStateBlocksPerSM
+                                   : kConvBlocksPerSM));
 
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());

@@ -4,8 +4,12 @@
 // apart, loaded first), 4096 elements per block (grid ceil(L / 64) x
 // 64·64 / 4096 x B); one division by L per thread; the K-1 inputs before a
 // vector come from lane l - 1 (shuffle idx), lane 31 loading those before
-// the warp's first. L < 8 takes the general walk (which writes the final
-// state); otherwise a warp vote picks the select path for warps whose
+// the warp's first. With a conv state, L = 1 (a decode step) takes a path
+// of its own: a vector is 8 channels, in two groups of 4 whose weights,
+// biases and states are whole f32 vectors and whose final states are
+// stored as one; the kernel has 128 registers (4 blocks an SM) for it.
+// Otherwise L < 8 takes the general walk (which writes the final state),
+// and longer rows a warp vote that picks the select path for warps whose
 // vectors cross a row, or the one-channel path. The body comes twice: with
 // i32 offsets where the grid spans (and the states hold) at most 2^31 -
 // 2^16 elements, else with index ones.
@@ -18,7 +22,7 @@
 // CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0 blocks in (%[[GX]], %c1, %[[B]]) threads in (%c128
 // CHECK-SAME: ssm.op = "causal_conv1d"
 // CHECK: gpu.func @conv_cf_causal_conv1d_0
-// CHECK-SAME: nvvm.minctasm = 8
+// CHECK-SAME: nvvm.minctasm = 4
 // CHECK: %[[SSIZE:.*]] = arith.muli %arg6, %c192 : index
 // CHECK: %[[BLOCKS:.*]] = arith.muli %{{.*}}, %grid_dim_z : index
 // CHECK: %[[SPAN:.*]] = arith.muli %[[BLOCKS]], %c4096 : index
@@ -33,6 +37,17 @@
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: arith.divui %{{.*}}, %[[L32]] : i32
 // CHECK-COUNT-3: gpu.shuffle idx
+// CHECK: %[[STEP:.*]] = arith.cmpi eq, %[[L32]], %c1_i32 : i32
+// CHECK: scf.if %[[STEP]] -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<16xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<16xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: } else {
 // CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK: memref.store
 // CHECK: } else {
