@@ -262,7 +262,7 @@ void runDecode(const ssmrt::Layer &layer, const ConvSpec &spec, int64_t batch,
 /// take 17 GB).
 std::vector<uint8_t> wideInput(int64_t count, ssmrt_dtype dtype) {
   constexpr int64_t blockSize = int64_t(1) << 20;
-  const size_t bytes = dtypeBytes(dtype);
+  const size_t bytes = ssmrt_dtype_size(dtype);
   std::vector<uint8_t> encoded(count * bytes);
   parallelFor((count + blockSize - 1) / blockSize, [&](int64_t block) {
     const int64_t begin = block * blockSize;
@@ -298,7 +298,7 @@ void runWide(const ssmrt::Layer &layer, const ConvSpec &spec, Tally &tally) {
   launchAndWait(layer, device);
   const std::vector<uint8_t> y = device.downloadBytes("y");
 
-  const size_t bytes = dtypeBytes(spec.dtype);
+  const size_t bytes = ssmrt_dtype_size(spec.dtype);
   auto slice = [&](const std::vector<uint8_t> &tensor, int64_t at, int64_t n) {
     return decode(std::vector<uint8_t>(tensor.begin() + at * bytes,
                                        tensor.begin() + (at + n) * bytes),
