@@ -178,7 +178,7 @@ void runNormRow(const NormRow &row, const LoadedLayer<NormSpec> &loaded,
   std::printf("| %lld × %lld | %lld | %s | %s | %s | %.1f | %.1f | %.3f | "
               "%.0f | %.1f |\n",
               (long long)row.batch, (long long)row.len, (long long)spec.dim,
-              dtypeName(spec.dtype), spec.gate ? "yes" : "no",
+              ssmrt_dtype_name(spec.dtype), spec.gate ? "yes" : "no",
               spec.normBeforeGate ? "before gate" : "after gate", us,
               ioBytes / 1e6, weightBytes / 1e6, ioBytes / seconds / 1e9,
               100 * ioBytes / seconds / copyBytesPerS);
@@ -211,8 +211,8 @@ void runConvRow(const ConvRow &row, const LoadedLayer<ConvSpec> &loaded,
               (long long)row.len,
               spec.layout == ref::Layout::ChannelFirst ? "channel-first"
                                                        : "channel-last",
-              dtypeName(spec.dtype), (long long)spec.width, us, ioBytes / 1e6,
-              otherBytes / 1e6, ioBytes / seconds / 1e9,
+              ssmrt_dtype_name(spec.dtype), (long long)spec.width, us,
+              ioBytes / 1e6, otherBytes / 1e6, ioBytes / seconds / 1e9,
               100 * ioBytes / seconds / copyBytesPerS, row.anchorUs,
               row.anchorPct, row.anchorUs / us);
   std::fflush(stdout);
@@ -267,8 +267,8 @@ void runStepRow(const StepRow &row, const LoadedLayer<StepSpec> &loaded,
 
   double stateBytes = 0, otherBytes = 0;
   for (const TensorDesc &t : stepTensors(spec)) {
-    const double bytes =
-        numElements(bindShape(t.shape, row.batch, 1)) * dtypeBytes(t.dtype);
+    const double bytes = numElements(bindShape(t.shape, row.batch, 1)) *
+                         ssmrt_dtype_size(t.dtype);
     (t.role == Role::InOut ? stateBytes : otherBytes) += bytes;
   }
   stateBytes *= 2; // read + write
@@ -282,7 +282,7 @@ void runStepRow(const StepRow &row, const LoadedLayer<StepSpec> &loaded,
   std::printf("| %s | %lld | %s | %s | %.1f | %.3f | %.3f | %.0f | %.1f | "
               "%.1f | %s | %s | %s |\n",
               stepShape(spec).c_str(), (long long)row.batch,
-              dtypeName(spec.dtype), row.warm ? "warm" : "cold", us,
+              ssmrt_dtype_name(spec.dtype), row.warm ? "warm" : "cold", us,
               stateBytes / 1e6, otherBytes / 1e6, stateBytes / seconds / 1e9,
               100 * stateBytes / seconds / copyBytesPerS,
               100 * (stateBytes + otherBytes) / seconds / copyBytesPerS, anchor,
@@ -333,9 +333,9 @@ void runRow(const Row &row, const LoadedLayer<ScanSpec> &loaded,
   std::printf("| %s | %lld | %lld | %lld | %lld | %s | %.3f | %.1f | %.0f | "
               "%.1f | %.1f | %.3f (%s) | %.1f | %s | %s | %s |\n",
               row.shape, (long long)row.batch, (long long)spec.dim,
-              (long long)row.len, (long long)spec.dstate, dtypeName(spec.dtype),
-              ms, bytes / 1e6, bytes / seconds / 1e9,
-              100 * bytes / seconds / copyBytesPerS,
+              (long long)row.len, (long long)spec.dstate,
+              ssmrt_dtype_name(spec.dtype), ms, bytes / 1e6,
+              bytes / seconds / 1e9, 100 * bytes / seconds / copyBytesPerS,
               100 * exps / seconds / kExpRate, limitMs,
               memoryLimit >= expLimit ? "HBM" : "exp", 100 * limitMs / ms,
               anchor, speedup, ragged);
