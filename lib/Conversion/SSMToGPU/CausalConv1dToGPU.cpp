@@ -520,6 +520,12 @@ void ConvEmitter::emitChannelFirst() {
       b.mul(b.add(b.mul(block, b.index(kConvThreads)), b.sub(tid, lane)),
             b.index(kConvVectors * vec));
   Value step = b.index(32 * vec);
+  // Warps wholly past the tensor leave at once: the grid rounds L up to
+  // whole splits, which at L = 1 (a decode step) leaves most of it idle.
+  auto active = scf::IfOp::create(b, b.cmpLT(warpFirst, total),
+                                  /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(active.thenBlock());
 
   // The loads of x and lane 31's halo are issued before the first use, so
   // that a warp waits for HBM once; each vector's weights (cached after the

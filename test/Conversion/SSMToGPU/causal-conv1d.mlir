@@ -4,15 +4,16 @@
 // apart, loaded first), 4096 elements per block (grid ceil(L / 64) x
 // 64·64 / 4096 x B); one division by L per thread; the K-1 inputs before a
 // vector come from lane l - 1 (shuffle idx), lane 31 loading those before
-// the warp's first. With a conv state, L = 1 (a decode step) takes a path
-// of its own: a vector is 8 channels, in two groups of 4 whose weights,
-// biases and states are whole f32 vectors and whose final states are
-// stored as one; the kernel has 128 registers (4 blocks an SM) for it.
-// Otherwise L < 8 takes the general walk (which writes the final state),
-// and longer rows a warp vote that picks the select path for warps whose
-// vectors cross a row, or the one-channel path. The body comes twice: with
-// i32 offsets where the grid spans (and the states hold) at most 2^31 -
-// 2^16 elements, else with index ones.
+// the warp's first; warps wholly past B·C·L leave at once (at L = 1 the
+// grid's rounding of L to whole splits leaves most of it idle). With a conv
+// state, L = 1 (a decode step) takes a path of its own: a vector is 8
+// channels, in two groups of 4 whose weights, biases and states are whole
+// f32 vectors and whose final states are stored as one; the kernel has 128
+// registers (4 blocks an SM) for it. Otherwise L < 8 takes the general walk
+// (which writes the final state), and longer rows a warp vote that picks
+// the select path for warps whose vectors cross a row, or the one-channel
+// path. The body comes twice: with i32 offsets where the grid spans (and the
+// states hold) at most 2^31 - 2^16 elements, else with index ones.
 
 // CHECK-LABEL: func.func @conv_cf(
 // CHECK-SAME: {ssm.name = "y", ssm.output}, %{{.*}}: memref<?x64x3xf32> {ssm.name = "final_state", ssm.output})
@@ -32,7 +33,11 @@
 // CHECK: %[[FITS:.*]] = arith.andi %[[XFITS]], %[[SFITS]]
 // CHECK: scf.if %[[FITS]] {
 // CHECK: %[[L32:.*]] = arith.index_castui %arg7 : index to i32
+// CHECK: %[[TOTAL:.*]] = arith.muli %{{.*}}, %[[L32]] : i32
 // CHECK: arith.index_castui %thread_id_x : index to i32
+// CHECK: %[[WARP0:.*]] = arith.muli %{{.*}}, %c32_i32{{.*}} : i32
+// CHECK: %[[ACTIVE:.*]] = arith.cmpi slt, %[[WARP0]], %[[TOTAL]] : i32
+// CHECK: scf.if %[[ACTIVE]] {
 // CHECK-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: arith.divui %{{.*}}, %[[L32]] : i32
