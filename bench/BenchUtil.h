@@ -147,8 +147,8 @@ double tensorBytes(const std::vector<TensorDesc> &tensors, int64_t batch,
   double bytes = 0;
   for (const TensorDesc &t : tensors)
     if (counted(t))
-      bytes +=
-          numElements(bindShape(t.shape, batch, len)) * dtypeBytes(t.dtype);
+      bytes += numElements(bindShape(t.shape, batch, len)) *
+               ssmrt_dtype_size(t.dtype);
   return bytes;
 }
 

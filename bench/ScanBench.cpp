@@ -118,8 +118,9 @@ constexpr ConvRow kConvRows[] = {
     {"bench_conv_cl", 1, 32768, 273.6, 85.3},
 };
 
-/// One conv state update row (decode: L = 1, the conv state in and out,
-/// f32) with the ANCHORS.md causal_conv1d_update time (C 5376).
+/// One conv state update row (decode: L = 1, the f32 conv state in and out,
+/// or updated in place) with the ANCHORS.md causal_conv1d_update time (C
+/// 5376).
 struct ConvUpdateRow {
   const char *spec; ///< The spec file (and model) name; its only layer runs.
   int64_t batch;
@@ -130,6 +131,8 @@ constexpr ConvUpdateRow kConvUpdateRows[] = {
     {"bench_conv_dec_cl", 1, 5.8},    {"bench_conv_dec_cl", 64, 10.1},
     {"bench_conv_dec_cl", 256, 22.8}, {"bench_conv_dec_cf", 1, 5.8},
     {"bench_conv_dec_cf", 64, 10.1},  {"bench_conv_dec_cf", 256, 22.8},
+    {"bench_conv_dec_ip", 1, 5.8},    {"bench_conv_dec_ip", 64, 10.1},
+    {"bench_conv_dec_ip", 256, 22.8},
 };
 
 /// One gated RMSNorm benchmark row: the rms_norm_gated layer of a spec on
@@ -175,7 +178,7 @@ void runNormRow(const NormRow &row, const LoadedLayer<NormSpec> &loaded,
   std::printf("| %lld × %lld | %lld | %s | %s | %s | %.1f | %.1f | %.3f | "
               "%.0f | %.1f |\n",
               (long long)row.batch, (long long)row.len, (long long)spec.dim,
-              dtypeName(spec.dtype), spec.gate ? "yes" : "no",
+              ssmrt_dtype_name(spec.dtype), spec.gate ? "yes" : "no",
               spec.normBeforeGate ? "before gate" : "after gate", us,
               ioBytes / 1e6, weightBytes / 1e6, ioBytes / seconds / 1e9,
               100 * ioBytes / seconds / copyBytesPerS);
@@ -208,8 +211,8 @@ void runConvRow(const ConvRow &row, const LoadedLayer<ConvSpec> &loaded,
               (long long)row.len,
               spec.layout == ref::Layout::ChannelFirst ? "channel-first"
                                                        : "channel-last",
-              dtypeName(spec.dtype), (long long)spec.width, us, ioBytes / 1e6,
-              otherBytes / 1e6, ioBytes / seconds / 1e9,
+              ssmrt_dtype_name(spec.dtype), (long long)spec.width, us,
+              ioBytes / 1e6, otherBytes / 1e6, ioBytes / seconds / 1e9,
               100 * ioBytes / seconds / copyBytesPerS, row.anchorUs,
               row.anchorPct, row.anchorUs / us);
   std::fflush(stdout);
@@ -231,8 +234,9 @@ void runConvUpdateRow(const ConvUpdateRow &row,
   std::printf("| %lld, %lld | %s | %.1f | %.2f | %.0f | %.1f | %.1f | %.2f× "
               "|\n",
               (long long)row.batch, (long long)spec.channels,
-              spec.layout == ref::Layout::ChannelFirst ? "channel-first"
-                                                       : "channel-last",
+              spec.stateInPlace ? "channel-last, in place"
+              : spec.layout == ref::Layout::ChannelFirst ? "channel-first"
+                                                         : "channel-last",
               us, bytes / 1e6, bytes / seconds / 1e9,
               100 * bytes / seconds / copyBytesPerS, row.anchorUs,
               row.anchorUs / us);
@@ -263,8 +267,8 @@ void runStepRow(const StepRow &row, const LoadedLayer<StepSpec> &loaded,
 
   double stateBytes = 0, otherBytes = 0;
   for (const TensorDesc &t : stepTensors(spec)) {
-    const double bytes =
-        numElements(bindShape(t.shape, row.batch, 1)) * dtypeBytes(t.dtype);
+    const double bytes = numElements(bindShape(t.shape, row.batch, 1)) *
+                         ssmrt_dtype_size(t.dtype);
     (t.role == Role::InOut ? stateBytes : otherBytes) += bytes;
   }
   stateBytes *= 2; // read + write
@@ -278,7 +282,7 @@ void runStepRow(const StepRow &row, const LoadedLayer<StepSpec> &loaded,
   std::printf("| %s | %lld | %s | %s | %.1f | %.3f | %.3f | %.0f | %.1f | "
               "%.1f | %s | %s | %s |\n",
               stepShape(spec).c_str(), (long long)row.batch,
-              dtypeName(spec.dtype), row.warm ? "warm" : "cold", us,
+              ssmrt_dtype_name(spec.dtype), row.warm ? "warm" : "cold", us,
               stateBytes / 1e6, otherBytes / 1e6, stateBytes / seconds / 1e9,
               100 * stateBytes / seconds / copyBytesPerS,
               100 * (stateBytes + otherBytes) / seconds / copyBytesPerS, anchor,
@@ -329,9 +333,9 @@ void runRow(const Row &row, const LoadedLayer<ScanSpec> &loaded,
   std::printf("| %s | %lld | %lld | %lld | %lld | %s | %.3f | %.1f | %.0f | "
               "%.1f | %.1f | %.3f (%s) | %.1f | %s | %s | %s |\n",
               row.shape, (long long)row.batch, (long long)spec.dim,
-              (long long)row.len, (long long)spec.dstate, dtypeName(spec.dtype),
-              ms, bytes / 1e6, bytes / seconds / 1e9,
-              100 * bytes / seconds / copyBytesPerS,
+              (long long)row.len, (long long)spec.dstate,
+              ssmrt_dtype_name(spec.dtype), ms, bytes / 1e6,
+              bytes / seconds / 1e9, 100 * bytes / seconds / copyBytesPerS,
               100 * exps / seconds / kExpRate, limitMs,
               memoryLimit >= expLimit ? "HBM" : "exp", 100 * limitMs / ms,
               anchor, speedup, ragged);

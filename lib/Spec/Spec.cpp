@@ -652,9 +652,9 @@ static Expected<LayerSpec> parseSSDLayer(const ObjectReader &reader) {
 static Expected<LayerSpec> parseConv1dLayer(const ObjectReader &reader) {
   LayerSpec layer;
   layer.kind = LayerKind::CausalConv1d;
-  if (Error err = reader.checkKnownKeys({"name", "op", "dtype", "layout",
-                                         "channels", "width", "bias", "silu",
-                                         "initial_state", "final_state"}))
+  if (Error err = reader.checkKnownKeys(
+          {"name", "op", "dtype", "layout", "channels", "width", "bias", "silu",
+           "initial_state", "final_state", "state_in_place"}))
     return std::move(err);
   if (Error err = readLayerBasics(reader, layer, /*withLayout=*/true))
     return std::move(err);
@@ -668,9 +668,20 @@ static Expected<LayerSpec> parseConv1dLayer(const ObjectReader &reader) {
        {std::pair<StringRef, bool *>{"bias", &layer.convBias},
         {"silu", &layer.silu},
         {"initial_state", &layer.initialState},
-        {"final_state", &layer.finalState}})
+        {"final_state", &layer.finalState},
+        {"state_in_place", &layer.stateInPlace}})
     if (Error err = reader.readBool(key, *flag))
       return std::move(err);
+  if (!layer.stateInPlace)
+    return layer;
+  // One thread reads a channel's initial state and writes its final one
+  // only where a thread owns whole channels: the channel-last kernel.
+  std::string path = reader.fieldPath("state_in_place");
+  if (!layer.initialState || !layer.finalState)
+    return failAt(path, "needs \"initial_state\" and \"final_state\"");
+  if (layer.layout != Layout::ChannelLast)
+    return failAt(path, "needs \"layout\": \"channel_last\" (a decode "
+                        "step's x is [B, C] in either layout)");
   return layer;
 }
 
@@ -1092,7 +1103,7 @@ static void buildConv1dFunction(OpBuilder &b, const LayerSpec &layer,
   if (layer.convBias)
     args.push_back({"bias", RankedTensorType::get({c}, f32)});
   if (layer.initialState)
-    args.push_back({"init", state});
+    args.push_back({layer.stateInPlace ? "conv_state" : "init", state});
   SmallVector<std::pair<StringRef, Type>> results = {{"y", act}};
   if (layer.finalState)
     results.push_back({"final_state", state});
@@ -1103,6 +1114,10 @@ static void buildConv1dFunction(OpBuilder &b, const LayerSpec &layer,
   unsigned next = 2;
   Value bias = layer.convBias ? entry->getArgument(next++) : Value();
   Value init = layer.initialState ? entry->getArgument(next++) : Value();
+  if (layer.stateInPlace)
+    func.setResultAttr(
+        1, "ssm.tied",
+        b.getI64IntegerAttr(cast<BlockArgument>(init).getArgNumber()));
   auto conv = CausalConv1dOp::create(
       b, loc, act, layer.finalState ? Type(state) : Type(),
       entry->getArgument(0), entry->getArgument(1), bias, init,

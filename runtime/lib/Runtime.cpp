@@ -200,4 +200,10 @@ const char *ssmrt_status_string(ssmrt_status s) {
   return "unknown status";
 }
 
+const char *ssmrt_dtype_name(ssmrt_dtype dtype) { return dtypeName(dtype); }
+
+size_t ssmrt_dtype_size(ssmrt_dtype dtype) {
+  return dtypeName(dtype) ? dtypeSize(dtype) : 0;
+}
+
 } // extern "C"

@@ -10,7 +10,9 @@
 // kSplitLen as two launches, the second starting from the first's
 // final_state. Channel-first layers also run one launch of more than 2^31
 // elements (not with --quick), where the kernel computes its offsets in 64
-// bits rather than 32, checked on windows (runWide). Prints one line per case
+// bits rather than 32, checked on windows (runWide); layers with both states
+// run kDecodeSteps one-step launches, each from the state the one before
+// left, against one reference run (runDecode). Prints one line per case
 // and a final "N passed, N failed"; exits non-zero if a case failed. Without a
 // driver or GPU it says so and exits 0, or 2 with --require-gpu.
 //
@@ -53,6 +55,9 @@ constexpr double kEps = 1e-5;
 /// The lengths of the state continuation test: two launches, then one.
 constexpr int64_t kSplitLen = 2049;
 constexpr int64_t kSplitAt = 1000;
+
+/// Decode steps of the in-place state test.
+constexpr int64_t kDecodeSteps = 16;
 
 /// Elements of x in the wide case: past the largest grid span for which the
 /// channel-first kernel computes offsets in 32 bits (2^31 - 2^16), so that
@@ -99,7 +104,7 @@ Expected runReference(const ConvSpec &spec, const ScanData &data) {
     args.x = in("x");
     args.w = in("weight");
     args.bias = in("bias");
-    args.initialState = in("init");
+    args.initialState = in(spec.initName());
     args.silu = spec.silu && !magnitude;
     args.out = (magnitude ? want.yMag : want.y).data();
     args.finalState =
@@ -128,7 +133,7 @@ Check compareY(const std::string &label, const ConvSpec &spec,
 Check compareState(const ConvSpec &spec, const std::vector<double> &got,
                    const std::vector<double> &want, int64_t batch) {
   return compare("final_state", got, want, want, absolute(want), SSMRT_F32,
-                 shapeOf(spec, "final_state", batch, 1), 1.0, 0.0);
+                 shapeOf(spec, spec.finalName(), batch, 1), 1.0, 0.0);
 }
 
 /// One launch of `spec` at `batch` x `len` against the reference.
@@ -137,14 +142,15 @@ void runCase(const ssmrt::Layer &layer, const ConvSpec &spec, int64_t batch,
   ScanData data = makeInputs(convTensors(spec), false, batch, len,
                              seedOf(spec.name + "/" + std::to_string(batch) +
                                     "/" + std::to_string(len)));
+  // The reference first: an in-place launch overwrites the initial state.
+  const Expected want = runReference(spec, data);
   DeviceTensors device(convTensors(spec), data);
   launchAndWait(layer, device);
   device.downloadOutputs(data);
-  const Expected want = runReference(spec, data);
   std::vector<Check> checks = {
       compareY("y", spec, data.values.at("y"), want.y, want.yMag, batch, len)};
   if (spec.finalState)
-    checks.push_back(compareState(spec, data.values.at("final_state"),
+    checks.push_back(compareState(spec, data.values.at(spec.finalName()),
                                   want.finalState, batch));
   report(caseName(spec, batch, len), checks, tally);
 }
@@ -182,7 +188,7 @@ void runContinuation(const ssmrt::Layer &layer, const ConvSpec &spec,
   const Expected want = runReference(spec, whole);
 
   std::vector<Check> checks;
-  std::vector<double> state = whole.values.at("init");
+  std::vector<double> state = whole.values.at(spec.initName());
   const int64_t bounds[] = {0, kSplitAt, kSplitLen};
   for (int part = 0; part < 2; ++part) {
     const int64_t begin = bounds[part], end = bounds[part + 1];
@@ -192,7 +198,7 @@ void runContinuation(const ssmrt::Layer &layer, const ConvSpec &spec,
     data.values = whole.values;
     data.values["x"] =
         sliceLen(spec, whole.values.at("x"), batch, kSplitLen, begin, end);
-    data.values["init"] = state;
+    data.values[spec.initName()] = state;
     DeviceTensors device(tensors, data);
     launchAndWait(layer, device);
     checks.push_back(
@@ -200,7 +206,7 @@ void runContinuation(const ssmrt::Layer &layer, const ConvSpec &spec,
                  sliceLen(spec, want.y, batch, kSplitLen, begin, end),
                  sliceLen(spec, want.yMag, batch, kSplitLen, begin, end), batch,
                  data.len));
-    state = device.download("final_state");
+    state = device.download(spec.finalName());
   }
   checks.push_back(compareState(spec, state, want.finalState, batch));
   report(caseName(spec, batch, kSplitLen,
@@ -209,12 +215,54 @@ void runContinuation(const ssmrt::Layer &layer, const ConvSpec &spec,
          checks, tally);
 }
 
+/// kDecodeSteps launches of one step of a layer with both conv states, each
+/// from the state the one before left (in the buffer, where it is updated
+/// in place; else copied from final_state to init, as a decode loop passes
+/// it on), against one reference run of kDecodeSteps steps: every step's y
+/// and the last state.
+void runDecode(const ssmrt::Layer &layer, const ConvSpec &spec, int64_t batch,
+               Tally &tally) {
+  const std::vector<TensorDesc> tensors = convTensors(spec);
+  const ScanData whole =
+      makeInputs(tensors, false, batch, kDecodeSteps,
+                 seedOf(spec.name + "/decode/" + std::to_string(batch)));
+  const Expected want = runReference(spec, whole);
+  ScanData step = whole;
+  step.len = 1;
+  step.values["x"] =
+      sliceLen(spec, whole.values.at("x"), batch, kDecodeSteps, 0, 1);
+  DeviceTensors device(tensors, step);
+  std::vector<Check> checks;
+  for (int64_t t = 0; t < kDecodeSteps; ++t) {
+    if (t > 0) {
+      device.upload("x", sliceLen(spec, whole.values.at("x"), batch,
+                                  kDecodeSteps, t, t + 1));
+      if (!spec.stateInPlace)
+        device.upload(spec.initName(), device.download(spec.finalName()));
+    }
+    launchAndWait(layer, device);
+    checks.push_back(compareY(
+        "y" + std::to_string(t), spec, device.download("y"),
+        sliceLen(spec, want.y, batch, kDecodeSteps, t, t + 1),
+        sliceLen(spec, want.yMag, batch, kDecodeSteps, t, t + 1), batch, 1));
+  }
+  checks.push_back(compareState(spec, device.download(spec.finalName()),
+                                want.finalState, batch));
+  // One line: the worst step's y and the state.
+  auto worst = std::max_element(
+      checks.begin(), checks.end() - 1,
+      [](const Check &a, const Check &b) { return a.error < b.error; });
+  report(caseName(spec, batch, 1,
+                  " x " + std::to_string(kDecodeSteps) + " decode steps"),
+         {*worst, checks.back()}, tally);
+}
+
 /// x of the wide case in its dtype: a hash of each flat index mapped to
 /// [-2, 2) and rounded, computed in blocks in parallel (an fp64 copy would
 /// take 17 GB).
 std::vector<uint8_t> wideInput(int64_t count, ssmrt_dtype dtype) {
   constexpr int64_t blockSize = int64_t(1) << 20;
-  const size_t bytes = dtypeBytes(dtype);
+  const size_t bytes = ssmrt_dtype_size(dtype);
   std::vector<uint8_t> encoded(count * bytes);
   parallelFor((count + blockSize - 1) / blockSize, [&](int64_t block) {
     const int64_t begin = block * blockSize;
@@ -250,14 +298,14 @@ void runWide(const ssmrt::Layer &layer, const ConvSpec &spec, Tally &tally) {
   launchAndWait(layer, device);
   const std::vector<uint8_t> y = device.downloadBytes("y");
 
-  const size_t bytes = dtypeBytes(spec.dtype);
+  const size_t bytes = ssmrt_dtype_size(spec.dtype);
   auto slice = [&](const std::vector<uint8_t> &tensor, int64_t at, int64_t n) {
     return decode(std::vector<uint8_t>(tensor.begin() + at * bytes,
                                        tensor.begin() + (at + n) * bytes),
                   spec.dtype);
   };
   const double *init =
-      spec.initialState ? data.values.at("init").data() : nullptr;
+      spec.initialState ? data.values.at(spec.initName()).data() : nullptr;
   ConvSpec pieceSpec = spec;
   pieceSpec.channels = 1;
   pieceSpec.initialState = true;
@@ -287,7 +335,7 @@ void runWide(const ssmrt::Layer &layer, const ConvSpec &spec, Tally &tally) {
           data.values.at("weight").begin() + (row % c + 1) * k);
       if (spec.bias)
         piece.values["bias"] = {data.values.at("bias")[row % c]};
-      piece.values["init"] = before;
+      piece.values[pieceSpec.initName()] = before;
       const Expected pieceWant = runReference(pieceSpec, piece);
       want.insert(want.end(), pieceWant.y.begin(), pieceWant.y.end());
       mag.insert(mag.end(), pieceWant.yMag.begin(), pieceWant.yMag.end());
@@ -306,7 +354,7 @@ void runWide(const ssmrt::Layer &layer, const ConvSpec &spec, Tally &tally) {
       last.insert(last.end(), tail.begin(), tail.end());
     }
     checks.push_back(
-        compareState(spec, device.download("final_state"), last, batch));
+        compareState(spec, device.download(spec.finalName()), last, batch));
   }
   report(caseName(spec, batch, len, " (64-bit offsets)"), checks, tally);
 }
@@ -327,6 +375,11 @@ void runLayer(const ssmrt::Layer &layer, const ConvSpec &spec,
     const int64_t batch = batches.back();
     guarded(caseName(spec, batch, kSplitLen, " split"), tally,
             [&] { runContinuation(layer, spec, batch, tally); });
+  }
+  if (spec.initialState && spec.finalState) {
+    const int64_t batch = batches.back();
+    guarded(caseName(spec, batch, 1, " decode"), tally,
+            [&] { runDecode(layer, spec, batch, tally); });
   }
   if (!options.quick && spec.layout == ref::Layout::ChannelFirst)
     guarded(spec.name + " (64-bit offsets)", tally,

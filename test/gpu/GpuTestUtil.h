@@ -224,22 +224,6 @@ private:
 // Element types
 //===----------------------------------------------------------------------===//
 
-inline size_t dtypeBytes(ssmrt_dtype dtype) {
-  return dtype == SSMRT_F32 ? 4 : 2;
-}
-
-inline const char *dtypeName(ssmrt_dtype dtype) {
-  switch (dtype) {
-  case SSMRT_F32:
-    return "f32";
-  case SSMRT_F16:
-    return "f16";
-  case SSMRT_BF16:
-    return "bf16";
-  }
-  return "?";
-}
-
 /// f32 to bf16, rounding to nearest even (NaN stays a quiet NaN).
 inline uint16_t floatToBf16(float value) {
   uint32_t bits;
@@ -300,7 +284,7 @@ inline float halfToFloat(uint16_t value) {
 /// `values` stored as `dtype`: through f32, then to f16/bf16 if asked.
 inline std::vector<uint8_t> encode(const std::vector<double> &values,
                                    ssmrt_dtype dtype) {
-  std::vector<uint8_t> bytes(values.size() * dtypeBytes(dtype));
+  std::vector<uint8_t> bytes(values.size() * ssmrt_dtype_size(dtype));
   for (size_t i = 0; i < values.size(); ++i) {
     const float f = static_cast<float>(values[i]);
     if (dtype == SSMRT_F32) {
@@ -316,7 +300,7 @@ inline std::vector<uint8_t> encode(const std::vector<double> &values,
 /// The values of a `dtype` array.
 inline std::vector<double> decode(const std::vector<uint8_t> &bytes,
                                   ssmrt_dtype dtype) {
-  std::vector<double> values(bytes.size() / dtypeBytes(dtype));
+  std::vector<double> values(bytes.size() / ssmrt_dtype_size(dtype));
   for (size_t i = 0; i < values.size(); ++i) {
     if (dtype == SSMRT_F32) {
       float f;
@@ -418,6 +402,14 @@ struct ConvSpec {
   bool silu = false;
   bool initialState = false;
   bool finalState = false;
+  /// The final state is written over the initial one: one in-out tensor.
+  bool stateInPlace = false;
+
+  /// The names of the initial and the final state tensors.
+  const char *initName() const { return stateInPlace ? "conv_state" : "init"; }
+  const char *finalName() const {
+    return stateInPlace ? "conv_state" : "final_state";
+  }
 };
 
 /// One gated RMSNorm layer ("op": "rms_norm_gated") of a spec.
@@ -534,6 +526,7 @@ inline SpecFile readSpec(const std::string &path) {
         conv.silu = entry.value("silu", false);
         conv.initialState = entry.value("initial_state", false);
         conv.finalState = entry.value("final_state", false);
+        conv.stateInPlace = entry.value("state_in_place", false);
         file.convs.push_back(conv);
         continue;
       }
@@ -761,9 +754,10 @@ inline std::vector<TensorDesc> convTensors(const ConvSpec &spec) {
   if (spec.bias)
     tensors.push_back({"bias", in, SSMRT_F32, {c}});
   if (spec.initialState)
-    tensors.push_back({"init", in, SSMRT_F32, state});
+    tensors.push_back({spec.initName(), spec.stateInPlace ? Role::InOut : in,
+                       SSMRT_F32, state});
   tensors.push_back({"y", out, spec.dtype, seq});
-  if (spec.finalState)
+  if (spec.finalState && !spec.stateInPlace)
     tensors.push_back({"final_state", out, SSMRT_F32, state});
   return tensors;
 }
@@ -848,7 +842,7 @@ inline int64_t numElements(const std::vector<int64_t> &shape) {
 inline std::string describeTensor(int32_t role, ssmrt_dtype dtype,
                                   const std::vector<int64_t> &shape) {
   std::string text = role == 0 ? "input " : role == 1 ? "output " : "inout ";
-  text += std::string(dtypeName(dtype)) + " [";
+  text += std::string(ssmrt_dtype_name(dtype)) + " [";
   for (size_t d = 0; d < shape.size(); ++d)
     text += (d ? "," : "") + (shape[d] < 0 ? "?" : std::to_string(shape[d]));
   return text + "]";
@@ -1050,7 +1044,7 @@ public:
     for (const TensorDesc &t : descs) {
       const std::vector<int64_t> shape =
           bindShape(t.shape, data.batch, data.len);
-      buffers.emplace_back(numElements(shape) * dtypeBytes(t.dtype));
+      buffers.emplace_back(numElements(shape) * ssmrt_dtype_size(t.dtype));
       if (t.read() && encoded.count(t.name))
         buffers.back().upload(encoded.at(t.name));
       else if (t.read())
@@ -1090,7 +1084,7 @@ public:
   void upload(const std::string &name,
               const std::vector<double> &values) const {
     const size_t i = indexOf(name);
-    if (values.size() * dtypeBytes(descs[i].dtype) != buffers[i].size())
+    if (values.size() * ssmrt_dtype_size(descs[i].dtype) != buffers[i].size())
       throw std::logic_error("wrong number of values for " + name);
     buffers[i].upload(encode(values, descs[i].dtype));
   }

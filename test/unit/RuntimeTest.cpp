@@ -334,6 +334,18 @@ TEST_F(RuntimeTest, StatusStrings) {
   }
 }
 
+TEST_F(RuntimeTest, DtypeNamesAndSizes) {
+  EXPECT_STREQ(ssmrt_dtype_name(SSMRT_F32), "f32");
+  EXPECT_STREQ(ssmrt_dtype_name(SSMRT_F16), "f16");
+  EXPECT_STREQ(ssmrt_dtype_name(SSMRT_BF16), "bf16");
+  EXPECT_EQ(ssmrt_dtype_size(SSMRT_F32), 4u);
+  EXPECT_EQ(ssmrt_dtype_size(SSMRT_F16), 2u);
+  EXPECT_EQ(ssmrt_dtype_size(SSMRT_BF16), 2u);
+  auto outside = static_cast<ssmrt_dtype>(7);
+  EXPECT_EQ(ssmrt_dtype_name(outside), nullptr);
+  EXPECT_EQ(ssmrt_dtype_size(outside), 0u);
+}
+
 TEST_F(RuntimeTest, LastErrorIsPerThread) {
   ssmrt_module raw = nullptr;
   ASSERT_NE(load("[]", &raw), SSMRT_SUCCESS);

@@ -467,6 +467,44 @@ TEST_F(SpecTest, CausalConv1dLayer) {
   EXPECT_NE(text.find("tensor<?x384x3xf32>"), std::string::npos);
 }
 
+TEST_F(SpecTest, CausalConv1dStateInPlace) {
+  ModelSpec spec = parseOk(R"({"name": "conv", "layers": [
+    {"name": "c", "op": "causal_conv1d", "dtype": "bf16",
+     "layout": "channel_last", "channels": 384, "width": 4,
+     "initial_state": true, "final_state": true, "state_in_place": true}]})");
+  EXPECT_TRUE(spec.layers[0].stateInPlace);
+  OwningOpRef<ModuleOp> module = buildOk(spec);
+  ASSERT_TRUE(module);
+  auto func = *module->getOps<func::FuncOp>().begin();
+  EXPECT_EQ(argNames(func),
+            (std::vector<std::string>{"x", "weight", "conv_state"}));
+  EXPECT_EQ(resultNames(func), (std::vector<std::string>{"y", "final_state"}));
+  // The final state is tied to argument 2, the conv state.
+  auto tied = func.getResultAttrOfType<IntegerAttr>(1, "ssm.tied");
+  ASSERT_TRUE(tied);
+  EXPECT_EQ(tied.getInt(), 2);
+}
+
+TEST(SpecErrors, CausalConv1dStateInPlaceIsChecked) {
+  auto errorOf = [](const char *layer) {
+    llvm::Expected<ModelSpec> spec = parseSpec(
+        (R"({"name": "m", "layers": [)" + std::string(layer) + "]}").c_str());
+    return spec ? std::string("no error") : llvm::toString(spec.takeError());
+  };
+  EXPECT_EQ(errorOf(R"({"name": "l", "op": "causal_conv1d", "dtype": "f32",
+                        "layout": "channel_last", "channels": 8, "width": 4,
+                        "initial_state": true, "state_in_place": true})"),
+            "spec.layers[0].state_in_place: needs \"initial_state\" and "
+            "\"final_state\"");
+  EXPECT_EQ(errorOf(R"({"name": "l", "op": "causal_conv1d", "dtype": "f32",
+                        "layout": "channel_first", "channels": 8, "width": 4,
+                        "initial_state": true, "final_state": true,
+                        "state_in_place": true})"),
+            "spec.layers[0].state_in_place: needs \"layout\": "
+            "\"channel_last\" (a decode step's x is [B, C] in either "
+            "layout)");
+}
+
 TEST_F(SpecTest, SSDLayer) {
   ModelSpec spec = parseOk(R"({"name": "m2", "layers": [
     {"name": "s", "op": "ssd_chunk", "dtype": "bf16", "nheads": 80,

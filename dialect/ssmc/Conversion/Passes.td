@@ -24,6 +24,12 @@ def ConvertSSMToGPUPass : Pass<"convert-ssm-to-gpu", "ModuleOp"> {
     re-shaped inside with `memref.reinterpret_cast`) followed by the dynamic
     sizes as `index`; with `use-bare-ptr-memref-call-conv` this is the ABI
     the runtime's manifest describes.
+
+    A result updated in place shares its argument's buffer, which becomes
+    in-out (`ssm.inout`): a decode step's new state (`ssm.scan_step`), and a
+    `ssm.causal_conv1d` final state whose layer function result carries
+    `ssm.tied = <index of the argument that is its init>` (channel-last
+    only).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",

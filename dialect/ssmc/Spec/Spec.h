@@ -94,6 +94,9 @@ struct LayerSpec {
   bool deltaSoftplus = false;
   bool initialState = false;
   bool finalState = false;
+  /// Whether a conv1d's final state is written over its initial state (one
+  /// in-out "conv_state" tensor, as a decode step updates it).
+  bool stateInPlace = false;
   /// Whether the scan runs from the last time step to the first.
   bool reverse = false;
   /// Whether the layer is a Vim pair of scans, forward and backward, each

@@ -31,7 +31,12 @@
 // K-1 inputs in registers; consecutive threads own consecutive channel
 // groups, so every step is coalesced. The loads of kConvChunk steps are
 // issued together. Only the K-1 inputs before a run are read twice (from
-// L2).
+// L2). The first run's thread reads its channels' initial state and writes
+// their final state (re-reading the last K-1 inputs), as whole vectors: so
+// the final state may overwrite the initial one (a decode step's conv state
+// updated in place, a final_state result tied to `init` by the layer
+// function's `ssm.tied`), and a decode step (L = 1) loads the weights, the
+// state and x together, once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,6 +78,10 @@ static constexpr int64_t kMaxNarrowSize = (int64_t(1) << 31) - (1 << 16);
 /// ptxas's choice (72 registers) 92 µs. Channel-last, whose offsets are a
 /// few adds a step, ran 2 % slower with the two copies and keeps `index`.
 static constexpr int64_t kConvBlocksPerSM = 8;
+/// The same for a channel-first kernel with a conv state, whose decode path
+/// (and state paths at any L) spill hundreds of bytes in 64 registers and
+/// none in 128.
+static constexpr int64_t kConvStateBlocksPerSM = 4;
 
 /// Elements of x a channel-first block covers.
 static int64_t channelFirstBlockSpan(Type elem) {
@@ -136,8 +145,9 @@ namespace {
 /// Emits the body of one conv1d kernel.
 class ConvEmitter {
 public:
-  ConvEmitter(CausalConv1dOp op, KernelBodyBuilder &b)
-      : op(op), b(b), elem(op.getX().getType().getElementType()),
+  ConvEmitter(CausalConv1dOp op, KernelBodyBuilder &b, bool inPlace)
+      : op(op), b(b), inPlace(inPlace),
+        elem(op.getX().getType().getElementType()),
         channels(op.getWeight().getType().getDimSize(0)),
         width(op.getWeight().getType().getDimSize(1)) {}
 
@@ -160,12 +170,19 @@ private:
                                 Value flat, Value row, Value t0, Value total);
   SmallVector<Value> edgeOutputs(ArrayRef<Value> ext, ArrayRef<Value> weights,
                                  Value flat, Value row, Value t0, Value total);
+  SmallVector<Value> stepOutputs(ArrayRef<Value> inputs, Value row, Value c,
+                                 Value full);
 
   void emitChannelLast();
-  SmallVector<Value> inputGroup(Value bIdx, Value t, Value c, int64_t group);
+  SmallVector<SmallVector<Value>> loadWeightGroup(Value c, int64_t group);
+  SmallVector<Value> loadStateGroup(Value cond, Value row, int64_t group);
+  SmallVector<Value> inputGroup(Value bIdx, Value t, Value c, int64_t group,
+                                ArrayRef<Value> state);
 
   CausalConv1dOp op;
   KernelBodyBuilder &b;
+  /// Whether the final state is written over the initial state (its buffer).
+  bool inPlace;
   Type elem;
   int64_t channels, width;
   Value batch, len, x, y, w, bias, init, finalState;
@@ -449,6 +466,41 @@ SmallVector<Value> ConvEmitter::edgeOutputs(ArrayRef<Value> ext,
   return outs;
 }
 
+/// The outputs of a vector when L = 1 (a decode step) and V divides C: its
+/// `inputs` are V channels from `c` of row `row` (of one batch entry), each
+/// with its window in the initial state. Groups of 4 channels (a multiple
+/// of 4 from one) take their weights and states as whole vectors and store
+/// their final states as one run, as channel-last threads do. Nothing is
+/// read or written past the tensor (where `full` fails).
+SmallVector<Value> ConvEmitter::stepOutputs(ArrayRef<Value> inputs, Value row,
+                                            Value c, Value full) {
+  constexpr int64_t group = 4;
+  SmallVector<Value> outs;
+  for (int64_t g = 0; g < int64_t(inputs.size()); g += group) {
+    Value first = b.add(row, b.index(g));
+    SmallVector<SmallVector<Value>> weights =
+        loadWeightGroup(b.add(c, b.index(g)), group);
+    SmallVector<Value> state = loadStateGroup(full, first, group);
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < group; ++i) {
+      SmallVector<Value> window =
+          state.empty()
+              ? SmallVector<Value>(width - 1, b.f32(0.0))
+              : SmallVector<Value>(state.begin() + i * (width - 1),
+                                   state.begin() + (i + 1) * (width - 1));
+      window.push_back(inputs[g + i]);
+      outs.push_back(output(window, weights[i]));
+      next.append(window.begin() + 1, window.end());
+    }
+    if (finalState)
+      emitGuarded(b, full, [&] {
+        b.storeVectorF32(next, finalState, b.mul(first, b.index(width - 1)),
+                         /*aligned=*/true);
+      });
+  }
+  return outs;
+}
+
 void ConvEmitter::emitChannelFirst() {
   int64_t vec = vectorWidth(elem);
   Value total = b.mul(b.mul(batch, b.index(channels)), len);
@@ -468,6 +520,12 @@ void ConvEmitter::emitChannelFirst() {
       b.mul(b.add(b.mul(block, b.index(kConvThreads)), b.sub(tid, lane)),
             b.index(kConvVectors * vec));
   Value step = b.index(32 * vec);
+  // Warps wholly past the tensor leave at once: the grid rounds L up to
+  // whole splits, which at L = 1 (a decode step) leaves most of it idle.
+  auto active = scf::IfOp::create(b, b.cmpLT(warpFirst, total),
+                                  /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(active.thenBlock());
 
   // The loads of x and lane 31's halo are issued before the first use, so
   // that a warp waits for HBM once; each vector's weights (cached after the
@@ -509,7 +567,14 @@ void ConvEmitter::emitChannelFirst() {
       c = select(cmp(arith::CmpIPredicate::uge, c, b.index(channels)),
                  b.sub(c, b.index(channels)), c);
     }
-    SmallVector<Value> weights = loadWeights(c);
+    // A decode step's vector (L = 1) is V whole rows of one batch entry
+    // where V divides C: with a conv state, a path of its own loads the
+    // state and weights of all V as vectors. The other paths load the
+    // vector's channel's weights here, ahead of the shuffles.
+    bool stepPath = channels % vec == 0 && (init || finalState);
+    SmallVector<Value> weights;
+    if (!stepPath)
+      weights = loadWeights(c);
     // The K-1 inputs before the vector, then its own: lane l - 1's last
     // ones; lane 31 sends lane 0 the last ones of its previous vector (for
     // the first, the loaded halo).
@@ -525,10 +590,21 @@ void ConvEmitter::emitChannelFirst() {
       prev[i] = tail;
     }
     ext.append(cur);
-    SmallVector<Value> outs = emitIf(
-        b, b.cmpLT(len, b.index(vec)), f32Types(vec),
-        [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
-        [&] { return rowOutputs(ext, weights, flat, row, t0, total); });
+    auto stepsOutputs = [&] {
+      if (stepPath)
+        weights = loadWeights(c);
+      return emitIf(
+          b, b.cmpLT(len, b.index(vec)), f32Types(vec),
+          [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
+          [&] { return rowOutputs(ext, weights, flat, row, t0, total); });
+    };
+    SmallVector<Value> outs =
+        stepPath ? emitIf(
+                       b, cmp(arith::CmpIPredicate::eq, len, b.index(1)),
+                       f32Types(vec),
+                       [&] { return stepOutputs(cur, row, c, fulls[r]); },
+                       stepsOutputs)
+                 : stepsOutputs();
 
     auto store = scf::IfOp::create(b, fulls[r], /*withElseRegion=*/true);
     OpBuilder::InsertionGuard g(b);
@@ -548,10 +624,55 @@ void ConvEmitter::emitChannelFirst() {
 // Channel-last
 //===----------------------------------------------------------------------===//
 
+/// The weights of the `group` channels from `c`, as loadWeights gives them:
+/// for 4 channels, whose K weights and biases are contiguous and 16-byte
+/// aligned, in whole vectors.
+SmallVector<SmallVector<Value>> ConvEmitter::loadWeightGroup(Value c,
+                                                             int64_t group) {
+  SmallVector<SmallVector<Value>> weights;
+  if (group != 4) {
+    for (int64_t i = 0; i < group; ++i)
+      weights.push_back(loadWeights(b.add(c, b.index(i))));
+    return weights;
+  }
+  SmallVector<Value> all = b.unpackF32(
+      b.loadVector(w, b.mul(c, b.index(width)), group * width, true));
+  SmallVector<Value> biases;
+  if (bias)
+    biases = b.unpackF32(b.loadVector(bias, c, group, true));
+  for (int64_t i = 0; i < group; ++i) {
+    weights.emplace_back(all.begin() + i * width,
+                         all.begin() + (i + 1) * width);
+    if (bias)
+      weights.back().push_back(biases[i]);
+  }
+  return weights;
+}
+
+/// The K-1 initial-state inputs of the `group` channels of row `row` (c's
+/// row in [B, C]), channel by channel, where `cond` holds, else zeros; none
+/// without an initial state. They are contiguous, and for 4 channels
+/// 16-byte aligned: whole vectors.
+SmallVector<Value> ConvEmitter::loadStateGroup(Value cond, Value row,
+                                               int64_t group) {
+  if (!init)
+    return {};
+  int64_t count = group * (width - 1);
+  return emitIf(
+      b, cond, f32Types(count),
+      [&] {
+        return b.unpackF32(b.loadVector(init, b.mul(row, b.index(width - 1)),
+                                        count, group == 4));
+      },
+      [&] { return SmallVector<Value>(count, b.f32(0.0)); });
+}
+
 /// The inputs at step t (t < L) of the `group` channels from `c` of batch
-/// entry `bIdx`: one vector of x, or before t = 0 the initial state.
+/// entry `bIdx`: one vector of x, or before t = 0 the initial state, taken
+/// from `state` (loadStateGroup's, loaded where t0 < K-1).
 SmallVector<Value> ConvEmitter::inputGroup(Value bIdx, Value t, Value c,
-                                           int64_t group) {
+                                           int64_t group,
+                                           ArrayRef<Value> state) {
   bool aligned = group == vectorWidth(elem);
   return emitIf(
       b, cmp(arith::CmpIPredicate::sge, t, b.index(0)), f32Types(group),
@@ -562,9 +683,11 @@ SmallVector<Value> ConvEmitter::inputGroup(Value bIdx, Value t, Value c,
       },
       [&] {
         SmallVector<Value> values;
-        Value row = b.add(b.mul(bIdx, b.index(channels)), c);
+        Value j = b.add(t, b.index(width - 1));
         for (int64_t i = 0; i < group; ++i)
-          values.push_back(before(b.add(row, b.index(i)), t));
+          values.push_back(stateAt(
+              state.empty() ? state : state.slice(i * (width - 1), width - 1),
+              j));
         return values;
       });
 }
@@ -586,13 +709,13 @@ void ConvEmitter::emitChannelLast() {
   Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
 
   emitGuarded(b, b.cmpLT(t0, len), [&] {
-    SmallVector<SmallVector<Value>> weights;
-    for (int64_t i = 0; i < group; ++i)
-      weights.push_back(loadWeights(b.add(c, b.index(i))));
-    // window[k][i]: channel c + i at step t - (K-1) + k.
-    SmallVector<SmallVector<Value>> window;
-    for (int64_t d = width - 1; d > 0; --d)
-      window.push_back(inputGroup(bIdx, b.sub(t0, b.index(d)), c, group));
+    // The weights, the first run's initial state and the first chunk of
+    // steps are loaded before any is used, so that a decode step (L = 1)
+    // waits for memory once.
+    SmallVector<SmallVector<Value>> weights = loadWeightGroup(c, group);
+    Value row = b.add(b.mul(bIdx, b.index(channels)), c);
+    Value firstRun = b.cmpLT(t0, b.index(width - 1));
+    SmallVector<Value> state = loadStateGroup(firstRun, row, group);
     // Steps past L (in the last run) load step L-1 and store nothing. The
     // loads of a chunk of steps are issued together, ahead of the stores'
     // branches, which would otherwise make each step wait for its load.
@@ -608,8 +731,14 @@ void ConvEmitter::emitChannelLast() {
             b.unpackF32(b.loadVector(x, at.back(), group, aligned)));
       }
     };
+    loadChunk(0);
+    // window[k][i]: channel c + i at step t - (K-1) + k.
+    SmallVector<SmallVector<Value>> window;
+    for (int64_t d = width - 1; d > 0; --d)
+      window.push_back(
+          inputGroup(bIdx, b.sub(t0, b.index(d)), c, group, state));
     for (int64_t s = 0; s < kConvRun; ++s) {
-      if (s % kConvChunk == 0)
+      if (s > 0 && s % kConvChunk == 0)
         loadChunk(s);
       window.push_back(loaded[s]);
       SmallVector<Value> outs;
@@ -625,19 +754,20 @@ void ConvEmitter::emitChannelLast() {
     }
     if (!finalState)
       return;
-    // The last run's threads write the final state of their channels.
-    Value last =
-        cmp(arith::CmpIPredicate::uge, b.add(t0, b.index(kConvRun)), len);
-    emitGuarded(b, last, [&] {
-      Value row = b.add(b.mul(bIdx, b.index(channels)), c);
+    // The first run's threads, which read the initial state, write the final
+    // state of their channels (so it may overwrite the initial one), one
+    // contiguous run of f32 (whole vectors for 4 channels).
+    emitGuarded(b, firstRun, [&] {
+      SmallVector<Value> values(group * (width - 1));
       for (int64_t j = 0; j < width - 1; ++j) {
-        SmallVector<Value> values = inputGroup(
-            bIdx, b.add(b.sub(len, b.index(width - 1)), b.index(j)), c, group);
+        SmallVector<Value> step =
+            inputGroup(bIdx, b.add(b.sub(len, b.index(width - 1)), b.index(j)),
+                       c, group, state);
         for (int64_t i = 0; i < group; ++i)
-          b.storeF32(values[i], finalState,
-                     b.add(b.mul(b.add(row, b.index(i)), b.index(width - 1)),
-                           b.index(j)));
+          values[i * (width - 1) + j] = step[i];
       }
+      b.storeVectorF32(values, finalState, b.mul(row, b.index(width - 1)),
+                       group == 4);
     });
   });
 }
@@ -649,7 +779,8 @@ void ConvEmitter::emit(ArrayRef<BlockArgument> args) {
   Value biasArg = op.getBias() ? nextArg() : Value();
   Value initArg = op.getInit() ? nextArg() : Value();
   Value yArg = nextArg();
-  Value finalArg = op.getFinalState() ? nextArg() : Value();
+  Value finalArg =
+      inPlace ? initArg : (op.getFinalState() ? nextArg() : Value());
   Value batchArg = nextArg(), lenArg = nextArg();
 
   Value size = b.mul(b.mul(batchArg, b.index(channels)), lenArg);
@@ -714,8 +845,16 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
   KernelLaunch launch;
   for (Value operand : op->getOperands())
     launch.params.push_back({buffers.lookup(operand)});
+  // A final state written over the initial state (one in-out buffer) is
+  // the init parameter, no longer read-only.
+  bool inPlace =
+      op.getFinalState() && op.getInit() &&
+      buffers.lookup(op.getFinalState()) == buffers.lookup(op.getInit());
+  if (inPlace)
+    launch.params.back().readOnly = false;
   for (Value result : op->getResults())
-    launch.params.push_back({buffers.lookup(result), /*readOnly=*/false});
+    if (!inPlace || result != op.getFinalState())
+      launch.params.push_back({buffers.lookup(result), /*readOnly=*/false});
   launch.params.push_back({batch});
   launch.params.push_back({len});
   // Channel-first blocks take kConvThreads·kConvVectors vectors of B·C·L;
@@ -737,12 +876,15 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
       host.getNamedAttr("ssm.op", host.getStringAttr("causal_conv1d"))};
   launch.kernel = createKernel(host, loc, module, name, launch, {});
   if (cf)
-    launch.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                           host.getI32IntegerAttr(kConvBlocksPerSM));
+    launch.kernel->setAttr(
+        NVVM::NVVMDialect::getMinctasmAttrName(),
+        host.getI32IntegerAttr(op.getInit() || op.getFinalState()
+                                   ? kConvStateBlocksPerSM
+                                   : kConvBlocksPerSM));
 
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
-  ConvEmitter(op, body).emit(launch.kernel.getArguments());
+  ConvEmitter(op, body, inPlace).emit(launch.kernel.getArguments());
   LoweredOp lowered;
   lowered.launches.push_back(std::move(launch));
   return lowered;

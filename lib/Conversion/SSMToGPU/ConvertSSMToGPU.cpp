@@ -40,14 +40,34 @@ using namespace mlir::ssm;
 /// end sets).
 static constexpr StringLiteral kOutputAttr = "ssm.output";
 static constexpr StringLiteral kInOutAttr = "ssm.inout";
+/// A layer function result that its spec asks to write over an argument
+/// (that argument's index).
+static constexpr StringLiteral kTiedAttr = "ssm.tied";
 
-/// The operand whose buffer a result updates in place, if any: the state of
-/// a decode step.
-static Value getTiedOperand(Value result) {
+/// The operand whose buffer result `i` of `func` (`result`) updates in
+/// place, if any: the state of a decode step, or a conv1d's final state
+/// tied to its initial state by `ssm.tied`.
+static FailureOr<Value> getTiedOperand(func::FuncOp func, unsigned i,
+                                       Value result) {
   if (auto step = result.getDefiningOp<ScanStepOp>())
     if (result == step.getNewState())
       return step.getState();
-  return {};
+  auto tied = func.getResultAttrOfType<IntegerAttr>(i, kTiedAttr);
+  if (!tied)
+    return Value();
+  auto conv = result.getDefiningOp<CausalConv1dOp>();
+  int64_t arg = tied.getInt();
+  if (!conv || result != conv.getFinalState() || arg < 0 ||
+      arg >= func.getNumArguments() || conv.getInit() != func.getArgument(arg))
+    return func.emitOpError("result ")
+           << i << " is tied to argument " << arg
+           << ", which is not the initial state of the conv1d that computes it";
+  // Only the channel-last kernel reads a channel's initial state and writes
+  // its final state in one thread.
+  if (conv.getLayout() != Layout::ChannelLast)
+    return conv.emitOpError("can update its state in place only with "
+                            "layout = channel_last");
+  return conv.getInit();
 }
 
 Value LoweredOp::addWorkspace(OpBuilder &host, Location loc, MemRefType type,
@@ -150,6 +170,13 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
                                   ret.getOperands().end())
           .size())
     return ret.emitOpError("a layer function returns each result once");
+  SmallVector<Value> tiedOperands;
+  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    FailureOr<Value> tied = getTiedOperand(func, i, value);
+    if (failed(tied))
+      return failure();
+    tiedOperands.push_back(*tied);
+  }
 
   // New signature: the arguments as memrefs, then one output per result.
   // The tensor arguments stay until the ssm ops that use them are lowered.
@@ -167,7 +194,7 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
   }
   for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
     // A state updated in place is the buffer of its argument, now in-out.
-    if (Value tied = getTiedOperand(value)) {
+    if (Value tied = tiedOperands[i]) {
       Value buffer = buffers.lookup(tied);
       func.setArgAttr(cast<BlockArgument>(buffer).getArgNumber(), kInOutAttr,
                       builder.getUnitAttr());

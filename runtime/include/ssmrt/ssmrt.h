@@ -127,6 +127,14 @@ SSMRT_API const char *ssmrt_last_error(void);
 /// A short, static description of `s`.
 SSMRT_API const char *ssmrt_status_string(ssmrt_status s);
 
+/// The manifest spelling of `dtype` ("f32", "f16" or "bf16"), or NULL for a
+/// value outside the enum.
+SSMRT_API const char *ssmrt_dtype_name(ssmrt_dtype dtype);
+
+/// The size of one element of `dtype` in bytes, or 0 for a value outside
+/// the enum.
+SSMRT_API size_t ssmrt_dtype_size(ssmrt_dtype dtype);
+
 #ifdef __cplusplus
 } // extern "C"
 #endif

@@ -4,11 +4,16 @@
 // apart, loaded first), 4096 elements per block (grid ceil(L / 64) x
 // 64·64 / 4096 x B); one division by L per thread; the K-1 inputs before a
 // vector come from lane l - 1 (shuffle idx), lane 31 loading those before
-// the warp's first. L < 8 takes the general walk (which writes the final
-// state); otherwise a warp vote picks the select path for warps whose
-// vectors cross a row, or the one-channel path. The body comes twice: with
-// i32 offsets where the grid spans (and the states hold) at most 2^31 -
-// 2^16 elements, else with index ones.
+// the warp's first; warps wholly past B·C·L leave at once (at L = 1 the
+// grid's rounding of L to whole splits leaves most of it idle). With a conv
+// state, L = 1 (a decode step) takes a path of its own: a vector is 8
+// channels, in two groups of 4 whose weights, biases and states are whole
+// f32 vectors and whose final states are stored as one; the kernel has 128
+// registers (4 blocks an SM) for it. Otherwise L < 8 takes the general walk
+// (which writes the final state), and longer rows a warp vote that picks
+// the select path for warps whose vectors cross a row, or the one-channel
+// path. The body comes twice: with i32 offsets where the grid spans (and the
+// states hold) at most 2^31 - 2^16 elements, else with index ones.
 
 // CHECK-LABEL: func.func @conv_cf(
 // CHECK-SAME: {ssm.name = "y", ssm.output}, %{{.*}}: memref<?x64x3xf32> {ssm.name = "final_state", ssm.output})
@@ -18,7 +23,7 @@
 // CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0 blocks in (%[[GX]], %c1, %[[B]]) threads in (%c128
 // CHECK-SAME: ssm.op = "causal_conv1d"
 // CHECK: gpu.func @conv_cf_causal_conv1d_0
-// CHECK-SAME: nvvm.minctasm = 8
+// CHECK-SAME: nvvm.minctasm = 4
 // CHECK: %[[SSIZE:.*]] = arith.muli %arg6, %c192 : index
 // CHECK: %[[BLOCKS:.*]] = arith.muli %{{.*}}, %grid_dim_z : index
 // CHECK: %[[SPAN:.*]] = arith.muli %[[BLOCKS]], %c4096 : index
@@ -28,11 +33,26 @@
 // CHECK: %[[FITS:.*]] = arith.andi %[[XFITS]], %[[SFITS]]
 // CHECK: scf.if %[[FITS]] {
 // CHECK: %[[L32:.*]] = arith.index_castui %arg7 : index to i32
+// CHECK: %[[TOTAL:.*]] = arith.muli %{{.*}}, %[[L32]] : i32
 // CHECK: arith.index_castui %thread_id_x : index to i32
+// CHECK: %[[WARP0:.*]] = arith.muli %{{.*}}, %c32_i32{{.*}} : i32
+// CHECK: %[[ACTIVE:.*]] = arith.cmpi slt, %[[WARP0]], %[[TOTAL]] : i32
+// CHECK: scf.if %[[ACTIVE]] {
 // CHECK-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: arith.divui %{{.*}}, %[[L32]] : i32
 // CHECK-COUNT-3: gpu.shuffle idx
+// CHECK: %[[STEP:.*]] = arith.cmpi eq, %[[L32]], %c1_i32 : i32
+// CHECK: scf.if %[[STEP]] -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<16xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<16xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: } else {
 // CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK: memref.store
 // CHECK: } else {
@@ -96,4 +116,33 @@ func.func @conv_cl_narrow(%x: tensor<?x?x6xbf16>, %w: tensor<6x3xf32>)
   %y = ssm.causal_conv1d %x weight %w activation = silu layout = channel_last
       : (tensor<?x?x6xbf16>, tensor<6x3xf32>) -> tensor<?x?x6xbf16>
   return %y : tensor<?x?x6xbf16>
+}
+
+// -----
+
+// A final state tied to the initial state (`ssm.tied`, a decode step's conv
+// state updated in place): one in-out buffer, passed once and not read-only;
+// the first run reads it (as whole vectors) and writes it back.
+
+// CHECK-LABEL: func.func @conv_in_place(
+// CHECK-SAME: %{{.*}}: memref<?x256x3xf32> {ssm.inout}, %{{.*}}: memref<?x?x256xbf16> {ssm.output})
+// CHECK: gpu.launch_func @ssm_kernels::@conv_in_place_causal_conv1d_0
+// CHECK-SAME: args(%{{.*}} : memref<1xbf16>, %{{.*}} : memref<1xf32>, %{{.*}} : memref<1xf32>, %{{.*}} : memref<1xbf16>, %{{.*}} : index, %{{.*}} : index)
+// CHECK: gpu.func @conv_in_place_causal_conv1d_0(%{{.*}}: memref<1xbf16> {{{.*}}llvm.readonly}, %{{.*}}: memref<1xf32> {{{.*}}llvm.readonly}, %[[STATE:.*]]: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: index, %{{.*}}: index)
+// CHECK: %[[INIT:.*]] = memref.reinterpret_cast %[[STATE]]
+// CHECK: %[[FINAL:.*]] = memref.reinterpret_cast %[[STATE]]
+// CHECK: %[[FIRST:.*]] = arith.cmpi slt, %{{.*}}, %c3
+// CHECK: scf.if %[[FIRST]] -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: vector.load %[[INIT]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: scf.if %[[FIRST]] {
+// CHECK: vector.store %{{.*}}, %[[FINAL]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK: gpu.return
+func.func @conv_in_place(%x: tensor<?x?x256xbf16>, %w: tensor<256x4xf32>,
+                         %s: tensor<?x256x3xf32>)
+    -> (tensor<?x?x256xbf16>, tensor<?x256x3xf32> {ssm.tied = 2 : i64}) {
+  %y, %f = ssm.causal_conv1d %x weight %w init %s activation = silu
+      layout = channel_last
+      : (tensor<?x?x256xbf16>, tensor<256x4xf32>, tensor<?x256x3xf32>)
+      -> (tensor<?x?x256xbf16>, tensor<?x256x3xf32>)
+  return %y, %f : tensor<?x?x256xbf16>, tensor<?x256x3xf32>
 }

@@ -72,3 +72,32 @@ func.func @state_not_an_argument(%s0: tensor<?x8x16xf32>, %x: tensor<?x8xf32>,
          tensor<?x1x16xf32>, tensor<?x1x16xf32>) -> (tensor<?x8xf32>, tensor<?x8x16xf32>)
   return %y, %s2 : tensor<?x8xf32>, tensor<?x8x16xf32>
 }
+
+// -----
+
+// Only the channel-last kernel writes a channel's final state from the
+// thread that read its initial state.
+func.func @conv_in_place_channel_first(%x: tensor<?x64x?xbf16>,
+                                       %w: tensor<64x4xf32>,
+                                       %s: tensor<?x64x3xf32>)
+    -> (tensor<?x64x?xbf16>, tensor<?x64x3xf32> {ssm.tied = 2 : i64}) {
+  // expected-error @below {{can update its state in place only with layout = channel_last}}
+  %y, %f = ssm.causal_conv1d %x weight %w init %s activation = silu
+      layout = channel_first
+      : (tensor<?x64x?xbf16>, tensor<64x4xf32>, tensor<?x64x3xf32>)
+      -> (tensor<?x64x?xbf16>, tensor<?x64x3xf32>)
+  return %y, %f : tensor<?x64x?xbf16>, tensor<?x64x3xf32>
+}
+
+// -----
+
+// expected-error @below {{result 1 is tied to argument 0, which is not the initial state of the conv1d that computes it}}
+func.func @conv_tied_to_x(%x: tensor<?x?x64xbf16>, %w: tensor<64x4xf32>,
+                          %s: tensor<?x64x3xf32>)
+    -> (tensor<?x?x64xbf16>, tensor<?x64x3xf32> {ssm.tied = 0 : i64}) {
+  %y, %f = ssm.causal_conv1d %x weight %w init %s activation = silu
+      layout = channel_last
+      : (tensor<?x?x64xbf16>, tensor<64x4xf32>, tensor<?x64x3xf32>)
+      -> (tensor<?x?x64xbf16>, tensor<?x64x3xf32>)
+  return %y, %f : tensor<?x?x64xbf16>, tensor<?x64x3xf32>
+}
