@@ -80,7 +80,10 @@ static constexpr int64_t kMaxNarrowSize = (int64_t(1) << 31) - (1 << 16);
 static constexpr int64_t kConvBlocksPerSM = 8;
 /// The same for a channel-first kernel with a conv state, whose decode path
 /// (and state paths at any L) spill hundreds of bytes in 64 registers and
-/// none in 128.
+/// none in 128. On an H200 (C 5376, bf16) the decode step took 9.9 / 11.7 /
+/// 43.5 µs at B 1 / 64 / 256 with 4 blocks against 12.4 / 14.0 / 41.1 with 8;
+/// a prefill with both states, (8, 5376, 2048), 153 µs against 131. A decode
+/// step at small batch waits on its latency, so 4.
 static constexpr int64_t kConvStateBlocksPerSM = 4;
 
 /// Elements of x a channel-first block covers.
