@@ -122,13 +122,16 @@ func.func @conv_cl_narrow(%x: tensor<?x?x6xbf16>, %w: tensor<6x3xf32>)
 
 // A final state tied to the initial state (`ssm.tied`, a decode step's conv
 // state updated in place): one in-out buffer, passed once and not read-only;
-// the first run reads it (as whole vectors) and writes it back.
+// the first run reads it (as whole vectors) and writes it back. A
+// channel-last kernel with a conv state is held to 3 blocks an SM (168
+// registers).
 
 // CHECK-LABEL: func.func @conv_in_place(
 // CHECK-SAME: %{{.*}}: memref<?x256x3xf32> {ssm.inout}, %{{.*}}: memref<?x?x256xbf16> {ssm.output})
 // CHECK: gpu.launch_func @ssm_kernels::@conv_in_place_causal_conv1d_0
 // CHECK-SAME: args(%{{.*}} : memref<1xbf16>, %{{.*}} : memref<1xf32>, %{{.*}} : memref<1xf32>, %{{.*}} : memref<1xbf16>, %{{.*}} : index, %{{.*}} : index)
 // CHECK: gpu.func @conv_in_place_causal_conv1d_0(%{{.*}}: memref<1xbf16> {{{.*}}llvm.readonly}, %{{.*}}: memref<1xf32> {{{.*}}llvm.readonly}, %[[STATE:.*]]: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: index, %{{.*}}: index)
+// CHECK-SAME: nvvm.minctasm = 3
 // CHECK: %[[INIT:.*]] = memref.reinterpret_cast %[[STATE]]
 // CHECK: %[[FINAL:.*]] = memref.reinterpret_cast %[[STATE]]
 // CHECK: %[[FIRST:.*]] = arith.cmpi slt, %{{.*}}, %c3
