@@ -56,7 +56,7 @@ constexpr double kEps = 1e-5;
 constexpr int64_t kSplitLen = 2049;
 constexpr int64_t kSplitAt = 1000;
 
-/// Decode steps of the in-place state test.
+/// One-step launches of the decode case (runDecode).
 constexpr int64_t kDecodeSteps = 16;
 
 /// Elements of x in the wide case: past the largest grid span for which the

@@ -575,6 +575,10 @@ void ConvEmitter::emitChannelFirst() {
   if (srcLane.getType().isIndex())
     srcLane = arith::IndexCastOp::create(b, b.getI32Type(), srcLane);
   Value warpSize = arith::ConstantIntOp::create(b, 32, 32);
+  // A decode step's vector (L = 1) is V whole rows of one batch entry where V
+  // divides C: with a conv state, a path of its own loads the state and
+  // weights of all V as vectors.
+  bool stepPath = channels % vec == 0 && (init || finalState);
   for (int64_t r = 0; r < kConvVectors; ++r) {
     Value flat = flats[r];
     if (r > 0) {
@@ -589,11 +593,8 @@ void ConvEmitter::emitChannelFirst() {
       c = select(cmp(arith::CmpIPredicate::uge, c, b.index(channels)),
                  b.sub(c, b.index(channels)), c);
     }
-    // A decode step's vector (L = 1) is V whole rows of one batch entry
-    // where V divides C: with a conv state, a path of its own loads the
-    // state and weights of all V as vectors. The other paths load the
-    // vector's channel's weights here, ahead of the shuffles.
-    bool stepPath = channels % vec == 0 && (init || finalState);
+    // The other paths load the vector's channel's weights here, ahead of
+    // the shuffles.
     SmallVector<Value> weights;
     if (!stepPath)
       weights = loadWeights(c);
