@@ -235,6 +235,25 @@ Param asParam(const LayerDesc &layer, const json &value,
   return param;
 }
 
+/// A launch's `when`: {"symbol": name, "min": int, "max": int}, at least one
+/// of the bounds, with 1 <= min <= max.
+Condition asCondition(const LayerDesc &layer, const json &value,
+                      const std::string &path) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  asObject(value, path);
+  Condition when;
+  when.symbol = lookup(layer.symbols, field(value, path, "symbol"),
+                       member(path, "symbol"), "symbol");
+  auto min = value.find("min"), max = value.find("max");
+  if (min == value.end() && max == value.end())
+    bad(path, "expected 'min', 'max' or both");
+  if (min != value.end())
+    when.min = asInt(*min, member(path, "min"), 1, kMax);
+  if (max != value.end())
+    when.max = asInt(*max, member(path, "max"), when.min, kMax);
+  return when;
+}
+
 /// An entry of a layer's `launches`.
 LaunchDesc parseLaunch(const LayerDesc &layer, const json &value,
                        const std::string &path) {
@@ -268,6 +287,9 @@ LaunchDesc parseLaunch(const LayerDesc &layer, const json &value,
   const json &params = asArray(field(value, path, "params"), paramsPath);
   for (std::size_t i = 0; i < params.size(); ++i)
     launch.params.push_back(asParam(layer, params[i], element(paramsPath, i)));
+
+  if (auto it = value.find("when"); it != value.end())
+    launch.when = asCondition(layer, *it, member(path, "when"));
   return launch;
 }
 

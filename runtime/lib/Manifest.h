@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,9 +74,24 @@ struct Param {
   int32_t index = 0;
 };
 
+/// The range of a symbol's values for which a launch runs (the manifest's
+/// `when`): a layer may launch one kernel for a decode step (L = 1) and
+/// another for longer sequences.
+struct Condition {
+  /// Index into LayerDesc::symbols, or -1: the launch always runs.
+  int32_t symbol = -1;
+  int64_t min = 1;
+  int64_t max = std::numeric_limits<int64_t>::max();
+
+  bool holds(const std::vector<int64_t> &symbols) const {
+    return symbol < 0 || (symbols[symbol] >= min && symbols[symbol] <= max);
+  }
+};
+
 /// One kernel launch of a layer.
 struct LaunchDesc {
   std::string kernel;
+  Condition when;
   std::array<uint32_t, 3> block = {1, 1, 1};
   uint32_t sharedBytes = 0;
   std::array<Extent, 3> grid;

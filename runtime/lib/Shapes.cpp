@@ -140,7 +140,12 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
   constexpr int64_t kMaxGrid[3] = {std::numeric_limits<int32_t>::max(), 65535,
                                    65535};
   for (const LaunchDesc &launch : layer.launches) {
-    std::array<uint32_t, 3> grid;
+    // A launch whose condition fails gets an empty grid, which is skipped.
+    std::array<uint32_t, 3> grid = {0, 0, 0};
+    if (!launch.when.holds(shapes.symbols)) {
+      shapes.grids.push_back(grid);
+      continue;
+    }
     for (std::size_t d = 0; d < 3; ++d) {
       int64_t blocks = valueOf(launch.grid[d], shapes.symbols);
       if (blocks > kMaxGrid[d])

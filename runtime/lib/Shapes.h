@@ -28,7 +28,8 @@ struct LaunchShapes {
   std::vector<int64_t> symbols;
   /// Bytes of each workspace.
   std::vector<std::size_t> workspaceBytes;
-  /// Grid of each kernel launch; a launch with an empty grid is skipped.
+  /// Grid of each kernel launch; a launch with an empty grid is skipped
+  /// (a launch whose `when` fails has one).
   std::vector<std::array<uint32_t, 3>> grids;
 };
 

@@ -512,6 +512,18 @@ const ManifestCase kManifestCases[] = {
      "manifest: layers[0].launches[0].grid[1].div: unknown symbol 'S'"},
     {"NegativeMinus", R"({"size": "B"})", R"({"size": "B", "minus": -1})",
      "manifest: layers[0].launches[0].grid[1].minus: must be >= 0, got -1"},
+    {"WhenUnknownSymbol", R"({"symbol": "L"}])",
+     R"({"symbol": "L"}], "when": {"symbol": "T", "max": 1})",
+     "manifest: layers[0].launches[0].when.symbol: unknown symbol 'T'"},
+    {"WhenWithoutBounds", R"({"symbol": "L"}])",
+     R"({"symbol": "L"}], "when": {"symbol": "L"})",
+     "manifest: layers[0].launches[0].when: expected 'min', 'max' or both"},
+    {"WhenZeroMin", R"({"symbol": "L"}])",
+     R"({"symbol": "L"}], "when": {"symbol": "L", "min": 0})",
+     "manifest: layers[0].launches[0].when.min: must be >= 1, got 0"},
+    {"WhenMaxBelowMin", R"({"symbol": "L"}])",
+     R"({"symbol": "L"}], "when": {"symbol": "L", "min": 4, "max": 2})",
+     "manifest: layers[0].launches[0].when.max: must be >= 4, got 2"},
     {"NegativeWorkspaceMinus", R"("shape": ["B", 5120, 16])",
      R"("shape": ["B", {"size": "L", "div": 2, "minus": -1}, 16])",
      "manifest: layers[0].workspace[0].shape[1].minus: must be >= 0, got -1"},
@@ -602,6 +614,23 @@ TEST_F(RuntimeTest, GridTooLarge) {
   EXPECT_STREQ(ssmrt_last_error(),
                "launch: kernel 'norm_kernel' grid[0] is 8589934592, more than "
                "the driver accepts (2147483647)");
+}
+
+TEST_F(RuntimeTest, LaunchOutsideItsConditionIsNotSized) {
+  // GridTooLarge's shape, with the launch only for T <= 1: it is skipped,
+  // so nothing fails before the driver.
+  ssmrt_module raw = nullptr;
+  ASSERT_EQ(load(edit(kManifest, R"({"tensor": "x"}, {"symbol": "T"}])",
+                      R"({"tensor": "x"}, {"symbol": "T"}],
+                         "when": {"symbol": "T", "max": 1})"),
+                 &raw),
+            SSMRT_SUCCESS)
+      << ssmrt_last_error();
+  ModulePtr module = own(raw);
+  ssmrt_layer layer = nullptr;
+  ASSERT_EQ(ssmrt_module_get_layer(raw, "norm", &layer), SSMRT_SUCCESS);
+  ssmrt_tensor x = tensor(0x10000, SSMRT_F16, {int64_t(1) << 33, 256});
+  expectDriverFailure(ssmrt_layer_launch(layer, &x, 1, nullptr));
 }
 
 TEST_F(RuntimeTest, GridYTooLarge) {
