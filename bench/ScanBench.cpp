@@ -107,7 +107,7 @@ struct ConvRow {
   const char *spec; ///< The spec file (and model) name; its only layer runs.
   int64_t batch;
   int64_t len;
-  double anchorUs;
+  double anchorUs;   ///< 0 where ANCHORS.md has no figure.
   double anchorPct; ///< The anchor's % of copy BW over x read + y written.
 };
 
@@ -116,6 +116,10 @@ constexpr ConvRow kConvRows[] = {
     {"bench_conv_cf768", 64, 197, 80.8, 15.9},
     {"bench_conv_cl", 4, 4096, 141.3, 82.5},
     {"bench_conv_cl", 1, 32768, 273.6, 85.3},
+    // Prefills of the decode layers (both conv states, C 5376): the kernel
+    // that runs when L > 1.
+    {"bench_conv_dec_cf", 8, 2048, 0, 0},
+    {"bench_conv_dec_ip", 4, 4096, 0, 0},
 };
 
 /// One conv state update row (decode: L = 1, the f32 conv state in and out,
@@ -205,16 +209,19 @@ void runConvRow(const ConvRow &row, const LoadedLayer<ConvSpec> &loaded,
       tensorBytes(tensors, row.batch, row.len,
                   [&](const TensorDesc &t) { return !isIO(t); });
   const double us = ms * 1e3, seconds = ms * 1e-3;
+  char anchor[64] = "– | – | –";
+  if (row.anchorUs > 0)
+    std::snprintf(anchor, sizeof anchor, "%.1f | %.1f | %.2f×", row.anchorUs,
+                  row.anchorPct, row.anchorUs / us);
   std::printf("| %lld, %lld, %lld | %s | %s | %lld | %.1f | %.1f | %.3f | "
-              "%.0f | %.1f | %.1f | %.1f | %.2f× |\n",
+              "%.0f | %.1f | %s |\n",
               (long long)row.batch, (long long)spec.channels,
               (long long)row.len,
               spec.layout == ref::Layout::ChannelFirst ? "channel-first"
                                                        : "channel-last",
               ssmrt_dtype_name(spec.dtype), (long long)spec.width, us,
               ioBytes / 1e6, otherBytes / 1e6, ioBytes / seconds / 1e9,
-              100 * ioBytes / seconds / copyBytesPerS, row.anchorUs,
-              row.anchorPct, row.anchorUs / us);
+              100 * ioBytes / seconds / copyBytesPerS, anchor);
   std::fflush(stdout);
 }
 

@@ -2,10 +2,10 @@
 //
 // Reads the host functions that convert-ssm-to-gpu produced and describes
 // them for libssmrt (runtime/MANIFEST.md): the tensors of each layer with
-// their symbolic shapes, and each kernel launch with its grid rule and
-// parameters. The IR is the single source of truth: grid sizes and
-// parameters are read back from the launch operands, so the manifest cannot
-// drift from the kernels.
+// their symbolic shapes, and each kernel launch with its grid rule,
+// parameters and condition. The IR is the single source of truth: grid sizes,
+// parameters and conditions are read back from the launch operands and the
+// scf.if around a launch, so the manifest cannot drift from the kernels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Matchers.h"
 #include "ssmc/Dialect/SSM/SSMDialect.h"
 #include "ssmc/Dialect/SSM/SSMOps.h"
@@ -119,6 +120,59 @@ static llvm::Expected<json::Object> describeBuffer(Value buffer,
       "a kernel buffer is neither a layer argument nor a named workspace");
 }
 
+/// The `when` of a launch under `scf.if` (without else, in the layer
+/// function) of a layer size compared with a constant: the range of the
+/// size's values for which it runs. Null for a launch in the function itself.
+static llvm::Expected<json::Value> describeCondition(gpu::LaunchFuncOp launch,
+                                                     func::FuncOp func) {
+  Operation *parent = launch->getParentOp();
+  if (parent == func)
+    return nullptr;
+  auto ifOp = dyn_cast<scf::IfOp>(parent);
+  if (!ifOp || ifOp->getParentOp() != func || !ifOp.getElseRegion().empty())
+    return llvm::createStringError(
+        "a launch is nested in something other than one scf.if");
+  auto cmp = ifOp.getCondition().getDefiningOp<arith::CmpIOp>();
+  APInt bound;
+  auto error = [] {
+    return llvm::createStringError(
+        "a launch's condition is not a layer size compared with a constant");
+  };
+  if (!cmp || !matchPattern(cmp.getRhs(), m_ConstantInt(&bound)))
+    return error();
+  auto size = describeExtent(cmp.getLhs());
+  if (!size)
+    return size.takeError();
+  if (size->get("div") || !size->getString("size"))
+    return error();
+  int64_t k = bound.getSExtValue();
+  json::Object when{{"symbol", std::move((*size)["size"])}};
+  switch (cmp.getPredicate()) {
+  case arith::CmpIPredicate::eq:
+    when["min"] = k;
+    when["max"] = k;
+    break;
+  case arith::CmpIPredicate::ult:
+    when["max"] = k - 1;
+    break;
+  case arith::CmpIPredicate::ule:
+    when["max"] = k;
+    break;
+  case arith::CmpIPredicate::ugt:
+    when["min"] = k + 1;
+    break;
+  case arith::CmpIPredicate::uge:
+    when["min"] = k;
+    break;
+  default:
+    return error();
+  }
+  // Sizes are at least 1.
+  if (std::optional<int64_t> max = when.getInteger("max"); max && *max < 1)
+    return llvm::createStringError("a launch's condition never holds");
+  return json::Value(std::move(when));
+}
+
 static llvm::Expected<json::Object> describeLaunch(gpu::LaunchFuncOp launch,
                                                    func::FuncOp func) {
   json::Array block, grid, params;
@@ -159,11 +213,17 @@ static llvm::Expected<json::Object> describeLaunch(gpu::LaunchFuncOp launch,
           "a kernel size parameter is not a layer size");
     params.push_back(json::Object{{"symbol", std::move((*extent)["size"])}});
   }
-  return json::Object{{"kernel", launch.getKernelName().getValue().str()},
-                      {"block", std::move(block)},
-                      {"shared_bytes", sharedBytes},
-                      {"grid", std::move(grid)},
-                      {"params", std::move(params)}};
+  auto when = describeCondition(launch, func);
+  if (!when)
+    return when.takeError();
+  json::Object described{{"kernel", launch.getKernelName().getValue().str()},
+                         {"block", std::move(block)},
+                         {"shared_bytes", sharedBytes},
+                         {"grid", std::move(grid)},
+                         {"params", std::move(params)}};
+  if (when->getAsObject())
+    described["when"] = std::move(*when);
+  return described;
 }
 
 static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
@@ -226,7 +286,9 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
   json::Array launches;
   StringRef op;
   json::Value tile = nullptr;
-  for (auto launch : func.getOps<gpu::LaunchFuncOp>()) {
+  SmallVector<gpu::LaunchFuncOp> launchOps;
+  func.walk([&](gpu::LaunchFuncOp launch) { launchOps.push_back(launch); });
+  for (gpu::LaunchFuncOp launch : launchOps) {
     auto described = describeLaunch(launch, func);
     if (!described)
       return described.takeError();
@@ -277,7 +339,8 @@ mlir::ssm::buildManifest(ModuleOp module, StringRef binaryName,
                          ArrayRef<std::string> archs) {
   json::Array layers;
   for (auto func : module.getOps<func::FuncOp>()) {
-    if (func.getOps<gpu::LaunchFuncOp>().empty())
+    if (!func.walk([](gpu::LaunchFuncOp) { return WalkResult::interrupt(); })
+             .wasInterrupted())
       continue;
     auto layer = describeLayer(func, module);
     if (!layer)

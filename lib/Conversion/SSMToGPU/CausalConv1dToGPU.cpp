@@ -1,6 +1,6 @@
 //===- CausalConv1dToGPU.cpp - ssm.causal_conv1d to a kernel ----*- C++ -*-===//
 //
-// Builds the causal depthwise conv1d kernel. The op is a K-tap stencil along
+// Builds the causal depthwise conv1d kernels. The op is a K-tap stencil along
 // L (K <= 4) with a few flops per element, so it is bound by HBM bandwidth:
 // both layouts read every input from HBM once, in wide vectors, and issue a
 // thread's loads before its first use so that a warp waits for memory once
@@ -33,10 +33,16 @@
 // issued together. Only the K-1 inputs before a run are read twice (from
 // L2). The first run's thread reads its channels' initial state and writes
 // their final state (re-reading the last K-1 inputs), as whole vectors: so
-// the final state may overwrite the initial one (a decode step's conv state
-// updated in place, a final_state result tied to `init` by the layer
-// function's `ssm.tied`), and a decode step (L = 1) loads the weights, the
-// state and x together, once.
+// the final state may overwrite the initial one (a conv state updated in
+// place, a final_state result tied to `init` by the layer function's
+// `ssm.tied`).
+//
+// Decode step: with a conv state (and C a multiple of 4), L = 1 launches a
+// kernel of its own (the host's scf.if, the manifest's `when`), in which x
+// and y are [B, C] in either layout and a thread takes 4 channels: its
+// loads of x, weights, biases and state are issued together, and B·C/4
+// threads share the latency. The kernels above would round L up to whole
+// runs or splits and give a thread several channels' work.
 //
 //===----------------------------------------------------------------------===//
 
@@ -78,21 +84,18 @@ static constexpr int64_t kMaxNarrowSize = (int64_t(1) << 31) - (1 << 16);
 /// ptxas's choice (72 registers) 92 µs. Channel-last, whose offsets are a
 /// few adds a step, ran 2 % slower with the two copies and keeps `index`.
 static constexpr int64_t kConvBlocksPerSM = 8;
-/// The same for a channel-first kernel with a conv state, whose decode path
-/// (and state paths at any L) spill hundreds of bytes in 64 registers and
-/// none in 128. On an H200 (C 5376, bf16) the decode step took 9.9 / 11.7 /
-/// 43.5 µs at B 1 / 64 / 256 with 4 blocks against 12.4 / 14.0 / 41.1 with 8;
-/// a prefill with both states, (8, 5376, 2048), 153 µs against 131. A decode
-/// step at small batch waits on its latency, so 4.
+/// The same for a channel-first kernel with a conv state (a prefill: a decode
+/// step has a kernel of its own), whose state paths spill hundreds of bytes
+/// in 64 registers and none in 128. On an H200, (8, 5376, 2048) bf16 with
+/// both states took 141 µs with 4 blocks against 164 with 8 (708 bytes
+/// spilled).
 static constexpr int64_t kConvStateBlocksPerSM = 4;
 
 /// The same for a channel-last kernel with a conv state: the loads of its
 /// weights and first-run state ahead of the steps took it to 174 registers
 /// with the state in place (two blocks an SM; 167 with two buffers), which
-/// 3 blocks hold at 168 without spills. On an H200 the in-place decode step
-/// (C 5376) at B 64 / 256 then took 10.6 / 28.3 µs against 12.8 / 36.1, as
-/// fast as two buffers; 4 blocks (128 registers, spills) ran 0.3-0.6 µs
-/// slower at B 1 / 64 and the (4, 5376, 4096) prefill 1 µs slower.
+/// 3 blocks hold at 168 without spills. On an H200 the in-place prefill
+/// (4, 5376, 4096) took 101 µs against 123 with two blocks an SM.
 static constexpr int64_t kConvLastStateBlocksPerSM = 3;
 
 /// The resident blocks an SM ptxas is to budget registers for, if bounded.
@@ -109,6 +112,10 @@ static std::optional<int64_t> residentBlocks(CausalConv1dOp op) {
 static int64_t channelFirstBlockSpan(Type elem) {
   return kConvThreads * kConvVectors * vectorWidth(elem);
 }
+
+/// Channels per thread of the decode-step kernel: a 16-byte vector of f32
+/// weights per tap and of biases, 8 or 16 bytes of x and y.
+static constexpr int64_t kStepGroup = 4;
 
 /// Steps per thread of the channel-last kernel.
 static constexpr int64_t kConvRun = 32;
@@ -173,7 +180,9 @@ public:
         channels(op.getWeight().getType().getDimSize(0)),
         width(op.getWeight().getType().getDimSize(1)) {}
 
-  void emit(ArrayRef<BlockArgument> args);
+  /// Emits the kernel's body over its arguments: the general kernel, or
+  /// with `decodeStep` the one for L = 1 (see emitStep).
+  void emit(ArrayRef<BlockArgument> args, bool decodeStep);
 
 private:
   Value cmp(arith::CmpIPredicate pred, Value lhs, Value rhs);
@@ -192,8 +201,9 @@ private:
                                 Value flat, Value row, Value t0, Value total);
   SmallVector<Value> edgeOutputs(ArrayRef<Value> ext, ArrayRef<Value> weights,
                                  Value flat, Value row, Value t0, Value total);
-  SmallVector<Value> stepOutputs(ArrayRef<Value> inputs, Value row, Value c,
-                                 Value full);
+
+  void emitStep();
+  SmallVector<Value> stepOutputs(ArrayRef<Value> inputs, Value row, Value c);
 
   void emitChannelLast();
   SmallVector<SmallVector<Value>> loadWeightGroup(Value c, int64_t group);
@@ -488,41 +498,6 @@ SmallVector<Value> ConvEmitter::edgeOutputs(ArrayRef<Value> ext,
   return outs;
 }
 
-/// The outputs of a vector when L = 1 (a decode step) and V divides C: its
-/// `inputs` are V channels from `c` of row `row` (of one batch entry), each
-/// with its window in the initial state. Groups of 4 channels (a multiple
-/// of 4 from one) take their weights and states as whole vectors and store
-/// their final states as one run, as channel-last threads do. Nothing is
-/// read or written past the tensor (where `full` fails).
-SmallVector<Value> ConvEmitter::stepOutputs(ArrayRef<Value> inputs, Value row,
-                                            Value c, Value full) {
-  constexpr int64_t group = 4;
-  SmallVector<Value> outs;
-  for (int64_t g = 0; g < int64_t(inputs.size()); g += group) {
-    Value first = b.add(row, b.index(g));
-    SmallVector<SmallVector<Value>> weights =
-        loadWeightGroup(b.add(c, b.index(g)), group);
-    SmallVector<Value> state = loadStateGroup(full, first, group);
-    SmallVector<Value> next;
-    for (int64_t i = 0; i < group; ++i) {
-      SmallVector<Value> window =
-          state.empty()
-              ? SmallVector<Value>(width - 1, b.f32(0.0))
-              : SmallVector<Value>(state.begin() + i * (width - 1),
-                                   state.begin() + (i + 1) * (width - 1));
-      window.push_back(inputs[g + i]);
-      outs.push_back(output(window, weights[i]));
-      next.append(window.begin() + 1, window.end());
-    }
-    if (finalState)
-      emitGuarded(b, full, [&] {
-        b.storeVectorF32(next, finalState, b.mul(first, b.index(width - 1)),
-                         /*aligned=*/true);
-      });
-  }
-  return outs;
-}
-
 void ConvEmitter::emitChannelFirst() {
   int64_t vec = vectorWidth(elem);
   Value total = b.mul(b.mul(batch, b.index(channels)), len);
@@ -543,7 +518,7 @@ void ConvEmitter::emitChannelFirst() {
             b.index(kConvVectors * vec));
   Value step = b.index(32 * vec);
   // Warps wholly past the tensor leave at once: the grid rounds L up to
-  // whole splits, which at L = 1 (a decode step) leaves most of it idle.
+  // whole splits, which for short rows leaves much of it idle.
   auto active = scf::IfOp::create(b, b.cmpLT(warpFirst, total),
                                   /*withElseRegion=*/false);
   OpBuilder::InsertionGuard guard(b);
@@ -575,10 +550,6 @@ void ConvEmitter::emitChannelFirst() {
   if (srcLane.getType().isIndex())
     srcLane = arith::IndexCastOp::create(b, b.getI32Type(), srcLane);
   Value warpSize = arith::ConstantIntOp::create(b, 32, 32);
-  // A decode step's vector (L = 1) is V whole rows of one batch entry where V
-  // divides C: with a conv state, a path of its own loads the state and
-  // weights of all V as vectors.
-  bool stepPath = channels % vec == 0 && (init || finalState);
   for (int64_t r = 0; r < kConvVectors; ++r) {
     Value flat = flats[r];
     if (r > 0) {
@@ -593,11 +564,8 @@ void ConvEmitter::emitChannelFirst() {
       c = select(cmp(arith::CmpIPredicate::uge, c, b.index(channels)),
                  b.sub(c, b.index(channels)), c);
     }
-    // The other paths load the vector's channel's weights here, ahead of
-    // the shuffles.
-    SmallVector<Value> weights;
-    if (!stepPath)
-      weights = loadWeights(c);
+    // The vector's channel's weights, loaded ahead of the shuffles.
+    SmallVector<Value> weights = loadWeights(c);
     // The K-1 inputs before the vector, then its own: lane l - 1's last
     // ones; lane 31 sends lane 0 the last ones of its previous vector (for
     // the first, the loaded halo).
@@ -613,21 +581,10 @@ void ConvEmitter::emitChannelFirst() {
       prev[i] = tail;
     }
     ext.append(cur);
-    auto stepsOutputs = [&] {
-      if (stepPath)
-        weights = loadWeights(c);
-      return emitIf(
-          b, b.cmpLT(len, b.index(vec)), f32Types(vec),
-          [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
-          [&] { return rowOutputs(ext, weights, flat, row, t0, total); });
-    };
-    SmallVector<Value> outs =
-        stepPath ? emitIf(
-                       b, cmp(arith::CmpIPredicate::eq, len, b.index(1)),
-                       f32Types(vec),
-                       [&] { return stepOutputs(cur, row, c, fulls[r]); },
-                       stepsOutputs)
-                 : stepsOutputs();
+    SmallVector<Value> outs = emitIf(
+        b, b.cmpLT(len, b.index(vec)), f32Types(vec),
+        [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
+        [&] { return rowOutputs(ext, weights, flat, row, t0, total); });
 
     auto store = scf::IfOp::create(b, fulls[r], /*withElseRegion=*/true);
     OpBuilder::InsertionGuard g(b);
@@ -673,21 +630,22 @@ SmallVector<SmallVector<Value>> ConvEmitter::loadWeightGroup(Value c,
 }
 
 /// The K-1 initial-state inputs of the `group` channels of row `row` (c's
-/// row in [B, C]), channel by channel, where `cond` holds, else zeros; none
-/// without an initial state. They are contiguous, and for 4 channels
-/// 16-byte aligned: whole vectors.
+/// row in [B, C]), channel by channel, where `cond` holds (always without
+/// one), else zeros; none without an initial state. They are contiguous, and
+/// for 4 channels 16-byte aligned: whole vectors.
 SmallVector<Value> ConvEmitter::loadStateGroup(Value cond, Value row,
                                                int64_t group) {
   if (!init)
     return {};
   int64_t count = group * (width - 1);
-  return emitIf(
-      b, cond, f32Types(count),
-      [&] {
-        return b.unpackF32(b.loadVector(init, b.mul(row, b.index(width - 1)),
-                                        count, group == 4));
-      },
-      [&] { return SmallVector<Value>(count, b.f32(0.0)); });
+  auto load = [&] {
+    return b.unpackF32(
+        b.loadVector(init, b.mul(row, b.index(width - 1)), count, group == 4));
+  };
+  if (!cond)
+    return load();
+  return emitIf(b, cond, f32Types(count), load,
+                [&] { return SmallVector<Value>(count, b.f32(0.0)); });
 }
 
 /// The inputs at step t (t < L) of the `group` channels from `c` of batch
@@ -733,8 +691,8 @@ void ConvEmitter::emitChannelLast() {
 
   emitGuarded(b, b.cmpLT(t0, len), [&] {
     // The weights, the first run's initial state and the first chunk of
-    // steps are loaded before any is used, so that a decode step (L = 1)
-    // waits for memory once.
+    // steps are loaded before any is used, so that a short run waits for
+    // memory once.
     SmallVector<SmallVector<Value>> weights = loadWeightGroup(c, group);
     Value row = b.add(b.mul(bIdx, b.index(channels)), c);
     Value firstRun = b.cmpLT(t0, b.index(width - 1));
@@ -795,7 +753,61 @@ void ConvEmitter::emitChannelLast() {
   });
 }
 
-void ConvEmitter::emit(ArrayRef<BlockArgument> args) {
+//===----------------------------------------------------------------------===//
+// Decode step
+//===----------------------------------------------------------------------===//
+
+/// The outputs of one step (L = 1) of the channels from `c` (a multiple of
+/// 4) of row `row` (c's row in [B, C]), whose inputs are `inputs` (a multiple
+/// of 4 of them), each with its window in the initial state. Groups of 4
+/// channels take their weights and states as whole vectors and store their
+/// final states as one run, as channel-last threads do.
+SmallVector<Value> ConvEmitter::stepOutputs(ArrayRef<Value> inputs, Value row,
+                                            Value c) {
+  constexpr int64_t group = kStepGroup;
+  SmallVector<Value> outs;
+  for (int64_t g = 0; g < int64_t(inputs.size()); g += group) {
+    Value first = b.add(row, b.index(g));
+    SmallVector<SmallVector<Value>> weights =
+        loadWeightGroup(b.add(c, b.index(g)), group);
+    SmallVector<Value> state = loadStateGroup(Value(), first, group);
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < group; ++i) {
+      SmallVector<Value> window =
+          state.empty()
+              ? SmallVector<Value>(width - 1, b.f32(0.0))
+              : SmallVector<Value>(state.begin() + i * (width - 1),
+                                   state.begin() + (i + 1) * (width - 1));
+      window.push_back(inputs[g + i]);
+      outs.push_back(output(window, weights[i]));
+      next.append(window.begin() + 1, window.end());
+    }
+    if (finalState)
+      b.storeVectorF32(next, finalState, b.mul(first, b.index(width - 1)),
+                       /*aligned=*/true);
+  }
+  return outs;
+}
+
+/// The decode-step kernel (L = 1, C a multiple of 4; see the file comment):
+/// a thread takes 4 channels of batch entry blockIdx.y.
+void ConvEmitter::emitStep() {
+  constexpr int64_t group = kStepGroup;
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value c =
+      b.mul(b.add(b.mul(block, b.index(kConvThreads)), tid), b.index(group));
+  emitGuarded(b, b.cmpLT(c, b.index(channels)), [&] {
+    Value row = b.add(
+        b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::y), b.index(channels)),
+        c);
+    SmallVector<Value> inputs =
+        b.unpackF32(b.loadVector(x, row, group, /*aligned=*/true));
+    b.storeVectorF32(stepOutputs(inputs, row, c), y, row, /*aligned=*/true);
+  });
+}
+
+void ConvEmitter::emit(ArrayRef<BlockArgument> args, bool decodeStep) {
   unsigned next = 0;
   auto nextArg = [&]() -> Value { return args[next++]; };
   Value xArg = nextArg(), wArg = nextArg();
@@ -818,10 +830,10 @@ void ConvEmitter::emit(ArrayRef<BlockArgument> args) {
   if (finalArg)
     finalState = b.flatView(finalArg, stateSize);
 
-  if (op.getLayout() == Layout::ChannelLast) {
+  if (decodeStep || op.getLayout() == Layout::ChannelLast) {
     batch = batchArg;
     len = lenArg;
-    emitChannelLast();
+    decodeStep ? emitStep() : emitChannelLast();
     return;
   }
   // Channel-first: the body twice, with 32-bit offsets where every offset
@@ -897,15 +909,35 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
   launch.block = {kConvThreads, 1, 1};
   launch.attrs = {
       host.getNamedAttr("ssm.op", host.getStringAttr("causal_conv1d"))};
-  launch.kernel = createKernel(host, loc, module, name, launch, {});
+  // A decode step of a layer with a conv state has a kernel of its own.
+  bool decodeStep =
+      (op.getInit() || op.getFinalState()) && channels % kStepGroup == 0;
+  KernelLaunch step = launch;
+  if (decodeStep) {
+    Value one = cst(1);
+    launch.when =
+        arith::CmpIOp::create(host, loc, arith::CmpIPredicate::ugt, len, one);
+    step.when =
+        arith::CmpIOp::create(host, loc, arith::CmpIPredicate::ule, len, one);
+    step.grid = {cst(llvm::divideCeil(channels, kStepGroup * kConvThreads)),
+                 batch, one};
+  }
+
+  auto build = [&](KernelLaunch &kernel, StringRef kernelName, bool isStep) {
+    kernel.kernel = createKernel(host, loc, module, kernelName, kernel, {});
+    KernelBodyBuilder body(loc, host.getContext());
+    body.setInsertionPoint(kernel.kernel.getBody().front().getTerminator());
+    ConvEmitter(op, body, inPlace).emit(kernel.kernel.getArguments(), isStep);
+  };
+  build(launch, name, /*isStep=*/false);
   if (std::optional<int64_t> blocks = residentBlocks(op))
     launch.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                            host.getI32IntegerAttr(*blocks));
-
-  KernelBodyBuilder body(loc, host.getContext());
-  body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
-  ConvEmitter(op, body, inPlace).emit(launch.kernel.getArguments());
   LoweredOp lowered;
   lowered.launches.push_back(std::move(launch));
+  if (decodeStep) {
+    build(step, (name + "_step").str(), /*isStep=*/true);
+    lowered.launches.push_back(std::move(step));
+  }
   return lowered;
 }

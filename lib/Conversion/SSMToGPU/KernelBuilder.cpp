@@ -11,6 +11,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <algorithm>
@@ -77,6 +78,12 @@ int64_t mlir::ssm::vectorWidth(Type type) {
 
 void mlir::ssm::emitLaunch(OpBuilder &builder, Location loc,
                            const KernelLaunch &launch) {
+  OpBuilder::InsertionGuard guard(builder);
+  if (launch.when) {
+    auto ifOp = scf::IfOp::create(builder, loc, launch.when,
+                                  /*withElseRegion=*/false);
+    builder.setInsertionPointToStart(ifOp.thenBlock());
+  }
   SmallVector<Value> operands;
   for (const KernelParam &param : launch.params) {
     auto memref = dyn_cast<MemRefType>(param.host.getType());
@@ -279,6 +286,19 @@ SmallVector<Value> KernelBodyBuilder::unpackF32(Value loaded) {
 void KernelBodyBuilder::storeVectorF32(ArrayRef<Value> values, Value memref,
                                        Value idx, bool aligned) {
   Type elem = cast<MemRefType>(memref.getType()).getElementType();
+  // An aligned run longer than 16 bytes is stored 16 bytes at a time: LLVM
+  // would split a wider vector (12 x f32, say) into 8-byte stores.
+  int64_t perStore = 128 / elem.getIntOrFloatBitWidth();
+  if (aligned && int64_t(values.size()) > perStore &&
+      values.size() % perStore == 0) {
+    for (int64_t i = 0, e = values.size(); i < e; i += perStore) {
+      Value at = createOrFold<arith::AddIOp>(
+          idx,
+          arith::ConstantOp::create(*this, getIntegerAttr(idx.getType(), i)));
+      storeVectorF32(values.slice(i, perStore), memref, at, /*aligned=*/true);
+    }
+    return;
+  }
   auto vecType = VectorType::get({int64_t(values.size())}, getF32Type());
   Value vec = vector::FromElementsOp::create(*this, vecType, values);
   Value narrow = narrowFromF32(*this, vec, elem);

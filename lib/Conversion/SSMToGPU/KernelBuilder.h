@@ -37,6 +37,9 @@ struct KernelLaunch {
   /// Discardable attributes of the launch op (`ssm.op`, `ssm.tile`) that
   /// the manifest writer reads.
   SmallVector<NamedAttribute> attrs;
+  /// If set, a host `i1` (an `arith.cmpi` of a layer size with a constant)
+  /// under which the launch runs: its `scf.if` becomes the manifest's `when`.
+  Value when;
 };
 
 /// Creates `gpu.func @name` in `module` for `launch`: one `memref<1xT>`
@@ -56,7 +59,8 @@ Value indexConstant(OpBuilder &builder, Location loc, int64_t value);
 /// 16-byte vector access.
 int64_t vectorWidth(Type type);
 
-/// Emits the launch of `launch` at the builder's insertion point on the host.
+/// Emits the launch of `launch` at the builder's insertion point on the host,
+/// inside `scf.if` of its condition if it has one.
 void emitLaunch(OpBuilder &builder, Location loc, const KernelLaunch &launch);
 
 /// Index and f32 arithmetic for kernel bodies, folding constants as it goes.
@@ -109,7 +113,8 @@ public:
   /// Widens a loaded scalar or vector to f32 scalars.
   SmallVector<Value> unpackF32(Value loaded);
   /// Narrows `values` to the element type of `memref` and stores them as one
-  /// vector at `memref[index]`, aligned as for loadVector.
+  /// vector at `memref[index]` (aligned: as 16-byte vectors), aligned as for
+  /// loadVector.
   void storeVectorF32(ArrayRef<Value> values, Value memref, Value index,
                       bool aligned);
 

@@ -4,25 +4,31 @@
 // apart, loaded first), 4096 elements per block (grid ceil(L / 64) x
 // 64·64 / 4096 x B); one division by L per thread; the K-1 inputs before a
 // vector come from lane l - 1 (shuffle idx), lane 31 loading those before
-// the warp's first; warps wholly past B·C·L leave at once (at L = 1 the
-// grid's rounding of L to whole splits leaves most of it idle). With a conv
-// state, L = 1 (a decode step) takes a path of its own: a vector is 8
-// channels, in two groups of 4 whose weights, biases and states are whole
-// f32 vectors and whose final states are stored as one; the kernel has 128
-// registers (4 blocks an SM) for it. Otherwise L < 8 takes the general walk
-// (which writes the final state), and longer rows a warp vote that picks
-// the select path for warps whose vectors cross a row, or the one-channel
-// path. The body comes twice: with i32 offsets where the grid spans (and the
-// states hold) at most 2^31 - 2^16 elements, else with index ones.
+// the warp's first; warps wholly past B·C·L leave at once. L < 8 takes the
+// general walk (which writes the final state), and longer rows a warp vote
+// that picks the select path for warps whose vectors cross a row, or the
+// one-channel path. The body comes twice: with i32 offsets where the grid
+// spans (and the states hold) at most 2^31 - 2^16 elements, else with index
+// ones; with a conv state the kernel has 128 registers (4 blocks an SM).
+// With a conv state, L = 1 (a decode step) launches a kernel of its own
+// instead, under scf.if on L: a thread takes 4 channels of one batch entry
+// (grid ceil(64 / 512) x B), loading x, the 4x4 weights, the biases and the
+// 12-value state as vectors, and stores the final state as 3 vectors of 4.
 
 // CHECK-LABEL: func.func @conv_cf(
 // CHECK-SAME: {ssm.name = "y", ssm.output}, %{{.*}}: memref<?x64x3xf32> {ssm.name = "final_state", ssm.output})
 // CHECK: %[[B:.*]] = memref.dim %{{.*}}, %c0
 // CHECK: %[[L:.*]] = memref.dim %{{.*}}, %c2
 // CHECK: %[[GX:.*]] = arith.ceildivui %[[L]], %c64
+// CHECK: %[[LONG:.*]] = arith.cmpi ugt, %[[L]], %[[ONE:.*]] : index
+// CHECK: %[[STEP:.*]] = arith.cmpi ule, %[[L]], %[[ONE]] : index
+// CHECK: scf.if %[[LONG]] {
 // CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0 blocks in (%[[GX]], %c1, %[[B]]) threads in (%c128
 // CHECK-SAME: ssm.op = "causal_conv1d"
-// CHECK: gpu.func @conv_cf_causal_conv1d_0
+// CHECK: scf.if %[[STEP]] {
+// CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0_step blocks in (%c1{{.*}}, %[[B]], %[[ONE]]) threads in (%c128
+// CHECK-SAME: ssm.op = "causal_conv1d"
+// CHECK: gpu.func @conv_cf_causal_conv1d_0(
 // CHECK-SAME: nvvm.minctasm = 4
 // CHECK: %[[SSIZE:.*]] = arith.muli %arg6, %c192 : index
 // CHECK: %[[BLOCKS:.*]] = arith.muli %{{.*}}, %grid_dim_z : index
@@ -42,17 +48,7 @@
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: arith.divui %{{.*}}, %[[L32]] : i32
 // CHECK-COUNT-3: gpu.shuffle idx
-// CHECK: %[[STEP:.*]] = arith.cmpi eq, %[[L32]], %c1_i32 : i32
-// CHECK: scf.if %[[STEP]] -> (f32, f32, f32, f32, f32, f32, f32, f32)
-// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<16xf32>
-// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
-// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
-// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
-// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<16xf32>
-// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
-// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
-// CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
-// CHECK: } else {
+// CHECK-NOT: vector<12xf32>
 // CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK: memref.store
 // CHECK: } else {
@@ -68,6 +64,19 @@
 // CHECK: arith.divui %{{.*}}, %arg7 : index
 // CHECK-COUNT-4: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK-NOT: vector.store
+// CHECK: gpu.return
+// CHECK: gpu.func @conv_cf_causal_conv1d_0_step
+// CHECK-NOT: nvvm.minctasm
+// CHECK: %[[C:.*]] = arith.muli %{{.*}}, %c4 : index
+// CHECK: %[[IN:.*]] = arith.cmpi slt, %[[C]], %c64
+// CHECK: scf.if %[[IN]] {
+// CHECK: vector.load %{{.*}} {alignment = 8 : i64} : memref<?xbf16>, vector<4xbf16>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<16xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK-NOT: scf.if
+// CHECK-COUNT-3: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK: vector.store %{{.*}} {alignment = 8 : i64} : memref<?xbf16>, vector<4xbf16>
 // CHECK: gpu.return
 func.func @conv_cf(%x: tensor<?x64x?xbf16>, %w: tensor<64x4xf32>,
                    %b: tensor<64xf32>, %s: tensor<?x64x3xf32>)
@@ -122,9 +131,9 @@ func.func @conv_cl_narrow(%x: tensor<?x?x6xbf16>, %w: tensor<6x3xf32>)
 
 // A final state tied to the initial state (`ssm.tied`, a decode step's conv
 // state updated in place): one in-out buffer, passed once and not read-only;
-// the first run reads it (as whole vectors) and writes it back. A
-// channel-last kernel with a conv state is held to 3 blocks an SM (168
-// registers).
+// the first run reads it (as whole vectors) and writes it back, as does the
+// decode-step kernel. A channel-last kernel with a conv state is held to 3
+// blocks an SM (168 registers).
 
 // CHECK-LABEL: func.func @conv_in_place(
 // CHECK-SAME: %{{.*}}: memref<?x256x3xf32> {ssm.inout}, %{{.*}}: memref<?x?x256xbf16> {ssm.output})
@@ -138,7 +147,13 @@ func.func @conv_cl_narrow(%x: tensor<?x?x6xbf16>, %w: tensor<6x3xf32>)
 // CHECK: scf.if %[[FIRST]] -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK: vector.load %[[INIT]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
 // CHECK: scf.if %[[FIRST]] {
-// CHECK: vector.store %{{.*}}, %[[FINAL]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK-COUNT-3: vector.store %{{.*}}, %[[FINAL]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK: gpu.return
+// CHECK: gpu.func @conv_in_place_causal_conv1d_0_step(%{{.*}}: memref<1xbf16> {{{.*}}llvm.readonly}, %{{.*}}: memref<1xf32> {{{.*}}llvm.readonly}, %[[STATE:.*]]: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: memref<1xbf16> {llvm.align = 16 : i64, llvm.noalias}, %{{.*}}: index, %{{.*}}: index)
+// CHECK: %[[INIT:.*]] = memref.reinterpret_cast %[[STATE]]
+// CHECK: %[[FINAL:.*]] = memref.reinterpret_cast %[[STATE]]
+// CHECK: vector.load %[[INIT]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<12xf32>
+// CHECK-COUNT-3: vector.store %{{.*}}, %[[FINAL]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // CHECK: gpu.return
 func.func @conv_in_place(%x: tensor<?x?x256xbf16>, %w: tensor<256x4xf32>,
                          %s: tensor<?x256x3xf32>)
