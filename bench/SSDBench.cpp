@@ -64,9 +64,14 @@ constexpr SSDRow kSSDRows[] = {
     // blocks each): 80 x 29 = 2320 (5.9 waves), 80 x 19 = 1520 (3.8).
     {"T3 s1152", "bench_ssd_h80_q32_s1152", 1, 32768, 0, 1.647},
     {"T3 s1728", "bench_ssd_h80_q32_s1728", 1, 32768, 0, 1.647},
+    // Segments whose block count stays under whole waves: 80 x 14 = 1120
+    // (2.8 waves, the split rule's choice), 80 x 9 = 720 (1.8).
+    {"T3 s2368", "bench_ssd_h80_q32_s2368", 1, 32768, 0, 1.647},
+    {"T3 s3648", "bench_ssd_h80_q32_s3648", 1, 32768, 0, 1.647},
     // Between T1 and T3, where libssmrt's split rule decides: B 1 (80
-    // blocks) splits L 4096 into 15 segments of 288 steps, B 2 (160 blocks)
-    // keeps L whole; each beside a fixed split. No Triton figures.
+    // blocks) splits L 4096 into 4 segments of 1024 steps (the SSD's
+    // shortest), B 2 (160 blocks) keeps L whole; each beside a fixed split.
+    // No Triton figures.
     {"B1 L4096", "bench_ssd_h80_q64", 1, 4096, 0, 0},
     {"B1 L4096 s1024", "bench_ssd_h80_q32_s1024", 1, 4096, 0, 0},
     {"B2 L8192", "bench_ssd_h80_q64", 2, 8192, 0, 0},

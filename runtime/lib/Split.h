@@ -30,19 +30,23 @@ constexpr int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 ///
 /// Splitting costs a carry pass (about 0.4 of the scan's work) and blocks
 /// that share an SM each run slower, so it pays only where whole segments
-/// leave SMs idle: then segments are sized for about three waves of blocks.
-/// On an H200 (132 SMs, 3 blocks an SM): the SSD's 80 blocks (B 1, H 80,
-/// L 32768) split 15 ways run 1.34x faster than whole, its 320 (B 4) 8 %
-/// slower split 2 ways; the selective scan's 32 blocks (B 1, D 2048,
-/// L 16384) split 32 ways run 3.5x faster.
+/// leave SMs idle: then segments are sized for at most three waves of
+/// blocks, as many as fit, since a last wave of a few blocks costs as much
+/// as a full one. On an H200 (132 SMs, 3 blocks an SM): the SSD's 80 blocks
+/// (B 1, H 80, L 32768) split 14 ways (2.8 waves) ran 0.867 ms, 16 ways
+/// (3.2) 0.904, 15 ways 0.928 (whole: 1.25); its 320 (B 4) ran 8 % slower
+/// split 2 ways; the selective scan's 32 blocks (B 1, D 2048, L 16384) split
+/// 32 ways run 3.5x faster.
 constexpr int64_t chooseSplit(int64_t length, int64_t quantum, int64_t blocks,
                               int64_t sms, int64_t blocksPerSM,
                               int64_t minSteps = kMinSplitSteps) {
   int64_t segments = 1;
   if (3 * blocks < 2 * sms)
-    segments = std::min({ceilDiv(3 * sms * std::max<int64_t>(blocksPerSM, 1),
-                                 std::max<int64_t>(blocks, 1)),
-                         kMaxSplits, std::max<int64_t>(length / minSteps, 1)});
+    segments = std::max<int64_t>(
+        std::min({3 * sms * std::max<int64_t>(blocksPerSM, 1) /
+                      std::max<int64_t>(blocks, 1),
+                  kMaxSplits, length / minSteps}),
+        1);
   return ceilDiv(ceilDiv(length, segments), quantum) * quantum;
 }
 

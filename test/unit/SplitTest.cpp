@@ -21,8 +21,9 @@ using ssmrt::detail::kMinSplitSteps;
 constexpr int64_t kSMs = 132, kBlocksPerSM = 3;
 
 TEST(SplitTest, FewBlocksSplitForThreeWaves) {
-  // T3: B 1, H 80, L 32768: 15 segments of 2208 steps, 1200 blocks.
-  EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, kBlocksPerSM), 2208);
+  // T3: B 1, H 80, L 32768: 14 segments of 2368 steps, 1120 blocks (2.8
+  // waves of 396; 15 would need a fourth).
+  EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, kBlocksPerSM), 2368);
 }
 
 TEST(SplitTest, BlocksThatFillTheSMsKeepTheWholeSequence) {
@@ -36,20 +37,21 @@ TEST(SplitTest, BlocksThatFillTheSMsKeepTheWholeSequence) {
 
 TEST(SplitTest, SegmentsAreNotTooShort) {
   EXPECT_EQ(chooseSplit(300, 32, 8, kSMs, kBlocksPerSM), 320);
-  // 4097 steps: at most 16 segments of >= 256; 15 for three waves.
+  // 4097 steps: at most 16 segments of >= 256; 14 for three waves, 13 once
+  // the length rounds up to the quantum.
   int64_t steps = chooseSplit(4097, 32, 80, kSMs, kBlocksPerSM);
-  EXPECT_EQ(steps, 288);
+  EXPECT_EQ(steps, 320);
   EXPECT_GE(steps, kMinSplitSteps);
-  EXPECT_EQ(ceilDiv(4097, steps), 15);
+  EXPECT_EQ(ceilDiv(4097, steps), 13);
 }
 
 TEST(SplitTest, ALayerMayAskForLongerSegments) {
   // The SSD's 1024-step minimum: B 1, H 80, L 4096 takes 4 segments, not
-  // the 15 of 288 that the default 256 would give.
-  EXPECT_EQ(chooseSplit(4096, 32, 80, kSMs, kBlocksPerSM), 288);
+  // the 13 of 320 that the default 256 would give.
+  EXPECT_EQ(chooseSplit(4096, 32, 80, kSMs, kBlocksPerSM), 320);
   EXPECT_EQ(chooseSplit(4096, 32, 80, kSMs, kBlocksPerSM, 1024), 1024);
   // Long sequences still split for three waves.
-  EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, kBlocksPerSM, 1024), 2208);
+  EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, kBlocksPerSM, 1024), 2368);
   // A sequence shorter than the minimum stays whole.
   EXPECT_EQ(chooseSplit(1000, 32, 80, kSMs, kBlocksPerSM, 1024), 1024);
 }
@@ -61,8 +63,8 @@ TEST(SplitTest, AtMostMaxSplitsSegments) {
 }
 
 TEST(SplitTest, AnUnknownOccupancyCountsAsOneBlock) {
-  // 5 segments for 396 blocks: one wave of one block an SM.
-  EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, 0), 6560);
+  // 4 segments: 320 blocks, within three waves of 132 (one block an SM).
+  EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, 0), 8192);
 }
 
 TEST(SplitTest, ResultIsAWholeNumberOfQuanta) {
