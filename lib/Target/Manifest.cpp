@@ -167,9 +167,14 @@ static llvm::Expected<json::Value> describeCondition(gpu::LaunchFuncOp launch,
   default:
     return error();
   }
-  // Sizes are at least 1.
+  // Sizes are at least 1: a lower bound under that always holds.
   if (std::optional<int64_t> max = when.getInteger("max"); max && *max < 1)
     return llvm::createStringError("a launch's condition never holds");
+  if (std::optional<int64_t> min = when.getInteger("min"); min && *min < 1) {
+    when.erase("min");
+    if (!when.get("max"))
+      return nullptr;
+  }
   return json::Value(std::move(when));
 }
 
