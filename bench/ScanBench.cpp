@@ -116,9 +116,11 @@ constexpr ConvRow kConvRows[] = {
     {"bench_conv_cf768", 64, 197, 80.8, 15.9},
     {"bench_conv_cl", 4, 4096, 141.3, 82.5},
     {"bench_conv_cl", 1, 32768, 273.6, 85.3},
-    // Prefills of the decode layers (both conv states, C 5376): the kernel
-    // that runs when L > 1.
+    // Prefills of the decode layers (both conv states, C 5376): the kernels
+    // that run when L > 1; and one with only the final state, as a prefill
+    // before decoding takes it.
     {"bench_conv_dec_cf", 8, 2048, 0, 0},
+    {"bench_conv_cf_final", 8, 2048, 0, 0},
     {"bench_conv_dec_ip", 4, 4096, 0, 0},
 };
 

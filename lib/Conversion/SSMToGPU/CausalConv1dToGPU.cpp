@@ -23,8 +23,11 @@
 // into the next row (every warp when L is a multiple of V) computes every
 // output from one channel's weights and the window. Only warps with a
 // crossing vector (a warp vote) select, per output, the next channel's
-// weights and its initial state. A row's last step writes its final state.
-// When L < V (several rows per vector) a general path walks the steps.
+// weights and its initial state. When L < V (several rows per vector) a
+// general path walks the steps. The final state (the last K-1 inputs of
+// each row) is copied by a kernel of its own after this one, a thread a
+// row: written here, by the vector that holds a row's end, it took the
+// kernel from 64 to 128 registers (8 to 4 blocks an SM).
 //
 // Channel-last ([B, L, C]): a thread owns 4 consecutive channels and walks a
 // run of kConvRun steps, one vector load and store per step, with its last
@@ -83,14 +86,10 @@ static constexpr int64_t kMaxNarrowSize = (int64_t(1) << 31) - (1 << 16);
 /// bandwidth) against 99 µs with 64-bit offsets; with 9 blocks 88 µs, with
 /// ptxas's choice (72 registers) 92 µs. Channel-last, whose offsets are a
 /// few adds a step, ran 2 % slower with the two copies and keeps `index`.
+/// With an initial state the kernel spills (188 bytes) but still gains:
+/// (8, 5376, 2048) with both states took 111 µs against 120 with 6 blocks
+/// (80 registers) and 148 with 4 (122).
 static constexpr int64_t kConvBlocksPerSM = 8;
-/// The same for a channel-first kernel with a conv state (a prefill: a decode
-/// step has a kernel of its own), whose state paths spill hundreds of bytes
-/// in 64 registers and none in 128. On an H200, (8, 5376, 2048) bf16 with
-/// both states took 141 µs with 4 blocks against 164 with 8 (708 bytes
-/// spilled).
-static constexpr int64_t kConvStateBlocksPerSM = 4;
-
 /// The same for a channel-last kernel with a conv state: the loads of its
 /// weights and first-run state ahead of the steps took it to 174 registers
 /// with the state in place (two blocks an SM; 167 with two buffers), which
@@ -98,12 +97,27 @@ static constexpr int64_t kConvStateBlocksPerSM = 4;
 /// (4, 5376, 4096) took 101 µs against 123 with two blocks an SM.
 static constexpr int64_t kConvLastStateBlocksPerSM = 3;
 
-/// The resident blocks an SM ptxas is to budget registers for, if bounded.
-static std::optional<int64_t> residentBlocks(CausalConv1dOp op) {
-  bool states = op.getInit() || op.getFinalState();
+namespace {
+/// The kernels a conv1d layer may have.
+enum class ConvKernel {
+  /// The layer's kernel for any L (for L >= 2 where the others exist).
+  General,
+  /// A decode step, L = 1 (emitStep).
+  Step,
+  /// A channel-first layer's final state, for L >= 2 (emitFinalState).
+  FinalState,
+};
+} // namespace
+
+/// The resident blocks an SM ptxas is to budget registers for in kernel
+/// `kind` of `op`, if bounded.
+static std::optional<int64_t> residentBlocks(CausalConv1dOp op,
+                                             ConvKernel kind) {
+  if (kind != ConvKernel::General)
+    return std::nullopt;
   if (op.getLayout() == Layout::ChannelFirst)
-    return states ? kConvStateBlocksPerSM : kConvBlocksPerSM;
-  if (states)
+    return kConvBlocksPerSM;
+  if (op.getInit() || op.getFinalState())
     return kConvLastStateBlocksPerSM;
   return std::nullopt;
 }
@@ -186,9 +200,8 @@ public:
         channels(op.getWeight().getType().getDimSize(0)),
         width(op.getWeight().getType().getDimSize(1)) {}
 
-  /// Emits the kernel's body over its arguments: the general kernel, or
-  /// with `decodeStep` the one for L = 1 (see emitStep).
-  void emit(ArrayRef<BlockArgument> args, bool decodeStep);
+  /// Emits the body of kernel `kind` over its arguments (the same for all).
+  void emit(ArrayRef<BlockArgument> args, ConvKernel kind);
 
 private:
   Value cmp(arith::CmpIPredicate pred, Value lhs, Value rhs);
@@ -209,6 +222,7 @@ private:
                                  Value flat, Value row, Value t0, Value total);
 
   void emitStep();
+  void emitFinalState();
 
   void emitChannelLast();
   SmallVector<SmallVector<Value>> loadWeightGroup(Value c, int64_t group);
@@ -353,8 +367,7 @@ Value ConvEmitter::stateAt(ArrayRef<Value> state, Value i) {
 /// its initial state (or zero) in place of the halo. A warp with no
 /// straddling vector computes every output from one channel's weights and the
 /// window; one with any switches, per output, to the next row's weights and
-/// to its initial state for taps before its step 0. The vector that holds a
-/// row's last step writes its final state (inputs re-read from L1).
+/// to its initial state for taps before its step 0.
 SmallVector<Value> ConvEmitter::rowOutputs(ArrayRef<Value> ext,
                                            ArrayRef<Value> weights, Value flat,
                                            Value row, Value t0, Value total) {
@@ -416,19 +429,6 @@ SmallVector<Value> ConvEmitter::rowOutputs(ArrayRef<Value> ext,
               output(ArrayRef<Value>(window).slice(j, width), weights));
         return values;
       });
-  if (finalState) {
-    // Row `row` ends in the vector when left <= V.
-    Value ends = arith::AndIOp::create(
-        b, cmp(arith::CmpIPredicate::ule, left, b.index(vec)),
-        cmp(arith::CmpIPredicate::ult, flat, total));
-    emitGuarded(b, ends, [&] {
-      Value end = b.add(flat, left);
-      for (int64_t i = 0; i < width - 1; ++i)
-        b.storeF32(b.loadF32(x, b.add(end, b.index(i - (width - 1)))),
-                   finalState,
-                   b.add(b.mul(row, b.index(width - 1)), b.index(i)));
-    });
-  }
   return outs;
 }
 
@@ -436,7 +436,7 @@ SmallVector<Value> ConvEmitter::rowOutputs(ArrayRef<Value> ext,
 /// vector's K-1 inputs before it and its own, `weights` those of the channel
 /// of row `row`, where the vector starts at step `t0`. Walks the steps,
 /// moving to the next row (and channel) after step L-1; taps before a row's
-/// step 0 come from `before`; the row's last step writes its final state.
+/// step 0 come from `before`.
 SmallVector<Value> ConvEmitter::edgeOutputs(ArrayRef<Value> ext,
                                             ArrayRef<Value> weights, Value flat,
                                             Value row, Value t0, Value total) {
@@ -489,16 +489,6 @@ SmallVector<Value> ConvEmitter::edgeOutputs(ArrayRef<Value> ext,
       window = taps();
     window.push_back(ext[j + width - 1]);
     outs.push_back(output(window, wts));
-    if (!finalState)
-      continue;
-    Value last = arith::AndIOp::create(
-        b, cmp(arith::CmpIPredicate::eq, t, b.sub(len, b.index(1))),
-        b.cmpLT(b.add(flat, b.index(j)), total));
-    emitGuarded(b, last, [&] {
-      for (int64_t i = 0; i < width - 1; ++i)
-        b.storeF32(window[i + 1], finalState,
-                   b.add(b.mul(r, b.index(width - 1)), b.index(i)));
-    });
   }
   return outs;
 }
@@ -798,7 +788,30 @@ void ConvEmitter::emitStep() {
   });
 }
 
-void ConvEmitter::emit(ArrayRef<BlockArgument> args, bool decodeStep) {
+/// The final-state kernel of a channel-first layer (see the file comment):
+/// thread c of batch entry blockIdx.y copies row (b, c)'s last K-1 inputs,
+/// from x, or before step 0 from the initial state (or zero).
+void ConvEmitter::emitFinalState() {
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value c = b.add(b.mul(block, b.index(kConvThreads)), tid);
+  emitGuarded(b, b.cmpLT(c, b.index(channels)), [&] {
+    Value row = b.add(
+        b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::y), b.index(channels)),
+        c);
+    Value rowStart = b.mul(row, len);
+    for (int64_t i = 0; i < width - 1; ++i) {
+      // Step L - (K-1) + i; its x load is clamped to the row's step 0.
+      Value t = b.add(len, b.index(i - (width - 1)));
+      Value inRow = cmp(arith::CmpIPredicate::sge, t, b.index(0));
+      Value at = b.add(rowStart, select(inRow, t, b.index(0)));
+      b.storeF32(select(inRow, b.loadF32(x, at), before(row, t)), finalState,
+                 b.add(b.mul(row, b.index(width - 1)), b.index(i)));
+    }
+  });
+}
+
+void ConvEmitter::emit(ArrayRef<BlockArgument> args, ConvKernel kind) {
   unsigned next = 0;
   auto nextArg = [&]() -> Value { return args[next++]; };
   Value xArg = nextArg(), wArg = nextArg();
@@ -821,12 +834,20 @@ void ConvEmitter::emit(ArrayRef<BlockArgument> args, bool decodeStep) {
   if (finalArg)
     finalState = b.flatView(finalArg, stateSize);
 
-  if (decodeStep || op.getLayout() == Layout::ChannelLast) {
+  bool cf = op.getLayout() == Layout::ChannelFirst;
+  if (kind != ConvKernel::General || !cf) {
     batch = batchArg;
     len = lenArg;
-    decodeStep ? emitStep() : emitChannelLast();
+    if (kind == ConvKernel::Step)
+      emitStep();
+    else if (kind == ConvKernel::FinalState)
+      emitFinalState();
+    else
+      emitChannelLast();
     return;
   }
+  // The final-state kernel writes a channel-first layer's final state.
+  finalState = Value();
   // Channel-first: the body twice, with 32-bit offsets where every offset
   // fits, else with `index` ones. Flat offsets stay below the grid's span,
   // its blocks times the elements a block covers (at least B·C·L: the grid
@@ -837,7 +858,7 @@ void ConvEmitter::emit(ArrayRef<BlockArgument> args, bool decodeStep) {
   Value span = b.mul(blocks, b.index(channelFirstBlockSpan(elem)));
   Value limit = b.index(kMaxNarrowSize);
   Value fits = cmp(arith::CmpIPredicate::ule, span, limit);
-  if (init || finalState)
+  if (init)
     fits = arith::AndIOp::create(
         b, fits, cmp(arith::CmpIPredicate::ule, stateSize, limit));
   auto ifOp = scf::IfOp::create(b, fits, /*withElseRegion=*/true);
@@ -900,7 +921,9 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
   launch.block = {kConvThreads, 1, 1};
   launch.attrs = {
       host.getNamedAttr("ssm.op", host.getStringAttr("causal_conv1d"))};
-  // A decode step of a layer with a conv state has a kernel of its own.
+  // A decode step of a layer with a conv state has a kernel of its own, and
+  // so has a channel-first layer's final state (after the general kernel,
+  // under the same condition). The three take the same parameters.
   bool decodeStep =
       (op.getInit() || op.getFinalState()) && channels % kStepGroup == 0;
   KernelLaunch step = launch;
@@ -914,22 +937,27 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
                  batch, one};
     step.block = {kStepThreads, 1, 1};
   }
+  KernelLaunch finalCopy = launch;
+  finalCopy.grid = {cst(llvm::divideCeil(channels, kConvThreads)), batch,
+                    cst(1)};
 
-  auto build = [&](KernelLaunch &kernel, StringRef kernelName, bool isStep) {
-    kernel.kernel = createKernel(host, loc, module, kernelName, kernel, {});
+  LoweredOp lowered;
+  auto build = [&](KernelLaunch &kernel, const Twine &kernelName,
+                   ConvKernel kind) {
+    kernel.kernel =
+        createKernel(host, loc, module, kernelName.str(), kernel, {});
+    if (std::optional<int64_t> blocks = residentBlocks(op, kind))
+      kernel.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                             host.getI32IntegerAttr(*blocks));
     KernelBodyBuilder body(loc, host.getContext());
     body.setInsertionPoint(kernel.kernel.getBody().front().getTerminator());
-    ConvEmitter(op, body, inPlace).emit(kernel.kernel.getArguments(), isStep);
+    ConvEmitter(op, body, inPlace).emit(kernel.kernel.getArguments(), kind);
+    lowered.launches.push_back(std::move(kernel));
   };
-  build(launch, name, /*isStep=*/false);
-  if (std::optional<int64_t> blocks = residentBlocks(op))
-    launch.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                           host.getI32IntegerAttr(*blocks));
-  LoweredOp lowered;
-  lowered.launches.push_back(std::move(launch));
-  if (decodeStep) {
-    build(step, (name + "_step").str(), /*isStep=*/true);
-    lowered.launches.push_back(std::move(step));
-  }
+  build(launch, name, ConvKernel::General);
+  if (cf && op.getFinalState())
+    build(finalCopy, name + "_final", ConvKernel::FinalState);
+  if (decodeStep)
+    build(step, name + "_step", ConvKernel::Step);
   return lowered;
 }

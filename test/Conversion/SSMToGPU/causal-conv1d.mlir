@@ -5,11 +5,13 @@
 // 64·64 / 4096 x B); one division by L per thread; the K-1 inputs before a
 // vector come from lane l - 1 (shuffle idx), lane 31 loading those before
 // the warp's first; warps wholly past B·C·L leave at once. L < 8 takes the
-// general walk (which writes the final state), and longer rows a warp vote
-// that picks the select path for warps whose vectors cross a row, or the
-// one-channel path. The body comes twice: with i32 offsets where the grid
-// spans (and the states hold) at most 2^31 - 2^16 elements, else with index
-// ones; with a conv state the kernel has 128 registers (4 blocks an SM).
+// general walk, and longer rows a warp vote that picks the select path for
+// warps whose vectors cross a row, or the one-channel path. The body comes
+// twice: with i32 offsets where the grid spans (and the initial state holds)
+// at most 2^31 - 2^16 elements, else with index ones; 64 registers (8
+// blocks an SM). The final state is written by a second kernel for the same
+// L, a thread a row (grid ceil(64 / 128) x B), from x or, before step 0, the
+// initial state.
 // With a conv state, L = 1 (a decode step) launches a kernel of its own
 // instead, under scf.if on L: a thread takes 4 channels of one batch entry
 // (grid ceil(64 / 512) x B), loading x, the 4x4 weights, the biases and the
@@ -25,11 +27,13 @@
 // CHECK: scf.if %[[LONG]] {
 // CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0 blocks in (%[[GX]], %c1, %[[B]]) threads in (%c128
 // CHECK-SAME: ssm.op = "causal_conv1d"
+// CHECK: scf.if %[[LONG]] {
+// CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0_final blocks in (%c1{{.*}}, %[[B]], %c1{{.*}}) threads in (%c128
 // CHECK: scf.if %[[STEP]] {
 // CHECK: gpu.launch_func @ssm_kernels::@conv_cf_causal_conv1d_0_step blocks in (%c1{{.*}}, %[[B]], %[[ONE]]) threads in (%c128
 // CHECK-SAME: ssm.op = "causal_conv1d"
 // CHECK: gpu.func @conv_cf_causal_conv1d_0(
-// CHECK-SAME: nvvm.minctasm = 4
+// CHECK-SAME: nvvm.minctasm = 8
 // CHECK: %[[SSIZE:.*]] = arith.muli %arg6, %c192 : index
 // CHECK: %[[BLOCKS:.*]] = arith.muli %{{.*}}, %grid_dim_z : index
 // CHECK: %[[SPAN:.*]] = arith.muli %[[BLOCKS]], %c4096 : index
@@ -50,13 +54,12 @@
 // CHECK-COUNT-3: gpu.shuffle idx
 // CHECK-NOT: vector<12xf32>
 // CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
-// CHECK: memref.store
 // CHECK: } else {
 // CHECK: nvvm.vote.sync any
 // CHECK: } else {
 // CHECK-COUNT-4: math.fma
 // CHECK: math.exp2
-// CHECK: memref.store
+// CHECK-NOT: memref<?xf32>
 // CHECK: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK-COUNT-3: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK: } else {
@@ -64,6 +67,14 @@
 // CHECK: arith.divui %{{.*}}, %arg7 : index
 // CHECK-COUNT-4: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 // CHECK-NOT: vector.store
+// CHECK: gpu.return
+// CHECK: gpu.func @conv_cf_causal_conv1d_0_final(
+// CHECK-NOT: nvvm.minctasm
+// CHECK: %[[ROW:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK: memref.load %{{.*}} : memref<?xbf16>
+// CHECK: memref.load %{{.*}} : memref<?xf32>
+// CHECK: memref.store %{{.*}} : memref<?xf32>
+// CHECK-COUNT-2: memref.store %{{.*}} : memref<?xf32>
 // CHECK: gpu.return
 // CHECK: gpu.func @conv_cf_causal_conv1d_0_step
 // CHECK-NOT: nvvm.minctasm
