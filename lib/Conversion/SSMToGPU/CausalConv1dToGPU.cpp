@@ -831,23 +831,24 @@ void ConvEmitter::emit(ArrayRef<BlockArgument> args, ConvKernel kind) {
   Value stateSize = b.mul(batchArg, b.index(channels * (width - 1)));
   if (initArg)
     init = b.flatView(initArg, stateSize);
-  if (finalArg)
+  bool cf = op.getLayout() == Layout::ChannelFirst;
+  // A channel-first layer's final state is the final-state kernel's.
+  if (finalArg && (kind != ConvKernel::General || !cf))
     finalState = b.flatView(finalArg, stateSize);
 
-  bool cf = op.getLayout() == Layout::ChannelFirst;
   if (kind != ConvKernel::General || !cf) {
     batch = batchArg;
     len = lenArg;
-    if (kind == ConvKernel::Step)
-      emitStep();
-    else if (kind == ConvKernel::FinalState)
-      emitFinalState();
-    else
-      emitChannelLast();
-    return;
+    switch (kind) {
+    case ConvKernel::General:
+      return emitChannelLast();
+    case ConvKernel::Step:
+      return emitStep();
+    case ConvKernel::FinalState:
+      return emitFinalState();
+    }
+    llvm_unreachable("unknown conv kernel");
   }
-  // The final-state kernel writes a channel-first layer's final state.
-  finalState = Value();
   // Channel-first: the body twice, with 32-bit offsets where every offset
   // fits, else with `index` ones. Flat offsets stay below the grid's span,
   // its blocks times the elements a block covers (at least B·C·L: the grid
