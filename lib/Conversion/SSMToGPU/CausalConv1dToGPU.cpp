@@ -927,6 +927,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
   // under the same condition). The three take the same parameters.
   bool decodeStep =
       (op.getInit() || op.getFinalState()) && channels % kStepGroup == 0;
+  bool finalKernel = cf && op.getFinalState();
   KernelLaunch step = launch;
   if (decodeStep) {
     Value one = cst(1);
@@ -939,8 +940,9 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
     step.block = {kStepThreads, 1, 1};
   }
   KernelLaunch finalCopy = launch;
-  finalCopy.grid = {cst(llvm::divideCeil(channels, kConvThreads)), batch,
-                    cst(1)};
+  if (finalKernel)
+    finalCopy.grid = {cst(llvm::divideCeil(channels, kConvThreads)), batch,
+                      cst(1)};
 
   LoweredOp lowered;
   auto build = [&](KernelLaunch &kernel, const Twine &kernelName,
@@ -956,7 +958,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
     lowered.launches.push_back(std::move(kernel));
   };
   build(launch, name, ConvKernel::General);
-  if (cf && op.getFinalState())
+  if (finalKernel)
     build(finalCopy, name + "_final", ConvKernel::FinalState);
   if (decodeStep)
     build(step, name + "_step", ConvKernel::Step);
