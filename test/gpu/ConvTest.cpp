@@ -12,7 +12,10 @@
 // elements (not with --quick), where the kernel computes its offsets in 64
 // bits rather than 32, checked on windows (runWide); layers with both states
 // run kDecodeSteps one-step launches, each from the state the one before
-// left, against one reference run (runDecode). Prints one line per case
+// left, against one reference run (runDecode). Every L = 1 launch of a
+// layer with a conv state (C a multiple of 4) runs its decode-step kernel,
+// which libssmrt picks by the manifest's "when"; a channel-first layer's
+// final_state comes from its final-state kernel. Prints one line per case
 // and a final "N passed, N failed"; exits non-zero if a case failed. Without a
 // driver or GPU it says so and exits 0, or 2 with --require-gpu.
 //
