@@ -1,4 +1,4 @@
-//===- CausalConv1dToGPU.cpp - ssm.causal_conv1d to a kernel ----*- C++ -*-===//
+//===- CausalConv1dToGPU.cpp - ssm.causal_conv1d to kernels -----*- C++ -*-===//
 //
 // Builds the causal depthwise conv1d kernels. The op is a K-tap stencil along
 // L (K <= 4) with a few flops per element, so it is bound by HBM bandwidth:
