@@ -221,6 +221,8 @@ private:
   SmallVector<Value> edgeOutputs(ArrayRef<Value> ext, ArrayRef<Value> weights,
                                  Value flat, Value row, Value t0, Value total);
 
+  void emitPerRow(int64_t threads, int64_t count,
+                  function_ref<void(Value c, Value row)> body);
   void emitStep();
   void emitFinalState();
 
@@ -752,21 +754,29 @@ void ConvEmitter::emitChannelLast() {
 // Decode step
 //===----------------------------------------------------------------------===//
 
+/// Emits `body(c, row)` for the `count` channels from c that thread
+/// blockIdx.x·`threads` + threadIdx.x takes of batch entry blockIdx.y, where
+/// c < C; row is c's row in [B, C]. The decode-step and final-state kernels'
+/// grids are ceil(C / (`threads`·`count`)) x B.
+void ConvEmitter::emitPerRow(int64_t threads, int64_t count,
+                             function_ref<void(Value c, Value row)> body) {
+  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value c = b.mul(b.add(b.mul(block, b.index(threads)), tid), b.index(count));
+  emitGuarded(b, b.cmpLT(c, b.index(channels)), [&] {
+    Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+    body(c, b.add(b.mul(bIdx, b.index(channels)), c));
+  });
+}
+
 /// The decode-step kernel (L = 1, C a multiple of 4; see the file comment).
 /// A thread takes the kStepGroup channels from c of batch entry blockIdx.y:
 /// their weights, biases and states as whole vectors, their final states
 /// stored as one run, as channel-last threads do.
 void ConvEmitter::emitStep() {
   constexpr int64_t group = kStepGroup;
-  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  Value c =
-      b.mul(b.add(b.mul(block, b.index(kStepThreads)), tid), b.index(group));
-  emitGuarded(b, b.cmpLT(c, b.index(channels)), [&] {
-    // c's row in [B, C], which is also its offset in x and y at L = 1.
-    Value row = b.add(
-        b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::y), b.index(channels)),
-        c);
+  emitPerRow(kStepThreads, group, [&](Value c, Value row) {
+    // At L = 1, row is also c's offset in x and y.
     SmallVector<Value> inputs =
         b.unpackF32(b.loadVector(x, row, group, /*aligned=*/true));
     SmallVector<SmallVector<Value>> weights = loadWeightGroup(c, group);
@@ -792,13 +802,7 @@ void ConvEmitter::emitStep() {
 /// thread c of batch entry blockIdx.y copies row (b, c)'s last K-1 inputs,
 /// from x, or before step 0 from the initial state (or zero).
 void ConvEmitter::emitFinalState() {
-  Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  Value c = b.add(b.mul(block, b.index(kConvThreads)), tid);
-  emitGuarded(b, b.cmpLT(c, b.index(channels)), [&] {
-    Value row = b.add(
-        b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::y), b.index(channels)),
-        c);
+  emitPerRow(kConvThreads, 1, [&](Value, Value row) {
     Value rowStart = b.mul(row, len);
     for (int64_t i = 0; i < width - 1; ++i) {
       // Step L - (K-1) + i; its x load is clamped to the row's step 0.
