@@ -107,7 +107,7 @@ struct ConvRow {
   const char *spec; ///< The spec file (and model) name; its only layer runs.
   int64_t batch;
   int64_t len;
-  double anchorUs;   ///< 0 where ANCHORS.md has no figure.
+  double anchorUs;  ///< 0 where ANCHORS.md has no figure.
   double anchorPct; ///< The anchor's % of copy BW over x read + y written.
 };
 
@@ -191,6 +191,20 @@ void runNormRow(const NormRow &row, const LoadedLayer<NormSpec> &loaded,
   std::fflush(stdout);
 }
 
+/// A row's anchor columns: the anchor's µs, its % of its copy bandwidth and
+/// the speed-up over `us`, or dashes where ANCHORS.md has no figure
+/// (`anchorUs` 0).
+struct AnchorColumns {
+  AnchorColumns(double anchorUs, double anchorPct, double us) {
+    if (anchorUs <= 0)
+      return;
+    std::snprintf(this->us, sizeof(this->us), "%.1f", anchorUs);
+    std::snprintf(pct, sizeof(pct), "%.1f", anchorPct);
+    std::snprintf(speedup, sizeof(speedup), "%.2f×", anchorUs / us);
+  }
+  char us[32] = "—", pct[32] = "—", speedup[32] = "—";
+};
+
 /// Times one conv1d row (cold L2) and prints its table line. x read and y
 /// written once are the bytes the anchors count; the weights, bias and
 /// states are listed apart.
@@ -211,19 +225,17 @@ void runConvRow(const ConvRow &row, const LoadedLayer<ConvSpec> &loaded,
       tensorBytes(tensors, row.batch, row.len,
                   [&](const TensorDesc &t) { return !isIO(t); });
   const double us = ms * 1e3, seconds = ms * 1e-3;
-  char anchor[64] = "– | – | –";
-  if (row.anchorUs > 0)
-    std::snprintf(anchor, sizeof anchor, "%.1f | %.1f | %.2f×", row.anchorUs,
-                  row.anchorPct, row.anchorUs / us);
+  const AnchorColumns anchor(row.anchorUs, row.anchorPct, us);
   std::printf("| %lld, %lld, %lld | %s | %s | %lld | %.1f | %.1f | %.3f | "
-              "%.0f | %.1f | %s |\n",
+              "%.0f | %.1f | %s | %s | %s |\n",
               (long long)row.batch, (long long)spec.channels,
               (long long)row.len,
               spec.layout == ref::Layout::ChannelFirst ? "channel-first"
                                                        : "channel-last",
               ssmrt_dtype_name(spec.dtype), (long long)spec.width, us,
               ioBytes / 1e6, otherBytes / 1e6, ioBytes / seconds / 1e9,
-              100 * ioBytes / seconds / copyBytesPerS, anchor);
+              100 * ioBytes / seconds / copyBytesPerS, anchor.us, anchor.pct,
+              anchor.speedup);
   std::fflush(stdout);
 }
 
@@ -282,20 +294,15 @@ void runStepRow(const StepRow &row, const LoadedLayer<StepSpec> &loaded,
   }
   stateBytes *= 2; // read + write
   const double us = ms * 1e3, seconds = ms * 1e-3;
-  char anchor[32] = "—", anchorPct[32] = "—", speedup[32] = "—";
-  if (row.anchorUs > 0) {
-    std::snprintf(anchor, sizeof(anchor), "%.1f", row.anchorUs);
-    std::snprintf(anchorPct, sizeof(anchorPct), "%.1f", row.anchorPct);
-    std::snprintf(speedup, sizeof(speedup), "%.2f×", row.anchorUs / us);
-  }
+  const AnchorColumns anchor(row.anchorUs, row.anchorPct, us);
   std::printf("| %s | %lld | %s | %s | %.1f | %.3f | %.3f | %.0f | %.1f | "
               "%.1f | %s | %s | %s |\n",
               stepShape(spec).c_str(), (long long)row.batch,
               ssmrt_dtype_name(spec.dtype), row.warm ? "warm" : "cold", us,
               stateBytes / 1e6, otherBytes / 1e6, stateBytes / seconds / 1e9,
               100 * stateBytes / seconds / copyBytesPerS,
-              100 * (stateBytes + otherBytes) / seconds / copyBytesPerS, anchor,
-              anchorPct, speedup);
+              100 * (stateBytes + otherBytes) / seconds / copyBytesPerS,
+              anchor.us, anchor.pct, anchor.speedup);
   std::fflush(stdout);
 }
 
