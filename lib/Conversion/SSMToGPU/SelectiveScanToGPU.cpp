@@ -430,8 +430,9 @@ SmallVector<Value> ScanKernelEmitter::allGather(ArrayRef<Value> share) {
 }
 
 /// The Δ of each step of a tile from its loaded values: bias and softplus
-/// applied. With several lanes, each lane takes the softplus (two SFU ops)
-/// of the steps it finishes and gathers the others' (one shuffle each).
+/// applied. With several lanes, each lane takes the softplus (an ex2 and a
+/// polynomial) of the steps it finishes and gathers the others' (one
+/// shuffle each).
 SmallVector<Value> ScanKernelEmitter::stepDeltas(ArrayRef<Value> raw) {
   auto delta = [&](Value x) {
     if (bias)
