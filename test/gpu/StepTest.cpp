@@ -22,12 +22,13 @@
 //   products and a sum in fp32 (3 · 2^-24): ~5e-7 of mag. On top comes the
 //   error of Δ, which enters both terms, times at most max(|ΔA|, 1) = 1 with
 //   these inputs (|ΔA| <= 0.31·e). Without softplus Δ = delta + bias is one
-//   fp32 add (2^-24). With it, ssmc computes ln2·log2(1 + 2^(v·log2 e)) on
-//   the SFU: rounding 1 + e^v (2^-24 absolute) and lg2.approx (2^-22.6
-//   absolute) cost <= 2.4e-7 in log2 units, i.e. 2.4e-7 / log2(1 + e^v)
-//   relative to Δ: 9.3e-6 at v = -4, the smallest of these inputs (Δ =
-//   0.018). So one step is within ~1e-5·mag at worst (1e-6 without
-//   softplus); a 1e-5 tolerance would leave no margin, 3e-5 leaves 3×.
+//   fp32 add (2^-24). With it, ssmc computes max(v, 0) + ln(1 + t), t =
+//   e^-|v| from one ex2.approx (2^-22 relative) and ln(1 + t) = t·p(t) from
+//   a degree-6 fit (1.3e-6 relative) evaluated in fp32 (a few 2^-24): at
+//   most 2e-6 relative to Δ at any v. So one step is within ~3e-6·mag at
+//   worst (1e-6 without softplus); 3e-5 leaves a 10× margin. (With the
+//   earlier ln2·log2(1 + e^v) on lg2.approx, the rounding of 1 + e^v made
+//   that 9.3e-6 at v = -4, the smallest of these inputs.)
 //   After k steps in a row the errors of earlier steps have decayed with
 //   exp(ΔA) <= 1 while mag_k >= exp(ΔA)·mag_(k-1), so the state stays within
 //   k·kStateEps.

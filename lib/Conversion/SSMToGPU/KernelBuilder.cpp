@@ -350,10 +350,10 @@ Value KernelBodyBuilder::softplus(Value x) {
   // bits of small results that log2(1 + e^x) rounds away. Past x = 20 it
   // adds under an ulp of x, which matches PyTorch's threshold.
   Value t = exp2(mul(math::AbsFOp::create(*this, x), f32(-M_LOG2E)));
-  static constexpr double kCoeffs[] = {
-      0.999998731535395,  -0.4998696564069347, 0.3310944899555315,
-      -0.2350386045105986, 0.1492238761077036, -0.06640180096570844,
-      0.01414102407722142};
+  static constexpr double kCoeffs[] = {0.999998731535395,  -0.4998696564069347,
+                                       0.3310944899555315, -0.2350386045105986,
+                                       0.1492238761077036, -0.06640180096570844,
+                                       0.01414102407722142};
   Value p = f32(kCoeffs[6]);
   for (int k = 5; k >= 0; --k)
     p = fma(p, t, f32(kCoeffs[k]));
