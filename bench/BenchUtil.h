@@ -128,6 +128,20 @@ inline double copyBandwidth() {
   return 2.0 * kCopyBytes / (ms * 1e-3);
 }
 
+/// The cold-L2 median time in ms of a device-to-device copy that reads and
+/// writes `bytes` in all, the yardstick of a small memory-bound kernel: at
+/// tens of MB a copy no longer reaches copyBandwidth()'s rate, since its
+/// launch and its first and last waves weigh as much as its middle.
+inline double sameSizeCopyMs(double bytes, const DeviceBuffer &flush) {
+  const size_t size = static_cast<size_t>(bytes / 2);
+  DeviceBuffer source(size), target(size);
+  check(driver().memsetD8(source.get(), 1, size), "cuMemsetD8");
+  return medianMs(kWarmups, kRuns, &flush, [&] {
+    check(driver().memcpyDtoD(target.get(), source.get(), size),
+          "cuMemcpyDtoD");
+  });
+}
+
 /// The cold-L2 median time in ms of `layer` on random inputs for `tensors`
 /// (makeInputs) at `batch` x `len`, seeded from `seed`.
 inline double coldLayerMs(const ssmrt::Layer &layer,

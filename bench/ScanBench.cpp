@@ -205,6 +205,21 @@ struct AnchorColumns {
   char us[32] = "—", pct[32] = "—", speedup[32] = "—";
 };
 
+/// The "copy µs" and "% of copy" columns of a memory-bound row that moves
+/// `bytes` (read + written) in `us`: a same-size copy's cold time, and that
+/// time as a share of the row's. A row that is not timed cold (bytes 0)
+/// gets dashes.
+struct SameSizeCopy {
+  SameSizeCopy(double bytes, const DeviceBuffer &flush, double rowUs) {
+    if (bytes <= 0)
+      return;
+    const double copyUs = sameSizeCopyMs(bytes, flush) * 1e3;
+    std::snprintf(us, sizeof(us), "%.1f", copyUs);
+    std::snprintf(pct, sizeof(pct), "%.1f", 100 * copyUs / rowUs);
+  }
+  char us[32] = "—", pct[32] = "—";
+};
+
 /// Times one conv1d row (cold L2) and prints its table line. x read and y
 /// written once are the bytes the anchors count; the weights, bias and
 /// states are listed apart.
@@ -226,16 +241,17 @@ void runConvRow(const ConvRow &row, const LoadedLayer<ConvSpec> &loaded,
                   [&](const TensorDesc &t) { return !isIO(t); });
   const double us = ms * 1e3, seconds = ms * 1e-3;
   const AnchorColumns anchor(row.anchorUs, row.anchorPct, us);
+  const SameSizeCopy copy(ioBytes, flush, us);
   std::printf("| %lld, %lld, %lld | %s | %s | %lld | %.1f | %.1f | %.3f | "
-              "%.0f | %.1f | %s | %s | %s |\n",
+              "%.0f | %.1f | %s | %s | %s | %s | %s |\n",
               (long long)row.batch, (long long)spec.channels,
               (long long)row.len,
               spec.layout == ref::Layout::ChannelFirst ? "channel-first"
                                                        : "channel-last",
               ssmrt_dtype_name(spec.dtype), (long long)spec.width, us,
               ioBytes / 1e6, otherBytes / 1e6, ioBytes / seconds / 1e9,
-              100 * ioBytes / seconds / copyBytesPerS, anchor.us, anchor.pct,
-              anchor.speedup);
+              100 * ioBytes / seconds / copyBytesPerS, copy.us, copy.pct,
+              anchor.us, anchor.pct, anchor.speedup);
   std::fflush(stdout);
 }
 
@@ -295,14 +311,15 @@ void runStepRow(const StepRow &row, const LoadedLayer<StepSpec> &loaded,
   stateBytes *= 2; // read + write
   const double us = ms * 1e3, seconds = ms * 1e-3;
   const AnchorColumns anchor(row.anchorUs, row.anchorPct, us);
+  const SameSizeCopy copy(row.warm ? 0 : stateBytes, flush, us);
   std::printf("| %s | %lld | %s | %s | %.1f | %.3f | %.3f | %.0f | %.1f | "
-              "%.1f | %s | %s | %s |\n",
+              "%.1f | %s | %s | %s | %s | %s |\n",
               stepShape(spec).c_str(), (long long)row.batch,
               ssmrt_dtype_name(spec.dtype), row.warm ? "warm" : "cold", us,
               stateBytes / 1e6, otherBytes / 1e6, stateBytes / seconds / 1e9,
               100 * stateBytes / seconds / copyBytesPerS,
               100 * (stateBytes + otherBytes) / seconds / copyBytesPerS,
-              anchor.us, anchor.pct, anchor.speedup);
+              copy.us, copy.pct, anchor.us, anchor.pct, anchor.speedup);
   std::fflush(stdout);
 }
 
@@ -415,10 +432,13 @@ int main(int argc, char **argv) {
             "BW over state bytes, %% all over both\n"
             "- anchors: ANCHORS.md \"Decode\" (Triton selective_state_update "
             "on "
-            "an H100, 3020 GB/s copy BW); anchor %% is of that copy BW\n\n"
+            "an H100, 3020 GB/s copy BW); anchor %% is of that copy BW\n"
+            "- copy µs: a cuMemcpyDtoD that reads and writes the state MB, "
+            "cold; %% of copy: its time over the row's\n\n"
             "| shape | B | dtype | L2 | µs | state MB | other MB | GB/s | "
-            "%% copy BW | %% all | anchor µs | anchor %% | speed-up |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+            "%% copy BW | %% all | copy µs | %% of copy | anchor µs | anchor "
+            "%% | speed-up |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
             kWarmLaunches);
         std::fflush(stdout);
         // A row without L: its spec and batch.
@@ -440,10 +460,13 @@ int main(int argc, char **argv) {
             "- anchors: ANCHORS.md \"Causal depthwise conv1d\" (Dao-AILab/"
             "causal-conv1d on an H100, 3020 GB/s copy BW); anchor %% is of "
             "that "
-            "copy BW\n\n"
+            "copy BW\n"
+            "- copy µs: a cuMemcpyDtoD that reads and writes the row's MB, "
+            "cold; %% of copy: its time over the row's\n\n"
             "| shape (B, C, L) | layout | dtype | K | µs | MB | weights MB | "
-            "GB/s | %% copy BW | anchor µs | anchor %% | speed-up |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            "GB/s | %% copy BW | copy µs | %% of copy | anchor µs | anchor %% "
+            "| speed-up |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         std::fflush(stdout);
         runRows(
             kConvRows, specDir, kernelDir, &SpecFile::convs, notRun,
