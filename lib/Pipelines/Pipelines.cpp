@@ -52,6 +52,7 @@ void mlir::ssm::buildSSMToGPUPipeline(OpPassManager &pm) {
   funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(createSSMFuseDiscretizePass());
   funcPm.addPass(createSSMFuseGatingPass());
+  funcPm.addPass(createSSMFuseConvPass());
   funcPm.addPass(createSSMTilePass());
   pm.addPass(createConvertSSMToGPUPass());
   pm.addPass(createCanonicalizerPass());

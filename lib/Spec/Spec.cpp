@@ -292,6 +292,35 @@ static Error parseCrossScan(const ObjectReader &layerReader, LayerSpec &layer) {
   return Error::success();
 }
 
+/// Reads a selective scan's optional "conv": {"width", "bias", "silu"}, the
+/// causal depthwise conv1d that produces its u (Mamba's, before the scan;
+/// ssm-fuse-conv folds it into the scan kernel), and checks what it needs.
+static Error parseScanConv(const ObjectReader &layerReader, LayerSpec &layer) {
+  Expected<std::optional<ObjectReader>> object =
+      getOptionalObject(layerReader, "conv");
+  if (!object)
+    return object.takeError();
+  if (!*object)
+    return Error::success();
+  const ObjectReader &conv = **object;
+  if (Error err = conv.checkKnownKeys({"width", "bias", "silu"}))
+    return err;
+  if (Error err = conv.readInteger(
+          "width", /*required=*/true, "an integer in [2, 4]",
+          [](int64_t v) { return v >= 2 && v <= 4; }, layer.convWidth))
+    return err;
+  if (Error err = conv.readBool("bias", layer.convBias))
+    return err;
+  if (Error err = conv.readBool("silu", layer.silu))
+    return err;
+  std::string path = layerReader.fieldPath("conv");
+  if (layer.layout != Layout::ChannelFirst)
+    return failAt(path, "needs \"layout\": \"channel_first\"");
+  if (layer.reverse || layer.bidirectional || layer.crossScan())
+    return failAt(path, "needs a forward scan of one direction");
+  return Error::success();
+}
+
 /// Reads the optional "tile" object of a layer.
 static Error parseTile(const ObjectReader &layer,
                        std::optional<TileSpec> &out) {
@@ -737,7 +766,7 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
           {"name", "op", "dtype", "layout", "d_inner", "d_state", "bc",
            "ngroups", "bc_dtype", "skip", "gate", "delta_bias",
            "delta_softplus", "initial_state", "final_state", "reverse",
-           "bidirectional", "cross_scan", "tile"}))
+           "bidirectional", "cross_scan", "conv", "tile"}))
     return std::move(err);
   if (Error err = readLayerBasics(reader, layer, /*withLayout=*/true))
     return std::move(err);
@@ -792,6 +821,8 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
                   "a bidirectional scan runs both directions; drop "
                   "\"reverse\"");
   if (Error err = parseCrossScan(reader, layer))
+    return std::move(err);
+  if (Error err = parseScanConv(reader, layer))
     return std::move(err);
 
   if (Error err = parseTile(reader, layer.tile))
@@ -1270,6 +1301,13 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
     args.push_back({"delta_bias", vecType});
   if (layer.initialState)
     args.push_back({"h0", stateType});
+  // A conv before the scan: u is the conv's input.
+  if (layer.convWidth) {
+    args.push_back(
+        {"conv_weight", RankedTensorType::get({kd, layer.convWidth}, f32)});
+    if (layer.convBias)
+      args.push_back({"conv_bias", vecType});
+  }
   SmallVector<std::pair<StringRef, Type>> results = {{"y", act}};
   if (layer.finalState)
     results.push_back({"last_state", stateType});
@@ -1289,6 +1327,16 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
   Value z = layer.gate ? entry->getArgument(next++) : Value();
   Value bias = layer.deltaBias ? entry->getArgument(next++) : Value();
   Value h0 = layer.initialState ? entry->getArgument(next++) : Value();
+  if (layer.convWidth) {
+    Value weight = entry->getArgument(next++);
+    Value convBias = layer.convBias ? entry->getArgument(next++) : Value();
+    u = CausalConv1dOp::create(
+            b, loc, uType, Type(), u, weight, convBias, /*init=*/Value(),
+            ActivationAttr::get(&ctx, layer.silu ? Activation::Silu
+                                                 : Activation::None),
+            LayoutAttr::get(&ctx, layer.layout))
+            .getResult();
+  }
 
   auto disc = DiscretizeOp::create(b, loc, full, full, delta, a, bIn, bias,
                                    layer.layout, DiscretizeMode::ZohSimplified,

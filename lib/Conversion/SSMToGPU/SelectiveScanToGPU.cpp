@@ -160,6 +160,9 @@ private:
   SmallVector<Value> reduceScatter(ArrayRef<Value> partials);
   SmallVector<Value> allGather(ArrayRef<Value> share);
   SmallVector<Value> stepDeltas(ArrayRef<Value> raw);
+  SmallVector<Value> convInputs(ArrayRef<Value> halo, ArrayRef<Value> x,
+                                Value t0, bool masked);
+  Value clampToSequence(Value t);
   Value finishStep(Value acc, Value uValue, ArrayRef<Value> zv,
                    ArrayRef<Value> yv, int64_t j);
   Value bcIndex(const BCOperand &bc, Value n, Value t);
@@ -244,6 +247,11 @@ private:
   BCOperand bOp, cOp;
   SmallVector<Value> a2;
   Value skip, bias;
+  /// The folded conv1d: its width K (0: none), weight and bias rows, and
+  /// this thread's taps of them.
+  int64_t convWidth = 0;
+  Value convMem, convBiasMem, convBias;
+  SmallVector<Value> convTaps;
   /// Elements per 16-byte vector of the activations.
   int64_t actWidth = 1;
 };
@@ -447,6 +455,49 @@ SmallVector<Value> ScanKernelEmitter::stepDeltas(ArrayRef<Value> raw) {
   return allGather(share);
 }
 
+/// The scan's inputs u of a tile's steps from the conv1d folded into it:
+/// act(bias + Σ_k w[k]·x[t-K+1+k]) over `halo` (the K-1 steps before the
+/// tile) and the tile's `x` from `t0`. Steps before 0 read zero: a masked
+/// tile may hold the previous row's tail there. With several lanes, each
+/// lane takes the silu of the steps it finishes and gathers the others',
+/// as for Δ; the taps are cheaper to repeat than to gather.
+SmallVector<Value> ScanKernelEmitter::convInputs(ArrayRef<Value> halo,
+                                                 ArrayRef<Value> x, Value t0,
+                                                 bool masked) {
+  SmallVector<Value> ext(halo);
+  for (auto [i, value] : llvm::enumerate(x)) {
+    Value v = value;
+    if (masked)
+      v = arith::SelectOp::create(
+          b,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                b.add(t0, b.index(i)), b.index(0)),
+          v, b.f32(0.0));
+    ext.push_back(v);
+  }
+  SmallVector<Value> sums;
+  for (size_t i = 0; i < x.size(); ++i) {
+    Value acc = convBias ? convBias : b.f32(0.0);
+    for (int64_t k = 0; k < convWidth; ++k)
+      acc = b.fma(convTaps[k], ext[i + k], acc);
+    sums.push_back(acc);
+  }
+  if (!op.getConvSilu())
+    return sums;
+  if (lanes == 1)
+    return llvm::map_to_vector(sums, [&](Value v) { return b.silu(v); });
+  SmallVector<Value> share;
+  for (int64_t j = 0, e = sums.size() / lanes; j < e; ++j)
+    share.push_back(b.silu(pickOwn(sums, j)));
+  return allGather(share);
+}
+
+/// Step `t` clamped into [0, L): where a conv's halo loads from.
+Value ScanKernelEmitter::clampToSequence(Value t) {
+  return arith::MinSIOp::create(b, arith::MaxSIOp::create(b, t, b.index(0)),
+                                b.sub(len, b.index(1)));
+}
+
 /// The offset of this thread's row of a carry buffer, [B, S - 1, D(, N)],
 /// for segment `seg`: one row per segment but the one scanned last (the
 /// last, or the first of a reverse scan).
@@ -602,9 +653,12 @@ void ScanKernelEmitter::loadRuns(Value t0, int64_t steps, TileMode mode,
       continue;
     }
     if (edge) {
-      for (int64_t i = 0; i < count; ++i)
-        loads.act.push_back(memref::LoadOp::create(
-            b, mem, index(clampStep(b.add(start, b.index(i))))));
+      // A conv's taps read x before lo too: clamp into the sequence only.
+      for (int64_t i = 0; i < count; ++i) {
+        Value t = b.add(start, b.index(i));
+        t = mem == u && convWidth ? clampToSequence(t) : clampStep(t);
+        loads.act.push_back(memref::LoadOp::create(b, mem, index(t)));
+      }
       continue;
     }
     int64_t memChannels =
@@ -612,6 +666,11 @@ void ScanKernelEmitter::loadRuns(Value t0, int64_t steps, TileMode mode,
     for (Value offset : runIndices(index, memChannels, start, count))
       loads.act.push_back(memref::LoadOp::create(b, mem, offset));
   }
+  // A folded conv's halo, the K-1 steps of x before the run, last: they
+  // were the previous run's, so L1 or L2 holds them.
+  for (int64_t j = 1 - convWidth; j < 0; ++j)
+    loads.act.push_back(memref::LoadOp::create(
+        b, u, uIndex(clampToSequence(b.add(t0, b.index(j))))));
 }
 
 /// Stores this thread's share of a B/C tile into the workgroup buffer at
@@ -732,11 +791,27 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, int64_t steps,
     SmallVector<Value> values = b.unpackF32(loaded);
     act.append(values.begin(), values.end());
   }
-  ArrayRef<Value> uv = ArrayRef(act).slice(0, steps);
-  ArrayRef<Value> dv = ArrayRef(act).slice(steps, steps);
+  int64_t haloCount = convWidth ? convWidth - 1 : 0;
+  ArrayRef<Value> runs = ArrayRef(act).drop_back(haloCount);
+  ArrayRef<Value> uv = runs.slice(0, steps);
+  ArrayRef<Value> dv = runs.slice(steps, steps);
   int64_t zCount = scan && gated && z ? steps / lanes : 0;
-  ArrayRef<Value> zv = ArrayRef(act).slice(2 * steps, zCount);
-  ArrayRef<Value> yv = ArrayRef(act).drop_front(2 * steps + zCount);
+  ArrayRef<Value> zv = runs.slice(2 * steps, zCount);
+  ArrayRef<Value> yv = runs.drop_front(2 * steps + zCount);
+  SmallVector<Value> convolved;
+  if (convWidth) {
+    // The halo's steps before 0 read zero as well.
+    SmallVector<Value> halo(ArrayRef(act).take_back(haloCount));
+    for (auto [j, value] : llvm::enumerate(halo))
+      value = arith::SelectOp::create(
+          b,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                b.add(t0, b.index(int64_t(j) - haloCount)),
+                                b.index(0)),
+          value, b.f32(0.0));
+    convolved = convInputs(halo, uv, t0, masked);
+    uv = convolved;
+  }
 
   SmallVector<Value> deltas = stepDeltas(dv);
   SmallVector<Value> h(carried.begin(), carried.end());
@@ -1042,6 +1117,8 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
   Value zArg = role == KernelRole::Scan && op.getZ() ? nextArg() : Value();
   Value biasArg = op.getDeltaBias() ? nextArg() : Value();
   Value initArg = scan && op.getInit() ? nextArg() : Value();
+  Value convArg = op.getConvWeight() ? nextArg() : Value();
+  Value convBiasArg = op.getConvBias() ? nextArg() : Value();
   Value yArg = scan ? nextArg() : Value();
   Value lastArg = scan && op.getLastState() ? nextArg() : Value();
   // A cross scan is one segment of its static L = H·W: no carries.
@@ -1083,6 +1160,11 @@ void ScanKernelEmitter::emit(ArrayRef<BlockArgument> args, Value smemBuf) {
     skipMem = b.flatView(skipArg, b.index(inChannels));
   if (biasArg)
     biasMem = b.flatView(biasArg, b.index(inChannels));
+  convWidth = op.getConvWidth();
+  if (convArg)
+    convMem = b.flatView(convArg, b.index(inChannels * convWidth));
+  if (convBiasArg)
+    convBiasMem = b.flatView(convBiasArg, b.index(inChannels));
 
   int64_t slots = 0;
   auto setupBC = [&](Value arg, Value operand, BCOperand &bc) {
@@ -1174,6 +1256,11 @@ void ScanKernelEmitter::emitDirection(int64_t k, Value blockSegment,
         b.mul(b.loadF32(aMem, b.add(aRow, b.index(n))), b.f32(M_LOG2E)));
   skip = skipMem ? b.loadF32(skipMem, c) : Value();
   bias = biasMem ? b.loadF32(biasMem, c) : Value();
+  convTaps.clear();
+  for (int64_t k = 0; k < convWidth; ++k)
+    convTaps.push_back(b.loadF32(
+        convMem, b.add(b.mul(c, b.index(convWidth)), b.index(k))));
+  convBias = convBiasMem ? b.loadF32(convBiasMem, c) : Value();
   for (BCOperand *bc : {&bOp, &cOp}) {
     if (!bc->mem || bc->kind != BCKind::PerChannel)
       continue;
@@ -1422,8 +1509,10 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   SmallVector<KernelParam> carryParams;
   for (Value operand : {op.getU(), op.getDelta(), op.getA(), op.getB()})
     carryParams.push_back({buffers.lookup(operand)});
-  if (op.getDeltaBias())
-    carryParams.push_back({buffers.lookup(op.getDeltaBias())});
+  for (Value operand :
+       {op.getDeltaBias(), op.getConvWeight(), op.getConvBias()})
+    if (operand)
+      carryParams.push_back({buffers.lookup(operand)});
   carryParams.push_back({carryState, /*readOnly=*/false});
   carryParams.push_back({carryDelta, /*readOnly=*/false});
   segments.appendSizes(carryParams);

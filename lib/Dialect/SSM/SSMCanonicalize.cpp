@@ -23,7 +23,8 @@ static SmallVector<MutableOperandRange> zeroWhenAbsent(ScanOp op) {
   return {op.getInitMutable()};
 }
 static SmallVector<MutableOperandRange> zeroWhenAbsent(SelectiveScanOp op) {
-  return {op.getInitMutable(), op.getDeltaBiasMutable()};
+  return {op.getInitMutable(), op.getDeltaBiasMutable(),
+          op.getConvBiasMutable()};
 }
 static SmallVector<MutableOperandRange> zeroWhenAbsent(SSDChunkOp op) {
   return {op.getInitMutable(), op.getDtBiasMutable()};

@@ -413,6 +413,8 @@ LogicalResult SelectiveScanOp::verify() {
       (failed(verifyOperand(*this, "gate", getZ(), act)) ||
        failed(verifyElementType(*this, "gate", getZ(), false, getU()))))
     return failure();
+  if (failed(verifyConv()))
+    return failure();
   if (TileAttr tile = getTileAttr()) {
     if (s->n % tile.getLanes() != 0)
       return emitOpError() << "tile lanes = " << tile.getLanes()
@@ -434,6 +436,32 @@ LogicalResult SelectiveScanOp::verify() {
                 "segments (its column-major directions cross them all)";
   }
   return success();
+}
+
+/// The folded conv1d: [D, K] f32 weights (K in 2..4), an optional [D] f32
+/// bias, on a forward scan of one direction in the channel-first layout.
+LogicalResult SelectiveScanOp::verifyConv() {
+  Value weight = getConvWeight();
+  if (!weight) {
+    if (getConvBias() || getConvSilu())
+      return emitOpError() << "conv_bias and conv_silu need conv weights";
+    return success();
+  }
+  if (getLayout() != Layout::ChannelFirst || getReverse() ||
+      getNumDirections() != 1)
+    return emitOpError() << "a folded conv1d needs a forward scan of one "
+                            "direction in the channel_first layout";
+  auto type = cast<RankedTensorType>(weight.getType());
+  int64_t d = getNumChannels();
+  int64_t k = type.getRank() == 2 ? type.getDimSize(1) : ShapedType::kDynamic;
+  if (failed(verifyOperand(*this, "conv", weight, {{"D", d}, {"K", k}})) ||
+      failed(verifyElementType(*this, "conv", weight, /*requireF32=*/true)))
+    return failure();
+  if (ShapedType::isDynamic(k) || k < 2 || k > 4)
+    return emitOpError() << "operand 'conv' must have a static width K in "
+                            "2..4, got "
+                         << type;
+  return verifyChannelVector(*this, "conv_bias", getConvBias(), "D", d);
 }
 
 int64_t SelectiveScanOp::getBatchSize() {

@@ -127,6 +127,14 @@ def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
     channel-last layout, whose steps read whole rows of channels in any
     order.
 
+    `conv` folds a causal depthwise conv1d into the scan's input (`ssm.
+    causal_conv1d` without conv states, see ssm-fuse-conv): the scan runs on
+    `act(conv_bias + Σ_k conv[d, k]·u[t-K+1+k])` (u before t = 0 taken as
+    zero; act = silu with `conv_silu`, else none) in place of u, also in the
+    skip term, and the conv's output never reaches memory. `conv` is [D, K]
+    with K in 2..4 and `conv_bias` [D], both f32; a forward scan of one
+    direction, channel_first.
+
     Operands: `u`, `delta` and the optional `gate` z have the activation
     layout ([B, D, L] or [B, L, D]) and one element type (f32, f16 or bf16);
     `A` is [D, N] f32; `B` and `C` are shared ([B, N, L] / [B, L, N]),
@@ -149,15 +157,20 @@ def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
                        Optional<SSM_Tensor>:$D, Optional<SSM_Tensor>:$z,
                        Optional<SSM_Tensor>:$delta_bias,
                        Optional<SSM_Tensor>:$init,
+                       Optional<SSM_Tensor>:$conv_weight,
+                       Optional<SSM_Tensor>:$conv_bias,
                        SSM_LayoutAttr:$layout, UnitAttr:$reverse,
                        UnitAttr:$bidirectional,
                        OptionalAttr<DenseI64ArrayAttr>:$cross_scan,
                        UnitAttr:$delta_softplus,
-                       OptionalAttr<SSM_TileAttr>:$tile);
+                       OptionalAttr<SSM_TileAttr>:$tile,
+                       UnitAttr:$conv_silu);
   let results = (outs SSM_Tensor:$y, Optional<SSM_Tensor>:$last_state);
   let assemblyFormat = [{
     $u `,` $delta `,` $A `,` $B `,` $C (`skip` $D^)? (`gate` $z^)?
-    (`bias` $delta_bias^)? (`init` $init^)? (`softplus` $delta_softplus^)?
+    (`bias` $delta_bias^)? (`init` $init^)? (`conv` $conv_weight^)?
+    (`conv_bias` $conv_bias^)? (`conv_silu` $conv_silu^)?
+    (`softplus` $delta_softplus^)?
     (`reverse` $reverse^)? (`bidirectional` $bidirectional^)?
     (`cross_scan` $cross_scan^)? `layout` `=` $layout (`tile` `=` $tile^)?
     attr-dict
@@ -172,6 +185,14 @@ def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
     int64_t getSeqLen();
     int64_t getNumChannels();
     int64_t getStateSize();
+    /// The conv1d width K folded into the input, 0 without one.
+    int64_t getConvWidth() {
+      return getConvWeight()
+                 ? cast<RankedTensorType>(getConvWeight().getType())
+                       .getDimSize(1)
+                 : 0;
+    }
+    LogicalResult verifyConv();
     /// Four for a cross scan, two for a bidirectional scan, else one.
     int64_t getNumDirections() {
       return getDirectionCount(getBidirectional(), getCrossScan().has_value());

@@ -62,9 +62,9 @@ struct FuseDiscretizeIntoScan : OpRewritePattern<ScanOp> {
         rewriter, scan.getLoc(), scan.getY().getType(), lastStateType,
         scan.getU(), disc.getDelta(), disc.getA(), disc.getB(), scan.getC(),
         /*D=*/Value(), /*z=*/Value(), disc.getDeltaBias(), scan.getInit(),
-        scan.getLayout(), scan.getReverse(), scan.getBidirectional(),
-        scan.getCrossScanAttr(), disc.getDeltaSoftplus(),
-        /*tile=*/TileAttr());
+        /*conv_weight=*/Value(), /*conv_bias=*/Value(), scan.getLayout(),
+        scan.getReverse(), scan.getBidirectional(), scan.getCrossScanAttr(),
+        disc.getDeltaSoftplus(), /*tile=*/TileAttr(), /*conv_silu=*/false);
     rewriter.replaceOp(scan, fused->getResults());
     rewriter.eraseOp(disc);
     ++numFused;
