@@ -45,6 +45,10 @@ struct Row {
 
 constexpr Row kRows[] = {
     {"S1", "bench_s1_bf16", 8, 2048, 1.462, false},
+    // The conv1d before the scan folded into it (ssm-fuse-conv): the anchor
+    // is its two launches, causal_conv1d (width 4, bias, silu) then the
+    // scan, from ANCHORS.md's rows of both.
+    {"S1 + conv", "bench_s1_bf16_conv", 8, 2048, 0.1225 + 1.462, false},
     {"S1 L2047", "bench_s1_bf16", 8, 2047, 0, true},
     {"S1 L2049", "bench_s1_bf16", 8, 2049, 0, true},
     {"S1 items 16", "bench_s1_bf16_i16", 8, 2048, 1.462, false},
@@ -52,6 +56,7 @@ constexpr Row kRows[] = {
     {"S1 lanes 2", "bench_s1_bf16_l2", 8, 2048, 1.462, false},
     {"S1 lanes 2 L2047", "bench_s1_bf16_l2", 8, 2047, 0, true},
     {"S2", "bench_s2_bf16", 64, 197, 0.396, false},
+    {"S2 + conv", "bench_s2_bf16_conv", 64, 197, 0.0808 + 0.396, false},
     {"S2 seg 64", "bench_s2_bf16_seg", 64, 197, 0.396, false},
     {"S3", "bench_s3_bf16", 1, 16384, 0.777, false},
     {"S3 seg", "bench_s3_bf16_seg", 1, 16384, 0.777, false},

@@ -762,11 +762,26 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
                       "causal_conv1d or rms_norm_gated)");
   layer.kind = LayerKind::SelectiveScan;
 
-  if (Error err = reader.checkKnownKeys(
-          {"name", "op", "dtype", "layout", "d_inner", "d_state", "bc",
-           "ngroups", "bc_dtype", "skip", "gate", "delta_bias",
-           "delta_softplus", "initial_state", "final_state", "reverse",
-           "bidirectional", "cross_scan", "conv", "tile"}))
+  if (Error err = reader.checkKnownKeys({"name",
+                                         "op",
+                                         "dtype",
+                                         "layout",
+                                         "d_inner",
+                                         "d_state",
+                                         "bc",
+                                         "ngroups",
+                                         "bc_dtype",
+                                         "skip",
+                                         "gate",
+                                         "delta_bias",
+                                         "delta_softplus",
+                                         "initial_state",
+                                         "final_state",
+                                         "reverse",
+                                         "bidirectional",
+                                         "cross_scan",
+                                         "conv",
+                                         "tile"}))
     return std::move(err);
   if (Error err = readLayerBasics(reader, layer, /*withLayout=*/true))
     return std::move(err);

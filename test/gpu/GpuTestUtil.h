@@ -368,6 +368,10 @@ struct ScanSpec {
   /// The channels of u: D where the directions share it (one direction, or
   /// a cross scan), else one D a direction.
   int64_t uChannels() const { return crossScan() ? dim : directions() * dim; }
+  /// The causal conv1d before the scan ("conv": {"width", "bias", "silu"}),
+  /// which then reads u through it: its width K (0 if none), bias, silu.
+  int64_t convWidth = 0;
+  bool convBias = false, convSilu = false;
 };
 
 /// The two forms of a decode step.
@@ -601,6 +605,12 @@ inline SpecFile readSpec(const std::string &path) {
         layer.crossHeight = cross.at("height").get<int64_t>();
         layer.crossWidth = cross.at("width").get<int64_t>();
       }
+      if (entry.contains("conv")) {
+        const nlohmann::json &conv = entry.at("conv");
+        layer.convWidth = conv.at("width").get<int64_t>();
+        layer.convBias = conv.value("bias", false);
+        layer.convSilu = conv.value("silu", false);
+      }
       file.layers.push_back(layer);
     }
     return file;
@@ -646,7 +656,8 @@ struct TensorDesc {
 };
 
 /// The tensors of the layer compiled from `spec`, in launch order: u, delta,
-/// A, B, C, [D], [z], [delta_bias], [h0], y, [last_state]. A bidirectional
+/// A, B, C, [D], [z], [delta_bias], [h0], [conv_weight, [conv_bias]], y,
+/// [last_state]. A bidirectional
 /// layer's tensors but z and y stack both directions (2D channels, 2G
 /// groups); a cross scan's but u, z and y the four directions' (4D, 4G).
 /// `len` stands for the length in every shape: kLenDim, or a cross scan's
@@ -691,6 +702,11 @@ inline std::vector<TensorDesc> layerTensors(const ScanSpec &spec, int64_t len) {
     tensors.push_back({"delta_bias", in, SSMRT_F32, {inDim}});
   if (spec.initialState)
     tensors.push_back({"h0", in, SSMRT_F32, state});
+  if (spec.convWidth) {
+    tensors.push_back({"conv_weight", in, SSMRT_F32, {inDim, spec.convWidth}});
+    if (spec.convBias)
+      tensors.push_back({"conv_bias", in, SSMRT_F32, {inDim}});
+  }
   tensors.push_back({"y", out, spec.dtype, seq});
   if (spec.finalState)
     tensors.push_back({"last_state", out, SSMRT_F32, state});

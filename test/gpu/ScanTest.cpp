@@ -44,6 +44,11 @@
 //   rounding; each such rounding thus costs at most r·mag. In general K
 //   directions get (K - 1)·r·mag. f16 subnormal partials would add 2^-25
 //   each, far below eps·mag at these inputs' magnitudes.
+// - A layer with a conv before the scan (u read through it) compares with
+//   the fp64 conv then the fp64 scan. The kernel sums the K taps in fp32 and
+//   takes the silu with ex2.approx and a divide: errors of a few 2^-24 of
+//   Σ|w·x| + |bias|, which is what mag's u is (the conv of the absolute
+//   values, without the silu, which does not grow a value): within eps.
 // - last_state uses eps·max(1, sqrt(L/2048)): a kernel that splits the
 //   sequence into chunks hands the state across L/chunk boundaries, each an
 //   fp32 combine whose independent rounding errors add up like a random walk.
@@ -82,9 +87,48 @@ struct Expected {
   std::vector<double> y, lastState, yMag, lastStateMag;
 };
 
+/// The scan's input of a layer with a conv before it: the fp64 conv of u
+/// (the conv's input) with its weights, bias and silu; with `magnitude`, the
+/// conv of their absolute values without the silu, which bounds both |u| and
+/// the scale of the kernel's f32 rounding of the taps' sum.
+std::vector<double> convolvedInput(const ScanSpec &spec, const ScanData &data,
+                                   bool magnitude) {
+  auto values = [&](const char *name) {
+    std::vector<double> v = data.values.at(name);
+    if (magnitude)
+      for (double &x : v)
+        x = std::fabs(x);
+    return v;
+  };
+  const std::vector<double> x = values("u"), w = values("conv_weight");
+  const std::vector<double> bias =
+      spec.convBias ? values("conv_bias") : std::vector<double>();
+  std::vector<double> out(x.size());
+  ref::Conv1dArgs args;
+  args.batch = data.batch;
+  args.channels = spec.dim;
+  args.seqlen = data.len;
+  args.width = spec.convWidth;
+  args.layout = spec.layout;
+  args.x = x.data();
+  args.w = w.data();
+  args.bias = spec.convBias ? bias.data() : nullptr;
+  args.silu = spec.convSilu && !magnitude;
+  args.out = out.data();
+  ref::causalConv1d(args);
+  return out;
+}
+
 /// Runs the reference on `data` and on its absolute values, one batch row per
 /// task: the scan is independent across rows.
-Expected runReference(const ScanSpec &spec, const ScanData &data) {
+Expected runReference(const ScanSpec &spec, const ScanData &rawData) {
+  // With a conv before the scan, the scan reads the conv's output as u.
+  ScanData convolved;
+  if (spec.convWidth) {
+    convolved = rawData;
+    convolved.values["u"] = convolvedInput(spec, rawData, false);
+  }
+  const ScanData &data = spec.convWidth ? convolved : rawData;
   const int64_t batch = data.batch, len = data.len, dim = spec.dim,
                 n = spec.dstate, inDim = spec.directions() * dim;
   if (spec.crossScan() && len != spec.crossLen())
@@ -104,6 +148,8 @@ Expected runReference(const ScanSpec &spec, const ScanData &data) {
     for (double &v : values)
       v = std::fabs(v);
   }
+  if (spec.convWidth)
+    absolute["u"] = convolvedInput(spec, rawData, true);
   Expected out;
   out.y.resize(batch * seqSize);
   out.yMag.resize(batch * seqSize);
@@ -363,8 +409,10 @@ void runLayer(const ssmrt::Layer &layer, const ScanSpec &spec,
     guarded(caseName(spec, 1, "65536"), tally,
             [&] { runCase(layer, spec, 1, 65536, tally); });
   // A bidirectional layer's backward state runs against the split (and a
-  // cross scan's length cannot be split).
-  if (spec.initialState && spec.finalState && !spec.bidirectional) {
+  // cross scan's length cannot be split); a conv before the scan starts
+  // each launch from zeros, as it has no conv state to continue from.
+  if (spec.initialState && spec.finalState && !spec.bidirectional &&
+      !spec.convWidth) {
     const int64_t batch = batches.back();
     guarded(caseName(spec, batch, "split"), tally,
             [&] { runContinuation(layer, spec, batch, tally); });

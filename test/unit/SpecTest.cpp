@@ -679,6 +679,33 @@ TEST(SpecErrors, CausalConv1dWidthIsChecked) {
             "spec.layers[0].width: expected an integer in [2, 4], got 5");
 }
 
+TEST_F(SpecTest, SelectiveScanWithConv) {
+  llvm::Expected<ModelSpec> spec = parseSpec(
+      R"({"name": "m", "layers": [{"name": "l", "op": "selective_scan",
+          "dtype": "bf16", "d_inner": 64, "d_state": 16, "skip": true,
+          "conv": {"width": 3, "bias": true, "silu": true}}]})");
+  ASSERT_TRUE(static_cast<bool>(spec)) << llvm::toString(spec.takeError());
+  const LayerSpec &l = spec->layers[0];
+  EXPECT_EQ(l.convWidth, 3);
+  EXPECT_TRUE(l.convBias);
+  EXPECT_TRUE(l.silu);
+  OwningOpRef<ModuleOp> module = buildLayerModule(*spec, ctx);
+  ASSERT_TRUE(succeeded(verify(*module)));
+  auto func = *module->getOps<func::FuncOp>().begin();
+  // The conv's weights and bias follow the scan's inputs; u feeds the conv,
+  // whose output is the scan's u and the skip's.
+  ASSERT_EQ(func.getNumArguments(), 8u);
+  EXPECT_EQ(func.getArgAttrOfType<StringAttr>(6, "ssm.name").getValue(),
+            "conv_weight");
+  EXPECT_EQ(func.getArgAttrOfType<StringAttr>(7, "ssm.name").getValue(),
+            "conv_bias");
+  auto conv = *func.getOps<CausalConv1dOp>().begin();
+  EXPECT_EQ(conv.getX(), func.getArgument(0));
+  EXPECT_EQ(conv.getActivation(), Activation::Silu);
+  auto scan = *func.getOps<ScanOp>().begin();
+  EXPECT_EQ(scan.getU(), conv.getResult());
+}
+
 TEST_F(SpecTest, RMSNormGatedLayer) {
   ModelSpec spec = parseOk(readExample("rms_norm_gated.json"));
   ASSERT_EQ(spec.layers.size(), 1u);

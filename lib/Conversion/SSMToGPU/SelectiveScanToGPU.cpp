@@ -1258,8 +1258,8 @@ void ScanKernelEmitter::emitDirection(int64_t k, Value blockSegment,
   bias = biasMem ? b.loadF32(biasMem, c) : Value();
   convTaps.clear();
   for (int64_t k = 0; k < convWidth; ++k)
-    convTaps.push_back(b.loadF32(
-        convMem, b.add(b.mul(c, b.index(convWidth)), b.index(k))));
+    convTaps.push_back(
+        b.loadF32(convMem, b.add(b.mul(c, b.index(convWidth)), b.index(k))));
   convBias = convBiasMem ? b.loadF32(convBiasMem, c) : Value();
   for (BCOperand *bc : {&bOp, &cOp}) {
     if (!bc->mem || bc->kind != BCKind::PerChannel)

@@ -517,6 +517,60 @@ func.func @selective_scan_gate_element_type(%u: tensor<?x512x?xbf16>, %A: tensor
   return
 }
 
+// -----
+
+func.func @selective_scan_conv_bias_without_conv(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>, %cb: tensor<512xf32>) {
+  // expected-error @below {{'ssm.selective_scan' op conv_bias and conv_silu need conv weights}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B conv_bias %cb layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
+func.func @selective_scan_conv_reverse(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>, %w: tensor<512x4xf32>) {
+  // expected-error @below {{a folded conv1d needs a forward scan of one direction in the channel_first layout}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B conv %w reverse layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x4xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
+func.func @selective_scan_conv_shape(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>, %w: tensor<256x4xf32>) {
+  // expected-error @below {{operand 'conv' must have shape [D, K] = [512, 4], got 'tensor<256x4xf32>'}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B conv %w layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<256x4xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
+func.func @selective_scan_conv_element_type(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>, %w: tensor<512x4xbf16>) {
+  // expected-error @below {{operand 'conv' must have element type f32, got 'bf16'}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B conv %w layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x4xbf16>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
+func.func @selective_scan_conv_width(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>, %w: tensor<512x5xf32>) {
+  // expected-error @below {{operand 'conv' must have a static width K in 2..4, got 'tensor<512x5xf32>'}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B conv %w layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x5xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
+func.func @selective_scan_conv_bias_shape(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>, %w: tensor<512x4xf32>, %cb: tensor<256xf32>) {
+  // expected-error @below {{operand 'conv_bias' must have shape [D] = [512], got 'tensor<256xf32>'}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B conv %w conv_bias %cb layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x4xf32>, tensor<256xf32>) -> tensor<?x512x?xbf16>
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // #ssm.tile
 //===----------------------------------------------------------------------===//
