@@ -1,7 +1,8 @@
 // RUN: ssm-opt %s -split-input-file -canonicalize | FileCheck %s
 
 // An unused last state is dropped (its kernel then stores none); a constant
-// zero initial state and a zero Δ bias are dropped (absent means zero).
+// zero initial state, a zero Δ bias and a zero conv bias are dropped (absent
+// means zero).
 
 // CHECK-LABEL: func.func @selective_scan(
 // CHECK-SAME: %[[U:[^:]+]]: tensor<?x512x?xbf16>, %[[DELTA:[^:]+]]: tensor<?x512x?xbf16>, %[[A:[^:]+]]: tensor<512x16xf32>, %[[B:[^:]+]]: tensor<?x1x16x?xbf16>, %[[C:[^:]+]]: tensor<?x1x16x?xbf16>, %[[D:[^:]+]]: tensor<512xf32>
@@ -21,6 +22,25 @@ func.func @selective_scan(%u: tensor<?x512x?xbf16>, %delta: tensor<?x512x?xbf16>
          tensor<?x1x16x?xbf16>, tensor<?x1x16x?xbf16>, tensor<512xf32>,
          tensor<512xf32>, tensor<2x512x16xf32>)
       -> (tensor<?x512x?xbf16>, tensor<2x512x16xf32>)
+  return %y : tensor<?x512x?xbf16>
+}
+
+// -----
+
+// A zero bias of a folded conv is dropped too; the conv stays.
+// CHECK-LABEL: func.func @conv_bias(
+// CHECK-SAME: %[[W:[^:]+]]: tensor<512x4xf32>)
+// CHECK-NOT: arith.constant
+// CHECK: ssm.selective_scan %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} conv %[[W]] conv_silu layout = channel_first :
+func.func @conv_bias(%u: tensor<?x512x?xbf16>, %delta: tensor<?x512x?xbf16>,
+                     %A: tensor<512x16xf32>, %B: tensor<?x1x16x?xbf16>,
+                     %w: tensor<512x4xf32>) -> tensor<?x512x?xbf16> {
+  %cb = arith.constant dense<0.0> : tensor<512xf32>
+  %y = ssm.selective_scan %u, %delta, %A, %B, %B conv %w conv_bias %cb conv_silu
+      layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>,
+         tensor<?x1x16x?xbf16>, tensor<?x1x16x?xbf16>, tensor<512x4xf32>,
+         tensor<512xf32>) -> tensor<?x512x?xbf16>
   return %y : tensor<?x512x?xbf16>
 }
 

@@ -85,6 +85,14 @@ func.func @scan_per_channel_channel_last_static(%abar: tensor<2x64x256x8xf32>, %
 // ssm.selective_scan
 //===----------------------------------------------------------------------===//
 
+// CHECK-LABEL: func.func @selective_scan_conv
+func.func @selective_scan_conv(%x: tensor<?x512x?xbf16>, %delta: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x16x?xbf16>, %w: tensor<512x4xf32>, %cb: tensor<512xf32>) -> tensor<?x512x?xbf16> {
+  // CHECK: ssm.selective_scan %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} conv %{{.*}} conv_bias %{{.*}} conv_silu softplus layout = channel_first :
+  %y = ssm.selective_scan %x, %delta, %A, %B, %B conv %w conv_bias %cb conv_silu softplus layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>, tensor<512x4xf32>, tensor<512xf32>) -> tensor<?x512x?xbf16>
+  return %y : tensor<?x512x?xbf16>
+}
+
 // CHECK-LABEL: func.func @selective_scan_minimal
 func.func @selective_scan_minimal(%u: tensor<?x512x?xbf16>, %delta: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x16x?xbf16>, %C: tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16> {
   // CHECK: ssm.selective_scan %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} layout = channel_first :
