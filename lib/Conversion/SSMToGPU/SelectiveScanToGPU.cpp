@@ -162,6 +162,7 @@ private:
   SmallVector<Value> stepDeltas(ArrayRef<Value> raw);
   SmallVector<Value> convInputs(ArrayRef<Value> halo, ArrayRef<Value> x,
                                 Value t0, bool masked);
+  Value zeroBeforeStart(Value value, Value t);
   Value clampToSequence(Value t);
   Value finishStep(Value acc, Value uValue, ArrayRef<Value> zv,
                    ArrayRef<Value> yv, int64_t j);
@@ -457,24 +458,22 @@ SmallVector<Value> ScanKernelEmitter::stepDeltas(ArrayRef<Value> raw) {
 
 /// The scan's inputs u of a tile's steps from the conv1d folded into it:
 /// act(bias + Σ_k w[k]·x[t-K+1+k]) over `halo` (the K-1 steps before the
-/// tile) and the tile's `x` from `t0`. Steps before 0 read zero: a masked
-/// tile may hold the previous row's tail there. With several lanes, each
-/// lane takes the silu of the steps it finishes and gathers the others',
-/// as for Δ; the taps are cheaper to repeat than to gather.
+/// tile, as loaded) and the tile's `x` from `t0`. Steps before 0 read zero:
+/// the halo's were clamped into the row, and a masked tile may hold the
+/// previous row's tail there. With several lanes, each lane takes the silu
+/// of the steps it finishes and gathers the others', as for Δ; the taps are
+/// cheaper to repeat than to gather.
 SmallVector<Value> ScanKernelEmitter::convInputs(ArrayRef<Value> halo,
                                                  ArrayRef<Value> x, Value t0,
                                                  bool masked) {
-  SmallVector<Value> ext(halo);
-  for (auto [i, value] : llvm::enumerate(x)) {
-    Value v = value;
-    if (masked)
-      v = arith::SelectOp::create(
-          b,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
-                                b.add(t0, b.index(i)), b.index(0)),
-          v, b.f32(0.0));
-    ext.push_back(v);
-  }
+  SmallVector<Value> ext;
+  int64_t first = -static_cast<int64_t>(halo.size());
+  for (auto [j, value] : llvm::enumerate(halo))
+    ext.push_back(
+        zeroBeforeStart(value, b.add(t0, b.index(first + int64_t(j)))));
+  for (auto [i, value] : llvm::enumerate(x))
+    ext.push_back(masked ? zeroBeforeStart(value, b.add(t0, b.index(i)))
+                         : value);
   SmallVector<Value> sums;
   for (size_t i = 0; i < x.size(); ++i) {
     Value acc = convBias ? convBias : b.f32(0.0);
@@ -490,6 +489,13 @@ SmallVector<Value> ScanKernelEmitter::convInputs(ArrayRef<Value> halo,
   for (int64_t j = 0, e = sums.size() / lanes; j < e; ++j)
     share.push_back(b.silu(pickOwn(sums, j)));
   return allGather(share);
+}
+
+/// `value`, the x of step `t`, or zero if t is before step 0.
+Value ScanKernelEmitter::zeroBeforeStart(Value value, Value t) {
+  return arith::SelectOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t, b.index(0)),
+      value, b.f32(0.0));
 }
 
 /// Step `t` clamped into [0, L): where a conv's halo loads from.
@@ -800,16 +806,7 @@ SmallVector<Value> ScanKernelEmitter::computeTile(Value t0, int64_t steps,
   ArrayRef<Value> yv = runs.drop_front(2 * steps + zCount);
   SmallVector<Value> convolved;
   if (convWidth) {
-    // The halo's steps before 0 read zero as well.
-    SmallVector<Value> halo(ArrayRef(act).take_back(haloCount));
-    for (auto [j, value] : llvm::enumerate(halo))
-      value = arith::SelectOp::create(
-          b,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
-                                b.add(t0, b.index(int64_t(j) - haloCount)),
-                                b.index(0)),
-          value, b.f32(0.0));
-    convolved = convInputs(halo, uv, t0, masked);
+    convolved = convInputs(ArrayRef(act).take_back(haloCount), uv, t0, masked);
     uv = convolved;
   }
 
