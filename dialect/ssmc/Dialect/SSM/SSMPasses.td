@@ -45,10 +45,11 @@ def SSMFuseConvPass : Pass<"ssm-fuse-conv", "func::FuncOp"> {
     `ssm.selective_scan(x, ..., conv w conv_bias bias)`: the scan kernel
     computes each step's input from the K steps of x that end there, so the
     conv's output (as large as x) is neither written nor read back. Folds
-    a conv without conv states (whose final state a decode would need)
-    whose result feeds only the scan, as u, on a forward scan of one
-    direction in the channel-first layout; run after ssm-fuse-gating, which
-    folds the skip term that also reads the conv's output.
+    a conv with f32 weights and without conv states (whose final state a
+    decode would need) whose result feeds only the scan, as u, on a forward
+    scan of one direction in the channel-first layout; run after
+    ssm-fuse-gating, which folds the skip term that also reads the conv's
+    output.
   }];
   let statistics = [
     Statistic<"numFused", "num-fused", "Number of conv1d ops fused">
