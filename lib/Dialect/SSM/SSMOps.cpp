@@ -232,6 +232,24 @@ static LogicalResult verifyChannelVector(Operation *op, StringRef name,
   return verifyElementType(op, name, value, /*requireF32=*/true);
 }
 
+/// Checks a conv1d's weight operand `name`: [channels, K] with a static K in
+/// 2..4, of a float type (f32 with `requireF32`).
+static LogicalResult verifyConvWeight(Operation *op, StringRef name,
+                                      Value weight, StringRef channelName,
+                                      int64_t channels, bool requireF32) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  int64_t k = type.getRank() == 2 ? type.getDimSize(1) : ShapedType::kDynamic;
+  if (failed(verifyOperand(op, name, weight,
+                           {{channelName, channels}, {"K", k}})) ||
+      failed(verifyElementType(op, name, weight, requireF32)))
+    return failure();
+  if (ShapedType::isDynamic(k) || k < 2 || k > 4)
+    return op->emitOpError()
+           << "operand '" << name
+           << "' must have a static width K in 2..4, got " << type;
+  return success();
+}
+
 /// Checks an optional f32 state operand or result of the given shape.
 static LogicalResult verifyState(Operation *op, StringRef kind, StringRef name,
                                  Value value, ArrayRef<Dim> shape) {
@@ -451,16 +469,10 @@ LogicalResult SelectiveScanOp::verifyConv() {
       getNumDirections() != 1)
     return emitOpError() << "a folded conv1d needs a forward scan of one "
                             "direction in the channel_first layout";
-  auto type = cast<RankedTensorType>(weight.getType());
   int64_t d = getNumChannels();
-  int64_t k = type.getRank() == 2 ? type.getDimSize(1) : ShapedType::kDynamic;
-  if (failed(verifyOperand(*this, "conv", weight, {{"D", d}, {"K", k}})) ||
-      failed(verifyElementType(*this, "conv", weight, /*requireF32=*/true)))
+  if (failed(verifyConvWeight(*this, "conv", weight, "D", d,
+                              /*requireF32=*/true)))
     return failure();
-  if (ShapedType::isDynamic(k) || k < 2 || k > 4)
-    return emitOpError() << "operand 'conv' must have a static width K in "
-                            "2..4, got "
-                         << type;
   return verifyChannelVector(*this, "conv_bias", getConvBias(), "D", d);
 }
 
@@ -674,16 +686,10 @@ LogicalResult CausalConv1dOp::verify() {
       failed(verifyElementType(*this, "x", getX(), false)))
     return failure();
   int64_t b = type.getDimSize(0), c = type.getDimSize(cf ? 1 : 2);
-  auto wType = getWeight().getType();
-  int64_t k = wType.getRank() == 2 ? wType.getDimSize(1) : ShapedType::kDynamic;
-  if (failed(
-          verifyOperand(*this, "weight", getWeight(), {{"C", c}, {"K", k}})) ||
-      failed(verifyElementType(*this, "weight", getWeight(), false)))
+  if (failed(verifyConvWeight(*this, "weight", getWeight(), "C", c,
+                              /*requireF32=*/false)))
     return failure();
-  if (ShapedType::isDynamic(k) || k < 2 || k > 4)
-    return emitOpError() << "operand 'weight' must have a static width K in "
-                            "2..4, got "
-                         << wType;
+  int64_t k = getWeight().getType().getDimSize(1);
   SmallVector<Dim> state = {{"B", b}, {"C", c}, {"K-1", k - 1}};
   if (failed(verifyChannelVector(*this, "bias", getBias(), "C", c)) ||
       failed(verifyState(*this, "operand", "init", getInit(), state)) ||
