@@ -292,6 +292,13 @@ static Error parseCrossScan(const ObjectReader &layerReader, LayerSpec &layer) {
   return Error::success();
 }
 
+/// Reads a conv1d's required "width" K (the kernels take 2..4).
+static Error readConvWidth(const ObjectReader &reader, int64_t &width) {
+  return reader.readInteger(
+      "width", /*required=*/true, "an integer in [2, 4]",
+      [](int64_t v) { return v >= 2 && v <= 4; }, width);
+}
+
 /// Reads a selective scan's optional "conv": {"width", "bias", "silu"}, the
 /// causal depthwise conv1d that produces its u (Mamba's, before the scan;
 /// ssm-fuse-conv folds it into the scan kernel), and checks what it needs.
@@ -305,9 +312,7 @@ static Error parseScanConv(const ObjectReader &layerReader, LayerSpec &layer) {
   const ObjectReader &conv = **object;
   if (Error err = conv.checkKnownKeys({"width", "bias", "silu"}))
     return err;
-  if (Error err = conv.readInteger(
-          "width", /*required=*/true, "an integer in [2, 4]",
-          [](int64_t v) { return v >= 2 && v <= 4; }, layer.convWidth))
+  if (Error err = readConvWidth(conv, layer.convWidth))
     return err;
   if (Error err = conv.readBool("bias", layer.convBias))
     return err;
@@ -689,9 +694,7 @@ static Expected<LayerSpec> parseConv1dLayer(const ObjectReader &reader) {
     return std::move(err);
   if (Error err = readChannels(reader, "channels", layer.dInner))
     return std::move(err);
-  if (Error err = reader.readInteger(
-          "width", /*required=*/true, "an integer in [2, 4]",
-          [](int64_t v) { return v >= 2 && v <= 4; }, layer.convWidth))
+  if (Error err = readConvWidth(reader, layer.convWidth))
     return std::move(err);
   for (auto [key, flag] :
        {std::pair<StringRef, bool *>{"bias", &layer.convBias},
