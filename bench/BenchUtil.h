@@ -117,15 +117,21 @@ inline double warmMedianMs(int warmups, int runs, const DeviceBuffer &flush,
   return median(times);
 }
 
-/// Device-to-device copy bandwidth in bytes/s, reads plus writes.
-inline double copyBandwidth() {
-  DeviceBuffer source(kCopyBytes), target(kCopyBytes);
-  check(driver().memsetD8(source.get(), 1, kCopyBytes), "cuMemsetD8");
-  const double ms = medianMs(2, 10, nullptr, [&] {
-    check(driver().memcpyDtoD(target.get(), source.get(), kCopyBytes),
+/// The median time in ms of `runs` device-to-device copies of `size` bytes
+/// after `warmups` (medianMs: L2 cold with a `flush` buffer).
+inline double copyMs(size_t size, int warmups, int runs,
+                     const DeviceBuffer *flush) {
+  DeviceBuffer source(size), target(size);
+  check(driver().memsetD8(source.get(), 1, size), "cuMemsetD8");
+  return medianMs(warmups, runs, flush, [&] {
+    check(driver().memcpyDtoD(target.get(), source.get(), size),
           "cuMemcpyDtoD");
   });
-  return 2.0 * kCopyBytes / (ms * 1e-3);
+}
+
+/// Device-to-device copy bandwidth in bytes/s, reads plus writes.
+inline double copyBandwidth() {
+  return 2.0 * kCopyBytes / (copyMs(kCopyBytes, 2, 10, nullptr) * 1e-3);
 }
 
 /// The cold-L2 median time in ms of a device-to-device copy that reads and
@@ -133,13 +139,7 @@ inline double copyBandwidth() {
 /// tens of MB a copy no longer reaches copyBandwidth()'s rate, since its
 /// launch and its first and last waves weigh as much as its middle.
 inline double sameSizeCopyMs(double bytes, const DeviceBuffer &flush) {
-  const size_t size = static_cast<size_t>(bytes / 2);
-  DeviceBuffer source(size), target(size);
-  check(driver().memsetD8(source.get(), 1, size), "cuMemsetD8");
-  return medianMs(kWarmups, kRuns, &flush, [&] {
-    check(driver().memcpyDtoD(target.get(), source.get(), size),
-          "cuMemcpyDtoD");
-  });
+  return copyMs(static_cast<size_t>(bytes / 2), kWarmups, kRuns, &flush);
 }
 
 /// The cold-L2 median time in ms of `layer` on random inputs for `tensors`
