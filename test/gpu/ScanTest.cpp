@@ -94,11 +94,8 @@ struct Expected {
 std::vector<double> convolvedInput(const ScanSpec &spec, const ScanData &data,
                                    bool magnitude) {
   auto values = [&](const char *name) {
-    std::vector<double> v = data.values.at(name);
-    if (magnitude)
-      for (double &x : v)
-        x = std::fabs(x);
-    return v;
+    const std::vector<double> &v = data.values.at(name);
+    return magnitude ? absolute(v) : v;
   };
   const std::vector<double> x = values("u"), w = values("conv_weight");
   const std::vector<double> bias =
@@ -139,17 +136,16 @@ Expected runReference(const ScanSpec &spec, const ScanData &rawData) {
                          : spec.bc == ref::BCKind::Grouped
                              ? spec.directions() * spec.ngroups * n * len
                              : 0;
-  std::map<std::string, std::vector<double>> absolute;
-  for (const char *name : {"u", "B", "C", "D", "h0"}) {
+  // A conv's output u takes its magnitude from the conv's inputs.
+  std::map<std::string, std::vector<double>> magnitudes;
+  for (const std::string name : {"u", "B", "C", "D", "h0"}) {
     auto it = data.values.find(name);
     if (it == data.values.end())
       continue;
-    std::vector<double> &values = absolute[name] = it->second;
-    for (double &v : values)
-      v = std::fabs(v);
+    magnitudes[name] = name == "u" && spec.convWidth
+                           ? convolvedInput(spec, rawData, true)
+                           : absolute(it->second);
   }
-  if (spec.convWidth)
-    absolute["u"] = convolvedInput(spec, rawData, true);
   Expected out;
   out.y.resize(batch * seqSize);
   out.yMag.resize(batch * seqSize);
@@ -183,8 +179,8 @@ Expected runReference(const ScanSpec &spec, const ScanData &rawData) {
     const bool magnitude = task % 2;
     // The tensor `name` of this task at `offset`, or null if absent.
     auto input = [&](const char *name, int64_t offset) -> const double * {
-      if (magnitude && absolute.count(name))
-        return absolute.at(name).data() + offset;
+      if (magnitude && magnitudes.count(name))
+        return magnitudes.at(name).data() + offset;
       auto it = data.values.find(name);
       return it == data.values.end() ? nullptr : it->second.data() + offset;
     };
