@@ -48,10 +48,13 @@ static std::string argName(func::FuncOp func, unsigned i) {
 
 /// The symbol of the L segment length libssmrt picks (ssm.split_length).
 static constexpr StringLiteral kSplitSymbol = "S";
+/// The symbol of a persistent kernel's block count (ssm.worker_count).
+static constexpr StringLiteral kWorkersSymbol = "W";
 
 /// Describes a host size feeding a launch as `{"size": N | symbol}`, with
 /// `"div": k` for `ceil(size / k)` and `"minus": m` for that less m: a
-/// constant, a `memref.dim` of a layer argument or ssm.split_length;
+/// constant, a `memref.dim` of a layer argument, ssm.split_length or
+/// ssm.worker_count;
 /// `arith.ceildivui` of those by a constant or the split length; and that
 /// quotient less a constant.
 static llvm::Expected<json::Object> describeExtent(Value value) {
@@ -60,6 +63,8 @@ static llvm::Expected<json::Object> describeExtent(Value value) {
     return json::Object{{"size", constant.getSExtValue()}};
   if (value.getDefiningOp<SplitLengthOp>())
     return json::Object{{"size", kSplitSymbol}};
+  if (value.getDefiningOp<WorkerCountOp>())
+    return json::Object{{"size", kWorkersSymbol}};
   if (auto sub = value.getDefiningOp<arith::SubIOp>()) {
     auto size = describeExtent(sub.getLhs());
     if (!size)
@@ -284,8 +289,11 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
       else
         shape.push_back(std::move((*extent)["size"]));
     }
-    workspaces.push_back(json::Object{
-        {"name", name.str()}, {"dtype", *dtype}, {"shape", std::move(shape)}});
+    json::Object workspace{
+        {"name", name.str()}, {"dtype", *dtype}, {"shape", std::move(shape)}};
+    if (alloc->hasAttr("ssm.zeroed"))
+      workspace["zeroed"] = true;
+    workspaces.push_back(std::move(workspace));
   }
 
   json::Array launches;
@@ -320,7 +328,25 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
     split = json::Object{{"symbol", kSplitSymbol},
                          {"over", std::move((*over)["size"])},
                          {"quantum", length.getQuantum()},
-                         {"min_steps", length.getMinSteps()}};
+                         {"min_steps", length.getMinSteps()},
+                         {"waves", length.getWaves()}};
+  }
+  // The worker count (one per layer) binds symbol W at launch, after S.
+  json::Value workers = nullptr;
+  for (auto count : func.getOps<WorkerCountOp>()) {
+    if (workers.getAsObject())
+      return llvm::createStringError("a layer has one worker count");
+    json::Array units;
+    for (Value unit : count.getUnits()) {
+      auto extent = describeExtent(unit);
+      if (!extent)
+        return extent.takeError();
+      units.push_back(std::move(*extent));
+    }
+    symbols.insert(kWorkersSymbol);
+    workers = json::Object{{"symbol", kWorkersSymbol},
+                           {"units", std::move(units)},
+                           {"per_sm", count.getPerSm()}};
   }
   json::Object layer{
       {"name", func.getName().str()},
@@ -334,6 +360,8 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
     layer["workspace"] = std::move(workspaces);
   if (split.getAsObject())
     layer["split"] = std::move(split);
+  if (workers.getAsObject())
+    layer["workers"] = std::move(workers);
   if (tile.getAsObject())
     layer["tile"] = std::move(tile);
   return layer;

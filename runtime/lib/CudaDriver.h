@@ -39,7 +39,8 @@ namespace ssmrt::detail {
   X(funcSetAttribute, cuFuncSetAttribute)                                      \
   X(launchKernel, cuLaunchKernel)                                              \
   X(memAlloc, cuMemAlloc_v2)                                                   \
-  X(memFree, cuMemFree_v2)
+  X(memFree, cuMemFree_v2)                                                     \
+  X(memsetD8Async, cuMemsetD8Async)
 
 /// The driver entry points, resolved from libcuda.so.1.
 struct CudaDriver {

@@ -322,7 +322,8 @@ LayerDesc parseLayer(const json &value, const std::string &path) {
     layer.tensors.push_back(std::move(tensor));
   }
 
-  // A launch binds symbols from the tensor shapes, but for the split symbol.
+  // A launch binds symbols from the tensor shapes, but for the split and
+  // workers symbols, which it chooses.
   if (auto it = value.find("split"); it != value.end()) {
     std::string splitPath = member(path, "split");
     asObject(*it, splitPath);
@@ -336,20 +337,52 @@ LayerDesc parseLayer(const json &value, const std::string &path) {
     if (auto min = it->find("min_steps"); min != it->end())
       layer.split.minSteps = asInt(*min, member(splitPath, "min_steps"), 1,
                                    std::numeric_limits<int32_t>::max());
+    if (auto waves = it->find("waves"); waves != it->end())
+      layer.split.waves = asInt(*waves, member(splitPath, "waves"), 1, 64);
     if (layer.split.over == layer.split.symbol)
       bad(member(splitPath, "over"), "the split symbol cannot split itself");
+  }
+  // The workers' units may use the split symbol, which is chosen first.
+  if (auto it = value.find("workers"); it != value.end()) {
+    std::string workersPath = member(path, "workers");
+    asObject(*it, workersPath);
+    std::string symbolPath = member(workersPath, "symbol");
+    layer.workers.symbol = lookup(
+        layer.symbols, field(*it, workersPath, "symbol"), symbolPath, "symbol");
+    if (layer.workers.symbol == layer.split.symbol)
+      bad(symbolPath, "the split symbol cannot be the workers symbol");
+    std::string unitsPath = member(workersPath, "units");
+    const json &units = asArray(field(*it, workersPath, "units"), unitsPath);
+    if (units.empty())
+      bad(unitsPath, "must not be empty");
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      std::string unitPath = element(unitsPath, i);
+      Extent unit = asExtent(layer, units[i], unitPath, ExtentForm::GridSize);
+      if (unit.symbol == layer.workers.symbol ||
+          unit.divSymbol == layer.workers.symbol)
+        bad(unitPath, "the workers symbol cannot size its own units");
+      layer.workers.units.push_back(unit);
+    }
+    layer.workers.perSM =
+        asInt(field(*it, workersPath, "per_sm"), member(workersPath, "per_sm"),
+              1, std::numeric_limits<int32_t>::max());
   }
   for (std::size_t s = 0; s < layer.symbols.size(); ++s) {
     bool bound = false;
     for (const TensorDesc &tensor : layer.tensors)
       for (const Extent &extent : tensor.shape)
         bound |= extent.symbol == static_cast<int32_t>(s);
-    bool split = layer.split.symbol == static_cast<int32_t>(s);
-    if (bound == split)
+    const char *chosen = nullptr;
+    if (layer.split.symbol == static_cast<int32_t>(s))
+      chosen = "split";
+    else if (layer.workers.symbol == static_cast<int32_t>(s))
+      chosen = "workers";
+    if (bound == (chosen != nullptr))
       bad(element(symbolsPath, s),
           "symbol '" + layer.symbols[s] +
-              (split ? "' is the split symbol but sizes a tensor"
-                     : "' is used by no tensor shape"));
+              (chosen ? "' is the " + std::string(chosen) +
+                            " symbol but sizes a tensor"
+                      : "' is used by no tensor shape"));
   }
 
   if (auto it = value.find("workspace"); it != value.end()) {
@@ -357,9 +390,17 @@ LayerDesc parseLayer(const json &value, const std::string &path) {
     const json &workspaces = asArray(*it, workspacesPath);
     std::unordered_set<std::string> workspaceNames;
     for (std::size_t i = 0; i < workspaces.size(); ++i) {
-      BufferDesc workspace;
-      parseBuffer(layer, workspaces[i], element(workspacesPath, i), "workspace",
+      std::string workspacePath = element(workspacesPath, i);
+      WorkspaceDesc workspace;
+      parseBuffer(layer, workspaces[i], workspacePath, "workspace",
                   workspaceNames, workspace);
+      if (auto zeroed = workspaces[i].find("zeroed");
+          zeroed != workspaces[i].end()) {
+        if (!zeroed->is_boolean())
+          bad(member(workspacePath, "zeroed"),
+              "expected a boolean, got " + describe(*zeroed));
+        workspace.zeroed = zeroed->get<bool>();
+      }
       layer.workspaces.push_back(std::move(workspace));
     }
   }
@@ -379,6 +420,27 @@ LayerDesc parseLayer(const json &value, const std::string &path) {
       bad(member(member(path, "split"), "symbol"),
           "symbol '" + layer.symbols[layer.split.symbol] +
               "' divides no launch grid");
+  }
+  // The workers symbol is chosen for a launch whose grid x it is.
+  if (layer.workers.symbol >= 0) {
+    for (std::size_t i = 0; i < layer.launches.size(); ++i) {
+      const Extent &x = layer.launches[i].grid[0];
+      if (x.symbol == layer.workers.symbol && x.divSymbol < 0 && x.div == 1 &&
+          x.minus == 0)
+        layer.workers.launch = static_cast<int32_t>(i);
+    }
+    const std::string &symbol = layer.symbols[layer.workers.symbol];
+    if (layer.workers.launch < 0)
+      bad(member(member(path, "workers"), "symbol"),
+          "symbol '" + symbol + "' is no launch's grid x");
+    // The split is chosen first, from a grid that must not need the workers.
+    if (layer.split.launch >= 0)
+      for (const Extent &dim : layer.launches[layer.split.launch].grid)
+        if (dim.symbol == layer.workers.symbol ||
+            dim.divSymbol == layer.workers.symbol)
+          bad(member(member(path, "split"), "symbol"),
+              "symbol '" + layer.symbols[layer.split.symbol] +
+                  "' is decided by a grid that uses symbol '" + symbol + "'");
   }
   return layer;
 }

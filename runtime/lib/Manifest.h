@@ -50,11 +50,18 @@ struct Extent {
   bool isSymbol() const { return symbol >= 0; }
 };
 
-/// A workspace buffer, or the common part of a tensor.
+/// The common part of a workspace and a tensor.
 struct BufferDesc {
   std::string name;
   ssmrt_dtype dtype = SSMRT_F32;
   std::vector<Extent> shape;
+};
+
+/// A workspace buffer.
+struct WorkspaceDesc : BufferDesc {
+  /// The runtime zero-fills the buffer whenever it allocates it, and the
+  /// kernels leave it zeroed when they finish (the manifest's `zeroed`).
+  bool zeroed = false;
 };
 
 /// How a layer uses a tensor; the values are those ssmrt_layer_tensor_info
@@ -107,7 +114,22 @@ struct SplitDesc {
   int64_t quantum = 1;
   /// Its shortest segment where L allows (the manifest's `min_steps`).
   int64_t minSteps = kMinSplitSteps;
+  /// The waves of blocks its segments are sized for (the manifest's
+  /// `waves`).
+  int64_t waves = kSplitWaves;
   /// The launch that decides it: the layer's last whose grid it divides.
+  int32_t launch = -1;
+};
+
+/// A symbol the runtime chooses at launch: the block count of a persistent
+/// kernel, whose blocks share the product of `units` between them.
+struct WorkersDesc {
+  int32_t symbol = -1;
+  /// Grid-entry extents; they may use the split symbol.
+  std::vector<Extent> units;
+  /// The blocks that saturate an SM (the manifest's `per_sm`).
+  int64_t perSM = 1;
+  /// The launch that decides it: the layer's last whose grid x it is.
   int32_t launch = -1;
 };
 
@@ -117,8 +139,10 @@ struct LayerDesc {
   std::vector<std::string> symbols;
   /// The split symbol, if any (split.symbol < 0: none).
   SplitDesc split;
+  /// The workers symbol, if any (workers.symbol < 0: none).
+  WorkersDesc workers;
   std::vector<TensorDesc> tensors;
-  std::vector<BufferDesc> workspaces;
+  std::vector<WorkspaceDesc> workspaces;
   std::vector<LaunchDesc> launches;
 };
 

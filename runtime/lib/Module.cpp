@@ -39,25 +39,25 @@ std::string quoted(const std::string &name) { return "'" + name + "'"; }
 
 ssmrt_layer_st::ssmrt_layer_st(ssmrt_module_st &module, const LayerDesc &desc)
     : module(module), desc(desc), functions(desc.launches.size(), nullptr),
-      workspaces(desc.workspaces.size()) {}
+      workspaces(desc.workspaces.size()), blocksPerSM(desc.launches.size()) {}
 
 void ssmrt_layer_st::launch(const ssmrt_tensor *tensors, int32_t numTensors,
                             CUstream stream) {
   LaunchShapes shapes = bindShapes(desc, tensors, numTensors);
-  // Without a split every size is known before the driver is touched; the
-  // split length depends on the device.
-  bool split = desc.split.launch >= 0;
-  if (!split)
-    sizeLaunches(desc, 0, 0, shapes);
+  // Without a split or workers every size is known before the driver is
+  // touched; the split length and the worker count depend on the device.
+  bool chosen = desc.split.launch >= 0 || desc.workers.launch >= 0;
+  if (!chosen)
+    sizeLaunches(desc, 0, {}, shapes);
   const CudaDriver &driver = cudaDriver();
   std::lock_guard<std::mutex> lock(module.mutex);
   module.bind(driver);
   resolveFunctions(driver);
-  if (split) {
+  if (chosen) {
     queryOccupancy(driver);
     sizeLaunches(desc, sms, blocksPerSM, shapes);
   }
-  growWorkspaces(driver, shapes.workspaceBytes);
+  growWorkspaces(driver, shapes.workspaceBytes, stream);
 
   std::vector<KernelArg> args;
   std::vector<void *> argPointers;
@@ -115,28 +115,32 @@ void ssmrt_layer_st::resolveFunctions(const CudaDriver &driver) {
 void ssmrt_layer_st::queryOccupancy(const CudaDriver &driver) {
   if (sms > 0)
     return;
-  int32_t decider = desc.split.launch;
   CUdevice device = 0;
   driver.check(driver.ctxGetDevice(&device), "cuCtxGetDevice");
   int count = 0;
   driver.check(driver.deviceGetAttribute(
                    &count, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
                "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
-  const LaunchDesc &launch = desc.launches[decider];
-  int resident = 0;
-  driver.check(
-      driver.occupancyMaxActiveBlocksPerMultiprocessor(
-          &resident, functions[decider],
-          static_cast<int>(launch.block[0] * launch.block[1] * launch.block[2]),
-          launch.sharedBytes),
-      "cuOccupancyMaxActiveBlocksPerMultiprocessor(" + quoted(launch.kernel) +
-          ")");
+  for (int32_t decider : {desc.split.launch, desc.workers.launch}) {
+    if (decider < 0)
+      continue;
+    const LaunchDesc &launch = desc.launches[decider];
+    int resident = 0;
+    driver.check(driver.occupancyMaxActiveBlocksPerMultiprocessor(
+                     &resident, functions[decider],
+                     static_cast<int>(launch.block[0] * launch.block[1] *
+                                      launch.block[2]),
+                     launch.sharedBytes),
+                 "cuOccupancyMaxActiveBlocksPerMultiprocessor(" +
+                     quoted(launch.kernel) + ")");
+    blocksPerSM[decider] = resident;
+  }
   sms = count;
-  blocksPerSM = resident;
 }
 
 void ssmrt_layer_st::growWorkspaces(const CudaDriver &driver,
-                                    const std::vector<std::size_t> &bytes) {
+                                    const std::vector<std::size_t> &bytes,
+                                    CUstream stream) {
   bool synchronized = false;
   for (std::size_t i = 0; i < workspaces.size(); ++i) {
     Workspace &workspace = workspaces[i];
@@ -156,7 +160,14 @@ void ssmrt_layer_st::growWorkspaces(const CudaDriver &driver,
     driver.check(driver.memAlloc(&pointer, bytes[i]),
                  "cuMemAlloc(" + name + ", " + std::to_string(bytes[i]) +
                      " bytes)");
-    workspace = {pointer, bytes[i]};
+    // The kernels leave a zeroed workspace zeroed, so it is cleared only
+    // when new, on the launch's stream ahead of them; until then it counts
+    // as empty, so that a failed clear is redone by the next launch.
+    workspace = {pointer, 0};
+    if (desc.workspaces[i].zeroed)
+      driver.check(driver.memsetD8Async(pointer, 0, bytes[i], stream),
+                   "cuMemsetD8Async(" + name + ")");
+    workspace.bytes = bytes[i];
   }
 }
 

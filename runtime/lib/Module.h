@@ -39,13 +39,13 @@ struct ssmrt_layer_st {
   /// Looks up the CUfunction of each launch not resolved yet. Needs
   /// module.mutex.
   void resolveFunctions(const ssmrt::detail::CudaDriver &driver);
-  /// Reallocates each workspace smaller than its entry of `bytes`. Needs
-  /// module.mutex.
+  /// Reallocates each workspace smaller than its entry of `bytes`, zeroing
+  /// the `zeroed` ones on `stream`. Needs module.mutex.
   void growWorkspaces(const ssmrt::detail::CudaDriver &driver,
-                      const std::vector<std::size_t> &bytes);
-  /// Queries, once, what the split rule needs: the SM count of the module's
-  /// device and how many blocks of the split launch an SM holds. Needs
-  /// module.mutex and the functions resolved.
+                      const std::vector<std::size_t> &bytes, CUstream stream);
+  /// Queries, once, what the split and workers rules need: the SM count of
+  /// the module's device and how many blocks of each one's deciding launch an
+  /// SM holds. Needs module.mutex and the functions resolved.
   void queryOccupancy(const ssmrt::detail::CudaDriver &driver);
 
   ssmrt_module_st &module;
@@ -55,8 +55,10 @@ struct ssmrt_layer_st {
   std::vector<CUfunction> functions;
   /// One per manifest workspace; guarded by module.mutex.
   std::vector<ssmrt::detail::Workspace> workspaces;
-  /// queryOccupancy's answers, 0 until asked; guarded by module.mutex.
-  int64_t sms = 0, blocksPerSM = 0;
+  /// queryOccupancy's answers, 0 until asked (blocksPerSM has one per
+  /// launch, asked for the deciding ones); guarded by module.mutex.
+  int64_t sms = 0;
+  std::vector<int64_t> blocksPerSM;
 };
 
 /// The object behind an ssmrt_module handle.

@@ -114,7 +114,8 @@ int64_t valueOf(const Extent &extent, const std::vector<int64_t> &symbols) {
 
 } // namespace
 
-void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
+void sizeLaunches(const LayerDesc &layer, int64_t sms,
+                  const std::vector<int64_t> &blocksPerSM,
                   LaunchShapes &shapes) {
   if (layer.split.launch >= 0) {
     const LaunchDesc &launch = layer.launches[layer.split.launch];
@@ -124,7 +125,19 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
         blocks *= valueOf(launch.grid[d], shapes.symbols);
     shapes.symbols[layer.split.symbol] =
         chooseSplit(shapes.symbols[layer.split.over], layer.split.quantum,
-                    blocks, sms, blocksPerSM, layer.split.minSteps);
+                    blocks, sms, blocksPerSM[layer.split.launch],
+                    layer.split.minSteps, layer.split.waves);
+  }
+
+  if (layer.workers.launch >= 0) {
+    int64_t units = 1;
+    for (const Extent &unit : layer.workers.units)
+      if (__builtin_mul_overflow(units, valueOf(unit, shapes.symbols), &units))
+        badShape("the units of symbol " +
+                 quoted(layer.symbols[layer.workers.symbol]) +
+                 " overflow int64_t");
+    shapes.symbols[layer.workers.symbol] = chooseWorkers(
+        units, layer.workers.perSM, sms, blocksPerSM[layer.workers.launch]);
   }
 
   for (const BufferDesc &workspace : layer.workspaces) {

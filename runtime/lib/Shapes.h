@@ -4,8 +4,9 @@
 // derives everything size-dependent that the launch needs: symbol values,
 // workspace sizes and grid dimensions. Pure host code, so every tensor error
 // is found before the driver is touched (and on machines without a GPU); a
-// layer whose L is split at launch needs the device's SM count and occupancy
-// for its sizes, the others are sized before the driver too.
+// layer whose L is split or whose workers are counted at launch needs the
+// device's SM count and occupancy for its sizes, the others are sized before
+// the driver too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,11 +41,13 @@ struct LaunchShapes {
 LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
                         int32_t numTensors);
 
-/// Completes `shapes` after bindShapes: the split symbol, if the layer has
-/// one (chosen for `sms` SMs holding `blocksPerSM` blocks of the
-/// split's deciding launch; both are unused otherwise), then the workspace
-/// sizes and the grids; throws Failure(SSMRT_ERROR_SHAPE) if a size overflows.
-void sizeLaunches(const LayerDesc &layer, int64_t sms, int64_t blocksPerSM,
+/// Completes `shapes` after bindShapes: the split symbol, then the workers
+/// symbol, where the layer has them (each chosen for `sms` SMs holding
+/// `blocksPerSM[i]` blocks of its deciding launch i; both are unused
+/// otherwise), then the workspace sizes and the grids; throws
+/// Failure(SSMRT_ERROR_SHAPE) if a size overflows.
+void sizeLaunches(const LayerDesc &layer, int64_t sms,
+                  const std::vector<int64_t> &blocksPerSM,
                   LaunchShapes &shapes);
 
 } // namespace ssmrt::detail

@@ -1,8 +1,9 @@
-//===- Split.h - how long the L segments of a launch are --------*- C++ -*-===//
+//===- Split.h - the symbols the runtime picks at launch --------*- C++ -*-===//
 //
-// The rule behind a manifest's `split` symbol: how many steps each block of
-// a kernel that splits the sequence takes, from the launch's sizes and the
-// GPU. Pure arithmetic, so that it is unit-tested without a GPU.
+// The rules behind a manifest's `split` symbol (how many steps each block of
+// a kernel that splits the sequence takes) and `workers` symbol (how many
+// blocks a persistent kernel launches), from the launch's sizes and the GPU.
+// Pure arithmetic, so that they are unit-tested without a GPU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +21,9 @@ namespace ssmrt::detail {
 /// carry-in grows with their square.
 constexpr int64_t kMinSplitSteps = 256;
 constexpr int64_t kMaxSplits = 32;
+/// The waves of blocks split segments are sized for unless the manifest says
+/// otherwise (its `waves`).
+constexpr int64_t kSplitWaves = 3;
 
 constexpr int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
@@ -30,24 +34,42 @@ constexpr int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 ///
 /// Splitting costs a carry pass (about 0.4 of the scan's work) and blocks
 /// that share an SM each run slower, so it pays only where whole segments
-/// leave SMs idle: then segments are sized for at most three waves of
+/// leave SMs idle: then segments are sized for at most `waves` waves of
 /// blocks, as many as fit, since a last wave of a few blocks costs as much
-/// as a full one. On an H200 (132 SMs, 3 blocks an SM): the SSD's 80 blocks
-/// (B 1, H 80, L 32768) split 14 ways (2.8 waves) ran 0.867 ms, 16 ways
-/// (3.2) 0.904, 15 ways 0.928 (whole: 1.25); its 320 (B 4) ran 8 % slower
-/// split 2 ways; the selective scan's 32 blocks (B 1, D 2048, L 16384) split
-/// 32 ways run 3.5x faster.
+/// as a full one. On an H200 (132 SMs, 3 blocks an SM): the selective
+/// scan's 32 blocks (B 1, D 2048, L 16384) split 32 ways run 3.5x faster
+/// (three waves). The SSD's carry kernel sums every segment but the last
+/// before its persistent scan, which needs no whole waves: its 80 blocks
+/// (B 1, H 80, L 32768) ran 0.852 ms split 8 ways, 0.915 14 ways (three
+/// waves); it asks for two (9 ways).
 constexpr int64_t chooseSplit(int64_t length, int64_t quantum, int64_t blocks,
                               int64_t sms, int64_t blocksPerSM,
-                              int64_t minSteps = kMinSplitSteps) {
+                              int64_t minSteps = kMinSplitSteps,
+                              int64_t waves = kSplitWaves) {
   int64_t segments = 1;
   if (3 * blocks < 2 * sms)
     segments = std::max<int64_t>(
-        std::min({3 * sms * std::max<int64_t>(blocksPerSM, 1) /
+        std::min({waves * sms * std::max<int64_t>(blocksPerSM, 1) /
                       std::max<int64_t>(blocks, 1),
                   kMaxSplits, length / minSteps}),
         1);
   return ceilDiv(ceilDiv(length, segments), quantum) * quantum;
+}
+
+/// The block count of a persistent kernel over `units` work units, on a GPU
+/// of `sms` SMs that hold `blocksPerSM` of its blocks each, of which it wants
+/// `perSM`.
+///
+/// Each block takes an even, contiguous share of the units' chunks, splitting
+/// at most one unit with its neighbour, so the kernel wants exactly as many
+/// blocks as the SMs run at once, and never more blocks than units. `perSM`
+/// is the blocks that saturate an SM, which the compiler knows for its
+/// kernel: on an H200 the SSD scan's T1-sized work ran 1.06 chunks/us per SM
+/// with 2 blocks an SM, 1.08 with 3 and 0.9 with 1.
+constexpr int64_t chooseWorkers(int64_t units, int64_t perSM, int64_t sms,
+                                int64_t blocksPerSM) {
+  int64_t resident = std::max<int64_t>(std::min(perSM, blocksPerSM), 1);
+  return std::max<int64_t>(std::min(units, resident * sms), 1);
 }
 
 } // namespace ssmrt::detail

@@ -2,8 +2,8 @@
 // alone) lowers to wgmma (the NVVM op becomes inline PTX) beside the
 // mma.sync of its state term, with the proxy fence that publishes
 // workgroup-memory writes to the tensor cores; ptxas assembles it for
-// sm_90a within the three-blocks-an-SM bound (with an initial state and L
-// segments, spilling a few bytes for it, below 100). The carry kernel of an
+// sm_90a within the two-blocks-an-SM bound of the persistent scan (with an
+// initial state and L segments), without spills. The carry kernel of an
 // L-segmented layer is the mma.sync one.
 // RUN: ssm-opt %s -ssm-to-nvvm="format=isa chips=sm_90a" -o %t.mlir
 // RUN: %python %S/../extract-ptx.py 0 < %t.mlir > %t.ptx
@@ -14,7 +14,7 @@
 // CHECK: .entry segments_ssd_chunk_0_carry(
 // CHECK: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // CHECK: .entry segments_ssd_chunk_0(
-// CHECK: .minnctapersm 3
+// CHECK: .minnctapersm 2
 // CHECK-DAG: fence.proxy.async.shared::cta;
 // CHECK-DAG: wgmma.fence.sync.aligned;
 // CHECK-DAG: wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16
@@ -24,8 +24,8 @@
 // CHECK-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 
 // PTXAS: Compiling entry function 'segments_ssd_chunk_0'
-// PTXAS: {{[0-9]?[0-9]}} bytes spill stores, {{[0-9]?[0-9]}} bytes spill loads
-// PTXAS: Used {{1[0-6][0-9]|[0-9][0-9]}} registers
+// PTXAS: 0 bytes spill stores, 0 bytes spill loads
+// PTXAS: Used {{2[0-5][0-9]|1[0-9][0-9]}} registers
 // PTXAS: Compiling entry function 'segments_ssd_chunk_0_carry'
 
 func.func @segments(%x: tensor<?x?x80x64xbf16> {ssm.name = "x"},

@@ -68,6 +68,8 @@ constexpr double kStateEps = 5e-3;
 /// The state continuation test: kSplitLen steps as two launches.
 constexpr int64_t kSplitLen = 300;
 constexpr int64_t kSplitAt = 129;
+/// At least this many (batch, head) units in the handoff case.
+constexpr int64_t kHandoffUnits = 400;
 
 /// The fp64 results of one launch and their magnitudes.
 struct Expected {
@@ -278,6 +280,12 @@ void runLayer(const ssmrt::Layer &layer, const SSDSpec &spec,
     for (int64_t len : lengths)
       guarded(caseName(spec, batch, len), tally,
               [&] { runCase(layer, spec, batch, len, tally); });
+  // More (batch, head) units than the persistent scan's blocks (two an SM:
+  // 264 on 132 SMs), so that blocks share units and hand states on.
+  int64_t many = (kHandoffUnits + spec.nheads - 1) / spec.nheads;
+  int64_t len = options.quick ? 63 : 130;
+  guarded(caseName(spec, many, len), tally,
+          [&] { runCase(layer, spec, many, len, tally); });
   if (spec.initialState && spec.finalState && !options.quick)
     guarded(caseName(spec, 2, kSplitLen, " split"), tally,
             [&] { runContinuation(layer, spec, 2, tally); });

@@ -491,6 +491,10 @@ const ManifestCase kManifestCases[] = {
      R"("symbols": ["B", "L", "S"],
         "split": {"symbol": "S", "over": "L", "quantum": 32, "min_steps": 0})",
      "manifest: layers[0].split.min_steps: must be >= 1, got 0"},
+    {"ZeroSplitWaves", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "S"],
+        "split": {"symbol": "S", "over": "L", "quantum": 32, "waves": 0})",
+     "manifest: layers[0].split.waves: must be >= 1, got 0"},
     {"UnknownSplitSymbol", R"("symbols": ["B", "L"])",
      R"("symbols": ["B", "L"],
         "split": {"symbol": "S", "over": "L", "quantum": 32})",
@@ -527,6 +531,57 @@ const ManifestCase kManifestCases[] = {
     {"NegativeWorkspaceMinus", R"("shape": ["B", 5120, 16])",
      R"("shape": ["B", {"size": "L", "div": 2, "minus": -1}, 16])",
      "manifest: layers[0].workspace[0].shape[1].minus: must be >= 0, got -1"},
+    {"WorkspaceZeroedNotBool", R"("shape": ["B", 5120, 16])",
+     R"("shape": ["B", 5120, 16], "zeroed": 1)",
+     "manifest: layers[0].workspace[0].zeroed: expected a boolean, got 1"},
+    {"WorkersNotObject", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "W"], "workers": 4)",
+     "manifest: layers[0].workers: expected an object, got 4"},
+    {"WorkersSymbolSizesATensor", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L"],
+        "workers": {"symbol": "L", "units": [{"size": "B"}], "per_sm": 2})",
+     "manifest: layers[0].symbols[1]: symbol 'L' is the workers symbol but "
+     "sizes a tensor"},
+    {"WorkersSymbolIsTheSplitSymbol", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "S"],
+        "split": {"symbol": "S", "over": "L", "quantum": 32},
+        "workers": {"symbol": "S", "units": [{"size": "B"}], "per_sm": 2})",
+     "manifest: layers[0].workers.symbol: the split symbol cannot be the "
+     "workers symbol"},
+    {"WorkersWithoutUnits", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "W"],
+        "workers": {"symbol": "W", "per_sm": 2})",
+     "manifest: layers[0].workers.units: required field is missing"},
+    {"WorkersUnitsNotArray", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "W"],
+        "workers": {"symbol": "W", "units": 320, "per_sm": 2})",
+     "manifest: layers[0].workers.units: expected an array, got 320"},
+    {"WorkersUnitsEmpty", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "W"],
+        "workers": {"symbol": "W", "units": [], "per_sm": 2})",
+     "manifest: layers[0].workers.units: must not be empty"},
+    {"WorkersUnitNotObject", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "W"],
+        "workers": {"symbol": "W", "units": ["B"], "per_sm": 2})",
+     "manifest: layers[0].workers.units[0]: expected an object, got \"B\""},
+    {"WorkersUnitsUseWorkers", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "W"],
+        "workers": {"symbol": "W", "per_sm": 2,
+                    "units": [{"size": "B"}, {"size": "L", "div": "W"}]})",
+     "manifest: layers[0].workers.units[1]: the workers symbol cannot size "
+     "its own units"},
+    {"WorkersZeroPerSM", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "W"],
+        "workers": {"symbol": "W", "units": [{"size": "B"}], "per_sm": 0})",
+     "manifest: layers[0].workers.per_sm: must be >= 1, got 0"},
+    {"WorkersFloatPerSM", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "W"],
+        "workers": {"symbol": "W", "units": [{"size": "B"}], "per_sm": 2.5})",
+     "manifest: layers[0].workers.per_sm: expected an integer, got 2.5"},
+    {"WorkersAreNoGridX", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "W"],
+        "workers": {"symbol": "W", "units": [{"size": "B"}], "per_sm": 2})",
+     "manifest: layers[0].workers.symbol: symbol 'W' is no launch's grid x"},
 };
 
 INSTANTIATE_TEST_SUITE_P(
@@ -676,6 +731,105 @@ TEST_F(RuntimeTest, SplitLayerValidatesShapesBeforeTheDriver) {
   // The split length needs the device.
   tensors[3].shape[2] = 200;
   expectDriverFailure(ssmrt_layer_launch(layer, tensors.data(), 4, nullptr));
+}
+
+/// Layer mamba1 as a persistent kernel: W blocks, as many as the SMs run at
+/// once but at most B * 80 (its old grid), each with a zeroed workspace row.
+std::string workersManifest() {
+  std::string text = edit(kManifest, R"("symbols": ["B", "L"])",
+                          R"("symbols": ["B", "L", "W"],
+                             "workers": {"symbol": "W", "per_sm": 2,
+                                         "units": [{"size": 5120, "div": 64},
+                                                   {"size": "B"}]})");
+  text = edit(text, R"("shape": ["B", 5120, 16])",
+              R"("shape": ["W", 16], "zeroed": true)");
+  text =
+      edit(text, R"([{"size": 5120, "div": 64}, {"size": "B"}, {"size": 1}])",
+           R"([{"size": "W"}, {"size": 1}, {"size": 1}])");
+  return edit(text, R"({"symbol": "L"}])",
+              R"({"symbol": "L"}, {"symbol": "W"}])");
+}
+
+/// splitManifest() plus a persistent launch over W blocks for the
+/// ceil(L / S) segments of each of B * 80 rows: `grid` its grid.
+std::string splitWorkersManifest(const std::string &grid) {
+  std::string text = edit(splitManifest(), R"("quantum": 32})",
+                          R"("quantum": 32},
+                             "workers": {"symbol": "W", "per_sm": 2,
+                                         "units": [{"size": "L", "div": "S"},
+                                                   {"size": "B"}, {"size": 80}]})");
+  text = edit(text, R"("symbols": ["B", "L", "S"])",
+              R"("symbols": ["B", "L", "S", "W"])");
+  return edit(text, R"({"symbol": "S"}])",
+              R"({"symbol": "S"}]},
+                 {"kernel": "persistent", "block": [128, 1, 1],
+                  "shared_bytes": 0, "grid": )" +
+                  grid + R"(,
+                  "params": [{"workspace": "carry"}, {"symbol": "W"}])");
+}
+
+TEST_F(RuntimeTest, WorkersLayerValidatesShapesBeforeTheDriver) {
+  ssmrt_module raw = nullptr;
+  ASSERT_EQ(load(workersManifest(), &raw), SSMRT_SUCCESS) << ssmrt_last_error();
+  ModulePtr module = own(raw);
+  ssmrt_layer layer = nullptr;
+  ASSERT_EQ(ssmrt_module_get_layer(raw, "mamba1", &layer), SSMRT_SUCCESS);
+  // W sizes no tensor.
+  EXPECT_EQ(ssmrt_layer_num_tensors(layer), 4);
+  std::vector<ssmrt_tensor> tensors = mambaTensors();
+  tensors[1].shape[0] = 3;
+  EXPECT_EQ(ssmrt_layer_launch(layer, tensors.data(), 4, nullptr),
+            SSMRT_ERROR_SHAPE);
+  EXPECT_STREQ(ssmrt_last_error(),
+               "launch: symbol 'B' is 2 from 'u' but 3 from 'delta'");
+  // The worker count needs the device.
+  tensors[1].shape[0] = 2;
+  expectDriverFailure(ssmrt_layer_launch(layer, tensors.data(), 4, nullptr));
+}
+
+TEST_F(RuntimeTest, WorkersUnitsMayUseTheSplitSymbol) {
+  ssmrt_module raw = nullptr;
+  ASSERT_EQ(
+      load(splitWorkersManifest(R"([{"size": "W"}, {"size": 1}, {"size": 1}])"),
+           &raw),
+      SSMRT_SUCCESS)
+      << ssmrt_last_error();
+  ModulePtr module = own(raw);
+  ssmrt_layer layer = nullptr;
+  ASSERT_EQ(ssmrt_module_get_layer(raw, "mamba1", &layer), SSMRT_SUCCESS);
+  std::vector<ssmrt_tensor> tensors = mambaTensors();
+  expectDriverFailure(ssmrt_layer_launch(layer, tensors.data(), 4, nullptr));
+}
+
+TEST_F(RuntimeTest, WorkersAreDecidedByAGridXOfTheSymbolAlone) {
+  ssmrt_module raw = nullptr;
+  EXPECT_EQ(load(splitWorkersManifest(
+                     R"([{"size": "W", "div": 2}, {"size": 1}, {"size": 1}])"),
+                 &raw),
+            SSMRT_ERROR_MANIFEST);
+  EXPECT_STREQ(ssmrt_last_error(),
+               "manifest: layers[0].workers.symbol: symbol 'W' is no launch's "
+               "grid x");
+  EXPECT_EQ(
+      load(splitWorkersManifest(R"([{"size": 1}, {"size": "W"}, {"size": 1}])"),
+           &raw),
+      SSMRT_ERROR_MANIFEST);
+  EXPECT_STREQ(ssmrt_last_error(),
+               "manifest: layers[0].workers.symbol: symbol 'W' is no launch's "
+               "grid x");
+}
+
+TEST_F(RuntimeTest, SplitIsNotDecidedByTheWorkers) {
+  // S is chosen before W, so the grid that decides it cannot use W.
+  ssmrt_module raw = nullptr;
+  EXPECT_EQ(
+      load(splitWorkersManifest(
+               R"([{"size": "W"}, {"size": "L", "div": "S"}, {"size": 1}])"),
+           &raw),
+      SSMRT_ERROR_MANIFEST);
+  EXPECT_STREQ(ssmrt_last_error(),
+               "manifest: layers[0].split.symbol: symbol 'S' is decided by a "
+               "grid that uses symbol 'W'");
 }
 
 TEST_F(RuntimeTest, NullTensorList) {

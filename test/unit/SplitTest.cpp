@@ -1,8 +1,8 @@
 //===- SplitTest.cpp - unit tests of libssmrt's split rule -----*- C++ -*-===//
 //
-// The segment length libssmrt picks for a manifest's `split` symbol
-// (runtime/lib/Split.h), on the shapes of the SSD benchmark and at the
-// rule's limits.
+// The segment length libssmrt picks for a manifest's `split` symbol and the
+// block count for its `workers` symbol (runtime/lib/Split.h), on the shapes
+// of the SSD benchmark and at the rules' limits.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +14,7 @@ namespace {
 
 using ssmrt::detail::ceilDiv;
 using ssmrt::detail::chooseSplit;
+using ssmrt::detail::chooseWorkers;
 using ssmrt::detail::kMaxSplits;
 using ssmrt::detail::kMinSplitSteps;
 
@@ -24,6 +25,12 @@ TEST(SplitTest, FewBlocksSplitForThreeWaves) {
   // T3: B 1, H 80, L 32768: 14 segments of 2368 steps, 1120 blocks (2.8
   // waves of 396; 15 would need a fourth).
   EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, kBlocksPerSM), 2368);
+}
+
+TEST(SplitTest, ALayerMayAskForFewerWaves) {
+  // The SSD's carry kernel before its persistent scan: T3 in 9 segments of
+  // 3648 steps (720 carry blocks, under two waves of 396).
+  EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, kBlocksPerSM, 1024, 2), 3648);
 }
 
 TEST(SplitTest, BlocksThatFillTheSMsKeepTheWholeSequence) {
@@ -76,6 +83,26 @@ TEST(SplitTest, ResultIsAWholeNumberOfQuanta) {
         EXPECT_EQ(steps % quantum, 0);
         EXPECT_LE(ceilDiv(length, steps), kMaxSplits);
       }
+}
+
+TEST(SplitTest, WorkersFillTheSMsAtPerSM) {
+  // T1: B 4, H 80 as 320 units, 2 blocks an SM saturating it.
+  EXPECT_EQ(chooseWorkers(320, 2, kSMs, kBlocksPerSM), 264);
+  // More blocks an SM where they fit.
+  EXPECT_EQ(chooseWorkers(1000, 4, kSMs, kBlocksPerSM), 396);
+}
+
+TEST(SplitTest, WorkersAreNoMoreThanTheUnits) {
+  EXPECT_EQ(chooseWorkers(80, 2, kSMs, kBlocksPerSM), 80);
+  EXPECT_EQ(chooseWorkers(1, 2, kSMs, kBlocksPerSM), 1);
+  // Empty units (a grid-like extent's minus) still launch one block.
+  EXPECT_EQ(chooseWorkers(0, 2, kSMs, kBlocksPerSM), 1);
+}
+
+TEST(SplitTest, WorkersAreNoMoreThanTheSMsHold) {
+  EXPECT_EQ(chooseWorkers(320, 2, kSMs, 1), 132);
+  // An unknown occupancy counts as one block an SM.
+  EXPECT_EQ(chooseWorkers(320, 2, kSMs, 0), 132);
 }
 
 } // namespace

@@ -71,19 +71,22 @@ static FailureOr<Value> getTiedOperand(func::FuncOp func, unsigned i,
 }
 
 Value LoweredOp::addWorkspace(OpBuilder &host, Location loc, MemRefType type,
-                              ValueRange sizes, StringRef name) {
+                              ValueRange sizes, StringRef name, bool zeroed) {
   auto alloc = memref::AllocOp::create(host, loc, type, sizes);
   alloc->setAttr("ssm.name", host.getStringAttr(name));
+  if (zeroed)
+    alloc->setAttr("ssm.zeroed", host.getUnitAttr());
   workspaces.push_back(alloc);
   return alloc;
 }
 
 LSegments::LSegments(OpBuilder &host, Location loc, Value batch, Value len,
-                     int64_t chunk, int64_t quantum, int64_t minSteps)
+                     int64_t chunk, int64_t quantum, int64_t minSteps,
+                     int64_t waves)
     : host(host), loc(loc), batch(batch), len(len), atLaunch(chunk == 0) {
-  steps = atLaunch
-              ? Value(SplitLengthOp::create(host, loc, len, quantum, minSteps))
-              : indexConstant(host, loc, chunk);
+  steps = atLaunch ? Value(SplitLengthOp::create(host, loc, len, quantum,
+                                                 minSteps, waves))
+                   : indexConstant(host, loc, chunk);
   count = arith::CeilDivUIOp::create(host, loc, len, steps);
   carried =
       arith::SubIOp::create(host, loc, count, indexConstant(host, loc, 1));

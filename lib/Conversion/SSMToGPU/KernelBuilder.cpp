@@ -177,6 +177,10 @@ Value KernelBodyBuilder::cmpLT(Value a, Value b) {
   return createOrFold<arith::CmpIOp>(arith::CmpIPredicate::slt, a, b);
 }
 
+Value KernelBodyBuilder::cmpEQ(Value a, Value b) {
+  return createOrFold<arith::CmpIOp>(arith::CmpIPredicate::eq, a, b);
+}
+
 std::tuple<Value, Value, Value>
 KernelBodyBuilder::segmentBounds(Value segment, Value steps, Value len) {
   Value count = arith::CeilDivUIOp::create(*this, len, steps);

@@ -91,6 +91,7 @@ public:
   Value rem(Value a, Value b);
   Value fma(Value a, Value b, Value c);
   Value cmpLT(Value a, Value b);
+  Value cmpEQ(Value a, Value b);
 
   /// Segment `segment` of a sequence of `len` steps split into segments of
   /// `steps`: the segment count and the segment's steps [lo, hi).

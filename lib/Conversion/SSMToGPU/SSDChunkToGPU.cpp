@@ -1,10 +1,21 @@
 //===- SSDChunkToGPU.cpp - ssm.ssd_chunk to a tensor-core kernel ----------===//
 //
-// Builds the Mamba-2 SSD kernel from an ssm.ssd_chunk and its #ssm.tile. One
-// block owns one (batch, head) and `items` columns of the head dim, and walks
-// the sequence chunk by chunk (Q = the tile's steps) with the [P, N] state in
-// fp32 mma accumulators: the per-chunk states of the Triton design never leave
-// the chip, so the whole scan is one launch that reads every input once.
+// Builds the Mamba-2 SSD kernel from an ssm.ssd_chunk and its #ssm.tile. A
+// unit of work is one (batch, head), `items` columns of the head dim and (see
+// below) one L segment, which a block walks chunk by chunk (Q = the tile's
+// steps) with the [P, N] state in fp32 mma accumulators: the per-chunk states
+// of the Triton design never leave the chip, so the whole scan is one launch
+// that reads every input once.
+//
+// The scan's blocks are persistent: libssmrt launches as many as saturate
+// the SMs (two each, ssm.worker_count), and block k of W takes chunks
+// [k·T/W, (k+1)·T/W) of the T of all units in order, so that every SM gets
+// the same work where units alone (T1's 320 on 132 SMs) would leave some
+// SMs a third block and others none. Where a share ends inside a unit, the
+// block hands its state to the next one through global memory and a flag;
+// it walks that unit first, and the next block the unit's rest last, so the
+// state is ready long before it is needed (bench/README.md, session 21: T1
+// 0.356 -> 0.307 ms).
 //
 // Per chunk, the block stages x, B and C in workgroup memory (zero rows past
 // L, which with Δ = 0 leave the result unchanged), one chunk ahead; the last
@@ -27,13 +38,13 @@
 // each chunk is then the only one. The kernel is bound by latency (a warp
 // waits on its own mma, ldmatrix and ex2 chains), so chunks of 32 steps
 // interleave further: each warp's step 2 shares a straight line with its
-// G tiles, step 4 comes before step 3's stores, and ptxas is held to three
-// resident blocks an SM.
+// G tiles, step 4 comes before step 3's stores, and ptxas is held to the
+// registers of two resident scan blocks an SM (three carry blocks).
 // Operands reach the tensor cores through ldmatrix from rows padded by 16
 // bytes, which keeps the eight row addresses of each 8x8 matrix on distinct
 // banks.
 //
-// Blocks also split L into segments of whole chunks, for shapes whose batch
+// Units also split L into segments of whole chunks, for shapes whose batch
 // x heads cannot fill the GPU: a carry kernel runs step 4 alone over each
 // segment but the last from a zero state and records the segment's end
 // state and its decay sum Σ Δ·A; the scan kernel then starts each segment
@@ -69,11 +80,20 @@ using namespace mlir;
 using namespace mlir::ssm;
 using namespace mlir::ssm::ssd;
 
-/// Resident blocks an SM that the 32-step kernel's register budget is for:
-/// T1's 320 blocks then all fit on 132 SMs at once.
+/// Resident blocks an SM that the carry kernel's register budget is for
+/// (170 registers a thread), where its chunks are of up to 64 steps.
 static constexpr int64_t kBlocksPerSM = 3;
-/// The most workgroup memory a block may use on sm_80 and sm_90.
+/// Blocks of the scan kernel that keep an SM busy: on an H200 an SM ran T1
+/// (B 4, H 80, L 4096) at 0.90 chunks/µs with one block, 1.06 with two and
+/// 1.08 with three (bench/README.md, session 21), so the persistent scan
+/// launches two an SM, which its shares balance exactly, and ptxas may give
+/// it their registers: held to three blocks' 170, it ran T1 in 0.343 ms
+/// against 0.307, 200 registers 0.312.
+static constexpr int64_t kSaturatingBlocksPerSM = 2;
+/// The most workgroup memory a block may use on sm_80 and sm_90, and an
+/// sm_90 SM's (with 1 KB of it reserved a block; sm_80 has 164 KB).
 static constexpr int64_t kMaxSharedBytes = 227 * 1024;
+static constexpr int64_t kSharedBytesPerSM = 228 * 1024;
 
 /// The shortest L segment libssmrt may pick. A segment's block carries in
 /// the [P, N] f32 state of every segment before it (32 KB a block at P 64,
@@ -82,6 +102,10 @@ static constexpr int64_t kMaxSharedBytes = 227 * 1024;
 /// scan, and 4 segments of 1024 ran 1.47x faster on an H200 (0.134 ms
 /// against 0.197, bench/README.md).
 static constexpr int64_t kSSDMinSegmentSteps = 1024;
+/// The carry kernel's waves that libssmrt sizes the segments for: the
+/// persistent scan needs no whole waves, and fewer segments carry less
+/// (runtime/lib/Split.h).
+static constexpr int64_t kSSDSplitWaves = 2;
 
 /// Output tiles as the flat list of f32 values a region yields, and back.
 static SmallVector<Value> flattenOutputs(ArrayRef<OutputTiles> outputs) {
@@ -667,15 +691,8 @@ void SSDKernelEmitter::setup(Value batch, Value segmentSteps, Value xArg,
   ldRowHi = b.add(ldRow8, ldColHi);
   ldRowLo = b.add(ldRow8, ldColLo);
 
-  // Grid: (head-dim tile, head) in x, the L segment in y, the batch in z.
-  Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  int64_t tiles = s.headdim / s.columns;
-  head = b.div(block, b.index(tiles));
-  col0 = b.mul(b.rem(block, b.index(tiles)), b.index(s.columns));
-  segment = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-  bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
-  group = b.div(head, b.index(s.heads / s.groups));
-  std::tie(numSegments, lo, hi) = b.segmentBounds(segment, segmentSteps, len);
+  this->segmentSteps = segmentSteps;
+  numSegments = arith::CeilDivUIOp::create(b, len, segmentSteps);
 
   Value actSize = b.mul(b.mul(batch, len), b.index(s.heads * s.headdim));
   Value bcSize = b.mul(b.mul(batch, len), b.index(s.groups * s.states));
@@ -686,10 +703,23 @@ void SSDKernelEmitter::setup(Value batch, Value segmentSteps, Value xArg,
   bMem = b.flatView(bArg, bcSize);
   cMem = cArg ? b.flatView(cArg, bcSize) : Value();
   Value heads = b.index(s.heads);
-  aLog2 = b.mul(b.loadF32(b.flatView(aArg, heads), head), b.f32(M_LOG2E));
-  skip = skipArg ? b.loadF32(b.flatView(skipArg, heads), head) : Value();
-  dtBias = biasArg ? b.loadF32(b.flatView(biasArg, heads), head) : Value();
+  aMem = b.flatView(aArg, heads);
+  skipMem = skipArg ? b.flatView(skipArg, heads) : Value();
+  biasMem = biasArg ? b.flatView(biasArg, heads) : Value();
   carveWorkgroupMemory();
+}
+
+void SSDKernelEmitter::setUnit(Value tileHead, Value seg, Value batchIndex) {
+  int64_t tiles = s.headdim / s.columns;
+  head = b.div(tileHead, b.index(tiles));
+  col0 = b.mul(b.rem(tileHead, b.index(tiles)), b.index(s.columns));
+  segment = seg;
+  bIdx = batchIndex;
+  group = b.div(head, b.index(s.heads / s.groups));
+  std::tie(std::ignore, lo, hi) = b.segmentBounds(segment, segmentSteps, len);
+  aLog2 = b.mul(b.loadF32(aMem, head), b.f32(M_LOG2E));
+  skip = skipMem ? b.loadF32(skipMem, head) : Value();
+  dtBias = biasMem ? b.loadF32(biasMem, head) : Value();
 }
 
 /// Carves the dynamic workgroup memory into the staged tiles, in the order
@@ -729,6 +759,8 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
   }
   sAcum = carve({(s.ahead() + 1) * q}, b.getF32Type());
   sDelta = carve({(s.ahead() + 1) * q}, b.getF32Type());
+  if (scan)
+    sWalk = carve({kWalkEntries}, b.getI32Type());
 }
 
 /// This lane's state tiles: per owned column block, N/8 accumulators of
@@ -905,6 +937,169 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
   return {SmallVector<Value>(results.take_front(numState)), results[numState]};
 }
 
+/// Zeros the state, or loads `init` where the layer has one, and carries in
+/// the earlier segments' states: the state a unit starts from.
+SmallVector<Value> SSDKernelEmitter::unitStart(Value init) {
+  SmallVector<Value> state =
+      init ? loadState(init, stateSlab())
+           : SmallVector<Value>(s.stateValues(), b.f32(0.0));
+  return carryIn(state);
+}
+
+/// Waits until block `from` has handed over the state at the end of its
+/// share (thread 0 spins on its flag and clears it for the next launch),
+/// then loads the state.
+SmallVector<Value> SSDKernelEmitter::awaitHandoff(Value from) {
+  {
+    OpBuilder::InsertionGuard guard(b);
+    auto lead = scf::IfOp::create(b, b.cmpEQ(tid, b.index(0)));
+    b.setInsertionPointToStart(lead.thenBlock());
+    Value flag = b.asIndex(from);
+    scf::WhileOp::create(
+        b, TypeRange{}, ValueRange{},
+        [&](OpBuilder &nested, Location loc, ValueRange) {
+          // An atomic read, at L2 where the flag is set.
+          Value ready = memref::AtomicRMWOp::create(
+              nested, loc, arith::AtomicRMWKind::addf,
+              arith::ConstantOp::create(nested, loc, nested.getF32FloatAttr(0)),
+              handoffReady, ValueRange{flag});
+          Value unset = arith::CmpFOp::create(
+              nested, loc, arith::CmpFPredicate::OEQ, ready,
+              arith::ConstantOp::create(nested, loc,
+                                        nested.getF32FloatAttr(0)));
+          scf::ConditionOp::create(nested, loc, unset, ValueRange{});
+        },
+        [&](OpBuilder &nested, Location loc, ValueRange) {
+          scf::YieldOp::create(nested, loc);
+        });
+    memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::assign, b.f32(0.0),
+                                handoffReady, ValueRange{flag});
+    NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+  }
+  gpu::BarrierOp::create(b);
+  return loadState(handoffState, from);
+}
+
+/// Hands the state at the end of this block's share to block `worker` + 1,
+/// which continues the unit: the state first, then the flag.
+void SSDKernelEmitter::handOff(ValueRange state, Value worker) {
+  storeState(state, handoffState, worker);
+  NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
+  gpu::BarrierOp::create(b);
+  OpBuilder::InsertionGuard guard(b);
+  auto lead = scf::IfOp::create(b, b.cmpEQ(tid, b.index(0)));
+  b.setInsertionPointToStart(lead.thenBlock());
+  memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::assign, b.f32(1.0),
+                              handoffReady, ValueRange{b.asIndex(worker)});
+}
+
+void SSDKernelEmitter::scanShare(Value batch, Value init, Value final) {
+  Value worker = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value workers = gpu::GridDimOp::create(b, gpu::Dimension::x);
+  int64_t tileHeads = s.headdim / s.columns * s.heads;
+  Value perUnit = arith::CeilDivUIOp::create(b, segmentSteps, b.index(s.chunk));
+  Value units = b.mul(b.mul(b.index(tileHeads), numSegments), batch);
+  Value total = b.mul(units, perUnit);
+  Value first = b.div(b.mul(worker, total), workers);
+  Value last = b.div(b.mul(b.add(worker, b.index(1)), total), workers);
+  Value unitFirst = b.div(first, perUnit);
+  Value unitLast = b.div(b.sub(last, b.index(1)), perUnit);
+  // The walk's bounds wait in workgroup memory (in 32 bits: unit counts and
+  // chunks a unit fit them) while the chunk loops run, which then have every
+  // register (T1 0.307 ms against 0.311 with them held in registers).
+  auto narrow = [&](Value v) -> Value {
+    return arith::IndexCastUIOp::create(b, b.getI32Type(), v);
+  };
+  SmallVector<Value> walk = {
+      narrow(b.add(b.sub(unitLast, unitFirst), b.index(1))),
+      narrow(unitLast),
+      narrow(b.sub(first, b.mul(unitFirst, perUnit))),
+      narrow(b.sub(last, b.mul(unitLast, perUnit))),
+      narrow(perUnit),
+      narrow(worker)};
+  {
+    OpBuilder::InsertionGuard guard(b);
+    auto lead = scf::IfOp::create(b, b.cmpEQ(tid, b.index(0)));
+    b.setInsertionPointToStart(lead.thenBlock());
+    for (auto [k, v] : llvm::enumerate(walk))
+      memref::StoreOp::create(b, v, sWalk, b.index(k));
+  }
+  gpu::BarrierOp::create(b);
+  auto walkAt = [&](int64_t k) -> Value {
+    return memref::LoadOp::create(b, sWalk, b.index(k));
+  };
+  auto pieces =
+      scf::WhileOp::create(b, TypeRange{b.getI32Type()}, ValueRange{b.i32(0)});
+  OpBuilder::InsertionGuard guard(b);
+  Block *before =
+      b.createBlock(&pieces.getBefore(), {}, b.getI32Type(), b.getLoc());
+  Value i = before->getArgument(0);
+  scf::ConditionOp::create(b, b.cmpLT(i, walkAt(0)), ValueRange{i});
+  Block *after =
+      b.createBlock(&pieces.getAfter(), {}, b.getI32Type(), b.getLoc());
+  i = after->getArgument(0);
+  auto yield = scf::YieldOp::create(b, ValueRange{b.add(i, b.i32(1))});
+  b.setInsertionPoint(yield);
+  // The last unit first: where the share ends inside it, the next block
+  // waits for its state, which is then ready long before that block gets
+  // to it (shares are at least a unit long). The first unit, which may
+  // wait for the previous block's, comes last.
+  Value chunks = walkAt(4);
+  Value unit = b.asIndex(b.sub(walkAt(1), i));
+  Value chunkLo = arith::SelectOp::create(
+      b, b.cmpEQ(i, b.sub(walkAt(0), b.i32(1))), walkAt(2), b.i32(0));
+  Value chunkHi =
+      arith::SelectOp::create(b, b.cmpEQ(i, b.i32(0)), walkAt(3), chunks);
+  Value handsOver = b.cmpLT(chunkHi, chunks);
+  setUnit(b.rem(unit, b.index(tileHeads)),
+          b.rem(b.div(unit, b.index(tileHeads)), numSegments),
+          b.div(unit, b.mul(b.index(tileHeads), numSegments)));
+  // Chunks past the last segment's end run nothing.
+  Value segmentLo = lo;
+  auto stepOf = [&](Value chunk) {
+    return arith::MinUIOp::create(
+        b, b.add(segmentLo, b.mul(b.asIndex(chunk), b.index(s.chunk))), hi);
+  };
+  lo = stepOf(chunkLo);
+  hi = stepOf(chunkHi);
+
+  // The previous unit's last copies (of chunks past its share) must land
+  // before this one's are issued to the same stages.
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  Value token =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(0));
+  gpu::BarrierOp::create(b);
+
+  SmallVector<Type> stateTypes(s.stateValues(), b.getF32Type());
+  auto start = scf::IfOp::create(b, stateTypes, b.cmpEQ(chunkLo, b.i32(0)),
+                                 /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard branch(b);
+    b.setInsertionPointToStart(start.thenBlock());
+    scf::YieldOp::create(b, unitStart(init));
+    b.setInsertionPointToStart(start.elseBlock());
+    scf::YieldOp::create(b,
+                         awaitHandoff(b.sub(b.asIndex(walkAt(5)), b.index(1))));
+  }
+  SmallVector<Value> state(start.getResults());
+  SmallVector<Value> end =
+      (s.warpgroup ? scanChunksWarpgroup(state) : scanChunks(state)).first;
+
+  auto handOver =
+      scf::IfOp::create(b, handsOver, /*withElseRegion=*/final != nullptr);
+  b.setInsertionPointToStart(handOver.thenBlock());
+  handOff(end, b.asIndex(walkAt(5)));
+  if (!final)
+    return;
+  // Only the last segment ends with the final state.
+  b.setInsertionPointToStart(handOver.elseBlock());
+  auto lastSegment =
+      scf::IfOp::create(b, b.cmpEQ(segment, b.sub(numSegments, b.index(1))));
+  b.setInsertionPointToStart(lastSegment.thenBlock());
+  storeState(end, final, stateSlab());
+}
+
 void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   bool scan = role == SSDRole::Scan;
   unsigned next = 0;
@@ -918,6 +1113,8 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   Value yArg = scan ? nextArg() : Value();
   Value finalArg = scan && op.getFinalState() ? nextArg() : Value();
   Value carryStateArg = nextArg(), carryDecayArg = nextArg();
+  Value handoffStateArg = scan ? nextArg() : Value();
+  Value handoffReadyArg = scan ? nextArg() : Value();
   Value batch = nextArg();
   len = nextArg();
   Value segmentSteps = s.segment ? b.index(s.segment) : nextArg();
@@ -931,37 +1128,33 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
       b.flatView(carryStateArg, b.mul(slabs, b.index(s.headdim * s.states)));
   carryDecay = b.flatView(carryDecayArg, slabs);
 
-  if (!scan) {
-    // The grid leaves out the last segment, which carries nothing on.
-    auto [end, decaySum] =
-        scanChunks(SmallVector<Value>(s.stateValues(), b.f32(0.0)));
-    Value slab = carrySlab(segment);
-    storeState(end, carryState, slab);
-    // One thread of the block's first head-dim tile writes the decay sum.
-    Value writer = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                         b.add(tid, col0), b.index(0));
-    OpBuilder::InsertionGuard guard(b);
-    auto write = scf::IfOp::create(b, writer);
-    b.setInsertionPointToStart(write.thenBlock());
-    b.storeF32(decaySum, carryDecay, slab);
+  if (scan) {
+    Value workers = gpu::GridDimOp::create(b, gpu::Dimension::x);
+    handoffState = b.flatView(handoffStateArg,
+                              b.mul(workers, b.index(s.headdim * s.states)));
+    handoffReady = b.flatView(handoffReadyArg, workers);
+    auto flat = [&](Value arg) {
+      return arg ? b.flatView(arg, stateSize) : Value();
+    };
+    scanShare(batch, flat(initArg), flat(finalArg));
     return;
   }
 
-  SmallVector<Value> state =
-      initArg ? loadState(b.flatView(initArg, stateSize), stateSlab())
-              : SmallVector<Value>(s.stateValues(), b.f32(0.0));
-  state = carryIn(state);
-  SmallVector<Value> end =
-      (s.warpgroup ? scanChunksWarpgroup(state) : scanChunks(state)).first;
-  if (!finalArg)
-    return;
-  // Only the last segment ends with the final state.
+  // Grid: (head-dim tile, head) in x, the L segment in y, the batch in z;
+  // it leaves out the last segment, which carries nothing on.
+  setUnit(gpu::BlockIdOp::create(b, gpu::Dimension::x),
+          gpu::BlockIdOp::create(b, gpu::Dimension::y),
+          gpu::BlockIdOp::create(b, gpu::Dimension::z));
+  auto [end, decaySum] =
+      scanChunks(SmallVector<Value>(s.stateValues(), b.f32(0.0)));
+  Value slab = carrySlab(segment);
+  storeState(end, carryState, slab);
+  // One thread of the block's first head-dim tile writes the decay sum.
+  Value writer = b.cmpEQ(b.add(tid, col0), b.index(0));
   OpBuilder::InsertionGuard guard(b);
-  auto last = scf::IfOp::create(
-      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, segment,
-                               b.sub(numSegments, b.index(1))));
-  b.setInsertionPointToStart(last.thenBlock());
-  storeState(end, b.flatView(finalArg, stateSize), stateSlab());
+  auto write = scf::IfOp::create(b, writer);
+  b.setInsertionPointToStart(write.thenBlock());
+  b.storeF32(decaySum, carryDecay, slab);
 }
 
 //===----------------------------------------------------------------------===//
@@ -980,12 +1173,20 @@ static KernelLaunch buildKernel(SSDChunkOp op, SSDRole role,
   launch.grid = std::move(grid);
   launch.block = {shape.threads(), 1, 1};
   launch.sharedBytes = shape.sharedBytes(role);
+  // The scan's workgroup memory also holds an SM to kSaturatingBlocksPerSM
+  // of its blocks, the number libssmrt launches an SM, where the registers
+  // would admit more: the block scheduler would then leave some SMs one.
+  if (role == SSDRole::Scan)
+    launch.sharedBytes = std::max(
+        launch.sharedBytes, kSharedBytesPerSM / (kSaturatingBlocksPerSM + 1));
   launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("ssd_chunk")),
                   host.getNamedAttr("ssm.tile", op.getTileAttr())};
   launch.kernel = createKernel(host, loc, module, name, launch, {});
   if (shape.boundedRegisters())
     launch.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                           host.getI32IntegerAttr(kBlocksPerSM));
+                           host.getI32IntegerAttr(role == SSDRole::Scan
+                                                      ? kSaturatingBlocksPerSM
+                                                      : kBlocksPerSM));
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
   SSDKernelEmitter(op, role, shape, body).emit(launch.kernel.getArguments());
@@ -1070,7 +1271,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   // live in workspaces [B, S - 1, H, P, N] and [B, S - 1, H].
   LoweredOp lowered;
   LSegments segments(host, loc, batch, len, shape.segment, shape.chunk,
-                     kSSDMinSegmentSteps);
+                     kSSDMinSegmentSteps, kSSDSplitWaves);
   grid[1] = segments.count;
   Value carryState = segments.addCarry(
       lowered, {shape.heads, shape.headdim, shape.states}, "carry_state");
@@ -1119,9 +1320,27 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
     params.push_back({buffers.lookup(finalState), /*readOnly=*/false});
   params.push_back({carryState});
   params.push_back({carryDecay});
+  // The scan's blocks are persistent: libssmrt launches as many as the SMs
+  // run at once, and each takes an even share of the units' chunks, handing
+  // its state on where its share ends inside a unit.
+  Value workers = WorkerCountOp::create(
+      host, loc, ValueRange{grid[0], grid[1], batch}, kSaturatingBlocksPerSM);
+  auto f32 = host.getF32Type();
+  params.push_back(
+      {lowered.addWorkspace(
+           host, loc,
+           MemRefType::get({ShapedType::kDynamic, shape.headdim, shape.states},
+                           f32),
+           workers, "handoff_state"),
+       /*readOnly=*/false});
+  params.push_back({lowered.addWorkspace(
+                        host, loc, MemRefType::get({ShapedType::kDynamic}, f32),
+                        workers, "handoff_ready", /*zeroed=*/true),
+                    /*readOnly=*/false});
   segments.appendSizes(params);
-  lowered.launches.push_back(
-      buildKernel(op, SSDRole::Scan, shape, params, grid, host, module, name));
+  lowered.launches.push_back(buildKernel(op, SSDRole::Scan, shape, params,
+                                         {workers, cst(1), cst(1)}, host,
+                                         module, name));
   if (!norm)
     return lowered;
 

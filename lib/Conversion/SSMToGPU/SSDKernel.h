@@ -25,6 +25,9 @@ inline constexpr int64_t kTileCols = 8;
 /// Elements of a 16-bit type per 128-bit access and per row padding.
 inline constexpr int64_t kVector = 8;
 
+/// The i32 entries of the scan's walk over its share (scanShare).
+inline constexpr int64_t kWalkEntries = 6;
+
 /// The two kernels of a segmented scan: the scan proper, and the carry
 /// kernel that only sums each L segment's state.
 enum class SSDRole { Scan, Carry };
@@ -73,7 +76,8 @@ struct SSDShape {
                         ? chunk * (stages * (xStride() + 2 * bcStride()) +
                                    ahead() * gStride())
                         : chunk * stages * (xStride() + bcStride());
-    return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4;
+    return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4 +
+           (role == SSDRole::Scan ? kWalkEntries * 4 : 0);
   }
   /// The warpgroup kernel's 16-bit operands, in carving order: C's stages
   /// (G's 64-row reads of the last one run into B's), B's and x's, two of
@@ -181,9 +185,18 @@ private:
              Value aArg, Value bArg, Value cArg, Value zArg, Value yArg,
              Value skipArg, Value biasArg);
   void carveWorkgroupMemory();
-  /// Runs the block's chunks from `state`; returns the end state and the
-  /// segment's decay sum Σ Δ·A·log2e.
+  /// Points the per-unit values (head, columns, segment and its steps
+  /// [lo, hi), batch entry, A, skip, bias) at one unit of work: head-dim
+  /// tile and head `tileHead`, L segment `seg`, batch entry `batchIndex`.
+  void setUnit(Value tileHead, Value seg, Value batchIndex);
+  /// Runs the chunks of [lo, hi) from `state`; returns the end state and the
+  /// decay sum Σ Δ·A·log2e.
   std::pair<SmallVector<Value>, Value> scanChunks(SmallVector<Value> state);
+  /// The scan kernel's walk: this block's share of every unit's chunks.
+  void scanShare(Value batch, Value init, Value final);
+  SmallVector<Value> unitStart(Value init);
+  SmallVector<Value> awaitHandoff(Value from);
+  void handOff(ValueRange state, Value worker);
 
   // The state as a flat list of this lane's accumulator values.
   void forEachStatePair(function_ref<void(Value row, Value col, int64_t at)>);
@@ -223,22 +236,23 @@ private:
   /// The warp that loads dt and stages Acum and Δ: the last, which gets the
   /// fewest G tiles (they are dealt from warp 0).
   int64_t decayWarp() const { return s.warps - 1; }
-  Value isDecayWarp() {
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warp,
-                                 b.index(decayWarp()));
-  }
+  Value isDecayWarp() { return b.cmpEQ(warp, b.index(decayWarp())); }
 
   SSDChunkOp op;
   SSDRole role;
   const SSDShape &s;
   KernelBodyBuilder &b;
 
-  // Global memory (flat views) and per-block values.
-  Value xMem, dtMem, bMem, cMem, zMem, yMem;
+  // Global memory (flat views) and the values of the unit being scanned.
+  Value xMem, dtMem, aMem, bMem, cMem, zMem, yMem, skipMem, biasMem;
   Value len, bIdx, head, group, col0, aLog2, skip, dtBias;
-  // The block's steps [lo, hi): its L segment; the segments' end states
-  // [B, S, H, P, N] and decay sums [B, S, H].
-  Value lo, hi, segment, numSegments, carryState, carryDecay;
+  // The unit's steps [lo, hi) (of L segment `segment`, whose length is
+  // `segmentSteps`); the segments' end states [B, S, H, P, N] and decay sums
+  // [B, S, H].
+  Value lo, hi, segment, segmentSteps, numSegments, carryState, carryDecay;
+  // The states the scan's blocks hand on where a share ends inside a unit,
+  // [W, P, N], and their flags [W] (0: not yet handed over).
+  Value handoffState, handoffReady;
   // Thread coordinates: warp, lane, its mma row (lane / 4) and column pair
   // (lane % 4), and the row / matrix it addresses for ldmatrix.
   Value tid, warp, lane, quad, pairCol, ldRow16, ldHalf;
@@ -247,7 +261,7 @@ private:
   // column half (ldRowLo, ldColHi).
   Value ldRowHi, ldRowLo, ldColHi, ldColLo;
   // Workgroup memory, and where the chunk being finished sits in it.
-  Value sX, sB, sC, sG, sAcum, sDelta;
+  Value sX, sB, sC, sG, sAcum, sDelta, sWalk;
   // The warpgroup kernel's w∘x; the address of the dynamic workgroup memory
   // and each wgmma operand's offset in it.
   Value sXW, sharedBase;

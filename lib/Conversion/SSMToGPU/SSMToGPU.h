@@ -23,8 +23,9 @@ struct LoweredOp {
 
   /// Allocates workspace `name` (its name in the manifest) of `type` at
   /// `host`'s insertion point, with `sizes` for its dynamic dimensions.
+  /// A `zeroed` one is zero when the kernels start, and they leave it so.
   Value addWorkspace(OpBuilder &host, Location loc, MemRefType type,
-                     ValueRange sizes, StringRef name);
+                     ValueRange sizes, StringRef name, bool zeroed = false);
 };
 
 /// The L segments the blocks of a scan split the sequence into, and the
@@ -33,11 +34,12 @@ struct LoweredOp {
 struct LSegments {
   /// Builds, at `host`'s insertion point, the segment length (`chunk`, or
   /// when that is 0 an ssm.split_length of `len` in multiples of `quantum`
-  /// and of at least `minSteps` steps, which libssmrt picks at launch), the
-  /// segment count and the count of those that carry a state on: all but
-  /// the one scanned last.
+  /// and of at least `minSteps` steps, for `waves` waves of blocks, which
+  /// libssmrt picks at launch), the segment count and the count of those
+  /// that carry a state on: all but the one scanned last.
   LSegments(OpBuilder &host, Location loc, Value batch, Value len,
-            int64_t chunk, int64_t quantum, int64_t minSteps);
+            int64_t chunk, int64_t quantum, int64_t minSteps,
+            int64_t waves = 3);
 
   /// Adds the f32 carry workspace `name`, [B, carried, trailing...]: empty
   /// for a single segment.

@@ -768,5 +768,11 @@ LogicalResult ScanStepOp::verify() {
   return success();
 }
 
+LogicalResult WorkerCountOp::verify() {
+  if (getUnits().empty())
+    return emitOpError("needs at least one factor of the unit count");
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "ssmc/Dialect/SSM/SSMOps.cpp.inc"

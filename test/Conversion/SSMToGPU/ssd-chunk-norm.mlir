@@ -15,8 +15,9 @@
 // CHECK-DAG: memref.collapse_shape %[[RAW]] {{\[}}[0], [1], [2, 3]] : memref<?x?x8x64xbf16> into memref<?x?x512xbf16>
 // CHECK-DAG: memref.collapse_shape %[[Z]] {{\[}}[0], [1], [2, 3]]
 // CHECK-DAG: memref.collapse_shape %[[Y]] {{\[}}[0], [1], [2, 3]]
-// The scan's parameters: x, dt, A, B, C, D, then the workspace (no z).
-// CHECK: gpu.launch_func @ssm_kernels::@norm_ssd_chunk_0 blocks {{.*}} args(%{{[^:]*}} : memref<1xbf16>, %{{[^:]*}} : memref<1xbf16>, %{{[^:]*}} : memref<1xf32>, %{{[^:]*}} : memref<1xbf16>, %{{[^:]*}} : memref<1xbf16>, %{{[^:]*}} : memref<1xf32>, %{{[^:]*}} : memref<1xbf16>, %{{[^:]*}} : memref<1xf32>, %{{[^:]*}} : memref<1xf32>, %{{[^:]*}} : index, %{{[^:]*}} : index, %{{[^:]*}} : index)
+// The scan's parameters: x, dt, A, B, C, D, then the workspace (no z), the
+// segments' carries and the handoffs.
+// CHECK: gpu.launch_func @ssm_kernels::@norm_ssd_chunk_0 blocks {{.*}} args(%{{[^:]*}} : memref<1xbf16>, %{{[^:]*}} : memref<1xbf16>, %{{[^:]*}} : memref<1xf32>, %{{[^:]*}} : memref<1xbf16>, %{{[^:]*}} : memref<1xbf16>, %{{[^:]*}} : memref<1xf32>, %{{[^:]*}} : memref<1xbf16>, %{{[^:]*}} : memref<1xf32>, %{{[^:]*}} : memref<1xf32>, %{{[^:]*}} : memref<1xf32>, %{{[^:]*}} : memref<1xf32>, %{{[^:]*}} : index, %{{[^:]*}} : index, %{{[^:]*}} : index)
 // The norm: two groups per row in grid z.
 // CHECK: gpu.launch_func @ssm_kernels::@norm_ssd_chunk_0_norm blocks in (%{{.*}}, %{{.*}}, %c2{{.*}})
 // CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}

@@ -3,9 +3,9 @@
 // With an L segment length (tile chunk > 0) a carry kernel sums each
 // segment's state from zero and records it with the segment's decay sum in
 // two workspaces; the scan kernel starts each segment from the carried-in
-// state. The scan runs one block row per segment, ceil(L / chunk); the carry
-// kernel and the workspaces one fewer, as the last segment carries nothing
-// on.
+// state. The scan's units are (head-dim tile and head, segment, batch
+// entry), ceil(L / chunk) segments; the carry kernel and the workspaces have
+// one fewer, as the last segment carries nothing on.
 
 // CHECK-LABEL: func.func @segments(
 // CHECK: %[[B:.*]] = memref.dim %{{.*}}, %c0
@@ -14,11 +14,12 @@
 // CHECK: %[[CARRIED:.*]] = arith.subi %[[S]], %c1
 // CHECK: %[[STATE:.*]] = memref.alloc(%[[B]], %[[CARRIED]]) {ssm.name = "carry_state"} : memref<?x?x8x64x128xf32>
 // CHECK: %[[SUM:.*]] = memref.alloc(%[[B]], %[[CARRIED]]) {ssm.name = "carry_decay"} : memref<?x?x8xf32>
+// CHECK: %[[W:.*]] = ssm.worker_count(%c8, %[[S]], %[[B]]) per_sm 2
 // The carry kernel stages no C and no G: x and B twice, Acum and Δ twice.
 // CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0_carry blocks in (%c8, %[[CARRIED]], %[[B]])
 // CHECK-SAME: dynamic_shared_memory_size %c54272_i32
-// CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0 blocks in (%c8, %[[S]], %[[B]])
-// CHECK-SAME: dynamic_shared_memory_size %c98304_i32
+// CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0 blocks in (%[[W]],
+// CHECK-SAME: dynamic_shared_memory_size %c98328_i32
 // CHECK: memref.dealloc %[[STATE]]
 // CHECK: memref.dealloc %[[SUM]]
 
@@ -32,10 +33,12 @@
 // CHECK-NOT: scf.index_switch
 // CHECK: gpu.return
 
-// The scan kernel carries the earlier segments in before its chunk loop
-// and writes the final state from the last segment only.
+// The scan kernel carries the earlier segments in before a unit's chunk
+// loop and writes the final state from the last segment only.
 // CHECK: gpu.func @segments_ssd_chunk_0(
-// CHECK: %[[SEG2:.*]] = gpu.block_id y
+// CHECK: scf.while
+// CHECK: %[[UNIT:.*]] = arith.divui %{{.*}}, %c8
+// CHECK: %[[SEG2:.*]] = arith.remui %[[UNIT]], %{{.*}} : index
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %[[SEG2]]
 // CHECK: math.exp2
 // CHECK: scf.yield

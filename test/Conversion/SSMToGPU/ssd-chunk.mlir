@@ -1,52 +1,84 @@
 // RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
 
 // An SSD layer without an L segment length leaves it to the runtime: an
-// ssm.split_length of L, a multiple of the kernel's chunk, which the kernels
-// take as their last parameter. The carry kernel runs a block row per
-// segment but the last (none for a single segment), then the scan a block
-// per (head-dim tile and head, segment, batch) whose workgroup memory is
-// dynamic (x, B, C staged twice, G, and Acum and Δ twice); the chunk loop
-// copies the next
+// ssm.split_length of L, a multiple of the kernel's chunk, for two waves of
+// carry blocks, which the kernels take as their last parameter. The carry
+// kernel runs a block row per segment but the last (none for a single
+// segment). The scan is persistent: ssm.worker_count blocks (two an SM, at
+// most one per unit of head-dim tile and head, segment and batch entry),
+// which hand their states on through two workspaces, the flags zeroed. Its
+// workgroup memory is dynamic (x, B, C staged twice, G, Acum and Δ twice,
+// and the walk's six i32); the chunk loop copies the next
 // chunk with cp.async while this one runs on tensor cores: ldmatrix
 // fragments into mma.sync m16n8k16 with bf16 operands and f32 accumulators.
 // The state is the loop's carried accumulators (N/8 tiles of 4 f32 per lane
 // for 16 head-dim columns, 64 values at N = 128), plus the decay sum and the
 // raw dt of the chunk after next (Q/32 = 2 per lane, still bf16). A tile
 // without steps runs chunks of chunk_size. Chunks of up to 64 steps hold
-// ptxas to three resident blocks an SM (nvvm.minctasm).
+// ptxas to the registers of three resident carry blocks an SM and two scan
+// blocks (nvvm.minctasm).
 
 // CHECK-LABEL: func.func @mamba2(
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x?x8x64xbf16>
 // CHECK: %[[B:.*]] = memref.dim %[[X]], %c0
 // CHECK: %[[L:.*]] = memref.dim %[[X]], %c1
-// CHECK: %[[SPLIT:.*]] = ssm.split_length %[[L]] quantum 64 min 1024
+// CHECK: %[[SPLIT:.*]] = ssm.split_length %[[L]] quantum 64 min 1024 waves 2
 // CHECK: %[[SEGS:.*]] = arith.ceildivui %[[L]], %[[SPLIT]]
 // CHECK: %[[CARRIED:.*]] = arith.subi %[[SEGS]], %c1
 // CHECK: memref.alloc(%[[B]], %[[CARRIED]]) {ssm.name = "carry_state"} : memref<?x?x8x64x128xf32>
+// CHECK: %[[W:.*]] = ssm.worker_count(%c8, %[[SEGS]], %[[B]]) per_sm 2
+// CHECK: memref.alloc(%[[W]]) {ssm.name = "handoff_state"} : memref<?x64x128xf32>
+// CHECK: memref.alloc(%[[W]]) {ssm.name = "handoff_ready", ssm.zeroed} : memref<?xf32>
 // CHECK: gpu.launch_func @ssm_kernels::@mamba2_ssd_chunk_0_carry blocks in (%c8, %[[CARRIED]], %[[B]])
 // CHECK-SAME: %[[B]] : index, %[[L]] : index, %[[SPLIT]] : index)
 // CHECK: gpu.launch_func @ssm_kernels::@mamba2_ssd_chunk_0
-// CHECK-SAME: blocks in (%c8{{.*}}, %[[SEGS]], %[[B]]) threads in (%c128
-// CHECK-SAME: dynamic_shared_memory_size %c98304_i32
+// CHECK-SAME: blocks in (%[[W]], %c1{{[_0-9]*}}, %c1{{[_0-9]*}}) threads in (%c128
+// CHECK-SAME: dynamic_shared_memory_size %c98328_i32
 // CHECK-SAME: %[[B]] : index, %[[L]] : index, %[[SPLIT]] : index)
 // CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}
 
-// Its carry kernel stages two chunks (x, B, Acum and Δ twice).
+// Its carry kernel stages two chunks (x, B, Acum and Δ twice). The scan
+// needs 71960 bytes, and asks for 76 KB, which holds an sm_90 SM's 228 KB to
+// two of its blocks.
 // CHECK-LABEL: func.func @three_stages(
 // CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0_carry blocks
 // CHECK-SAME: dynamic_shared_memory_size %c27136_i32
 // CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0 blocks
-// CHECK-SAME: dynamic_shared_memory_size %c71936_i32
+// CHECK-SAME: dynamic_shared_memory_size %c77824_i32
 // CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, stages = 3, steps = 32>
+
+// The scan block's share: block k of W takes chunks [k·T/W, (k+1)·T/W) of
+// the T of all units, whose bounds thread 0 leaves in workgroup memory. A
+// scf.while walks the units it touches, last first; each starts after the
+// previous one's copies have landed, from the unit's initial state (with
+// the earlier segments carried in) or, in the middle of a unit, from the
+// state the previous block hands on: thread 0 spins on its flag with atomic
+// reads, clears it and fences before a barrier.
+// CHECK: gpu.func @mamba2_ssd_chunk_0(
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>, nvvm.minctasm = 2 : i32
+// CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK: memref.view {{.*}} to memref<128x72xbf16, #gpu.address_space<workgroup>>
+// CHECK: memref.view {{.*}} to memref<6xi32, #gpu.address_space<workgroup>>
+// CHECK: gpu.block_id x
+// CHECK: gpu.grid_dim x
+// CHECK: memref.store {{.*}} : memref<6xi32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: scf.while
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
+// CHECK: scf.if {{.*}} -> (f32, f32, f32, f32,
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32,
+// CHECK: } else {
+// CHECK: memref.atomic_rmw addf {{.*}} : (f32, memref<?xf32>) -> f32
+// CHECK: scf.condition
+// CHECK: memref.atomic_rmw assign {{.*}} : (f32, memref<?xf32>) -> f32
+// CHECK: nvvm.memory.barrier <gpu>
+// CHECK: gpu.barrier
 
 // Per chunk: wait for the copies, a barrier, G on the warps (index_switch)
 // and the state term C·Sᵀ from the carried accumulators, a barrier that
 // publishes G, then the causal term G·x (x transposed) and the state update;
 // with two stages a last barrier before the next chunk's copies.
-// CHECK: gpu.func @mamba2_ssd_chunk_0(
-// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>, nvvm.minctasm = 3 : i32
-// CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
-// CHECK: memref.view {{.*}} to memref<128x72xbf16, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_copy {{.*}}, 8, %{{.*}} {bypassL1}
 // CHECK: nvgpu.device_async_create_group
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32,
@@ -63,6 +95,13 @@
 // CHECK: nvvm.mma.sync
 // CHECK: gpu.barrier
 // CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32, {{.*}}f32, bf16, bf16
+
+// Where the share ends inside a unit, the state goes to the next block: the
+// stores, a fence, a barrier, then thread 0 sets the flag.
+// CHECK: vector.store {{.*}} : memref<?xf32>, vector<2xf32>
+// CHECK: nvvm.memory.barrier <gpu>
+// CHECK-NEXT: gpu.barrier
+// CHECK: memref.atomic_rmw assign {{.*}} : (f32, memref<?xf32>) -> f32
 
 // Three stages run two chunks ahead: three x, B, C stages, two G buffers
 // and three of Acum and Δ. The prologue stages two chunks and computes the

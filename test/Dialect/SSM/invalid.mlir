@@ -1792,3 +1792,19 @@ func.func @scan_cross_u(%abar: tensor<?x63x128x16xf32>, %C: tensor<?x63x4x16xbf1
       : (tensor<?x63x128x16xf32>, tensor<?x63x128x16xf32>, tensor<?x63x128xbf16>, tensor<?x63x4x16xbf16>) -> tensor<?x63x32xbf16>
   return
 }
+
+// -----
+
+func.func @worker_count_no_units() -> index {
+  // expected-error @below {{'ssm.worker_count' op needs at least one factor of the unit count}}
+  %w = ssm.worker_count () per_sm 2
+  return %w : index
+}
+
+// -----
+
+func.func @worker_count_zero_per_sm(%batch: index) -> index {
+  // expected-error @below {{'ssm.worker_count' op attribute 'per_sm' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %w = ssm.worker_count (%batch) per_sm 0
+  return %w : index
+}

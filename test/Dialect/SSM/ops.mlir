@@ -403,6 +403,19 @@ func.func @split_length(%len: index) -> (index, index) {
   return %segments, %long : index, index
 }
 
+// The host-side block count of a persistent kernel, left to the runtime.
+// CHECK-LABEL: func.func @worker_count
+// CHECK-SAME: %[[B:[^:]+]]: index, %[[L:[^:]+]]: index
+// CHECK: %[[S:.*]] = arith.ceildivui %[[L]]
+// CHECK: ssm.worker_count(%{{.*}}, %[[S]], %[[B]]) per_sm 2
+func.func @worker_count(%batch: index, %len: index) -> index {
+  %c80 = arith.constant 80 : index
+  %c32 = arith.constant 32 : index
+  %segments = arith.ceildivui %len, %c32 : index
+  %w = ssm.worker_count (%c80, %segments, %batch) per_sm 2
+  return %w : index
+}
+
 // A bidirectional scan: both directions' 2D channels in, D channels out.
 // CHECK-LABEL: func.func @bidirectional
 // CHECK: ssm.scan %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} bidirectional layout = channel_first

@@ -410,22 +410,49 @@ def SSM_SplitLengthOp : SSM_Op<"split_length", [Pure]> {
     (runtime/MANIFEST.md, `split`), so that long sequences with few heads
     still fill the GPU. Segments are at least `min_steps` steps where L has
     them: each carries in the states of the segments before it, which costs
-    more where a state is large. The manifest names it symbol `S`. Host
-    functions are read by the manifest writer, never run, so the op is not
-    lowered.
+    more where a state is large. Where segments are needed at all, there
+    are enough for at most `waves` waves of the blocks (three unless the
+    kernels need fewer, such as a persistent scan after the carry pass). The
+    manifest names it symbol `S`. Host functions are read by the manifest
+    writer, never run, so the op is not lowered.
 
     ```mlir
-    %s = ssm.split_length %len quantum 32 min 1024
+    %s = ssm.split_length %len quantum 32 min 1024 waves 2
     %segments = arith.ceildivui %len, %s : index
     ```
   }];
   let arguments = (ins Index:$length,
                        ConfinedAttr<I64Attr, [IntPositive]>:$quantum,
                        DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>,
-                                         "256">:$min_steps);
+                                         "256">:$min_steps,
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>,
+                                         "3">:$waves);
   let results = (outs Index:$result);
-  let assemblyFormat =
-      "$length `quantum` $quantum (`min` $min_steps^)? attr-dict";
+  let assemblyFormat = "$length `quantum` $quantum (`min` $min_steps^)? "
+                       "(`waves` $waves^)? attr-dict";
+}
+
+def SSM_WorkerCountOp : SSM_Op<"worker_count", [Pure]> {
+  let summary = "the block count of a persistent kernel, picked at launch";
+  let description = [{
+    A host value of the launches convert-ssm-to-gpu builds: the number of
+    blocks of a persistent kernel, whose blocks each take an even,
+    contiguous share of the work units' chunks. libssmrt picks it at each
+    launch (runtime/MANIFEST.md, `workers`): as many blocks as the SMs run
+    at once, at most `per_sm` an SM (the blocks that saturate one), and
+    never more than the units, the product of `units`. The manifest names
+    it symbol `W`. Host functions are read by the manifest writer, never
+    run, so the op is not lowered.
+
+    ```mlir
+    %w = ssm.worker_count (%c80, %segments, %batch) per_sm 2
+    ```
+  }];
+  let arguments = (ins Variadic<Index>:$units,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$per_sm);
+  let results = (outs Index:$result);
+  let assemblyFormat = "`(` $units `)` `per_sm` $per_sm attr-dict";
+  let hasVerifier = 1;
 }
 
 #endif // SSMC_DIALECT_SSM_SSMOPS_TD
