@@ -15,7 +15,7 @@
 // block hands its state to the next one through global memory and a flag;
 // it walks that unit first, and the next block the unit's rest last, so the
 // state is ready long before it is needed (bench/README.md, session 21: T1
-// 0.356 -> 0.307 ms).
+// 0.356 -> 0.311 ms).
 //
 // Per chunk, the block stages x, B and C in workgroup memory (zero rows past
 // L, which with Δ = 0 leave the result unchanged), one chunk ahead; the last
@@ -88,7 +88,7 @@ static constexpr int64_t kBlocksPerSM = 3;
 /// 1.08 with three (bench/README.md, session 21), so the persistent scan
 /// launches two an SM, which its shares balance exactly, and ptxas may give
 /// it their registers: held to three blocks' 170, it ran T1 in 0.343 ms
-/// against 0.307, 200 registers 0.312.
+/// against 0.311, and 200 registers 0.312.
 static constexpr int64_t kSaturatingBlocksPerSM = 2;
 /// The most workgroup memory a block may use on sm_80 and sm_90, and an
 /// sm_90 SM's (with 1 KB of it reserved a block; sm_80 has 164 KB).
@@ -759,8 +759,6 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
   }
   sAcum = carve({(s.ahead() + 1) * q}, b.getF32Type());
   sDelta = carve({(s.ahead() + 1) * q}, b.getF32Type());
-  if (scan)
-    sWalk = carve({kWalkEntries}, b.getI32Type());
 }
 
 /// This lane's state tiles: per owned column block, N/8 accumulators of
@@ -1004,53 +1002,18 @@ void SSDKernelEmitter::scanShare(Value batch, Value init, Value final) {
   Value last = b.div(b.mul(b.add(worker, b.index(1)), total), workers);
   Value unitFirst = b.div(first, perUnit);
   Value unitLast = b.div(b.sub(last, b.index(1)), perUnit);
-  // The walk's bounds wait in workgroup memory (in 32 bits: unit counts and
-  // chunks a unit fit them) while the chunk loops run, which then have every
-  // register (T1 0.307 ms against 0.311 with them held in registers).
-  auto narrow = [&](Value v) -> Value {
-    return arith::IndexCastUIOp::create(b, b.getI32Type(), v);
-  };
-  SmallVector<Value> walk = {
-      narrow(b.add(b.sub(unitLast, unitFirst), b.index(1))),
-      narrow(unitLast),
-      narrow(b.sub(first, b.mul(unitFirst, perUnit))),
-      narrow(b.sub(last, b.mul(unitLast, perUnit))),
-      narrow(perUnit),
-      narrow(worker)};
-  {
-    OpBuilder::InsertionGuard guard(b);
-    auto lead = scf::IfOp::create(b, b.cmpEQ(tid, b.index(0)));
-    b.setInsertionPointToStart(lead.thenBlock());
-    for (auto [k, v] : llvm::enumerate(walk))
-      memref::StoreOp::create(b, v, sWalk, b.index(k));
-  }
-  gpu::BarrierOp::create(b);
-  auto walkAt = [&](int64_t k) -> Value {
-    return memref::LoadOp::create(b, sWalk, b.index(k));
-  };
-  auto pieces =
-      scf::WhileOp::create(b, TypeRange{b.getI32Type()}, ValueRange{b.i32(0)});
+  auto pieces = scf::ForOp::create(
+      b, b.index(0), b.add(b.sub(unitLast, unitFirst), b.index(1)), b.index(1));
   OpBuilder::InsertionGuard guard(b);
-  Block *before =
-      b.createBlock(&pieces.getBefore(), {}, b.getI32Type(), b.getLoc());
-  Value i = before->getArgument(0);
-  scf::ConditionOp::create(b, b.cmpLT(i, walkAt(0)), ValueRange{i});
-  Block *after =
-      b.createBlock(&pieces.getAfter(), {}, b.getI32Type(), b.getLoc());
-  i = after->getArgument(0);
-  auto yield = scf::YieldOp::create(b, ValueRange{b.add(i, b.i32(1))});
-  b.setInsertionPoint(yield);
+  b.setInsertionPointToStart(pieces.getBody());
   // The last unit first: where the share ends inside it, the next block
   // waits for its state, which is then ready long before that block gets
   // to it (shares are at least a unit long). The first unit, which may
   // wait for the previous block's, comes last.
-  Value chunks = walkAt(4);
-  Value unit = b.asIndex(b.sub(walkAt(1), i));
-  Value chunkLo = arith::SelectOp::create(
-      b, b.cmpEQ(i, b.sub(walkAt(0), b.i32(1))), walkAt(2), b.i32(0));
-  Value chunkHi =
-      arith::SelectOp::create(b, b.cmpEQ(i, b.i32(0)), walkAt(3), chunks);
-  Value handsOver = b.cmpLT(chunkHi, chunks);
+  Value unit = b.sub(unitLast, pieces.getInductionVar());
+  Value base = b.mul(unit, perUnit);
+  Value chunkLo = b.sub(arith::MaxUIOp::create(b, first, base), base);
+  Value chunkHi = arith::MinUIOp::create(b, b.sub(last, base), perUnit);
   setUnit(b.rem(unit, b.index(tileHeads)),
           b.rem(b.div(unit, b.index(tileHeads)), numSegments),
           b.div(unit, b.mul(b.index(tileHeads), numSegments)));
@@ -1058,7 +1021,7 @@ void SSDKernelEmitter::scanShare(Value batch, Value init, Value final) {
   Value segmentLo = lo;
   auto stepOf = [&](Value chunk) {
     return arith::MinUIOp::create(
-        b, b.add(segmentLo, b.mul(b.asIndex(chunk), b.index(s.chunk))), hi);
+        b, b.add(segmentLo, b.mul(chunk, b.index(s.chunk))), hi);
   };
   lo = stepOf(chunkLo);
   hi = stepOf(chunkHi);
@@ -1072,24 +1035,23 @@ void SSDKernelEmitter::scanShare(Value batch, Value init, Value final) {
   gpu::BarrierOp::create(b);
 
   SmallVector<Type> stateTypes(s.stateValues(), b.getF32Type());
-  auto start = scf::IfOp::create(b, stateTypes, b.cmpEQ(chunkLo, b.i32(0)),
+  auto start = scf::IfOp::create(b, stateTypes, b.cmpEQ(chunkLo, b.index(0)),
                                  /*withElseRegion=*/true);
   {
     OpBuilder::InsertionGuard branch(b);
     b.setInsertionPointToStart(start.thenBlock());
     scf::YieldOp::create(b, unitStart(init));
     b.setInsertionPointToStart(start.elseBlock());
-    scf::YieldOp::create(b,
-                         awaitHandoff(b.sub(b.asIndex(walkAt(5)), b.index(1))));
+    scf::YieldOp::create(b, awaitHandoff(b.sub(worker, b.index(1))));
   }
   SmallVector<Value> state(start.getResults());
   SmallVector<Value> end =
       (s.warpgroup ? scanChunksWarpgroup(state) : scanChunks(state)).first;
 
-  auto handOver =
-      scf::IfOp::create(b, handsOver, /*withElseRegion=*/final != nullptr);
+  auto handOver = scf::IfOp::create(b, b.cmpLT(chunkHi, perUnit),
+                                    /*withElseRegion=*/final != nullptr);
   b.setInsertionPointToStart(handOver.thenBlock());
-  handOff(end, b.asIndex(walkAt(5)));
+  handOff(end, worker);
   if (!final)
     return;
   // Only the last segment ends with the final state.

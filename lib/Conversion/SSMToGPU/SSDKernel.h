@@ -25,9 +25,6 @@ inline constexpr int64_t kTileCols = 8;
 /// Elements of a 16-bit type per 128-bit access and per row padding.
 inline constexpr int64_t kVector = 8;
 
-/// The i32 entries of the scan's walk over its share (scanShare).
-inline constexpr int64_t kWalkEntries = 6;
-
 /// The two kernels of a segmented scan: the scan proper, and the carry
 /// kernel that only sums each L segment's state.
 enum class SSDRole { Scan, Carry };
@@ -76,8 +73,7 @@ struct SSDShape {
                         ? chunk * (stages * (xStride() + 2 * bcStride()) +
                                    ahead() * gStride())
                         : chunk * stages * (xStride() + bcStride());
-    return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4 +
-           (role == SSDRole::Scan ? kWalkEntries * 4 : 0);
+    return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4;
   }
   /// The warpgroup kernel's 16-bit operands, in carving order: C's stages
   /// (G's 64-row reads of the last one run into B's), B's and x's, two of
@@ -261,7 +257,7 @@ private:
   // column half (ldRowLo, ldColHi).
   Value ldRowHi, ldRowLo, ldColHi, ldColLo;
   // Workgroup memory, and where the chunk being finished sits in it.
-  Value sX, sB, sC, sG, sAcum, sDelta, sWalk;
+  Value sX, sB, sC, sG, sAcum, sDelta;
   // The warpgroup kernel's w∘x; the address of the dynamic workgroup memory
   // and each wgmma operand's offset in it.
   Value sXW, sharedBase;

@@ -83,7 +83,7 @@ func.func @columns(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
 func.func @shared(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                   %A: tensor<8xf32>, %B: tensor<?x?x1x1024xbf16>)
     -> tensor<?x?x8x64xbf16> {
-  // expected-error @below {{chunks of 32 steps with 2 stages need 276504 bytes of workgroup memory per block, more than the 232448 available; use fewer tile steps or stages, or fewer head-dim columns per block}}
+  // expected-error @below {{chunks of 32 steps with 2 stages need 276480 bytes of workgroup memory per block, more than the 232448 available; use fewer tile steps or stages, or fewer head-dim columns per block}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 256 headdim = 64 ngroups = 1
       tile = <threads = 128, items = 64, steps = 32>
       : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,

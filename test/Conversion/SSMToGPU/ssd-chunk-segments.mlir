@@ -19,7 +19,7 @@
 // CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0_carry blocks in (%c8, %[[CARRIED]], %[[B]])
 // CHECK-SAME: dynamic_shared_memory_size %c54272_i32
 // CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0 blocks in (%[[W]],
-// CHECK-SAME: dynamic_shared_memory_size %c98328_i32
+// CHECK-SAME: dynamic_shared_memory_size %c98304_i32
 // CHECK: memref.dealloc %[[STATE]]
 // CHECK: memref.dealloc %[[SUM]]
 
@@ -36,7 +36,7 @@
 // The scan kernel carries the earlier segments in before a unit's chunk
 // loop and writes the final state from the last segment only.
 // CHECK: gpu.func @segments_ssd_chunk_0(
-// CHECK: scf.while
+// CHECK: scf.for
 // CHECK: %[[UNIT:.*]] = arith.divui %{{.*}}, %c8
 // CHECK: %[[SEG2:.*]] = arith.remui %[[UNIT]], %{{.*}} : index
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %[[SEG2]]

@@ -4,8 +4,8 @@
 // three stages. x, B and C land in workgroup memory as 8x8 core matrices
 // (the copies write 16 bytes at thread·16), C first so that G's 64-row
 // reads stay in the allocation; then two buffers each of w∘x and G, and
-// three of Acum and Δ (74520 bytes with the walk's, asking for 76 KB, two
-// blocks an SM, as every persistent scan does). The prologue stages chunks 0 and 1 and computes
+// three of Acum and Δ (74496 bytes, asking for 76 KB: two blocks an SM, as
+// every persistent scan does). The prologue stages chunks 0 and 1 and computes
 // chunk 0's G (eight wgmma m64n32k16 over N, K-major, the first without
 // accumulator input) and w∘x. Each chunk then copies chunk c + 2, updates
 // the state in place (wgmma m64n128k16, both operands read transposed),

@@ -7,8 +7,8 @@
 // segment). The scan is persistent: ssm.worker_count blocks (two an SM, at
 // most one per unit of head-dim tile and head, segment and batch entry),
 // which hand their states on through two workspaces, the flags zeroed. Its
-// workgroup memory is dynamic (x, B, C staged twice, G, Acum and Δ twice,
-// and the walk's six i32); the chunk loop copies the next
+// workgroup memory is dynamic (x, B, C staged twice, G, and Acum and Δ
+// twice); the chunk loop copies the next
 // chunk with cp.async while this one runs on tensor cores: ldmatrix
 // fragments into mma.sync m16n8k16 with bf16 operands and f32 accumulators.
 // The state is the loop's carried accumulators (N/8 tiles of 4 f32 per lane
@@ -33,12 +33,12 @@
 // CHECK-SAME: %[[B]] : index, %[[L]] : index, %[[SPLIT]] : index)
 // CHECK: gpu.launch_func @ssm_kernels::@mamba2_ssd_chunk_0
 // CHECK-SAME: blocks in (%[[W]], %c1{{[_0-9]*}}, %c1{{[_0-9]*}}) threads in (%c128
-// CHECK-SAME: dynamic_shared_memory_size %c98328_i32
+// CHECK-SAME: dynamic_shared_memory_size %c98304_i32
 // CHECK-SAME: %[[B]] : index, %[[L]] : index, %[[SPLIT]] : index)
 // CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}
 
 // Its carry kernel stages two chunks (x, B, Acum and Δ twice). The scan
-// needs 71960 bytes, and asks for 76 KB, which holds an sm_90 SM's 228 KB to
+// needs 71936 bytes, and asks for 76 KB, which holds an sm_90 SM's 228 KB to
 // two of its blocks.
 // CHECK-LABEL: func.func @three_stages(
 // CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0_carry blocks
@@ -48,22 +48,18 @@
 // CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, stages = 3, steps = 32>
 
 // The scan block's share: block k of W takes chunks [k·T/W, (k+1)·T/W) of
-// the T of all units, whose bounds thread 0 leaves in workgroup memory. A
-// scf.while walks the units it touches, last first; each starts after the
-// previous one's copies have landed, from the unit's initial state (with
-// the earlier segments carried in) or, in the middle of a unit, from the
-// state the previous block hands on: thread 0 spins on its flag with atomic
-// reads, clears it and fences before a barrier.
+// the T of all units. A loop walks the units it touches, last first; each
+// starts after the previous one's copies have landed, from the unit's
+// initial state (with the earlier segments carried in) or, in the middle of
+// a unit, from the state the previous block hands on: thread 0 spins on its
+// flag with atomic reads, clears it and fences before a barrier.
 // CHECK: gpu.func @mamba2_ssd_chunk_0(
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>, nvvm.minctasm = 2 : i32
 // CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<128x72xbf16, #gpu.address_space<workgroup>>
-// CHECK: memref.view {{.*}} to memref<6xi32, #gpu.address_space<workgroup>>
 // CHECK: gpu.block_id x
 // CHECK: gpu.grid_dim x
-// CHECK: memref.store {{.*}} : memref<6xi32, #gpu.address_space<workgroup>>
-// CHECK: gpu.barrier
-// CHECK: scf.while
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %{{.*}} step %c1{{.*}} {
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // CHECK-NEXT: gpu.barrier
 // CHECK: scf.if {{.*}} -> (f32, f32, f32, f32,
