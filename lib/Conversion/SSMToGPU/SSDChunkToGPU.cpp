@@ -368,7 +368,12 @@ SmallVector<Value> SSDKernelEmitter::loadGate(Value t0) {
 
 /// Runs `fn` on the decay warp only.
 void SSDKernelEmitter::onDecayWarp(function_ref<void()> fn) {
-  auto ifOp = scf::IfOp::create(b, isDecayWarp());
+  onlyIf(isDecayWarp(), fn);
+}
+
+/// Emits `fn` under `scf.if` of `condition`.
+void SSDKernelEmitter::onlyIf(Value condition, function_ref<void()> fn) {
+  auto ifOp = scf::IfOp::create(b, condition);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(ifOp.thenBlock());
   fn();
@@ -948,32 +953,26 @@ SmallVector<Value> SSDKernelEmitter::unitStart(Value init) {
 /// share (thread 0 spins on its flag and clears it for the next launch),
 /// then loads the state.
 SmallVector<Value> SSDKernelEmitter::awaitHandoff(Value from) {
-  {
-    OpBuilder::InsertionGuard guard(b);
-    auto lead = scf::IfOp::create(b, b.cmpEQ(tid, b.index(0)));
-    b.setInsertionPointToStart(lead.thenBlock());
-    Value flag = b.asIndex(from);
+  onlyIf(b.cmpEQ(tid, b.index(0)), [&] {
+    Value flag = b.asIndex(from), zero = b.f32(0.0);
     scf::WhileOp::create(
         b, TypeRange{}, ValueRange{},
         [&](OpBuilder &nested, Location loc, ValueRange) {
           // An atomic read, at L2 where the flag is set.
           Value ready = memref::AtomicRMWOp::create(
-              nested, loc, arith::AtomicRMWKind::addf,
-              arith::ConstantOp::create(nested, loc, nested.getF32FloatAttr(0)),
-              handoffReady, ValueRange{flag});
+              nested, loc, arith::AtomicRMWKind::addf, zero, handoffReady,
+              ValueRange{flag});
           Value unset = arith::CmpFOp::create(
-              nested, loc, arith::CmpFPredicate::OEQ, ready,
-              arith::ConstantOp::create(nested, loc,
-                                        nested.getF32FloatAttr(0)));
+              nested, loc, arith::CmpFPredicate::OEQ, ready, zero);
           scf::ConditionOp::create(nested, loc, unset, ValueRange{});
         },
         [&](OpBuilder &nested, Location loc, ValueRange) {
           scf::YieldOp::create(nested, loc);
         });
-    memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::assign, b.f32(0.0),
+    memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::assign, zero,
                                 handoffReady, ValueRange{flag});
     NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
-  }
+  });
   gpu::BarrierOp::create(b);
   return loadState(handoffState, from);
 }
@@ -984,11 +983,10 @@ void SSDKernelEmitter::handOff(ValueRange state, Value worker) {
   storeState(state, handoffState, worker);
   NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
   gpu::BarrierOp::create(b);
-  OpBuilder::InsertionGuard guard(b);
-  auto lead = scf::IfOp::create(b, b.cmpEQ(tid, b.index(0)));
-  b.setInsertionPointToStart(lead.thenBlock());
-  memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::assign, b.f32(1.0),
-                              handoffReady, ValueRange{b.asIndex(worker)});
+  onlyIf(b.cmpEQ(tid, b.index(0)), [&] {
+    memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::assign, b.f32(1.0),
+                                handoffReady, ValueRange{b.asIndex(worker)});
+  });
 }
 
 void SSDKernelEmitter::scanShare(Value batch, Value init, Value final) {

@@ -138,6 +138,7 @@ private:
   SmallVector<Value> loadDt(Value t0);
   void stageDecay(ArrayRef<Value> raw, Value t0, Value buffer);
   void onDecayWarp(function_ref<void()> fn);
+  void onlyIf(Value condition, function_ref<void()> fn);
   SmallVector<Value> loadGate(Value t0);
   SmallVector<Value> computeG(
       const ChunkRows &chunk, function_ref<void()> decayWarpWork,
