@@ -164,10 +164,12 @@ protected:
     return ssmrt_module_load(write("m.manifest.json", manifest).c_str(), out);
   }
 
-  /// Loads kManifest and returns its layer `name`, owned by `module`.
-  ssmrt_layer loadLayer(const char *name) {
+  /// Loads `manifest` and returns its layer `name` (null if either fails),
+  /// owned by `module`.
+  ssmrt_layer loadLayer(const char *name,
+                        const std::string &manifest = kManifest) {
     ssmrt_module raw = nullptr;
-    EXPECT_EQ(load(kManifest, &raw), SSMRT_SUCCESS) << ssmrt_last_error();
+    EXPECT_EQ(load(manifest, &raw), SSMRT_SUCCESS) << ssmrt_last_error();
     module = own(raw);
     ssmrt_layer layer = nullptr;
     EXPECT_EQ(ssmrt_module_get_layer(raw, name, &layer), SSMRT_SUCCESS)
@@ -717,11 +719,8 @@ std::string splitManifest() {
 }
 
 TEST_F(RuntimeTest, SplitLayerValidatesShapesBeforeTheDriver) {
-  ssmrt_module raw = nullptr;
-  ASSERT_EQ(load(splitManifest(), &raw), SSMRT_SUCCESS) << ssmrt_last_error();
-  ModulePtr module = own(raw);
-  ssmrt_layer layer = nullptr;
-  ASSERT_EQ(ssmrt_module_get_layer(raw, "mamba1", &layer), SSMRT_SUCCESS);
+  ssmrt_layer layer = loadLayer("mamba1", splitManifest());
+  ASSERT_NE(layer, nullptr);
   std::vector<ssmrt_tensor> tensors = mambaTensors();
   tensors[3].shape[2] = 100;
   EXPECT_EQ(ssmrt_layer_launch(layer, tensors.data(), 4, nullptr),
@@ -769,11 +768,8 @@ std::string splitWorkersManifest(const std::string &grid) {
 }
 
 TEST_F(RuntimeTest, WorkersLayerValidatesShapesBeforeTheDriver) {
-  ssmrt_module raw = nullptr;
-  ASSERT_EQ(load(workersManifest(), &raw), SSMRT_SUCCESS) << ssmrt_last_error();
-  ModulePtr module = own(raw);
-  ssmrt_layer layer = nullptr;
-  ASSERT_EQ(ssmrt_module_get_layer(raw, "mamba1", &layer), SSMRT_SUCCESS);
+  ssmrt_layer layer = loadLayer("mamba1", workersManifest());
+  ASSERT_NE(layer, nullptr);
   // W sizes no tensor.
   EXPECT_EQ(ssmrt_layer_num_tensors(layer), 4);
   std::vector<ssmrt_tensor> tensors = mambaTensors();
@@ -788,15 +784,10 @@ TEST_F(RuntimeTest, WorkersLayerValidatesShapesBeforeTheDriver) {
 }
 
 TEST_F(RuntimeTest, WorkersUnitsMayUseTheSplitSymbol) {
-  ssmrt_module raw = nullptr;
-  ASSERT_EQ(
-      load(splitWorkersManifest(R"([{"size": "W"}, {"size": 1}, {"size": 1}])"),
-           &raw),
-      SSMRT_SUCCESS)
-      << ssmrt_last_error();
-  ModulePtr module = own(raw);
-  ssmrt_layer layer = nullptr;
-  ASSERT_EQ(ssmrt_module_get_layer(raw, "mamba1", &layer), SSMRT_SUCCESS);
+  ssmrt_layer layer = loadLayer(
+      "mamba1",
+      splitWorkersManifest(R"([{"size": "W"}, {"size": 1}, {"size": 1}])"));
+  ASSERT_NE(layer, nullptr);
   std::vector<ssmrt_tensor> tensors = mambaTensors();
   expectDriverFailure(ssmrt_layer_launch(layer, tensors.data(), 4, nullptr));
 }
