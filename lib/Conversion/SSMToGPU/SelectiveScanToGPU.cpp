@@ -66,13 +66,14 @@ static int64_t stagedStepStride(SelectiveScanOp op) {
   return op.getStateSize() + 4;
 }
 
-/// silu(z), the gate of an output of `outputType`. Its second SFU op is
-/// worth saving where the SFU bounds the scan and a 16-bit output rounds away
-/// the cheaper sigmoid's error.
-static Value outputGate(KernelBodyBuilder &b, Value z, Type outputType) {
-  if (getElementTypeOrSelf(outputType).getIntOrFloatBitWidth() < 32)
-    return b.siluOneSFU(z);
-  return b.silu(z);
+/// silu(v) for a value whose tensor has type `type`. Its second SFU op is
+/// worth saving where the SFU bounds the scan and a 16-bit tensor rounds away
+/// the cheaper sigmoid's error (the output gate z, or the conv's u, which the
+/// unfused conv would store in 16 bits).
+static Value siluOf16Bit(KernelBodyBuilder &b, Value v, Type type) {
+  if (getElementTypeOrSelf(type).getIntOrFloatBitWidth() < 32)
+    return b.siluOneSFU(v);
+  return b.silu(v);
 }
 
 namespace {
@@ -483,11 +484,13 @@ SmallVector<Value> ScanKernelEmitter::convInputs(ArrayRef<Value> halo,
   }
   if (!op.getConvSilu())
     return sums;
+  Type uType = op.getU().getType();
   if (lanes == 1)
-    return llvm::map_to_vector(sums, [&](Value v) { return b.silu(v); });
+    return llvm::map_to_vector(
+        sums, [&](Value v) { return siluOf16Bit(b, v, uType); });
   SmallVector<Value> share;
   for (int64_t j = 0, e = sums.size() / lanes; j < e; ++j)
-    share.push_back(b.silu(pickOwn(sums, j)));
+    share.push_back(siluOf16Bit(b, pickOwn(sums, j), uType));
   return allGather(share);
 }
 
@@ -865,7 +868,7 @@ Value ScanKernelEmitter::finishStep(Value acc, Value uValue, ArrayRef<Value> zv,
     acc = b.add(acc, yv[j]);
   if (zv.empty())
     return acc;
-  return b.mul(acc, outputGate(b, zv[j], y.getType()));
+  return b.mul(acc, siluOf16Bit(b, zv[j], y.getType()));
 }
 
 /// Step `t` clamped into [lo, hi): where an edge window loads from.
@@ -1425,7 +1428,7 @@ static KernelLaunch buildCrossMerge(SelectiveScanOp op, Value partials,
   }
   if (zMem)
     for (auto [acc, gate] : llvm::zip(sum, load(zMem, offset)))
-      acc = b.mul(acc, outputGate(b, gate, yType));
+      acc = b.mul(acc, siluOf16Bit(b, gate, yType));
   if (width == 1)
     b.storeF32(sum[0], yMem, offset);
   else

@@ -44,3 +44,23 @@ func.func @conv_scan(%x: tensor<?x64x?xf32>, %delta: tensor<?x64x?xf32>, %A: ten
       : (tensor<?x64x?xf32>, tensor<?x64x?xf32>, tensor<64x8xf32>, tensor<?x8x?xf32>, tensor<?x8x?xf32>, tensor<64x3xf32>, tensor<64xf32>) -> tensor<?x64x?xf32>
   return %y : tensor<?x64x?xf32>
 }
+
+// A bf16 layer takes the conv's silu with one SFU op, as the bf16 output gate
+// does: s/2 · (1 + tanh(s/2)), tanh.approx through llvm.intr.tanh with afn.
+// Its error (2^-12 · |s|) is below the bf16 rounding of the u that the
+// unfused conv would store. The carry kernel makes u the same way.
+// CHECK-LABEL: gpu.func @conv_scan_bf16_selective_scan_0_carry(
+// CHECK-NOT: arith.divf
+// CHECK: math.fma %{{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK: %[[CTANH:.*]] = llvm.intr.tanh(%[[CHALF:.*]]) {fastmathFlags = #llvm.fastmath<afn>} : (f32) -> f32
+// CHECK-NEXT: math.fma %[[CHALF]], %[[CTANH]], %[[CHALF]] : f32
+// CHECK-LABEL: gpu.func @conv_scan_bf16_selective_scan_0(
+// CHECK-NOT: arith.divf
+// CHECK: math.fma %{{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK: %[[TANH:.*]] = llvm.intr.tanh(%[[HALF:.*]]) {fastmathFlags = #llvm.fastmath<afn>} : (f32) -> f32
+// CHECK-NEXT: math.fma %[[HALF]], %[[TANH]], %[[HALF]] : f32
+func.func @conv_scan_bf16(%x: tensor<?x64x?xbf16>, %delta: tensor<?x64x?xbf16>, %A: tensor<64x8xf32>, %B: tensor<?x8x?xbf16>, %w: tensor<64x3xf32>, %cb: tensor<64xf32>) -> tensor<?x64x?xbf16> attributes {ssm.layer} {
+  %y = ssm.selective_scan %x, %delta, %A, %B, %B conv %w conv_bias %cb conv_silu layout = channel_first tile = <threads = 64, items = 4>
+      : (tensor<?x64x?xbf16>, tensor<?x64x?xbf16>, tensor<64x8xf32>, tensor<?x8x?xbf16>, tensor<?x8x?xbf16>, tensor<64x3xf32>, tensor<64xf32>) -> tensor<?x64x?xbf16>
+  return %y : tensor<?x64x?xbf16>
+}
