@@ -245,51 +245,52 @@ static StringRef getDTypeName(DType dtype) {
 static constexpr int64_t maxDInner = 65536;
 static constexpr int64_t maxDState = 64;
 
-/// The optional object field `key` of `parent` as a reader, or nothing
-/// when it is absent.
-static Expected<std::optional<ObjectReader>>
-getOptionalObject(const ObjectReader &parent, StringRef key) {
+/// Reads the optional object field `key` of `parent` with `read`, after
+/// checking its keys against `known`; an absent field reads nothing.
+static Error
+readOptionalObject(const ObjectReader &parent, StringRef key,
+                   ArrayRef<StringRef> known,
+                   function_ref<Error(const ObjectReader &)> read) {
   Expected<const llvm::json::Value *> value =
       parent.get(key, /*required=*/false);
   if (!value)
     return value.takeError();
   if (!*value)
-    return std::nullopt;
+    return Error::success();
   std::string path = parent.fieldPath(key);
   Expected<const llvm::json::Object *> object = getObject(**value, path);
   if (!object)
     return object.takeError();
-  return ObjectReader(**object, path);
+  ObjectReader reader(**object, path);
+  if (Error err = reader.checkKnownKeys(known))
+    return err;
+  return read(reader);
 }
 
 /// Reads a selective scan's optional "cross_scan": {"height", "width"}, the
 /// grid of a VMamba SS2D scan, and checks what it excludes.
 static Error parseCrossScan(const ObjectReader &layerReader, LayerSpec &layer) {
-  Expected<std::optional<ObjectReader>> object =
-      getOptionalObject(layerReader, "cross_scan");
-  if (!object)
-    return object.takeError();
-  if (!*object)
-    return Error::success();
-  const ObjectReader &grid = **object;
-  if (Error err = grid.checkKnownKeys({"height", "width"}))
-    return err;
-  if (Error err =
-          grid.readPositive("height", /*required=*/true, layer.crossHeight))
-    return err;
-  if (Error err =
-          grid.readPositive("width", /*required=*/true, layer.crossWidth))
-    return err;
-  std::string path = layerReader.fieldPath("cross_scan");
-  if (layer.layout != Layout::ChannelLast)
-    return failAt(path, "needs \"layout\": \"channel_last\" (its "
-                        "column-major directions read whole rows of "
-                        "channels a step)");
-  if (layer.reverse || layer.bidirectional)
-    return failAt(path, "runs four fixed directions; drop \"" +
+  return readOptionalObject(
+      layerReader, "cross_scan", {"height", "width"},
+      [&](const ObjectReader &grid) -> Error {
+        if (Error err = grid.readPositive("height", /*required=*/true,
+                                          layer.crossHeight))
+          return err;
+        if (Error err =
+                grid.readPositive("width", /*required=*/true, layer.crossWidth))
+          return err;
+        std::string path = layerReader.fieldPath("cross_scan");
+        if (layer.layout != Layout::ChannelLast)
+          return failAt(path, "needs \"layout\": \"channel_last\" (its "
+                              "column-major directions read whole rows of "
+                              "channels a step)");
+        if (layer.reverse || layer.bidirectional)
+          return failAt(path,
+                        "runs four fixed directions; drop \"" +
                             Twine(layer.reverse ? "reverse" : "bidirectional") +
                             "\"");
-  return Error::success();
+        return Error::success();
+      });
 }
 
 /// Reads a conv1d's required "width" K (the kernels take 2..4).
@@ -303,90 +304,83 @@ static Error readConvWidth(const ObjectReader &reader, int64_t &width) {
 /// causal depthwise conv1d that produces its u (Mamba's, before the scan;
 /// ssm-fuse-conv folds it into the scan kernel), and checks what it needs.
 static Error parseScanConv(const ObjectReader &layerReader, LayerSpec &layer) {
-  Expected<std::optional<ObjectReader>> object =
-      getOptionalObject(layerReader, "conv");
-  if (!object)
-    return object.takeError();
-  if (!*object)
-    return Error::success();
-  const ObjectReader &conv = **object;
-  if (Error err = conv.checkKnownKeys({"width", "bias", "silu"}))
-    return err;
-  if (Error err = readConvWidth(conv, layer.convWidth))
-    return err;
-  if (Error err = conv.readBool("bias", layer.convBias))
-    return err;
-  if (Error err = conv.readBool("silu", layer.silu))
-    return err;
-  std::string path = layerReader.fieldPath("conv");
-  if (layer.layout != Layout::ChannelFirst)
-    return failAt(path, "needs \"layout\": \"channel_first\"");
-  if (layer.reverse || layer.bidirectional || layer.crossScan())
-    return failAt(path, "needs a forward scan of one direction");
-  return Error::success();
+  return readOptionalObject(
+      layerReader, "conv", {"width", "bias", "silu"},
+      [&](const ObjectReader &conv) -> Error {
+        if (Error err = readConvWidth(conv, layer.convWidth))
+          return err;
+        if (Error err = conv.readBool("bias", layer.convBias))
+          return err;
+        if (Error err = conv.readBool("silu", layer.silu))
+          return err;
+        std::string path = layerReader.fieldPath("conv");
+        if (layer.layout != Layout::ChannelFirst)
+          return failAt(path, "needs \"layout\": \"channel_first\"");
+        if (layer.reverse || layer.bidirectional || layer.crossScan())
+          return failAt(path, "needs a forward scan of one direction");
+        return Error::success();
+      });
 }
 
 /// Reads the optional "tile" object of a layer.
 static Error parseTile(const ObjectReader &layer,
                        std::optional<TileSpec> &out) {
-  Expected<std::optional<ObjectReader>> object =
-      getOptionalObject(layer, "tile");
-  if (!object)
-    return object.takeError();
-  if (!*object)
-    return Error::success();
-  const ObjectReader &tile = **object;
-  TileSpec spec{0, 0, 0, 1, 0};
-  // The ranges are those TileAttr::verify accepts.
-  if (Error err =
-          tile.checkKnownKeys({"threads", "items", "chunk", "lanes", "fma_exps",
-                               "stages", "steps", "warpgroup"}))
-    return err;
-  if (Error err = tile.readInteger(
-          "threads", /*required=*/true, "a multiple of 32 in [32, 1024]",
-          [](int64_t v) { return v >= 32 && v <= 1024 && v % 32 == 0; },
-          spec.threads))
-    return err;
-  if (Error err = tile.readInteger(
-          "items", /*required=*/true, "a power of two in [1, 64]",
-          [](int64_t v) { return v >= 1 && v <= 64 && llvm::isPowerOf2_64(v); },
-          spec.items))
-    return err;
-  int64_t items = spec.items;
-  if (Error err = tile.readInteger(
-          "chunk", /*required=*/false,
-          "0 or a positive multiple of items (the L segment length)",
-          [&](int64_t v) { return v == 0 || (v > 0 && v % items == 0); },
-          spec.chunk))
-    return err;
-  if (Error err = tile.readInteger(
-          "lanes", /*required=*/false,
-          "a power of two in [1, 32] dividing items (threads per channel)",
-          [&](int64_t v) {
-            return v >= 1 && v <= 32 && llvm::isPowerOf2_64(v) &&
-                   items % v == 0;
-          },
-          spec.lanes))
-    return err;
-  if (Error err = tile.readInteger(
-          "fma_exps", /*required=*/false,
-          "a count in [0, d_state] (state exps per step on the FMA pipe)",
-          [](int64_t v) { return v >= 0; }, spec.fmaExps))
-    return err;
-  if (Error err = tile.readInteger(
-          "stages", /*required=*/false,
-          "2 or 3 (chunks staged in workgroup memory)",
-          [](int64_t v) { return v == 2 || v == 3; }, spec.stages))
-    return err;
-  if (Error err = tile.readInteger(
-          "steps", /*required=*/false,
-          "a positive multiple of 32 (the kernel's chunk length)",
-          [](int64_t v) { return v > 0 && v % 32 == 0; }, spec.steps))
-    return err;
-  if (Error err = tile.readBool("warpgroup", spec.warpgroup))
-    return err;
-  out = spec;
-  return Error::success();
+  return readOptionalObject(
+      layer, "tile",
+      {"threads", "items", "chunk", "lanes", "fma_exps", "stages", "steps",
+       "warpgroup"},
+      [&](const ObjectReader &tile) -> Error {
+        TileSpec spec{0, 0, 0, 1, 0};
+        // The ranges are those TileAttr::verify accepts.
+        if (Error err = tile.readInteger(
+                "threads", /*required=*/true, "a multiple of 32 in [32, 1024]",
+                [](int64_t v) { return v >= 32 && v <= 1024 && v % 32 == 0; },
+                spec.threads))
+          return err;
+        if (Error err = tile.readInteger(
+                "items", /*required=*/true, "a power of two in [1, 64]",
+                [](int64_t v) {
+                  return v >= 1 && v <= 64 && llvm::isPowerOf2_64(v);
+                },
+                spec.items))
+          return err;
+        int64_t items = spec.items;
+        if (Error err = tile.readInteger(
+                "chunk", /*required=*/false,
+                "0 or a positive multiple of items (the L segment length)",
+                [&](int64_t v) { return v == 0 || (v > 0 && v % items == 0); },
+                spec.chunk))
+          return err;
+        if (Error err = tile.readInteger(
+                "lanes", /*required=*/false,
+                "a power of two in [1, 32] dividing items (threads per "
+                "channel)",
+                [&](int64_t v) {
+                  return v >= 1 && v <= 32 && llvm::isPowerOf2_64(v) &&
+                         items % v == 0;
+                },
+                spec.lanes))
+          return err;
+        if (Error err = tile.readInteger(
+                "fma_exps", /*required=*/false,
+                "a count in [0, d_state] (state exps per step on the FMA pipe)",
+                [](int64_t v) { return v >= 0; }, spec.fmaExps))
+          return err;
+        if (Error err = tile.readInteger(
+                "stages", /*required=*/false,
+                "2 or 3 (chunks staged in workgroup memory)",
+                [](int64_t v) { return v == 2 || v == 3; }, spec.stages))
+          return err;
+        if (Error err = tile.readInteger(
+                "steps", /*required=*/false,
+                "a positive multiple of 32 (the kernel's chunk length)",
+                [](int64_t v) { return v > 0 && v % 32 == 0; }, spec.steps))
+          return err;
+        if (Error err = tile.readBool("warpgroup", spec.warpgroup))
+          return err;
+        out = spec;
+        return Error::success();
+      });
 }
 
 /// Reads and validates one element of "layers".
@@ -577,19 +571,14 @@ static Error readNormFields(const ObjectReader &reader, int64_t dim,
 /// Reads the optional "norm" object of an SSD layer: the gated RMSNorm of
 /// y over groups of its H·P channels, which then takes the gate z.
 static Error parseSSDNorm(const ObjectReader &layerReader, LayerSpec &layer) {
-  Expected<std::optional<ObjectReader>> object =
-      getOptionalObject(layerReader, "norm");
-  if (!object)
-    return object.takeError();
-  if (!*object)
-    return Error::success();
-  const ObjectReader &reader = **object;
-  if (Error err = reader.checkKnownKeys(
-          {"group_size", "eps", "norm_before_gate", "weight_dtype"}))
-    return err;
-  layer.norm = true;
-  return readNormFields(reader, layer.nheads * layer.headdim, "H·P",
-                        layerReader.fieldPath("norm"), layer);
+  return readOptionalObject(
+      layerReader, "norm",
+      {"group_size", "eps", "norm_before_gate", "weight_dtype"},
+      [&](const ObjectReader &reader) {
+        layer.norm = true;
+        return readNormFields(reader, layer.nheads * layer.headdim, "H·P",
+                              layerReader.fieldPath("norm"), layer);
+      });
 }
 
 /// Largest state size of the SSD kernel (its state lives in registers).

@@ -10,6 +10,7 @@
 #include "ssmc/Dialect/SSM/SSMOps.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::ssm {
