@@ -810,8 +810,37 @@ SmallVector<Value> SSDKernelEmitter::carryIn(SmallVector<Value> state) {
   return SmallVector<Value>(loop.getResults());
 }
 
+Value SSDKernelEmitter::chunkStart(Value chunk) {
+  return b.add(lo, b.mul(chunk, b.index(s.chunk)));
+}
+
+Value SSDKernelEmitter::chunkBuffer(Value chunk, int64_t buffers) {
+  if (buffers == 1)
+    return b.index(0);
+  return b.mul(b.rem(chunk, b.index(buffers)), b.index(s.chunk));
+}
+
+PipelineStart SSDKernelEmitter::startPipeline() {
+  PipelineStart start;
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  for (int64_t k = 0; k <= s.ahead(); ++k) {
+    Value chunk = b.index(k), t = chunkStart(chunk);
+    if (k < s.ahead()) {
+      if (s.warpgroup)
+        stageChunkCores(t, chunk);
+      else
+        stageChunk(t, chunkBuffer(chunk, s.stages));
+      start.token =
+          nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+    }
+    start.dt.push_back(loadDt(t));
+  }
+  return start;
+}
+
 std::pair<SmallVector<Value>, Value>
-SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
+SSDKernelEmitter::scanChunks(SmallVector<Value> init,
+                             const PipelineStart &start) {
   // Software pipeline, s.ahead() chunks deep: while chunk c is finished,
   // the copies of chunk c + ahead are in flight and the decay warp computes
   // its Acum and Δ from dt loaded a chunk earlier still. Two chunks ahead,
@@ -823,26 +852,16 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
       arith::CeilDivUIOp::create(b, b.sub(hi, lo), b.index(s.chunk))
           .getResult();
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-  auto bufferOf = [&](Value chunk, int64_t buffers) {
-    if (buffers == 1)
-      return b.index(0);
-    return b.mul(b.rem(chunk, b.index(buffers)), b.index(s.chunk));
-  };
   auto rowsOf = [&](Value chunk) {
-    return ChunkRows{bufferOf(chunk, s.stages), bufferOf(chunk, ahead + 1),
-                     bufferOf(chunk, ahead)};
+    return ChunkRows{chunkBuffer(chunk, s.stages),
+                     chunkBuffer(chunk, ahead + 1), chunkBuffer(chunk, ahead)};
   };
-  auto startOf = [&](Value chunk) {
-    return b.add(lo, b.mul(chunk, b.index(s.chunk)));
-  };
-  Value token;
   for (int64_t k = 0; k < ahead; ++k) {
-    Value chunk = b.index(k), t = startOf(chunk);
-    stageChunk(t, bufferOf(chunk, s.stages));
-    token = nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-    SmallVector<Value> dt = loadDt(t);
-    onDecayWarp([&] { stageDecay(dt, t, bufferOf(chunk, ahead + 1)); });
+    Value chunk = b.index(k), t = chunkStart(chunk);
+    onDecayWarp(
+        [&] { stageDecay(start.dt[k], t, chunkBuffer(chunk, ahead + 1)); });
   }
+  Value token = start.token;
   if (scan && ahead == 2) {
     // The first chunk's G, for the loop's first iteration.
     nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(1));
@@ -851,7 +870,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
   }
   int64_t numState = init.size();
   init.push_back(b.f32(0.0)); // the decay sum
-  llvm::append_range(init, loadDt(startOf(b.index(ahead))));
+  llvm::append_range(init, start.dt[ahead]);
   auto loop = scf::ForOp::create(b, b.index(0), numChunks, b.index(1), init);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
@@ -866,7 +885,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
   Value tAhead = b.add(t0, b.index(ahead * s.chunk));
   SmallVector<Value> dtLater;
   if (ahead == 1) {
-    stageChunk(tAhead, bufferOf(cAhead, s.stages));
+    stageChunk(tAhead, chunkBuffer(cAhead, s.stages));
     Value next =
         nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
     dtLater = loadDt(b.add(tAhead, b.index(s.chunk)));
@@ -882,14 +901,14 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init) {
     nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(0));
     current = rowsOf(c);
     gpu::BarrierOp::create(b);
-    stageChunk(tAhead, bufferOf(cAhead, s.stages));
+    stageChunk(tAhead, chunkBuffer(cAhead, s.stages));
     nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
   }
   // Chunk c + ahead's Acum and Δ go to the buffer of chunk c - 1, which
   // every warp is done with once past the barrier.
   auto stageAheadDecay = [&] {
     stageDecay(SmallVector<Value>(carried.take_back(perLane)), tAhead,
-               bufferOf(cAhead, ahead + 1));
+               chunkBuffer(cAhead, ahead + 1));
   };
   Value end = acum(b.index(s.chunk - 1));
   if (scan) {
@@ -981,9 +1000,11 @@ SmallVector<Value> SSDKernelEmitter::awaitHandoff(Value from) {
 /// which continues the unit: the state first, then the flag.
 void SSDKernelEmitter::handOff(ValueRange state, Value worker) {
   storeState(state, handoffState, worker);
-  NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
   gpu::BarrierOp::create(b);
+  // The barrier orders every thread's stores before thread 0's fence, which
+  // is cumulative: one fence publishes them all before the flag.
   onlyIf(b.cmpEQ(tid, b.index(0)), [&] {
+    NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
     memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::assign, b.f32(1.0),
                                 handoffReady, ValueRange{b.asIndex(worker)});
   });
@@ -1031,6 +1052,8 @@ void SSDKernelEmitter::scanShare(Value batch, Value init, Value final) {
       nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
   nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(0));
   gpu::BarrierOp::create(b);
+  // This piece's first loads, in flight while its state is awaited.
+  PipelineStart pipeline = startPipeline();
 
   SmallVector<Type> stateTypes(s.stateValues(), b.getF32Type());
   auto start = scf::IfOp::create(b, stateTypes, b.cmpEQ(chunkLo, b.index(0)),
@@ -1043,8 +1066,9 @@ void SSDKernelEmitter::scanShare(Value batch, Value init, Value final) {
     scf::YieldOp::create(b, awaitHandoff(b.sub(worker, b.index(1))));
   }
   SmallVector<Value> state(start.getResults());
-  SmallVector<Value> end =
-      (s.warpgroup ? scanChunksWarpgroup(state) : scanChunks(state)).first;
+  SmallVector<Value> end = (s.warpgroup ? scanChunksWarpgroup(state, pipeline)
+                                        : scanChunks(state, pipeline))
+                               .first;
 
   auto handOver = scf::IfOp::create(b, b.cmpLT(chunkHi, perUnit),
                                     /*withElseRegion=*/final != nullptr);
@@ -1105,8 +1129,8 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   setUnit(gpu::BlockIdOp::create(b, gpu::Dimension::x),
           gpu::BlockIdOp::create(b, gpu::Dimension::y),
           gpu::BlockIdOp::create(b, gpu::Dimension::z));
-  auto [end, decaySum] =
-      scanChunks(SmallVector<Value>(s.stateValues(), b.f32(0.0)));
+  auto [end, decaySum] = scanChunks(
+      SmallVector<Value>(s.stateValues(), b.f32(0.0)), startPipeline());
   Value slab = carrySlab(segment);
   storeState(end, carryState, slab);
   // One thread of the block's first head-dim tile writes the decay sum.

@@ -99,6 +99,15 @@ struct ChunkRows {
   Value stage, decay, g;
 };
 
+/// The global loads that open a run of chunks: the copies of its first
+/// `ahead` chunks (`token` is the last group) and the raw dt of its first
+/// `ahead` + 1. They are issued before the run's state is awaited, so that
+/// their latencies overlap its load.
+struct PipelineStart {
+  Value token;
+  SmallVector<SmallVector<Value>> dt;
+};
+
 /// Two consecutive outputs of a step: its row in the chunk, the first of
 /// the two head-dim columns within the block, and their f32 values.
 struct OutputPair {
@@ -175,7 +184,7 @@ private:
   void finishOutputsWarpgroup(ArrayRef<Value> y, Value t0,
                               ArrayRef<Value> gate);
   std::pair<SmallVector<Value>, Value>
-  scanChunksWarpgroup(SmallVector<Value> state);
+  scanChunksWarpgroup(SmallVector<Value> state, const PipelineStart &start);
 
   // Setup and the walk over the block's chunks.
   void setup(Value batch, Value segmentSteps, Value xArg, Value dtArg,
@@ -186,9 +195,15 @@ private:
   /// [lo, hi), batch entry, A, skip, bias) at one unit of work: head-dim
   /// tile and head `tileHead`, L segment `seg`, batch entry `batchIndex`.
   void setUnit(Value tileHead, Value seg, Value batchIndex);
-  /// Runs the chunks of [lo, hi) from `state`; returns the end state and the
-  /// decay sum Σ Δ·A·log2e.
-  std::pair<SmallVector<Value>, Value> scanChunks(SmallVector<Value> state);
+  /// The first step of chunk `chunk` of [lo, hi), and the first entry of
+  /// its buffer in a ring of `buffers` chunk buffers.
+  Value chunkStart(Value chunk);
+  Value chunkBuffer(Value chunk, int64_t buffers);
+  PipelineStart startPipeline();
+  /// Runs the chunks of [lo, hi) from `state`, whose first loads `start`
+  /// issued; returns the end state and the decay sum Σ Δ·A·log2e.
+  std::pair<SmallVector<Value>, Value> scanChunks(SmallVector<Value> state,
+                                                  const PipelineStart &start);
   /// The scan kernel's walk: this block's share of every unit's chunks.
   void scanShare(Value batch, Value init, Value final);
   SmallVector<Value> unitStart(Value init);

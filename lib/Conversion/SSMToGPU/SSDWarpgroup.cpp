@@ -271,7 +271,8 @@ SmallVector<Value> SSDKernelEmitter::loadGateWarpgroup(Value t0) {
 }
 
 std::pair<SmallVector<Value>, Value>
-SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init) {
+SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init,
+                                      const PipelineStart &start) {
   int64_t q = s.chunk, n = s.states, p = s.columns;
   Value numChunks =
       arith::CeilDivUIOp::create(b, b.sub(hi, lo), b.index(q)).getResult();
@@ -281,9 +282,6 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init) {
   auto rowsOf = [&](Value chunk) {
     Value three = b.rem(chunk, b.index(3));
     return ChunkRows{three, b.mul(three, b.index(q)), b.rem(chunk, b.index(2))};
-  };
-  auto startOf = [&](Value chunk) {
-    return b.add(lo, b.mul(chunk, b.index(q)));
   };
   auto fence = [&] {
     NVVM::FenceProxyOp::create(
@@ -312,21 +310,13 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init) {
     return g;
   };
 
-  // Prologue: chunks 0 and 1 staged with their Acum and Δ; chunk 0's G and
-  // w∘x.
-  SmallVector<Value> dt[2];
-  Value copies;
-  for (int64_t k = 0; k < 2; ++k) {
-    stageChunkCores(startOf(b.index(k)), b.index(k));
-    copies =
-        nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-    dt[k] = loadDt(startOf(b.index(k)));
-  }
+  // Prologue: chunks 0 and 1 (staged by `start`) with their Acum and Δ;
+  // chunk 0's G and w∘x.
   onDecayWarp([&] {
     for (int64_t k = 0; k < 2; ++k)
-      stageDecay(dt[k], startOf(b.index(k)), b.index(k * q));
+      stageDecay(start.dt[k], chunkStart(b.index(k)), b.index(k * q));
   });
-  nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
+  nvgpu::DeviceAsyncWaitOp::create(b, start.token, b.getI32IntegerAttr(0));
   fence();
   gpu::BarrierOp::create(b);
   ChunkRows first = rowsOf(b.index(0));
@@ -340,12 +330,12 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init) {
 
   int64_t numState = init.size();
   init.push_back(b.f32(0.0)); // the decay sum
-  llvm::append_range(init, loadDt(startOf(b.index(2))));
+  llvm::append_range(init, start.dt[2]);
   auto loop = scf::ForOp::create(b, b.index(0), numChunks, b.index(1), init);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value c = loop.getInductionVar();
-  Value t0 = startOf(c);
+  Value t0 = chunkStart(c);
   ValueRange carried = loop.getRegionIterArgs();
   SmallVector<Value> state(carried.take_front(numState));
   current = rowsOf(c);
@@ -353,10 +343,10 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init) {
 
   // Chunk c + 2's copies, to the stage chunk c - 1 used.
   Value ahead = b.add(c, b.index(2));
-  stageChunkCores(startOf(ahead), rowsOf(ahead).stage);
+  stageChunkCores(chunkStart(ahead), rowsOf(ahead).stage);
   Value aheadCopies =
       nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  SmallVector<Value> dtLater = loadDt(startOf(b.add(c, b.index(3))));
+  SmallVector<Value> dtLater = loadDt(chunkStart(b.add(c, b.index(3))));
   SmallVector<Value> gate = loadGateWarpgroup(t0);
 
   // The previous state as A fragments of S·Cᵀ, then the update in place:
@@ -394,7 +384,7 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init) {
     }
   scaleInputs(next, next.g);
   onDecayWarp([&] {
-    stageDecay(SmallVector<Value>(carried.take_back(q / 32)), startOf(ahead),
+    stageDecay(SmallVector<Value>(carried.take_back(q / 32)), chunkStart(ahead),
                rowsOf(ahead).decay);
   });
   // Yᵀ += xᵀ·Gᵀ: x read transposed (MN-major over the steps, two rows of

@@ -49,10 +49,12 @@
 
 // The scan block's share: block k of W takes chunks [k·T/W, (k+1)·T/W) of
 // the T of all units. A loop walks the units it touches, last first; each
-// starts after the previous one's copies have landed, from the unit's
-// initial state (with the earlier segments carried in) or, in the middle of
-// a unit, from the state the previous block hands on: thread 0 spins on its
-// flag with atomic reads, clears it and fences before a barrier.
+// starts after the previous one's copies have landed. It then issues its
+// first copies (and dt loads), and while they are in flight takes the state
+// it starts from: the unit's initial state (with the earlier segments
+// carried in) or, in the middle of a unit, the state the previous block
+// hands on: thread 0 spins on its flag with atomic reads, clears it and
+// fences before a barrier.
 // CHECK: gpu.func @mamba2_ssd_chunk_0(
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>, nvvm.minctasm = 2 : i32
 // CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
@@ -62,6 +64,8 @@
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %{{.*}} step %c1{{.*}} {
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // CHECK-NEXT: gpu.barrier
+// CHECK: nvgpu.device_async_copy {{.*}}, 8, %{{.*}} {bypassL1}
+// CHECK: nvgpu.device_async_create_group
 // CHECK: scf.if {{.*}} -> (f32, f32, f32, f32,
 // CHECK: scf.for {{.*}} -> (f32, f32, f32, f32,
 // CHECK: } else {
@@ -75,8 +79,6 @@
 // and the state term C·Sᵀ from the carried accumulators, a barrier that
 // publishes G, then the causal term G·x (x transposed) and the state update;
 // with two stages a last barrier before the next chunk's copies.
-// CHECK: nvgpu.device_async_copy {{.*}}, 8, %{{.*}} {bypassL1}
-// CHECK: nvgpu.device_async_create_group
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32,
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
 // CHECK: gpu.barrier
@@ -93,10 +95,12 @@
 // CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32, {{.*}}f32, bf16, bf16
 
 // Where the share ends inside a unit, the state goes to the next block: the
-// stores, a fence, a barrier, then thread 0 sets the flag.
+// stores, a barrier, then thread 0 fences (for the whole block) and sets the
+// flag.
 // CHECK: vector.store {{.*}} : memref<?xf32>, vector<2xf32>
-// CHECK: nvvm.memory.barrier <gpu>
-// CHECK-NEXT: gpu.barrier
+// CHECK: gpu.barrier
+// CHECK: scf.if
+// CHECK-NEXT: nvvm.memory.barrier <gpu>
 // CHECK: memref.atomic_rmw assign {{.*}} : (f32, memref<?xf32>) -> f32
 
 // Three stages run two chunks ahead: three x, B, C stages, two G buffers
