@@ -125,6 +125,8 @@
 // CHECK: scf.for
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // CHECK: gpu.barrier
+// The stage rings' positions are remainders in 32 bits.
+// CHECK: arith.remui %{{.*}}, %c3_i32{{.*}} : i32
 // CHECK-NOT: nvgpu.device_async_copy
 // CHECK: scf.index_switch %{{[^ ]*}} -> f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32
 // CHECK-NEXT: case 0 {
