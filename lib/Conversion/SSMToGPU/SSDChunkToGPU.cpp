@@ -814,17 +814,21 @@ Value SSDKernelEmitter::chunkStart(Value chunk) {
   return b.add(lo, b.mul(chunk, b.index(s.chunk)));
 }
 
-Value SSDKernelEmitter::chunkBuffer(Value chunk, int64_t buffers) {
+Value SSDKernelEmitter::ringPosition(Value chunk, int64_t buffers) {
   if (buffers == 1)
     return b.index(0);
-  // The ring position in 32 bits, where the index remainder would cost a
-  // 64-bit multiply-high on every use (T1 0.308 -> 0.299 ms, bench/README.md
-  // session 23). Chunk indices fit: 2^32 chunks would be terabytes of x.
+  // In 32 bits, where the index remainder would cost a 64-bit multiply-high
+  // on every use (T1 0.308 -> 0.299 ms, T1 wgmma 0.506 -> 0.493,
+  // bench/README.md sessions 23-24). Chunk indices fit: 2^32 chunks would
+  // be terabytes of x.
   Value position = arith::RemUIOp::create(
       b, arith::IndexCastUIOp::create(b, b.getI32Type(), chunk),
       arith::ConstantIntOp::create(b, buffers, 32));
-  return b.mul(arith::IndexCastUIOp::create(b, b.getIndexType(), position),
-               b.index(s.chunk));
+  return arith::IndexCastUIOp::create(b, b.getIndexType(), position);
+}
+
+Value SSDKernelEmitter::chunkBuffer(Value chunk, int64_t buffers) {
+  return b.mul(ringPosition(chunk, buffers), b.index(s.chunk));
 }
 
 PipelineStart SSDKernelEmitter::startPipeline() {

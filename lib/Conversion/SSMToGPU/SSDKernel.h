@@ -195,9 +195,10 @@ private:
   /// [lo, hi), batch entry, A, skip, bias) at one unit of work: head-dim
   /// tile and head `tileHead`, L segment `seg`, batch entry `batchIndex`.
   void setUnit(Value tileHead, Value seg, Value batchIndex);
-  /// The first step of chunk `chunk` of [lo, hi), and the first entry of
-  /// its buffer in a ring of `buffers` chunk buffers.
+  /// The first step of chunk `chunk` of [lo, hi), its position in a ring of
+  /// `buffers` chunk buffers, and the first entry of its buffer there.
   Value chunkStart(Value chunk);
+  Value ringPosition(Value chunk, int64_t buffers);
   Value chunkBuffer(Value chunk, int64_t buffers);
   PipelineStart startPipeline();
   /// Runs the chunks of [lo, hi) from `state`, whose first loads `start`

@@ -280,8 +280,8 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init,
   // Chunk c's x, B, C stage and Acum, Δ buffer (three each), G and w∘x
   // buffer (two each).
   auto rowsOf = [&](Value chunk) {
-    Value three = b.rem(chunk, b.index(3));
-    return ChunkRows{three, b.mul(three, b.index(q)), b.rem(chunk, b.index(2))};
+    return ChunkRows{ringPosition(chunk, 3), chunkBuffer(chunk, 3),
+                     ringPosition(chunk, 2)};
   };
   auto fence = [&] {
     NVVM::FenceProxyOp::create(

@@ -48,6 +48,9 @@
 // CHECK-NEXT: gpu.barrier
 
 // CHECK: scf.for {{.*}} -> (f32,
+// The stage rings' positions are remainders in 32 bits.
+// CHECK: arith.remui %{{.*}}, %c3_i32{{.*}} : i32
+// CHECK: arith.remui %{{.*}}, %c2_i32{{.*}} : i32
 // CHECK: nvgpu.device_async_copy
 // CHECK: %[[AHEAD:.*]] = nvgpu.device_async_create_group
 // CHECK: nvvm.wgmma.fence.aligned
