@@ -20,7 +20,9 @@
 // element. The tensor-core kernel rounds three fp32 intermediates to the
 // 16-bit operand type (unit roundoff u = 2^-8 for bf16, 2^-11 for f16),
 // each at most once per term:
-//   - the masked, decayed C·Bᵀ·Δ matrix (y's intra-chunk terms),
+//   - the masked, decayed C·Bᵀ·Δ matrix (y's intra-chunk terms; the
+//     mma.sync kernels add D to its diagonal, so the skip term D·x carries
+//     this one rounding too),
 //   - the state S before it multiplies C (y's inter-chunk terms),
 //   - x·exp(ΔA-sum)·Δ before it updates S (every state term, and through S
 //     the inter-chunk terms of y once more).

@@ -23,12 +23,14 @@
 // while it has the fewest G tiles. Then, on tensor cores (mma.sync m16n8k16,
 // 16-bit operands, fp32 accumulation):
 //   1. G = C·Bᵀ, one 16-row tile per warp, masked causally and scaled by
-//      exp2(Acum[l] - Acum[s])·Δ[s], stored as 16-bit for step 3;
+//      exp2(Acum[l] - Acum[s])·Δ[s], plus D on the diagonal (the skip term
+//      D·x then comes with step 3's product), stored as 16-bit for step 3;
 //   2. Y = diag(exp2(Acum))·C·S_prevᵀ with S taken straight from the
 //      accumulator registers (its C-fragment layout is the B-fragment layout
 //      of this product);
-//   3. Y += G·x (the causal part), then D·x and the silu(z) gate, stored;
-//   4. S = exp2(Acum[Q-1])·S + (w∘x)ᵀ·B, w[s] = exp2(Acum[Q-1]-Acum[s])·Δ[s].
+//   3. Y += G·x, then the silu(z) gate, stored;
+//   4. S = exp2(Acum[Q-1])·S + (w∘x)ᵀ·B, w[s] = exp2(Acum[Q-1]-Acum[s])·Δ[s]
+//      (for 32-step chunks, xᵀ is step 3's x fragments in another order).
 // Warps split the head-dim columns for steps 2-4 (each owns 16-column
 // blocks: its rows of S and its columns of Y) and the chunk rows for step 1.
 // Step 2 runs before the barrier that publishes G, so that it fills the
@@ -411,9 +413,8 @@ void SSDKernelEmitter::stageDecay(ArrayRef<Value> raw, Value t0, Value buffer) {
   Value exclusive = b.sub(inclusive, total);
   for (int64_t k = 0; k < perLane; ++k) {
     Value l = b.add(b.mul(lane, b.index(perLane)), b.index(k));
-    memref::StoreOp::create(b, b.add(exclusive, run[k]), sAcum,
-                            b.add(buffer, l));
-    memref::StoreOp::create(b, deltas[k], sDelta, b.add(buffer, l));
+    b.storeVectorF32({b.add(exclusive, run[k]), deltas[k]}, sDecay,
+                     decayIndex(buffer, l), /*aligned=*/true);
   }
 }
 
@@ -456,13 +457,18 @@ SmallVector<Value> SSDKernelEmitter::computeG(
 }
 
 /// Entry (row, col) of G = C·Bᵀ scaled by exp2(Acum[row] - Acum[col])·Δ[col]
-/// (`acumRow`, `acumCol`, `deltaCol`); with `causal`, zero where col > row.
+/// (`acumRow`, `acumCol`, `deltaCol`); with `causal`, zero where col > row,
+/// and `diagonal` (if any) added where col = row.
 Value SSDKernelEmitter::maskG(Value g, Value row, Value col, Value acumRow,
-                              Value acumCol, Value deltaCol, bool causal) {
+                              Value acumCol, Value deltaCol, bool causal,
+                              Value diagonal) {
   Value decay = b.exp2(b.sub(acumRow, acumCol));
   Value scaled = b.mul(g, b.mul(decay, deltaCol));
   if (!causal)
     return scaled;
+  if (diagonal)
+    scaled = b.add(scaled, arith::SelectOp::create(b, b.cmpEQ(col, row),
+                                                   diagonal, b.f32(0.0)));
   return arith::SelectOp::create(
       b, arith::CmpIOp::create(b, arith::CmpIPredicate::ule, col, row), scaled,
       b.f32(0.0));
@@ -501,17 +507,15 @@ void SSDKernelEmitter::computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
     for (int64_t nt = 0; nt < 2; ++nt) {
       Value col = b.add(b.index(j * 16 + nt * kTileCols), pairCol);
       Value cols[2] = {col, b.add(col, b.index(1))};
-      Value acumCol[2], deltaCol[2];
-      for (int64_t e = 0; e < 2; ++e) {
-        acumCol[e] = acumAt(chunk.decay, cols[e]);
-        deltaCol[e] = deltaAt(chunk.decay, cols[e]);
-      }
+      std::array<Value, 4> decay = decayPairAt(chunk.decay, col);
+      Value acumCol[2] = {decay[0], decay[2]};
+      Value deltaCol[2] = {decay[1], decay[3]};
       for (int64_t h = 0; h < 2; ++h) {
         Value vals[2];
         // Only the diagonal tile has entries above the diagonal.
         for (int64_t e = 0; e < 2; ++e)
           vals[e] = maskG(acc[t][nt][2 * h + e], rows[h], cols[e], acumRow[h],
-                          acumCol[e], deltaCol[e], /*causal=*/i == j);
+                          acumCol[e], deltaCol[e], /*causal=*/i == j, skip);
         Value pair = vector::FromElementsOp::create(
             b, VectorType::get({2}, b.getF32Type()),
             ValueRange{vals[0], vals[1]});
@@ -560,14 +564,16 @@ SSDKernelEmitter::computeStateTerm(ArrayRef<Fragment> state) {
   return outputs;
 }
 
-/// Y += G·x (the causal part) and D·x; then `beforeStores`, whose latency
-/// covers the z loads issued first; then the gate, and the stores of the
-/// rows inside L.
-void SSDKernelEmitter::finishOutputs(MutableArrayRef<OutputTiles> outputs,
-                                     Value t0,
-                                     function_ref<void()> beforeStores) {
+/// Y += G·x: the causal part, and D·x through G's diagonal (computeGTile);
+/// then `beforeStores`, whose latency covers the z loads issued first, given
+/// the x fragments that G·x read (per owned column block, per 16 steps);
+/// then the gate, and the stores of the rows inside L.
+void SSDKernelEmitter::finishOutputs(
+    MutableArrayRef<OutputTiles> outputs, Value t0,
+    function_ref<void(ArrayRef<Fragment>)> beforeStores) {
   int64_t rowTiles = s.chunk / kTileRows;
   SmallVector<Value> gate = loadGate(t0);
+  SmallVector<Fragment> xTiles;
   // Per output pair of this lane: its row, column and values.
   SmallVector<OutputPair> pairs;
   for (auto [j, y] : llvm::enumerate(outputs)) {
@@ -575,45 +581,30 @@ void SSDKernelEmitter::finishOutputs(MutableArrayRef<OutputTiles> outputs,
     auto columnOf = [&](int64_t ph) {
       return b.add(pcol, b.add(b.index(ph * kTileCols), pairCol));
     };
-    // The skip term's x pairs, read before the mma so that their latency
-    // overlaps it.
-    SmallVector<Value> skipX;
-    if (skip)
-      for (int64_t i = 0; i < rowTiles; ++i)
-        for (int64_t h = 0; h < 2; ++h)
-          for (int64_t ph = 0; ph < 2; ++ph)
-            skipX.push_back(vector::LoadOp::create(
-                b, VectorType::get({2}, s.elem), sX,
-                ValueRange{staged(b.add(b.index(i * kTileRows + h * 8), quad)),
-                           columnOf(ph)}));
+    // x rows kk·16.. (k) transposed: matrices 0/1 give columns pcol..+7,
+    // 2/3 columns pcol+8..+15.
+    for (int64_t kk = 0; kk < rowTiles; ++kk)
+      xTiles.push_back(loadMatrix(sX, staged(b.add(b.index(kk * 16), ldRowLo)),
+                                  b.add(pcol, ldColHi), true));
     // The causal term, over the column tiles up to the diagonal.
     for (int64_t i = 0; i < rowTiles; ++i)
       for (int64_t kk = 0; kk <= i; ++kk) {
         Fragment gf = loadMatrix(
             sG, b.add(current.g, b.add(b.index(i * kTileRows), ldRow16)),
             b.add(b.index(kk * 16), ldHalf), false);
-        // x rows kk·16.. (k) transposed: matrices 0/1 give columns
-        // pcol..+7, 2/3 columns pcol+8..+15.
-        Fragment xf = loadMatrix(sX, staged(b.add(b.index(kk * 16), ldRowLo)),
-                                 b.add(pcol, ldColHi), true);
+        const Fragment &xf = xTiles[j * rowTiles + kk];
         y[i][0] = mma(gf, {xf[0], xf[1]}, y[i][0]);
         y[i][1] = mma(gf, {xf[2], xf[3]}, y[i][1]);
       }
     for (int64_t i = 0; i < rowTiles; ++i)
       for (int64_t h = 0; h < 2; ++h)
         for (int64_t ph = 0; ph < 2; ++ph) {
-          int64_t at = (i * 2 + h) * 2 + ph;
-          SmallVector<Value> v = {y[i][ph][2 * h], y[i][ph][2 * h + 1]};
-          if (skip) {
-            SmallVector<Value> x = b.unpackF32(skipX[at]);
-            for (int64_t e = 0; e < 2; ++e)
-              v[e] = b.fma(skip, x[e], v[e]);
-          }
-          pairs.push_back(
-              {b.add(b.index(i * kTileRows + h * 8), quad), columnOf(ph), v});
+          pairs.push_back({b.add(b.index(i * kTileRows + h * 8), quad),
+                           columnOf(ph),
+                           {y[i][ph][2 * h], y[i][ph][2 * h + 1]}});
         }
   }
-  beforeStores();
+  beforeStores(xTiles);
   for (auto [pair, z] : llvm::zip(pairs, gate)) {
     SmallVector<Value> zs = b.unpackF32(z);
     for (int64_t e = 0; e < 2; ++e)
@@ -622,17 +613,36 @@ void SSDKernelEmitter::finishOutputs(MutableArrayRef<OutputTiles> outputs,
   storeOutputs(pairs, t0);
 }
 
-/// w[step] = exp2(end - Acum[step])·Δ[step] of the chunk whose Acum, Δ
-/// buffer starts at `decay`: the weight of a step's input in the state at
+std::array<Value, 4> SSDKernelEmitter::decayPairAt(Value decay, Value step) {
+  SmallVector<Value> v = b.unpackF32(
+      b.loadVector(sDecay, decayIndex(decay, step), 4, /*aligned=*/true));
+  return {v[0], v[1], v[2], v[3]};
+}
+
+/// w[s] = exp2(end - Acum[s])·Δ[s] of step `step` of the chunk whose Acum,
+/// Δ buffer starts at `decay`: the weight of a step's input in the state at
 /// the chunk's end, `end` = Acum[Q-1].
 Value SSDKernelEmitter::stepWeight(Value decay, Value step, Value end) {
-  return b.mul(b.exp2(b.sub(end, acumAt(decay, step))), deltaAt(decay, step));
+  SmallVector<Value> d = b.unpackF32(
+      b.loadVector(sDecay, decayIndex(decay, step), 2, /*aligned=*/true));
+  return b.mul(b.exp2(b.sub(end, d[0])), d[1]);
+}
+
+/// The weights of steps `step` (even) and `step` + 1, from one load.
+std::array<Value, 2> SSDKernelEmitter::stepWeights(Value decay, Value step,
+                                                   Value end) {
+  std::array<Value, 4> d = decayPairAt(decay, step);
+  return {b.mul(b.exp2(b.sub(end, d[0])), d[1]),
+          b.mul(b.exp2(b.sub(end, d[2])), d[3])};
 }
 
 /// S = exp2(end)·S + (w∘x)ᵀ·B with w[s] = exp2(end - Acum[s])·Δ[s], where
-/// end = Acum[Q-1].
+/// end = Acum[Q-1]. `xTiles`, if given, are finishOutputs' x fragments of
+/// the chunk: the xᵀ operands are those registers in another order, which
+/// saves their ldmatrix (4 % of a 32-step chunk's workgroup-memory reads).
 SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
-                                                    Value end) {
+                                                    Value end,
+                                                    ArrayRef<Fragment> xTiles) {
   int64_t kSteps = s.chunk / 16, nSteps = s.states / 16;
   int64_t nTiles = s.states / kTileCols;
   Value decay = b.exp2(end);
@@ -646,16 +656,26 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
   for (int64_t kk = 0; kk < kSteps; ++kk) {
     // The weights of this lane's steps: k = 2·(lane % 4) + {0, 1} (+8).
     Value w[4];
-    for (int64_t e = 0; e < 4; ++e) {
-      Value step = b.add(b.index(kk * 16 + (e / 2) * 8 + e % 2), pairCol);
-      w[e] = stepWeight(current.decay, step, end);
+    for (int64_t h = 0; h < 2; ++h) {
+      Value step = b.add(b.index(kk * 16 + h * 8), pairCol);
+      std::array<Value, 2> pair = stepWeights(current.decay, step, end);
+      w[2 * h] = pair[0];
+      w[2 * h + 1] = pair[1];
     }
     for (int64_t j = 0; j < s.blocksPerWarp(); ++j) {
       Value pcol = blockColumn(j);
       // xᵀ rows pcol.. (m), steps kk·16.. (k): matrices 0/1 are the two
       // row halves at k 0..7, 2/3 the same at k 8..15.
-      Fragment xf = loadMatrix(sX, staged(b.add(b.index(kk * 16), ldRowHi)),
-                               b.add(pcol, ldColLo), true);
+      Fragment xf;
+      if (xTiles.empty()) {
+        xf = loadMatrix(sX, staged(b.add(b.index(kk * 16), ldRowHi)),
+                        b.add(pcol, ldColLo), true);
+      } else {
+        // G·x's B fragments hold matrices (steps, columns) 0/1 = (lo, lo),
+        // (hi, lo); 2/3 = (lo, hi), (hi, hi).
+        const Fragment &t = xTiles[j * kSteps + kk];
+        xf = {t[0], t[2], t[1], t[3]};
+      }
       Fragment a;
       for (int64_t r = 0; r < 4; ++r) {
         auto [lo, hi] = unpack(xf[r]);
@@ -762,8 +782,8 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
     sC = scan ? carve({s.stages * q, s.bcStride()}, s.elem) : Value();
     sG = scan ? carve({s.ahead() * q, s.gStride()}, s.elem) : Value();
   }
-  sAcum = carve({(s.ahead() + 1) * q}, b.getF32Type());
-  sDelta = carve({(s.ahead() + 1) * q}, b.getF32Type());
+  // Every size before is a multiple of 16 bytes, as its 16-byte loads need.
+  sDecay = carve({(s.ahead() + 1) * q * 2}, b.getF32Type());
 }
 
 /// This lane's state tiles: per owned column block, N/8 accumulators of
@@ -964,15 +984,15 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
     // accumulators live across it, Q = 64 ran 9 % slower); for 32-step
     // chunks it precedes the stores, which then wait for the z loads no
     // longer.
-    auto update = [&] {
+    auto update = [&](ArrayRef<Fragment> xTiles) {
       stageAhead(CopyPoint::BeforeUpdate);
-      state = updateState(state, end);
+      state = updateState(state, end, xTiles);
     };
     if (s.interleaved()) {
       finishOutputs(outputs, t0, update);
     } else {
-      finishOutputs(outputs, t0, [] {});
-      update();
+      finishOutputs(outputs, t0, [](ArrayRef<Fragment>) {});
+      update({});
     }
   } else {
     onDecayWarp(stageAheadDecay);

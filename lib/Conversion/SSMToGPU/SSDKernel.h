@@ -156,14 +156,16 @@ private:
         return SmallVector<Value>();
       });
   Value maskG(Value g, Value row, Value col, Value acumRow, Value acumCol,
-              Value deltaCol, bool causal);
+              Value deltaCol, bool causal, Value diagonal = Value());
   void computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
                     const ChunkRows &chunk);
   SmallVector<OutputTiles> computeStateTerm(ArrayRef<Fragment> state);
   void finishOutputs(MutableArrayRef<OutputTiles> y, Value t0,
-                     function_ref<void()> beforeStores);
+                     function_ref<void(ArrayRef<Fragment>)> beforeStores);
   Value stepWeight(Value decay, Value step, Value end);
-  SmallVector<Fragment> updateState(ArrayRef<Fragment> state, Value end);
+  std::array<Value, 2> stepWeights(Value decay, Value step, Value end);
+  SmallVector<Fragment> updateState(ArrayRef<Fragment> state, Value end,
+                                    ArrayRef<Fragment> xTiles = {});
 
   // Warpgroup MMA (sm_90a): the block is one warpgroup, and every operand
   // sits in workgroup memory as 8x8 core matrices of 16-byte rows, without
@@ -237,15 +239,16 @@ private:
   /// tiles.
   Value stagedAt(Value stage, Value row) { return b.add(row, stage); }
   Value staged(Value row) { return stagedAt(current.stage, row); }
-  /// Acum and Δ of `step` of the chunk whose buffer starts at `decay`.
+  Value decayIndex(Value decay, Value step) {
+    return b.mul(b.add(decay, step), b.index(2));
+  }
+  /// Acum of `step` of the chunk whose Acum, Δ buffer starts at `decay`.
   Value acumAt(Value decay, Value step) {
-    return memref::LoadOp::create(b, sAcum, b.add(decay, step));
+    return memref::LoadOp::create(b, sDecay, decayIndex(decay, step));
   }
-  Value deltaAt(Value decay, Value step) {
-    return memref::LoadOp::create(b, sDelta, b.add(decay, step));
-  }
+  /// Acum, Δ of steps `step` (even) and `step` + 1 in one 16-byte load.
+  std::array<Value, 4> decayPairAt(Value decay, Value step);
   Value acum(Value step) { return acumAt(current.decay, step); }
-  Value delta(Value step) { return deltaAt(current.decay, step); }
   /// The warp that loads dt and stages Acum and Δ: the last, which gets the
   /// fewest G tiles (they are dealt from warp 0).
   int64_t decayWarp() const { return s.warps - 1; }
@@ -274,7 +277,10 @@ private:
   // column half (ldRowLo, ldColHi).
   Value ldRowHi, ldRowLo, ldColHi, ldColLo;
   // Workgroup memory, and where the chunk being finished sits in it.
-  Value sX, sB, sC, sG, sAcum, sDelta;
+  /// The staged x, B, C and G tiles, and the Acum, Δ buffers: Acum and Δ
+  /// of a step side by side (decayIndex), so that one load reads both of two
+  /// steps.
+  Value sX, sB, sC, sG, sDecay;
   // The warpgroup kernel's w∘x; the address of the dynamic workgroup memory
   // and each wgmma operand's offset in it.
   Value sXW, sharedBase;

@@ -165,10 +165,9 @@ void SSDKernelEmitter::finishGWarpgroup(ArrayRef<Value> g,
   for (int64_t nt = 0; nt < s.chunk / kTileCols; ++nt) {
     Value col = b.add(b.index(nt * kTileCols), pairCol);
     Value cols[2] = {col, b.add(col, b.index(1))};
-    Value acumCol[2] = {acumAt(chunk.decay, cols[0]),
-                        acumAt(chunk.decay, cols[1])};
-    Value deltaCol[2] = {deltaAt(chunk.decay, cols[0]),
-                         deltaAt(chunk.decay, cols[1])};
+    std::array<Value, 4> decay = decayPairAt(chunk.decay, col);
+    Value acumCol[2] = {decay[0], decay[2]};
+    Value deltaCol[2] = {decay[1], decay[3]};
     for (int64_t h = 0; h < 2; ++h) {
       Value vals[2];
       for (int64_t e = 0; e < 2; ++e)

@@ -31,7 +31,7 @@
 // CHECK: memref.view {{.*}}[%c49152][] : {{.*}} to memref<6144xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}}[%c61440][] : {{.*}} to memref<4096xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}}[%c69632][] : {{.*}} to memref<2048xbf16, #gpu.address_space<workgroup>>
-// CHECK: memref.view {{.*}} to memref<96xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.view {{.*}} to memref<192xf32, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_copy {{.*}} {bypassL1}
 // CHECK: nvgpu.device_async_create_group
 // CHECK: %[[COPIES:.*]] = nvgpu.device_async_create_group

@@ -85,7 +85,15 @@
 // CHECK: scf.index_switch %{{[^ ]*}} {{$}}
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+// G's mask reads Acum and Δ of two columns in one 16-byte load (the two
+// buffers hold them side by side), and the diagonal tiles add D where
+// column = row: G·x then carries the skip term D·x.
+// CHECK: vector.load {{.*}} {alignment = 16 : i64} : memref<256xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 // CHECK: math.exp2
+// CHECK: arith.cmpi eq
+// CHECK: %[[DIAG:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT: arith.addf %{{.*}}, %[[DIAG]] : f32
+// CHECK-NEXT: arith.cmpi ule
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvvm.mma.sync
 // CHECK: gpu.barrier
@@ -104,7 +112,7 @@
 // CHECK: memref.atomic_rmw assign {{.*}} : (f32, memref<?xf32>) -> f32
 
 // Three stages run two chunks ahead: three x, B, C stages, two G buffers
-// and three of Acum and Δ. The prologue stages two chunks and computes the
+// and three of Acum and Δ (side by side, 2·32 f32 each). The prologue stages two chunks and computes the
 // first G; each chunk then waits for the next one's copies, passes the only
 // barrier of the loop, starts the copies two chunks ahead and computes the
 // next chunk's G while it finishes its own.
@@ -116,7 +124,7 @@
 // CHECK: gpu.func @three_stages_ssd_chunk_0(
 // CHECK: memref.view {{.*}} to memref<96x72xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<64x40xbf16, #gpu.address_space<workgroup>>
-// CHECK: memref.view {{.*}} to memref<96xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.view {{.*}} to memref<192xf32, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_create_group
 // CHECK: nvgpu.device_async_create_group
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
@@ -140,11 +148,16 @@
 // CHECK: nvvm.mma.sync
 // CHECK: math.exp2
 // CHECK: vector.store
+// The state update takes its xᵀ operands from the x fragments of G·x, and
+// loads only B (transposed).
 // CHECK: default {
 // CHECK-NEXT: ub.poison : f32
 // CHECK-NOT: gpu.barrier
-// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true} : memref<96x72xbf16
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true} : memref<96x72xbf16
 // CHECK: nvvm.mma.sync
+// CHECK-NOT: memref<96x72xbf16
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true} : memref<96x136xbf16
 // CHECK: scf.if
 // CHECK-NOT: scf.if
 // CHECK: vector.store {{.*}} {alignment = 4 : i64}
