@@ -206,22 +206,33 @@ std::pair<Value, Value> SSDKernelEmitter::unpack(Value packed) {
 
 Fragment SSDKernelEmitter::zeros() { return Fragment(4, b.f32(0.0)); }
 
-/// Stores two f32 as a pair of the operand type at an even `index`: one
-/// access, also where a merged address no longer tells LLVM so.
-void SSDKernelEmitter::storePair(ArrayRef<Value> values, Value mem,
-                                 Value index) {
-  Value pair = vector::FromElementsOp::create(
-      b, VectorType::get({2}, b.getF32Type()), values);
-  Value narrow = arith::TruncFOp::create(b, VectorType::get({2}, s.elem), pair);
-  vector::StoreOp::create(b, narrow, mem, index)
-      .setAlignment(2 * s.elemBytes());
+/// Stores consecutive elements of the operand type at `index`, aligned to
+/// their size: f32 values, narrowed, or b32 words of two packed elements.
+/// One access, also where a merged address no longer tells LLVM so.
+void SSDKernelEmitter::storeRun(ArrayRef<Value> values, Value mem,
+                                Value index) {
+  auto count = static_cast<int64_t>(values.size());
+  Value run;
+  if (values.front().getType().isF32()) {
+    Value wide = vector::FromElementsOp::create(
+        b, VectorType::get({count}, b.getF32Type()), values);
+    run = arith::TruncFOp::create(b, VectorType::get({count}, s.elem), wide);
+  } else {
+    Value words = vector::FromElementsOp::create(
+        b, VectorType::get({count}, b.getI32Type()), values);
+    run = vector::BitCastOp::create(b, VectorType::get({2 * count}, s.elem),
+                                    words);
+  }
+  auto type = cast<VectorType>(run.getType());
+  vector::StoreOp::create(b, run, mem, index)
+      .setAlignment(type.getNumElements() * s.elemBytes());
 }
 
 /// Stores the outputs of the chunk at `t0` to y. A chunk that ends inside L
 /// stores without guards, so that the values are not sunk into per-row
 /// branches that wait one at a time.
 void SSDKernelEmitter::storeOutputs(ArrayRef<OutputPair> pairs, Value t0) {
-  auto storePairs = [&](bool guarded) {
+  auto storeRuns = [&](bool guarded) {
     for (const OutputPair &pair : pairs) {
       Value t = b.add(t0, pair.row);
       OpBuilder::InsertionGuard guard(b);
@@ -229,7 +240,7 @@ void SSDKernelEmitter::storeOutputs(ArrayRef<OutputPair> pairs, Value t0) {
         auto inRange = scf::IfOp::create(b, b.cmpLT(t, len));
         b.setInsertionPointToStart(inRange.thenBlock());
       }
-      storePair(pair.values, yMem, actIndex(t, pair.col));
+      storeRun(pair.values, yMem, actIndex(t, pair.col));
     }
   };
   auto whole =
@@ -237,9 +248,9 @@ void SSDKernelEmitter::storeOutputs(ArrayRef<OutputPair> pairs, Value t0) {
                         /*withElseRegion=*/true);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(whole.thenBlock());
-  storePairs(false);
+  storeRuns(false);
   b.setInsertionPointToStart(whole.elseBlock());
-  storePairs(true);
+  storeRuns(true);
 }
 
 //===----------------------------------------------------------------------===//
@@ -610,7 +621,26 @@ void SSDKernelEmitter::finishOutputs(
     for (int64_t e = 0; e < 2; ++e)
       pair.values[e] = b.mul(pair.values[e], b.silu(zs[e]));
   }
-  storeOutputs(pairs, t0);
+  // Lanes 2k and 2k + 1 hold columns 4k.. and 4k + 2.. of a row in each
+  // 8-column half (pairs k and k + 1 of `pairs` are one row's halves): they
+  // swap one packed pair, and each stores four consecutive columns in one
+  // 8-byte access where it made two of 4 bytes.
+  Value odd = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                                    b.rem(lane, b.index(2)), b.index(0));
+  SmallVector<OutputPair> runs;
+  for (size_t k = 0; k < pairs.size(); k += 2) {
+    const OutputPair &lo = pairs[k], &hi = pairs[k + 1];
+    Value own[2] = {pack(lo.values[0], lo.values[1]),
+                    pack(hi.values[0], hi.values[1])};
+    Value other =
+        b.shuffleXor(arith::SelectOp::create(b, odd, own[0], own[1]), 1);
+    runs.push_back(
+        {lo.row,
+         arith::SelectOp::create(b, odd, b.sub(hi.col, b.index(2)), lo.col),
+         {arith::SelectOp::create(b, odd, other, own[0]),
+          arith::SelectOp::create(b, odd, own[1], other)}});
+  }
+  storeOutputs(runs, t0);
 }
 
 std::array<Value, 4> SSDKernelEmitter::decayPairAt(Value decay, Value step) {

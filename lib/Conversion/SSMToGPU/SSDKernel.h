@@ -108,8 +108,9 @@ struct PipelineStart {
   SmallVector<SmallVector<Value>> dt;
 };
 
-/// Two consecutive outputs of a step: its row in the chunk, the first of
-/// the two head-dim columns within the block, and their f32 values.
+/// Consecutive outputs of a step: its row in the chunk, the first of their
+/// head-dim columns within the block, and their values (storeRun's: two
+/// f32, or b32 words of two packed outputs).
 struct OutputPair {
   Value row, col;
   SmallVector<Value> values;
@@ -136,7 +137,7 @@ private:
   Value pack(Value lo, Value hi);
   std::pair<Value, Value> unpack(Value packed);
   Fragment zeros();
-  void storePair(ArrayRef<Value> values, Value mem, Value index);
+  void storeRun(ArrayRef<Value> values, Value mem, Value index);
   void storeOutputs(ArrayRef<OutputPair> pairs, Value t0);
 
   // The phases of one chunk.

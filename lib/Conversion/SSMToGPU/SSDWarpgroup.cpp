@@ -173,7 +173,7 @@ void SSDKernelEmitter::finishGWarpgroup(ArrayRef<Value> g,
       for (int64_t e = 0; e < 2; ++e)
         vals[e] = maskG(g[nt * 4 + h * 2 + e], rows[h], cols[e], acumRow[h],
                         acumCol[e], deltaCol[e], /*causal=*/true);
-      storePair(vals, sG, b.add(base, coreIndex(rows[h], col, s.chunk)));
+      storeRun(vals, sG, b.add(base, coreIndex(rows[h], col, s.chunk)));
     }
   }
 }

@@ -158,12 +158,15 @@
 // CHECK: nvvm.mma.sync
 // CHECK-NOT: memref<96x72xbf16
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true} : memref<96x136xbf16
+// Lanes 2k and 2k + 1 swap one packed pair of outputs, and each stores four
+// consecutive columns.
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32{{.*}}, %c32_i32{{.*}} : i32
 // CHECK: scf.if
 // CHECK-NOT: scf.if
-// CHECK: vector.store {{.*}} {alignment = 4 : i64}
+// CHECK: vector.store {{.*}} {alignment = 8 : i64} : memref<?xbf16>, vector<4xbf16>
 // CHECK: } else {
 // CHECK: scf.if
-// CHECK: vector.store {{.*}} {alignment = 4 : i64}
+// CHECK: vector.store {{.*}} {alignment = 8 : i64} : memref<?xbf16>, vector<4xbf16>
 // CHECK-NOT: gpu.barrier
 // CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
 func.func @mamba2(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
