@@ -107,19 +107,37 @@ public:
     return value;
   }
 
-  /// Reads a string field into `out`; an absent optional field keeps `out`.
-  Error readString(StringRef key, bool required, std::string &out) const {
+  /// Reads a field that `convert` turns into a T (none: the wrong kind or
+  /// value, which fails with "expected <expectation>, got <value>"); an
+  /// absent optional field keeps `out`.
+  template <typename T>
+  Error
+  readScalar(StringRef key, bool required, StringRef expectation,
+             function_ref<std::optional<T>(const llvm::json::Value &)> convert,
+             T &out) const {
     Expected<const llvm::json::Value *> value = get(key, required);
     if (!value)
       return value.takeError();
     if (!*value)
       return Error::success();
-    std::optional<StringRef> text = (*value)->getAsString();
-    if (!text)
+    std::optional<T> converted = convert(**value);
+    if (!converted)
       return failAt(fieldPath(key),
-                    "expected a string, got " + describe(**value));
-    out = text->str();
+                    "expected " + expectation + ", got " + describe(**value));
+    out = std::move(*converted);
     return Error::success();
+  }
+
+  /// Reads a string field.
+  Error readString(StringRef key, bool required, std::string &out) const {
+    return readScalar<std::string>(
+        key, required, "a string",
+        [](const llvm::json::Value &v) -> std::optional<std::string> {
+          if (std::optional<StringRef> text = v.getAsString())
+            return text->str();
+          return std::nullopt;
+        },
+        out);
   }
 
   /// Reads an identifier field ([A-Za-z_][A-Za-z0-9_]*).
@@ -135,36 +153,24 @@ public:
 
   /// Reads an optional boolean field.
   Error readBool(StringRef key, bool &out) const {
-    Expected<const llvm::json::Value *> value = get(key, /*required=*/false);
-    if (!value)
-      return value.takeError();
-    if (!*value)
-      return Error::success();
-    std::optional<bool> flag = (*value)->getAsBoolean();
-    if (!flag)
-      return failAt(fieldPath(key),
-                    "expected true or false, got " + describe(**value));
-    out = *flag;
-    return Error::success();
+    return readScalar<bool>(
+        key, /*required=*/false, "true or false",
+        [](const llvm::json::Value &v) { return v.getAsBoolean(); }, out);
   }
 
-  /// Reads an integer field that must satisfy `isValid`; anything else fails
-  /// with "expected <expectation>, got <value>". An absent optional field
-  /// keeps `out`.
+  /// Reads an integer field that must satisfy `isValid`.
   Error readInteger(StringRef key, bool required, StringRef expectation,
                     llvm::function_ref<bool(int64_t)> isValid,
                     int64_t &out) const {
-    Expected<const llvm::json::Value *> value = get(key, required);
-    if (!value)
-      return value.takeError();
-    if (!*value)
-      return Error::success();
-    std::optional<int64_t> number = (*value)->getAsInteger();
-    if (!number || !isValid(*number))
-      return failAt(fieldPath(key),
-                    "expected " + expectation + ", got " + describe(**value));
-    out = *number;
-    return Error::success();
+    return readScalar<int64_t>(
+        key, required, expectation,
+        [&](const llvm::json::Value &v) -> std::optional<int64_t> {
+          std::optional<int64_t> number = v.getAsInteger();
+          if (number && isValid(*number))
+            return number;
+          return std::nullopt;
+        },
+        out);
   }
 
   /// Reads a positive integer field.
