@@ -485,6 +485,18 @@ Value SSDKernelEmitter::maskG(Value g, Value row, Value col, Value acumRow,
       b.f32(0.0));
 }
 
+/// maskG of entries (row, cols[0]) and (row, cols[1]) = (row, cols[0] + 1),
+/// `decay` the two columns' Acum, Δ (decayPairAt).
+std::array<Value, 2> SSDKernelEmitter::maskGPair(
+    std::array<Value, 2> g, Value row, ArrayRef<Value> cols, Value acumRow,
+    const std::array<Value, 4> &decay, bool causal, Value diagonal) {
+  std::array<Value, 2> vals;
+  for (int64_t e = 0; e < 2; ++e)
+    vals[e] = maskG(g[e], row, cols[e], acumRow, decay[2 * e], decay[2 * e + 1],
+                    causal, diagonal);
+  return vals;
+}
+
 /// One warp's G tiles (row tile, column tile) of `chunk`.
 void SSDKernelEmitter::computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
                                     const ChunkRows &chunk) {
@@ -519,14 +531,11 @@ void SSDKernelEmitter::computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
       Value col = b.add(b.index(j * 16 + nt * kTileCols), pairCol);
       Value cols[2] = {col, b.add(col, b.index(1))};
       std::array<Value, 4> decay = decayPairAt(chunk.decay, col);
-      Value acumCol[2] = {decay[0], decay[2]};
-      Value deltaCol[2] = {decay[1], decay[3]};
       for (int64_t h = 0; h < 2; ++h) {
-        Value vals[2];
         // Only the diagonal tile has entries above the diagonal.
-        for (int64_t e = 0; e < 2; ++e)
-          vals[e] = maskG(acc[t][nt][2 * h + e], rows[h], cols[e], acumRow[h],
-                          acumCol[e], deltaCol[e], /*causal=*/i == j, skip);
+        std::array<Value, 2> vals =
+            maskGPair({acc[t][nt][2 * h], acc[t][nt][2 * h + 1]}, rows[h], cols,
+                      acumRow[h], decay, /*causal=*/i == j, skip);
         Value pair = vector::FromElementsOp::create(
             b, VectorType::get({2}, b.getF32Type()),
             ValueRange{vals[0], vals[1]});
@@ -655,15 +664,18 @@ std::array<Value, 4> SSDKernelEmitter::decayPairAt(Value decay, Value step) {
 Value SSDKernelEmitter::stepWeight(Value decay, Value step, Value end) {
   SmallVector<Value> d = b.unpackF32(
       b.loadVector(sDecay, decayIndex(decay, step), 2, /*aligned=*/true));
-  return b.mul(b.exp2(b.sub(end, d[0])), d[1]);
+  return weightOf(end, d[0], d[1]);
 }
 
 /// The weights of steps `step` (even) and `step` + 1, from one load.
 std::array<Value, 2> SSDKernelEmitter::stepWeights(Value decay, Value step,
                                                    Value end) {
   std::array<Value, 4> d = decayPairAt(decay, step);
-  return {b.mul(b.exp2(b.sub(end, d[0])), d[1]),
-          b.mul(b.exp2(b.sub(end, d[2])), d[3])};
+  return {weightOf(end, d[0], d[1]), weightOf(end, d[2], d[3])};
+}
+
+Value SSDKernelEmitter::weightOf(Value end, Value acum, Value delta) {
+  return b.mul(b.exp2(b.sub(end, acum)), delta);
 }
 
 /// S = exp2(end)·S + (w∘x)ᵀ·B with w[s] = exp2(end - Acum[s])·Δ[s], where

@@ -158,12 +158,17 @@ private:
       });
   Value maskG(Value g, Value row, Value col, Value acumRow, Value acumCol,
               Value deltaCol, bool causal, Value diagonal = Value());
+  std::array<Value, 2> maskGPair(std::array<Value, 2> g, Value row,
+                                 ArrayRef<Value> cols, Value acumRow,
+                                 const std::array<Value, 4> &decay, bool causal,
+                                 Value diagonal = Value());
   void computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
                     const ChunkRows &chunk);
   SmallVector<OutputTiles> computeStateTerm(ArrayRef<Fragment> state);
   void finishOutputs(MutableArrayRef<OutputTiles> y, Value t0,
                      function_ref<void(ArrayRef<Fragment>)> beforeStores);
   Value stepWeight(Value decay, Value step, Value end);
+  Value weightOf(Value end, Value acum, Value delta);
   std::array<Value, 2> stepWeights(Value decay, Value step, Value end);
   SmallVector<Fragment> updateState(ArrayRef<Fragment> state, Value end,
                                     ArrayRef<Fragment> xTiles = {});

@@ -166,13 +166,10 @@ void SSDKernelEmitter::finishGWarpgroup(ArrayRef<Value> g,
     Value col = b.add(b.index(nt * kTileCols), pairCol);
     Value cols[2] = {col, b.add(col, b.index(1))};
     std::array<Value, 4> decay = decayPairAt(chunk.decay, col);
-    Value acumCol[2] = {decay[0], decay[2]};
-    Value deltaCol[2] = {decay[1], decay[3]};
     for (int64_t h = 0; h < 2; ++h) {
-      Value vals[2];
-      for (int64_t e = 0; e < 2; ++e)
-        vals[e] = maskG(g[nt * 4 + h * 2 + e], rows[h], cols[e], acumRow[h],
-                        acumCol[e], deltaCol[e], /*causal=*/true);
+      std::array<Value, 2> vals =
+          maskGPair({g[nt * 4 + h * 2], g[nt * 4 + h * 2 + 1]}, rows[h], cols,
+                    acumRow[h], decay, /*causal=*/true);
       storeRun(vals, sG, b.add(base, coreIndex(rows[h], col, s.chunk)));
     }
   }
