@@ -48,6 +48,8 @@ constexpr SSDRow kSSDRows[] = {
     // Mamba-2's default chunk size. Every row runs the kernel at the tile's
     // steps, 32 unless a "steps" row says otherwise.
     {"T1", "bench_ssd_h80_q256", 4, 4096, 0.755, 0.755},
+    // A prefill that hands its final state to decode.
+    {"T1 + final state", "bench_ssd_h80_q64_final", 4, 4096, 0, 0.755},
     {"T1 + z", "bench_ssd_h80_q64_z", 4, 4096, 0, 0.849},
     // Mamba-2's full output: y normed over H·P and gated by z (two launches).
     {"T1 + z + norm", "bench_ssd_h80_q64_norm", 4, 4096, 0, 0.849},

@@ -101,10 +101,11 @@ Value LSegments::addCarry(LoweredOp &lowered, ArrayRef<int64_t> trailing,
                               {batch, carried}, name);
 }
 
-void LSegments::appendSizes(SmallVector<KernelParam> &params) const {
+void LSegments::appendSizes(SmallVector<KernelParam> &params,
+                            bool fixedSteps) const {
   params.push_back({batch});
   params.push_back({len});
-  if (atLaunch)
+  if (atLaunch || fixedSteps)
     params.push_back({steps});
 }
 
