@@ -218,12 +218,10 @@ static llvm::Expected<json::Object> describeLaunch(gpu::LaunchFuncOp launch,
     auto extent = describeExtent(operand);
     if (!extent)
       return extent.takeError();
-    if (extent->get("div"))
+    if (extent->get("div") || !extent->getString("size"))
       return llvm::createStringError(
-          "a kernel size parameter is not a layer size or a constant");
-    json::Value &size = (*extent)["size"];
-    params.push_back(json::Object{
-        {size.getAsString() ? "symbol" : "value", std::move(size)}});
+          "a kernel size parameter is not a layer size");
+    params.push_back(json::Object{{"symbol", std::move((*extent)["size"])}});
   }
   auto when = describeCondition(launch, func);
   if (!when)

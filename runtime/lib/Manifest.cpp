@@ -208,8 +208,7 @@ void parseBuffer(const LayerDesc &layer, const json &value,
         asExtent(layer, shape[i], element(shapePath, i), form));
 }
 
-/// A kernel parameter: {"tensor" | "workspace" | "symbol": name} or
-/// {"value": int}.
+/// A kernel parameter: {"tensor" | "workspace" | "symbol": name}.
 Param asParam(const LayerDesc &layer, const json &value,
               const std::string &path) {
   asObject(value, path);
@@ -231,15 +230,8 @@ Param asParam(const LayerDesc &layer, const json &value,
              lookup(layer.symbols, *it, member(path, "symbol"), "symbol")};
     ++kinds;
   }
-  if (auto it = value.find("value"); it != value.end()) {
-    param = {Param::Kind::Value, 0,
-             asInt(*it, member(path, "value"), 0,
-                   std::numeric_limits<int64_t>::max())};
-    ++kinds;
-  }
   if (kinds != 1)
-    bad(path,
-        "expected exactly one of 'tensor', 'workspace', 'symbol' or 'value'");
+    bad(path, "expected exactly one of 'tensor', 'workspace' or 'symbol'");
   return param;
 }
 

@@ -73,15 +73,12 @@ struct TensorDesc : BufferDesc {
   Role role = Role::Input;
 };
 
-/// A kernel parameter: the pointer of a tensor or workspace, a symbol or a
-/// constant.
+/// A kernel parameter: the pointer of a tensor or workspace, or a symbol.
 struct Param {
-  enum class Kind { Tensor, Workspace, Symbol, Value };
+  enum class Kind { Tensor, Workspace, Symbol };
   Kind kind = Kind::Tensor;
   /// Index into the layer's tensors, workspaces or symbols.
   int32_t index = 0;
-  /// A `Value` parameter's value.
-  int64_t value = 0;
 };
 
 /// The range of a symbol's values for which a launch runs (the manifest's

@@ -81,9 +81,6 @@ void ssmrt_layer_st::launch(const ssmrt_tensor *tensors, int32_t numTensors,
       case Param::Kind::Symbol:
         args[p].value = shapes.symbols[param.index];
         break;
-      case Param::Kind::Value:
-        args[p].value = param.value;
-        break;
       }
       argPointers[p] = &args[p];
     }

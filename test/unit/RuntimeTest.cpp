@@ -461,12 +461,10 @@ const ManifestCase kManifestCases[] = {
      "'scratch'"},
     {"UnknownSymbolParam", R"({"symbol": "L"})", R"({"symbol": "T"})",
      "manifest: layers[0].launches[0].params[6].symbol: unknown symbol 'T'"},
-    {"NegativeValueParam", R"({"symbol": "L"})", R"({"value": -1})",
-     "manifest: layers[0].launches[0].params[6].value: must be >= 0, got -1"},
     {"AmbiguousParam", R"({"tensor": "A"})",
      R"({"tensor": "A", "symbol": "B"})",
      "manifest: layers[0].launches[0].params[2]: expected exactly one of "
-     "'tensor', 'workspace', 'symbol' or 'value'"},
+     "'tensor', 'workspace' or 'symbol'"},
     {"TwoGridEntries",
      R"([{"size": 5120, "div": 64}, {"size": "B"}, {"size": 1}])",
      R"([{"size": 5120, "div": 64}, {"size": "B"}])",

@@ -101,11 +101,10 @@ Value LSegments::addCarry(LoweredOp &lowered, ArrayRef<int64_t> trailing,
                               {batch, carried}, name);
 }
 
-void LSegments::appendSizes(SmallVector<KernelParam> &params,
-                            bool fixedSteps) const {
+void LSegments::appendSizes(SmallVector<KernelParam> &params) const {
   params.push_back({batch});
   params.push_back({len});
-  if (atLaunch || fixedSteps)
+  if (atLaunch)
     params.push_back({steps});
 }
 

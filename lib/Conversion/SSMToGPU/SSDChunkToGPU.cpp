@@ -1197,10 +1197,7 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   Value handoffReadyArg = scan ? nextArg() : Value();
   Value batch = nextArg();
   len = nextArg();
-  // The segment length is an argument even when the tile fixes it: folded
-  // into the kernel, it let LLVM hoist segment arithmetic out of the chunk
-  // loop, and at 255 registers that spilled 12 B on sm_90.
-  Value segmentSteps = nextArg();
+  Value segmentSteps = s.segment ? b.index(s.segment) : nextArg();
   setup(batch, segmentSteps, xArg, dtArg, aArg, bArg, cArg, zArg, yArg, skipArg,
         biasArg);
 
@@ -1367,7 +1364,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
       carryParams.push_back({buffers.lookup(operand)});
   carryParams.push_back({carryState, /*readOnly=*/false});
   carryParams.push_back({carryDecay, /*readOnly=*/false});
-  segments.appendSizes(carryParams, /*fixedSteps=*/true);
+  segments.appendSizes(carryParams);
   // The carry kernel (step 4 alone, on mma.sync) sums every segment but the
   // last; with a single segment its grid is empty and it is not launched.
   // It stages two chunks: with three, T3 in 2048-step segments took 0.923
@@ -1420,7 +1417,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
                         host, loc, MemRefType::get({ShapedType::kDynamic}, f32),
                         workers, "handoff_ready", /*zeroed=*/true),
                     /*readOnly=*/false});
-  segments.appendSizes(params, /*fixedSteps=*/true);
+  segments.appendSizes(params);
   lowered.launches.push_back(buildKernel(op, SSDRole::Scan, shape, params,
                                          {workers, cst(1), cst(1)}, host,
                                          module, name));

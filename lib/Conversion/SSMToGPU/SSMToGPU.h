@@ -45,10 +45,9 @@ struct LSegments {
   /// for a single segment.
   Value addCarry(LoweredOp &lowered, ArrayRef<int64_t> trailing,
                  StringRef name);
-  /// Appends the sizes a scan kernel takes last: B, L and the segment length
-  /// when the runtime picks it or, with `fixedSteps`, always.
-  void appendSizes(SmallVector<KernelParam> &params,
-                   bool fixedSteps = false) const;
+  /// Appends the sizes a scan kernel takes last: B, L and, when the runtime
+  /// picks it, the segment length.
+  void appendSizes(SmallVector<KernelParam> &params) const;
 
   OpBuilder &host;
   Location loc;
