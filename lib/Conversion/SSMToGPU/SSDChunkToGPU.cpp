@@ -360,23 +360,33 @@ SmallVector<Value> SSDKernelEmitter::loadDt(Value t0) {
   return SmallVector<Value>(ifOp.getResults());
 }
 
-/// This lane's z pairs of the chunk at `t0`, in the order finishOutputs
-/// reads them (rows past L read the last row).
+/// This lane's z runs of the chunk at `t0`, per owned column block, 16-row
+/// tile and row half: the four columns it stores (runColumn), one 8-byte
+/// load each (rows past L read the last row).
 SmallVector<Value> SSDKernelEmitter::loadGate(Value t0) {
   SmallVector<Value> gate;
   if (!zMem)
     return gate;
   for (int64_t j = 0; j < s.blocksPerWarp(); ++j)
     for (int64_t i = 0; i < s.chunk / kTileRows; ++i)
-      for (int64_t h = 0; h < 2; ++h)
-        for (int64_t ph = 0; ph < 2; ++ph) {
-          Value t = b.add(t0, b.add(b.index(i * kTileRows + h * 8), quad));
-          Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
-          Value col =
-              b.add(blockColumn(j), b.add(b.index(ph * kTileCols), pairCol));
-          gate.push_back(b.loadVector(zMem, actIndex(clamped, col), 2, false));
-        }
+      for (int64_t h = 0; h < 2; ++h) {
+        Value t = b.add(t0, b.add(b.index(i * kTileRows + h * 8), quad));
+        Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+        gate.push_back(
+            b.loadVector(zMem, actIndex(clamped, runColumn(j)), 4, true));
+      }
   return gate;
+}
+
+/// The first of the four consecutive columns of owned column block `j` that
+/// this lane stores: lanes 2k and 2k + 1 hold columns 4k.. and 4k + 2.. of
+/// a row in each 8-column half, and swap one pair (finishOutputs), so that
+/// lane 2k stores 4k..4k+3 and lane 2k + 1 8 + 4k..8 + 4k + 3.
+Value SSDKernelEmitter::runColumn(int64_t j) {
+  Value odd = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                                    b.rem(lane, b.index(2)), b.index(0));
+  return b.add(b.add(blockColumn(j), pairCol),
+               arith::SelectOp::create(b, odd, b.index(6), b.index(0)));
 }
 
 /// Runs `fn` on the decay warp only.
@@ -625,29 +635,37 @@ void SSDKernelEmitter::finishOutputs(
         }
   }
   beforeStores(xTiles);
-  for (auto [pair, z] : llvm::zip(pairs, gate)) {
-    SmallVector<Value> zs = b.unpackF32(z);
-    for (int64_t e = 0; e < 2; ++e)
-      pair.values[e] = b.mul(pair.values[e], b.silu(zs[e]));
-  }
-  // Lanes 2k and 2k + 1 hold columns 4k.. and 4k + 2.. of a row in each
-  // 8-column half (pairs k and k + 1 of `pairs` are one row's halves): they
-  // swap one packed pair, and each stores four consecutive columns in one
-  // 8-byte access where it made two of 4 bytes.
+  // Each lane stores four consecutive columns of a row in one 8-byte access
+  // (runColumn): pairs k and k + 1 of `pairs` are a row's two 8-column
+  // halves, of which lanes 2k and 2k + 1 swap one. With a gate the swap is
+  // of the f32 pairs, so that the z runs load as the outputs store; without,
+  // of one packed pair.
   Value odd = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
                                     b.rem(lane, b.index(2)), b.index(0));
+  auto pick = [&](Value ifOdd, Value ifEven) {
+    return arith::SelectOp::create(b, odd, ifOdd, ifEven).getResult();
+  };
   SmallVector<OutputPair> runs;
   for (size_t k = 0; k < pairs.size(); k += 2) {
     const OutputPair &lo = pairs[k], &hi = pairs[k + 1];
-    Value own[2] = {pack(lo.values[0], lo.values[1]),
-                    pack(hi.values[0], hi.values[1])};
-    Value other =
-        b.shuffleXor(arith::SelectOp::create(b, odd, own[0], own[1]), 1);
-    runs.push_back(
-        {lo.row,
-         arith::SelectOp::create(b, odd, b.sub(hi.col, b.index(2)), lo.col),
-         {arith::SelectOp::create(b, odd, other, own[0]),
-          arith::SelectOp::create(b, odd, own[1], other)}});
+    Value col = pick(b.sub(hi.col, b.index(2)), lo.col);
+    if (gate.empty()) {
+      Value own[2] = {pack(lo.values[0], lo.values[1]),
+                      pack(hi.values[0], hi.values[1])};
+      Value other = b.shuffleXor(pick(own[0], own[1]), 1);
+      runs.push_back({lo.row, col, {pick(other, own[0]), pick(own[1], other)}});
+      continue;
+    }
+    SmallVector<Value> run(4);
+    for (int64_t e = 0; e < 2; ++e) {
+      Value other = b.shuffleXor(pick(lo.values[e], hi.values[e]), 1);
+      run[e] = pick(other, lo.values[e]);
+      run[2 + e] = pick(hi.values[e], other);
+    }
+    SmallVector<Value> z = b.unpackF32(gate[k / 2]);
+    for (int64_t e = 0; e < 4; ++e)
+      run[e] = b.mul(run[e], b.silu(z[e]));
+    runs.push_back({lo.row, col, run});
   }
   storeOutputs(runs, t0);
 }

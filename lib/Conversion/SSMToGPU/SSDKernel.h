@@ -109,8 +109,8 @@ struct PipelineStart {
 };
 
 /// Consecutive outputs of a step: its row in the chunk, the first of their
-/// head-dim columns within the block, and their values (storeRun's: two
-/// f32, or b32 words of two packed outputs).
+/// head-dim columns within the block, and their values (storeRun's: f32,
+/// or b32 words of two packed outputs).
 struct OutputPair {
   Value row, col;
   SmallVector<Value> values;
@@ -150,6 +150,7 @@ private:
   void onDecayWarp(function_ref<void()> fn);
   void onlyIf(Value condition, function_ref<void()> fn);
   SmallVector<Value> loadGate(Value t0);
+  Value runColumn(int64_t j);
   SmallVector<Value> computeG(
       const ChunkRows &chunk, function_ref<void()> decayWarpWork,
       int64_t numResults = 0,

@@ -97,8 +97,13 @@
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvvm.mma.sync
 // CHECK: gpu.barrier
+// The z gate loads the four columns a lane stores, 8 bytes at a time; with
+// a gate, lanes 2k and 2k + 1 swap f32 pairs of outputs before it.
+// CHECK: vector.load {{.*}} {alignment = 8 : i64} : memref<?xbf16>, vector<4xbf16>
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK: nvvm.mma.sync
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK: vector.store {{.*}} {alignment = 8 : i64} : memref<?xbf16>, vector<4xbf16>
 // CHECK: gpu.barrier
 // CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32, {{.*}}f32, bf16, bf16
 
