@@ -11,13 +11,13 @@
 #include "ssmc/Spec/Spec.h"
 #include "ssmc/Target/Target.h"
 
-#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -92,11 +92,8 @@ static FailureOr<OwningOpRef<ModuleOp>>
 serialize(ModuleOp module, const ssm::SSMToNVVMPipelineOptions &options,
           StringRef format) {
   OwningOpRef<ModuleOp> copy(module.clone());
-  GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = format.str();
-  binary.toolkitPath = options.toolkit;
   if (failed(runPipeline(*copy, [&](OpPassManager &pm) {
-        pm.addPass(createGpuModuleToBinaryPass(binary));
+        ssm::addModuleToBinary(pm, options, format);
       })))
     return failure();
   return copy;

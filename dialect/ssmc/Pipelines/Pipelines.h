@@ -33,6 +33,12 @@ struct SSMToNVVMPipelineOptions
   PassOptions::Option<std::string> toolkit{
       *this, "toolkit", llvm::cl::desc("CUDA toolkit path (ptxas, libdevice)"),
       llvm::cl::init("/usr/local/cuda")};
+  /// ptxas's register-usage level 8 (of 0-10, default 5) ran the SSD scan
+  /// 2-4 % faster on an H200 (T1 0.286 -> 0.276 ms, T3 0.815 -> 0.795, T1 +
+  /// z 0.345 -> 0.341) and S1 0.521 -> 0.517 (bench/README.md, session 25).
+  PassOptions::Option<std::string> ptxasOptions{
+      *this, "ptxas-options", llvm::cl::desc("Options passed to ptxas"),
+      llvm::cl::init("--register-usage-level=8")};
 };
 
 /// Fusion, tiling and conversion of the ssm ops to gpu.func kernels.
@@ -42,6 +48,12 @@ void buildSSMToGPUPipeline(OpPassManager &pm);
 /// before serialization.
 void buildGPUToNVVMPipeline(OpPassManager &pm,
                             const SSMToNVVMPipelineOptions &options);
+
+/// Adds gpu-module-to-binary, serializing to `format` with the toolkit and
+/// ptxas options of `options`.
+void addModuleToBinary(OpPassManager &pm,
+                       const SSMToNVVMPipelineOptions &options,
+                       llvm::StringRef format);
 
 /// The whole `ssm-to-nvvm` pipeline: the two above, then gpu-module-to-binary
 /// unless `format` is `none`.
