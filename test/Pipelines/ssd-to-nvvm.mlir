@@ -3,9 +3,7 @@
 // scan kernels of a layer split into L segments. Their chunks of 32 steps
 // (ssm-tile's) ask for three resident 128-thread carry blocks an SM, which
 // ptxas meets with at most 168 registers a thread, and two persistent scan
-// blocks (up to 255 registers), without spills at ptxas's default
-// register-usage level (ssmc passes 8, at which the segments' carry kernel
-// spills 8 B).
+// blocks (up to 255 registers), without spills.
 // RUN: ssm-opt %s -ssm-to-nvvm="format=isa chips=sm_80,sm_90" -o %t.mlir
 // RUN: %python %S/../extract-ptx.py 0 < %t.mlir > %t.sm80.ptx
 // RUN: %python %S/../extract-ptx.py 1 < %t.mlir > %t.sm90.ptx

@@ -68,6 +68,10 @@ static cl::opt<std::string> cudaPath("cuda-path",
                                      cl::init("/usr/local/cuda"),
                                      cl::cat(ssmcCategory));
 
+static cl::opt<std::string> ptxasOptions("ptxas-options",
+                                         cl::desc("Options passed to ptxas"),
+                                         cl::cat(ssmcCategory));
+
 /// Prints "ssmc: error: <message>" and returns failure.
 static LogicalResult fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "ssmc") << message << "\n";
@@ -150,6 +154,7 @@ static LogicalResult compile(MLIRContext &ctx) {
   ssm::SSMToNVVMPipelineOptions options;
   options.chips = archs;
   options.toolkit = cudaPath;
+  options.ptxasOptions = ptxasOptions;
   if (failed(runPipeline(*module, [&](OpPassManager &pm) {
         ssm::buildGPUToNVVMPipeline(pm, options);
       })))

@@ -33,12 +33,11 @@ struct SSMToNVVMPipelineOptions
   PassOptions::Option<std::string> toolkit{
       *this, "toolkit", llvm::cl::desc("CUDA toolkit path (ptxas, libdevice)"),
       llvm::cl::init("/usr/local/cuda")};
-  /// ptxas's register-usage level 8 (of 0-10, default 5) ran the SSD scan
-  /// 2-4 % faster on an H200 (T1 0.286 -> 0.276 ms, T3 0.815 -> 0.795, T1 +
-  /// z 0.345 -> 0.341) and S1 0.521 -> 0.517 (bench/README.md, session 25).
+  /// None by default: ptxas's `--register-usage-level=8` ran the SSD scan
+  /// 2-3 % faster on an H200 but the Mamba-1 decode step 7-9 % slower, and
+  /// a model's kernels share one ptxas run (bench/README.md, session 25).
   PassOptions::Option<std::string> ptxasOptions{
-      *this, "ptxas-options", llvm::cl::desc("Options passed to ptxas"),
-      llvm::cl::init("--register-usage-level=8")};
+      *this, "ptxas-options", llvm::cl::desc("Options passed to ptxas")};
 };
 
 /// Fusion, tiling and conversion of the ssm ops to gpu.func kernels.
