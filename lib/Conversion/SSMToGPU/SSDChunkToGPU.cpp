@@ -383,10 +383,15 @@ SmallVector<Value> SSDKernelEmitter::loadGate(Value t0) {
 /// a row in each 8-column half, and swap one pair (finishOutputs), so that
 /// lane 2k stores 4k..4k+3 and lane 2k + 1 8 + 4k..8 + 4k + 3.
 Value SSDKernelEmitter::runColumn(int64_t j) {
-  Value odd = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
-                                    b.rem(lane, b.index(2)), b.index(0));
   return b.add(b.add(blockColumn(j), pairCol),
-               arith::SelectOp::create(b, odd, b.index(6), b.index(0)));
+               arith::SelectOp::create(b, isOddLane(), b.index(6), b.index(0)));
+}
+
+/// Whether this lane is the second of its pair (2k + 1), which stores the
+/// run of a row's second 8-column half.
+Value SSDKernelEmitter::isOddLane() {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                               b.rem(lane, b.index(2)), b.index(0));
 }
 
 /// Runs `fn` on the decay warp only.
@@ -640,8 +645,7 @@ void SSDKernelEmitter::finishOutputs(
   // halves, of which lanes 2k and 2k + 1 swap one. With a gate the swap is
   // of the f32 pairs, so that the z runs load as the outputs store; without,
   // of one packed pair.
-  Value odd = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
-                                    b.rem(lane, b.index(2)), b.index(0));
+  Value odd = isOddLane();
   auto pick = [&](Value ifOdd, Value ifEven) {
     return arith::SelectOp::create(b, odd, ifOdd, ifEven).getResult();
   };

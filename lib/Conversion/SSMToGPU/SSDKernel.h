@@ -151,6 +151,7 @@ private:
   void onlyIf(Value condition, function_ref<void()> fn);
   SmallVector<Value> loadGate(Value t0);
   Value runColumn(int64_t j);
+  Value isOddLane();
   SmallVector<Value> computeG(
       const ChunkRows &chunk, function_ref<void()> decayWarpWork,
       int64_t numResults = 0,
