@@ -70,14 +70,27 @@ constexpr SSDRow kSSDRows[] = {
     // (2.8 waves, the split rule's choice), 80 x 9 = 720 (1.8).
     {"T3 s2368", "bench_ssd_h80_q32_s2368", 1, 32768, 0, 1.647},
     {"T3 s3648", "bench_ssd_h80_q32_s3648", 1, 32768, 0, 1.647},
+    // Fewer, longer segments: 8, 6, 5, 4, 3 and 2 (80 x 4 = 320 units of
+    // 256 chunks fill the persistent scan's 264 blocks; with fewer, a
+    // block's share is shorter than a unit).
+    {"T3 s4096", "bench_ssd_h80_q32_s4096", 1, 32768, 0, 1.647},
+    {"T3 s5504", "bench_ssd_h80_q32_s5504", 1, 32768, 0, 1.647},
+    {"T3 s6592", "bench_ssd_h80_q32_s6592", 1, 32768, 0, 1.647},
+    {"T3 s8192", "bench_ssd_h80_q32_s8192", 1, 32768, 0, 1.647},
+    {"T3 s10944", "bench_ssd_h80_q32_s10944", 1, 32768, 0, 1.647},
+    {"T3 s16384", "bench_ssd_h80_q32_s16384", 1, 32768, 0, 1.647},
     // Between T1 and T3, where libssmrt's split rule decides: B 1 (80
-    // blocks) splits L 4096 into 4 segments of 1024 steps (the SSD's
-    // shortest), B 2 (160 blocks) keeps L whole; each beside a fixed split.
-    // No Triton figures.
+    // units) splits L 4096 into 4 segments of 1024 steps (the SSD's
+    // shortest), B 2 (160) L 8192 into 2; each beside fixed splits. No
+    // Triton figures.
     {"B1 L4096", "bench_ssd_h80_q64", 1, 4096, 0, 0},
     {"B1 L4096 s1024", "bench_ssd_h80_q32_s1024", 1, 4096, 0, 0},
+    {"B1 L4096 s2048", "bench_ssd_h80_q32_s2048", 1, 4096, 0, 0},
+    {"B1 L4096 s4096", "bench_ssd_h80_q32_s4096", 1, 4096, 0, 0},
     {"B2 L8192", "bench_ssd_h80_q64", 2, 8192, 0, 0},
     {"B2 L8192 s2048", "bench_ssd_h80_q32_s2048", 2, 8192, 0, 0},
+    {"B2 L8192 s4096", "bench_ssd_h80_q32_s4096", 2, 8192, 0, 0},
+    {"B2 L8192 s8192", "bench_ssd_h80_q32_s8192", 2, 8192, 0, 0},
     // The same split at the default rows' Q 64 and stages.
     {"B2 L8192 Q64 s1024", "bench_ssd_h80_q64_s1024", 2, 8192, 0, 0},
     {"B2 L8192 Q64 s2048", "bench_ssd_h80_q64_s2048", 2, 8192, 0, 0},

@@ -325,11 +325,15 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
       return llvm::createStringError(
           "a layer splits L once, by a length that is a layer size");
     symbols.insert(kSplitSymbol);
-    split = json::Object{{"symbol", kSplitSymbol},
-                         {"over", std::move((*over)["size"])},
-                         {"quantum", length.getQuantum()},
-                         {"min_steps", length.getMinSteps()},
-                         {"waves", length.getWaves()}};
+    json::Object rule{{"symbol", kSplitSymbol},
+                      {"over", std::move((*over)["size"])},
+                      {"quantum", length.getQuantum()},
+                      {"min_steps", length.getMinSteps()}};
+    if (std::optional<uint64_t> fill = length.getFill())
+      rule["fill"] = static_cast<int64_t>(*fill);
+    else
+      rule["waves"] = length.getWaves();
+    split = std::move(rule);
   }
   // The worker count (one per layer) binds symbol W at launch, after S.
   json::Value workers = nullptr;

@@ -117,6 +117,10 @@ struct SplitDesc {
   /// The waves of blocks its segments are sized for (the manifest's
   /// `waves`).
   int64_t waves = kSplitWaves;
+  /// With `fill` > 0, the blocks an SM of the persistent scan whose work
+  /// units the segments are (the manifest's `fill`, chooseFillSplit), in
+  /// place of the waves.
+  int64_t fill = 0;
   /// The launch that decides it: the layer's last whose grid it divides.
   int32_t launch = -1;
 };

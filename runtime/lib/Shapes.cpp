@@ -123,10 +123,14 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms,
     for (std::size_t d = 0; d < 3; ++d)
       if (launch.grid[d].divSymbol != layer.split.symbol)
         blocks *= valueOf(launch.grid[d], shapes.symbols);
+    int64_t length = shapes.symbols[layer.split.over];
     shapes.symbols[layer.split.symbol] =
-        chooseSplit(shapes.symbols[layer.split.over], layer.split.quantum,
-                    blocks, sms, blocksPerSM[layer.split.launch],
-                    layer.split.minSteps, layer.split.waves);
+        layer.split.fill
+            ? chooseFillSplit(length, layer.split.quantum, blocks, sms,
+                              layer.split.fill, layer.split.minSteps)
+            : chooseSplit(length, layer.split.quantum, blocks, sms,
+                          blocksPerSM[layer.split.launch], layer.split.minSteps,
+                          layer.split.waves);
   }
 
   if (layer.workers.launch >= 0) {

@@ -27,6 +27,12 @@ constexpr int64_t kSplitWaves = 3;
 
 constexpr int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
+/// `length` in `segments` segments, each a multiple of `quantum` steps.
+constexpr int64_t segmentLength(int64_t length, int64_t segments,
+                                int64_t quantum) {
+  return ceilDiv(ceilDiv(length, segments), quantum) * quantum;
+}
+
 /// The segment length for a sequence of `length` steps whose segments take
 /// `blocks` blocks each, on a GPU of `sms` SMs that hold `blocksPerSM` of
 /// them each; a multiple of `quantum`, and at least `minSteps` where the
@@ -38,10 +44,7 @@ constexpr int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 /// blocks, as many as fit, since a last wave of a few blocks costs as much
 /// as a full one. On an H200 (132 SMs, 3 blocks an SM): the selective
 /// scan's 32 blocks (B 1, D 2048, L 16384) split 32 ways run 3.5x faster
-/// (three waves). The SSD's carry kernel sums every segment but the last
-/// before its persistent scan, which needs no whole waves: its 80 blocks
-/// (B 1, H 80, L 32768) ran 0.852 ms split 8 ways, 0.915 14 ways (three
-/// waves); it asks for two (9 ways).
+/// (three waves).
 constexpr int64_t chooseSplit(int64_t length, int64_t quantum, int64_t blocks,
                               int64_t sms, int64_t blocksPerSM,
                               int64_t minSteps = kMinSplitSteps,
@@ -53,7 +56,27 @@ constexpr int64_t chooseSplit(int64_t length, int64_t quantum, int64_t blocks,
                       std::max<int64_t>(blocks, 1),
                   kMaxSplits, length / minSteps}),
         1);
-  return ceilDiv(ceilDiv(length, segments), quantum) * quantum;
+  return segmentLength(length, segments, quantum);
+}
+
+/// The segment length where each segment of each of `blocks` rows is a work
+/// unit of a persistent scan of `fill` blocks an SM (the manifest's split
+/// `fill`): the fewest segments whose units reach fill·sms, so that no
+/// block's share is shorter than a unit and each unit is split between at
+/// most two blocks, whose hand-off then waits for nothing. Fewer segments
+/// carry less, and the carry pass's blocks (one fewer segment) stay within
+/// a wave. On an H200, the SSD's T3 (B 1, H 80, L 32768; 264 blocks) ran
+/// 0.763 ms in 4 segments, 0.774 in 5, 0.789 in 9 (carry blocks in two
+/// waves), 0.881 in 3 (units longer than shares), and B 2, L 8192 (160
+/// units) 0.394 in 2 against 0.429 whole (bench/README.md, session 26).
+constexpr int64_t chooseFillSplit(int64_t length, int64_t quantum,
+                                  int64_t blocks, int64_t sms, int64_t fill,
+                                  int64_t minSteps = kMinSplitSteps) {
+  int64_t segments = std::max<int64_t>(
+      std::min({ceilDiv(fill * sms, std::max<int64_t>(blocks, 1)), kMaxSplits,
+                length / minSteps}),
+      1);
+  return segmentLength(length, segments, quantum);
 }
 
 /// The block count of a persistent kernel over `units` work units, on a GPU

@@ -13,6 +13,7 @@
 namespace {
 
 using ssmrt::detail::ceilDiv;
+using ssmrt::detail::chooseFillSplit;
 using ssmrt::detail::chooseSplit;
 using ssmrt::detail::chooseWorkers;
 using ssmrt::detail::kMaxSplits;
@@ -28,9 +29,27 @@ TEST(SplitTest, FewBlocksSplitForThreeWaves) {
 }
 
 TEST(SplitTest, ALayerMayAskForFewerWaves) {
-  // The SSD's carry kernel before its persistent scan: T3 in 9 segments of
-  // 3648 steps (720 carry blocks, under two waves of 396).
+  // T3 in 9 segments of 3648 steps (720 blocks, under two waves of 396).
   EXPECT_EQ(chooseSplit(32768, 32, 80, kSMs, kBlocksPerSM, 1024, 2), 3648);
+}
+
+TEST(SplitTest, FillSplitsIntoTheFewestSegmentsThatFillAPersistentScan) {
+  // The SSD before its persistent scan of 2 blocks an SM (264): T3 (80
+  // units a segment) in 4 segments, B 2, L 8192 (160) in 2, B 1, L 4096 in
+  // the 4 its 1024-step minimum allows.
+  EXPECT_EQ(chooseFillSplit(32768, 32, 80, kSMs, 2, 1024), 8192);
+  EXPECT_EQ(chooseFillSplit(8192, 32, 160, kSMs, 2, 1024), 4096);
+  EXPECT_EQ(chooseFillSplit(4096, 32, 80, kSMs, 2, 1024), 1024);
+  EXPECT_EQ(chooseFillSplit(2048, 32, 80, kSMs, 2, 1024), 1024);
+  // Units that fill it keep the whole sequence: T1 (320), T2 (384), and
+  // exactly 264.
+  EXPECT_EQ(chooseFillSplit(4096, 32, 320, kSMs, 2, 1024), 4096);
+  EXPECT_EQ(chooseFillSplit(1000, 32, 384, kSMs, 2, 1024), 1024);
+  EXPECT_EQ(chooseFillSplit(8192, 32, 264, kSMs, 2, 1024), 8192);
+  EXPECT_EQ(chooseFillSplit(8192, 32, 263, kSMs, 2, 1024), 4096);
+  // A lone unit splits as far as kMaxSplits.
+  EXPECT_EQ(chooseFillSplit(int64_t(1) << 20, 64, 1, kSMs, 2, 1024),
+            (int64_t(1) << 20) / kMaxSplits);
 }
 
 TEST(SplitTest, BlocksThatFillTheSMsKeepTheWholeSequence) {
@@ -77,12 +96,14 @@ TEST(SplitTest, AnUnknownOccupancyCountsAsOneBlock) {
 TEST(SplitTest, ResultIsAWholeNumberOfQuanta) {
   for (int64_t length : {1, 31, 33, 257, 4097, 65535})
     for (int64_t blocks : {1, 7, 80, 200})
-      for (int64_t quantum : {32, 64, 256}) {
-        int64_t steps = chooseSplit(length, quantum, blocks, kSMs, 3);
-        EXPECT_GE(steps, quantum);
-        EXPECT_EQ(steps % quantum, 0);
-        EXPECT_LE(ceilDiv(length, steps), kMaxSplits);
-      }
+      for (int64_t quantum : {32, 64, 256})
+        for (int64_t steps :
+             {chooseSplit(length, quantum, blocks, kSMs, 3),
+              chooseFillSplit(length, quantum, blocks, kSMs, 2)}) {
+          EXPECT_GE(steps, quantum);
+          EXPECT_EQ(steps % quantum, 0);
+          EXPECT_LE(ceilDiv(length, steps), kMaxSplits);
+        }
 }
 
 TEST(SplitTest, WorkersFillTheSMsAtPerSM) {

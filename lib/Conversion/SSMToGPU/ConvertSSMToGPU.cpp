@@ -82,11 +82,13 @@ Value LoweredOp::addWorkspace(OpBuilder &host, Location loc, MemRefType type,
 
 LSegments::LSegments(OpBuilder &host, Location loc, Value batch, Value len,
                      int64_t chunk, int64_t quantum, int64_t minSteps,
-                     int64_t waves)
+                     std::optional<int64_t> fill)
     : host(host), loc(loc), batch(batch), len(len), atLaunch(chunk == 0) {
-  steps = atLaunch ? Value(SplitLengthOp::create(host, loc, len, quantum,
-                                                 minSteps, waves))
-                   : indexConstant(host, loc, chunk);
+  IntegerAttr fillAttr = fill ? host.getI64IntegerAttr(*fill) : IntegerAttr();
+  steps = atLaunch
+              ? Value(SplitLengthOp::create(host, loc, len, quantum, minSteps,
+                                            /*waves=*/3, fillAttr))
+              : indexConstant(host, loc, chunk);
   count = arith::CeilDivUIOp::create(host, loc, len, steps);
   carried =
       arith::SubIOp::create(host, loc, count, indexConstant(host, loc, 1));

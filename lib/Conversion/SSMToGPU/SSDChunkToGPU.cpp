@@ -53,8 +53,9 @@
 // from S = 2^(Σ Δ·A·log2e)·S + S_end, segment by segment, as the
 // selective-scan lowering does. The segment length is the tile's `chunk`,
 // or, without one, a kernel parameter that libssmrt picks at each launch
-// (ssm.split_length): the whole sequence where batch x heads fill the GPU,
-// and the carry kernel's grid is then empty.
+// (ssm.split_length): the whole sequence where batch x heads fill the
+// persistent scan's blocks (the carry kernel's grid is then empty), else
+// the fewest segments that do.
 //
 // A tile with `warpgroup` (sm_90a) runs the scan's chunks on warpgroup MMA
 // instead (SSDWarpgroup.cpp); the setup, the state and the carry kernel
@@ -104,10 +105,6 @@ static constexpr int64_t kSharedBytesPerSM = 228 * 1024;
 /// scan, and 4 segments of 1024 ran 1.47x faster on an H200 (0.134 ms
 /// against 0.197, bench/README.md).
 static constexpr int64_t kSSDMinSegmentSteps = 1024;
-/// The carry kernel's waves that libssmrt sizes the segments for: the
-/// persistent scan needs no whole waves, and fewer segments carry less
-/// (runtime/lib/Split.h).
-static constexpr int64_t kSSDSplitWaves = 2;
 
 /// Output tiles as the flat list of f32 values a region yields, and back.
 static SmallVector<Value> flattenOutputs(ArrayRef<OutputTiles> outputs) {
@@ -1369,11 +1366,13 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
       cst(shape.headdim / shape.columns * shape.heads), cst(1), batch};
 
   // Blocks split L into segments of whole chunks: the tile's, or as many
-  // steps as libssmrt picks at launch to fill the GPU. The segments' carries
-  // live in workspaces [B, S - 1, H, P, N] and [B, S - 1, H].
+  // steps as libssmrt picks at launch, the fewest segments whose units give
+  // each of the persistent scan's blocks at least one (runtime/lib/Split.h).
+  // The segments' carries live in workspaces [B, S - 1, H, P, N] and
+  // [B, S - 1, H].
   LoweredOp lowered;
   LSegments segments(host, loc, batch, len, shape.segment, shape.chunk,
-                     kSSDMinSegmentSteps, kSSDSplitWaves);
+                     kSSDMinSegmentSteps, kSaturatingBlocksPerSM);
   grid[1] = segments.count;
   Value carryState = segments.addCarry(
       lowered, {shape.heads, shape.headdim, shape.states}, "carry_state");

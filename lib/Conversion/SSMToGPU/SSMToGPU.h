@@ -34,12 +34,13 @@ struct LoweredOp {
 struct LSegments {
   /// Builds, at `host`'s insertion point, the segment length (`chunk`, or
   /// when that is 0 an ssm.split_length of `len` in multiples of `quantum`
-  /// and of at least `minSteps` steps, for `waves` waves of blocks, which
-  /// libssmrt picks at launch), the segment count and the count of those
-  /// that carry a state on: all but the one scanned last.
+  /// and of at least `minSteps` steps, for three waves of blocks or, with
+  /// `fill`, as the units of a persistent kernel of `fill` blocks an SM,
+  /// which libssmrt picks at launch), the segment count and the count of
+  /// those that carry a state on: all but the one scanned last.
   LSegments(OpBuilder &host, Location loc, Value batch, Value len,
             int64_t chunk, int64_t quantum, int64_t minSteps,
-            int64_t waves = 3);
+            std::optional<int64_t> fill = std::nullopt);
 
   /// Adds the f32 carry workspace `name`, [B, carried, trailing...]: empty
   /// for a single segment.

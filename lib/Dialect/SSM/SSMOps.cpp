@@ -768,6 +768,19 @@ LogicalResult ScanStepOp::verify() {
   return success();
 }
 
+LogicalResult SplitLengthOp::verify() {
+  std::optional<uint64_t> fill = getFill();
+  if (!fill)
+    return success();
+  // libssmrt's bound on the manifest's `fill`.
+  if (*fill > 64)
+    return emitOpError("fill ") << *fill << " exceeds 64 blocks an SM";
+  if (getWaves() != 3)
+    return emitOpError("takes waves or fill, not both: fill replaces the "
+                       "wave rule");
+  return success();
+}
+
 LogicalResult WorkerCountOp::verify() {
   if (getUnits().empty())
     return emitOpError("needs at least one factor of the unit count");

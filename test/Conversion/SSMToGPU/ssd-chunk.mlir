@@ -1,8 +1,9 @@
 // RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
 
 // An SSD layer without an L segment length leaves it to the runtime: an
-// ssm.split_length of L, a multiple of the kernel's chunk, for two waves of
-// carry blocks, which the kernels take as their last parameter. The carry
+// ssm.split_length of L, a multiple of the kernel's chunk, into the fewest
+// segments whose units fill the persistent scan's two blocks an SM, which
+// the kernels take as their last parameter. The carry
 // kernel runs a block row per segment but the last (none for a single
 // segment). The scan is persistent: ssm.worker_count blocks (two an SM, at
 // most one per unit of head-dim tile and head, segment and batch entry),
@@ -22,7 +23,7 @@
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x?x8x64xbf16>
 // CHECK: %[[B:.*]] = memref.dim %[[X]], %c0
 // CHECK: %[[L:.*]] = memref.dim %[[X]], %c1
-// CHECK: %[[SPLIT:.*]] = ssm.split_length %[[L]] quantum 64 min 1024 waves 2
+// CHECK: %[[SPLIT:.*]] = ssm.split_length %[[L]] quantum 64 min 1024 fill 2
 // CHECK: %[[SEGS:.*]] = arith.ceildivui %[[L]], %[[SPLIT]]
 // CHECK: %[[CARRIED:.*]] = arith.subi %[[SEGS]], %c1
 // CHECK: memref.alloc(%[[B]], %[[CARRIED]]) {ssm.name = "carry_state"} : memref<?x?x8x64x128xf32>

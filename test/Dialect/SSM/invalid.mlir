@@ -1696,6 +1696,22 @@ func.func @split_length_zero_min(%len: index) -> index {
 
 // -----
 
+func.func @split_length_waves_and_fill(%len: index) -> index {
+  // expected-error @below {{'ssm.split_length' op takes waves or fill, not both: fill replaces the wave rule}}
+  %s = ssm.split_length %len quantum 32 waves 2 fill 2
+  return %s : index
+}
+
+// -----
+
+func.func @split_length_fill_too_large(%len: index) -> index {
+  // expected-error @below {{'ssm.split_length' op fill 65 exceeds 64 blocks an SM}}
+  %s = ssm.split_length %len quantum 32 fill 65
+  return %s : index
+}
+
+// -----
+
 func.func @cross_scan_channel_first(%u: tensor<?x32x63xbf16>, %d: tensor<?x128x63xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x4x16x63xbf16>) {
   // expected-error @below {{a cross scan needs layout = channel_last}}
   %y = ssm.selective_scan %u, %d, %A, %B, %B cross_scan [7, 9] layout = channel_first

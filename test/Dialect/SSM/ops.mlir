@@ -395,12 +395,16 @@ func.func @scan_step_mamba2_gate_only(%s0: tensor<?x80x64x128xf32>, %x: tensor<?
 // CHECK-SAME: %[[L:[^:]+]]: index
 // CHECK: %[[S:.*]] = ssm.split_length %[[L]] quantum 32{{$}}
 // CHECK: arith.ceildivui %[[L]], %[[S]]
-// CHECK: ssm.split_length %[[L]] quantum 32 min 1024
-func.func @split_length(%len: index) -> (index, index) {
+// CHECK: ssm.split_length %[[L]] quantum 32 min 1024{{$}}
+// CHECK: ssm.split_length %[[L]] quantum 32 waves 2{{$}}
+// CHECK: ssm.split_length %[[L]] quantum 32 min 1024 fill 2{{$}}
+func.func @split_length(%len: index) -> (index, index, index, index) {
   %s = ssm.split_length %len quantum 32
   %segments = arith.ceildivui %len, %s : index
   %long = ssm.split_length %len quantum 32 min 1024
-  return %segments, %long : index, index
+  %fewer = ssm.split_length %len quantum 32 waves 2
+  %units = ssm.split_length %len quantum 32 min 1024 fill 2
+  return %segments, %long, %fewer, %units : index, index, index, index
 }
 
 // The host-side block count of a persistent kernel, left to the runtime.

@@ -411,13 +411,15 @@ def SSM_SplitLengthOp : SSM_Op<"split_length", [Pure]> {
     still fill the GPU. Segments are at least `min_steps` steps where L has
     them: each carries in the states of the segments before it, which costs
     more where a state is large. Where segments are needed at all, there
-    are enough for at most `waves` waves of the blocks (three unless the
-    kernels need fewer, such as a persistent scan after the carry pass). The
-    manifest names it symbol `S`. Host functions are read by the manifest
-    writer, never run, so the op is not lowered.
+    are enough for at most `waves` waves of the blocks (three by default).
+    With `fill` the segments are instead the work units of a persistent
+    kernel that runs `fill` blocks an SM: the fewest whose units keep every
+    one of its blocks busy for at least a unit. The manifest names it
+    symbol `S`. Host functions are read by the manifest writer, never run,
+    so the op is not lowered.
 
     ```mlir
-    %s = ssm.split_length %len quantum 32 min 1024 waves 2
+    %s = ssm.split_length %len quantum 32 min 1024 fill 2
     %segments = arith.ceildivui %len, %s : index
     ```
   }];
@@ -426,10 +428,12 @@ def SSM_SplitLengthOp : SSM_Op<"split_length", [Pure]> {
                        DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>,
                                          "256">:$min_steps,
                        DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>,
-                                         "3">:$waves);
+                                         "3">:$waves,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$fill);
   let results = (outs Index:$result);
   let assemblyFormat = "$length `quantum` $quantum (`min` $min_steps^)? "
-                       "(`waves` $waves^)? attr-dict";
+                       "(`waves` $waves^)? (`fill` $fill^)? attr-dict";
+  let hasVerifier = 1;
 }
 
 def SSM_WorkerCountOp : SSM_Op<"worker_count", [Pure]> {
