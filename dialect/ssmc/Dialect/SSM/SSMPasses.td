@@ -61,11 +61,11 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
   let description = [{
     Attaches a `#ssm.tile` to every `ssm.selective_scan` and
     `ssm.ssd_chunk` that has none: the `ssm.tile` attribute of the enclosing
-    function when present (the spec's choice; an SSD's `steps` and
-    `stages` are the heuristic's unless it sets them), else the options
-    where set, else a heuristic on the static sizes (channels per B/C group;
-    head-dim columns and chunk_size; for an SSD, chunks of 32 steps, three
-    of them staged when the L segments are left to the runtime). With `warpgroup-mma`, an SSD whose
+    function when present (the spec's choice; an SSD's `steps` are the
+    heuristic's unless it sets them), else the options where set, else a
+    heuristic on the static sizes (channels per B/C group; head-dim columns
+    and chunk_size; for an SSD, chunks of 32 steps, the stages left to the
+    kernel, two). With `warpgroup-mma`, an SSD whose
     head dim is a multiple of 64, whose N is a multiple of 16 up to 256 and
     whose chunk_size is a multiple of 32 gets the warpgroup tile instead
     (threads 128, items 64, steps 32, three stages), unless the options or
@@ -86,7 +86,7 @@ def SSMTilePass : Pass<"ssm-tile", "func::FuncOp"> {
            "State exps per step on the FMA pipe (-1: heuristic)">,
     Option<"stages", "stages", "int64_t", /*default=*/"1",
            "Chunks an SSD kernel stages in workgroup memory (2 or 3; "
-           "1: the heuristic's)">,
+           "1: two)">,
     Option<"steps", "steps", "int64_t", /*default=*/"0",
            "Chunk length of an SSD kernel (0: heuristic)">,
     Option<"warpgroup", "warpgroup-mma", "bool", /*default=*/"false",

@@ -66,32 +66,23 @@ static std::pair<int64_t, int64_t> chooseSSDTile(SSDChunkOp op) {
   return {columns / 16 * 32, columns};
 }
 
-/// The chunk length an SSD kernel works in: 32 where it divides chunk_size.
-/// The output does not depend on it beyond rounding, and on an H200 T1 ran
-/// in 0.35 ms at 32, 0.57 at 64 and 0.65 at 128 (bench/README.md): a
-/// longer chunk adds more causal-term work than it saves state updates, and
-/// needs more workgroup memory per block.
-static int64_t chooseSSDSteps(SSDChunkOp op) {
+/// The chunk length an SSD kernel works in: the tile's `steps`, else 32
+/// where it divides chunk_size. The output does not depend on it beyond
+/// rounding, and on an H200 T1 ran in 0.35 ms at 32, 0.57 at 64 and 0.65 at
+/// 128 (bench/README.md): a longer chunk adds more causal-term work than it
+/// saves state updates, and needs more workgroup memory per block.
+///
+/// The stages are the tile's: unset, the kernel stages two chunks (the
+/// next one's copies land while one is finished). On an H200 three (two
+/// chunks ahead, one barrier a chunk instead of three) ran T1 in 0.287 ms
+/// against 0.271, T2 in 0.098 against 0.089 and T3 in 0.796 against 0.764,
+/// and only T1 + z faster, 0.348 against 0.351 (bench/README.md, session
+/// 26).
+static int64_t chooseSSDSteps(SSDChunkOp op, int64_t steps) {
   constexpr int64_t kSteps = 32;
+  if (steps)
+    return steps;
   return op.getChunkSize() % kSteps == 0 ? kSteps : 0;
-}
-
-/// The chunks an SSD kernel stages: three (the pipeline runs two chunks
-/// ahead, one barrier a chunk) for 32-step chunks in segments the runtime
-/// sizes (the whole sequence where batch x heads fill the GPU), else two
-/// (1). On an H200 three ran T1 in 0.351 ms against 0.363 and T3 unsplit in
-/// 1.26 against 1.40, but T3 in 2048-step segments in 0.937 against 0.904
-/// (bench/README.md).
-static int64_t chooseSSDStages(int64_t chunk, int64_t steps) {
-  return chunk == 0 && steps == 32 ? 3 : 1;
-}
-
-/// An SSD tile's steps and stages: those given (0 and 1 leave them unset),
-/// else the heuristic's.
-static std::pair<int64_t, int64_t>
-chooseSSDChunking(SSDChunkOp op, int64_t chunk, int64_t steps, int64_t stages) {
-  steps = steps ? steps : chooseSSDSteps(op);
-  return {steps, stages != 1 ? stages : chooseSSDStages(chunk, steps)};
 }
 
 /// Whether an SSD fits the warpgroup kernel: 64-column blocks, N an n of
@@ -118,7 +109,7 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       if ((!scan && !ssd) || op->hasAttr("tile"))
         return WalkResult::advance();
       // A tile the spec chose for the whole layer function; an SSD's
-      // chunk length and stages are the heuristic's unless it says.
+      // chunk length is the heuristic's unless it says.
       if (auto layerTile =
               getOperation()->getAttrOfType<TileAttr>(kLayerTileAttr)) {
         bool blockShape = layerTile.getThreads() == 128 &&
@@ -128,14 +119,11 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
           layerTile =
               TileAttr::getWarpgroupTile(&getContext(), layerTile.getChunk());
         } else if (ssd && !layerTile.getWarpgroup()) {
-          auto [steps, stages] =
-              chooseSSDChunking(ssd, layerTile.getChunk(), layerTile.getSteps(),
-                                layerTile.getStages());
-          layerTile =
-              TileAttr::get(&getContext(), layerTile.getThreads(),
-                            layerTile.getItems(), layerTile.getChunk(), stages,
-                            layerTile.getLanes(), layerTile.getFmaExps(), steps,
-                            /*warpgroup=*/false);
+          layerTile = TileAttr::get(
+              &getContext(), layerTile.getThreads(), layerTile.getItems(),
+              layerTile.getChunk(), layerTile.getStages(), layerTile.getLanes(),
+              layerTile.getFmaExps(), chooseSSDSteps(ssd, layerTile.getSteps()),
+              /*warpgroup=*/false);
         }
         op->setAttr("tile", layerTile);
         return WalkResult::advance();
@@ -161,12 +149,11 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       i = items ? int64_t(items) : i;
       l = scan && lanes ? int64_t(lanes) : l;
       e = scan && fmaExps >= 0 ? int64_t(fmaExps) : e;
-      auto [st, sg] = ssd ? chooseSSDChunking(ssd, chunk, steps, stages)
-                          : std::pair<int64_t, int64_t>(0, stages);
+      int64_t st = ssd ? chooseSSDSteps(ssd, steps) : 0;
       auto emitError = [&] { return op->emitOpError("invalid tile: "); };
       TileAttr tile = TileAttr::getChecked(
           function_ref<InFlightDiagnostic()>(emitError), &getContext(), t, i,
-          int64_t(chunk), sg, l, e, st, /*warpgroup=*/false);
+          int64_t(chunk), int64_t(stages), l, e, st, /*warpgroup=*/false);
       if (!tile)
         return WalkResult::interrupt();
       op->setAttr("tile", tile);

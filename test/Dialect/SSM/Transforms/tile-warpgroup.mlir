@@ -8,7 +8,7 @@
 // CHECK-LABEL: func.func @fits
 // CHECK: tile = <threads = 128, items = 64, stages = 3, steps = 32, warpgroup = true>
 // SYNC-LABEL: func.func @fits
-// SYNC: tile = <threads = 128, items = 64, stages = 3, steps = 32>
+// SYNC: tile = <threads = 128, items = 64, steps = 32>
 func.func @fits(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16> {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 256 headdim = 64 ngroups = 1
       : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
@@ -31,7 +31,7 @@ func.func @segments(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: te
 // A head dim of 32 does not fill the warpgroup's 64 rows, a function tile
 // with another block shape keeps it: both stay on mma.sync.
 // CHECK-LABEL: func.func @narrow
-// CHECK: tile = <threads = 64, items = 32, stages = 3, steps = 32>
+// CHECK: tile = <threads = 64, items = 32, steps = 32>
 func.func @narrow(%x: tensor<?x?x8x32xbf16>, %dt: tensor<?x?x8xbf16>, %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x8x32xbf16> {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 32 ngroups = 1
       : (tensor<?x?x8x32xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>) -> tensor<?x?x8x32xbf16>
@@ -41,7 +41,7 @@ func.func @narrow(%x: tensor<?x?x8x32xbf16>, %dt: tensor<?x?x8xbf16>, %A: tensor
 // -----
 
 // CHECK-LABEL: func.func @other_block
-// CHECK: tile = <threads = 64, items = 32, stages = 3, steps = 32>
+// CHECK: tile = <threads = 64, items = 32, steps = 32>
 func.func @other_block(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
     attributes {ssm.tile = #ssm.tile<threads = 64, items = 32>} {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1

@@ -95,12 +95,11 @@ func.func @existing_tile_kept(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, 
 // -----
 
 // An SSD block owns 64 head-dim columns, one warp per 16, and works in
-// chunks of 32 steps whatever chunk_size says, three of them staged when
-// the runtime sizes the L segments; the options can set the chunk length and
-// the stages.
+// chunks of 32 steps whatever chunk_size says, with the stages left to the
+// kernel (two); the options can set the chunk length and the stages.
 // CHECK-LABEL: func.func @ssd_chunk_tiled
 // CHECK: ssm.ssd_chunk
-// CHECK-SAME: tile = <threads = 128, items = 64, stages = 3, steps = 32>
+// CHECK-SAME: tile = <threads = 128, items = 64, steps = 32>
 // SSD-LABEL: func.func @ssd_chunk_tiled
 // SSD: tile = <threads = 128, items = 64, stages = 3, steps = 64>
 func.func @ssd_chunk_tiled(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16> {
@@ -130,8 +129,8 @@ func.func @function_tile(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: t
 
 // -----
 
-// A function tile without steps gets the heuristic's chunk length, and
-// without stages the heuristic's: two with L segments, three without.
+// A function tile without steps gets the heuristic's chunk length; its
+// stages stay as they are (unset: two), with or without L segments.
 // CHECK-LABEL: func.func @ssd_function_tile
 // CHECK: tile = <threads = 64, items = 32, chunk = 1024, steps = 32>
 func.func @ssd_function_tile(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
@@ -144,7 +143,7 @@ func.func @ssd_function_tile(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16
 // -----
 
 // CHECK-LABEL: func.func @ssd_function_tile_whole
-// CHECK: tile = <threads = 64, items = 32, stages = 3, steps = 32>
+// CHECK: tile = <threads = 64, items = 32, steps = 32>
 func.func @ssd_function_tile_whole(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>) -> tensor<?x?x80x64xbf16>
     attributes {ssm.tile = #ssm.tile<threads = 64, items = 32>} {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
