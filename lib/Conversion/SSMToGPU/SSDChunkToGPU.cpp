@@ -34,16 +34,18 @@
 // Warps split the head-dim columns for steps 2-4 (each owns 16-column
 // blocks: its rows of S and its columns of Y) and the chunk rows for step 1.
 // Step 2 runs before the barrier that publishes G, so that it fills the
-// time warps with fewer G tiles would wait there: three barriers a chunk.
-// With three stages the pipeline runs two chunks ahead and step 1 is done
-// for the next chunk, into a second G buffer: the barrier at the top of
-// each chunk is then the only one. The kernel is bound by latency (a warp
-// waits on its own mma, ldmatrix and ex2 chains), so chunks of 32 steps
-// interleave further: each warp's step 2 shares a straight line with its
-// G tiles, step 4 comes before step 3's stores, and ptxas is held to the
-// registers of two resident scan blocks an SM (three carry blocks).
-// Operands reach the tensor cores through ldmatrix from rows padded by 16
-// bytes, which keeps the eight row addresses of each 8x8 matrix on distinct
+// time warps with fewer G tiles would wait there: two barriers a chunk, and
+// a third at its end where x, B and C have only two buffers (the next
+// chunk's copies then overwrite the stage just read). With three stages
+// the pipeline runs two chunks ahead and step 1 is done for the next
+// chunk, into a second G buffer: the barrier at the top of each chunk is
+// then the only one; on an H200 two stages in three buffers run faster. The
+// kernel is bound by latency (a warp waits on its own mma, ldmatrix and ex2
+// chains), so chunks of 32 steps interleave further: each warp's step 2 shares
+// a straight line with its G tiles, step 4 comes before step 3's stores, and
+// ptxas is held to the registers of two resident scan blocks an SM (three carry
+// blocks). Operands reach the tensor cores through ldmatrix from rows padded by
+// 16 bytes, which keeps the eight row addresses of each 8x8 matrix on distinct
 // banks.
 //
 // Units also split L into segments of whole chunks, for shapes whose batch
@@ -97,6 +99,10 @@ static constexpr int64_t kSaturatingBlocksPerSM = 2;
 /// sm_90 SM's (with 1 KB of it reserved a block; sm_80 has 164 KB).
 static constexpr int64_t kMaxSharedBytes = 227 * 1024;
 static constexpr int64_t kSharedBytesPerSM = 228 * 1024;
+/// The workgroup memory a scan block takes at least, which holds an SM to
+/// kSaturatingBlocksPerSM of them (as it does kBlocksPerSM carry blocks).
+static constexpr int64_t kScanSharedBytes =
+    kSharedBytesPerSM / (kSaturatingBlocksPerSM + 1);
 
 /// The shortest L segment libssmrt may pick. A segment's block carries in
 /// the [P, N] f32 state of every segment before it (32 KB a block at P 64,
@@ -105,6 +111,20 @@ static constexpr int64_t kSharedBytesPerSM = 228 * 1024;
 /// scan, and 4 segments of 1024 ran 1.47x faster on an H200 (0.134 ms
 /// against 0.197, bench/README.md).
 static constexpr int64_t kSSDMinSegmentSteps = 1024;
+
+/// The x, B and C stage buffers of a kernel of `role`: with two stages, three
+/// where they fit in kScanSharedBytes (then they cost no occupancy), so
+/// that no barrier ends a chunk: the next chunk's copies, issued at the top
+/// of each, land on the stage of the chunk before last, which every warp
+/// has left, rather than on the last one, which a slower warp may still
+/// read. On an H200: T1 0.269 -> 0.266 ms, T1 + final state 0.274 -> 0.265,
+/// T3 0.763 -> 0.734, B2 L8192 0.395 -> 0.380 (bench/README.md, session 26).
+static int64_t chooseBuffers(SSDShape shape, SSDRole role) {
+  if (shape.stages != 2 || shape.warpgroup)
+    return shape.stages;
+  shape.buffers = 3;
+  return shape.sharedBytes(role) <= kScanSharedBytes ? 3 : 2;
+}
 
 /// Output tiles as the flat list of f32 values a region yields, and back.
 static SmallVector<Value> flattenOutputs(ArrayRef<OutputTiles> outputs) {
@@ -838,9 +858,9 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
     sXW = operand(2 * q * p, offXW);
     sG = operand(2 * q * q, offG);
   } else {
-    sX = carve({s.stages * q, s.xStride()}, s.elem);
-    sB = carve({s.stages * q, s.bcStride()}, s.elem);
-    sC = scan ? carve({s.stages * q, s.bcStride()}, s.elem) : Value();
+    sX = carve({s.buffers * q, s.xStride()}, s.elem);
+    sB = carve({s.buffers * q, s.bcStride()}, s.elem);
+    sC = scan ? carve({s.buffers * q, s.bcStride()}, s.elem) : Value();
     sG = scan ? carve({s.ahead() * q, s.gStride()}, s.elem) : Value();
   }
   // Every size before is a multiple of 16 bytes, as its 16-byte loads need.
@@ -921,7 +941,7 @@ PipelineStart SSDKernelEmitter::startPipeline() {
       if (s.warpgroup)
         stageChunkCores(t, chunk);
       else
-        stageChunk(t, chunkBuffer(chunk, s.stages));
+        stageChunk(t, chunkBuffer(chunk, s.buffers));
       start.token =
           nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
     }
@@ -945,7 +965,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
           .getResult();
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   auto rowsOf = [&](Value chunk) {
-    return ChunkRows{chunkBuffer(chunk, s.stages),
+    return ChunkRows{chunkBuffer(chunk, s.buffers),
                      chunkBuffer(chunk, ahead + 1), chunkBuffer(chunk, ahead)};
   };
   for (int64_t k = 0; k < ahead; ++k) {
@@ -977,7 +997,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
   Value tAhead = b.add(t0, b.index(ahead * s.chunk));
   SmallVector<Value> dtLater;
   if (ahead == 1) {
-    stageChunk(tAhead, chunkBuffer(cAhead, s.stages));
+    stageChunk(tAhead, chunkBuffer(cAhead, s.buffers));
     Value next =
         nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
     dtLater = loadDt(b.add(tAhead, b.index(s.chunk)));
@@ -1059,9 +1079,10 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
     onDecayWarp(stageAheadDecay);
     state = updateState(state, end);
   }
-  // One chunk ahead, the next iteration's copies overwrite this chunk's
-  // stage.
-  if (ahead == 1)
+  // One chunk ahead in two buffers, the next iteration's copies overwrite
+  // this chunk's stage; in three, the stage of the chunk before, which every
+  // warp left before the barrier at the top of this one.
+  if (ahead == 1 && s.buffers == 2)
     gpu::BarrierOp::create(b);
   SmallVector<Value> yielded;
   for (const Fragment &tile : state)
@@ -1276,8 +1297,7 @@ static KernelLaunch buildKernel(SSDChunkOp op, SSDRole role,
   // of its blocks, the number libssmrt launches an SM, where the registers
   // would admit more: the block scheduler would then leave some SMs one.
   if (role == SSDRole::Scan)
-    launch.sharedBytes = std::max(
-        launch.sharedBytes, kSharedBytesPerSM / (kSaturatingBlocksPerSM + 1));
+    launch.sharedBytes = std::max(launch.sharedBytes, kScanSharedBytes);
   launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("ssd_chunk")),
                   host.getNamedAttr("ssm.tile", op.getTileAttr())};
   launch.kernel = createKernel(host, loc, module, name, launch, {});
@@ -1348,6 +1368,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   if (shape.warpgroup && shape.stages != 3)
     return op.emitOpError("the warpgroup kernel stages three chunks, not ")
            << shape.stages;
+  shape.buffers = chooseBuffers(shape, SSDRole::Scan);
   if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes)
     return op.emitOpError("chunks of ")
            << shape.chunk << " steps with " << shape.stages << " stages need "
@@ -1394,6 +1415,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSSDChunk(SSDChunkOp op,
   SSDShape carryShape = shape;
   carryShape.warpgroup = false;
   carryShape.stages = 2;
+  carryShape.buffers = chooseBuffers(carryShape, SSDRole::Carry);
   SmallVector<Value, 3> carryGrid = grid;
   carryGrid[1] = segments.carried;
   lowered.launches.push_back(buildKernel(op, SSDRole::Carry, carryShape,

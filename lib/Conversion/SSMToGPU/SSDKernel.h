@@ -36,9 +36,12 @@ struct SSDShape {
   int64_t warps;   // W
   int64_t columns; // head-dim columns per block
   int64_t segment; // steps per L segment (0: a parameter set at launch)
-  int64_t stages;  // x, B, C stage buffers: 2, or 3 to drop two barriers
+  int64_t stages;  // chunks in the pipeline: 2, or 3 to drop two barriers
   Type elem;       // the 16-bit operand type
   bool warpgroup;  // warpgroup MMA (sm_90a) instead of mma.sync
+  /// x, B and C stage buffers: `stages`, or 3 with two stages where they fit
+  /// (chooseBuffers in SSDChunkToGPU.cpp), which drops a barrier.
+  int64_t buffers = 0;
 
   int64_t threads() const { return warps * 32; }
   /// Chunks staged ahead of the one being finished.
@@ -70,9 +73,9 @@ struct SSDShape {
   int64_t sharedBytes(SSDRole role) const {
     int64_t elems = warpgroup ? warpgroupOperandElems()
                     : role == SSDRole::Scan
-                        ? chunk * (stages * (xStride() + 2 * bcStride()) +
+                        ? chunk * (buffers * (xStride() + 2 * bcStride()) +
                                    ahead() * gStride())
-                        : chunk * stages * (xStride() + bcStride());
+                        : chunk * buffers * (xStride() + bcStride());
     return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4;
   }
   /// The warpgroup kernel's 16-bit operands, in carving order: C's stages

@@ -38,15 +38,27 @@
 // CHECK-SAME: %[[B]] : index, %[[L]] : index, %[[SPLIT]] : index)
 // CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}
 
-// Its carry kernel stages two chunks (x, B, Acum and Δ twice). The scan
-// needs 71936 bytes, and asks for 76 KB, which holds an sm_90 SM's 228 KB to
-// two of its blocks.
+// Its carry kernel stages two chunks, in three buffers of x and B (Acum and
+// Δ twice; see @two_stages). The scan needs 71936 bytes, and asks for 76
+// KB, which holds an sm_90 SM's 228 KB to two of its blocks.
 // CHECK-LABEL: func.func @three_stages(
 // CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0_carry blocks
-// CHECK-SAME: dynamic_shared_memory_size %c27136_i32
+// CHECK-SAME: dynamic_shared_memory_size %c40448_i32
 // CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0 blocks
 // CHECK-SAME: dynamic_shared_memory_size %c77824_i32
 // CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, stages = 3, steps = 32>
+
+// Two stages (the default): where three buffers of x, B and C fit in the
+// 76 KB a scan block takes anyway (32 · 3 · (72 + 2 · 136) · 2 + G + Acum
+// and Δ = 69120 bytes), the kernels have three, and the next chunk's copies
+// never land on a stage a warp may still read: the chunk loop has no
+// barrier at its end, only the one at its top and, in the scan, the one
+// that publishes G.
+// CHECK-LABEL: func.func @two_stages(
+// CHECK: gpu.launch_func @ssm_kernels::@two_stages_ssd_chunk_0_carry blocks
+// CHECK-SAME: dynamic_shared_memory_size %c40448_i32
+// CHECK: gpu.launch_func @ssm_kernels::@two_stages_ssd_chunk_0 blocks
+// CHECK-SAME: dynamic_shared_memory_size %c77824_i32
 
 // The scan block's share: block k of W takes chunks [k·T/W, (k+1)·T/W) of
 // the T of all units. A loop walks the units it touches, last first; each
@@ -175,6 +187,24 @@
 // CHECK: vector.store {{.*}} {alignment = 8 : i64} : memref<?xbf16>, vector<4xbf16>
 // CHECK-NOT: gpu.barrier
 // CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
+
+// CHECK-LABEL: gpu.func @two_stages_ssd_chunk_0_carry(
+// CHECK: memref.view {{.*}} to memref<96x72xbf16
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
+// CHECK-LABEL: gpu.func @two_stages_ssd_chunk_0(
+// CHECK: memref.view {{.*}} to memref<96x72xbf16
+// CHECK: memref.view {{.*}} to memref<96x136xbf16
+// CHECK: memref.view {{.*}} to memref<96x136xbf16
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK: gpu.barrier
+// CHECK: scf.index_switch
+// CHECK: default {
+// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
 func.func @mamba2(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                   %A: tensor<8xf32>, %B: tensor<?x?x2x128xbf16>,
                   %C: tensor<?x?x2x128xbf16>, %D: tensor<8xf32>,
@@ -197,6 +227,18 @@ func.func @three_stages(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
     -> tensor<?x?x8x64xbf16> {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %C chunk_size = 64 headdim = 64
       ngroups = 2 tile = <threads = 128, items = 64, stages = 3, steps = 32>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x2x128xbf16>, tensor<?x?x2x128xbf16>)
+      -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
+
+func.func @two_stages(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                      %A: tensor<8xf32>, %B: tensor<?x?x2x128xbf16>,
+                      %C: tensor<?x?x2x128xbf16>)
+    -> tensor<?x?x8x64xbf16> {
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %C chunk_size = 64 headdim = 64
+      ngroups = 2 tile = <threads = 128, items = 64, steps = 32>
       : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
          tensor<?x?x2x128xbf16>, tensor<?x?x2x128xbf16>)
       -> tensor<?x?x8x64xbf16>
