@@ -84,10 +84,13 @@ LSegments::LSegments(OpBuilder &host, Location loc, Value batch, Value len,
                      int64_t chunk, int64_t quantum, int64_t minSteps,
                      std::optional<int64_t> fill)
     : host(host), loc(loc), batch(batch), len(len), atLaunch(chunk == 0) {
+  // Without fill, waves keeps its default.
   IntegerAttr fillAttr = fill ? host.getI64IntegerAttr(*fill) : IntegerAttr();
   steps = atLaunch
-              ? Value(SplitLengthOp::create(host, loc, len, quantum, minSteps,
-                                            /*waves=*/3, fillAttr))
+              ? Value(SplitLengthOp::create(host, loc, len,
+                                            host.getI64IntegerAttr(quantum),
+                                            host.getI64IntegerAttr(minSteps),
+                                            /*waves=*/IntegerAttr(), fillAttr))
               : indexConstant(host, loc, chunk);
   count = arith::CeilDivUIOp::create(host, loc, len, steps);
   carried =

@@ -65,11 +65,11 @@ struct SSDShape {
   /// G tiles' straight line, the state update before the stores): within
   /// the bound only for 32 steps (unbounded, ptxas took 218 registers).
   bool interleaved() const { return chunk == 32; }
-  /// x, B and C have `stages` buffers (the copies of the chunks ahead land
-  /// while one is finished), Acum and Δ one more (the decay warp computes
-  /// the last chunk ahead's), G one per chunk ahead (two ahead, the next
-  /// chunk's G is computed during this one). The carry kernel needs no C or
-  /// G.
+  /// x, B and C have `buffers` buffers (the copies of the chunks ahead land
+  /// while one is finished), Acum and Δ one more than the chunks ahead (the
+  /// decay warp computes the last chunk ahead's), G one per chunk ahead (two
+  /// ahead, the next chunk's G is computed during this one). The carry kernel
+  /// needs no C or G.
   int64_t sharedBytes(SSDRole role) const {
     int64_t elems = warpgroup ? warpgroupOperandElems()
                     : role == SSDRole::Scan
