@@ -1395,6 +1395,15 @@ inline int runGpuTestSuite(int argc, char **argv, const GpuTestSuite &suite) {
   }
   if (options.kernelDir.empty())
     return usage();
+  // Checked before the device opens, so that a mistyped path fails the same
+  // way with or without a GPU.
+  for (const std::string *dir : {&options.specDir, &options.kernelDir}) {
+    std::error_code error;
+    if (!std::filesystem::is_directory(*dir, error)) {
+      std::fprintf(stderr, "error: %s is not a directory\n", dir->c_str());
+      return 2;
+    }
+  }
 
   const std::string noGpu = openDevice();
   if (!noGpu.empty()) {
