@@ -339,8 +339,12 @@ LayerDesc parseLayer(const json &value, const std::string &path) {
                                    std::numeric_limits<int32_t>::max());
     if (auto waves = it->find("waves"); waves != it->end())
       layer.split.waves = asInt(*waves, member(splitPath, "waves"), 1, 64);
-    if (auto fill = it->find("fill"); fill != it->end())
+    if (auto fill = it->find("fill"); fill != it->end()) {
+      // The two rules size the segments differently; ssmc writes one.
+      if (it->contains("waves"))
+        bad(member(splitPath, "fill"), "a split has waves or fill, not both");
       layer.split.fill = asInt(*fill, member(splitPath, "fill"), 1, 64);
+    }
     if (layer.split.over == layer.split.symbol)
       bad(member(splitPath, "over"), "the split symbol cannot split itself");
   }
