@@ -40,8 +40,9 @@ struct SSDShape {
   Type elem;       // the 16-bit operand type
   bool warpgroup;  // warpgroup MMA (sm_90a) instead of mma.sync
   /// x, B and C stage buffers: `stages`, or 3 with two stages where they fit
-  /// (chooseBuffers in SSDChunkToGPU.cpp), which drops a barrier.
-  int64_t buffers = 0;
+  /// (chooseBuffers in SSDChunkToGPU.cpp), which drops a barrier. Two, the
+  /// fewest the pipeline runs with, until chooseBuffers sets them.
+  int64_t buffers = 2;
 
   int64_t threads() const { return warps * 32; }
   /// Chunks staged ahead of the one being finished.
