@@ -27,9 +27,13 @@ constexpr int64_t kSplitWaves = 3;
 
 constexpr int64_t ceilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
-/// `length` in `segments` segments, each a multiple of `quantum` steps.
-constexpr int64_t segmentLength(int64_t length, int64_t segments,
-                                int64_t quantum) {
+/// `length` in the `wanted` segments, at most kMaxSplits and none shorter
+/// than `minSteps` where the length has them (at least one), each a multiple
+/// of `quantum` steps.
+constexpr int64_t segmentLength(int64_t length, int64_t wanted, int64_t quantum,
+                                int64_t minSteps) {
+  int64_t segments =
+      std::max<int64_t>(std::min({wanted, kMaxSplits, length / minSteps}), 1);
   return ceilDiv(ceilDiv(length, segments), quantum) * quantum;
 }
 
@@ -49,14 +53,11 @@ constexpr int64_t chooseSplit(int64_t length, int64_t quantum, int64_t blocks,
                               int64_t sms, int64_t blocksPerSM,
                               int64_t minSteps = kMinSplitSteps,
                               int64_t waves = kSplitWaves) {
-  int64_t segments = 1;
-  if (3 * blocks < 2 * sms)
-    segments = std::max<int64_t>(
-        std::min({waves * sms * std::max<int64_t>(blocksPerSM, 1) /
-                      std::max<int64_t>(blocks, 1),
-                  kMaxSplits, length / minSteps}),
-        1);
-  return segmentLength(length, segments, quantum);
+  int64_t wanted = 3 * blocks < 2 * sms
+                       ? waves * sms * std::max<int64_t>(blocksPerSM, 1) /
+                             std::max<int64_t>(blocks, 1)
+                       : 1;
+  return segmentLength(length, wanted, quantum, minSteps);
 }
 
 /// The segment length where each segment of each of `blocks` rows is a work
@@ -72,11 +73,9 @@ constexpr int64_t chooseSplit(int64_t length, int64_t quantum, int64_t blocks,
 constexpr int64_t chooseFillSplit(int64_t length, int64_t quantum,
                                   int64_t blocks, int64_t sms, int64_t fill,
                                   int64_t minSteps = kMinSplitSteps) {
-  int64_t segments = std::max<int64_t>(
-      std::min({ceilDiv(fill * sms, std::max<int64_t>(blocks, 1)), kMaxSplits,
-                length / minSteps}),
-      1);
-  return segmentLength(length, segments, quantum);
+  return segmentLength(length,
+                       ceilDiv(fill * sms, std::max<int64_t>(blocks, 1)),
+                       quantum, minSteps);
 }
 
 /// The block count of a persistent kernel over `units` work units, on a GPU
