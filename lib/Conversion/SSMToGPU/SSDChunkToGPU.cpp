@@ -309,7 +309,11 @@ Value SSDKernelEmitter::blockColumn(int64_t j) {
 /// of `mem` (addressed by `index`) to the indices `dst` gives in `smem`; a
 /// step past L reads the last one's address and copies nothing, leaving
 /// zeros. (`dst` is built after the source's clamp, in the order the
-/// measured kernels were emitted.)
+/// measured kernels were emitted.) The head's own x bypasses L1
+/// (cp.async.cg); B and C, which every head of the group reads, go through
+/// it (cp.async.ca): on an H200 T1 0.266 -> 0.261 ms, T1 + z 0.348 ->
+/// 0.339, B1 L4096 0.118 -> 0.112; x through L1 as well gained nothing more
+/// (bench/README.md, session 28).
 void SSDKernelEmitter::copyStep(Value mem, Value t, Value col,
                                 function_ref<Value(Value, Value)> index,
                                 Value smem,
@@ -317,10 +321,11 @@ void SSDKernelEmitter::copyStep(Value mem, Value t, Value col,
   Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
   Value srcElements =
       arith::SelectOp::create(b, b.cmpLT(t, len), b.index(kVector), b.index(0));
+  bool groupShared = mem != xMem;
   nvgpu::DeviceAsyncCopyOp::create(
       b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smem, dst(), mem,
       ValueRange{index(clamped, col)}, b.getIndexAttr(kVector), srcElements,
-      b.getUnitAttr());
+      groupShared ? UnitAttr() : b.getUnitAttr());
 }
 
 /// Starts the asynchronous copies of the chunk at `t0` into stage `stage`

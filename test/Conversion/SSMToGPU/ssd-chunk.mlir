@@ -77,7 +77,9 @@
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %{{.*}} step %c1{{.*}} {
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // CHECK-NEXT: gpu.barrier
+// x bypasses L1; B and C, which the group's heads share, do not.
 // CHECK: nvgpu.device_async_copy {{.*}}, 8, %{{.*}} {bypassL1}
+// CHECK: nvgpu.device_async_copy {{.*}}, 8, %{{[0-9]+}} : memref<?xbf16> to memref<128x136xbf16
 // CHECK: nvgpu.device_async_create_group
 // CHECK: scf.if {{.*}} -> (f32, f32, f32, f32,
 // CHECK: scf.for {{.*}} -> (f32, f32, f32, f32,
