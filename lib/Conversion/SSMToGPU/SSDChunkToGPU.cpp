@@ -309,30 +309,33 @@ Value SSDKernelEmitter::blockColumn(int64_t j) {
 /// of `mem` (addressed by `index`) to the indices `dst` gives in `smem`; a
 /// step past L reads the last one's address and copies nothing, leaving
 /// zeros. (`dst` is built after the source's clamp, in the order the
-/// measured kernels were emitted.) The head's own x bypasses L1
-/// (cp.async.cg); B and C, which every head of the group reads, go through
-/// it (cp.async.ca): on an H200 T1 0.266 -> 0.261 ms, T1 + z 0.348 ->
-/// 0.339, B1 L4096 0.118 -> 0.112; x through L1 as well gained nothing more
-/// (bench/README.md, session 28).
+/// measured kernels were emitted.) The copy bypasses L1 (cp.async.cg)
+/// unless `throughL1` (cp.async.ca).
 void SSDKernelEmitter::copyStep(Value mem, Value t, Value col,
                                 function_ref<Value(Value, Value)> index,
                                 Value smem,
-                                function_ref<SmallVector<Value>()> dst) {
+                                function_ref<SmallVector<Value>()> dst,
+                                bool throughL1) {
   Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
   Value srcElements =
       arith::SelectOp::create(b, b.cmpLT(t, len), b.index(kVector), b.index(0));
-  bool groupShared = mem != xMem;
   nvgpu::DeviceAsyncCopyOp::create(
       b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smem, dst(), mem,
       ValueRange{index(clamped, col)}, b.getIndexAttr(kVector), srcElements,
-      groupShared ? UnitAttr() : b.getUnitAttr());
+      throughL1 ? UnitAttr() : b.getUnitAttr());
 }
 
 /// Starts the asynchronous copies of the chunk at `t0` into stage `stage`
 /// (its first row) of x, B and C, 16 bytes each; rows past L are zero-filled.
+/// The head's own x bypasses L1; B and C, which every head of the group
+/// reads, go through it: on an H200 T1 0.266 -> 0.261 ms, T1 + z 0.348 ->
+/// 0.339, B1 L4096 0.118 -> 0.112 (x through L1 as well gained nothing
+/// more, and the warpgroup kernel's copies lost 4 %: bench/README.md,
+/// session 28).
 void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
   auto copy = [&](Value mem, Value smem, int64_t width,
                   function_ref<Value(Value, Value)> index) {
+    bool throughL1 = mem != xMem;
     int64_t perRow = width / kVector, total = s.chunk * perRow;
     for (int64_t j = 0; j * s.threads() < total; ++j) {
       Value v = b.add(tid, b.index(j * s.threads()));
@@ -343,9 +346,12 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
       }
       Value row = b.div(v, b.index(perRow));
       Value col = b.mul(b.rem(v, b.index(perRow)), b.index(kVector));
-      copyStep(mem, b.add(t0, row), col, index, smem, [&] {
-        return SmallVector<Value>{b.add(stage, row), col};
-      });
+      copyStep(
+          mem, b.add(t0, row), col, index, smem,
+          [&] {
+            return SmallVector<Value>{b.add(stage, row), col};
+          },
+          throughL1);
     }
   };
   copy(xMem, sX, s.columns, [&](Value t, Value c) { return actIndex(t, c); });

@@ -147,7 +147,7 @@ private:
   // The phases of one chunk.
   void copyStep(Value mem, Value t, Value col,
                 function_ref<Value(Value, Value)> index, Value smem,
-                function_ref<SmallVector<Value>()> dst);
+                function_ref<SmallVector<Value>()> dst, bool throughL1 = false);
   void stageChunk(Value t0, Value stage);
   SmallVector<Value> loadDt(Value t0);
   void stageDecay(ArrayRef<Value> raw, Value t0, Value buffer);
