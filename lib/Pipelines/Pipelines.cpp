@@ -46,7 +46,7 @@
 
 using namespace mlir;
 
-void mlir::ssm::buildSSMToGPUPipeline(OpPassManager &pm) {
+void mlir::ssm::buildSSMToGPUPipeline(OpPassManager &pm, bool tensorCopies) {
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   // Imported IR may carry zero initial states or unused last states.
   funcPm.addPass(createCanonicalizerPass());
@@ -54,7 +54,7 @@ void mlir::ssm::buildSSMToGPUPipeline(OpPassManager &pm) {
   funcPm.addPass(createSSMFuseGatingPass());
   funcPm.addPass(createSSMFuseConvPass());
   funcPm.addPass(createSSMTilePass());
-  pm.addPass(createConvertSSMToGPUPass());
+  pm.addPass(createConvertSSMToGPUPass({tensorCopies}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -65,6 +65,9 @@ void mlir::ssm::buildGPUToNVVMPipeline(
     GpuNVVMAttachTargetOptions target;
     target.chip = chip;
     target.optLevel = options.optLevel;
+    // Tensor copies to shared::cta need PTX 8.6.
+    if (options.tensorCopies)
+      target.features = "+ptx86";
     pm.addPass(createGpuNVVMAttachTarget(target));
   }
   OpPassManager &gpuPm = pm.nest<gpu::GPUModuleOp>();
@@ -83,7 +86,7 @@ void mlir::ssm::buildGPUToNVVMPipeline(
 
 void mlir::ssm::buildSSMToNVVMPipeline(
     OpPassManager &pm, const SSMToNVVMPipelineOptions &options) {
-  buildSSMToGPUPipeline(pm);
+  buildSSMToGPUPipeline(pm, options.tensorCopies);
   buildGPUToNVVMPipeline(pm, options);
   if (options.format == "none")
     return;

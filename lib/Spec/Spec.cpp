@@ -226,6 +226,12 @@ static constexpr StringRef supportedArchs[] = {"sm_80", "sm_86", "sm_89",
 
 ArrayRef<StringRef> mlir::ssm::getSupportedArchs() { return supportedArchs; }
 
+bool mlir::ssm::allHaveTensorCopies(ArrayRef<std::string> archs) {
+  return !archs.empty() && llvm::all_of(archs, [](StringRef arch) {
+    return arch.starts_with("sm_9");
+  });
+}
+
 static constexpr EnumCase<DType> dtypeCases[] = {
     {"f32", DType::F32}, {"f16", DType::F16}, {"bf16", DType::BF16}};
 

@@ -293,6 +293,19 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
         {"name", name.str()}, {"dtype", *dtype}, {"shape", std::move(shape)}};
     if (alloc->hasAttr("ssm.zeroed"))
       workspace["zeroed"] = true;
+    if (auto maps = alloc->getAttrOfType<ArrayAttr>("ssm.tensor_maps")) {
+      json::Array tensorMaps;
+      for (auto map : maps.getAsRange<DictionaryAttr>()) {
+        auto tensor = map.getAs<StringAttr>("tensor");
+        auto box = map.getAs<DenseI64ArrayAttr>("box");
+        if (!tensor || !box)
+          return llvm::createStringError(
+              "a tensor map is not {tensor = name, box = array<i64>}");
+        tensorMaps.push_back(json::Object{
+            {"tensor", tensor.str()}, {"box", json::Array(box.asArrayRef())}});
+      }
+      workspace["tensor_maps"] = std::move(tensorMaps);
+    }
     workspaces.push_back(std::move(workspace));
   }
 

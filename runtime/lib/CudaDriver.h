@@ -40,7 +40,9 @@ namespace ssmrt::detail {
   X(launchKernel, cuLaunchKernel)                                              \
   X(memAlloc, cuMemAlloc_v2)                                                   \
   X(memFree, cuMemFree_v2)                                                     \
-  X(memsetD8Async, cuMemsetD8Async)
+  X(memsetD8Async, cuMemsetD8Async)                                            \
+  X(memcpyHtoDAsync, cuMemcpyHtoDAsync_v2)                                     \
+  X(tensorMapEncodeTiled, cuTensorMapEncodeTiled)
 
 /// The driver entry points, resolved from libcuda.so.1.
 struct CudaDriver {

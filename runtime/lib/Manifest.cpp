@@ -208,6 +208,45 @@ void parseBuffer(const LayerDesc &layer, const json &value,
         asExtent(layer, shape[i], element(shapePath, i), form));
 }
 
+/// A workspace's `tensor_maps`: [{"tensor": name, "box": [int, ...]}, ...],
+/// boxes of 1 to 5 dimensions (no more than the tensor's rank) of 1 to 256
+/// elements, the innermost a multiple of 16 bytes, in a workspace of static
+/// shape with 128 bytes for each.
+void parseTensorMaps(const LayerDesc &layer, const json &value,
+                     const std::string &path, WorkspaceDesc &workspace) {
+  const json &maps = asArray(value, path);
+  for (std::size_t i = 0; i < maps.size(); ++i) {
+    std::string mapPath = element(path, i);
+    asObject(maps[i], mapPath);
+    TensorMapDesc map;
+    map.tensor = lookup(layer.tensors, field(maps[i], mapPath, "tensor"),
+                        member(mapPath, "tensor"), "tensor");
+    const TensorDesc &tensor = layer.tensors[map.tensor];
+    std::string boxPath = member(mapPath, "box");
+    const json &box = asArray(field(maps[i], mapPath, "box"), boxPath);
+    if (box.empty() || box.size() > 5 || box.size() > tensor.shape.size())
+      bad(boxPath, "expected 1 to 5 dimensions and no more than the rank " +
+                       std::to_string(tensor.shape.size()) + " of tensor '" +
+                       tensor.name + "'");
+    for (std::size_t d = 0; d < box.size(); ++d)
+      map.box.push_back(
+          static_cast<uint32_t>(asInt(box[d], element(boxPath, d), 1, 256)));
+    if (map.box[0] * dtypeSize(tensor.dtype) % 16 != 0)
+      bad(element(boxPath, 0), "the innermost box dimension must be a "
+                               "multiple of 16 bytes");
+    workspace.tensorMaps.push_back(std::move(map));
+  }
+  std::size_t bytes = dtypeSize(workspace.dtype);
+  for (const Extent &extent : workspace.shape) {
+    if (extent.isSymbol())
+      bad(path, "a workspace with tensor maps must have a static shape");
+    bytes *= static_cast<std::size_t>(extent.value);
+  }
+  if (bytes < kTensorMapBytes * workspace.tensorMaps.size())
+    bad(path, "the workspace holds " + std::to_string(bytes) +
+                  " bytes, fewer than 128 for each tensor map");
+}
+
 /// A kernel parameter: {"tensor" | "workspace" | "symbol": name}.
 Param asParam(const LayerDesc &layer, const json &value,
               const std::string &path) {
@@ -407,6 +446,10 @@ LayerDesc parseLayer(const json &value, const std::string &path) {
               "expected a boolean, got " + describe(*zeroed));
         workspace.zeroed = zeroed->get<bool>();
       }
+      if (auto maps = workspaces[i].find("tensor_maps");
+          maps != workspaces[i].end())
+        parseTensorMaps(layer, *maps, member(workspacePath, "tensor_maps"),
+                        workspace);
       layer.workspaces.push_back(std::move(workspace));
     }
   }

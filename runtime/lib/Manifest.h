@@ -58,10 +58,25 @@ struct BufferDesc {
 };
 
 /// A workspace buffer.
+/// A CUtensorMap (TMA descriptor) that the runtime encodes at each launch
+/// into a workspace (the manifest's `tensor_maps`): tensor `tensor` viewed
+/// with its innermost dimensions merged down to the rank of `box`, read in
+/// boxes of `box` elements (innermost first), elements out of bounds as
+/// zeros.
+struct TensorMapDesc {
+  int32_t tensor = 0;
+  std::vector<uint32_t> box;
+};
+
+/// The bytes of one encoded tensor map.
+constexpr std::size_t kTensorMapBytes = 128;
+
 struct WorkspaceDesc : BufferDesc {
   /// The runtime zero-fills the buffer whenever it allocates it, and the
   /// kernels leave it zeroed when they finish (the manifest's `zeroed`).
   bool zeroed = false;
+  /// The tensor maps the runtime writes to the buffer, 128 bytes each.
+  std::vector<TensorMapDesc> tensorMaps;
 };
 
 /// How a layer uses a tensor; the values are those ssmrt_layer_tensor_info

@@ -13,6 +13,7 @@
 #include "Failure.h"
 #include "Shapes.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -58,6 +59,7 @@ void ssmrt_layer_st::launch(const ssmrt_tensor *tensors, int32_t numTensors,
     sizeLaunches(desc, sms, blocksPerSM, shapes);
   }
   growWorkspaces(driver, shapes.workspaceBytes, stream);
+  writeTensorMaps(driver, tensors, stream);
 
   std::vector<KernelArg> args;
   std::vector<void *> argPointers;
@@ -89,6 +91,61 @@ void ssmrt_layer_st::launch(const ssmrt_tensor *tensors, int32_t numTensors,
                                      launch.block[2], launch.sharedBytes,
                                      stream, argPointers.data(), nullptr),
                  "cuLaunchKernel(" + quoted(launch.kernel) + ")");
+  }
+}
+
+/// Encodes `map` of `tensor` into `out`: the tensor's innermost dimensions
+/// merged down to the box's rank, out-of-bounds elements read as zeros.
+static void encodeTensorMap(const CudaDriver &driver, const TensorMapDesc &map,
+                            const ssmrt_tensor &tensor, const std::string &name,
+                            void *out) {
+  std::size_t rank = map.box.size(), elem = dtypeSize(tensor.dtype);
+  std::array<cuuint64_t, 5> dims{}, strides{};
+  dims[0] = 1;
+  for (int32_t d = static_cast<int32_t>(rank) - 1; d < tensor.rank; ++d)
+    dims[0] *= static_cast<cuuint64_t>(tensor.shape[d]);
+  for (std::size_t j = 1; j < rank; ++j)
+    dims[j] = static_cast<cuuint64_t>(tensor.shape[rank - 1 - j]);
+  cuuint64_t stride = elem;
+  for (std::size_t j = 1; j < rank; ++j)
+    strides[j - 1] = stride *= dims[j - 1];
+  std::array<cuuint32_t, 5> box{}, elementStrides{1, 1, 1, 1, 1};
+  std::copy(map.box.begin(), map.box.end(), box.begin());
+  CUtensorMapDataType type =
+      tensor.dtype == SSMRT_F32    ? CU_TENSOR_MAP_DATA_TYPE_FLOAT32
+      : tensor.dtype == SSMRT_BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                   : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+  driver.check(driver.tensorMapEncodeTiled(
+                   static_cast<CUtensorMap *>(out), type,
+                   static_cast<cuuint32_t>(rank), tensor.data, dims.data(),
+                   strides.data(), box.data(), elementStrides.data(),
+                   CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
+                   CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+                   CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+               "cuTensorMapEncodeTiled(" + quoted(name) + ")");
+}
+
+void ssmrt_layer_st::writeTensorMaps(const CudaDriver &driver,
+                                     const ssmrt_tensor *tensors,
+                                     CUstream stream) {
+  for (std::size_t w = 0; w < workspaces.size(); ++w) {
+    const std::vector<TensorMapDesc> &maps = desc.workspaces[w].tensorMaps;
+    if (maps.empty())
+      continue;
+    std::vector<unsigned char> encoded(kTensorMapBytes * maps.size());
+    for (std::size_t m = 0; m < maps.size(); ++m)
+      encodeTensorMap(driver, maps[m], tensors[maps[m].tensor],
+                      desc.tensors[maps[m].tensor].name,
+                      encoded.data() + kTensorMapBytes * m);
+    Workspace &workspace = workspaces[w];
+    if (encoded == workspace.tensorMaps)
+      continue;
+    // From pageable memory the call returns once `encoded` is staged; the
+    // copy runs after the kernels queued before it, which read the old maps.
+    driver.check(driver.memcpyHtoDAsync(workspace.pointer, encoded.data(),
+                                        encoded.size(), stream),
+                 "cuMemcpyHtoDAsync(" + quoted(desc.workspaces[w].name) + ")");
+    workspace.tensorMaps = std::move(encoded);
   }
 }
 
@@ -163,7 +220,7 @@ void ssmrt_layer_st::growWorkspaces(const CudaDriver &driver,
     // The kernels leave a zeroed workspace zeroed, so it is cleared only
     // when new, on the launch's stream ahead of them; until then it counts
     // as empty, so that a failed clear is redone by the next launch.
-    workspace = {pointer, 0};
+    workspace = {pointer, 0, {}};
     if (desc.workspaces[i].zeroed)
       driver.check(driver.memsetD8Async(pointer, 0, bytes[i], stream),
                    "cuMemsetD8Async(" + name + ")");

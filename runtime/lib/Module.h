@@ -25,6 +25,8 @@ namespace ssmrt::detail {
 struct Workspace {
   CUdeviceptr pointer = 0;
   std::size_t bytes = 0;
+  /// The tensor maps last written to it.
+  std::vector<unsigned char> tensorMaps;
 };
 
 } // namespace ssmrt::detail
@@ -43,6 +45,10 @@ struct ssmrt_layer_st {
   /// the `zeroed` ones on `stream`. Needs module.mutex.
   void growWorkspaces(const ssmrt::detail::CudaDriver &driver,
                       const std::vector<std::size_t> &bytes, CUstream stream);
+  /// Encodes the workspaces' tensor maps of `tensors` and copies them in on
+  /// `stream` where they changed. Needs module.mutex.
+  void writeTensorMaps(const ssmrt::detail::CudaDriver &driver,
+                       const ssmrt_tensor *tensors, CUstream stream);
   /// Queries, once, what the split and workers rules need: the SM count of
   /// the module's device and how many blocks of each one's deciding launch an
   /// SM holds. Needs module.mutex and the functions resolved.

@@ -545,6 +545,32 @@ const ManifestCase kManifestCases[] = {
     {"WorkspaceZeroedNotBool", R"("shape": ["B", 5120, 16])",
      R"("shape": ["B", 5120, 16], "zeroed": 1)",
      "manifest: layers[0].workspace[0].zeroed: expected a boolean, got 1"},
+    {"TensorMapUnknownTensor", R"("shape": ["B", 5120, 16])",
+     R"("shape": [64], "tensor_maps": [{"tensor": "B", "box": [8, 1]}])",
+     "manifest: layers[0].workspace[0].tensor_maps[0].tensor: unknown tensor "
+     "'B'"},
+    {"TensorMapBoxTooWide", R"("shape": ["B", 5120, 16])",
+     R"("shape": [64], "tensor_maps": [{"tensor": "u", "box": [512, 1]}])",
+     "manifest: layers[0].workspace[0].tensor_maps[0].box[0]: must be <= 256, "
+     "got 512"},
+    {"TensorMapBoxPastTheRank", R"("shape": ["B", 5120, 16])",
+     R"("shape": [64],
+        "tensor_maps": [{"tensor": "u", "box": [8, 1, 1, 1]}])",
+     "manifest: layers[0].workspace[0].tensor_maps[0].box: expected 1 to 5 "
+     "dimensions and no more than the rank 3 of tensor 'u'"},
+    {"TensorMapInnermostBoxBytes", R"("shape": ["B", 5120, 16])",
+     R"("shape": [64], "tensor_maps": [{"tensor": "u", "box": [4, 1]}])",
+     "manifest: layers[0].workspace[0].tensor_maps[0].box[0]: the innermost "
+     "box dimension must be a multiple of 16 bytes"},
+    {"TensorMapDynamicWorkspace", R"("shape": ["B", 5120, 16])",
+     R"("shape": ["B", 5120, 16],
+        "tensor_maps": [{"tensor": "u", "box": [8, 1]}])",
+     "manifest: layers[0].workspace[0].tensor_maps: a workspace with tensor "
+     "maps must have a static shape"},
+    {"TensorMapWorkspaceTooSmall", R"("shape": ["B", 5120, 16])",
+     R"("shape": [16], "tensor_maps": [{"tensor": "u", "box": [8, 1]}])",
+     "manifest: layers[0].workspace[0].tensor_maps: the workspace holds 64 "
+     "bytes, fewer than 128 for each tensor map"},
     {"WorkersNotObject", R"("symbols": ["B", "L"])",
      R"("symbols": ["B", "L", "W"], "workers": 4)",
      "manifest: layers[0].workers: expected an object, got 4"},
@@ -697,6 +723,25 @@ TEST_F(RuntimeTest, LaunchOutsideItsConditionIsNotSized) {
   ASSERT_EQ(ssmrt_module_get_layer(raw, "norm", &layer), SSMRT_SUCCESS);
   ssmrt_tensor x = tensor(0x10000, SSMRT_F16, {int64_t(1) << 33, 256});
   expectDriverFailure(ssmrt_layer_launch(layer, &x, 1, nullptr));
+}
+
+TEST_F(RuntimeTest, TensorMapsLoad) {
+  // A workspace of two 128-byte tensor maps of u; they are encoded at
+  // launch, which needs the driver.
+  ssmrt_module raw = nullptr;
+  ASSERT_EQ(load(edit(kManifest, R"("shape": ["B", 5120, 16])",
+                      R"("shape": [64],
+                         "tensor_maps": [{"tensor": "u", "box": [16, 8, 1]},
+                                         {"tensor": "u", "box": [8]}])"),
+                 &raw),
+            SSMRT_SUCCESS)
+      << ssmrt_last_error();
+  ModulePtr module = own(raw);
+  ssmrt_layer layer = nullptr;
+  ASSERT_EQ(ssmrt_module_get_layer(raw, "mamba1", &layer), SSMRT_SUCCESS);
+  std::vector<ssmrt_tensor> tensors = mambaTensors();
+  expectDriverFailure(ssmrt_layer_launch(
+      layer, tensors.data(), static_cast<int32_t>(tensors.size()), nullptr));
 }
 
 TEST_F(RuntimeTest, GridYTooLarge) {

@@ -144,7 +144,11 @@ static LogicalResult compile(MLIRContext &ctx) {
     module->print(llvm::outs());
     return success();
   }
-  if (failed(runPipeline(*module, ssm::buildSSMToGPUPipeline)))
+  // Where every target has TMA, the SSD scan stages B and C by tensor copies.
+  bool tensorCopies = ssm::allHaveTensorCopies(archs);
+  if (failed(runPipeline(*module, [&](OpPassManager &pm) {
+        ssm::buildSSMToGPUPipeline(pm, tensorCopies);
+      })))
     return failure();
   if (emit == Emit::GPU) {
     module->print(llvm::outs());
@@ -155,6 +159,7 @@ static LogicalResult compile(MLIRContext &ctx) {
   options.chips = archs;
   options.toolkit = cudaPath;
   options.ptxasOptions = ptxasOptions;
+  options.tensorCopies = tensorCopies;
   if (failed(runPipeline(*module, [&](OpPassManager &pm) {
         ssm::buildGPUToNVVMPipeline(pm, options);
       })))

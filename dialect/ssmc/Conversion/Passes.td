@@ -30,7 +30,18 @@ def ConvertSSMToGPUPass : Pass<"convert-ssm-to-gpu", "ModuleOp"> {
     `ssm.causal_conv1d` final state whose layer function result carries
     `ssm.tied = <index of the argument that is its init>` (channel-last
     only).
+
+    With `tensor-copies` (for targets of sm_90 and newer only), the SSD scan
+    kernel stages B and C by TMA tensor copies, one box of a chunk's rows
+    each, completing on an mbarrier, instead of cp.async per thread; the
+    runtime encodes their tensor maps into a workspace with `ssm.tensor_maps`
+    at each launch.
   }];
+  let options = [
+    Option<"tensorCopies", "tensor-copies", "bool", /*default=*/"false",
+           "Stage the SSD scan's B and C by TMA tensor copies (every target "
+           "sm_90 or newer)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",

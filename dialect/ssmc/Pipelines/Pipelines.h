@@ -38,10 +38,18 @@ struct SSMToNVVMPipelineOptions
   /// a model's kernels share one ptxas run (bench/README.md, session 25).
   PassOptions::Option<std::string> ptxasOptions{
       *this, "ptxas-options", llvm::cl::desc("Options passed to ptxas")};
+  /// The SSD scan stages B and C by TMA tensor copies: every chip must be
+  /// sm_90 or newer (ssmc sets it where they are).
+  PassOptions::Option<bool> tensorCopies{
+      *this, "tensor-copies",
+      llvm::cl::desc("Stage SSD operands by TMA tensor copies (every chip "
+                     "sm_90 or newer)"),
+      llvm::cl::init(false)};
 };
 
-/// Fusion, tiling and conversion of the ssm ops to gpu.func kernels.
-void buildSSMToGPUPipeline(OpPassManager &pm);
+/// Fusion, tiling and conversion of the ssm ops to gpu.func kernels (SSD
+/// scans staging by tensor copies where `tensorCopies`).
+void buildSSMToGPUPipeline(OpPassManager &pm, bool tensorCopies = false);
 
 /// Lowers the gpu.module kernels to NVVM and attaches the targets, stopping
 /// before serialization.

@@ -146,6 +146,10 @@ struct ModelSpec {
 /// The SM targets ssmc compiles for.
 llvm::ArrayRef<llvm::StringRef> getSupportedArchs();
 
+/// Whether every one of `archs` (supported ones) has TMA tensor copies:
+/// sm_90 or newer.
+bool allHaveTensorCopies(llvm::ArrayRef<std::string> archs);
+
 /// Fails, naming the layer's tile.warpgroup, where a layer asks for the
 /// warpgroup kernel and not every one of `archs` (`what` says whose) is
 /// sm_90a.

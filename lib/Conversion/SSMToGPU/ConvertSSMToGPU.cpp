@@ -145,9 +145,11 @@ static gpu::GPUModuleOp getKernelModule(ModuleOp module, SymbolTable &symbols,
   return kernels;
 }
 
-/// Rewrites `func` in place; kernels go into `module`.
+/// Rewrites `func` in place; kernels go into `module` (SSD scans staging
+/// by tensor copies where `tensorCopies`).
 static LogicalResult convertLayerFunction(func::FuncOp func,
-                                          gpu::GPUModuleOp module) {
+                                          gpu::GPUModuleOp module,
+                                          bool tensorCopies) {
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
   MLIRContext *ctx = func.getContext();
   OpBuilder builder(ctx);
@@ -238,7 +240,8 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
               return lowerCausalConv1d(conv, buffers, builder, module, name);
             })
             .Case([&](SSDChunkOp ssd) {
-              return lowerSSDChunk(ssd, buffers, builder, module, name);
+              return lowerSSDChunk(ssd, buffers, builder, module, name,
+                                   tensorCopies);
             })
             .Case([&](RMSNormGatedOp norm) {
               return lowerRMSNormGated(norm, buffers, builder, module, name);
@@ -287,7 +290,7 @@ struct ConvertSSMToGPUPass
         return signalPassFailure();
       }
       if (failed(convertLayerFunction(
-              func, getKernelModule(module, symbols, kernels))))
+              func, getKernelModule(module, symbols, kernels), tensorCopies)))
         return signalPassFailure();
     }
     if (!layers.empty())

@@ -24,6 +24,13 @@ inline constexpr int64_t kTileRows = 16;
 inline constexpr int64_t kTileCols = 8;
 /// Elements of a 16-bit type per 128-bit access and per row padding.
 inline constexpr int64_t kVector = 8;
+/// A TMA box spans at most 256 elements a dimension.
+inline constexpr int64_t kMaxBoxElements = 256;
+/// The bytes of an encoded tensor map (CUtensorMap).
+inline constexpr int64_t kTensorMapBytes = 128;
+/// The attribute of the workspace libssmrt writes tensor maps into: an array
+/// of {tensor = name, box = [elements, innermost first]}.
+inline constexpr StringLiteral kTensorMapsAttr = "ssm.tensor_maps";
 
 /// The two kernels of a segmented scan: the scan proper, and the carry
 /// kernel that only sums each L segment's state.
@@ -43,6 +50,9 @@ struct SSDShape {
   /// (chooseBuffers in SSDChunkToGPU.cpp), which drops a barrier. Two, the
   /// fewest the pipeline runs with, until chooseBuffers sets them.
   int64_t buffers = 2;
+  /// B and C staged by tensor copies (sm_90 TMA, one box each a chunk)
+  /// completing on one mbarrier a buffer, instead of cp.async.
+  bool tma = false;
 
   int64_t threads() const { return warps * 32; }
   /// Chunks staged ahead of the one being finished.
@@ -77,7 +87,8 @@ struct SSDShape {
                         ? chunk * (buffers * (xStride() + 2 * bcStride()) +
                                    ahead() * gStride())
                         : chunk * buffers * (xStride() + bcStride());
-    return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4;
+    return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4 +
+           (tma ? 16 * ((buffers * 8 + 15) / 16) : 0);
   }
   /// The warpgroup kernel's 16-bit operands, in carving order: C's stages
   /// (G's 64-row reads of the last one run into B's), B's and x's, two of
@@ -149,6 +160,11 @@ private:
                 function_ref<Value(Value, Value)> index, Value smem,
                 function_ref<SmallVector<Value>()> dst, bool throughL1 = false);
   void stageChunk(Value t0, Value stage);
+  Value sharedPtr(Value byteOffset);
+  Value tmaBarrier(Value position);
+  void initTmaBarriers(bool reinit);
+  void tmaStage(Value t0, Value stage);
+  void awaitTma(Value chunk);
   SmallVector<Value> loadDt(Value t0);
   void stageDecay(ArrayRef<Value> raw, Value t0, Value buffer);
   void onDecayWarp(function_ref<void()> fn);
@@ -296,7 +312,9 @@ private:
   // The warpgroup kernel's w∘x; the address of the dynamic workgroup memory
   // and each wgmma operand's offset in it.
   Value sXW, sharedBase;
-  int64_t offC = 0, offB = 0, offX = 0, offXW = 0, offG = 0;
+  int64_t offC = 0, offB = 0, offX = 0, offXW = 0, offG = 0, offBar = 0;
+  // The B and C tensor maps (TMA), in global memory.
+  Value tmaMaps;
   ChunkRows current;
 };
 

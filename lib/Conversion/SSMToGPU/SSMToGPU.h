@@ -75,10 +75,12 @@ FailureOr<LoweredOp> lowerCausalConv1d(CausalConv1dOp op,
                                        OpBuilder &host, gpu::GPUModuleOp module,
                                        StringRef name);
 
-/// Builds the tensor-core SSD kernel for `op`, as lowerSelectiveScan does.
+/// Builds the tensor-core SSD kernel for `op`, as lowerSelectiveScan does;
+/// with `tensorCopies` (sm_90 and newer targets) its scan stages B and C by
+/// TMA tensor copies where it can.
 FailureOr<LoweredOp> lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
                                    OpBuilder &host, gpu::GPUModuleOp module,
-                                   StringRef name);
+                                   StringRef name, bool tensorCopies);
 
 /// Builds the gated RMSNorm kernel `name` into `module` for buffers rather
 /// than an op, so that other lowerings can launch it after their own kernels,
