@@ -45,6 +45,11 @@ LoadedDriver load() {
   }
   SSMRT_DRIVER_FUNCTIONS(SSMRT_RESOLVE)
 #undef SSMRT_RESOLVE
+#define SSMRT_RESOLVE_OPTIONAL(member, symbol)                                 \
+  driver.member =                                                              \
+      reinterpret_cast<decltype(driver.member)>(dlsym(library, #symbol));
+  SSMRT_OPTIONAL_DRIVER_FUNCTIONS(SSMRT_RESOLVE_OPTIONAL)
+#undef SSMRT_RESOLVE_OPTIONAL
   try {
     driver.check(driver.init(0), "cuInit");
   } catch (const Failure &failure) {

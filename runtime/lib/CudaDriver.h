@@ -41,7 +41,11 @@ namespace ssmrt::detail {
   X(memAlloc, cuMemAlloc_v2)                                                   \
   X(memFree, cuMemFree_v2)                                                     \
   X(memsetD8Async, cuMemsetD8Async)                                            \
-  X(memcpyHtoDAsync, cuMemcpyHtoDAsync_v2)                                     \
+  X(memcpyHtoDAsync, cuMemcpyHtoDAsync_v2)
+
+/// Entry points only some layers need, null where the driver lacks them:
+/// the TMA descriptors of tensor copies (CUDA 12 drivers and newer).
+#define SSMRT_OPTIONAL_DRIVER_FUNCTIONS(X)                                     \
   X(tensorMapEncodeTiled, cuTensorMapEncodeTiled)
 
 /// The driver entry points, resolved from libcuda.so.1.
@@ -49,6 +53,7 @@ struct CudaDriver {
 #define SSMRT_DRIVER_MEMBER(member, symbol)                                    \
   decltype(&::symbol) member = nullptr;
   SSMRT_DRIVER_FUNCTIONS(SSMRT_DRIVER_MEMBER)
+  SSMRT_OPTIONAL_DRIVER_FUNCTIONS(SSMRT_DRIVER_MEMBER)
 #undef SSMRT_DRIVER_MEMBER
 
   /// Throws Failure(SSMRT_ERROR_CUDA) "<what>: <CUDA_ERROR_NAME> (<text>)"

@@ -99,6 +99,11 @@ void ssmrt_layer_st::launch(const ssmrt_tensor *tensors, int32_t numTensors,
 static void encodeTensorMap(const CudaDriver &driver, const TensorMapDesc &map,
                             const ssmrt_tensor &tensor, const std::string &name,
                             void *out) {
+  if (!driver.tensorMapEncodeTiled)
+    fail(SSMRT_ERROR_NO_DRIVER,
+         "the CUDA driver lacks cuTensorMapEncodeTiled "
+         "(CUDA 12 or newer), which the tensor maps of " +
+             quoted(name) + " need");
   std::size_t rank = map.box.size(), elem = dtypeSize(tensor.dtype);
   std::array<cuuint64_t, 5> dims{}, strides{};
   dims[0] = 1;
