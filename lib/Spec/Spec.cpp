@@ -228,7 +228,9 @@ ArrayRef<StringRef> mlir::ssm::getSupportedArchs() { return supportedArchs; }
 
 bool mlir::ssm::allHaveTensorCopies(ArrayRef<std::string> archs) {
   return !archs.empty() && llvm::all_of(archs, [](StringRef arch) {
-    return arch.starts_with("sm_9");
+    unsigned sm = 0;
+    return arch.consume_front("sm_") &&
+           !arch.take_while(llvm::isDigit).getAsInteger(10, sm) && sm >= 90;
   });
 }
 

@@ -1266,3 +1266,12 @@ TEST_F(SpecTest, FuzzedSpecsNeverCrash) {
 }
 
 } // namespace
+
+TEST(SpecArchs, TensorCopiesNeedEveryArchSm90) {
+  using Archs = std::vector<std::string>;
+  EXPECT_TRUE(allHaveTensorCopies(Archs{"sm_90"}));
+  EXPECT_TRUE(allHaveTensorCopies(Archs{"sm_90", "sm_90a"}));
+  EXPECT_FALSE(allHaveTensorCopies(Archs{"sm_80", "sm_90"}));
+  EXPECT_FALSE(allHaveTensorCopies(Archs{"sm_89"}));
+  EXPECT_FALSE(allHaveTensorCopies(Archs{}));
+}
