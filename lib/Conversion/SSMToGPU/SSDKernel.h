@@ -79,8 +79,8 @@ struct SSDShape {
   /// x, B and C have `buffers` buffers (the copies of the chunks ahead land
   /// while one is finished), Acum and Δ one more than the chunks ahead (the
   /// decay warp computes the last chunk ahead's), G one per chunk ahead (two
-  /// ahead, the next chunk's G is computed during this one). The carry kernel
-  /// needs no C or G.
+  /// ahead, the next chunk's G is computed during this one), and with tensor
+  /// copies an 8-byte mbarrier a buffer. The carry kernel needs no C or G.
   int64_t sharedBytes(SSDRole role) const {
     int64_t elems = warpgroup ? warpgroupOperandElems()
                     : role == SSDRole::Scan
@@ -310,7 +310,8 @@ private:
   /// steps.
   Value sX, sB, sC, sG, sDecay;
   // The warpgroup kernel's w∘x; the address of the dynamic workgroup memory
-  // and each wgmma operand's offset in it.
+  // (for wgmma descriptors and tensor copies) and the offsets in it of each
+  // wgmma operand, of the x, B, C stages and of the mbarriers.
   Value sXW, sharedBase;
   int64_t offC = 0, offB = 0, offX = 0, offXW = 0, offG = 0, offBar = 0;
   // The B and C tensor maps (TMA), in global memory.
