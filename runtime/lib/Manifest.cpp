@@ -238,9 +238,9 @@ void parseTensorMaps(const LayerDesc &layer, const json &value,
   }
   std::size_t bytes = dtypeSize(workspace.dtype);
   for (const Extent &extent : workspace.shape) {
-    if (extent.isSymbol())
+    if (!extent.isStatic())
       bad(path, "a workspace with tensor maps must have a static shape");
-    bytes *= static_cast<std::size_t>(extent.value);
+    bytes *= static_cast<std::size_t>(extent.valueWith({}));
   }
   if (bytes < kTensorMapBytes * workspace.tensorMaps.size())
     bad(path, "the workspace holds " + std::to_string(bytes) +

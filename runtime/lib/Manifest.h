@@ -13,6 +13,7 @@
 #include "Split.h"
 #include "ssmrt/ssmrt.h"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +49,14 @@ struct Extent {
   int64_t minus = 0;
 
   bool isSymbol() const { return symbol >= 0; }
+  /// Whether it uses no symbol, as size or divisor.
+  bool isStatic() const { return symbol < 0 && divSymbol < 0; }
+  /// Its value once every symbol it uses is bound in `symbols`.
+  int64_t valueWith(const std::vector<int64_t> &symbols) const {
+    int64_t size = isSymbol() ? symbols[symbol] : value;
+    int64_t divisor = divSymbol >= 0 ? symbols[divSymbol] : div;
+    return std::max<int64_t>(ceilDiv(size, divisor) - minus, 0);
+  }
 };
 
 /// The common part of a workspace and a tensor.

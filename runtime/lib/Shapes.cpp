@@ -103,17 +103,6 @@ LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
   return shapes;
 }
 
-namespace {
-
-/// The value of `extent` once every symbol is bound.
-int64_t valueOf(const Extent &extent, const std::vector<int64_t> &symbols) {
-  int64_t size = extent.isSymbol() ? symbols[extent.symbol] : extent.value;
-  int64_t div = extent.divSymbol >= 0 ? symbols[extent.divSymbol] : extent.div;
-  return std::max<int64_t>(ceilDiv(size, div) - extent.minus, 0);
-}
-
-} // namespace
-
 void sizeLaunches(const LayerDesc &layer, int64_t sms,
                   const std::vector<int64_t> &blocksPerSM,
                   LaunchShapes &shapes) {
@@ -122,7 +111,7 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms,
     int64_t blocks = 1;
     for (std::size_t d = 0; d < 3; ++d)
       if (launch.grid[d].divSymbol != layer.split.symbol)
-        blocks *= valueOf(launch.grid[d], shapes.symbols);
+        blocks *= launch.grid[d].valueWith(shapes.symbols);
     int64_t length = shapes.symbols[layer.split.over];
     shapes.symbols[layer.split.symbol] =
         layer.split.fill
@@ -136,7 +125,7 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms,
   if (layer.workers.launch >= 0) {
     int64_t units = 1;
     for (const Extent &unit : layer.workers.units)
-      if (__builtin_mul_overflow(units, valueOf(unit, shapes.symbols), &units))
+      if (__builtin_mul_overflow(units, unit.valueWith(shapes.symbols), &units))
         badShape("the units of symbol " +
                  quoted(layer.symbols[layer.workers.symbol]) +
                  " overflow int64_t");
@@ -147,7 +136,7 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms,
   for (const BufferDesc &workspace : layer.workspaces) {
     std::size_t bytes = dtypeSize(workspace.dtype);
     for (const Extent &extent : workspace.shape)
-      if (!multiply(bytes, valueOf(extent, shapes.symbols), bytes))
+      if (!multiply(bytes, extent.valueWith(shapes.symbols), bytes))
         badShape("workspace " + quoted(workspace.name) +
                  " size overflows size_t");
     shapes.workspaceBytes.push_back(bytes);
@@ -164,7 +153,7 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms,
       continue;
     }
     for (std::size_t d = 0; d < 3; ++d) {
-      int64_t blocks = valueOf(launch.grid[d], shapes.symbols);
+      int64_t blocks = launch.grid[d].valueWith(shapes.symbols);
       if (blocks > kMaxGrid[d])
         badShape("kernel " + quoted(launch.kernel) + " grid[" +
                  std::to_string(d) + "] is " + std::to_string(blocks) +

@@ -571,6 +571,12 @@ const ManifestCase kManifestCases[] = {
      R"("shape": [16], "tensor_maps": [{"tensor": "u", "box": [8, 1]}])",
      "manifest: layers[0].workspace[0].tensor_maps: the workspace holds 64 "
      "bytes, fewer than 128 for each tensor map"},
+    {"TensorMapWorkspaceDividedTooSmall", R"("shape": ["B", 5120, 16])",
+     R"("shape": [{"size": 64, "div": 2}],
+        "tensor_maps": [{"tensor": "u", "box": [8, 1]},
+                        {"tensor": "u", "box": [8, 1]}])",
+     "manifest: layers[0].workspace[0].tensor_maps: the workspace holds 128 "
+     "bytes, fewer than 128 for each tensor map"},
     {"WorkersNotObject", R"("symbols": ["B", "L"])",
      R"("symbols": ["B", "L", "W"], "workers": 4)",
      "manifest: layers[0].workers: expected an object, got 4"},

@@ -383,12 +383,16 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
     copy(cMem, sC, s.states, [&](Value t, Value c) { return bcIndex(t, c); });
 }
 
+/// The LLVM pointer of address space `addressSpace` to index `address`.
+Value SSDKernelEmitter::pointerAt(Value address, unsigned addressSpace) {
+  return LLVM::IntToPtrOp::create(
+      b, LLVM::LLVMPointerType::get(b.getContext(), addressSpace),
+      arith::IndexCastOp::create(b, b.getI64Type(), address).getResult());
+}
+
 /// The workgroup-memory pointer `byteOffset` bytes into the block's.
 Value SSDKernelEmitter::sharedPtr(Value byteOffset) {
-  Value address = arith::IndexCastOp::create(b, b.getI64Type(),
-                                             b.add(sharedBase, byteOffset));
-  return LLVM::IntToPtrOp::create(
-      b, LLVM::LLVMPointerType::get(b.getContext(), 3), address);
+  return pointerAt(b.add(sharedBase, byteOffset), /*addressSpace=*/3);
 }
 
 /// The mbarrier of x, B, C buffer `position`.
@@ -432,11 +436,8 @@ void SSDKernelEmitter::tmaStage(Value t0, Value stage) {
                                  i32(bIdx)};
     Value maps = memref::ExtractAlignedPointerAsIndexOp::create(b, tmaMaps);
     for (int64_t m = 0; m < 2; ++m) {
-      Value map = LLVM::IntToPtrOp::create(
-          b, LLVM::LLVMPointerType::get(b.getContext()),
-          arith::IndexCastOp::create(b, b.getI64Type(),
-                                     b.add(maps, b.index(kTensorMapBytes * m)))
-              .getResult());
+      Value map = pointerAt(b.add(maps, b.index(kTensorMapBytes * m)),
+                            /*addressSpace=*/0);
       Value dst = sharedPtr(
           b.add(b.index(m ? offC : offB), b.mul(stage, b.index(rowBytes))));
       NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(

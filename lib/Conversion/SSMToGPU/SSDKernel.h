@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <array>
 
@@ -88,7 +89,7 @@ struct SSDShape {
                                    ahead() * gStride())
                         : chunk * buffers * (xStride() + bcStride());
     return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4 +
-           (tma ? 16 * ((buffers * 8 + 15) / 16) : 0);
+           (tma ? static_cast<int64_t>(llvm::alignTo(buffers * 8, 16)) : 0);
   }
   /// The warpgroup kernel's 16-bit operands, in carving order: C's stages
   /// (G's 64-row reads of the last one run into B's), B's and x's, two of
@@ -160,6 +161,7 @@ private:
                 function_ref<Value(Value, Value)> index, Value smem,
                 function_ref<SmallVector<Value>()> dst, bool throughL1 = false);
   void stageChunk(Value t0, Value stage);
+  Value pointerAt(Value address, unsigned addressSpace);
   Value sharedPtr(Value byteOffset);
   Value tmaBarrier(Value position);
   void initTmaBarriers(bool reinit);
