@@ -7,6 +7,8 @@
 // lane-interleaved, four at a time, two vectors a lane; the row's output C·S
 // is reduced across the group with shuffles. The state is updated in place:
 // a lane loads all of its state, and the row's gate, before its first store.
+// A Mamba-1 thread does so for two batch entries of its row, which share the
+// row's A[d] (batchEntriesPerThread).
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,6 +73,15 @@ static StepShape getStepShape(ScanStepOp op) {
           channels,
           state.getDimSize(state.getRank() - 1),
           op.getB().getType().getDimSize(1)};
+}
+
+/// Batch entries each thread updates: two for Mamba-1, whose rows' A[d]
+/// vectors are then loaded once for both (H200, B 64: 16.9 -> 16.0 us, 85
+/// -> 89 % of the same-size copy; B 256 50.5 -> 49.8; four or eight entries
+/// lost, bench/README.md session 29). Mamba-2's A is one scalar a head: two
+/// entries gained nothing there.
+static int64_t batchEntriesPerThread(const StepShape &shape) {
+  return shape.mamba2 ? 1 : 2;
 }
 
 /// Emits the kernel body; `args` follow the parameter order of
@@ -141,66 +152,87 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
   Value zMem = zArg ? b.flatView(zArg, rowsV) : Value();
   Value yMem = b.flatView(yArg, rowsV);
 
-  Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::y);
-  Value at = b.add(b.mul(bIdx, b.index(shape.rows)), row);
-  Value stateRow = b.mul(at, b.index(n));
-  // The step's inputs first: the lane's state before any of it is stored
-  // (the loads could not pass the in-place stores), and the gate, whose
-  // latency would otherwise follow the reduction.
-  SmallVector<Value> stateAts;
-  SmallVector<SmallVector<Value>> states;
-  for (Value n0 : n0s) {
-    stateAts.push_back(b.add(stateRow, n0));
-    states.push_back(b.unpackF32(b.loadVector(stateMem, stateAts.back(),
-                                              kStateVector, /*aligned=*/true)));
-  }
-  Value x = b.loadF32(xMem, at);
-  Value dt = b.loadF32(deltaMem, b.add(b.mul(bIdx, perChannel), channel));
-  Value gate = zMem ? b.loadF32(zMem, at) : Value();
-  if (bias)
-    dt = b.add(dt, bias);
-  if (op.getDeltaSoftplus())
-    dt = b.softplus(dt);
-  Value dtx = b.mul(dt, x);
-  // Mamba-2 decays the whole row by one factor.
-  Value rowDecay = rowALog2e ? b.exp2(b.mul(dt, rowALog2e)) : Value();
-  Value bcRow =
-      b.mul(b.add(b.mul(bIdx, b.index(shape.groups)), group), b.index(n));
-
-  Value acc = b.f32(0.0);
-  for (auto [j, n0] : llvm::enumerate(n0s)) {
-    SmallVector<Value> &s = states[j];
-    // B and C of the lane's states: one 8- or 16-byte vector each.
-    Value bcAt = b.add(bcRow, n0);
-    SmallVector<Value> bv =
-        b.unpackF32(b.loadVector(bMem, bcAt, kStateVector, /*aligned=*/true));
-    SmallVector<Value> cv =
-        b.unpackF32(b.loadVector(cMem, bcAt, kStateVector, /*aligned=*/true));
-    for (int64_t e = 0; e < kStateVector; ++e) {
-      Value decay = rowDecay ? rowDecay : b.exp2(b.mul(dt, aLog2e[j][e]));
-      s[e] = b.fma(decay, s[e], b.mul(dtx, bv[e]));
-      acc = b.fma(cv[e], s[e], acc);
+  // The step's inputs first, for every batch entry of the thread: the
+  // lane's state before any of it is stored (the loads could not pass the
+  // in-place stores), and the gate, whose latency would otherwise follow the
+  // reduction. Entries past the batch (of the last block row) load the
+  // last entry's and store nothing.
+  struct Entry {
+    Value bIdx, at, store;
+    SmallVector<Value> stateAts;
+    SmallVector<SmallVector<Value>> states;
+    Value x, dt, gate;
+  };
+  int64_t perThread = batchEntriesPerThread(shape);
+  Value bFirst =
+      b.mul(gpu::BlockIdOp::create(b, gpu::Dimension::y), b.index(perThread));
+  SmallVector<Entry> entries(perThread);
+  for (auto [i, en] : llvm::enumerate(entries)) {
+    en.bIdx = b.add(bFirst, b.index(i));
+    en.store = valid;
+    if (i > 0) {
+      en.store = arith::AndIOp::create(b, valid, b.cmpLT(en.bIdx, batch));
+      en.bIdx = arith::MinUIOp::create(b, en.bIdx, b.sub(batch, b.index(1)));
     }
-    auto guard = scf::IfOp::create(b, valid);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(guard.thenBlock());
-    b.storeVectorF32(s, stateMem, stateAts[j], /*aligned=*/true);
+    en.at = b.add(b.mul(en.bIdx, b.index(shape.rows)), row);
+    Value stateRow = b.mul(en.at, b.index(n));
+    for (Value n0 : n0s) {
+      en.stateAts.push_back(b.add(stateRow, n0));
+      en.states.push_back(b.unpackF32(b.loadVector(
+          stateMem, en.stateAts.back(), kStateVector, /*aligned=*/true)));
+    }
+    en.x = b.loadF32(xMem, en.at);
+    en.dt = b.loadF32(deltaMem, b.add(b.mul(en.bIdx, perChannel), channel));
+    en.gate = zMem ? b.loadF32(zMem, en.at) : Value();
   }
+  for (Entry &en : entries) {
+    Value dt = en.dt;
+    if (bias)
+      dt = b.add(dt, bias);
+    if (op.getDeltaSoftplus())
+      dt = b.softplus(dt);
+    Value dtx = b.mul(dt, en.x);
+    // Mamba-2 decays the whole row by one factor.
+    Value rowDecay = rowALog2e ? b.exp2(b.mul(dt, rowALog2e)) : Value();
+    Value bcRow =
+        b.mul(b.add(b.mul(en.bIdx, b.index(shape.groups)), group), b.index(n));
 
-  // Sum the row's partial outputs over its lanes.
-  for (int64_t offset = lanes / 2; offset >= 1; offset /= 2)
-    acc = b.add(acc, b.shuffleXor(acc, offset));
-  Value first =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, b.index(0));
-  auto store = scf::IfOp::create(b, arith::AndIOp::create(b, valid, first));
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(store.thenBlock());
-  Value y = acc;
-  if (skip)
-    y = b.fma(skip, x, y);
-  if (gate)
-    y = b.mul(y, b.silu(gate));
-  b.storeF32(y, yMem, at);
+    Value acc = b.f32(0.0);
+    for (auto [j, n0] : llvm::enumerate(n0s)) {
+      SmallVector<Value> &s = en.states[j];
+      // B and C of the lane's states: one 8- or 16-byte vector each.
+      Value bcAt = b.add(bcRow, n0);
+      SmallVector<Value> bv =
+          b.unpackF32(b.loadVector(bMem, bcAt, kStateVector, /*aligned=*/true));
+      SmallVector<Value> cv =
+          b.unpackF32(b.loadVector(cMem, bcAt, kStateVector, /*aligned=*/true));
+      for (int64_t e = 0; e < kStateVector; ++e) {
+        Value decay = rowDecay ? rowDecay : b.exp2(b.mul(dt, aLog2e[j][e]));
+        s[e] = b.fma(decay, s[e], b.mul(dtx, bv[e]));
+        acc = b.fma(cv[e], s[e], acc);
+      }
+      auto guard = scf::IfOp::create(b, en.store);
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(guard.thenBlock());
+      b.storeVectorF32(s, stateMem, en.stateAts[j], /*aligned=*/true);
+    }
+
+    // Sum the row's partial outputs over its lanes.
+    for (int64_t offset = lanes / 2; offset >= 1; offset /= 2)
+      acc = b.add(acc, b.shuffleXor(acc, offset));
+    Value first =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, b.index(0));
+    auto store =
+        scf::IfOp::create(b, arith::AndIOp::create(b, en.store, first));
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(store.thenBlock());
+    Value y = acc;
+    if (skip)
+      y = b.fma(skip, en.x, y);
+    if (en.gate)
+      y = b.mul(y, b.silu(en.gate));
+    b.storeF32(y, yMem, en.at);
+  }
 }
 
 FailureOr<LoweredOp> mlir::ssm::lowerScanStep(ScanStepOp op,
@@ -228,8 +260,15 @@ FailureOr<LoweredOp> mlir::ssm::lowerScanStep(ScanStepOp op,
 
   int64_t rowsPerBlock = kStepThreads / lanesPerRow(shape.states);
   auto cst = [&](int64_t v) { return indexConstant(host, loc, v); };
-  launch.grid = {cst((shape.rows + rowsPerBlock - 1) / rowsPerBlock), batch,
-                 cst(1)};
+  // The batch in y, batchEntriesPerThread entries a block.
+  int64_t perThread = batchEntriesPerThread(shape);
+  Value batchBlocks =
+      perThread == 1
+          ? batch
+          : arith::CeilDivUIOp::create(host, loc, batch, cst(perThread))
+                .getResult();
+  launch.grid = {cst((shape.rows + rowsPerBlock - 1) / rowsPerBlock),
+                 batchBlocks, cst(1)};
   launch.block = {kStepThreads, 1, 1};
   launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("scan_step"))};
   launch.kernel = createKernel(host, loc, module, name, launch, {});

@@ -43,17 +43,22 @@ func.func @decode(%s0: tensor<?x8x64x128xf32> {ssm.name = "state"},
 // -----
 
 // Mamba-1 decays each (d, n) by its own A, loaded with the row's other
-// weights before the state; N = 16 takes 2 lanes per row.
+// weights before the state; N = 16 takes 2 lanes per row. A thread updates
+// two batch entries with the row's A: the grid's y is ceil(B / 2), and both
+// entries' states are loaded before the first store.
 
 // CHECK-LABEL: func.func @decode_m1(
 // CHECK-SAME: {ssm.inout}
+// CHECK: %[[Y:.*]] = arith.ceildivui %{{.*}}, %c2
+// CHECK: gpu.launch_func @ssm_kernels::@decode_m1_scan_step_0 blocks in (%{{.*}}, %[[Y]], %c1)
 // CHECK: gpu.func @decode_m1_scan_step_0
-// CHECK-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK-COUNT-6: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // CHECK-NOT: vector.store
 // CHECK: math.exp2 %{{.*}} fastmath<afn> : f32
-// CHECK: vector.store
-// CHECK: vector.store
+// CHECK-COUNT-2: vector.store
 // CHECK-NOT: gpu.shuffle  xor %{{.*}}, %c2_i32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32{{(_[0-9]+)?}}, %c32_i32{{.*}} : f32
+// CHECK-COUNT-2: vector.store
 // CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32{{(_[0-9]+)?}}, %c32_i32{{.*}} : f32
 // CHECK-NOT: gpu.shuffle
 func.func @decode_m1(%s0: tensor<?x256x16xf32>, %x: tensor<?x256xf32>,
@@ -70,16 +75,17 @@ func.func @decode_m1(%s0: tensor<?x256x16xf32>, %x: tensor<?x256xf32>,
 // -----
 
 // N = 20 is five vectors, which no power of two above one divides: one lane
-// walks the whole row, loading all five state vectors before any store, and
-// no shuffle reduces its output.
+// walks the whole row, loading all five state vectors of both its batch
+// entries (after A's five) before any store, and no shuffle reduces its
+// output.
 
 // CHECK-LABEL: func.func @decode_m1_n20(
-// CHECK: gpu.launch_func @ssm_kernels::@decode_m1_n20_scan_step_0 blocks in (%c2, %{{.*}}, %c1) threads in (%c128
+// CHECK: gpu.launch_func @ssm_kernels::@decode_m1_n20_scan_step_0 blocks in (%c2{{(_[0-9]+)?}}, %{{.*}}, %c1) threads in (%c128
 // CHECK: gpu.func @decode_m1_n20_scan_step_0
-// CHECK-COUNT-10: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK-COUNT-15: vector.load %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // CHECK-NOT: vector.store
 // CHECK: math.exp2
-// CHECK-COUNT-5: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+// CHECK-COUNT-10: vector.store %{{.*}} {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
 // CHECK-NOT: gpu.shuffle
 // CHECK: gpu.return
 func.func @decode_m1_n20(%s0: tensor<?x256x20xf32>, %x: tensor<?x256xf32>,
