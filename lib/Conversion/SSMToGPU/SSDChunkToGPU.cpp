@@ -59,13 +59,13 @@
 // persistent scan's blocks (the carry kernel's grid is then empty), else
 // the fewest segments that do.
 //
-// Where every target is sm_90 or newer (`tensor-copies`), the scan stages B
-// and C by TMA: per chunk thread 0 issues one tensor copy of each (a box of
-// the chunk's rows) on the stage's mbarrier, which every thread waits on
-// before the chunk's barrier; libssmrt encodes the two tensor maps into a
-// workspace at each launch. x keeps its per-thread cp.async. On an H200 T1
-// went from 0.263 to 0.247 ms, T3 from 0.730 to 0.697 (bench/README.md,
-// session 28).
+// Where every target is sm_90 or newer (`tensor-copies`) and the kernel does
+// not gate its output, the scan stages B and C by TMA: per chunk thread 0
+// issues one tensor copy of each (a box of the chunk's rows) on the stage's
+// mbarrier, which every thread waits on before the chunk's barrier; libssmrt
+// encodes the two tensor maps into a workspace at each launch. x keeps its
+// per-thread cp.async. On an H200 T1 went from 0.263 to 0.247 ms, T3 from 0.730
+// to 0.697 (bench/README.md, session 28).
 //
 // A tile with `warpgroup` (sm_90a) runs the scan's chunks on warpgroup MMA
 // instead (SSDWarpgroup.cpp); the setup, the state and the carry kernel
@@ -1499,11 +1499,14 @@ mlir::ssm::lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
   shape.buffers = chooseBuffers(shape, SSDRole::Scan);
   // Tensor copies read B and C as the layer's [B, L, G·N] tensors (so both
   // must be layer arguments, which the manifest names), a box of N + 8
-  // columns (the padded row) and a chunk's rows each.
+  // columns (the padded row) and a chunk's rows each. A kernel that gates
+  // its output keeps cp.async: there the tensor copies lost (H200, T1 + z
+  // 0.338 -> 0.347 ms, while T1 + z + norm, gated by the norm kernel, went
+  // 0.380 -> 0.364; bench/README.md, sessions 28-29).
   StringAttr bName = tensorName(buffers.lookup(op.getB()));
   StringAttr cName = tensorName(buffers.lookup(op.getC()));
   shape.tma = tensorCopies && !shape.warpgroup && shape.stages == 2 &&
-              shape.bcStride() <= kMaxBoxElements &&
+              !gatesInKernel(op) && shape.bcStride() <= kMaxBoxElements &&
               shape.chunk <= kMaxBoxElements && bName && cName;
   if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes)
     return op.emitOpError("chunks of ")

@@ -68,3 +68,57 @@ func.func @unnamed(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
       -> tensor<?x?x8x64xbf16>
   return %y : tensor<?x?x8x64xbf16>
 }
+
+// -----
+
+// A kernel that gates its output by silu(z) keeps cp.async (it ran faster
+// so on an H200); gated by a norm kernel instead, the scan takes the tensor
+// copies.
+// CHECK-LABEL: func.func @gated(
+// CHECK-NOT: ssm.tensor_maps
+// CHECK: gpu.func @gated_ssd_chunk_0(
+// CHECK-NOT: nvvm.cp.async.bulk.tensor
+// CHECK: gpu.return
+// CPASYNC-LABEL: func.func @gated(
+
+func.func @gated(%x: tensor<?x?x8x64xbf16> {ssm.name = "x"},
+                 %dt: tensor<?x?x8xbf16> {ssm.name = "dt"},
+                 %A: tensor<8xf32> {ssm.name = "A"},
+                 %B: tensor<?x?x2x128xbf16> {ssm.name = "B"},
+                 %C: tensor<?x?x2x128xbf16> {ssm.name = "C"},
+                 %z: tensor<?x?x8x64xbf16> {ssm.name = "z"})
+    -> (tensor<?x?x8x64xbf16> {ssm.name = "y"}) {
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %C gate %z chunk_size = 64 headdim = 64
+      ngroups = 2 tile = <threads = 128, items = 64, steps = 32>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x2x128xbf16>, tensor<?x?x2x128xbf16>,
+         tensor<?x?x8x64xbf16>)
+      -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @gated_norm(
+// CHECK: ssm.tensor_maps
+// CHECK: gpu.func @gated_norm_ssd_chunk_0(
+// CHECK: nvvm.cp.async.bulk.tensor
+// CPASYNC-LABEL: func.func @gated_norm(
+
+func.func @gated_norm(%x: tensor<?x?x8x64xbf16> {ssm.name = "x"},
+                      %dt: tensor<?x?x8xbf16> {ssm.name = "dt"},
+                      %A: tensor<8xf32> {ssm.name = "A"},
+                      %B: tensor<?x?x2x128xbf16> {ssm.name = "B"},
+                      %C: tensor<?x?x2x128xbf16> {ssm.name = "C"},
+                      %z: tensor<?x?x8x64xbf16> {ssm.name = "z"},
+                      %w: tensor<512xbf16> {ssm.name = "norm_weight"})
+    -> (tensor<?x?x8x64xbf16> {ssm.name = "y"}) {
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %C gate %z norm_weight %w
+      chunk_size = 64 headdim = 64 ngroups = 2
+      norm = <group_size = 256, eps = 1.0e-05 : f64>
+      tile = <threads = 128, items = 64, steps = 32>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x2x128xbf16>, tensor<?x?x2x128xbf16>,
+         tensor<?x?x8x64xbf16>, tensor<512xbf16>) -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
