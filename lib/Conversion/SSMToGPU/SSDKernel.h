@@ -100,6 +100,10 @@ struct SSDShape {
   }
 };
 
+/// Whether the scan's epilogue applies the z gate: without a norm; with one
+/// the norm kernel takes z.
+inline bool gatesInKernel(SSDChunkOp op) { return op.getZ() && !op.getNorm(); }
+
 /// An mma fragment: four b32 registers of packed pairs (A), two (B), or four
 /// f32 values (C, D).
 using Fragment = SmallVector<Value, 4>;
