@@ -2,7 +2,8 @@
 //
 // The emitter of the kernels ssm.ssd_chunk lowers to (SSDChunkToGPU.cpp):
 // the kernel's static shape, and the phases of a chunk on mma.sync
-// (SSDChunkToGPU.cpp) or on warpgroup MMA (SSDWarpgroup.cpp).
+// (SSDKernelPhases.cpp) or on warpgroup MMA (SSDWarpgroup.cpp), walked by
+// SSDKernelWalk.cpp.
 //
 //===----------------------------------------------------------------------===//
 
