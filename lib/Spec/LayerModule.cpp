@@ -57,25 +57,53 @@ static SmallVector<int64_t> getBCShape(const LayerSpec &layer) {
   llvm_unreachable("unknown B/C kind");
 }
 
-/// Declares the layer function `layer.name` with named arguments and
-/// results; returns it with an entry block.
-static func::FuncOp
-declareLayerFunction(OpBuilder &b, const LayerSpec &layer, Location loc,
-                     ArrayRef<std::pair<StringRef, Type>> args,
-                     ArrayRef<std::pair<StringRef, Type>> results) {
-  auto types = [](ArrayRef<std::pair<StringRef, Type>> named) {
-    return llvm::to_vector(llvm::make_second_range(named));
-  };
-  auto func = func::FuncOp::create(
-      b, loc, layer.name, b.getFunctionType(types(args), types(results)));
-  for (auto [i, arg] : llvm::enumerate(args))
-    func.setArgAttr(i, "ssm.name", b.getStringAttr(arg.first));
-  for (auto [i, result] : llvm::enumerate(results))
-    func.setResultAttr(i, "ssm.name", b.getStringAttr(result.first));
-  func->setAttr("ssm.layer", b.getUnitAttr());
-  func.addEntryBlock();
-  return func;
-}
+namespace {
+/// A layer function's signature as it is built: named arguments, some of
+/// them optional, then named results. `begin` declares the function; `arg`
+/// then gives an argument's value, null for an absent optional one.
+class LayerSignature {
+public:
+  /// Appends argument `name` and returns its position.
+  int64_t add(StringRef name, Type type) {
+    args.push_back({name, type});
+    return args.size() - 1;
+  }
+  /// Appends the leading arguments, which every layer of the kind has.
+  void addAll(ArrayRef<std::pair<StringRef, Type>> named) {
+    llvm::append_range(args, named);
+  }
+  /// Appends it where `present`; returns its position, or -1.
+  int64_t addIf(bool present, StringRef name, Type type) {
+    return present ? add(name, type) : -1;
+  }
+  void addResult(StringRef name, Type type) { results.push_back({name, type}); }
+
+  /// Declares the layer function `layer.name` with an entry block, and sets
+  /// `b` to its start.
+  func::FuncOp begin(OpBuilder &b, const LayerSpec &layer, Location loc) {
+    auto types = [](ArrayRef<std::pair<StringRef, Type>> named) {
+      return llvm::to_vector(llvm::make_second_range(named));
+    };
+    auto func = func::FuncOp::create(
+        b, loc, layer.name, b.getFunctionType(types(args), types(results)));
+    for (auto [i, arg] : llvm::enumerate(args))
+      func.setArgAttr(i, "ssm.name", b.getStringAttr(arg.first));
+    for (auto [i, result] : llvm::enumerate(results))
+      func.setResultAttr(i, "ssm.name", b.getStringAttr(result.first));
+    func->setAttr("ssm.layer", b.getUnitAttr());
+    entry = func.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    return func;
+  }
+  Value arg(int64_t position) const {
+    return position < 0 ? Value() : entry->getArgument(position);
+  }
+
+private:
+  SmallVector<std::pair<StringRef, Type>> args, results;
+  Block *entry = nullptr;
+};
+} // namespace
 
 /// A decode step: `scan_step` on the state, which the function returns
 /// under the state's own name (it is updated in place once bufferized).
@@ -99,28 +127,24 @@ static void buildScanStepFunction(OpBuilder &b, const LayerSpec &layer,
   auto bc = RankedTensorType::get({dyn, layer.ngroups, n}, elem);
   auto vec = RankedTensorType::get({channels}, f32);
 
-  SmallVector<std::pair<StringRef, Type>> args = {{"state", state}, {"x", x},
-                                                  {"delta", delta}, {"A", a},
-                                                  {"B", bc},        {"C", bc}};
-  if (layer.skip)
-    args.push_back({"D", vec});
-  if (layer.gate)
-    args.push_back({"z", x});
-  if (layer.deltaBias)
-    args.push_back({"delta_bias", vec});
-  func::FuncOp func =
-      declareLayerFunction(b, layer, loc, args, {{"y", x}, {"state", state}});
-  Block *entry = &func.front();
+  LayerSignature sig;
+  sig.addAll({{"state", state},
+              {"x", x},
+              {"delta", delta},
+              {"A", a},
+              {"B", bc},
+              {"C", bc}});
+  int64_t skip = sig.addIf(layer.skip, "D", vec);
+  int64_t z = sig.addIf(layer.gate, "z", x);
+  int64_t bias = sig.addIf(layer.deltaBias, "delta_bias", vec);
+  sig.addResult("y", x);
+  sig.addResult("state", state);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(entry);
-  unsigned next = 6;
-  Value skip = layer.skip ? entry->getArgument(next++) : Value();
-  Value z = layer.gate ? entry->getArgument(next++) : Value();
-  Value bias = layer.deltaBias ? entry->getArgument(next++) : Value();
-  auto step = ScanStepOp::create(
-      b, loc, x, state, entry->getArgument(0), entry->getArgument(1),
-      entry->getArgument(2), entry->getArgument(3), entry->getArgument(4),
-      entry->getArgument(5), skip, z, bias, layer.deltaSoftplus);
+  sig.begin(b, layer, loc);
+  auto step =
+      ScanStepOp::create(b, loc, x, state, sig.arg(0), sig.arg(1), sig.arg(2),
+                         sig.arg(3), sig.arg(4), sig.arg(5), sig.arg(skip),
+                         sig.arg(z), sig.arg(bias), layer.deltaSoftplus);
   func::ReturnOp::create(b, loc, step.getResults());
 }
 
@@ -136,29 +160,23 @@ static void buildConv1dFunction(OpBuilder &b, const LayerSpec &layer,
                                       : SmallVector<int64_t>{dyn, dyn, c},
                                    getElementType(layer.dtype, ctx));
   auto state = RankedTensorType::get({dyn, c, k - 1}, f32);
-  SmallVector<std::pair<StringRef, Type>> args = {
-      {"x", act}, {"weight", RankedTensorType::get({c, k}, f32)}};
-  if (layer.convBias)
-    args.push_back({"bias", RankedTensorType::get({c}, f32)});
-  if (layer.initialState)
-    args.push_back({layer.stateInPlace ? "conv_state" : "init", state});
-  SmallVector<std::pair<StringRef, Type>> results = {{"y", act}};
+  LayerSignature sig;
+  sig.add("x", act);
+  sig.add("weight", RankedTensorType::get({c, k}, f32));
+  int64_t bias =
+      sig.addIf(layer.convBias, "bias", RankedTensorType::get({c}, f32));
+  int64_t init = sig.addIf(layer.initialState,
+                           layer.stateInPlace ? "conv_state" : "init", state);
+  sig.addResult("y", act);
   if (layer.finalState)
-    results.push_back({"final_state", state});
-  func::FuncOp func = declareLayerFunction(b, layer, loc, args, results);
-  Block *entry = &func.front();
+    sig.addResult("final_state", state);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(entry);
-  unsigned next = 2;
-  Value bias = layer.convBias ? entry->getArgument(next++) : Value();
-  Value init = layer.initialState ? entry->getArgument(next++) : Value();
+  func::FuncOp func = sig.begin(b, layer, loc);
   if (layer.stateInPlace)
-    func.setResultAttr(
-        1, "ssm.tied",
-        b.getI64IntegerAttr(cast<BlockArgument>(init).getArgNumber()));
+    func.setResultAttr(1, "ssm.tied", b.getI64IntegerAttr(init));
   auto conv = CausalConv1dOp::create(
-      b, loc, act, layer.finalState ? Type(state) : Type(),
-      entry->getArgument(0), entry->getArgument(1), bias, init,
+      b, loc, act, layer.finalState ? Type(state) : Type(), sig.arg(0),
+      sig.arg(1), sig.arg(bias), sig.arg(init),
       ActivationAttr::get(&ctx,
                           layer.silu ? Activation::Silu : Activation::None),
       LayoutAttr::get(&ctx, layer.layout));
@@ -176,48 +194,33 @@ static func::FuncOp buildSSDFunction(OpBuilder &b, const LayerSpec &layer,
   auto bc = RankedTensorType::get({dyn, dyn, layer.ngroups, n}, elem);
   auto head = RankedTensorType::get({h}, f32);
   auto state = RankedTensorType::get({dyn, h, p, n}, f32);
-  SmallVector<std::pair<StringRef, Type>> args = {
-      {"x", act},
-      {"dt", RankedTensorType::get({dyn, dyn, h}, elem)},
-      {"A", head},
-      {"B", bc},
-      {"C", bc}};
-  if (layer.skip)
-    args.push_back({"D", head});
-  if (layer.gate)
-    args.push_back({"z", act});
-  if (layer.deltaBias)
-    args.push_back({"dt_bias", head});
-  if (layer.initialState)
-    args.push_back({"init", state});
-  if (layer.norm)
-    args.push_back(
-        {"norm_weight",
-         RankedTensorType::get(
-             {h * p}, getElementType(layer.weightDtype, *b.getContext()))});
-  SmallVector<std::pair<StringRef, Type>> results = {{"y", act}};
+  LayerSignature sig;
+  sig.addAll({{"x", act},
+              {"dt", RankedTensorType::get({dyn, dyn, h}, elem)},
+              {"A", head},
+              {"B", bc},
+              {"C", bc}});
+  int64_t skip = sig.addIf(layer.skip, "D", head);
+  int64_t z = sig.addIf(layer.gate, "z", act);
+  int64_t bias = sig.addIf(layer.deltaBias, "dt_bias", head);
+  int64_t init = sig.addIf(layer.initialState, "init", state);
+  int64_t normWeight = sig.addIf(
+      layer.norm, "norm_weight",
+      RankedTensorType::get({h * p}, getElementType(layer.weightDtype, ctx)));
+  sig.addResult("y", act);
   if (layer.finalState)
-    results.push_back({"final_state", state});
-  func::FuncOp func = declareLayerFunction(b, layer, loc, args, results);
-  Block *entry = &func.front();
+    sig.addResult("final_state", state);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(entry);
-  unsigned next = 5;
-  auto optional = [&](bool present) {
-    return present ? Value(entry->getArgument(next++)) : Value();
-  };
-  Value skip = optional(layer.skip), z = optional(layer.gate),
-        bias = optional(layer.deltaBias), init = optional(layer.initialState),
-        normWeight = optional(layer.norm);
+  func::FuncOp func = sig.begin(b, layer, loc);
   NormAttr norm = layer.norm ? NormAttr::get(b.getContext(), layer.groupSize,
                                              b.getF64FloatAttr(layer.eps),
                                              layer.normBeforeGate)
                              : NormAttr();
   auto ssd = SSDChunkOp::create(
-      b, loc, act, layer.finalState ? Type(state) : Type(),
-      entry->getArgument(0), entry->getArgument(1), entry->getArgument(2),
-      entry->getArgument(3), entry->getArgument(4), skip, z, bias, init,
-      normWeight, layer.chunkSize, p, layer.ngroups, layer.deltaSoftplus, norm,
+      b, loc, act, layer.finalState ? Type(state) : Type(), sig.arg(0),
+      sig.arg(1), sig.arg(2), sig.arg(3), sig.arg(4), sig.arg(skip), sig.arg(z),
+      sig.arg(bias), sig.arg(init), sig.arg(normWeight), layer.chunkSize, p,
+      layer.ngroups, layer.deltaSoftplus, norm,
       /*tile=*/TileAttr());
   func::ReturnOp::create(b, loc, ssd.getResults());
   return func;
@@ -232,17 +235,15 @@ static void buildRMSNormFunction(OpBuilder &b, const LayerSpec &layer,
                                    getElementType(layer.dtype, ctx));
   auto weight = RankedTensorType::get({layer.dInner},
                                       getElementType(layer.weightDtype, ctx));
-  SmallVector<std::pair<StringRef, Type>> args = {{"y", act}};
-  if (layer.gate)
-    args.push_back({"z", act});
-  args.push_back({"weight", weight});
-  func::FuncOp func = declareLayerFunction(b, layer, loc, args, {{"out", act}});
-  Block *entry = &func.front();
+  LayerSignature sig;
+  int64_t y = sig.add("y", act);
+  int64_t z = sig.addIf(layer.gate, "z", act);
+  int64_t w = sig.add("weight", weight);
+  sig.addResult("out", act);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(entry);
-  Value z = layer.gate ? entry->getArgument(1) : Value();
+  sig.begin(b, layer, loc);
   auto norm = RMSNormGatedOp::create(
-      b, loc, act, entry->getArgument(0), z, entry->getArguments().back(),
+      b, loc, act, sig.arg(y), sig.arg(z), sig.arg(w),
       b.getI64IntegerAttr(layer.groupSize), b.getF64FloatAttr(layer.eps),
       layer.normBeforeGate ? b.getUnitAttr() : UnitAttr());
   func::ReturnOp::create(b, loc, norm.getResult());
@@ -298,45 +299,37 @@ static void buildLayerFunction(OpBuilder &b, const LayerSpec &layer,
   auto vecType = RankedTensorType::get({kd}, f32);
   auto stateType = RankedTensorType::get({dyn, kd, n}, f32);
 
-  SmallVector<std::pair<StringRef, Type>> args = {
-      {"u", uType}, {"delta", in}, {"A", aType}, {"B", bcType}, {"C", bcType}};
-  if (layer.skip)
-    args.push_back({"D", vecType});
-  if (layer.gate)
-    args.push_back({"z", act});
-  if (layer.deltaBias)
-    args.push_back({"delta_bias", vecType});
-  if (layer.initialState)
-    args.push_back({"h0", stateType});
+  LayerSignature sig;
+  sig.addAll({{"u", uType},
+              {"delta", in},
+              {"A", aType},
+              {"B", bcType},
+              {"C", bcType}});
+  int64_t skipAt = sig.addIf(layer.skip, "D", vecType);
+  int64_t zAt = sig.addIf(layer.gate, "z", act);
+  int64_t biasAt = sig.addIf(layer.deltaBias, "delta_bias", vecType);
+  int64_t h0At = sig.addIf(layer.initialState, "h0", stateType);
   // A conv before the scan: u is the conv's input.
-  if (layer.convWidth) {
-    args.push_back(
-        {"conv_weight", RankedTensorType::get({kd, layer.convWidth}, f32)});
-    if (layer.convBias)
-      args.push_back({"conv_bias", vecType});
-  }
-  SmallVector<std::pair<StringRef, Type>> results = {{"y", act}};
+  int64_t convWeightAt =
+      sig.addIf(layer.convWidth, "conv_weight",
+                RankedTensorType::get({kd, layer.convWidth}, f32));
+  int64_t convBiasAt =
+      sig.addIf(layer.convWidth && layer.convBias, "conv_bias", vecType);
+  sig.addResult("y", act);
   if (layer.finalState)
-    results.push_back({"last_state", stateType});
+    sig.addResult("last_state", stateType);
 
-  func::FuncOp func = declareLayerFunction(b, layer, loc, args, results);
+  OpBuilder::InsertionGuard guard(b);
+  func::FuncOp func = sig.begin(b, layer, loc);
   if (layer.tile)
     func->setAttr("ssm.tile", getTileAttr(*layer.tile, &ctx));
 
-  Block *entry = &func.front();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(entry);
-  Value u = entry->getArgument(0), delta = entry->getArgument(1),
-        a = entry->getArgument(2), bIn = entry->getArgument(3),
-        c = entry->getArgument(4);
-  unsigned next = 5;
-  Value skip = layer.skip ? entry->getArgument(next++) : Value();
-  Value z = layer.gate ? entry->getArgument(next++) : Value();
-  Value bias = layer.deltaBias ? entry->getArgument(next++) : Value();
-  Value h0 = layer.initialState ? entry->getArgument(next++) : Value();
+  Value u = sig.arg(0), delta = sig.arg(1), a = sig.arg(2), bIn = sig.arg(3),
+        c = sig.arg(4);
+  Value skip = sig.arg(skipAt), z = sig.arg(zAt), bias = sig.arg(biasAt),
+        h0 = sig.arg(h0At);
   if (layer.convWidth) {
-    Value weight = entry->getArgument(next++);
-    Value convBias = layer.convBias ? entry->getArgument(next++) : Value();
+    Value weight = sig.arg(convWeightAt), convBias = sig.arg(convBiasAt);
     u = CausalConv1dOp::create(
             b, loc, uType, Type(), u, weight, convBias, /*init=*/Value(),
             ActivationAttr::get(&ctx, layer.silu ? Activation::Silu
