@@ -155,8 +155,9 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
   // The step's inputs first, for every batch entry of the thread: the
   // lane's state before any of it is stored (the loads could not pass the
   // in-place stores), and the gate, whose latency would otherwise follow the
-  // reduction. Entries past the batch (of the last block row) load the
-  // last entry's and store nothing.
+  // reduction. A block row's first entry is in the batch (the grid's y is
+  // ceil(B / perThread)); later ones past it load the last entry's and store
+  // nothing.
   struct Entry {
     Value bIdx, at, store;
     SmallVector<Value> stateAts;
