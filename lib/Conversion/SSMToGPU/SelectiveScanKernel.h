@@ -99,6 +99,8 @@ private:
     SmallVector<Value> bc, bcSkip, act;
   };
 
+  // Each method is documented where it is defined. Indexing and the lanes
+  // of a channel (SelectiveScanTile.cpp):
   Value position(Value t);
   Value seqIndex(Value row, Value channel, int64_t numChannels, Value t);
   Value inIndex(Value t);
@@ -115,6 +117,7 @@ private:
   Value pickOwn(ArrayRef<Value> tileValues, int64_t j);
   SmallVector<Value> reduceScatter(ArrayRef<Value> partials);
   SmallVector<Value> allGather(ArrayRef<Value> share);
+  // A tile's inputs, recurrence and stores (SelectiveScanTile.cpp):
   SmallVector<Value> stepDeltas(ArrayRef<Value> raw);
   SmallVector<Value> convInputs(ArrayRef<Value> halo, ArrayRef<Value> x,
                                 Value t0, bool masked);
@@ -142,6 +145,7 @@ private:
   Value vectorAt(Value mem, Value index, int64_t width);
   Value clampStep(Value t);
   Value inRange(Value t);
+  // The walk over windows, segments and directions (SelectiveScanWalk.cpp):
   SmallVector<Value> emitEdgeTiles(Value first, Value end,
                                    function_ref<Value(Value)> tileStart,
                                    ValueRange carried);
