@@ -149,7 +149,7 @@ public:
   void emit(ArrayRef<BlockArgument> args);
 
 private:
-  // Tensor-core primitives.
+  // Tensor-core primitives (SSDKernelPhases.cpp).
   Fragment loadMatrix(Value buffer, ValueRange indices, bool transpose);
   Fragment loadMatrix(Value buffer, Value row, Value col, bool transpose) {
     return loadMatrix(buffer, ValueRange{row, col}, transpose);
@@ -161,7 +161,7 @@ private:
   void storeRun(ArrayRef<Value> values, Value mem, Value index);
   void storeOutputs(ArrayRef<OutputPair> pairs, Value t0);
 
-  // The phases of one chunk.
+  // The phases of one chunk (SSDKernelPhases.cpp).
   void copyStep(Value mem, Value t, Value col,
                 function_ref<Value(Value, Value)> index, Value smem,
                 function_ref<SmallVector<Value>()> dst, bool throughL1 = false);
@@ -204,7 +204,7 @@ private:
 
   // Warpgroup MMA (sm_90a): the block is one warpgroup, and every operand
   // sits in workgroup memory as 8x8 core matrices of 16-byte rows, without
-  // swizzle, where wgmma reads it through a descriptor.
+  // swizzle, where wgmma reads it through a descriptor (SSDWarpgroup.cpp).
   Value coreIndex(Value row, Value col, int64_t width);
   Value coreRow(Value v, int64_t width);
   Value descriptor(Value byteAddress, int64_t leading, int64_t stride);
@@ -223,7 +223,7 @@ private:
   std::pair<SmallVector<Value>, Value>
   scanChunksWarpgroup(SmallVector<Value> state, const PipelineStart &start);
 
-  // Setup and the walk over the block's chunks.
+  // Setup and the walk over the block's chunks (SSDKernelWalk.cpp).
   void setup(Value batch, Value segmentSteps, Value xArg, Value dtArg,
              Value aArg, Value bArg, Value cArg, Value zArg, Value yArg,
              Value skipArg, Value biasArg);
