@@ -66,7 +66,6 @@ struct BufferDesc {
   std::vector<Extent> shape;
 };
 
-/// A workspace buffer.
 /// A CUtensorMap (TMA descriptor) that the runtime encodes at each launch
 /// into a workspace (the manifest's `tensor_maps`): tensor `tensor` viewed
 /// with its innermost dimensions merged down to the rank of `box`, read in
@@ -80,6 +79,7 @@ struct TensorMapDesc {
 /// The bytes of one encoded tensor map.
 constexpr std::size_t kTensorMapBytes = 128;
 
+/// A workspace buffer.
 struct WorkspaceDesc : BufferDesc {
   /// The runtime zero-fills the buffer whenever it allocates it, and the
   /// kernels leave it zeroed when they finish (the manifest's `zeroed`).
