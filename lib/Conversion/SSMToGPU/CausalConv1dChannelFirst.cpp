@@ -48,8 +48,8 @@ SmallVector<Value> ConvEmitter::loadHalo(Value cond, Value flat, Value total) {
   Value inside = arith::AndIOp::create(
       b, cmp(arith::CmpIPredicate::uge, flat, b.index(vec)),
       cmp(arith::CmpIPredicate::ult, flat, total));
-  return emitIf(
-      b, arith::AndIOp::create(b, cond, inside), f32Types(width - 1),
+  return b.ifThenElse(
+      arith::AndIOp::create(b, cond, inside), f32Types(width - 1),
       [&] {
         SmallVector<Value> before = b.unpackF32(
             b.loadVector(x, b.sub(flat, b.index(vec)), vec, /*aligned=*/true));
@@ -63,8 +63,8 @@ SmallVector<Value> ConvEmitter::loadHalo(Value cond, Value flat, Value total) {
 SmallVector<Value> ConvEmitter::loadState(Value cond, Value row) {
   if (!init)
     return {};
-  return emitIf(
-      b, cond, f32Types(width - 1),
+  return b.ifThenElse(
+      cond, f32Types(width - 1),
       [&] {
         Value rows = b.mul(batch, b.index(channels));
         Value r = arith::MinUIOp::create(b, row, b.sub(rows, b.index(1)));
@@ -116,12 +116,12 @@ SmallVector<Value> ConvEmitter::rowOutputs(ArrayRef<Value> ext,
   Value any = NVVM::VoteSyncOp::create(b, b.getI1Type(),
                                        arith::ConstantIntOp::create(b, -1, 32),
                                        straddle, NVVM::VoteSyncKind::any);
-  SmallVector<Value> outs = emitIf(
-      b, any, f32Types(vec),
+  SmallVector<Value> outs = b.ifThenElse(
+      any, f32Types(vec),
       [&] {
         Value next = b.add(row, b.index(1));
-        SmallVector<Value> nextWeights = emitIf(
-            b, straddle, f32Types(weights.size()),
+        SmallVector<Value> nextWeights = b.ifThenElse(
+            straddle, f32Types(weights.size()),
             [&] { return loadWeights(b.rem(next, b.index(channels))); },
             [&] { return SmallVector<Value>(weights); });
         SmallVector<Value> nextState = loadState(straddle, next);
@@ -181,8 +181,8 @@ SmallVector<Value> ConvEmitter::edgeOutputs(ArrayRef<Value> ext,
       r = select(wrap, b.add(r, b.index(1)), r);
       SmallVector<Type> types = f32Types(wts.size());
       types.insert(types.begin(), b.getOffsetType());
-      SmallVector<Value> next = emitIf(
-          b, wrap, types,
+      SmallVector<Value> next = b.ifThenElse(
+          wrap, types,
           [&] {
             Value nc = b.add(c, b.index(1));
             nc = select(cmp(arith::CmpIPredicate::eq, nc, b.index(channels)),
@@ -211,9 +211,9 @@ SmallVector<Value> ConvEmitter::edgeOutputs(ArrayRef<Value> ext,
     };
     SmallVector<Value> window;
     if (init)
-      window =
-          emitIf(b, b.cmpLT(t, b.index(width - 1)), f32Types(width - 1), taps,
-                 [&] { return SmallVector<Value>(ext.slice(j, width - 1)); });
+      window = b.ifThenElse(
+          b.cmpLT(t, b.index(width - 1)), f32Types(width - 1), taps,
+          [&] { return SmallVector<Value>(ext.slice(j, width - 1)); });
     else
       window = taps();
     window.push_back(ext[j + width - 1]);
@@ -305,8 +305,8 @@ void ConvEmitter::emitChannelFirst() {
       prev[i] = tail;
     }
     ext.append(cur);
-    SmallVector<Value> outs = emitIf(
-        b, b.cmpLT(len, b.index(vec)), f32Types(vec),
+    SmallVector<Value> outs = b.ifThenElse(
+        b.cmpLT(len, b.index(vec)), f32Types(vec),
         [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
         [&] { return rowOutputs(ext, weights, flat, row, t0, total); });
 
@@ -319,7 +319,7 @@ void ConvEmitter::emitChannelFirst() {
     // otherwise share with the load's and keep in registers throughout.
     Value left = b.sub(total, flat);
     for (int64_t j = 0; j < vec; ++j)
-      emitGuarded(b, b.cmpLT(b.index(j), left),
-                  [&] { b.storeF32(outs[j], y, b.add(flat, b.index(j))); });
+      b.ifThen(b.cmpLT(b.index(j), left),
+               [&] { b.storeF32(outs[j], y, b.add(flat, b.index(j))); });
   }
 }

@@ -58,8 +58,8 @@ SmallVector<Value> ConvEmitter::loadStateGroup(Value cond, Value row,
   };
   if (!cond)
     return load();
-  return emitIf(b, cond, f32Types(count), load,
-                [&] { return SmallVector<Value>(count, b.f32(0.0)); });
+  return b.ifThenElse(cond, f32Types(count), load,
+                      [&] { return SmallVector<Value>(count, b.f32(0.0)); });
 }
 
 /// The inputs at step t (t < L) of the `group` channels from `c` of batch
@@ -69,8 +69,8 @@ SmallVector<Value> ConvEmitter::inputGroup(Value bIdx, Value t, Value c,
                                            int64_t group,
                                            ArrayRef<Value> state) {
   bool aligned = group == vectorWidth(elem);
-  return emitIf(
-      b, cmp(arith::CmpIPredicate::sge, t, b.index(0)), f32Types(group),
+  return b.ifThenElse(
+      cmp(arith::CmpIPredicate::sge, t, b.index(0)), f32Types(group),
       [&] {
         Value at =
             b.add(b.mul(b.add(b.mul(bIdx, len), t), b.index(channels)), c);
@@ -103,7 +103,7 @@ void ConvEmitter::emitChannelLast() {
   Value t0 = b.mul(run, b.index(kConvRun));
   Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::z);
 
-  emitGuarded(b, b.cmpLT(t0, len), [&] {
+  b.ifThen(b.cmpLT(t0, len), [&] {
     // The weights, the first run's initial state and the first chunk of
     // steps are loaded before any is used, so that a short run waits for
     // memory once.
@@ -143,8 +143,8 @@ void ConvEmitter::emitChannelLast() {
           taps.push_back(step[i]);
         outs.push_back(output(taps, weights[i]));
       }
-      emitGuarded(b, b.cmpLT(b.add(t0, b.index(s)), len),
-                  [&] { b.storeVectorF32(outs, y, at[s], aligned); });
+      b.ifThen(b.cmpLT(b.add(t0, b.index(s)), len),
+               [&] { b.storeVectorF32(outs, y, at[s], aligned); });
       window.erase(window.begin());
     }
     if (!finalState)
@@ -152,7 +152,7 @@ void ConvEmitter::emitChannelLast() {
     // The first run's threads, which read the initial state, write the final
     // state of their channels (so it may overwrite the initial one), one
     // contiguous run of f32 (whole vectors for 4 channels).
-    emitGuarded(b, firstRun, [&] {
+    b.ifThen(firstRun, [&] {
       SmallVector<Value> values(group * (width - 1));
       for (int64_t j = 0; j < width - 1; ++j) {
         SmallVector<Value> step =
@@ -180,7 +180,7 @@ void ConvEmitter::emitPerRow(int64_t threads, int64_t count,
   Value tid = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
   Value c = b.mul(b.add(b.mul(block, b.index(threads)), tid), b.index(count));
-  emitGuarded(b, b.cmpLT(c, b.index(channels)), [&] {
+  b.ifThen(b.cmpLT(c, b.index(channels)), [&] {
     Value bIdx = gpu::BlockIdOp::create(b, gpu::Dimension::y);
     body(c, b.add(b.mul(bIdx, b.index(channels)), c));
   });

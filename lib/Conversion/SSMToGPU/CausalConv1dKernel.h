@@ -15,7 +15,6 @@
 #include "ssmc/Dialect/SSM/SSMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <algorithm>
 
@@ -73,30 +72,6 @@ inline int64_t channelGroup(int64_t channels, Type elem) {
   while (channels % group != 0)
     group /= 2;
   return group;
-}
-
-/// Builds `scf.if cond` with results of `types`, yielding `thenValues()` or
-/// `elseValues()`.
-inline SmallVector<Value>
-emitIf(KernelBodyBuilder &b, Value cond, TypeRange types,
-       function_ref<SmallVector<Value>()> thenValues,
-       function_ref<SmallVector<Value>()> elseValues) {
-  auto ifOp = scf::IfOp::create(b, types, cond, /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(ifOp.thenBlock());
-  scf::YieldOp::create(b, thenValues());
-  b.setInsertionPointToStart(ifOp.elseBlock());
-  scf::YieldOp::create(b, elseValues());
-  return SmallVector<Value>(ifOp.getResults());
-}
-
-/// Emits `body` under `scf.if cond`.
-inline void emitGuarded(KernelBodyBuilder &b, Value cond,
-                        function_ref<void()> body) {
-  auto ifOp = scf::IfOp::create(b, cond);
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(ifOp.thenBlock());
-  body();
 }
 
 /// Emits the body of one conv1d kernel.

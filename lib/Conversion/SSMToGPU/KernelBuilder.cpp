@@ -315,6 +315,26 @@ Value KernelBodyBuilder::exp2(Value x) {
   return math::Exp2Op::create(*this, x, arith::FastMathFlags::afn);
 }
 
+void KernelBodyBuilder::ifThen(Value cond, function_ref<void()> body) {
+  auto ifOp = scf::IfOp::create(*this, cond);
+  InsertionGuard guard(*this);
+  setInsertionPointToStart(ifOp.thenBlock());
+  body();
+}
+
+SmallVector<Value>
+KernelBodyBuilder::ifThenElse(Value cond, TypeRange types,
+                              function_ref<SmallVector<Value>()> thenValues,
+                              function_ref<SmallVector<Value>()> elseValues) {
+  auto ifOp = scf::IfOp::create(*this, types, cond, /*withElseRegion=*/true);
+  InsertionGuard guard(*this);
+  setInsertionPointToStart(ifOp.thenBlock());
+  scf::YieldOp::create(*this, thenValues());
+  setInsertionPointToStart(ifOp.elseBlock());
+  scf::YieldOp::create(*this, elseValues());
+  return SmallVector<Value>(ifOp.getResults());
+}
+
 Value KernelBodyBuilder::shuffleXor(Value value, int64_t offset) {
   return gpu::ShuffleOp::create(*this, value, i32(offset), i32(32),
                                 gpu::ShuffleMode::XOR)

@@ -93,6 +93,14 @@ public:
   Value cmpLT(Value a, Value b);
   Value cmpEQ(Value a, Value b);
 
+  /// Emits `body` under `scf.if cond`.
+  void ifThen(Value cond, function_ref<void()> body);
+  /// `scf.if cond` with results of `types`, yielding `thenValues()` or
+  /// `elseValues()`.
+  SmallVector<Value> ifThenElse(Value cond, TypeRange types,
+                                function_ref<SmallVector<Value>()> thenValues,
+                                function_ref<SmallVector<Value>()> elseValues);
+
   /// Segment `segment` of a sequence of `len` steps split into segments of
   /// `steps`: the segment count and the segment's steps [lo, hi).
   std::tuple<Value, Value, Value> segmentBounds(Value segment, Value steps,

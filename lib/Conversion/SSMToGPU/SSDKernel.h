@@ -175,7 +175,6 @@ private:
   SmallVector<Value> loadDt(Value t0);
   void stageDecay(ArrayRef<Value> raw, Value t0, Value buffer);
   void onDecayWarp(function_ref<void()> fn);
-  void onlyIf(Value condition, function_ref<void()> fn);
   SmallVector<Value> loadGate(Value t0);
   Value runColumn(int64_t j);
   Value isOddLane();

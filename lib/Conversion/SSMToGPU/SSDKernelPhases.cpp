@@ -257,7 +257,7 @@ Value SSDKernelEmitter::tmaBarrier(Value position) {
 /// expect_tx); the caller's barrier publishes them. Each run of chunks starts
 /// them anew, after its last copies (of the chunk past it) have landed.
 void SSDKernelEmitter::initTmaBarriers(bool reinit) {
-  onlyIf(b.cmpEQ(tid, b.index(0)), [&] {
+  b.ifThen(b.cmpEQ(tid, b.index(0)), [&] {
     for (int64_t k = 0; k < s.buffers; ++k) {
       Value bar = tmaBarrier(b.index(k));
       if (reinit)
@@ -277,7 +277,7 @@ void SSDKernelEmitter::initTmaBarriers(bool reinit) {
 void SSDKernelEmitter::tmaStage(Value t0, Value stage) {
   int64_t q = s.chunk, rowBytes = s.bcStride() * s.elemBytes();
   Value position = b.div(stage, b.index(q));
-  onlyIf(b.cmpEQ(tid, b.index(0)), [&] {
+  b.ifThen(b.cmpEQ(tid, b.index(0)), [&] {
     Value bar = tmaBarrier(position);
     NVVM::MBarrierArriveExpectTxOp::create(
         b, Type(), bar, arith::ConstantIntOp::create(b, 2 * q * rowBytes, 32),
@@ -375,15 +375,7 @@ Value SSDKernelEmitter::isOddLane() {
 
 /// Runs `fn` on the decay warp only.
 void SSDKernelEmitter::onDecayWarp(function_ref<void()> fn) {
-  onlyIf(isDecayWarp(), fn);
-}
-
-/// Emits `fn` under `scf.if` of `condition`.
-void SSDKernelEmitter::onlyIf(Value condition, function_ref<void()> fn) {
-  auto ifOp = scf::IfOp::create(b, condition);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(ifOp.thenBlock());
-  fn();
+  b.ifThen(isDecayWarp(), fn);
 }
 
 /// The decay warp: Δ = softplus(dt + bias) (0 past L) and the inclusive

@@ -395,7 +395,7 @@ SmallVector<Value> SSDKernelEmitter::unitStart(Value init) {
 /// share (thread 0 spins on its flag and clears it for the next launch),
 /// then loads the state.
 SmallVector<Value> SSDKernelEmitter::awaitHandoff(Value from) {
-  onlyIf(b.cmpEQ(tid, b.index(0)), [&] {
+  b.ifThen(b.cmpEQ(tid, b.index(0)), [&] {
     Value flag = b.asIndex(from), zero = b.f32(0.0);
     scf::WhileOp::create(
         b, TypeRange{}, ValueRange{},
@@ -426,7 +426,7 @@ void SSDKernelEmitter::handOff(ValueRange state, Value worker) {
   gpu::BarrierOp::create(b);
   // The barrier orders every thread's stores before thread 0's fence, which
   // is cumulative: one fence publishes them all before the flag.
-  onlyIf(b.cmpEQ(tid, b.index(0)), [&] {
+  b.ifThen(b.cmpEQ(tid, b.index(0)), [&] {
     NVVM::MembarOp::create(b, NVVM::MemScopeKind::GPU);
     memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::assign, b.f32(1.0),
                                 handoffReady, ValueRange{b.asIndex(worker)});
