@@ -17,7 +17,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
@@ -212,10 +211,10 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
         s[e] = b.fma(decay, s[e], b.mul(dtx, bv[e]));
         acc = b.fma(cv[e], s[e], acc);
       }
-      auto guard = scf::IfOp::create(b, en.store);
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(guard.thenBlock());
-      b.storeVectorF32(s, stateMem, en.stateAts[j], /*aligned=*/true);
+      Value stateAt = en.stateAts[j];
+      b.ifThen(en.store, [&] {
+        b.storeVectorF32(s, stateMem, stateAt, /*aligned=*/true);
+      });
     }
 
     // Sum the row's partial outputs over its lanes.
@@ -223,16 +222,14 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
       acc = b.add(acc, b.shuffleXor(acc, offset));
     Value first =
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, b.index(0));
-    auto store =
-        scf::IfOp::create(b, arith::AndIOp::create(b, en.store, first));
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(store.thenBlock());
-    Value y = acc;
-    if (skip)
-      y = b.fma(skip, en.x, y);
-    if (en.gate)
-      y = b.mul(y, b.silu(en.gate));
-    b.storeF32(y, yMem, en.at);
+    b.ifThen(arith::AndIOp::create(b, en.store, first), [&] {
+      Value y = acc;
+      if (skip)
+        y = b.fma(skip, en.x, y);
+      if (en.gate)
+        y = b.mul(y, b.silu(en.gate));
+      b.storeF32(y, yMem, en.at);
+    });
   }
 }
 
