@@ -83,6 +83,8 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace mlir::ssm;
 using namespace mlir::ssm::ssd;
@@ -113,6 +115,14 @@ static constexpr int64_t kScanSharedBytes =
 /// scan, and 4 segments of 1024 ran 1.47x faster on an H200 (0.134 ms
 /// against 0.197, bench/README.md).
 static constexpr int64_t kSSDMinSegmentSteps = 1024;
+
+/// The carry kernel's chunk length where the L segments allow it. Its
+/// state update has no causal term to grow with Q, so longer chunks only
+/// put more copies in flight and halve the per-chunk state decay: on an
+/// H200, 64-step chunks three stages deep ran T3 in 0.681 ms against 0.692
+/// with the scan's 32-step chunks two deep, B2 L8192 in 0.350 against 0.359
+/// (128-step chunks two deep: 0.724, 0.372; bench/README.md, session 31).
+static constexpr int64_t kCarrySteps = 64;
 
 /// The x, B and C stage buffers of a kernel of `role`: with two stages, three
 /// where they fit in kScanSharedBytes (then they cost no occupancy), so
@@ -265,8 +275,9 @@ mlir::ssm::lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
   // The segments' carries live in workspaces [B, S - 1, H, P, N] and
   // [B, S - 1, H].
   LoweredOp lowered;
-  LSegments segments(host, loc, batch, len, shape.segment, shape.chunk,
-                     kSSDMinSegmentSteps, kSaturatingBlocksPerSM);
+  LSegments segments(host, loc, batch, len, shape.segment,
+                     std::lcm(shape.chunk, kCarrySteps), kSSDMinSegmentSteps,
+                     kSaturatingBlocksPerSM);
   grid[1] = segments.count;
   Value carryState = segments.addCarry(
       lowered, {shape.heads, shape.headdim, shape.states}, "carry_state");
@@ -282,13 +293,15 @@ mlir::ssm::lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
   segments.appendSizes(carryParams);
   // The carry kernel (step 4 alone, on mma.sync) sums every segment but the
   // last; with a single segment its grid is empty and it is not launched.
-  // It stages two chunks: with three, T3 in 2048-step segments took 0.923
-  // ms against 0.905 on an H200, and T3 split at launch 0.934 against 0.930
-  // (bench/README.md, sessions 11 and 12).
+  // Its chunks need not be the scan's: it walks kCarrySteps-step chunks,
+  // three stages deep, where the segments are made of them, else the scan's
+  // chunks two stages deep.
   SSDShape carryShape = shape;
   carryShape.warpgroup = false;
-  carryShape.stages = 2;
   carryShape.tma = false;
+  bool deepCarry = shape.segment % kCarrySteps == 0;
+  carryShape.chunk = deepCarry ? kCarrySteps : shape.chunk;
+  carryShape.stages = deepCarry ? 3 : 2;
   carryShape.buffers = chooseBuffers(carryShape, SSDRole::Carry);
   SmallVector<Value, 3> carryGrid = grid;
   carryGrid[1] = segments.carried;

@@ -15,16 +15,18 @@
 // CHECK: %[[STATE:.*]] = memref.alloc(%[[B]], %[[CARRIED]]) {ssm.name = "carry_state"} : memref<?x?x8x64x128xf32>
 // CHECK: %[[SUM:.*]] = memref.alloc(%[[B]], %[[CARRIED]]) {ssm.name = "carry_decay"} : memref<?x?x8xf32>
 // CHECK: %[[W:.*]] = ssm.worker_count(%c8, %[[S]], %[[B]]) per_sm 2
-// The carry kernel stages no C and no G: x and B twice, Acum and Δ twice.
+// The carry kernel stages no C and no G: 1024-step segments are whole
+// 64-step chunks, which it walks three stages deep (x, B, Acum and Δ three
+// times).
 // CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0_carry blocks in (%c8, %[[CARRIED]], %[[B]])
-// CHECK-SAME: dynamic_shared_memory_size %c54272_i32
+// CHECK-SAME: dynamic_shared_memory_size %c81408_i32
 // CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0 blocks in (%[[W]],
 // CHECK-SAME: dynamic_shared_memory_size %c98304_i32
 // CHECK: memref.dealloc %[[STATE]]
 // CHECK: memref.dealloc %[[SUM]]
 
 // The carry kernel reads x, dt, A and B and writes the two carries; it has
-// no G phase (no index_switch) and one barrier pair per chunk.
+// no G phase (no index_switch) and one barrier per chunk.
 // CHECK: gpu.func @segments_ssd_chunk_0_carry(%arg0: memref<1xbf16> {{.*}}, %arg3: memref<1xbf16> {{.*}}, %arg4: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias}, %arg5: memref<1xf32> {llvm.align = 16 : i64, llvm.noalias}, %arg6: index, %arg7: index)
 // CHECK: scf.for
 // CHECK-NOT: scf.index_switch

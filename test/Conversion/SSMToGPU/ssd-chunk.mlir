@@ -38,12 +38,13 @@
 // CHECK-SAME: %[[B]] : index, %[[L]] : index, %[[SPLIT]] : index)
 // CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}
 
-// Its carry kernel stages two chunks, in three buffers of x and B (Acum and
-// Δ twice; see @two_stages). The scan needs 71936 bytes, and asks for 76
-// KB, which holds an sm_90 SM's 228 KB to two of its blocks.
+// Its carry kernel walks chunks of its own, 64 steps three stages deep:
+// 64 · 3 · (72 + 136) · 2 + Acum and Δ (3 · 2 · 64 · 4) = 81408 bytes. The
+// scan needs 71936 bytes, and asks for 76 KB, which holds an sm_90 SM's
+// 228 KB to two of its blocks.
 // CHECK-LABEL: func.func @three_stages(
 // CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0_carry blocks
-// CHECK-SAME: dynamic_shared_memory_size %c40448_i32
+// CHECK-SAME: dynamic_shared_memory_size %c81408_i32
 // CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0 blocks
 // CHECK-SAME: dynamic_shared_memory_size %c77824_i32
 // CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, stages = 3, steps = 32>
@@ -56,7 +57,7 @@
 // that publishes G.
 // CHECK-LABEL: func.func @two_stages(
 // CHECK: gpu.launch_func @ssm_kernels::@two_stages_ssd_chunk_0_carry blocks
-// CHECK-SAME: dynamic_shared_memory_size %c40448_i32
+// CHECK-SAME: dynamic_shared_memory_size %c81408_i32
 // CHECK: gpu.launch_func @ssm_kernels::@two_stages_ssd_chunk_0 blocks
 // CHECK-SAME: dynamic_shared_memory_size %c77824_i32
 
@@ -190,9 +191,11 @@
 // CHECK-NOT: gpu.barrier
 // CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
 
+// The carry kernel's 64-step chunks, two ahead: three buffers of 64 rows,
+// and the one barrier at the top of each chunk.
 // CHECK-LABEL: gpu.func @two_stages_ssd_chunk_0_carry(
-// CHECK: memref.view {{.*}} to memref<96x72xbf16
-// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK: memref.view {{.*}} to memref<192x72xbf16
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // CHECK: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
