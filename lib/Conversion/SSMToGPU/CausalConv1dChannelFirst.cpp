@@ -23,20 +23,25 @@ using namespace mlir::ssm::conv;
 Value ConvEmitter::loadFlat(Value flat, Value full, Value total) {
   int64_t vec = vectorWidth(elem);
   auto type = VectorType::get({vec}, elem);
-  auto ifOp = scf::IfOp::create(b, type, full, /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(ifOp.thenBlock());
-  scf::YieldOp::create(b, b.loadVector(x, flat, vec, /*aligned=*/true));
-  b.setInsertionPointToStart(ifOp.elseBlock());
-  SmallVector<Value> values;
-  Value last = b.sub(total, b.index(1));
-  for (int64_t j = 0; j < vec; ++j)
-    values.push_back(memref::LoadOp::create(
-        b, x,
-        b.asIndex(arith::MinUIOp::create(b, b.add(flat, b.index(j)), last))));
-  Value packed = vector::FromElementsOp::create(b, type, values);
-  scf::YieldOp::create(b, packed);
-  return ifOp.getResult(0);
+  return b
+      .ifThenElse(
+          full, type,
+          [&] {
+            return SmallVector<Value>{
+                b.loadVector(x, flat, vec, /*aligned=*/true)};
+          },
+          [&] {
+            SmallVector<Value> values;
+            Value last = b.sub(total, b.index(1));
+            for (int64_t j = 0; j < vec; ++j)
+              values.push_back(memref::LoadOp::create(
+                  b, x,
+                  b.asIndex(arith::MinUIOp::create(b, b.add(flat, b.index(j)),
+                                                   last))));
+            return SmallVector<Value>{
+                vector::FromElementsOp::create(b, type, values)};
+          })
+      .front();
 }
 
 /// The K-1 inputs before the vector at `flat`, loaded where `cond` holds (by
@@ -243,83 +248,81 @@ void ConvEmitter::emitChannelFirst() {
   Value step = b.index(32 * vec);
   // Warps wholly past the tensor leave at once: the grid rounds L up to
   // whole splits, which for short rows leaves much of it idle.
-  auto active = scf::IfOp::create(b, b.cmpLT(warpFirst, total),
-                                  /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(active.thenBlock());
-
-  // The loads of x and lane 31's halo are issued before the first use, so
-  // that a warp waits for HBM once; each vector's weights (cached after the
-  // first) are loaded just before it is computed.
-  SmallVector<Value> flats, fulls, packed;
-  for (int64_t r = 0; r < kConvVectors; ++r) {
-    flats.push_back(b.add(b.add(warpFirst, b.mul(lane, b.index(vec))),
-                          b.index(r * 32 * vec)));
-    fulls.push_back(cmp(arith::CmpIPredicate::ule,
-                        b.add(flats.back(), b.index(vec)), total));
-    packed.push_back(loadFlat(flats.back(), fulls.back(), total));
-  }
-  Value lane31 = cmp(arith::CmpIPredicate::eq, lane, b.index(31));
-  SmallVector<Value> prev = loadHalo(lane31, warpFirst, total);
-  Value row = b.div(flats[0], len);
-  Value t0 = b.sub(flats[0], b.mul(row, len));
-  Value c = b.rem(row, b.index(channels));
-  // A thread's vectors are 32·V elements apart: qs rows (qc channels, mod
-  // C) and rs steps.
-  Value qs = b.div(step, len);
-  Value rs = b.sub(step, b.mul(qs, len));
-  Value qc = b.rem(qs, b.index(channels));
-  // gpu.shuffle takes its lane as an i32.
-  Value srcLane = b.rem(b.add(lane, b.index(31)), b.index(32));
-  if (srcLane.getType().isIndex())
-    srcLane = arith::IndexCastOp::create(b, b.getI32Type(), srcLane);
-  Value warpSize = arith::ConstantIntOp::create(b, 32, 32);
-  for (int64_t r = 0; r < kConvVectors; ++r) {
-    Value flat = flats[r];
-    if (r > 0) {
-      // 32·V elements ahead: qs rows and rs steps further, and one more row
-      // if the steps pass L.
-      Value t = b.add(t0, rs);
-      Value wrap = cmp(arith::CmpIPredicate::uge, t, len);
-      t0 = select(wrap, b.sub(t, len), t);
-      Value up = select(wrap, b.index(1), b.index(0));
-      row = b.add(b.add(row, qs), up);
-      c = b.add(b.add(c, qc), up);
-      c = select(cmp(arith::CmpIPredicate::uge, c, b.index(channels)),
-                 b.sub(c, b.index(channels)), c);
+  b.ifThen(b.cmpLT(warpFirst, total), [&] {
+    // The loads of x and lane 31's halo are issued before the first use, so
+    // that a warp waits for HBM once; each vector's weights (cached after the
+    // first) are loaded just before it is computed.
+    SmallVector<Value> flats, fulls, packed;
+    for (int64_t r = 0; r < kConvVectors; ++r) {
+      flats.push_back(b.add(b.add(warpFirst, b.mul(lane, b.index(vec))),
+                            b.index(r * 32 * vec)));
+      fulls.push_back(cmp(arith::CmpIPredicate::ule,
+                          b.add(flats.back(), b.index(vec)), total));
+      packed.push_back(loadFlat(flats.back(), fulls.back(), total));
     }
-    // The vector's channel's weights, loaded ahead of the shuffles.
-    SmallVector<Value> weights = loadWeights(c);
-    // The K-1 inputs before the vector, then its own: lane l - 1's last
-    // ones; lane 31 sends lane 0 the last ones of its previous vector (for
-    // the first, the loaded halo).
-    SmallVector<Value> cur = b.unpackF32(packed[r]);
-    SmallVector<Value> ext;
-    for (int64_t i = 0; i < width - 1; ++i) {
-      Value tail = cur[vec - (width - 1) + i];
-      ext.push_back(gpu::ShuffleOp::create(b, b.getF32Type(), b.getI1Type(),
-                                           select(lane31, prev[i], tail),
-                                           srcLane, warpSize,
-                                           gpu::ShuffleMode::IDX)
-                        .getShuffleResult());
-      prev[i] = tail;
-    }
-    ext.append(cur);
-    SmallVector<Value> outs = b.ifThenElse(
-        b.cmpLT(len, b.index(vec)), f32Types(vec),
-        [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
-        [&] { return rowOutputs(ext, weights, flat, row, t0, total); });
+    Value lane31 = cmp(arith::CmpIPredicate::eq, lane, b.index(31));
+    SmallVector<Value> prev = loadHalo(lane31, warpFirst, total);
+    Value row = b.div(flats[0], len);
+    Value t0 = b.sub(flats[0], b.mul(row, len));
+    Value c = b.rem(row, b.index(channels));
+    // A thread's vectors are 32·V elements apart: qs rows (qc channels, mod
+    // C) and rs steps.
+    Value qs = b.div(step, len);
+    Value rs = b.sub(step, b.mul(qs, len));
+    Value qc = b.rem(qs, b.index(channels));
+    // gpu.shuffle takes its lane as an i32.
+    Value srcLane = b.rem(b.add(lane, b.index(31)), b.index(32));
+    if (srcLane.getType().isIndex())
+      srcLane = arith::IndexCastOp::create(b, b.getI32Type(), srcLane);
+    Value warpSize = arith::ConstantIntOp::create(b, 32, 32);
+    for (int64_t r = 0; r < kConvVectors; ++r) {
+      Value flat = flats[r];
+      if (r > 0) {
+        // 32·V elements ahead: qs rows and rs steps further, and one more row
+        // if the steps pass L.
+        Value t = b.add(t0, rs);
+        Value wrap = cmp(arith::CmpIPredicate::uge, t, len);
+        t0 = select(wrap, b.sub(t, len), t);
+        Value up = select(wrap, b.index(1), b.index(0));
+        row = b.add(b.add(row, qs), up);
+        c = b.add(b.add(c, qc), up);
+        c = select(cmp(arith::CmpIPredicate::uge, c, b.index(channels)),
+                   b.sub(c, b.index(channels)), c);
+      }
+      // The vector's channel's weights, loaded ahead of the shuffles.
+      SmallVector<Value> weights = loadWeights(c);
+      // The K-1 inputs before the vector, then its own: lane l - 1's last
+      // ones; lane 31 sends lane 0 the last ones of its previous vector (for
+      // the first, the loaded halo).
+      SmallVector<Value> cur = b.unpackF32(packed[r]);
+      SmallVector<Value> ext;
+      for (int64_t i = 0; i < width - 1; ++i) {
+        Value tail = cur[vec - (width - 1) + i];
+        ext.push_back(gpu::ShuffleOp::create(b, b.getF32Type(), b.getI1Type(),
+                                             select(lane31, prev[i], tail),
+                                             srcLane, warpSize,
+                                             gpu::ShuffleMode::IDX)
+                          .getShuffleResult());
+        prev[i] = tail;
+      }
+      ext.append(cur);
+      SmallVector<Value> outs = b.ifThenElse(
+          b.cmpLT(len, b.index(vec)), f32Types(vec),
+          [&] { return edgeOutputs(ext, weights, flat, row, t0, total); },
+          [&] { return rowOutputs(ext, weights, flat, row, t0, total); });
 
-    auto store = scf::IfOp::create(b, fulls[r], /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(store.thenBlock());
-    b.storeVectorF32(outs, y, flat, /*aligned=*/true);
-    b.setInsertionPointToStart(store.elseBlock());
-    // Compared with the count left rather than flat + j, which LLVM would
-    // otherwise share with the load's and keep in registers throughout.
-    Value left = b.sub(total, flat);
-    for (int64_t j = 0; j < vec; ++j)
-      b.ifThen(b.cmpLT(b.index(j), left),
-               [&] { b.storeF32(outs[j], y, b.add(flat, b.index(j))); });
-  }
+      b.ifThenElse(
+          fulls[r], [&] { b.storeVectorF32(outs, y, flat, /*aligned=*/true); },
+          [&] {
+            // Compared with the count left rather than flat + j, which LLVM
+            // would otherwise share with the load's and keep in registers
+            // throughout.
+            Value left = b.sub(total, flat);
+            for (int64_t j = 0; j < vec; ++j)
+              b.ifThen(b.cmpLT(b.index(j), left), [&] {
+                b.storeF32(outs[j], y, b.add(flat, b.index(j)));
+              });
+          });
+    }
+  });
 }

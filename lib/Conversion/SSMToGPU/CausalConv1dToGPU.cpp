@@ -211,15 +211,15 @@ void ConvEmitter::emit(ArrayRef<BlockArgument> args, ConvKernel kind) {
   if (init)
     fits = arith::AndIOp::create(
         b, fits, cmp(arith::CmpIPredicate::ule, stateSize, limit));
-  auto ifOp = scf::IfOp::create(b, fits, /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard g(b);
-  for (Block *body : {ifOp.thenBlock(), ifOp.elseBlock()}) {
-    b.setInsertionPointToStart(body);
-    b.setOffsetType(body == ifOp.thenBlock() ? b.getI32Type() : Type());
+  auto emitWithOffsets = [&](Type offsetType) {
+    b.setOffsetType(offsetType);
     batch = b.offset(batchArg);
     len = b.offset(lenArg);
     emitChannelFirst();
-  }
+  };
+  b.ifThenElse(
+      fits, [&] { emitWithOffsets(b.getI32Type()); },
+      [&] { emitWithOffsets(Type()); });
 }
 
 FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,

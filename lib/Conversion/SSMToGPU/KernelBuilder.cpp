@@ -322,6 +322,16 @@ void KernelBodyBuilder::ifThen(Value cond, function_ref<void()> body) {
   body();
 }
 
+void KernelBodyBuilder::ifThenElse(Value cond, function_ref<void()> thenBody,
+                                   function_ref<void()> elseBody) {
+  auto ifOp = scf::IfOp::create(*this, cond, /*withElseRegion=*/true);
+  InsertionGuard guard(*this);
+  setInsertionPointToStart(ifOp.thenBlock());
+  thenBody();
+  setInsertionPointToStart(ifOp.elseBlock());
+  elseBody();
+}
+
 SmallVector<Value>
 KernelBodyBuilder::ifThenElse(Value cond, TypeRange types,
                               function_ref<SmallVector<Value>()> thenValues,

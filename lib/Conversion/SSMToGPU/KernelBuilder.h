@@ -95,6 +95,9 @@ public:
 
   /// Emits `body` under `scf.if cond`.
   void ifThen(Value cond, function_ref<void()> body);
+  /// Emits `thenBody` under `scf.if cond` and `elseBody` in its else region.
+  void ifThenElse(Value cond, function_ref<void()> thenBody,
+                  function_ref<void()> elseBody);
   /// `scf.if cond` with results of `types`, yielding `thenValues()` or
   /// `elseValues()`.
   SmallVector<Value> ifThenElse(Value cond, TypeRange types,

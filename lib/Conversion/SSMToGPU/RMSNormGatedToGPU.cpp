@@ -278,12 +278,7 @@ static void emitNormBody(const NormKernel &k, KernelBodyBuilder &b,
     Value warp = b.div(tid, b.index(32));
     Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
                                         b.rem(tid, b.index(32)), b.index(0));
-    {
-      auto ifFirst = scf::IfOp::create(b, first);
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(ifFirst.thenBlock());
-      memref::StoreOp::create(b, sum, partials, warp);
-    }
+    b.ifThen(first, [&] { memref::StoreOp::create(b, sum, partials, warp); });
     gpu::BarrierOp::create(b);
     SmallVector<Value> slots;
     for (int64_t w = 0; w < t.warps(); ++w)
@@ -310,12 +305,13 @@ static void emitNormBody(const NormKernel &k, KernelBodyBuilder &b,
     if (slotValid[j])
       store = store ? arith::AndIOp::create(b, store, slotValid[j]).getResult()
                     : slotValid[j];
-    OpBuilder::InsertionGuard g(b);
-    if (store) {
-      auto ifStore = scf::IfOp::create(b, store);
-      b.setInsertionPointToStart(ifStore.thenBlock());
-    }
-    b.storeVectorF32(result, outMem, addresses[j], /*aligned=*/true);
+    auto storeResult = [&] {
+      b.storeVectorF32(result, outMem, addresses[j], /*aligned=*/true);
+    };
+    if (store)
+      b.ifThen(store, storeResult);
+    else
+      storeResult();
   }
 }
 

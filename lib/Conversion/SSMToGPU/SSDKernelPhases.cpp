@@ -126,22 +126,16 @@ void SSDKernelEmitter::storeOutputs(ArrayRef<OutputPair> pairs, Value t0) {
   auto storeRuns = [&](bool guarded) {
     for (const OutputPair &pair : pairs) {
       Value t = b.add(t0, pair.row);
-      OpBuilder::InsertionGuard guard(b);
-      if (guarded) {
-        auto inRange = scf::IfOp::create(b, b.cmpLT(t, len));
-        b.setInsertionPointToStart(inRange.thenBlock());
-      }
-      storeRun(pair.values, yMem, actIndex(t, pair.col));
+      auto store = [&] { storeRun(pair.values, yMem, actIndex(t, pair.col)); };
+      if (guarded)
+        b.ifThen(b.cmpLT(t, len), store);
+      else
+        store();
     }
   };
-  auto whole =
-      scf::IfOp::create(b, b.cmpLT(b.add(t0, b.index(s.chunk - 1)), len),
-                        /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(whole.thenBlock());
-  storeRuns(false);
-  b.setInsertionPointToStart(whole.elseBlock());
-  storeRuns(true);
+  b.ifThenElse(
+      b.cmpLT(b.add(t0, b.index(s.chunk - 1)), len), [&] { storeRuns(false); },
+      [&] { storeRuns(true); });
 }
 
 //===----------------------------------------------------------------------===//
@@ -213,19 +207,20 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
     int64_t perRow = width / kVector, total = s.chunk * perRow;
     for (int64_t j = 0; j * s.threads() < total; ++j) {
       Value v = b.add(tid, b.index(j * s.threads()));
-      OpBuilder::InsertionGuard guard(b);
-      if ((j + 1) * s.threads() > total) {
-        auto partial = scf::IfOp::create(b, b.cmpLT(v, b.index(total)));
-        b.setInsertionPointToStart(partial.thenBlock());
-      }
-      Value row = b.div(v, b.index(perRow));
-      Value col = b.mul(b.rem(v, b.index(perRow)), b.index(kVector));
-      copyStep(
-          mem, b.add(t0, row), col, index, smem,
-          [&] {
-            return SmallVector<Value>{b.add(stage, row), col};
-          },
-          throughL1);
+      auto copyRow = [&] {
+        Value row = b.div(v, b.index(perRow));
+        Value col = b.mul(b.rem(v, b.index(perRow)), b.index(kVector));
+        copyStep(
+            mem, b.add(t0, row), col, index, smem,
+            [&] {
+              return SmallVector<Value>{b.add(stage, row), col};
+            },
+            throughL1);
+      };
+      if ((j + 1) * s.threads() > total)
+        b.ifThen(b.cmpLT(v, b.index(total)), copyRow);
+      else
+        copyRow();
     }
   };
   copy(xMem, sX, s.columns, [&](Value t, Value c) { return actIndex(t, c); });
@@ -318,25 +313,24 @@ void SSDKernelEmitter::awaitTma(Value chunk) {
 SmallVector<Value> SSDKernelEmitter::loadDt(Value t0) {
   int64_t perLane = s.chunk / 32;
   Type elem = cast<MemRefType>(dtMem.getType()).getElementType();
-  SmallVector<Type> types(perLane, elem);
-  auto ifOp =
-      scf::IfOp::create(b, types, isDecayWarp(), /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(ifOp.elseBlock());
-  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(elem));
-  scf::YieldOp::create(b, SmallVector<Value>(perLane, zero));
-  b.setInsertionPointToStart(ifOp.thenBlock());
-  SmallVector<Value> dt;
-  for (int64_t k = 0; k < perLane; ++k) {
-    Value t = b.add(t0, b.add(b.mul(lane, b.index(perLane)), b.index(k)));
-    Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
-    dt.push_back(memref::LoadOp::create(
-        b, dtMem,
-        b.add(b.mul(b.add(b.mul(bIdx, len), clamped), b.index(s.heads)),
-              head)));
-  }
-  scf::YieldOp::create(b, dt);
-  return SmallVector<Value>(ifOp.getResults());
+  return b.ifThenElse(
+      isDecayWarp(), SmallVector<Type>(perLane, elem),
+      [&] {
+        SmallVector<Value> dt;
+        for (int64_t k = 0; k < perLane; ++k) {
+          Value t = b.add(t0, b.add(b.mul(lane, b.index(perLane)), b.index(k)));
+          Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+          dt.push_back(memref::LoadOp::create(
+              b, dtMem,
+              b.add(b.mul(b.add(b.mul(bIdx, len), clamped), b.index(s.heads)),
+                    head)));
+        }
+        return dt;
+      },
+      [&] {
+        Value zero = arith::ConstantOp::create(b, b.getZeroAttr(elem));
+        return SmallVector<Value>(perLane, zero);
+      });
 }
 
 /// This lane's z runs of the chunk at `t0`, per owned column block, 16-row

@@ -479,32 +479,24 @@ void SSDKernelEmitter::scanShare(Value batch, Value init, Value final) {
   PipelineStart pipeline = startPipeline();
 
   SmallVector<Type> stateTypes(s.stateValues(), b.getF32Type());
-  auto start = scf::IfOp::create(b, stateTypes, b.cmpEQ(chunkLo, b.index(0)),
-                                 /*withElseRegion=*/true);
-  {
-    OpBuilder::InsertionGuard branch(b);
-    b.setInsertionPointToStart(start.thenBlock());
-    scf::YieldOp::create(b, unitStart(init));
-    b.setInsertionPointToStart(start.elseBlock());
-    scf::YieldOp::create(b, awaitHandoff(b.sub(worker, b.index(1))));
-  }
-  SmallVector<Value> state(start.getResults());
+  SmallVector<Value> state = b.ifThenElse(
+      b.cmpEQ(chunkLo, b.index(0)), stateTypes, [&] { return unitStart(init); },
+      [&] { return awaitHandoff(b.sub(worker, b.index(1))); });
   SmallVector<Value> end = (s.warpgroup ? scanChunksWarpgroup(state, pipeline)
                                         : scanChunks(state, pipeline))
                                .first;
 
-  auto handOver = scf::IfOp::create(b, b.cmpLT(chunkHi, perUnit),
-                                    /*withElseRegion=*/final != nullptr);
-  b.setInsertionPointToStart(handOver.thenBlock());
-  handOff(end, worker);
-  if (!final)
+  Value handsOver = b.cmpLT(chunkHi, perUnit);
+  auto handOn = [&] { handOff(end, worker); };
+  if (!final) {
+    b.ifThen(handsOver, handOn);
     return;
+  }
   // Only the last segment ends with the final state.
-  b.setInsertionPointToStart(handOver.elseBlock());
-  auto lastSegment =
-      scf::IfOp::create(b, b.cmpEQ(segment, b.sub(numSegments, b.index(1))));
-  b.setInsertionPointToStart(lastSegment.thenBlock());
-  storeState(end, final, stateSlab());
+  b.ifThenElse(handsOver, handOn, [&] {
+    b.ifThen(b.cmpEQ(segment, b.sub(numSegments, b.index(1))),
+             [&] { storeState(end, final, stateSlab()); });
+  });
 }
 
 void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
@@ -553,14 +545,11 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   setUnit(gpu::BlockIdOp::create(b, gpu::Dimension::x),
           gpu::BlockIdOp::create(b, gpu::Dimension::y),
           gpu::BlockIdOp::create(b, gpu::Dimension::z));
-  auto [end, decaySum] = scanChunks(
+  std::pair<SmallVector<Value>, Value> carried = scanChunks(
       SmallVector<Value>(s.stateValues(), b.f32(0.0)), startPipeline());
   Value slab = carrySlab(segment);
-  storeState(end, carryState, slab);
+  storeState(carried.first, carryState, slab);
   // One thread of the block's first head-dim tile writes the decay sum.
-  Value writer = b.cmpEQ(b.add(tid, col0), b.index(0));
-  OpBuilder::InsertionGuard guard(b);
-  auto write = scf::IfOp::create(b, writer);
-  b.setInsertionPointToStart(write.thenBlock());
-  b.storeF32(decaySum, carryDecay, slab);
+  b.ifThen(b.cmpEQ(b.add(tid, col0), b.index(0)),
+           [&] { b.storeF32(carried.second, carryDecay, slab); });
 }

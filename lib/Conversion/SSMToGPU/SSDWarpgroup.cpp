@@ -154,25 +154,24 @@ void SSDKernelEmitter::scaleInputs(const ChunkRows &chunk, Value buffer) {
 /// the chunk's G buffer.
 void SSDKernelEmitter::finishGWarpgroup(ArrayRef<Value> g,
                                         const ChunkRows &chunk) {
-  auto holdsRows = scf::IfOp::create(b, b.cmpLT(warp, b.index(s.chunk / 16)));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(holdsRows.thenBlock());
-  Value rows[2] = {b.add(b.mul(warp, b.index(16)), quad),
-                   b.add(b.mul(warp, b.index(16)), b.add(quad, b.index(8)))};
-  Value acumRow[2] = {acumAt(chunk.decay, rows[0]),
-                      acumAt(chunk.decay, rows[1])};
-  Value base = b.mul(chunk.g, b.index(s.chunk * s.chunk));
-  for (int64_t nt = 0; nt < s.chunk / kTileCols; ++nt) {
-    Value col = b.add(b.index(nt * kTileCols), pairCol);
-    Value cols[2] = {col, b.add(col, b.index(1))};
-    std::array<Value, 4> decay = decayPairAt(chunk.decay, col);
-    for (int64_t h = 0; h < 2; ++h) {
-      std::array<Value, 2> vals =
-          maskGPair({g[nt * 4 + h * 2], g[nt * 4 + h * 2 + 1]}, rows[h], cols,
-                    acumRow[h], decay, /*causal=*/true);
-      storeRun(vals, sG, b.add(base, coreIndex(rows[h], col, s.chunk)));
+  b.ifThen(b.cmpLT(warp, b.index(s.chunk / 16)), [&] {
+    Value rows[2] = {b.add(b.mul(warp, b.index(16)), quad),
+                     b.add(b.mul(warp, b.index(16)), b.add(quad, b.index(8)))};
+    Value acumRow[2] = {acumAt(chunk.decay, rows[0]),
+                        acumAt(chunk.decay, rows[1])};
+    Value base = b.mul(chunk.g, b.index(s.chunk * s.chunk));
+    for (int64_t nt = 0; nt < s.chunk / kTileCols; ++nt) {
+      Value col = b.add(b.index(nt * kTileCols), pairCol);
+      Value cols[2] = {col, b.add(col, b.index(1))};
+      std::array<Value, 4> decay = decayPairAt(chunk.decay, col);
+      for (int64_t h = 0; h < 2; ++h) {
+        std::array<Value, 2> vals =
+            maskGPair({g[nt * 4 + h * 2], g[nt * 4 + h * 2 + 1]}, rows[h], cols,
+                      acumRow[h], decay, /*causal=*/true);
+        storeRun(vals, sG, b.add(base, coreIndex(rows[h], col, s.chunk)));
+      }
     }
-  }
+  });
 }
 
 /// Yᵀ = S·Cᵀ of the current chunk on mma.sync: `a` is the previous state

@@ -449,40 +449,43 @@ void ScanKernelEmitter::storeBC(const TileLoads &loads, Value bufBase,
                           Value n, Value i) {
     Value skip = loads.bcSkip.empty() ? Value() : loads.bcSkip[next];
     Value raw = loads.bc[next++];
-    OpBuilder::InsertionGuard g(b);
-    if (valid) {
-      auto guard = scf::IfOp::create(b, valid);
-      b.setInsertionPointToStart(guard.thenBlock());
-    }
-    Value slotBase = b.add(bufBase, b.index(bc.slot * stepStride * stageSteps));
-    SmallVector<Value> v = b.unpackF32(raw);
-    if (skip) {
-      // Element j lands on staged step i + j - skip if that is one.
-      for (auto [j, value] : llvm::enumerate(v)) {
-        Value step = b.sub(b.add(i, b.index(j)), skip);
-        Value staged = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, step,
-                                             b.index(stageSteps));
-        OpBuilder::InsertionGuard inElement(b);
-        b.setInsertionPointToStart(scf::IfOp::create(b, staged).thenBlock());
-        memref::StoreOp::create(
-            b, value, smem,
-            b.add(slotBase, b.add(b.mul(step, b.index(stepStride)), n)));
+    auto store = [&] {
+      Value slotBase =
+          b.add(bufBase, b.index(bc.slot * stepStride * stageSteps));
+      SmallVector<Value> v = b.unpackF32(raw);
+      if (skip) {
+        // Element j lands on staged step i + j - skip if that is one.
+        for (auto [j, element] : llvm::enumerate(v)) {
+          Value step = b.sub(b.add(i, b.index(j)), skip);
+          Value staged = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                               step, b.index(stageSteps));
+          Value value = element;
+          b.ifThen(staged, [&] {
+            memref::StoreOp::create(
+                b, value, smem,
+                b.add(slotBase, b.add(b.mul(step, b.index(stepStride)), n)));
+          });
+        }
+        return;
       }
-      return;
-    }
-    Value dst = b.add(slotBase, b.add(b.mul(i, b.index(stepStride)), n));
-    if (v.size() == 1) {
-      memref::StoreOp::create(b, v[0], smem, dst);
-      return;
-    }
-    if (!cf) {
-      b.storeVectorF32(v, smem, dst, /*aligned=*/true);
-      return;
-    }
-    // A channel-first vector runs along t: transpose it into the tile.
-    for (auto [j, value] : llvm::enumerate(v))
-      memref::StoreOp::create(b, value, smem,
-                              b.add(dst, b.index(int64_t(j) * stepStride)));
+      Value dst = b.add(slotBase, b.add(b.mul(i, b.index(stepStride)), n));
+      if (v.size() == 1) {
+        memref::StoreOp::create(b, v[0], smem, dst);
+        return;
+      }
+      if (!cf) {
+        b.storeVectorF32(v, smem, dst, /*aligned=*/true);
+        return;
+      }
+      // A channel-first vector runs along t: transpose it into the tile.
+      for (auto [j, value] : llvm::enumerate(v))
+        memref::StoreOp::create(b, value, smem,
+                                b.add(dst, b.index(int64_t(j) * stepStride)));
+    };
+    if (valid)
+      b.ifThen(valid, store);
+    else
+      store();
   });
 }
 
@@ -517,9 +520,7 @@ void ScanKernelEmitter::storeRun(ArrayRef<Value> values, Value t0,
   if (masked) {
     for (int64_t i = 0; i < count; ++i) {
       Value t = b.add(start, b.index(i));
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(scf::IfOp::create(b, inRange(t)).thenBlock());
-      b.storeF32(values[i], y, outIndex(t));
+      b.ifThen(inRange(t), [&] { b.storeF32(values[i], y, outIndex(t)); });
     }
     return;
   }

@@ -162,30 +162,30 @@ static KernelLaunch buildCrossMerge(SelectiveScanOp op, Value partials,
                         b.index(kMergeThreads)),
                   gpu::ThreadIdOp::create(b, gpu::Dimension::x)),
             b.index(width));
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(
-      scf::IfOp::create(b, b.cmpLT(element, b.index(rowSize))).thenBlock());
-  auto load = [&](Value mem, Value index) {
+  b.ifThen(b.cmpLT(element, b.index(rowSize)), [&] {
+    auto load = [&](Value mem, Value index) {
+      if (width == 1)
+        return SmallVector<Value>{b.loadF32(mem, index)};
+      return b.unpackF32(b.loadVector(mem, index, width, /*aligned=*/true));
+    };
+    Value offset = b.add(b.mul(row, b.index(rowSize)), element);
+    SmallVector<Value> sum(width, b.f32(0.0));
+    for (int64_t k = 0; k < directions; ++k) {
+      Value slab =
+          b.add(b.mul(b.add(b.mul(row, b.index(directions)), b.index(k)),
+                      b.index(rowSize)),
+                element);
+      for (auto [acc, value] : llvm::zip(sum, load(partialMem, slab)))
+        acc = b.add(acc, value);
+    }
+    if (zMem)
+      for (auto [acc, gate] : llvm::zip(sum, load(zMem, offset)))
+        acc = b.mul(acc, siluOf16Bit(b, gate, yType));
     if (width == 1)
-      return SmallVector<Value>{b.loadF32(mem, index)};
-    return b.unpackF32(b.loadVector(mem, index, width, /*aligned=*/true));
-  };
-  Value offset = b.add(b.mul(row, b.index(rowSize)), element);
-  SmallVector<Value> sum(width, b.f32(0.0));
-  for (int64_t k = 0; k < directions; ++k) {
-    Value slab = b.add(b.mul(b.add(b.mul(row, b.index(directions)), b.index(k)),
-                             b.index(rowSize)),
-                       element);
-    for (auto [acc, value] : llvm::zip(sum, load(partialMem, slab)))
-      acc = b.add(acc, value);
-  }
-  if (zMem)
-    for (auto [acc, gate] : llvm::zip(sum, load(zMem, offset)))
-      acc = b.mul(acc, siluOf16Bit(b, gate, yType));
-  if (width == 1)
-    b.storeF32(sum[0], yMem, offset);
-  else
-    b.storeVectorF32(sum, yMem, offset, /*aligned=*/true);
+      b.storeF32(sum[0], yMem, offset);
+    else
+      b.storeVectorF32(sum, yMem, offset, /*aligned=*/true);
+  });
   return launch;
 }
 

@@ -79,61 +79,52 @@ ScanKernelEmitter::emitPipelinedTiles(TileMode mode, Value first, Value full,
                                       ValueRange carried,
                                       function_ref<Value(Value)> isMasked) {
   SmallVector<Value> h(carried.begin(), carried.end());
-  Value any = b.cmpLT(first, full);
-  auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), any,
-                                /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(ifOp.elseBlock());
-  scf::YieldOp::create(b, h);
-
-  b.setInsertionPointToStart(ifOp.thenBlock());
-  // Other threads may still read the buffer of an earlier tile.
-  TileLoads start = loadTile(tileStart(first), mode);
-  if (!start.bc.empty())
-    gpu::BarrierOp::create(b);
-  storeBC(start, b.index(0), mode);
-  SmallVector<Value> init = h;
-  init.append(start.act.begin(), start.act.end());
-  auto loop = scf::ForOp::create(b, first, full, b.index(1), init);
-  {
-    OpBuilder::InsertionGuard inLoop(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value k = loop.getInductionVar();
-    ValueRange args = loop.getRegionIterArgs();
+  auto pipelined = [&] {
+    // Other threads may still read the buffer of an earlier tile.
+    TileLoads start = loadTile(tileStart(first), mode);
     if (!start.bc.empty())
       gpu::BarrierOp::create(b);
-    // The last iteration re-loads its own tile instead of reading past it.
-    Value last = b.sub(full, b.index(1));
-    Value kNext = arith::MinUIOp::create(b, b.add(k, b.index(1)), last);
-    TileLoads next = loadTile(tileStart(kNext), mode);
-    Value parity = b.rem(b.sub(k, first), b.index(2));
-    Value buf = b.mul(parity, b.index(bufferSize));
-    SmallVector<Value> actLoads(args.drop_front(h.size()));
-    auto compute = [&](bool masked) {
-      return computeTile(tileStart(k), items, mode, masked, actLoads, buf,
-                         b.index(0), args.take_front(h.size()));
-    };
-    SmallVector<Value> out;
-    if (!isMasked) {
-      out = compute(/*masked=*/false);
-    } else {
-      auto branch = scf::IfOp::create(b, ValueRange(h).getTypes(), isMasked(k),
-                                      /*withElseRegion=*/true);
-      OpBuilder::InsertionGuard inBranch(b);
-      b.setInsertionPointToStart(branch.thenBlock());
-      scf::YieldOp::create(b, compute(/*masked=*/true));
-      b.setInsertionPointToStart(branch.elseBlock());
-      scf::YieldOp::create(b, compute(/*masked=*/false));
-      out = SmallVector<Value>(branch.getResults());
+    storeBC(start, b.index(0), mode);
+    SmallVector<Value> init = h;
+    init.append(start.act.begin(), start.act.end());
+    auto loop = scf::ForOp::create(b, first, full, b.index(1), init);
+    {
+      OpBuilder::InsertionGuard inLoop(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value k = loop.getInductionVar();
+      ValueRange args = loop.getRegionIterArgs();
+      if (!start.bc.empty())
+        gpu::BarrierOp::create(b);
+      // The last iteration re-loads its own tile instead of reading past it.
+      Value last = b.sub(full, b.index(1));
+      Value kNext = arith::MinUIOp::create(b, b.add(k, b.index(1)), last);
+      TileLoads next = loadTile(tileStart(kNext), mode);
+      Value parity = b.rem(b.sub(k, first), b.index(2));
+      Value buf = b.mul(parity, b.index(bufferSize));
+      SmallVector<Value> actLoads(args.drop_front(h.size()));
+      auto compute = [&](bool masked) {
+        return computeTile(tileStart(k), items, mode, masked, actLoads, buf,
+                           b.index(0), args.take_front(h.size()));
+      };
+      SmallVector<Value> out;
+      if (!isMasked) {
+        out = compute(/*masked=*/false);
+      } else {
+        out = b.ifThenElse(
+            isMasked(k), ValueRange(h).getTypes(),
+            [&] { return compute(/*masked=*/true); },
+            [&] { return compute(/*masked=*/false); });
+      }
+      if (!next.bc.empty())
+        storeBC(next, b.mul(b.sub(b.index(1), parity), b.index(bufferSize)),
+                mode);
+      out.append(next.act.begin(), next.act.end());
+      scf::YieldOp::create(b, out);
     }
-    if (!next.bc.empty())
-      storeBC(next, b.mul(b.sub(b.index(1), parity), b.index(bufferSize)),
-              mode);
-    out.append(next.act.begin(), next.act.end());
-    scf::YieldOp::create(b, out);
-  }
-  scf::YieldOp::create(b, loop.getResults().take_front(h.size()));
-  return SmallVector<Value>(ifOp.getResults());
+    return SmallVector<Value>(loop.getResults().take_front(h.size()));
+  };
+  return b.ifThenElse(b.cmpLT(first, full), ValueRange(h).getTypes(), pipelined,
+                      [&] { return h; });
 }
 
 /// The windows of a channel-first row that is not 16-byte aligned. Each
@@ -206,16 +197,14 @@ SmallVector<Value> ScanKernelEmitter::emitSegment(ValueRange carried) {
   }
   Value aligned = arith::CmpIOp::create(
       b, arith::CmpIPredicate::eq, b.rem(len, b.index(vecAlign)), b.index(0));
-  auto ifOp = scf::IfOp::create(b, ValueRange(h).getTypes(), aligned,
-                                /*withElseRegion=*/true);
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(ifOp.thenBlock());
-  SmallVector<Value> tiled =
-      emitPipelinedTiles(TileMode::Vector, b.index(0), full, tileStart, h);
-  scf::YieldOp::create(b, emitEdgeTiles(full, windows, tileStart, tiled));
-  b.setInsertionPointToStart(ifOp.elseBlock());
-  scf::YieldOp::create(b, emitShiftedTiles(full, tileStart, h));
-  return SmallVector<Value>(ifOp.getResults());
+  return b.ifThenElse(
+      aligned, ValueRange(h).getTypes(),
+      [&] {
+        SmallVector<Value> tiled = emitPipelinedTiles(
+            TileMode::Vector, b.index(0), full, tileStart, h);
+        return emitEdgeTiles(full, windows, tileStart, tiled);
+      },
+      [&] { return emitShiftedTiles(full, tileStart, h); });
 }
 
 /// Starts the segment from the state the earlier segments carry in (the later
@@ -425,9 +414,11 @@ void ScanKernelEmitter::emitDirection(int64_t k, Value blockSegment,
     Value base = b.add(b.mul(row, b.index(states)), stateBase);
     for (int64_t n = 0; n < own; ++n)
       b.storeF32(h[n], carryState, b.add(base, b.index(n)));
+    auto storeDelta = [&] { b.storeF32(h[own], carryDelta, row); };
     if (lanes > 1) // Every lane summed the same Δ.
-      b.setInsertionPointToStart(scf::IfOp::create(b, isLane(0)).thenBlock());
-    b.storeF32(h[own], carryDelta, row);
+      b.ifThen(isLane(0), storeDelta);
+    else
+      storeDelta();
     return;
   }
 
@@ -438,10 +429,8 @@ void ScanKernelEmitter::emitDirection(int64_t k, Value blockSegment,
     return;
   // Only the segment scanned last holds the final state.
   Value lastSeg = reverse ? b.index(0) : b.sub(numSegments, b.index(1));
-  auto isLast = scf::IfOp::create(
-      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, segment, lastSeg));
-  OpBuilder::InsertionGuard g(b);
-  b.setInsertionPointToStart(isLast.thenBlock());
-  for (int64_t n = 0; n < own; ++n)
-    b.storeF32(h[n], last, b.add(stateRow, b.index(n)));
+  b.ifThen(b.cmpEQ(segment, lastSeg), [&] {
+    for (int64_t n = 0; n < own; ++n)
+      b.storeF32(h[n], last, b.add(stateRow, b.index(n)));
+  });
 }
