@@ -89,8 +89,9 @@ using namespace mlir;
 using namespace mlir::ssm;
 using namespace mlir::ssm::ssd;
 
-/// Resident blocks an SM that the carry kernel's register budget is for
-/// (170 registers a thread), where its chunks are of up to 64 steps.
+/// The most resident carry blocks an SM that its register budget is for
+/// (three: 170 registers a thread), where its chunks are of up to 64 steps;
+/// fewer where fewer fit in workgroup memory (carryBlocksPerSM).
 static constexpr int64_t kBlocksPerSM = 3;
 /// Blocks of the scan kernel that keep an SM busy: on an H200 an SM ran T1
 /// (B 4, H 80, L 4096) at 0.90 chunks/µs with one block, 1.06 with two and
@@ -107,6 +108,15 @@ static constexpr int64_t kSharedBytesPerSM = 228 * 1024;
 /// kSaturatingBlocksPerSM of them (as it does kBlocksPerSM carry blocks).
 static constexpr int64_t kScanSharedBytes =
     kSharedBytesPerSM / (kSaturatingBlocksPerSM + 1);
+
+/// The carry blocks an SM holds: kBlocksPerSM, or as many as fit in its
+/// workgroup memory. ptxas is held to their registers only: with 64-step
+/// chunks three stages deep two blocks fit, and the carry at 186 registers
+/// rather than 168 ran T3 in 0.673-0.674 ms against 0.676-0.680 on an H200
+/// (bench/README.md, session 31).
+static int64_t carryBlocksPerSM(int64_t sharedBytes) {
+  return std::min(kBlocksPerSM, kSharedBytesPerSM / (sharedBytes + 1024));
+}
 
 /// The shortest L segment libssmrt may pick. A segment's block carries in
 /// the [P, N] f32 state of every segment before it (32 KB a block at P 64,
@@ -175,10 +185,11 @@ static KernelLaunch buildKernel(SSDChunkOp op, SSDRole role,
                   host.getNamedAttr("ssm.tile", op.getTileAttr())};
   launch.kernel = createKernel(host, loc, module, name, launch, {});
   if (shape.boundedRegisters())
-    launch.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                           host.getI32IntegerAttr(role == SSDRole::Scan
-                                                      ? kSaturatingBlocksPerSM
-                                                      : kBlocksPerSM));
+    launch.kernel->setAttr(
+        NVVM::NVVMDialect::getMinctasmAttrName(),
+        host.getI32IntegerAttr(role == SSDRole::Scan
+                                   ? kSaturatingBlocksPerSM
+                                   : carryBlocksPerSM(launch.sharedBytes)));
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());
   SSDKernelEmitter(op, role, shape, body).emit(launch.kernel.getArguments());

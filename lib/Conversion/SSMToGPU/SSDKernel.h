@@ -70,9 +70,10 @@ struct SSDShape {
   int64_t bcStride() const { return states + kVector; }
   int64_t gStride() const { return chunk + kVector; }
   int64_t elemBytes() const { return 2; }
-  /// Whether ptxas is held to kBlocksPerSM resident blocks (170 registers a
-  /// thread): chunks of up to 64 steps fit them; longer ones hold more
-  /// output accumulators and would spill.
+  /// Whether ptxas is held to the registers of the resident blocks (the
+  /// scan's two, up to three carry blocks: 170 registers a thread): chunks
+  /// of up to 64 steps fit them; longer ones hold more output accumulators
+  /// and would spill.
   bool boundedRegisters() const { return chunk <= 64; }
   /// Whether a chunk's phases are interleaved further (the state term in the
   /// G tiles' straight line, the state update before the stores): within

@@ -1,0 +1,54 @@
+// RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
+
+// The carry kernel walks chunks of its own. Where the L segments are whole
+// 64-step chunks it takes those, three stages deep: x and B in three
+// buffers of 64 rows, 64 · 3 · (72 + 136) · 2 + Acum and Δ (3 · 2 · 64 · 4)
+// = 81408 bytes, which an SM holds twice, so ptxas is held to two blocks'
+// registers. Other segment lengths (here 1056 steps, a tile of 32 head-dim
+// columns) keep the scan's 32-step chunks, two stages deep in three buffers
+// (32 · 3 · (40 + 136) · 2 + 2 · 2 · 32 · 4 = 34304 bytes), and three
+// blocks an SM.
+
+// CHECK-LABEL: func.func @whole(
+// CHECK: gpu.launch_func @ssm_kernels::@whole_ssd_chunk_0_carry
+// CHECK-SAME: dynamic_shared_memory_size %c81408_i32
+// CHECK-LABEL: func.func @odd(
+// CHECK: gpu.launch_func @ssm_kernels::@odd_ssd_chunk_0_carry
+// CHECK-SAME: dynamic_shared_memory_size %c34304_i32
+
+// CHECK-LABEL: gpu.func @whole_ssd_chunk_0_carry(
+// CHECK-SAME: nvvm.minctasm = 2 : i32
+// CHECK: memref.view {{.*}} to memref<192x72xbf16
+// CHECK: memref.view {{.*}} to memref<192x136xbf16
+// CHECK: scf.for
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK-LABEL: gpu.func @odd_ssd_chunk_0_carry(
+// CHECK-SAME: nvvm.minctasm = 3 : i32
+// CHECK: memref.view {{.*}} to memref<96x40xbf16
+// CHECK: memref.view {{.*}} to memref<96x136xbf16
+// CHECK: scf.for
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+
+func.func @whole(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+                 %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>,
+                 %C: tensor<?x?x1x128xbf16>) -> tensor<?x?x8x64xbf16> {
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %C softplus
+      chunk_size = 64 headdim = 64 ngroups = 1
+      tile = <threads = 128, items = 64, chunk = 1024>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>)
+      -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
+
+func.func @odd(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
+               %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>,
+               %C: tensor<?x?x1x128xbf16>) -> tensor<?x?x8x64xbf16> {
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %C softplus
+      chunk_size = 32 headdim = 64 ngroups = 1
+      tile = <threads = 64, items = 32, chunk = 1056>
+      : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,
+         tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>)
+      -> tensor<?x?x8x64xbf16>
+  return %y : tensor<?x?x8x64xbf16>
+}
