@@ -478,6 +478,8 @@ void SSDKernelEmitter::scanShare(Value batch, Value init, Value final) {
   // This piece's first loads, in flight while its state is awaited.
   PipelineStart pipeline = startPipeline();
 
+  // A unit's first piece starts from the unit's state; a later one from
+  // the state the previous block hands on.
   SmallVector<Type> stateTypes(s.stateValues(), b.getF32Type());
   SmallVector<Value> state = b.ifThenElse(
       b.cmpEQ(chunkLo, b.index(0)), stateTypes, [&] { return unitStart(init); },
@@ -486,6 +488,7 @@ void SSDKernelEmitter::scanShare(Value batch, Value init, Value final) {
                                         : scanChunks(state, pipeline))
                                .first;
 
+  // A piece that ends inside its unit hands its state on.
   Value handsOver = b.cmpLT(chunkHi, perUnit);
   auto handOn = [&] { handOff(end, worker); };
   if (!final) {
