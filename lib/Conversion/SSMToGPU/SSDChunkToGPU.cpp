@@ -50,14 +50,15 @@
 //
 // Units also split L into segments of whole chunks, for shapes whose batch
 // x heads cannot fill the GPU: a carry kernel runs step 4 alone over each
-// segment but the last from a zero state and records the segment's end
-// state and its decay sum Σ Δ·A; the scan kernel then starts each segment
-// from S = 2^(Σ Δ·A·log2e)·S + S_end, segment by segment, as the
-// selective-scan lowering does. The segment length is the tile's `chunk`,
-// or, without one, a kernel parameter that libssmrt picks at each launch
-// (ssm.split_length): the whole sequence where batch x heads fill the
-// persistent scan's blocks (the carry kernel's grid is then empty), else
-// the fewest segments that do.
+// segment but the last from a zero state (in 64-step chunks of its own where
+// the segments allow) and records the segment's end state and its decay sum
+// Σ Δ·A; the scan kernel then starts each segment from
+// S = 2^(Σ Δ·A·log2e)·S + S_end, segment by segment, as the selective-scan
+// lowering does. The segment length is the tile's `chunk`, or, without one,
+// a kernel parameter that libssmrt picks at each launch (ssm.split_length):
+// the whole sequence where batch x heads fill the persistent scan's blocks
+// (the carry kernel's grid is then empty), else the fewest segments that
+// do.
 //
 // Where every target is sm_90 or newer (`tensor-copies`) and the kernel does
 // not gate its output, the scan stages B and C by TMA: per chunk thread 0
