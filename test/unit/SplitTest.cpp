@@ -34,22 +34,41 @@ TEST(SplitTest, ALayerMayAskForFewerWaves) {
 }
 
 TEST(SplitTest, FillSplitsIntoTheFewestSegmentsThatFillAPersistentScan) {
-  // The SSD before its persistent scan of 2 blocks an SM (264): T3 (80
-  // units a segment) in 4 segments, B 2, L 8192 (160) in 2, B 1, L 4096 in
-  // the 4 its 1024-step minimum allows.
-  EXPECT_EQ(chooseFillSplit(32768, 32, 80, kSMs, 2, 1024), 8192);
-  EXPECT_EQ(chooseFillSplit(8192, 32, 160, kSMs, 2, 1024), 4096);
-  EXPECT_EQ(chooseFillSplit(4096, 32, 80, kSMs, 2, 1024), 1024);
-  EXPECT_EQ(chooseFillSplit(2048, 32, 80, kSMs, 2, 1024), 1024);
+  // The SSD before its persistent scan of 2 blocks an SM (264), in
+  // segments of whole 64-step carry chunks: T3 (80 units a segment) in 4
+  // segments, B 2, L 8192 (160) in 2, B 1, L 4096 in the 4 its 1024-step
+  // minimum allows.
+  EXPECT_EQ(chooseFillSplit(32768, 64, 80, kSMs, 2, 1024), 8192);
+  EXPECT_EQ(chooseFillSplit(8192, 64, 160, kSMs, 2, 1024), 4096);
+  EXPECT_EQ(chooseFillSplit(4096, 64, 80, kSMs, 2, 1024), 1024);
+  EXPECT_EQ(chooseFillSplit(2048, 64, 80, kSMs, 2, 1024), 1024);
+  // A length that is not a multiple: 4 segments of 8200 steps round up to
+  // 129 carry chunks.
+  EXPECT_EQ(chooseFillSplit(32800, 64, 80, kSMs, 2, 1024), 8256);
   // Units that fill it keep the whole sequence: T1 (320), T2 (384), and
   // exactly 264.
-  EXPECT_EQ(chooseFillSplit(4096, 32, 320, kSMs, 2, 1024), 4096);
-  EXPECT_EQ(chooseFillSplit(1000, 32, 384, kSMs, 2, 1024), 1024);
-  EXPECT_EQ(chooseFillSplit(8192, 32, 264, kSMs, 2, 1024), 8192);
-  EXPECT_EQ(chooseFillSplit(8192, 32, 263, kSMs, 2, 1024), 4096);
+  EXPECT_EQ(chooseFillSplit(4096, 64, 320, kSMs, 2, 1024), 4096);
+  EXPECT_EQ(chooseFillSplit(1000, 64, 384, kSMs, 2, 1024), 1024);
+  EXPECT_EQ(chooseFillSplit(8192, 64, 264, kSMs, 2, 1024), 8192);
+  EXPECT_EQ(chooseFillSplit(8192, 64, 263, kSMs, 2, 1024), 4096);
   // A lone unit splits as far as kMaxSplits.
   EXPECT_EQ(chooseFillSplit(int64_t(1) << 20, 64, 1, kSMs, 2, 1024),
             (int64_t(1) << 20) / kMaxSplits);
+}
+
+TEST(SplitTest, FillLeavesFewerCarryBlocksThanWorkers) {
+  // The SSD's carry kernel (a block a unit of every segment but the last)
+  // holds two blocks an SM, so it runs in one wave where its blocks are
+  // fewer than the persistent scan's: the fewest segments that fill the
+  // scan leave fewer than that to carry.
+  for (int64_t units = 1; units <= 400; ++units) {
+    for (int64_t len : {1000, 4096, 8192, 32768, 32800, 100000}) {
+      int64_t steps = chooseFillSplit(len, 64, units, kSMs, 2, 1024);
+      int64_t segments = (len + steps - 1) / steps;
+      EXPECT_LT(units * (segments - 1), kSMs * 2)
+          << "units " << units << ", L " << len;
+    }
+  }
 }
 
 TEST(SplitTest, BlocksThatFillTheSMsKeepTheWholeSequence) {
