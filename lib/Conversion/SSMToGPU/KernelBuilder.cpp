@@ -316,6 +316,10 @@ Value KernelBodyBuilder::exp2(Value x) {
 }
 
 void KernelBodyBuilder::ifThen(Value cond, function_ref<void()> body) {
+  if (!cond) {
+    body();
+    return;
+  }
   auto ifOp = scf::IfOp::create(*this, cond);
   InsertionGuard guard(*this);
   setInsertionPointToStart(ifOp.thenBlock());

@@ -93,7 +93,7 @@ public:
   Value cmpLT(Value a, Value b);
   Value cmpEQ(Value a, Value b);
 
-  /// Emits `body` under `scf.if cond`.
+  /// Emits `body` under `scf.if cond`, or unguarded where `cond` is null.
   void ifThen(Value cond, function_ref<void()> body);
   /// Emits `thenBody` under `scf.if cond` and `elseBody` in its else region.
   void ifThenElse(Value cond, function_ref<void()> thenBody,

@@ -305,13 +305,9 @@ static void emitNormBody(const NormKernel &k, KernelBodyBuilder &b,
     if (slotValid[j])
       store = store ? arith::AndIOp::create(b, store, slotValid[j]).getResult()
                     : slotValid[j];
-    auto storeResult = [&] {
+    b.ifThen(store, [&] {
       b.storeVectorF32(result, outMem, addresses[j], /*aligned=*/true);
-    };
-    if (store)
-      b.ifThen(store, storeResult);
-    else
-      storeResult();
+    });
   }
 }
 

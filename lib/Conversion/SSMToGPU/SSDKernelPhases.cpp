@@ -126,11 +126,8 @@ void SSDKernelEmitter::storeOutputs(ArrayRef<OutputPair> pairs, Value t0) {
   auto storeRuns = [&](bool guarded) {
     for (const OutputPair &pair : pairs) {
       Value t = b.add(t0, pair.row);
-      auto store = [&] { storeRun(pair.values, yMem, actIndex(t, pair.col)); };
-      if (guarded)
-        b.ifThen(b.cmpLT(t, len), store);
-      else
-        store();
+      b.ifThen(guarded ? b.cmpLT(t, len) : Value(),
+               [&] { storeRun(pair.values, yMem, actIndex(t, pair.col)); });
     }
   };
   b.ifThenElse(
@@ -207,7 +204,8 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
     int64_t perRow = width / kVector, total = s.chunk * perRow;
     for (int64_t j = 0; j * s.threads() < total; ++j) {
       Value v = b.add(tid, b.index(j * s.threads()));
-      auto copyRow = [&] {
+      bool partial = (j + 1) * s.threads() > total;
+      b.ifThen(partial ? b.cmpLT(v, b.index(total)) : Value(), [&] {
         Value row = b.div(v, b.index(perRow));
         Value col = b.mul(b.rem(v, b.index(perRow)), b.index(kVector));
         copyStep(
@@ -216,11 +214,7 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
               return SmallVector<Value>{b.add(stage, row), col};
             },
             throughL1);
-      };
-      if ((j + 1) * s.threads() > total)
-        b.ifThen(b.cmpLT(v, b.index(total)), copyRow);
-      else
-        copyRow();
+      });
     }
   };
   copy(xMem, sX, s.columns, [&](Value t, Value c) { return actIndex(t, c); });

@@ -449,7 +449,7 @@ void ScanKernelEmitter::storeBC(const TileLoads &loads, Value bufBase,
                           Value n, Value i) {
     Value skip = loads.bcSkip.empty() ? Value() : loads.bcSkip[next];
     Value raw = loads.bc[next++];
-    auto store = [&] {
+    b.ifThen(valid, [&] {
       Value slotBase =
           b.add(bufBase, b.index(bc.slot * stepStride * stageSteps));
       SmallVector<Value> v = b.unpackF32(raw);
@@ -481,11 +481,7 @@ void ScanKernelEmitter::storeBC(const TileLoads &loads, Value bufBase,
       for (auto [j, value] : llvm::enumerate(v))
         memref::StoreOp::create(b, value, smem,
                                 b.add(dst, b.index(int64_t(j) * stepStride)));
-    };
-    if (valid)
-      b.ifThen(valid, store);
-    else
-      store();
+    });
   });
 }
 

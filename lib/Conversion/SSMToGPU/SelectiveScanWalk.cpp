@@ -414,11 +414,9 @@ void ScanKernelEmitter::emitDirection(int64_t k, Value blockSegment,
     Value base = b.add(b.mul(row, b.index(states)), stateBase);
     for (int64_t n = 0; n < own; ++n)
       b.storeF32(h[n], carryState, b.add(base, b.index(n)));
-    auto storeDelta = [&] { b.storeF32(h[own], carryDelta, row); };
-    if (lanes > 1) // Every lane summed the same Δ.
-      b.ifThen(isLane(0), storeDelta);
-    else
-      storeDelta();
+    // Every lane summed the same Δ.
+    b.ifThen(lanes > 1 ? isLane(0) : Value(),
+             [&] { b.storeF32(h[own], carryDelta, row); });
     return;
   }
 
