@@ -102,11 +102,13 @@ static constexpr int64_t kBlocksPerSM = 3;
 /// against 0.311, and 200 registers 0.312.
 static constexpr int64_t kSaturatingBlocksPerSM = 2;
 /// The most workgroup memory a block may use on sm_80 and sm_90, and an
-/// sm_90 SM's (with 1 KB of it reserved a block; sm_80 has 164 KB).
+/// sm_90 SM's, of which the driver reserves 1 KB a resident block (sm_80
+/// has 164 KB).
 static constexpr int64_t kMaxSharedBytes = 227 * 1024;
 static constexpr int64_t kSharedBytesPerSM = 228 * 1024;
+static constexpr int64_t kReservedSharedBytes = 1024;
 /// The workgroup memory a scan block takes at least, which holds an SM to
-/// kSaturatingBlocksPerSM of them (as it does kBlocksPerSM carry blocks).
+/// kSaturatingBlocksPerSM of them.
 static constexpr int64_t kScanSharedBytes =
     kSharedBytesPerSM / (kSaturatingBlocksPerSM + 1);
 
@@ -116,7 +118,8 @@ static constexpr int64_t kScanSharedBytes =
 /// rather than 168 ran T3 in 0.673-0.674 ms against 0.676-0.680 on an H200
 /// (bench/README.md, session 31).
 static int64_t carryBlocksPerSM(int64_t sharedBytes) {
-  return std::min(kBlocksPerSM, kSharedBytesPerSM / (sharedBytes + 1024));
+  return std::min(kBlocksPerSM,
+                  kSharedBytesPerSM / (sharedBytes + kReservedSharedBytes));
 }
 
 /// The shortest L segment libssmrt may pick. A segment's block carries in
