@@ -548,11 +548,13 @@ void SSDKernelEmitter::emit(ArrayRef<BlockArgument> args) {
   setUnit(gpu::BlockIdOp::create(b, gpu::Dimension::x),
           gpu::BlockIdOp::create(b, gpu::Dimension::y),
           gpu::BlockIdOp::create(b, gpu::Dimension::z));
-  std::pair<SmallVector<Value>, Value> carried = scanChunks(
+  SmallVector<Value> end;
+  Value decaySum;
+  std::tie(end, decaySum) = scanChunks(
       SmallVector<Value>(s.stateValues(), b.f32(0.0)), startPipeline());
   Value slab = carrySlab(segment);
-  storeState(carried.first, carryState, slab);
+  storeState(end, carryState, slab);
   // One thread of the block's first head-dim tile writes the decay sum.
   b.ifThen(b.cmpEQ(b.add(tid, col0), b.index(0)),
-           [&] { b.storeF32(carried.second, carryDecay, slab); });
+           [&] { b.storeF32(decaySum, carryDecay, slab); });
 }
