@@ -10,7 +10,9 @@
 #ifndef SSMC_BENCH_BENCHUTIL_H
 #define SSMC_BENCH_BENCHUTIL_H
 
-#include "GpuTestUtil.h"
+#include "CudaDriver.h"
+#include "LayerInputs.h"
+#include "SpecReader.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -15,6 +15,7 @@
 #include "BenchUtil.h"
 
 #include <cublas_v2.h>
+#include <dlfcn.h>
 
 #include <cstdio>
 #include <ctime>

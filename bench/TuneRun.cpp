@@ -13,6 +13,8 @@
 
 #include "BenchUtil.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <fstream>
 #include <limits>

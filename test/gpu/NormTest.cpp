@@ -30,7 +30,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuTestUtil.h"
+#include "GpuTestMain.h"
+#include "LayerInputs.h"
 
 #include <cstdio>
 #include <string>

@@ -49,7 +49,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuTestUtil.h"
+#include "GpuTestMain.h"
+#include "LayerInputs.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -62,7 +62,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuTestUtil.h"
+#include "GpuTestMain.h"
+#include "LayerInputs.h"
 
 #include <algorithm>
 #include <cmath>

@@ -40,7 +40,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GpuTestUtil.h"
+#include "GpuTestMain.h"
+#include "LayerInputs.h"
 
 #include <cstdio>
 #include <filesystem>
