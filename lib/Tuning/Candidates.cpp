@@ -1,7 +1,7 @@
 //===- Candidates.cpp - Tile candidates for ssm-tune ----------------------===//
 //
 // The candidates span what the heuristics chose between on the bench shapes
-// (bench/README.md): block shape and lanes of a selective scan, the chunk
+// (bench/HISTORY.md): block shape and lanes of a selective scan, the chunk
 // length and stages of an SSD (and on sm_90a its warpgroup-MMA kernel), and
 // for both an L segment length, which pays only where batch x channels
 // cannot fill the GPU. A candidate is kept when
@@ -57,7 +57,7 @@ static SmallVector<Object> candidateTiles(const LayerSpec &layer) {
                                {"chunk", segment}});
     return tiles;
   }
-  // The heuristic's columns a block: the columns sweep in bench/README.md
+  // The heuristic's columns a block: the columns sweep in bench/HISTORY.md
   // found fewer slower everywhere.
   int64_t columns = getSSDBlockColumns(layer.headdim);
   for (int64_t segment : kSegments)

@@ -69,7 +69,7 @@ constexpr int64_t chooseSplit(int64_t length, int64_t quantum, int64_t blocks,
 /// a wave. On an H200, the SSD's T3 (B 1, H 80, L 32768; 264 blocks) ran
 /// 0.763 ms in 4 segments, 0.774 in 5, 0.789 in 9 (carry blocks in two
 /// waves), 0.881 in 3 (units longer than shares), and B 2, L 8192 (160
-/// units) 0.394 in 2 against 0.429 whole (bench/README.md, session 26).
+/// units) 0.394 in 2 against 0.429 whole (bench/HISTORY.md, session 26).
 constexpr int64_t chooseFillSplit(int64_t length, int64_t quantum,
                                   int64_t blocks, int64_t sms, int64_t fill,
                                   int64_t minSteps = kMinSplitSteps) {

@@ -35,7 +35,7 @@ struct SSMToNVVMPipelineOptions
       llvm::cl::init("/usr/local/cuda")};
   /// None by default: ptxas's `--register-usage-level=8` ran the SSD scan
   /// 2-3 % faster on an H200 but the Mamba-1 decode step 7-9 % slower, and
-  /// a model's kernels share one ptxas run (bench/README.md, session 25).
+  /// a model's kernels share one ptxas run (bench/HISTORY.md, session 25).
   PassOptions::Option<std::string> ptxasOptions{
       *this, "ptxas-options", llvm::cl::desc("Options passed to ptxas")};
   /// The SSD scan stages B and C by TMA tensor copies: every chip must be

@@ -14,7 +14,7 @@
 // SMs a third block and others none. Where a share ends inside a unit, the
 // block hands its state to the next one through global memory and a flag;
 // it walks that unit first, and the next block the unit's rest last, so the
-// state is ready long before it is needed (bench/README.md, session 21: T1
+// state is ready long before it is needed (bench/HISTORY.md, session 21: T1
 // 0.356 -> 0.311 ms).
 //
 // Per chunk, the block stages x, B and C in workgroup memory (zero rows past
@@ -66,7 +66,7 @@
 // mbarrier, which every thread waits on before the chunk's barrier; libssmrt
 // encodes the two tensor maps into a workspace at each launch. x keeps its
 // per-thread cp.async. On an H200 T1 went from 0.263 to 0.247 ms, T3 from 0.730
-// to 0.697 (bench/README.md, session 28).
+// to 0.697 (bench/HISTORY.md, session 28).
 //
 // A tile with `warpgroup` (sm_90a) runs the scan's chunks on warpgroup MMA
 // instead (SSDWarpgroup.cpp). The emitter (SSDKernel.h) builds the rest of
@@ -96,7 +96,7 @@ using namespace mlir::ssm::ssd;
 static constexpr int64_t kBlocksPerSM = 3;
 /// Blocks of the scan kernel that keep an SM busy: on an H200 an SM ran T1
 /// (B 4, H 80, L 4096) at 0.90 chunks/µs with one block, 1.06 with two and
-/// 1.08 with three (bench/README.md, session 21), so the persistent scan
+/// 1.08 with three (bench/HISTORY.md, session 21), so the persistent scan
 /// launches two an SM, which its shares balance exactly, and ptxas may give
 /// it their registers: held to three blocks' 170, it ran T1 in 0.343 ms
 /// against 0.311, and 200 registers 0.312.
@@ -116,7 +116,7 @@ static constexpr int64_t kScanSharedBytes =
 /// workgroup memory. ptxas is held to their registers only: with 64-step
 /// chunks three stages deep two blocks fit, and the carry at 186 registers
 /// rather than 168 ran T3 in 0.673-0.674 ms against 0.676-0.680 on an H200
-/// (bench/README.md, session 31).
+/// (bench/HISTORY.md, session 31).
 static int64_t carryBlocksPerSM(int64_t sharedBytes) {
   return std::min(kBlocksPerSM,
                   kSharedBytesPerSM / (sharedBytes + kReservedSharedBytes));
@@ -127,7 +127,7 @@ static int64_t carryBlocksPerSM(int64_t sharedBytes) {
 /// N 128), about what 50 steps of x, dt, B and C weigh: at 320-step
 /// segments (B 1, H 80, L 4096 split 13 ways) the carry-ins outweighed the
 /// scan, and 4 segments of 1024 ran 1.47x faster on an H200 (0.134 ms
-/// against 0.197, bench/README.md).
+/// against 0.197, bench/HISTORY.md).
 static constexpr int64_t kSSDMinSegmentSteps = 1024;
 
 /// The carry kernel's chunk length where the L segments allow it. Its
@@ -135,7 +135,7 @@ static constexpr int64_t kSSDMinSegmentSteps = 1024;
 /// put more copies in flight and halve the per-chunk state decay: on an
 /// H200, 64-step chunks three stages deep ran T3 in 0.681 ms against 0.692
 /// with the scan's 32-step chunks two deep, B2 L8192 in 0.350 against 0.359
-/// (128-step chunks two deep: 0.724, 0.372; bench/README.md, session 31).
+/// (128-step chunks two deep: 0.724, 0.372; bench/HISTORY.md, session 31).
 static constexpr int64_t kCarrySteps = 64;
 
 /// The x, B and C stage buffers of a kernel of `role`: with two stages, three
@@ -144,7 +144,7 @@ static constexpr int64_t kCarrySteps = 64;
 /// of each, land on the stage of the chunk before last, which every warp
 /// has left, rather than on the last one, which a slower warp may still
 /// read. On an H200: T1 0.269 -> 0.266 ms, T1 + final state 0.274 -> 0.265,
-/// T3 0.763 -> 0.734, B2 L8192 0.395 -> 0.380 (bench/README.md, session 26).
+/// T3 0.763 -> 0.734, B2 L8192 0.395 -> 0.380 (bench/HISTORY.md, session 26).
 static int64_t chooseBuffers(SSDShape shape, SSDRole role) {
   if (shape.stages != 2 || shape.warpgroup)
     return shape.stages;
@@ -261,7 +261,7 @@ mlir::ssm::lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
   // columns (the padded row) and a chunk's rows each. A kernel that gates
   // its output keeps cp.async: there the tensor copies lost (H200, T1 + z
   // 0.338 -> 0.347 ms, while T1 + z + norm, gated by the norm kernel, went
-  // 0.380 -> 0.364; bench/README.md, sessions 28-29).
+  // 0.380 -> 0.364; bench/HISTORY.md, sessions 28-29).
   StringAttr bName = tensorName(buffers.lookup(op.getB()));
   StringAttr cName = tensorName(buffers.lookup(op.getC()));
   shape.tma = tensorCopies && !shape.warpgroup && shape.stages == 2 &&

@@ -195,7 +195,7 @@ void SSDKernelEmitter::copyStep(Value mem, Value t, Value col,
 /// The head's own x bypasses L1; B and C, which every head of the group
 /// reads, go through it: on an H200 T1 0.266 -> 0.261 ms, T1 + z 0.348 ->
 /// 0.339, B1 L4096 0.118 -> 0.112 (x through L1 as well gained nothing
-/// more, and the warpgroup kernel's copies lost 4 %: bench/README.md,
+/// more, and the warpgroup kernel's copies lost 4 %: bench/HISTORY.md,
 /// session 28).
 void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
   auto copy = [&](Value mem, Value smem, int64_t width,

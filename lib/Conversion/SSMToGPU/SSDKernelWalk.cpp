@@ -198,7 +198,7 @@ Value SSDKernelEmitter::ringPosition(Value chunk, int64_t buffers) {
     return b.index(0);
   // In 32 bits, where the index remainder would cost a 64-bit multiply-high
   // on every use (T1 0.308 -> 0.299 ms, T1 wgmma 0.506 -> 0.493,
-  // bench/README.md sessions 23-24). Chunk indices fit: 2^32 chunks would
+  // bench/HISTORY.md sessions 23-24). Chunk indices fit: 2^32 chunks would
   // be terabytes of x.
   Value position = arith::RemUIOp::create(
       b, arith::IndexCastUIOp::create(b, b.getI32Type(), chunk),
@@ -296,7 +296,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
   }
   // Two chunks ahead, the copies of chunk c + 2 may start anywhere past the
   // barrier. Where their ~100 integer instructions go moves the 32-step
-  // scan by up to 10 % (bench/README.md, session 23): in each warp's
+  // scan by up to 10 % (bench/HISTORY.md, session 23): in each warp's
   // straight line after its state term (T1 0.313 -> 0.309 ms), or, where
   // the epilogue loads z, just before the state update (T1 + z 0.392 ->
   // 0.383); elsewhere right after the barrier.

@@ -77,7 +77,7 @@ static StepShape getStepShape(ScanStepOp op) {
 /// Batch entries each thread updates: two for Mamba-1, whose rows' A[d]
 /// vectors are then loaded once for both (H200, B 64: 16.9 -> 16.0 us, 85
 /// -> 89 % of the same-size copy; B 256 50.5 -> 49.8; four or eight entries
-/// lost, bench/README.md session 29). Mamba-2's A is one scalar a head: two
+/// lost, bench/HISTORY.md session 29). Mamba-2's A is one scalar a head: two
 /// entries gained nothing there.
 static int64_t batchEntriesPerThread(const StepShape &shape) {
   return shape.mamba2 ? 1 : 2;

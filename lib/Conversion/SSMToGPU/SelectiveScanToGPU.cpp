@@ -14,7 +14,7 @@
 // recurrence, B/C double-buffered). Rows that are not 16-byte aligned (L not a
 // multiple of the vector width) shift each thread's windows to aligned ones,
 // and the windows that reach outside the sequence run masked in the same
-// pipeline, on vectors clamped into the tensor (bench/README.md, session 15:
+// pipeline, on vectors clamped into the tensor (bench/HISTORY.md, session 15:
 // S4 at L 197 0.045 -> 0.041 ms).
 //
 // Blocks split the sequence into segments, one block row per segment, for
@@ -225,7 +225,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   // so none is split; its directions run in parallel blocks instead (block
   // row z), each storing its sums in a slab of a workspace that a second
   // kernel sums and gates: four times the blocks of one doing all four in
-  // turn, which left most SMs idle (bench/README.md).
+  // turn, which left most SMs idle (bench/HISTORY.md).
   if (op.getCrossScan()) {
     auto yType = cast<RankedTensorType>(op.getY().getType());
     SmallVector<int64_t> slabs = {ShapedType::kDynamic, op.getNumDirections(),

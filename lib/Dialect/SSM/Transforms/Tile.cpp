@@ -30,7 +30,7 @@ static constexpr StringLiteral kLayerTileAttr = "ssm.tile";
 /// a warp meets two row misalignments when L is ragged. On an H100 that ran
 /// S1 in 0.575 ms instead of 0.679 (L 2047: 0.596), S2 0.099 instead of
 /// 0.105 and S4 0.054 instead of 0.062; four lanes, 8 or 32 items, or 32
-/// channels a block were slower (bench/README.md). A cross scan's tiles
+/// channels a block were slower (bench/HISTORY.md). A cross scan's tiles
 /// take 8 steps: on an H200 SS2D 56 x 56 (B 32, D 192) ran in 0.640 ms
 /// instead of 0.821, 28 x 28 (D 384) in 0.314 instead of 0.305. One lane
 /// and eight steps otherwise.
@@ -69,14 +69,14 @@ static std::pair<int64_t, int64_t> chooseSSDTile(SSDChunkOp op) {
 /// The chunk length an SSD kernel works in: the tile's `steps`, else 32
 /// where it divides chunk_size. The output does not depend on it beyond
 /// rounding, and on an H200 T1 ran in 0.35 ms at 32, 0.57 at 64 and 0.65 at
-/// 128 (bench/README.md): a longer chunk adds more causal-term work than it
+/// 128 (bench/HISTORY.md): a longer chunk adds more causal-term work than it
 /// saves state updates, and needs more workgroup memory per block.
 ///
 /// The stages are the tile's: unset, the kernel stages two chunks (the
 /// next one's copies land while one is finished). On an H200 three (two
 /// chunks ahead, one barrier a chunk instead of three) ran T1 in 0.287 ms
 /// against 0.271, T2 in 0.098 against 0.089 and T3 in 0.796 against 0.764,
-/// and only T1 + z faster, 0.348 against 0.351 (bench/README.md, session
+/// and only T1 + z faster, 0.348 against 0.351 (bench/HISTORY.md, session
 /// 26).
 static int64_t chooseSSDSteps(SSDChunkOp op, int64_t steps) {
   constexpr int64_t kSteps = 32;
@@ -137,7 +137,7 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
       if (scan) {
         std::tie(t, i, l) = chooseScanTile(scan);
         // All exps on the SFU: on an H100, moving 1-4 of 16 to the FMA pipe
-        // made S1/S2/S4 0-10 % slower (bench/README.md), as the scan is
+        // made S1/S2/S4 0-10 % slower (bench/HISTORY.md), as the scan is
         // bound by latency more than by SFU throughput.
       } else {
         std::tie(t, i) = chooseSSDTile(ssd);
