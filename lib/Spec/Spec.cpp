@@ -737,31 +737,10 @@ static Expected<LayerSpec> parseRMSNormLayer(const ObjectReader &reader) {
   return layer;
 }
 
-static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
-                                      const std::string &path) {
-  Expected<const llvm::json::Object *> object = getObject(value, path);
-  if (!object)
-    return object.takeError();
-  ObjectReader reader(**object, path);
+/// Reads a selective-scan layer ("op": "selective_scan": Mamba, Vim's
+/// bidirectional and VMamba's cross scan) after its op.
+static Expected<LayerSpec> parseSelectiveScanLayer(const ObjectReader &reader) {
   LayerSpec layer;
-
-  // The op decides which fields exist, so it is checked before the keys.
-  std::string op;
-  if (Error err = reader.readString("op", /*required=*/true, op))
-    return std::move(err);
-  if (op == "ssd_chunk")
-    return parseSSDLayer(reader);
-  if (op == "rms_norm_gated")
-    return parseRMSNormLayer(reader);
-  if (op == "scan_step")
-    return parseScanStepLayer(reader);
-  if (op == "causal_conv1d")
-    return parseConv1dLayer(reader);
-  if (op != "selective_scan")
-    return failAt(reader.fieldPath("op"),
-                  "unknown op '" + clip(op) +
-                      "' (expected selective_scan, ssd_chunk, scan_step, "
-                      "causal_conv1d or rms_norm_gated)");
   layer.kind = LayerKind::SelectiveScan;
 
   if (Error err = reader.checkKnownKeys({"name",
@@ -868,6 +847,34 @@ static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
                       " states per thread (got " + Twine(layer.tile->fmaExps) +
                       ")");
   return layer;
+}
+
+/// Reads the layer `value` at `path` by its op.
+static Expected<LayerSpec> parseLayer(const llvm::json::Value &value,
+                                      const std::string &path) {
+  Expected<const llvm::json::Object *> object = getObject(value, path);
+  if (!object)
+    return object.takeError();
+  ObjectReader reader(**object, path);
+
+  // The op decides which fields exist, so it is checked before the keys.
+  std::string op;
+  if (Error err = reader.readString("op", /*required=*/true, op))
+    return std::move(err);
+  if (op == "selective_scan")
+    return parseSelectiveScanLayer(reader);
+  if (op == "ssd_chunk")
+    return parseSSDLayer(reader);
+  if (op == "rms_norm_gated")
+    return parseRMSNormLayer(reader);
+  if (op == "scan_step")
+    return parseScanStepLayer(reader);
+  if (op == "causal_conv1d")
+    return parseConv1dLayer(reader);
+  return failAt(reader.fieldPath("op"),
+                "unknown op '" + clip(op) +
+                    "' (expected selective_scan, ssd_chunk, scan_step, "
+                    "causal_conv1d or rms_norm_gated)");
 }
 
 /// Reads the optional "arch" list of the spec.
