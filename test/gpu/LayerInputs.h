@@ -18,7 +18,6 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
