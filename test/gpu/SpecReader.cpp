@@ -21,6 +21,13 @@ static ssmrt_dtype parseDtype(const std::string &name) {
   throw std::runtime_error("unknown dtype '" + name + "'");
 }
 
+/// A layer's "layout" (default channel_first, as ssmc reads it).
+static ref::Layout readLayout(const nlohmann::json &entry) {
+  return entry.value("layout", "channel_first") == "channel_last"
+             ? ref::Layout::ChannelLast
+             : ref::Layout::ChannelFirst;
+}
+
 /// The norm fields of a rms_norm_gated layer or of an SSD layer's "norm"
 /// object; `norm.dim` is set.
 static void readNormFields(const nlohmann::json &fields, NormSpec &norm) {
@@ -68,9 +75,7 @@ SpecFile readSpec(const std::string &path) {
         ConvSpec conv;
         conv.name = entry.at("name").get<std::string>();
         conv.dtype = parseDtype(entry.at("dtype").get<std::string>());
-        conv.layout = entry.value("layout", "channel_first") == "channel_last"
-                          ? ref::Layout::ChannelLast
-                          : ref::Layout::ChannelFirst;
+        conv.layout = readLayout(entry);
         conv.channels = entry.at("channels").get<int64_t>();
         conv.width = entry.at("width").get<int64_t>();
         conv.bias = entry.value("bias", false);
@@ -121,14 +126,11 @@ SpecFile readSpec(const std::string &path) {
       if (op != "selective_scan")
         throw std::runtime_error("only selective_scan, scan_step, "
                                  "causal_conv1d, ssd_chunk and rms_norm_gated "
-                                 "layers are "
-                                 "tested");
+                                 "layers are tested");
       ScanSpec layer;
       layer.name = entry.at("name").get<std::string>();
       layer.dtype = parseDtype(entry.at("dtype").get<std::string>());
-      layer.layout = entry.value("layout", "channel_first") == "channel_last"
-                         ? ref::Layout::ChannelLast
-                         : ref::Layout::ChannelFirst;
+      layer.layout = readLayout(entry);
       layer.dim = entry.at("d_inner").get<int64_t>();
       layer.dstate = entry.at("d_state").get<int64_t>();
       const std::string bc = entry.value("bc", "grouped");
