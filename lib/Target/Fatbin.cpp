@@ -69,6 +69,22 @@ writeTemp(llvm::StringRef stem, llvm::StringRef suffix, llvm::StringRef data) {
   return std::string(path);
 }
 
+const GPUObject *mlir::ssm::selectForwardPTX(llvm::ArrayRef<GPUObject> ptx) {
+  // Orders "sm_<number>[a]" by the number, then the portable form first.
+  auto rank = [](const GPUObject &object) {
+    llvm::StringRef chip(object.chip);
+    chip.consume_front("sm_");
+    unsigned sm = 0;
+    chip.take_while(llvm::isDigit).getAsInteger(10, sm);
+    return std::make_pair(sm, !chip.ends_with("a"));
+  };
+  const GPUObject *best = nullptr;
+  for (const GPUObject &object : ptx)
+    if (!best || rank(*best) < rank(object))
+      best = &object;
+  return best;
+}
+
 llvm::Expected<std::string>
 mlir::ssm::buildFatbin(llvm::ArrayRef<GPUObject> objects,
                        llvm::StringRef toolkitPath) {

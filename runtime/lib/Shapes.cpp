@@ -110,8 +110,11 @@ void sizeLaunches(const LayerDesc &layer, int64_t sms,
     const LaunchDesc &launch = layer.launches[layer.split.launch];
     int64_t blocks = 1;
     for (std::size_t d = 0; d < 3; ++d)
-      if (launch.grid[d].divSymbol != layer.split.symbol)
-        blocks *= launch.grid[d].valueWith(shapes.symbols);
+      if (launch.grid[d].divSymbol != layer.split.symbol &&
+          __builtin_mul_overflow(
+              blocks, launch.grid[d].valueWith(shapes.symbols), &blocks))
+        badShape("the grid of launch " + quoted(launch.kernel) +
+                 " overflows int64_t");
     int64_t length = shapes.symbols[layer.split.over];
     shapes.symbols[layer.split.symbol] =
         layer.split.fill

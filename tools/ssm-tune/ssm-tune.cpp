@@ -63,7 +63,8 @@ int main(int argc, char **argv) {
   if (!candidates)
     return fail(inputFile + ": " + llvm::toString(candidates.takeError()));
   StringRef dir = llvm::sys::path::parent_path(outputFile);
-  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+  if (std::error_code ec = dir.empty() ? std::error_code()
+                                       : llvm::sys::fs::create_directories(dir))
     return fail("cannot create '" + dir + "': " + ec.message());
   std::string error;
   auto file = openOutputFile(outputFile, &error);

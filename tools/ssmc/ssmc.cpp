@@ -181,15 +181,17 @@ static LogicalResult compile(MLIRContext &ctx) {
     return success();
   }
 
-  // One cubin per target, plus the PTX of the newest one so that later GPUs
-  // can JIT it.
+  // One cubin per target, plus the PTX that later GPUs can JIT.
   auto bin = serialize(*module, options, "bin");
   if (failed(bin))
     return failure();
   auto objects = ssm::collectGPUObjects(**bin);
   if (!objects)
     return fail(objects.takeError());
-  objects->push_back(ptxObjects->back());
+  const ssm::GPUObject *forward = ssm::selectForwardPTX(*ptxObjects);
+  if (!forward)
+    return fail("the GPU binary holds no PTX");
+  objects->push_back(*forward);
   auto fatbin = ssm::buildFatbin(*objects, cudaPath);
   if (!fatbin)
     return fail(fatbin.takeError());

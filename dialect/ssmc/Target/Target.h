@@ -31,6 +31,11 @@ struct GPUObject {
 /// gpu-module-to-binary); fails unless there is exactly one gpu.binary.
 llvm::Expected<std::vector<GPUObject>> collectGPUObjects(ModuleOp module);
 
+/// The object of `ptx` that later GPUs JIT-compile: the newest SM's, and of
+/// one SM the portable PTX rather than the arch-specific one (sm_90a PTX
+/// runs on sm_90 alone). Null if `ptx` is empty.
+const GPUObject *selectForwardPTX(llvm::ArrayRef<GPUObject> ptx);
+
 /// Bundles cubins and PTX into one fatbin with the toolkit's `fatbinary`.
 llvm::Expected<std::string> buildFatbin(llvm::ArrayRef<GPUObject> objects,
                                         llvm::StringRef toolkitPath);
