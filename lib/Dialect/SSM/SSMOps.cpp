@@ -187,6 +187,23 @@ static LogicalResult verifyBC(Operation *op, StringRef name, Value value,
   return success();
 }
 
+bool mlir::ssm::haveSameGroups(Type b, Type c, Layout layout) {
+  return getBCKind(b) != BCKind::Grouped || getBCKind(c) != BCKind::Grouped ||
+         getNumGroups(b, layout) == getNumGroups(c, layout);
+}
+
+/// Grouped B and C of one scan have one group count: the kernel reads both
+/// at one group index.
+static LogicalResult verifySameGroups(Operation *op, Value b, Value c,
+                                      Layout layout) {
+  if (haveSameGroups(b.getType(), c.getType(), layout))
+    return success();
+  return op->emitOpError() << "operands 'B' and 'C' have "
+                           << getNumGroups(b.getType(), layout) << " and "
+                           << getNumGroups(c.getType(), layout)
+                           << " groups; grouped B and C need the same count";
+}
+
 namespace {
 /// The sizes of a Mamba-1 scan read off its activation input and A.
 struct ScanSizes {
@@ -420,6 +437,7 @@ LogicalResult SelectiveScanOp::verify() {
                       getU())) ||
       failed(verifyBC(*this, "C", getC(), getLayout(), s->b, s->d, s->l, s->n,
                       getU())) ||
+      failed(verifySameGroups(*this, getB(), getC(), getLayout())) ||
       failed(verifyChannelVector(*this, "skip", getD(), dName, s->d)) ||
       failed(verifyChannelVector(*this, "bias", getDeltaBias(), dName, s->d)) ||
       failed(verifyState(*this, "operand", "init", getInit(), state)) ||

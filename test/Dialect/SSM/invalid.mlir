@@ -402,6 +402,15 @@ func.func @selective_scan_B_zero_groups(%u: tensor<?x512x?xbf16>, %A: tensor<512
 
 // -----
 
+func.func @selective_scan_BC_group_counts_differ(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x2x16x?xbf16>, %C: tensor<?x4x16x?xbf16>) {
+  // expected-error @below {{operands 'B' and 'C' have 2 and 4 groups; grouped B and C need the same count}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %C layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x2x16x?xbf16>, tensor<?x4x16x?xbf16>) -> tensor<?x512x?xbf16>
+  return
+}
+
+// -----
+
 func.func @selective_scan_C_shared_length_mismatch(%u: tensor<?x200x512xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x?x16xbf16>, %C: tensor<?x100x16xbf16>) {
   // expected-error @below {{operand 'C' must have shape [B, L, N] = [?, 200, 16], got 'tensor<?x100x16xbf16>'}}
   %y = ssm.selective_scan %u, %u, %A, %B, %C layout = channel_last

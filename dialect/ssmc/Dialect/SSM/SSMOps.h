@@ -27,6 +27,10 @@ BCKind getBCKind(Type type);
 /// The number of groups of a B/C operand (1 unless grouped).
 int64_t getNumGroups(Type type, Layout layout);
 
+/// Whether B and C of the given types can be read at one group index: both
+/// grouped with the same count, or either one not grouped.
+bool haveSameGroups(Type b, Type c, Layout layout);
+
 /// Whether a B/C operand serves a scan of `directions` directions: shared and
 /// per-channel ones always do, grouped ones when each direction has as many
 /// groups of its own.

@@ -51,6 +51,10 @@ struct FuseDiscretizeIntoScan : OpRewritePattern<ScanOp> {
                               scan.getNumDirections()))
       return rewriter.notifyMatchFailure(
           scan, "B's groups do not split into the scan's directions");
+    if (!haveSameGroups(disc.getB().getType(), scan.getC().getType(),
+                        scan.getLayout()))
+      return rewriter.notifyMatchFailure(scan,
+                                         "B and C have different group counts");
     if (!llvm::all_of(disc->getUsers(),
                       [&](Operation *user) { return user == scan; }))
       return rewriter.notifyMatchFailure(

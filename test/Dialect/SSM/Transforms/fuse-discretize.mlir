@@ -230,3 +230,19 @@ func.func @no_fuse_bidirectional_odd_groups(%delta: tensor<?x256x?xbf16>, %A: te
       : (tensor<?x256x?x16xf32>, tensor<?x256x?x16xf32>, tensor<?x256x?xbf16>, tensor<?x2x16x?xbf16>) -> tensor<?x128x?xbf16>
   return %y : tensor<?x128x?xbf16>
 }
+
+// -----
+
+// Grouped B and C with different group counts stay unfused: the fused
+// scan reads both at one group index.
+// CHECK-LABEL: func.func @no_fuse_group_counts_differ
+// CHECK: ssm.discretize
+// CHECK: ssm.scan
+// CHECK-NOT: ssm.selective_scan
+func.func @no_fuse_group_counts_differ(%delta: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x2x16x?xbf16>, %u: tensor<?x512x?xbf16>, %C: tensor<?x4x16x?xbf16>) -> tensor<?x512x?xbf16> {
+  %abar, %bbar = ssm.discretize %delta, %A, %B layout = channel_first mode = zoh_simplified
+      : (tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x2x16x?xbf16>) -> (tensor<?x512x?x16xf32>, tensor<?x512x?x16xf32>)
+  %y = ssm.scan %abar, %bbar, %u, %C layout = channel_first
+      : (tensor<?x512x?x16xf32>, tensor<?x512x?x16xf32>, tensor<?x512x?xbf16>, tensor<?x4x16x?xbf16>) -> tensor<?x512x?xbf16>
+  return %y : tensor<?x512x?xbf16>
+}
