@@ -277,18 +277,26 @@ readOptionalObject(const ObjectReader &parent, StringRef key,
   return read(reader);
 }
 
+/// Largest height or width of a cross scan's grid.
+static constexpr int64_t maxCrossSide = 65536;
+
 /// Reads a selective scan's optional "cross_scan": {"height", "width"}, the
 /// grid of a VMamba SS2D scan, and checks what it excludes.
 static Error parseCrossScan(const ObjectReader &layerReader, LayerSpec &layer) {
   return readOptionalObject(
       layerReader, "cross_scan", {"height", "width"},
       [&](const ObjectReader &grid) -> Error {
-        if (Error err = grid.readPositive("height", /*required=*/true,
-                                          layer.crossHeight))
-          return err;
-        if (Error err =
-                grid.readPositive("width", /*required=*/true, layer.crossWidth))
-          return err;
+        for (auto [key, size] :
+             {std::pair<StringRef, int64_t *>{"height", &layer.crossHeight},
+              {"width", &layer.crossWidth}}) {
+          if (Error err = grid.readPositive(key, /*required=*/true, *size))
+            return err;
+          // Bounded so that L = H·W fits in 64 bits with room to spare.
+          if (*size > maxCrossSide)
+            return failAt(grid.fieldPath(key), Twine(*size) +
+                                                   " is too large (at most " +
+                                                   Twine(maxCrossSide) + ")");
+        }
         std::string path = layerReader.fieldPath("cross_scan");
         if (layer.layout != Layout::ChannelLast)
           return failAt(path, "needs \"layout\": \"channel_last\" (its "
@@ -421,6 +429,22 @@ static Error readChannels(const ObjectReader &reader, StringRef key,
   return Error::success();
 }
 
+/// Reads a Mamba-2 layer's nheads and headdim, each a channel count, and
+/// sets d_inner = H·P, which maxDInner bounds too.
+static Error readHeadShape(const ObjectReader &reader, LayerSpec &layer) {
+  if (Error err = readChannels(reader, "nheads", layer.nheads))
+    return err;
+  if (Error err = readChannels(reader, "headdim", layer.headdim))
+    return err;
+  // Both are at most maxDInner, so the product fits.
+  layer.dInner = layer.nheads * layer.headdim;
+  if (layer.dInner > maxDInner)
+    return failAt(reader.fieldPath("nheads"),
+                  "d_inner = " + Twine(layer.dInner) +
+                      " is too large (at most " + Twine(maxDInner) + ")");
+  return Error::success();
+}
+
 /// Largest state size of a decode step (a warp covers one state row).
 static constexpr int64_t maxStepDState = 256;
 
@@ -450,28 +474,18 @@ static Expected<LayerSpec> parseScanStepLayer(const ObjectReader &reader) {
     if (reader.has("d_inner"))
       return failAt(reader.fieldPath("d_inner"),
                     "not used by form mamba2 (give nheads and headdim)");
-    if (Error err =
-            reader.readPositive("nheads", /*required=*/true, layer.nheads))
+    if (Error err = readHeadShape(reader, layer))
       return std::move(err);
-    if (Error err =
-            reader.readPositive("headdim", /*required=*/true, layer.headdim))
-      return std::move(err);
-    layer.dInner = layer.nheads * layer.headdim;
     channels = layer.nheads;
   } else {
     for (StringRef key : {"nheads", "headdim"})
       if (reader.has(key))
         return failAt(reader.fieldPath(key),
                       "not used by form mamba1 (give d_inner)");
-    if (Error err =
-            reader.readPositive("d_inner", /*required=*/true, layer.dInner))
+    if (Error err = readChannels(reader, "d_inner", layer.dInner))
       return std::move(err);
     channels = layer.dInner;
   }
-  if (layer.dInner > maxDInner)
-    return failAt(reader.fieldPath(layer.mamba2 ? "nheads" : "d_inner"),
-                  "d_inner = " + Twine(layer.dInner) +
-                      " is too large (at most " + Twine(maxDInner) + ")");
   if (Error err =
           reader.readPositive("d_state", /*required=*/true, layer.dState))
     return std::move(err);
@@ -500,17 +514,8 @@ static Expected<LayerSpec> parseScanStepLayer(const ObjectReader &reader) {
 /// Reads the heads of a Mamba-2 layer: nheads and headdim (D = H·P) and
 /// ngroups, which must divide the heads.
 static Error readHeads(const ObjectReader &reader, LayerSpec &layer) {
-  if (Error err =
-          reader.readPositive("nheads", /*required=*/true, layer.nheads))
+  if (Error err = readHeadShape(reader, layer))
     return err;
-  if (Error err =
-          reader.readPositive("headdim", /*required=*/true, layer.headdim))
-    return err;
-  layer.dInner = layer.nheads * layer.headdim;
-  if (layer.dInner > maxDInner)
-    return failAt(reader.fieldPath("nheads"),
-                  "d_inner = " + Twine(layer.dInner) +
-                      " is too large (at most " + Twine(maxDInner) + ")");
   if (Error err =
           reader.readPositive("ngroups", /*required=*/false, layer.ngroups))
     return err;
@@ -982,7 +987,35 @@ Error mlir::ssm::checkWarpgroupArchs(const ModelSpec &spec,
   return Error::success();
 }
 
+/// Deepest nesting of arrays and objects a spec may have; a spec needs 4.
+static constexpr int64_t maxJsonDepth = 64;
+
+/// Fails on arrays and objects nested deeper than maxJsonDepth, before
+/// llvm::json::parse, which recurses once a level and would overflow the
+/// stack on deep enough input.
+static Error checkNestingDepth(StringRef json) {
+  int64_t depth = 0;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (c == '"') {
+      // Skips the string; an unterminated one is the parser's to report.
+      for (++i; i < json.size() && json[i] != '"'; ++i)
+        i += json[i] == '\\';
+    } else if (c == '{' || c == '[') {
+      if (++depth > maxJsonDepth)
+        return failAt("spec", "invalid JSON: nested deeper than " +
+                                  Twine(maxJsonDepth) + " levels at byte " +
+                                  Twine(i));
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return Error::success();
+}
+
 Expected<ModelSpec> mlir::ssm::parseSpec(StringRef json) {
+  if (Error err = checkNestingDepth(json))
+    return std::move(err);
   Expected<llvm::json::Value> root = llvm::json::parse(json);
   if (!root)
     return failAt("spec", "invalid JSON: " + llvm::toString(root.takeError()));

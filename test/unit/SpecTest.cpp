@@ -444,6 +444,11 @@ TEST(SpecErrors, DecodeStepFieldsAreChecked) {
                         "dtype": "f32", "nheads": 6, "headdim": 8,
                         "d_state": 16, "ngroups": 4})"),
             "spec.layers[0].ngroups: 4 does not divide the 6 heads");
+  // H and P are bounded before D = H·P is formed, which would wrap to 0.
+  EXPECT_EQ(errorOf(R"({"name": "l", "op": "scan_step", "form": "mamba2",
+                        "dtype": "f32", "nheads": 4294967296,
+                        "headdim": 4294967296, "d_state": 16})"),
+            "spec.layers[0].nheads: 4294967296 is too large (at most 65536)");
 }
 
 TEST_F(SpecTest, CausalConv1dLayer) {
@@ -555,6 +560,14 @@ TEST(SpecErrors, SSDFieldsAreChecked) {
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 6, "headdim": 64,
                        "d_state": 128, "ngroups": 4)"),
             "spec.layers[0].ngroups: 4 does not divide the 6 heads");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 80,
+                       "headdim": 4611686018427387904, "d_state": 128)"),
+            "spec.layers[0].headdim: 4611686018427387904 is too large (at "
+            "most 65536)");
+  EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 2048, "headdim": 64,
+                       "d_state": 128)"),
+            "spec.layers[0].nheads: d_inner = 131072 is too large (at most "
+            "65536)");
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
                        "d_state": 128, "layout": "channel_first")"),
             "spec.layers[0].layout: unknown field");
@@ -789,6 +802,17 @@ TEST(SpecErrors, MalformedJsonReportsLineAndColumn) {
   std::string message = errorOf("{\n  \"name\": \"m\",\n  \"layers\": [}\n");
   EXPECT_EQ(message.rfind("spec: invalid JSON: [3:", 0), 0u) << message;
   EXPECT_EQ(errorOf(""), "spec: invalid JSON: [1:0, byte=0]: Unexpected EOF");
+}
+
+/// llvm::json::parse recurses once a level: deep input is rejected before
+/// it overflows the stack, and brackets inside strings do not count.
+TEST(SpecErrors, DeepNestingIsRejected) {
+  EXPECT_EQ(errorOf(std::string(50000, '[') + std::string(50000, ']')),
+            "spec: invalid JSON: nested deeper than 64 levels at byte 64");
+  // Parsed, then rejected as a name.
+  std::string message = errorOf(R"({"name": ")" + std::string(100, '[') +
+                                R"(\"[", "layers": []})");
+  EXPECT_EQ(message.rfind("spec.name: '[[[", 0), 0u) << message;
 }
 
 /// llvm::json keeps the last of repeated keys; the spec reader rejects them.

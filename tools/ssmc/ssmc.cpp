@@ -15,6 +15,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringExtras.h"
@@ -130,15 +131,20 @@ static LogicalResult compile(MLIRContext &ctx) {
       archOverride.empty()
           ? spec->archs
           : std::vector<std::string>(archOverride.begin(), archOverride.end());
-  for (const std::string &arch : archs)
+  for (auto [i, arch] : llvm::enumerate(archs)) {
     if (!llvm::is_contained(ssm::getSupportedArchs(), arch))
       return fail("unsupported arch '" + arch + "' (supported: " +
                   llvm::join(ssm::getSupportedArchs(), ", ") + ")");
+    if (llvm::is_contained(ArrayRef(archs).take_front(i), arch))
+      return fail("duplicate arch '" + arch + "' in --arch");
+  }
   if (llvm::Error err = ssm::checkWarpgroupArchs(*spec, archs, "--arch"))
     return fail(inputFile + ": " + llvm::toString(std::move(err)));
 
+  // The spec's checks should leave nothing for the verifier; it backs them
+  // up, located at the layer, before anything is printed or lowered.
   OwningOpRef<ModuleOp> module = ssm::buildLayerModule(*spec, ctx);
-  if (!module)
+  if (!module || failed(verify(*module)))
     return failure();
   if (emit == Emit::SSM) {
     module->print(llvm::outs());

@@ -13,6 +13,7 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::ssm;
@@ -309,11 +310,14 @@ verifyDirections(Operation *op, bool reverse, bool bidirectional,
           "a cross scan needs layout = channel_last: its column-major "
           "directions read whole rows of channels a step, where channel-first "
           "rows would be read an element at a time");
-    int64_t height = (*crossScan)[0], width = (*crossScan)[1];
-    if (l != height * width)
+    int64_t height = (*crossScan)[0], width = (*crossScan)[1], tokens;
+    if (llvm::MulOverflow(height, width, tokens))
+      return op->emitOpError() << "a cross scan over a " << height << " x "
+                               << width << " grid overflows L = H·W";
+    if (l != tokens)
       return op->emitOpError()
              << "a cross scan over a " << height << " x " << width
-             << " grid needs a static L = H·W = " << height * width << ", got "
+             << " grid needs a static L = H·W = " << tokens << ", got "
              << formatSize(l);
   } else if (reverse) {
     return op->emitOpError("a bidirectional scan runs both directions; "

@@ -1748,6 +1748,15 @@ func.func @cross_scan_dynamic_len(%u: tensor<?x?x32xbf16>, %d: tensor<?x?x128xbf
 
 // -----
 
+func.func @cross_scan_grid_overflows(%u: tensor<?x?x32xbf16>, %d: tensor<?x?x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x?x4x16xbf16>) {
+  // expected-error @below {{a cross scan over a 4294967296 x 4294967296 grid overflows L = H·W}}
+  %y = ssm.selective_scan %u, %d, %A, %B, %B cross_scan [4294967296, 4294967296] layout = channel_last
+      : (tensor<?x?x32xbf16>, tensor<?x?x128xbf16>, tensor<128x16xf32>, tensor<?x?x4x16xbf16>, tensor<?x?x4x16xbf16>) -> tensor<?x?x32xbf16>
+  return
+}
+
+// -----
+
 func.func @cross_scan_grid_rank(%u: tensor<?x63x32xbf16>, %d: tensor<?x63x128xbf16>, %A: tensor<128x16xf32>, %B: tensor<?x63x4x16xbf16>) {
   // expected-error @below {{cross_scan must be [H, W], two positive sizes, got [63]}}
   %y = ssm.selective_scan %u, %d, %A, %B, %B cross_scan [63] layout = channel_last
