@@ -9,6 +9,7 @@
 #include "ssmc/Dialect/SSM/Passes.h"
 #include "ssmc/Dialect/SSM/SSMOps.h"
 
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -28,12 +29,9 @@ static SelectiveScanOp getSoleProducer(Value y) {
   return scan;
 }
 
-/// True if `value` is available at `op` (defined before it in its block, or
-/// a block argument of an enclosing region), so `op` may take it as operand.
+/// True if `value` dominates `op`, so that `op` may take it as an operand.
 static bool isAvailableAt(Value value, Operation *op) {
-  if (Operation *def = value.getDefiningOp())
-    return def->getBlock() == op->getBlock() && def->isBeforeInBlock(op);
-  return value.getParentRegion()->isAncestor(op->getParentRegion());
+  return DominanceInfo().properlyDominates(value, op);
 }
 
 namespace {
@@ -52,6 +50,11 @@ struct FuseSkip : OpRewritePattern<SkipOp> {
           skip, "the scan already has a skip or a gate (which comes after)");
     if (scan.getU() != skip.getU() || scan.getLayout() != skip.getLayout())
       return rewriter.notifyMatchFailure(skip, "skip input differs from u");
+    // A skip takes any multiple of u's channels (a cross scan's directions
+    // share u); the scan's D has one entry for each of its channels.
+    if (skip.getD().getType().getDimSize(0) != scan.getNumChannels())
+      return rewriter.notifyMatchFailure(
+          skip, "D does not have an entry for each of the scan's channels");
     if (!isAvailableAt(skip.getD(), scan))
       return rewriter.notifyMatchFailure(skip, "D is defined after the scan");
     rewriter.modifyOpInPlace(scan,

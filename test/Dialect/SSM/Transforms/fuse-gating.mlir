@@ -203,3 +203,38 @@ func.func @fuse_bidirectional(%u: tensor<?x256x?xbf16>, %A: tensor<256x16xf32>, 
   %g = ssm.gate %s, %z : tensor<?x128x?xbf16>
   return %g : tensor<?x128x?xbf16>
 }
+
+// -----
+
+// A skip may take a multiple of y's channels from u, where a cross scan's
+// directions share u; a scan of one direction keeps a D of three times its
+// channels as a separate skip.
+// CHECK-LABEL: func.func @no_fuse_skip_D_not_the_scans_channels
+// CHECK: %[[Y:.*]] = ssm.selective_scan %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} layout = channel_first :
+// CHECK: ssm.skip %[[Y]]
+func.func @no_fuse_skip_D_not_the_scans_channels(%u: tensor<?x512x?xbf16>, %delta: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x16x?xbf16>, %D: tensor<1536xf32>) -> tensor<?x512x?xbf16> {
+  %y = ssm.selective_scan %u, %delta, %A, %B, %B layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16>
+  %r = ssm.skip %y, %u, %D layout = channel_first
+      : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<1536xf32>) -> tensor<?x512x?xbf16>
+  return %r : tensor<?x512x?xbf16>
+}
+
+// -----
+
+// z defined outside the region that holds the scan dominates it.
+// CHECK-LABEL: func.func @fuse_gate_z_from_enclosing_region
+// CHECK: scf.execute_region
+// CHECK: %[[Y:.*]] = ssm.selective_scan %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} gate %{{.*}} layout = channel_first :
+// CHECK-NOT: ssm.gate
+// CHECK: scf.yield %[[Y]]
+func.func @fuse_gate_z_from_enclosing_region(%u: tensor<?x512x?xbf16>, %delta: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<?x16x?xbf16>, %w: tensor<?x512x?xbf16>) -> tensor<?x512x?xbf16> {
+  %z = arith.negf %w : tensor<?x512x?xbf16>
+  %r = scf.execute_region -> tensor<?x512x?xbf16> {
+    %y = ssm.selective_scan %u, %delta, %A, %B, %B layout = channel_first
+        : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<?x16x?xbf16>, tensor<?x16x?xbf16>) -> tensor<?x512x?xbf16>
+    %g = ssm.gate %y, %z : tensor<?x512x?xbf16>
+    scf.yield %g : tensor<?x512x?xbf16>
+  }
+  return %r : tensor<?x512x?xbf16>
+}
