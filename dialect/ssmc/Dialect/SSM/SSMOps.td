@@ -51,7 +51,7 @@ def SSM_DiscretizeOp : SSM_Op<"discretize", [Pure]> {
   let results = (outs SSM_Tensor:$abar, SSM_Tensor:$bbar);
   let assemblyFormat = [{
     $delta `,` $A `,` $B (`bias` $delta_bias^)? (`softplus` $delta_softplus^)?
-    `layout` `=` $layout `mode` `=` $mode attr-dict
+    `layout` `=` `` $layout `mode` `=` `` $mode attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
@@ -84,7 +84,7 @@ def SSM_ScanOp : SSM_Op<"scan", [Pure]> {
   let assemblyFormat = [{
     $abar `,` $bbar `,` $u `,` $C (`init` $init^)? (`reverse` $reverse^)?
     (`bidirectional` $bidirectional^)? (`cross_scan` $cross_scan^)?
-    `layout` `=` $layout attr-dict `:` functional-type(operands, results)
+    `layout` `=` `` $layout attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
@@ -172,7 +172,7 @@ def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
     (`conv_bias` $conv_bias^)? (`conv_silu` $conv_silu^)?
     (`softplus` $delta_softplus^)?
     (`reverse` $reverse^)? (`bidirectional` $bidirectional^)?
-    (`cross_scan` $cross_scan^)? `layout` `=` $layout (`tile` `=` $tile^)?
+    (`cross_scan` $cross_scan^)? `layout` `=` `` $layout (`tile` `=` $tile^)?
     attr-dict
     `:` functional-type(operands, results)
   }];
@@ -225,7 +225,7 @@ def SSM_SkipOp : SSM_Op<"skip", [Pure]> {
                        SSM_LayoutAttr:$layout);
   let results = (outs SSM_Tensor:$result);
   let assemblyFormat = [{
-    $y `,` $u `,` $D `layout` `=` $layout attr-dict
+    $y `,` $u `,` $D `layout` `=` `` $layout attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
@@ -355,7 +355,7 @@ def SSM_CausalConv1dOp : SSM_Op<"causal_conv1d",
   let results = (outs SSM_Tensor:$result, Optional<SSM_Tensor>:$final_state);
   let assemblyFormat = [{
     $x `weight` $weight (`bias` $bias^)? (`init` $init^)?
-    `activation` `=` $activation `layout` `=` $layout attr-dict
+    `activation` `=` `` $activation `layout` `=` `` $layout attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
