@@ -63,6 +63,27 @@ using namespace mlir::ssm::scan;
 /// segments of 256 steps, 0.139 in 4 of 512).
 static constexpr int64_t kScanMinSegmentSteps = 256;
 
+/// Static workgroup memory a block may have.
+static constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
+
+/// States a thread keeps in registers: N / lanes of its channel. The spec
+/// allows d_state up to this.
+static constexpr int64_t kMaxThreadStates = 64;
+
+/// The f32 elements of workgroup memory a block of `role` stages its B (and
+/// C) tiles in; 0 where they are per channel.
+static int64_t stagedElements(SelectiveScanOp op, KernelRole role) {
+  int64_t staged = getBCKind(op.getB().getType()) != BCKind::PerChannel;
+  if (role != KernelRole::Carry)
+    staged += getBCKind(op.getC().getType()) != BCKind::PerChannel;
+  // Two buffers: one is read while the next tile lands in the other; a
+  // channel-first tile holds one vector more for shifted windows.
+  int64_t steps = op.getTileAttr().getItems();
+  if (op.getLayout() == Layout::ChannelFirst)
+    steps += std::min<int64_t>(vectorWidth(op.getU().getType()), steps);
+  return 2 * staged * stagedStepStride(op) * steps;
+}
+
 /// Builds one kernel of the scan with the given role and parameters.
 static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
                                 SmallVector<KernelParam> params,
@@ -80,22 +101,13 @@ static KernelLaunch buildKernel(SelectiveScanOp op, KernelRole role,
       host.getNamedAttr("ssm.tile", tile)};
 
   // Workgroup memory stages the B (and C) tile shared by the block.
-  int64_t staged = getBCKind(op.getB().getType()) != BCKind::PerChannel;
-  if (role != KernelRole::Carry)
-    staged += getBCKind(op.getC().getType()) != BCKind::PerChannel;
+  int64_t staged = stagedElements(op, role);
   SmallVector<MemRefType> workgroup;
   if (staged) {
     auto space = gpu::AddressSpaceAttr::get(host.getContext(),
                                             gpu::AddressSpace::Workgroup);
-    // Two buffers: one is read while the next tile lands in the other; a
-    // channel-first tile holds one vector more for shifted windows.
-    int64_t steps = tile.getItems();
-    if (op.getLayout() == Layout::ChannelFirst)
-      steps +=
-          std::min<int64_t>(vectorWidth(op.getU().getType()), tile.getItems());
-    workgroup.push_back(
-        MemRefType::get({2 * staged * stagedStepStride(op) * steps},
-                        host.getF32Type(), MemRefLayoutAttrInterface(), space));
+    workgroup.push_back(MemRefType::get({staged}, host.getF32Type(),
+                                        MemRefLayoutAttrInterface(), space));
   }
   launch.kernel = createKernel(host, loc, module, name, launch, workgroup);
   // The recurrence is latency-bound: ask ptxas for a register budget of 168
@@ -210,7 +222,18 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
     return op.emitOpError("tile threads / lanes = ")
            << blockChannels << " must divide the " << perGroup
            << " channels of each B/C group"
-           << (op.getBidirectional() ? " and direction" : "");
+           << (op.getNumDirections() > 1 ? " and direction" : "");
+  if (states / tile.getLanes() > kMaxThreadStates)
+    return op.emitOpError("tile lanes = ")
+           << tile.getLanes() << " leave " << states / tile.getLanes()
+           << " states a thread, more than the " << kMaxThreadStates
+           << " it keeps in registers";
+  int64_t sharedBytes = stagedElements(op, KernelRole::Scan) * 4;
+  if (sharedBytes > kMaxStaticSharedBytes)
+    return op.emitOpError("tile items = ")
+           << tile.getItems() << " stage B and C in " << sharedBytes
+           << " bytes of workgroup memory, more than the "
+           << kMaxStaticSharedBytes << " available; use fewer items";
 
   Location loc = op.getLoc();
   bool cf = op.getLayout() == Layout::ChannelFirst;

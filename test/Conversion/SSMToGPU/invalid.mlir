@@ -23,6 +23,33 @@ func.func @group_split(%u: tensor<?x128x?xf32>, %A: tensor<128x16xf32>,
 
 // -----
 
+// A thread keeps its states in registers: N / lanes of them, at most 64.
+func.func @too_many_states(%u: tensor<?x64x?xbf16>, %A: tensor<64x256xf32>,
+                           %B: tensor<?x256x?xbf16>) -> tensor<?x64x?xbf16> {
+  // expected-error @below {{tile lanes = 2 leave 128 states a thread, more than the 64 it keeps in registers}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      tile = <threads = 64, items = 8, lanes = 2>
+      : (tensor<?x64x?xbf16>, tensor<?x64x?xbf16>, tensor<64x256xf32>,
+         tensor<?x256x?xbf16>, tensor<?x256x?xbf16>) -> tensor<?x64x?xbf16>
+  return %y : tensor<?x64x?xbf16>
+}
+
+// -----
+
+// B and C tiles of 64 steps and 64 states (two buffers, one more vector for
+// shifted windows) exceed the static workgroup memory.
+func.func @staged_tiles_too_large(%u: tensor<?x64x?xbf16>, %A: tensor<64x64xf32>,
+                                  %B: tensor<?x64x?xbf16>) -> tensor<?x64x?xbf16> {
+  // expected-error @below {{tile items = 64 stage B and C in 78336 bytes of workgroup memory, more than the 49152 available; use fewer items}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      tile = <threads = 64, items = 64>
+      : (tensor<?x64x?xbf16>, tensor<?x64x?xbf16>, tensor<64x64xf32>,
+         tensor<?x64x?xbf16>, tensor<?x64x?xbf16>) -> tensor<?x64x?xbf16>
+  return %y : tensor<?x64x?xbf16>
+}
+
+// -----
+
 // With two lanes a block of 64 threads owns 32 channels: the same groups fit
 // (no diagnostic expected).
 func.func @group_split_lanes(%u: tensor<?x128x?xf32>, %A: tensor<128x16xf32>,
