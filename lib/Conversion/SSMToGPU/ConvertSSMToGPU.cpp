@@ -154,8 +154,13 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
   MLIRContext *ctx = func.getContext();
   OpBuilder builder(ctx);
 
-  // Check first, so that a failure leaves the function untouched.
+  // What can be checked without lowering is checked before the signature
+  // changes. A lowering that fails later fails the pass, and the module is
+  // left half-converted, as after any failed pass.
   for (Operation &op : func.getBody().front().without_terminator()) {
+    if (!isa<SSMDialect>(op.getDialect()))
+      return op.emitOpError("is not an ssm op; a layer function holds ssm "
+                            "ops and its return only");
     if (!isa<SelectiveScanOp, ScanStepOp, CausalConv1dOp, SSDChunkOp,
              RMSNormGatedOp>(op))
       return op.emitOpError("has no GPU lowering yet")
@@ -185,6 +190,11 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
     FailureOr<Value> tied = getTiedOperand(func, i, value);
     if (failed(tied))
       return failure();
+    // Its buffer is overwritten: no other op may read the old value.
+    if (*tied && !tied->hasOneUse())
+      return value.getDefiningOp()->emitOpError("updates argument ")
+             << cast<BlockArgument>(*tied).getArgNumber()
+             << " in place, which another op also reads";
     tiedOperands.push_back(*tied);
   }
 

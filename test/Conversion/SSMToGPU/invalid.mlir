@@ -74,6 +74,19 @@ func.func @unfused(%delta: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
 
 // -----
 
+func.func @not_ssm(%u: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
+                   %B: tensor<?x16x?xf32>) -> tensor<?x64x?xf32> {
+  // expected-error @below {{is not an ssm op; a layer function holds ssm ops and its return only}}
+  %v = arith.negf %u : tensor<?x64x?xf32>
+  %y = ssm.selective_scan %v, %u, %A, %B, %B layout = channel_first
+      tile = <threads = 64, items = 16>
+      : (tensor<?x64x?xf32>, tensor<?x64x?xf32>, tensor<64x16xf32>,
+         tensor<?x16x?xf32>, tensor<?x16x?xf32>) -> tensor<?x64x?xf32>
+  return %y : tensor<?x64x?xf32>
+}
+
+// -----
+
 func.func @chained(%u: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
                    %B: tensor<?x16x?xf32>) -> tensor<?x64x?xf32> {
   // expected-error @below {{result feeds another op; only returned results are supported}}
@@ -98,6 +111,23 @@ func.func @state_not_an_argument(%s0: tensor<?x8x16xf32>, %x: tensor<?x8xf32>,
       : (tensor<?x8x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<8x16xf32>,
          tensor<?x1x16xf32>, tensor<?x1x16xf32>) -> (tensor<?x8xf32>, tensor<?x8x16xf32>)
   return %y, %s2 : tensor<?x8xf32>, tensor<?x8x16xf32>
+}
+
+// -----
+
+// A decode step writes its new state over the old one: a second step from
+// the same state would read the first one's output.
+func.func @step_state_read_twice(%s0: tensor<?x8x16xf32>, %x: tensor<?x8xf32>,
+                                 %A: tensor<8x16xf32>, %B: tensor<?x1x16xf32>)
+    -> (tensor<?x8xf32>, tensor<?x8x16xf32>, tensor<?x8xf32>, tensor<?x8x16xf32>) {
+  // expected-error @below {{updates argument 0 in place, which another op also reads}}
+  %y1, %s1 = ssm.scan_step %s0, %x, %x, %A, %B, %B
+      : (tensor<?x8x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<8x16xf32>,
+         tensor<?x1x16xf32>, tensor<?x1x16xf32>) -> (tensor<?x8xf32>, tensor<?x8x16xf32>)
+  %y2, %s2 = ssm.scan_step %s0, %x, %x, %A, %B, %B
+      : (tensor<?x8x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<8x16xf32>,
+         tensor<?x1x16xf32>, tensor<?x1x16xf32>) -> (tensor<?x8xf32>, tensor<?x8x16xf32>)
+  return %y1, %s1, %y2, %s2 : tensor<?x8xf32>, tensor<?x8x16xf32>, tensor<?x8xf32>, tensor<?x8x16xf32>
 }
 
 // -----
