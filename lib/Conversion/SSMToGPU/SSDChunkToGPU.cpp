@@ -229,10 +229,6 @@ mlir::ssm::lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
       return op.emitOpError("B, C and the gate must have the element type of "
                             "x (")
              << shape.elem << ")";
-  if (shape.stages > 3)
-    return op.emitOpError("tile stages = ")
-           << shape.stages << " is not supported; the SSD kernel stages 2 or 3 "
-           << "chunks";
   if (shape.chunk % 32 != 0)
     return op.emitOpError("the kernel's chunk length ")
            << shape.chunk << " (tile steps, else chunk_size) must be a "

@@ -52,8 +52,8 @@ LogicalResult TileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << " must be 0 (set at launch) or a positive multiple "
                           "of items = "
                        << items;
-  if (stages < 1 || stages > 4)
-    return emitError() << "stages = " << stages << " must be in [1, 4]";
+  if (stages < 1 || stages > 3)
+    return emitError() << "stages = " << stages << " must be in [1, 3]";
   if (lanes < 1 || lanes > 32 || !llvm::isPowerOf2_64(lanes) ||
       items % lanes != 0)
     return emitError() << "lanes = " << lanes

@@ -455,26 +455,32 @@ LogicalResult SelectiveScanOp::verify() {
     return failure();
   if (failed(verifyConv()))
     return failure();
-  if (TileAttr tile = getTileAttr()) {
-    if (s->n % tile.getLanes() != 0)
-      return emitOpError() << "tile lanes = " << tile.getLanes()
-                           << " must divide the " << s->n
-                           << " states per channel";
-    if (tile.getFmaExps() > s->n / tile.getLanes())
-      return emitOpError() << "tile fma_exps = " << tile.getFmaExps()
-                           << " exceeds the " << s->n / tile.getLanes()
-                           << " states per thread";
-    if (tile.getWarpgroup())
-      return emitOpError() << "tile warpgroup applies to ssm.ssd_chunk only";
-    if (tile.getSteps() != 0)
-      return emitOpError() << "tile steps = " << tile.getSteps()
-                           << " applies to ssm.ssd_chunk only";
-    if (getCrossScan() && tile.getChunk() != 0)
-      return emitOpError()
-             << "tile chunk = " << tile.getChunk()
-             << " does not apply to a cross scan, which is not split into L "
-                "segments (its column-major directions cross them all)";
-  }
+  if (TileAttr tile = getTileAttr())
+    return verifyTile(tile, [&] { return emitOpError(); });
+  return success();
+}
+
+LogicalResult
+SelectiveScanOp::verifyTile(TileAttr tile,
+                            function_ref<InFlightDiagnostic()> emitError) {
+  int64_t n = getStateSize();
+  if (n % tile.getLanes() != 0)
+    return emitError() << "tile lanes = " << tile.getLanes()
+                       << " must divide the " << n << " states per channel";
+  if (tile.getFmaExps() > n / tile.getLanes())
+    return emitError() << "tile fma_exps = " << tile.getFmaExps()
+                       << " exceeds the " << n / tile.getLanes()
+                       << " states per thread";
+  if (tile.getWarpgroup())
+    return emitError() << "tile warpgroup applies to ssm.ssd_chunk only";
+  if (tile.getSteps() != 0)
+    return emitError() << "tile steps = " << tile.getSteps()
+                       << " applies to ssm.ssd_chunk only";
+  if (getCrossScan() && tile.getChunk() != 0)
+    return emitError()
+           << "tile chunk = " << tile.getChunk()
+           << " does not apply to a cross scan, which is not split into L "
+              "segments (its column-major directions cross them all)";
   return success();
 }
 
@@ -634,31 +640,37 @@ LogicalResult SSDChunkOp::verify() {
       return emitOpError() << "norm group_size " << norm.getGroupSize()
                            << " must divide H * P = " << h * p;
     if (failed(verifyOperand(*this, "norm_weight", getNormWeight(),
-                             {{"H*P", h * p}})))
+                             {{"H*P", h * p}})) ||
+        failed(verifyElementType(*this, "norm_weight", getNormWeight(), false)))
       return failure();
   }
-  TileAttr tile = getTileAttr();
-  if (!tile)
-    return success();
+  if (TileAttr tile = getTileAttr())
+    return verifyTile(tile, [&] { return emitOpError(); });
+  return success();
+}
+
+LogicalResult
+SSDChunkOp::verifyTile(TileAttr tile,
+                       function_ref<InFlightDiagnostic()> emitError) {
   // An L segment is scanned chunk by chunk, so it must hold whole chunks.
   if (tile.getChunk() % getChunkSize() != 0)
-    return emitOpError() << "tile chunk = " << tile.getChunk()
-                         << " (the L segment length) must be a multiple of "
-                            "chunk_size = "
-                         << getChunkSize();
+    return emitError() << "tile chunk = " << tile.getChunk()
+                       << " (the L segment length) must be a multiple of "
+                          "chunk_size = "
+                       << getChunkSize();
   // Its exps are per chunk, not per state and step, and a thread owns
   // head-dim columns, not channels.
   if (tile.getFmaExps() != 0)
-    return emitOpError() << "tile fma_exps = " << tile.getFmaExps()
-                         << " applies to selective scans only";
+    return emitError() << "tile fma_exps = " << tile.getFmaExps()
+                       << " applies to selective scans only";
   if (tile.getLanes() != 1)
-    return emitOpError() << "tile lanes = " << tile.getLanes()
-                         << " applies to selective scans only";
+    return emitError() << "tile lanes = " << tile.getLanes()
+                       << " applies to selective scans only";
   if (tile.getSteps() != 0 && getChunkSize() % tile.getSteps() != 0)
-    return emitOpError() << "tile steps = " << tile.getSteps()
-                         << " (the kernel's chunk length) must divide "
-                            "chunk_size = "
-                         << getChunkSize();
+    return emitError() << "tile steps = " << tile.getSteps()
+                       << " (the kernel's chunk length) must divide "
+                          "chunk_size = "
+                       << getChunkSize();
   return success();
 }
 

@@ -96,7 +96,7 @@ func.func @shared(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
 func.func @stages(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                   %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>)
     -> tensor<?x?x8x64xbf16> {
-  // expected-error @below {{tile stages = 4 is not supported; the SSD kernel stages 2 or 3 chunks}}
+  // expected-error @+2 {{stages = 4 must be in [1, 3]}}
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B chunk_size = 64 headdim = 64 ngroups = 1
       tile = <threads = 128, items = 64, stages = 4>
       : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>,

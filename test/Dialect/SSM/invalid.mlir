@@ -641,7 +641,7 @@ func.func @tile_chunk_negative(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>,
 // -----
 
 func.func @tile_stages_out_of_range(%u: tensor<?x512x?xbf16>, %A: tensor<512x16xf32>, %B: tensor<512x16xf32>) {
-  // expected-error @below {{stages = 5 must be in [1, 4]}}
+  // expected-error @below {{stages = 5 must be in [1, 3]}}
   %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first tile = <threads = 64, items = 16, stages = 5>
       : (tensor<?x512x?xbf16>, tensor<?x512x?xbf16>, tensor<512x16xf32>, tensor<512x16xf32>, tensor<512x16xf32>) -> tensor<?x512x?xbf16>
   return
@@ -1030,6 +1030,16 @@ func.func @ssd_chunk_norm_group_does_not_divide(%x: tensor<?x?x80x64xbf16>, %dt:
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B norm_weight %w chunk_size = 256 headdim = 64 ngroups = 1
       norm = <group_size = 1000, eps = 1.0e-05 : f64>
       : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>, tensor<5120xf32>) -> tensor<?x?x80x64xbf16>
+  return
+}
+
+// -----
+
+func.func @ssd_chunk_norm_weight_not_float(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>, %w: tensor<5120xi32>) {
+  // expected-error @below {{operand 'norm_weight' must have element type f32, f16 or bf16, got 'i32'}}
+  %y = ssm.ssd_chunk %x, %dt, %A, %B, %B norm_weight %w chunk_size = 256 headdim = 64 ngroups = 1
+      norm = <group_size = 5120, eps = 1.0e-05 : f64>
+      : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>, tensor<5120xi32>) -> tensor<?x?x80x64xbf16>
   return
 }
 

@@ -193,6 +193,10 @@ def SSM_SelectiveScanOp : SSM_Op<"selective_scan",
                  : 0;
     }
     LogicalResult verifyConv();
+    /// Whether `tile` applies to this scan; the verifier checks the tile it
+    /// carries, ssm-tile one it is about to set.
+    LogicalResult verifyTile(TileAttr tile,
+                             function_ref<InFlightDiagnostic()> emitError);
     /// Four for a cross scan, two for a bidirectional scan, else one.
     int64_t getNumDirections() {
       return getDirectionCount(getBidirectional(), getCrossScan().has_value());
@@ -300,6 +304,12 @@ def SSM_SSDChunkOp : SSM_Op<"ssd_chunk", [Pure, AttrSizedOperandSegments]> {
   }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    /// Whether `tile` applies to this scan; the verifier checks the tile it
+    /// carries, ssm-tile one it is about to set.
+    LogicalResult verifyTile(TileAttr tile,
+                             function_ref<InFlightDiagnostic()> emitError);
+  }];
 }
 
 def SSM_RMSNormGatedOp : SSM_Op<"rms_norm_gated", [Pure]> {

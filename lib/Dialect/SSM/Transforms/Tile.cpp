@@ -106,8 +106,23 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
     WalkResult result = getOperation().walk([&](Operation *op) {
       auto scan = dyn_cast<SelectiveScanOp>(op);
       auto ssd = dyn_cast<SSDChunkOp>(op);
-      if ((!scan && !ssd) || op->hasAttr("tile"))
+      if ((!scan && !ssd) || (scan ? scan.getTileAttr() : ssd.getTileAttr()))
         return WalkResult::advance();
+      // Sets `tile` (from `source`) where it applies to the op.
+      auto setTile = [&](TileAttr tile, StringRef source) {
+        auto emitError = [&] {
+          return op->emitOpError()
+                 << "the tile from " << source << " does not apply: ";
+        };
+        if (failed(scan ? scan.verifyTile(tile, emitError)
+                        : ssd.verifyTile(tile, emitError)))
+          return WalkResult::interrupt();
+        if (scan)
+          scan.setTileAttr(tile);
+        else
+          ssd.setTileAttr(tile);
+        return WalkResult::advance();
+      };
       // A tile the spec chose for the whole layer function; an SSD's
       // chunk length is the heuristic's unless it says.
       if (auto layerTile =
@@ -125,14 +140,12 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
               layerTile.getFmaExps(), chooseSSDSteps(ssd, layerTile.getSteps()),
               /*warpgroup=*/false);
         }
-        op->setAttr("tile", layerTile);
-        return WalkResult::advance();
+        return setTile(layerTile, "the layer function");
       }
       if (ssd && warpgroup && fitsWarpgroup(ssd) && !threads && !items &&
-          allowsWarpgroupSteps(steps)) {
-        op->setAttr("tile", TileAttr::getWarpgroupTile(&getContext(), chunk));
-        return WalkResult::advance();
-      }
+          allowsWarpgroupSteps(steps))
+        return setTile(TileAttr::getWarpgroupTile(&getContext(), chunk),
+                       "the pass options");
       int64_t t, i, l = 1, e = 0;
       if (scan) {
         std::tie(t, i, l) = chooseScanTile(scan);
@@ -156,8 +169,7 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
           int64_t(chunk), int64_t(stages), l, e, st, /*warpgroup=*/false);
       if (!tile)
         return WalkResult::interrupt();
-      op->setAttr("tile", tile);
-      return WalkResult::advance();
+      return setTile(tile, "the pass options and heuristic");
     });
     if (result.wasInterrupted())
       signalPassFailure();
