@@ -25,7 +25,8 @@ using namespace mlir::ssm;
 namespace json = llvm::json;
 
 /// The symbol of a dynamic dimension. The ssm ops are dynamic only in the
-/// batch (always the leading dimension) and the sequence length.
+/// batch (always the leading dimension) and the sequence length (any later
+/// one, by layout); describeLayer rejects a tensor with more.
 static StringRef symbolOfDim(int64_t dim) { return dim == 0 ? "B" : "L"; }
 
 static llvm::Expected<StringRef> dtypeName(Type type) {
@@ -247,6 +248,12 @@ static llvm::Expected<json::Object> describeLayer(func::FuncOp func,
     auto dtype = dtypeName(type.getElementType());
     if (!dtype)
       return dtype.takeError();
+    if (type.getRank() > 1 &&
+        llvm::count_if(type.getShape().drop_front(), ShapedType::isDynamic) > 1)
+      return llvm::createStringError(
+          "layer argument %u has a dynamic dimension besides the batch and "
+          "the sequence length",
+          i);
     json::Array shape;
     for (auto [d, size] : llvm::enumerate(type.getShape())) {
       if (ShapedType::isDynamic(size)) {

@@ -1,13 +1,22 @@
 //===- TargetTest.cpp - Tests of the GPU binary's contents ----------------===//
 //
-// Which PTX ssmc bundles beside the cubins for GPUs newer than its targets.
+// Which PTX ssmc bundles beside the cubins for GPUs newer than its targets,
+// and what the manifest writer refuses to describe.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ssmc/Target/Target.h"
+#include "ssmc/Conversion/Passes.h"
+#include "ssmc/Pipelines/Pipelines.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <gtest/gtest.h>
 
+using namespace mlir;
 using namespace mlir::ssm;
 
 namespace {
@@ -37,6 +46,32 @@ TEST(TargetTest, ForwardPTXIsPortable) {
 
 TEST(TargetTest, NoForwardPTXWithoutPTX) {
   EXPECT_EQ(selectForwardPTX({}), nullptr);
+}
+
+/// libssmrt binds a dynamic dimension to B (the leading one) or L: a
+/// tensor with a third lowers, but the manifest cannot describe it.
+TEST(TargetTest, ManifestTakesOnlyBatchAndLengthDynamic) {
+  DialectRegistry registry;
+  registerSSMCDialects(registry);
+  MLIRContext ctx(registry);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(R"mlir(
+    func.func @norm(%y: tensor<?x?x?x64xf32>, %w: tensor<64xf32>)
+        -> tensor<?x?x?x64xf32> {
+      %o = ssm.rms_norm_gated %y weight %w group_size = 64 eps = 1.0e-05
+          : (tensor<?x?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x?x64xf32>
+      return %o : tensor<?x?x?x64xf32>
+    })mlir",
+                                                             &ctx);
+  ASSERT_TRUE(module);
+  PassManager pm(&ctx);
+  pm.addPass(createConvertSSMToGPUPass());
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  llvm::Expected<llvm::json::Value> manifest =
+      buildManifest(*module, "norm.fatbin", {"sm_90"});
+  ASSERT_FALSE(manifest);
+  EXPECT_EQ(llvm::toString(manifest.takeError()),
+            "layer 'norm': layer argument 0 has a dynamic dimension besides "
+            "the batch and the sequence length");
 }
 
 } // namespace
