@@ -113,7 +113,7 @@ llvm::Expected<JSON> mlir::ssm::buildTuningSpec(llvm::StringRef json,
   JSON archs = root.get("arch") ? *root.get("arch") : JSON(nullptr);
 
   Array candidates;
-  for (auto [layer, rawLayer] : llvm::zip_equal(spec->layers, rawLayers)) {
+  for (auto [i, layer, rawLayer] : llvm::enumerate(spec->layers, rawLayers)) {
     bool tunable = layer.kind == LayerKind::SelectiveScan ||
                    layer.kind == LayerKind::SSDChunk;
     if (!tunable)
@@ -129,6 +129,12 @@ llvm::Expected<JSON> mlir::ssm::buildTuningSpec(llvm::StringRef json,
       candidates.push_back(std::move(candidate));
       ++k;
     }
+    // Leaving the layer out would tune a different model.
+    if (k == 0)
+      return llvm::createStringError(
+          "spec.layers[" + std::to_string(i) +
+          "]: none of its tile candidates lowers (ssmc says why for the "
+          "spec's own tile)");
   }
   if (candidates.empty())
     return llvm::createStringError(

@@ -68,7 +68,10 @@ template <typename OpTy> struct DropZeroOperands : OpRewritePattern<OpTy> {
       rewriter.modifyOpInPlace(op, [&] { operand.clear(); });
       changed = true;
     }
-    return success(changed);
+    if (!changed)
+      return rewriter.notifyMatchFailure(
+          op, "no optional operand is a constant zero");
+    return success();
   }
 };
 

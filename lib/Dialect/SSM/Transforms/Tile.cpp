@@ -48,7 +48,14 @@ chooseScanTile(SelectiveScanOp op) {
   for (int64_t threads : {64, 128, 32})
     if (perGroup % threads == 0)
       return {threads, 8, 1};
-  return {32, 8, 1};
+  // Groups of fewer channels than a warp or of no multiple of 32: a warp's
+  // lanes split each channel's states, as few as make its channels divide
+  // the group (the GPU tests run D 36 as blocks of 4 channels on 8 lanes).
+  int64_t states = op.getStateSize();
+  for (int64_t lanes = 2; lanes <= std::min<int64_t>(32, states); lanes *= 2)
+    if (states % lanes == 0 && perGroup % (32 / lanes) == 0)
+      return {32, std::max<int64_t>(8, lanes), lanes};
+  return {32, 8, 1}; // the lowering says why nothing fits
 }
 
 /// SSD: a block owns `items` head-dim columns with one warp per 16 of them.

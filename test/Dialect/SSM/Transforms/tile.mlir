@@ -52,6 +52,18 @@ func.func @heuristic_falls_back_to_32(%u: tensor<2x96x1024xf32>, %A: tensor<96x4
 
 // -----
 
+// 48 channels: no block of 32 threads a lane each divides them; two lanes
+// a channel make blocks of 16.
+// CHECK-LABEL: func.func @heuristic_lanes_for_small_groups
+// CHECK: ssm.selective_scan {{.*}} tile = <threads = 32, items = 8, lanes = 2> :
+func.func @heuristic_lanes_for_small_groups(%u: tensor<2x48x1024xf32>, %A: tensor<48x16xf32>, %B: tensor<48x16xf32>) -> tensor<2x48x1024xf32> {
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      : (tensor<2x48x1024xf32>, tensor<2x48x1024xf32>, tensor<48x16xf32>, tensor<48x16xf32>, tensor<48x16xf32>) -> tensor<2x48x1024xf32>
+  return %y : tensor<2x48x1024xf32>
+}
+
+// -----
+
 // The groups of C count too: 256 channels in 8 groups of C leave 32 per
 // group, 32 channels a block on two lanes.
 // CHECK-LABEL: func.func @heuristic_groups_of_C
