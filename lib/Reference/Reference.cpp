@@ -15,24 +15,24 @@
 #include <vector>
 
 namespace ssmc::ref {
-namespace {
 
 /// Throws std::invalid_argument with `what` unless `ok`.
-void require(bool ok, const char *what) {
+static void require(bool ok, const char *what) {
   if (!ok)
     throw std::invalid_argument(std::string("ssmc::ref: ") + what);
 }
 
 /// The step size Δ from its raw value: raw + bias, through softplus if asked.
-double stepSize(double raw, const double *bias, int64_t channel, bool soft) {
+static double stepSize(double raw, const double *bias, int64_t channel,
+                       bool soft) {
   double v = raw + (bias ? bias[channel] : 0.0);
   return soft ? softplus(v) : v;
 }
 
 /// The output epilogue shared by every scan: (acc + D·x) · silu(z), where the
 /// skip D and the gate z are optional.
-double skipAndGate(double acc, double x, const double *d, int64_t dIndex,
-                   const double *z, int64_t zIndex) {
+static double skipAndGate(double acc, double x, const double *d, int64_t dIndex,
+                          const double *z, int64_t zIndex) {
   if (d)
     acc += d[dIndex] * x;
   if (z)
@@ -42,15 +42,16 @@ double skipAndGate(double acc, double x, const double *d, int64_t dIndex,
 
 /// Offset of (b, c, t) in a sequence tensor of `layout` with `channels`
 /// channels and `seqlen` steps.
-int64_t seqIndex(Layout layout, int64_t channels, int64_t seqlen, int64_t b,
-                 int64_t c, int64_t t) {
+static int64_t seqIndex(Layout layout, int64_t channels, int64_t seqlen,
+                        int64_t b, int64_t c, int64_t t) {
   return layout == Layout::ChannelFirst ? (b * channels + c) * seqlen + t
                                         : (b * seqlen + t) * channels + c;
 }
 
 /// Offset of B/C element n seen by channel c at (b, t), for the given sharing.
-int64_t bcIndex(BCKind kind, Layout layout, const SelectiveScanDims &dims,
-                int64_t b, int64_t c, int64_t t, int64_t n) {
+static int64_t bcIndex(BCKind kind, Layout layout,
+                       const SelectiveScanDims &dims, int64_t b, int64_t c,
+                       int64_t t, int64_t n) {
   const int64_t nState = dims.dstate, len = dims.seqlen;
   switch (kind) {
   case BCKind::Shared:
@@ -70,9 +71,9 @@ int64_t bcIndex(BCKind kind, Layout layout, const SelectiveScanDims &dims,
 }
 
 /// Checks the SSD sizes and the operands every SSD entry point needs.
-void checkSSD(const SSDDims &dims, const double *x, const double *dt,
-              const double *a, const double *b, const double *c,
-              const double *y) {
+static void checkSSD(const SSDDims &dims, const double *x, const double *dt,
+                     const double *a, const double *b, const double *c,
+                     const double *y) {
   require(dims.batch >= 0 && dims.seqlen >= 0 && dims.nheads >= 0 &&
               dims.headdim >= 0 && dims.dstate >= 0,
           "SSD: negative size");
@@ -81,10 +82,6 @@ void checkSSD(const SSDDims &dims, const double *x, const double *dt,
   require(x && dt && a && b && c && y, "SSD: missing operand");
 }
 
-} // namespace
-
-namespace {
-
 /// The position that step i of a direction visits.
 using Traversal = std::function<int64_t(int64_t)>;
 
@@ -92,10 +89,10 @@ using Traversal = std::function<int64_t(int64_t)>;
 /// runs over channel k·D + d of the per-channel operands (of u too unless
 /// `sharedU`) and B/C group k·G + g, its step i at position orders[k](i);
 /// y = (Σ_k C·h_k + D_k·u) · silu(z) at each position.
-void scanDirections(const SelectiveScanDims &dims,
-                    const SelectiveScanOptions &opts,
-                    const SelectiveScanArgs &args,
-                    const std::vector<Traversal> &orders, bool sharedU) {
+static void scanDirections(const SelectiveScanDims &dims,
+                           const SelectiveScanOptions &opts,
+                           const SelectiveScanArgs &args,
+                           const std::vector<Traversal> &orders, bool sharedU) {
   require(dims.batch >= 0 && dims.dim >= 0 && dims.seqlen >= 0 &&
               dims.dstate >= 0,
           "selectiveScan: negative size");
@@ -154,8 +151,6 @@ void scanDirections(const SelectiveScanDims &dims,
     }
   }
 }
-
-} // namespace
 
 void selectiveScan(const SelectiveScanDims &dims,
                    const SelectiveScanOptions &opts,
