@@ -31,9 +31,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
-#include "mlir/Dialect/NVGPU/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
@@ -134,10 +132,17 @@ void mlir::ssm::registerSSMCDialects(DialectRegistry &registry) {
 void mlir::ssm::registerSSMCPasses() {
   registerSSMPasses();
   registerSSMConversionPasses();
-  registerTransformsPasses();
-  registerConversionPasses();
-  registerGPUPasses();
-  memref::registerMemRefPasses();
-  registerNVGPUPasses();
+  // The upstream passes of the ssm-to-nvvm pipeline, so that its steps can
+  // be run one by one.
+  registerCanonicalizerPass();
+  registerCSEPass();
+  registerLowerAffinePass();
+  registerSCFToControlFlowPass();
+  registerConvertNVGPUToNVVMPass();
+  registerConvertGpuOpsToNVVMOpsPass();
+  registerConvertNVVMToLLVMPass();
+  registerReconcileUnrealizedCastsPass();
+  registerGpuNVVMAttachTargetPass();
+  registerGpuModuleToBinaryPass();
   registerSSMToNVVMPipeline();
 }
