@@ -64,6 +64,10 @@ static std::string joinAlternatives(ArrayRef<StringRef> names) {
   return llvm::join(names.drop_back(), ", ") + " or " + names.back().str();
 }
 
+/// Longest spec or layer name: with ".manifest.json" a file name stays well
+/// within the 255 bytes file systems allow.
+static constexpr size_t kMaxNameLength = 128;
+
 namespace {
 /// One named value of an enum-like string field.
 template <typename T> struct EnumCase {
@@ -144,6 +148,10 @@ public:
       return failAt(fieldPath(key),
                     "'" + clip(out) +
                         "' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+    // Names make file names (<spec>.manifest.json) and kernel symbols.
+    if (out.size() > kMaxNameLength)
+      return failAt(fieldPath(key), "'" + clip(out) + "' is longer than " +
+                                        Twine(kMaxNameLength) + " characters");
     return Error::success();
   }
 

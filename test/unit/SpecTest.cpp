@@ -951,6 +951,10 @@ TEST(SpecErrors, EachErrorNamesItsJsonPath) {
        },
        "spec.layers[1].name: duplicate layer name 'l' (first at "
        "spec.layers[0])"},
+      {"model name too long",
+       [](auto &s, auto &) { s["name"] = std::string(129, 'm'); },
+       "spec.name: '" + std::string(37, 'm') +
+           "...' is longer than 128 characters"},
       {"model name not an identifier",
        [](auto &s, auto &) { s["name"] = "my-model"; },
        "spec.name: 'my-model' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)"},
