@@ -68,7 +68,8 @@ func.func @conv_with_state(%x: tensor<?x64x?xf32>, %w: tensor<64x4xf32>, %delta:
 
 // A reverse scan reads the conv's output backward: no fold.
 // CHECK-LABEL: func.func @reverse_scan
-// CHECK: ssm.causal_conv1d
+// CHECK: %[[U:.*]] = ssm.causal_conv1d
+// CHECK: ssm.selective_scan %[[U]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} reverse layout
 func.func @reverse_scan(%x: tensor<?x64x?xf32>, %w: tensor<64x4xf32>, %delta: tensor<?x64x?xf32>, %A: tensor<64x8xf32>, %B: tensor<?x8x?xf32>) -> tensor<?x64x?xf32> {
   %u = ssm.causal_conv1d %x weight %w activation = silu layout = channel_first
       : (tensor<?x64x?xf32>, tensor<64x4xf32>) -> tensor<?x64x?xf32>
@@ -81,11 +82,54 @@ func.func @reverse_scan(%x: tensor<?x64x?xf32>, %w: tensor<64x4xf32>, %delta: te
 
 // Channel-last: no fold.
 // CHECK-LABEL: func.func @channel_last
-// CHECK: ssm.causal_conv1d
+// CHECK: %[[U:.*]] = ssm.causal_conv1d
+// CHECK: ssm.selective_scan %[[U]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} layout
 func.func @channel_last(%x: tensor<?x?x64xf32>, %w: tensor<64x4xf32>, %delta: tensor<?x?x64xf32>, %A: tensor<64x8xf32>, %B: tensor<?x?x8xf32>) -> tensor<?x?x64xf32> {
   %u = ssm.causal_conv1d %x weight %w activation = silu layout = channel_last
       : (tensor<?x?x64xf32>, tensor<64x4xf32>) -> tensor<?x?x64xf32>
   %y = ssm.selective_scan %u, %delta, %A, %B, %B layout = channel_last
       : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<64x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x64xf32>
   return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// The folded conv reads f32 weights: bf16 ones stay in their own op.
+// CHECK-LABEL: func.func @bf16_weights
+// CHECK: %[[U:.*]] = ssm.causal_conv1d
+// CHECK: ssm.selective_scan %[[U]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} layout
+func.func @bf16_weights(%x: tensor<?x64x?xbf16>, %w: tensor<64x4xbf16>, %delta: tensor<?x64x?xbf16>, %A: tensor<64x8xf32>, %B: tensor<?x8x?xbf16>) -> tensor<?x64x?xbf16> {
+  %u = ssm.causal_conv1d %x weight %w activation = silu layout = channel_first
+      : (tensor<?x64x?xbf16>, tensor<64x4xbf16>) -> tensor<?x64x?xbf16>
+  %y = ssm.selective_scan %u, %delta, %A, %B, %B layout = channel_first
+      : (tensor<?x64x?xbf16>, tensor<?x64x?xbf16>, tensor<64x8xf32>, tensor<?x8x?xbf16>, tensor<?x8x?xbf16>) -> tensor<?x64x?xbf16>
+  return %y : tensor<?x64x?xbf16>
+}
+
+// -----
+
+// A bidirectional scan reads u both ways: no fold.
+// CHECK-LABEL: func.func @bidirectional_scan
+// CHECK: %[[U:.*]] = ssm.causal_conv1d
+// CHECK: ssm.selective_scan %[[U]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} bidirectional layout
+func.func @bidirectional_scan(%x: tensor<?x128x?xf32>, %w: tensor<128x4xf32>, %delta: tensor<?x128x?xf32>, %A: tensor<128x8xf32>, %B: tensor<?x2x8x?xf32>) -> tensor<?x64x?xf32> {
+  %u = ssm.causal_conv1d %x weight %w activation = silu layout = channel_first
+      : (tensor<?x128x?xf32>, tensor<128x4xf32>) -> tensor<?x128x?xf32>
+  %y = ssm.selective_scan %u, %delta, %A, %B, %B bidirectional layout = channel_first
+      : (tensor<?x128x?xf32>, tensor<?x128x?xf32>, tensor<128x8xf32>, tensor<?x2x8x?xf32>, tensor<?x2x8x?xf32>) -> tensor<?x64x?xf32>
+  return %y : tensor<?x64x?xf32>
+}
+
+// -----
+
+// A scan that already folds a conv takes no second one.
+// CHECK-LABEL: func.func @scan_has_a_conv
+// CHECK: %[[U:.*]] = ssm.causal_conv1d
+// CHECK: ssm.selective_scan %[[U]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} conv
+func.func @scan_has_a_conv(%x: tensor<?x64x?xf32>, %w: tensor<64x4xf32>, %delta: tensor<?x64x?xf32>, %A: tensor<64x8xf32>, %B: tensor<?x8x?xf32>) -> tensor<?x64x?xf32> {
+  %u = ssm.causal_conv1d %x weight %w activation = silu layout = channel_first
+      : (tensor<?x64x?xf32>, tensor<64x4xf32>) -> tensor<?x64x?xf32>
+  %y = ssm.selective_scan %u, %delta, %A, %B, %B conv %w layout = channel_first
+      : (tensor<?x64x?xf32>, tensor<?x64x?xf32>, tensor<64x8xf32>, tensor<?x8x?xf32>, tensor<?x8x?xf32>, tensor<64x4xf32>) -> tensor<?x64x?xf32>
+  return %y : tensor<?x64x?xf32>
 }
