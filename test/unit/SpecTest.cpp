@@ -10,6 +10,8 @@
 
 #include "ssmc/Spec/Spec.h"
 
+#include "ssmc/Dialect/SSM/SSMOps.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"

@@ -12,7 +12,7 @@
 #ifndef SSMC_SPEC_SPEC_H
 #define SSMC_SPEC_SPEC_H
 
-#include "ssmc/Dialect/SSM/SSMOps.h"
+#include "ssmc/Dialect/SSM/SSMDialect.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"

@@ -1,6 +1,7 @@
 //===- SSMDialect.h - SSM dialect -------------------------------*- C++ -*-===//
 //
-// The ssm dialect, its enums and attributes.
+// The ssm dialect, its enums and attributes, and the kinds of B/C operands
+// and scan directions that the ops and the spec front end share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,5 +17,20 @@
 
 #define GET_ATTRDEF_CLASSES
 #include "ssmc/Dialect/SSM/SSMAttrs.h.inc"
+
+namespace mlir::ssm {
+
+/// How the B or C operand of a scan varies, told apart by its rank: per
+/// channel [D, N], shared by all channels [B, N, L] / [B, L, N], or per group
+/// of channels [B, G, N, L] / [B, L, G, N].
+enum class BCKind { PerChannel = 2, Shared = 3, Grouped = 4 };
+
+/// The directions a Mamba-1 scan runs: four for a cross scan (VMamba's SS2D),
+/// two for a bidirectional one (Vim), else one.
+inline int64_t getDirectionCount(bool bidirectional, bool crossScan) {
+  return crossScan ? 4 : bidirectional ? 2 : 1;
+}
+
+} // namespace mlir::ssm
 
 #endif // SSMC_DIALECT_SSM_SSMDIALECT_H

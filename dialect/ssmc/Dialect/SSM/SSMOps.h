@@ -16,11 +16,6 @@
 
 namespace mlir::ssm {
 
-/// How the B or C operand of a scan varies, told apart by its rank: per
-/// channel [D, N], shared by all channels [B, N, L] / [B, L, N], or per group
-/// of channels [B, G, N, L] / [B, L, G, N].
-enum class BCKind { PerChannel = 2, Shared = 3, Grouped = 4 };
-
 /// The kind of a B/C operand of the given type.
 BCKind getBCKind(Type type);
 
@@ -35,12 +30,6 @@ bool haveSameGroups(Type b, Type c, Layout layout);
 /// per-channel ones always do, grouped ones when each direction has as many
 /// groups of its own.
 bool splitsIntoDirections(Type type, Layout layout, int64_t directions);
-
-/// The directions a Mamba-1 scan runs: four for a cross scan (VMamba's SS2D),
-/// two for a bidirectional one (Vim), else one.
-inline int64_t getDirectionCount(bool bidirectional, bool crossScan) {
-  return crossScan ? 4 : bidirectional ? 2 : 1;
-}
 
 } // namespace mlir::ssm
 
