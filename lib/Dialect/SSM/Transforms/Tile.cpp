@@ -110,6 +110,22 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
   using Base::Base;
 
   void runOnOperation() override {
+    // Options for one kind of scan are ignored by the other, so their
+    // ranges are checked up front, whatever ops the function holds.
+    for (auto [name, value, least] :
+         {std::tuple<StringRef, int64_t, int64_t>{"threads", threads, 0},
+          {"items", items, 0},
+          {"chunk", chunk, 0},
+          {"lanes", lanes, 0},
+          {"fma-exps", fmaExps, -1},
+          {"stages", stages, 1},
+          {"steps", steps, 0}}) {
+      if (value >= least)
+        continue;
+      getOperation().emitError() << "ssm-tile option " << name << " = " << value
+                                 << " must be at least " << least;
+      return signalPassFailure();
+    }
     WalkResult result = getOperation().walk([&](Operation *op) {
       auto scan = dyn_cast<SelectiveScanOp>(op);
       auto ssd = dyn_cast<SSDChunkOp>(op);
