@@ -240,7 +240,9 @@ void parseTensorMaps(const LayerDesc &layer, const json &value,
   for (const Extent &extent : workspace.shape) {
     if (!extent.isStatic())
       bad(path, "a workspace with tensor maps must have a static shape");
-    bytes *= static_cast<std::size_t>(extent.valueWith({}));
+    if (__builtin_mul_overflow(
+            bytes, static_cast<std::size_t>(extent.valueWith({})), &bytes))
+      bad(path, "the workspace size overflows size_t");
   }
   if (bytes < kTensorMapBytes * workspace.tensorMaps.size())
     bad(path, "the workspace holds " + std::to_string(bytes) +
@@ -305,9 +307,16 @@ LaunchDesc parseLaunch(const LayerDesc &layer, const json &value,
   const json &block = asArray(field(value, path, "block"), blockPath);
   if (block.size() != 3)
     bad(blockPath, "expected 3 entries, got " + std::to_string(block.size()));
-  for (std::size_t i = 0; i < 3; ++i)
+  // The driver's limits: x and y up to 1024, z up to 64, 1024 threads.
+  int64_t threads = 1;
+  for (std::size_t i = 0; i < 3; ++i) {
     launch.block[i] = static_cast<uint32_t>(
-        asInt(block[i], element(blockPath, i), 1, kUint32Max));
+        asInt(block[i], element(blockPath, i), 1, i < 2 ? 1024 : 64));
+    threads *= launch.block[i];
+  }
+  if (threads > 1024)
+    bad(blockPath,
+        std::to_string(threads) + " threads, more than a block holds (1024)");
 
   // The driver takes the dynamic shared size as an int attribute.
   launch.sharedBytes = static_cast<uint32_t>(
@@ -411,6 +420,10 @@ LayerDesc parseLayer(const json &value, const std::string &path) {
     layer.workers.perSM =
         asInt(field(*it, workersPath, "per_sm"), member(workersPath, "per_sm"),
               1, std::numeric_limits<int32_t>::max());
+    if (layer.split.symbol >= 0 && layer.split.over == layer.workers.symbol)
+      bad(member(member(path, "split"), "over"),
+          "the split cannot be over the workers symbol, which is chosen "
+          "after it");
   }
   for (std::size_t s = 0; s < layer.symbols.size(); ++s) {
     bool bound = false;
@@ -469,6 +482,14 @@ LayerDesc parseLayer(const json &value, const std::string &path) {
       bad(member(member(path, "split"), "symbol"),
           "symbol '" + layer.symbols[layer.split.symbol] +
               "' divides no launch grid");
+    // That grid's other dimensions size the choice, so none may be the
+    // symbol being chosen.
+    for (const Extent &dim : layer.launches[layer.split.launch].grid)
+      if (dim.symbol == layer.split.symbol)
+        bad(element(launchesPath, layer.split.launch),
+            "the grid that the split symbol '" +
+                layer.symbols[layer.split.symbol] +
+                "' divides cannot also be sized by it");
   }
   // The workers symbol is chosen for a launch whose grid x it is.
   if (layer.workers.symbol >= 0) {
@@ -500,7 +521,8 @@ Manifest parseManifest(std::string_view text) {
   json root;
   try {
     root = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error &e) {
+  } catch (const json::exception &e) {
+    // A syntax error, or a number no double holds (out_of_range).
     fail(SSMRT_ERROR_MANIFEST,
          std::string("manifest: invalid JSON: ") + e.what());
   }

@@ -39,6 +39,9 @@ template <typename Body> ssmrt_status guard(Body &&body) noexcept {
   } catch (const std::exception &e) {
     lastError = std::string("unexpected error: ") + e.what();
     return SSMRT_ERROR_INVALID_VALUE;
+  } catch (...) {
+    lastError = "unexpected error";
+    return SSMRT_ERROR_INVALID_VALUE;
   }
 }
 

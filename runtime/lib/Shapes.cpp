@@ -38,6 +38,10 @@ std::string hex(const void *pointer) {
   return text;
 }
 
+/// The most bytes a tensor may hold: far more than any GPU has, and few
+/// enough that products of its dimensions stay well inside int64_t.
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 48;
+
 /// Stores a * b in `product`; false if that overflows size_t.
 bool multiply(std::size_t a, int64_t b, std::size_t &product) {
   return !__builtin_mul_overflow(a, static_cast<std::size_t>(b), &product);
@@ -94,6 +98,13 @@ LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
                  std::to_string(size) + " from " + quoted(desc.name));
       }
     }
+    // Bounded tensors bound every symbol, and with them the grid, split and
+    // workspace arithmetic that follows.
+    int64_t bytes = static_cast<int64_t>(dtypeSize(desc.dtype));
+    for (int32_t d = 0; d < tensor.rank; ++d)
+      if (__builtin_mul_overflow(bytes, tensor.shape[d], &bytes) ||
+          bytes > kMaxTensorBytes)
+        badShape(name + " holds more than 2^48 bytes");
     if (!tensor.data)
       badShape(name + " data is null");
     if (reinterpret_cast<std::uintptr_t>(tensor.data) % 16 != 0)

@@ -53,7 +53,8 @@ constexpr int64_t chooseSplit(int64_t length, int64_t quantum, int64_t blocks,
                               int64_t sms, int64_t blocksPerSM,
                               int64_t minSteps = kMinSplitSteps,
                               int64_t waves = kSplitWaves) {
-  int64_t wanted = 3 * blocks < 2 * sms
+  // 3·blocks < 2·sms, without overflow.
+  int64_t wanted = blocks <= (2 * sms - 1) / 3
                        ? waves * sms * std::max<int64_t>(blocksPerSM, 1) /
                              std::max<int64_t>(blocks, 1)
                        : 1;

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -420,6 +421,15 @@ const ManifestCase kManifestCases[] = {
      "manifest: layers[0].launches[0].block: expected an array, got 64"},
     {"ZeroBlock", R"("block": [64, 1, 1])", R"("block": [64, 0, 1])",
      "manifest: layers[0].launches[0].block[1]: must be >= 1, got 0"},
+    {"BlockZTooLarge", R"("block": [64, 1, 1])", R"("block": [1, 1, 128])",
+     "manifest: layers[0].launches[0].block[2]: must be <= 64, got 128"},
+    {"BlockTooManyThreads", R"("block": [64, 1, 1])",
+     R"("block": [1024, 2, 1])",
+     "manifest: layers[0].launches[0].block: 2048 threads, more than a block "
+     "holds (1024)"},
+    {"NumberBeyondDouble", R"("version": 1,)", R"("version": 1e999,)",
+     "manifest: invalid JSON: [json.exception.out_of_range.406] number "
+     "overflow parsing '1e999'"},
     {"BoolInShape", R"("shape": [5120, 16])", R"("shape": [5120, true])",
      "manifest: layers[0].tensors[2].shape[1]: expected an integer or a "
      "symbol name, got true"},
@@ -577,6 +587,11 @@ const ManifestCase kManifestCases[] = {
                         {"tensor": "u", "box": [8, 1]}])",
      "manifest: layers[0].workspace[0].tensor_maps: the workspace holds 128 "
      "bytes, fewer than 128 for each tensor map"},
+    {"TensorMapWorkspaceOverflows", R"("shape": ["B", 5120, 16])",
+     R"("shape": [4611686018427387905, 64],
+        "tensor_maps": [{"tensor": "u", "box": [8, 1]}])",
+     "manifest: layers[0].workspace[0].tensor_maps: the workspace size "
+     "overflows size_t"},
     {"WorkersNotObject", R"("symbols": ["B", "L"])",
      R"("symbols": ["B", "L", "W"], "workers": 4)",
      "manifest: layers[0].workers: expected an object, got 4"},
@@ -591,6 +606,12 @@ const ManifestCase kManifestCases[] = {
         "workers": {"symbol": "S", "units": [{"size": "B"}], "per_sm": 2})",
      "manifest: layers[0].workers.symbol: the split symbol cannot be the "
      "workers symbol"},
+    {"SplitOverTheWorkersSymbol", R"("symbols": ["B", "L"])",
+     R"("symbols": ["B", "L", "S", "W"],
+        "split": {"symbol": "S", "over": "W", "quantum": 32},
+        "workers": {"symbol": "W", "units": [{"size": "B"}], "per_sm": 2})",
+     "manifest: layers[0].split.over: the split cannot be over the workers "
+     "symbol, which is chosen after it"},
     {"WorkersWithoutUnits", R"("symbols": ["B", "L"])",
      R"("symbols": ["B", "L", "W"],
         "workers": {"symbol": "W", "per_sm": 2})",
@@ -690,13 +711,20 @@ const LaunchCase kLaunchCases[] = {
     {"MisalignedData",
      [](auto &t) { t[3].data = reinterpret_cast<void *>(0x40008); },
      "launch: tensor 'y' data 0x40008 is not 16-byte aligned"},
-    {"WorkspaceOverflow",
+    {"TensorTooLarge",
      [](auto &t) {
        for (ssmrt_tensor &x : t)
          if (x.rank == 3)
            x.shape[0] = int64_t(1) << 50;
      },
-     "launch: workspace 'carry' size overflows size_t"},
+     "launch: tensor 'u' holds more than 2^48 bytes"},
+    {"TensorSizeOverflows",
+     [](auto &t) {
+       for (ssmrt_tensor &x : t)
+         if (x.rank == 3)
+           x.shape[2] = std::numeric_limits<int64_t>::max();
+     },
+     "launch: tensor 'u' holds more than 2^48 bytes"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Runtime, LaunchErrorTest,
@@ -881,6 +909,20 @@ TEST_F(RuntimeTest, SplitIsNotDecidedByTheWorkers) {
   EXPECT_STREQ(ssmrt_last_error(),
                "manifest: layers[0].split.symbol: symbol 'S' is decided by a "
                "grid that uses symbol 'W'");
+}
+
+TEST_F(RuntimeTest, SplitIsNotDecidedByItself) {
+  // The grid that S divides sizes the choice of S: it cannot have S as a
+  // dimension, whose value is not known yet.
+  ssmrt_module raw = nullptr;
+  EXPECT_EQ(
+      load(splitWorkersManifest(
+               R"([{"size": "S"}, {"size": "L", "div": "S"}, {"size": 1}])"),
+           &raw),
+      SSMRT_ERROR_MANIFEST);
+  EXPECT_STREQ(ssmrt_last_error(),
+               "manifest: layers[0].launches[1]: the grid that the split "
+               "symbol 'S' divides cannot also be sized by it");
 }
 
 TEST_F(RuntimeTest, NullTensorList) {

@@ -12,6 +12,7 @@
 #include "ssmrt/ssmrt.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -65,6 +66,8 @@ private:
 
   void launch(const ssmrt_tensor *tensors, std::size_t count,
               void *stream) const {
+    if (count > static_cast<std::size_t>(INT32_MAX))
+      throw Error(SSMRT_ERROR_INVALID_VALUE, "launch: too many tensors");
     check(ssmrt_layer_launch(layer_, tensors, static_cast<int32_t>(count),
                              stream));
   }
@@ -102,11 +105,13 @@ public:
   ~Module() { ssmrt_module_destroy(module_); }
 
   /// The layer called `name`; throws Error(SSMRT_ERROR_NOT_FOUND) if none.
-  Layer layer(const std::string &name) const {
+  /// It lives as long as this module, so a temporary module has none.
+  Layer layer(const std::string &name) const & {
     ssmrt_layer layer = nullptr;
     check(ssmrt_module_get_layer(module_, name.c_str(), &layer));
     return Layer(layer);
   }
+  Layer layer(const std::string &name) const && = delete;
 
   /// The C handle, still owned by this Module.
   ssmrt_module get() const noexcept { return module_; }
