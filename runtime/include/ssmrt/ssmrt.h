@@ -110,9 +110,10 @@ SSMRT_API ssmrt_status ssmrt_layer_tensor_info(ssmrt_layer l, int32_t i,
 /// Validates `tensors` (manifest order, count, dtype, rank, static dims,
 /// symbol consistency, symbols >= 1, at most 2^48 bytes a tensor, non-null
 /// 16-byte-aligned data) BEFORE touching the driver, then loads the module
-/// image into the current context on first use (if there is no current context, retain and set the primary
-/// context of device 0), allocates/grows workspaces, and launches every kernel
-/// of the layer on `stream` (a CUstream, may be NULL). A module stays bound to
+/// image into the current context on first use (if there is no current
+/// context, retain and set the primary context of device 0), allocates/grows
+/// workspaces, and launches every kernel of the layer on `stream` (a
+/// CUstream, may be NULL). A module stays bound to
 /// the context of its first launch: a launch from another current context is
 /// SSMRT_ERROR_INVALID_VALUE. A layer's workspaces are shared by all its
 /// launches, so launches of one layer must not overlap on different streams.
