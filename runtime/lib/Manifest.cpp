@@ -13,7 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <unordered_set>
@@ -538,6 +540,15 @@ Manifest parseManifest(std::string_view text) {
 
   Manifest manifest;
   manifest.binary = asName(field(root, "", "binary"), "binary");
+  // Relative to the manifest and below it, so that a manifest names only
+  // files shipped with it.
+  std::filesystem::path binary(manifest.binary);
+  if (binary.is_absolute() ||
+      std::any_of(
+          binary.begin(), binary.end(),
+          [](const std::filesystem::path &part) { return part == ".."; }))
+    bad("binary", "must be a path below the manifest's directory, got '" +
+                      manifest.binary + "'");
 
   const json &layers = asArray(field(root, "", "layers"), "layers");
   std::unordered_set<std::string> layerNames;

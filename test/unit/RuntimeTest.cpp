@@ -427,6 +427,14 @@ const ManifestCase kManifestCases[] = {
      R"("block": [1024, 2, 1])",
      "manifest: layers[0].launches[0].block: 2048 threads, more than a block "
      "holds (1024)"},
+    {"AbsoluteBinary", R"("binary": "mamba1.fatbin")",
+     R"("binary": "/etc/hostname")",
+     "manifest: binary: must be a path below the manifest's directory, got "
+     "'/etc/hostname'"},
+    {"BinaryAboveTheManifest", R"("binary": "mamba1.fatbin")",
+     R"("binary": "lib/../../m.fatbin")",
+     "manifest: binary: must be a path below the manifest's directory, got "
+     "'lib/../../m.fatbin'"},
     {"NumberBeyondDouble", R"("version": 1,)", R"("version": 1e999,)",
      "manifest: invalid JSON: [json.exception.out_of_range.406] number "
      "overflow parsing '1e999'"},
