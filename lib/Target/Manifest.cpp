@@ -209,8 +209,13 @@ static llvm::Expected<json::Object> describeLaunch(gpu::LaunchFuncOp launch,
     grid.push_back(std::move(*extent));
   }
   for (Value operand : launch.getKernelOperands()) {
-    if (auto cast = operand.getDefiningOp<memref::ReinterpretCastOp>()) {
-      auto buffer = describeBuffer(cast.getSource(), func);
+    // A buffer goes to a kernel as a flat view of its memory; where the
+    // buffer already has that type ([1] elements, e.g. A of one head), the
+    // view folds away and the buffer itself is the operand.
+    if (isa<MemRefType>(operand.getType())) {
+      if (auto cast = operand.getDefiningOp<memref::ReinterpretCastOp>())
+        operand = cast.getSource();
+      auto buffer = describeBuffer(operand, func);
       if (!buffer)
         return buffer.takeError();
       params.push_back(std::move(*buffer));
