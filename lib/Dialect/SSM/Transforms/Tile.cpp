@@ -34,7 +34,7 @@ static constexpr StringLiteral kLayerTileAttr = "ssm.tile";
 /// take 8 steps: on an H200 SS2D 56 x 56 (B 32, D 192) ran in 0.640 ms
 /// instead of 0.821, 28 x 28 (D 384) in 0.314 instead of 0.305. One lane
 /// and eight steps otherwise.
-static std::tuple<int64_t, int64_t, int64_t>
+static std::optional<std::tuple<int64_t, int64_t, int64_t>>
 chooseScanTile(SelectiveScanOp op) {
   // A block owns consecutive channels of one B/C group (and direction), so
   // its channel count must divide them.
@@ -44,18 +44,18 @@ chooseScanTile(SelectiveScanOp op) {
   if (bits <= 16 && op.getStateSize() % 2 == 0)
     for (int64_t blockChannels : {64, 32})
       if (perGroup % blockChannels == 0)
-        return {2 * blockChannels, items, 2};
+        return std::make_tuple(2 * blockChannels, items, 2);
   for (int64_t threads : {64, 128, 32})
     if (perGroup % threads == 0)
-      return {threads, 8, 1};
+      return std::make_tuple(threads, 8, 1);
   // Groups of fewer channels than a warp or of no multiple of 32: a warp's
   // lanes split each channel's states, as few as make its channels divide
   // the group (the GPU tests run D 36 as blocks of 4 channels on 8 lanes).
   int64_t states = op.getStateSize();
   for (int64_t lanes = 2; lanes <= std::min<int64_t>(32, states); lanes *= 2)
     if (states % lanes == 0 && perGroup % (32 / lanes) == 0)
-      return {32, std::max<int64_t>(8, lanes), lanes};
-  return {32, 8, 1}; // the lowering says why nothing fits
+      return std::make_tuple(32, std::max<int64_t>(8, lanes), lanes);
+  return std::nullopt;
 }
 
 /// SSD: a block owns `items` head-dim columns with one warp per 16 of them.
@@ -171,7 +171,19 @@ struct SSMTilePass : ssm::impl::SSMTilePassBase<SSMTilePass> {
                        "the pass options");
       int64_t t, i, l = 1, e = 0;
       if (scan) {
-        std::tie(t, i, l) = chooseScanTile(scan);
+        auto choice = chooseScanTile(scan);
+        // Only a block shape that the options give in full needs none.
+        if (!choice && !(threads && items)) {
+          op->emitOpError()
+              << "has no tile: a block holds 32 threads or more, and owns "
+                 "channels of one B/C group, 32 / lanes of them where lanes "
+                 "(a power of two) split the "
+              << scan.getStateSize() << " states of a channel; none divides "
+              << "the " << scan.getChannelsPerGroup()
+              << " channels of each group";
+          return WalkResult::interrupt();
+        }
+        std::tie(t, i, l) = choice.value_or(std::make_tuple(32, 8, 1));
         // All exps on the SFU: on an H100, moving 1-4 of 16 to the FMA pipe
         // made S1/S2/S4 0-10 % slower (bench/HISTORY.md), as the scan is
         // bound by latency more than by SFU throughput.

@@ -34,3 +34,14 @@ func.func @option_chunk_not_whole_chunks(%x: tensor<?x?x8x64xbf16>, %dt: tensor<
       : (tensor<?x?x8x64xbf16>, tensor<?x?x8xbf16>, tensor<8xf32>, tensor<?x?x1x64xbf16>, tensor<?x?x1x64xbf16>) -> tensor<?x?x8x64xbf16>
   return %y : tensor<?x?x8x64xbf16>
 }
+
+// -----
+
+// Without a tile, 31 channels a group with 16 states a channel fit no
+// block: the heuristic says so at the op.
+func.func @heuristic_finds_no_tile(%u: tensor<?x31x?xf32>, %A: tensor<31x16xf32>, %B: tensor<?x16x?xf32>) -> tensor<?x31x?xf32> {
+  // expected-error @below {{has no tile: a block holds 32 threads or more, and owns channels of one B/C group, 32 / lanes of them where lanes (a power of two) split the 16 states of a channel; none divides the 31 channels of each group}}
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      : (tensor<?x31x?xf32>, tensor<?x31x?xf32>, tensor<31x16xf32>, tensor<?x16x?xf32>, tensor<?x16x?xf32>) -> tensor<?x31x?xf32>
+  return %y : tensor<?x31x?xf32>
+}
