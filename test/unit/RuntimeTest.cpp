@@ -906,31 +906,22 @@ TEST_F(RuntimeTest, WorkersAreDecidedByAGridXOfTheSymbolAlone) {
                "grid x");
 }
 
-TEST_F(RuntimeTest, SplitIsNotDecidedByTheWorkers) {
-  // S is chosen before W, so the grid that decides it cannot use W.
-  ssmrt_module raw = nullptr;
+/// S is chosen before W, from the grid that S divides: that grid may be
+/// sized by neither.
+TEST_F(RuntimeTest, SplitIsDecidedBeforeTheChosenSymbols) {
+  auto errorOf = [&](const char *grid) {
+    ssmrt_module raw = nullptr;
+    EXPECT_EQ(load(splitWorkersManifest(grid), &raw), SSMRT_ERROR_MANIFEST);
+    return std::string(ssmrt_last_error());
+  };
   EXPECT_EQ(
-      load(splitWorkersManifest(
-               R"([{"size": "W"}, {"size": "L", "div": "S"}, {"size": 1}])"),
-           &raw),
-      SSMRT_ERROR_MANIFEST);
-  EXPECT_STREQ(ssmrt_last_error(),
-               "manifest: layers[0].split.symbol: symbol 'S' is decided by a "
-               "grid that uses symbol 'W'");
-}
-
-TEST_F(RuntimeTest, SplitIsNotDecidedByItself) {
-  // The grid that S divides sizes the choice of S: it cannot have S as a
-  // dimension, whose value is not known yet.
-  ssmrt_module raw = nullptr;
+      errorOf(R"([{"size": "W"}, {"size": "L", "div": "S"}, {"size": 1}])"),
+      "manifest: layers[0].split.symbol: symbol 'S' is decided by a "
+      "grid that uses symbol 'W'");
   EXPECT_EQ(
-      load(splitWorkersManifest(
-               R"([{"size": "S"}, {"size": "L", "div": "S"}, {"size": 1}])"),
-           &raw),
-      SSMRT_ERROR_MANIFEST);
-  EXPECT_STREQ(ssmrt_last_error(),
-               "manifest: layers[0].launches[1]: the grid that the split "
-               "symbol 'S' divides cannot also be sized by it");
+      errorOf(R"([{"size": "S"}, {"size": "L", "div": "S"}, {"size": 1}])"),
+      "manifest: layers[0].launches[1]: the grid that the split symbol "
+      "'S' divides cannot also be sized by it");
 }
 
 TEST_F(RuntimeTest, NullTensorList) {
