@@ -184,6 +184,16 @@ public:
         out);
   }
 
+  /// Reads a required positive integer field of at most `max`.
+  Error readPositiveAtMost(StringRef key, int64_t max, int64_t &out) const {
+    if (Error err = readPositive(key, /*required=*/true, out))
+      return err;
+    if (out > max)
+      return failAt(fieldPath(key),
+                    Twine(out) + " is too large (at most " + Twine(max) + ")");
+    return Error::success();
+  }
+
   /// Reads a string field naming one of `cases`; an unknown name fails with
   /// "<problem> '<name>' (expected ...)".
   template <typename T>
@@ -297,13 +307,9 @@ static Error parseCrossScan(const ObjectReader &layerReader, LayerSpec &layer) {
         for (auto [key, size] :
              {std::pair<StringRef, int64_t *>{"height", &layer.crossHeight},
               {"width", &layer.crossWidth}}) {
-          if (Error err = grid.readPositive(key, /*required=*/true, *size))
-            return err;
           // Bounded so that L = H·W fits in 64 bits with room to spare.
-          if (*size > maxCrossSide)
-            return failAt(grid.fieldPath(key), Twine(*size) +
-                                                   " is too large (at most " +
-                                                   Twine(maxCrossSide) + ")");
+          if (Error err = grid.readPositiveAtMost(key, maxCrossSide, *size))
+            return err;
         }
         std::string path = layerReader.fieldPath("cross_scan");
         if (layer.layout != Layout::ChannelLast)
@@ -428,13 +434,7 @@ static Error readLayerBasics(const ObjectReader &reader, LayerSpec &layer,
 /// Reads a channel count under `key`: positive and at most maxDInner.
 static Error readChannels(const ObjectReader &reader, StringRef key,
                           int64_t &out) {
-  if (Error err = reader.readPositive(key, /*required=*/true, out))
-    return err;
-  if (out > maxDInner)
-    return failAt(reader.fieldPath(key), Twine(out) +
-                                             " is too large (at most " +
-                                             Twine(maxDInner) + ")");
-  return Error::success();
+  return reader.readPositiveAtMost(key, maxDInner, out);
 }
 
 /// Reads a Mamba-2 layer's nheads and headdim, each a channel count, and
