@@ -242,8 +242,7 @@ void parseTensorMaps(const LayerDesc &layer, const json &value,
   for (const Extent &extent : workspace.shape) {
     if (!extent.isStatic())
       bad(path, "a workspace with tensor maps must have a static shape");
-    if (__builtin_mul_overflow(
-            bytes, static_cast<std::size_t>(extent.valueWith({})), &bytes))
+    if (!multiply(bytes, extent.valueWith({}), bytes))
       bad(path, "the workspace size overflows size_t");
   }
   if (bytes < kTensorMapBytes * workspace.tensorMaps.size())

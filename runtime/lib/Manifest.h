@@ -33,6 +33,12 @@ std::size_t dtypeSize(ssmrt_dtype dtype);
 /// The manifest spelling of `dtype`, or nullptr for a value outside the enum.
 const char *dtypeName(ssmrt_dtype dtype);
 
+/// Stores a * b in `product`; false if that overflows size_t (a buffer's
+/// byte count).
+inline bool multiply(std::size_t a, int64_t b, std::size_t &product) {
+  return !__builtin_mul_overflow(a, static_cast<std::size_t>(b), &product);
+}
+
 /// A shape entry or grid size: static, or the value of a layer symbol; a
 /// workspace dimension or grid size may also be ceil(size / div) - minus,
 /// div a constant or a symbol.

@@ -42,11 +42,6 @@ std::string hex(const void *pointer) {
 /// enough that products of its dimensions stay well inside int64_t.
 constexpr int64_t kMaxTensorBytes = int64_t(1) << 48;
 
-/// Stores a * b in `product`; false if that overflows size_t.
-bool multiply(std::size_t a, int64_t b, std::size_t &product) {
-  return !__builtin_mul_overflow(a, static_cast<std::size_t>(b), &product);
-}
-
 } // namespace
 
 LaunchShapes bindShapes(const LayerDesc &layer, const ssmrt_tensor *tensors,
