@@ -15,9 +15,15 @@ def ConvertSSMToGPUPass : Pass<"convert-ssm-to-gpu", "ModuleOp"> {
     Turns every function that holds ssm ops (a "layer function" on tensors)
     into a host function on memrefs in destination-passing style (the
     returned tensors become trailing output arguments) whose body launches
-    one `gpu.func` kernel per ssm op, built from the op and its `#ssm.tile`
-    (run `ssm-tile` first) into `gpu.module @ssm_kernels`, which holds the
-    kernels of every layer function of the module.
+    the `gpu.func` kernels of each ssm op, built from the op and its
+    `#ssm.tile` (run `ssm-tile` first) into `gpu.module @ssm_kernels`, which
+    holds the kernels of every layer function of the module.
+
+    The function's boundary moves to buffers first (`bufferization.to_tensor`
+    reads of the arguments, `bufferization.materialize_in_destination` writes
+    of the results); then a partial conversion lowers each ssm op between
+    those buffers, one pattern per op. An op whose kernels cannot be built
+    fails to legalize, after its own error.
 
     Kernels take one pointer per tensor (static `memref<1xT>` arguments marked
     `llvm.noalias`, `llvm.readonly` where read-only and `llvm.align = 16`,
@@ -43,7 +49,8 @@ def ConvertSSMToGPUPass : Pass<"convert-ssm-to-gpu", "ModuleOp"> {
            "sm_90 or newer)">
   ];
   let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
     "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",

@@ -222,11 +222,11 @@ void ConvEmitter::emit(ArrayRef<BlockArgument> args, ConvKernel kind) {
       [&] { emitWithOffsets(Type()); });
 }
 
-FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
-                                                  const IRMapping &buffers,
-                                                  OpBuilder &host,
-                                                  gpu::GPUModuleOp module,
-                                                  StringRef name) {
+FailureOr<LoweredOp> mlir::ssm::lowerToKernels(CausalConv1dOp op,
+                                               const IRMapping &buffers,
+                                               OpBuilder &host,
+                                               const KernelTarget &target,
+                                               StringRef name) {
   Location loc = op.getLoc();
   bool cf = op.getLayout() == Layout::ChannelFirst;
   int64_t channels = op.getWeight().getType().getDimSize(0);
@@ -297,7 +297,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerCausalConv1d(CausalConv1dOp op,
   auto build = [&](KernelLaunch &kernel, const Twine &kernelName,
                    ConvKernel kind) {
     kernel.kernel =
-        createKernel(host, loc, module, kernelName.str(), kernel, {});
+        createKernel(host, loc, target.module, kernelName.str(), kernel, {});
     if (std::optional<int64_t> blocks = residentBlocks(op, kind))
       kernel.kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                              host.getI32IntegerAttr(*blocks));

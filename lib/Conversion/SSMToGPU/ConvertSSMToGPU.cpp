@@ -1,12 +1,18 @@
 //===- ConvertSSMToGPU.cpp - Layer functions to GPU launches ----*- C++ -*-===//
 //
 // Converts each function holding ssm ops (a layer function on tensors) into
-// a host function on memrefs in destination-passing style that launches one
-// kernel per ssm op. Tensors become buffers: arguments stay arguments,
-// returned tensors become trailing output arguments (keeping their
-// `ssm.name`), and no other tensor may live between ops yet. The kernels of
-// all layer functions go into one `gpu.module @ssm_kernels`, so that a model
-// is one binary.
+// a host function on memrefs in destination-passing style that launches the
+// kernels of its ssm ops, in two steps:
+//  1. Its boundary moves to buffers. Each tensor argument becomes a memref
+//     read by `bufferization.to_tensor`; each returned tensor is written by
+//     `bufferization.materialize_in_destination` into a trailing output
+//     argument (keeping its `ssm.name`), or into its argument's buffer where
+//     the op updates that in place. No other tensor may live between ops yet.
+//  2. A partial conversion lowers each ssm op, now between buffers, to its
+//     kernels and their launches, one pattern per op; the reads of step 1
+//     die with the ops.
+// The kernels of all layer functions go into one `gpu.module @ssm_kernels`,
+// so that a model is one binary.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +21,7 @@
 #include "ssmc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -25,7 +32,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
-#include "llvm/ADT/TypeSwitch.h"
+#include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::ssm {
 #define GEN_PASS_DEF_CONVERTSSMTOGPUPASS
@@ -131,32 +138,25 @@ static void addFtzFlag(OpBuilder &builder, gpu::GPUModuleOp module) {
                               builder.getArrayAttr({flag}));
 }
 
-/// The gpu.module that holds the kernels of every layer function of
-/// `module`: one, so that a model compiles to one binary per target. Created
-/// at the end of `module` on first use.
-static gpu::GPUModuleOp getKernelModule(ModuleOp module, SymbolTable &symbols,
-                                        gpu::GPUModuleOp &kernels) {
-  if (kernels)
-    return kernels;
+/// Creates, at the end of `module`, the gpu.module that holds the kernels of
+/// every layer function: one, so that a model compiles to one binary per
+/// target.
+static gpu::GPUModuleOp createKernelModule(ModuleOp module) {
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
-  kernels = gpu::GPUModuleOp::create(builder, module.getLoc(), "ssm_kernels");
-  symbols.insert(kernels);
+  auto kernels =
+      gpu::GPUModuleOp::create(builder, module.getLoc(), "ssm_kernels");
+  SymbolTable(module).insert(kernels);
   addFtzFlag(builder, kernels);
   return kernels;
 }
 
-/// Rewrites `func` in place; kernels go into `module` (SSD scans staging
-/// by tensor copies where `tensorCopies`).
-static LogicalResult convertLayerFunction(func::FuncOp func,
-                                          gpu::GPUModuleOp module,
-                                          bool tensorCopies) {
+/// Checks what step 1 needs of layer function `func`, before it changes
+/// anything; returns, for each result, the operand whose buffer it updates in
+/// place (or null).
+static FailureOr<SmallVector<Value>> checkLayerFunction(func::FuncOp func) {
+  if (!func.getBody().hasOneBlock())
+    return func.emitOpError("layer functions must have a single block");
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-  MLIRContext *ctx = func.getContext();
-  OpBuilder builder(ctx);
-
-  // What can be checked without lowering is checked before the signature
-  // changes. A lowering that fails later fails the pass, and the module is
-  // left half-converted, as after any failed pass.
   for (Operation &op : func.getBody().front().without_terminator()) {
     if (!isa<SSMDialect>(op.getDialect()))
       return op.emitOpError("is not an ssm op; a layer function holds ssm "
@@ -197,78 +197,56 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
              << " in place, which another op also reads";
     tiedOperands.push_back(*tied);
   }
+  return tiedOperands;
+}
 
-  // New signature: the arguments as memrefs, then one output per result.
-  // The tensor arguments stay until the ssm ops that use them are lowered.
+/// Step 1: moves the boundary of `func` to buffers. The arguments become
+/// memrefs, read as tensors by `bufferization.to_tensor`; each result is
+/// materialized into a new trailing output argument, or into the buffer of
+/// its entry of `tiedOperands`, which becomes in-out.
+static LogicalResult bufferizeBoundary(func::FuncOp func,
+                                       ArrayRef<Value> tiedOperands) {
   Block &entry = func.getBody().front();
-  IRMapping buffers;
+  auto ret = cast<func::ReturnOp>(entry.getTerminator());
+  MLIRContext *ctx = func.getContext();
+  OpBuilder builder = OpBuilder::atBlockBegin(&entry);
   unsigned numInputs = func.getNumArguments();
   unsigned numResults = func.getNumResults();
+  SmallVector<Value> argBuffers;
   for (unsigned i = 0; i < numInputs; ++i) {
     BlockArgument arg = func.getArgument(i);
     if (failed(func.insertArgument(func.getNumArguments(),
                                    toMemRef(arg.getType()),
                                    func.getArgAttrDict(i), arg.getLoc())))
       return func.emitOpError("could not add a buffer argument");
-    buffers.map(arg, func.getArguments().back());
-  }
-  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
-    // A state updated in place is the buffer of its argument, now in-out.
-    if (Value tied = tiedOperands[i]) {
-      Value buffer = buffers.lookup(tied);
-      func.setArgAttr(cast<BlockArgument>(buffer).getArgNumber(), kInOutAttr,
-                      builder.getUnitAttr());
-      buffers.map(value, buffer);
-      continue;
-    }
-    NamedAttrList attrs(func.getResultAttrDict(i));
-    attrs.set(kOutputAttr, builder.getUnitAttr());
-    if (failed(func.insertArgument(func.getNumArguments(),
-                                   toMemRef(value.getType()),
-                                   attrs.getDictionary(ctx), func.getLoc())))
-      return func.emitOpError("could not add an output argument");
-    buffers.map(value, func.getArguments().back());
-  }
-
-  SmallVector<Operation *> lowered;
-  for (Operation &op : entry.without_terminator()) {
-    if (!isa<SSMDialect>(op.getDialect()))
-      continue;
-    builder.setInsertionPoint(&op);
-    std::string name = (func.getName() + "_" + op.getName().stripDialect() +
-                        "_" + Twine(lowered.size()))
-                           .str();
-    FailureOr<LoweredOp> result =
-        TypeSwitch<Operation *, FailureOr<LoweredOp>>(&op)
-            .Case([&](SelectiveScanOp scan) {
-              return lowerSelectiveScan(scan, buffers, builder, module, name);
-            })
-            .Case([&](ScanStepOp step) {
-              return lowerScanStep(step, buffers, builder, module, name);
-            })
-            .Case([&](CausalConv1dOp conv) {
-              return lowerCausalConv1d(conv, buffers, builder, module, name);
-            })
-            .Case([&](SSDChunkOp ssd) {
-              return lowerSSDChunk(ssd, buffers, builder, module, name,
-                                   tensorCopies);
-            })
-            .Case([&](RMSNormGatedOp norm) {
-              return lowerRMSNormGated(norm, buffers, builder, module, name);
-            });
-    if (failed(result))
-      return failure();
-    for (const KernelLaunch &launch : result->launches)
-      emitLaunch(builder, op.getLoc(), launch);
-    for (Value workspace : result->workspaces)
-      memref::DeallocOp::create(builder, op.getLoc(), workspace);
-    lowered.push_back(&op);
+    Value buffer = func.getArguments().back();
+    auto read = bufferization::ToTensorOp::create(
+        builder, arg.getLoc(), arg.getType(), buffer, /*restrict=*/true);
+    arg.replaceAllUsesWith(read);
+    argBuffers.push_back(buffer);
   }
   builder.setInsertionPoint(ret);
+  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    Value dest;
+    if (Value tied = tiedOperands[i]) {
+      dest = argBuffers[cast<BlockArgument>(tied).getArgNumber()];
+      func.setArgAttr(cast<BlockArgument>(dest).getArgNumber(), kInOutAttr,
+                      builder.getUnitAttr());
+    } else {
+      NamedAttrList attrs(func.getResultAttrDict(i));
+      attrs.set(kOutputAttr, builder.getUnitAttr());
+      if (failed(func.insertArgument(func.getNumArguments(),
+                                     toMemRef(value.getType()),
+                                     attrs.getDictionary(ctx), func.getLoc())))
+        return func.emitOpError("could not add an output argument");
+      dest = func.getArguments().back();
+    }
+    bufferization::MaterializeInDestinationOp::create(
+        builder, ret.getLoc(), /*result=*/Type(), value, dest,
+        /*restrict=*/true, /*writable=*/true);
+  }
   func::ReturnOp::create(builder, ret.getLoc());
   ret.erase();
-  for (Operation *op : llvm::reverse(lowered))
-    op->erase();
   llvm::BitVector inputs(func.getNumArguments());
   inputs.set(0, numInputs);
   llvm::BitVector results(numResults, true);
@@ -278,14 +256,60 @@ static LogicalResult convertLayerFunction(func::FuncOp func,
 }
 
 namespace {
+/// Step 2: lowers an ssm op between the buffers of step 1 to its kernels and,
+/// in its place, their launches.
+template <typename OpTy> struct LowerToKernels : OpRewritePattern<OpTy> {
+  LowerToKernels(MLIRContext *ctx, const KernelTarget &target,
+                 const DenseMap<Operation *, std::string> &names)
+      : OpRewritePattern<OpTy>(ctx), target(target), names(names) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    IRMapping buffers;
+    for (Value operand : op->getOperands()) {
+      auto read = operand.getDefiningOp<bufferization::ToTensorOp>();
+      if (!read)
+        return rewriter.notifyMatchFailure(op, "an operand is not a buffer");
+      buffers.map(operand, read.getBuffer());
+    }
+    SmallVector<Operation *> writes;
+    for (Value result : op->getResults()) {
+      auto write = result.hasOneUse()
+                       ? dyn_cast<bufferization::MaterializeInDestinationOp>(
+                             *result.user_begin())
+                       : nullptr;
+      if (!write)
+        return rewriter.notifyMatchFailure(op, "a result has no buffer");
+      buffers.map(result, write.getDest());
+      writes.push_back(write);
+    }
+    rewriter.setInsertionPoint(op);
+    FailureOr<LoweredOp> lowered = lowerToKernels(
+        op, buffers, rewriter, target, names.lookup(op.getOperation()));
+    if (failed(lowered))
+      return failure();
+    for (const KernelLaunch &launch : lowered->launches)
+      emitLaunch(rewriter, op.getLoc(), launch);
+    for (Value workspace : lowered->workspaces)
+      memref::DeallocOp::create(rewriter, op.getLoc(), workspace);
+    for (Operation *write : writes)
+      rewriter.eraseOp(write);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  const KernelTarget &target;
+  /// The kernel names of each op: its function's, the op's and its place.
+  const DenseMap<Operation *, std::string> &names;
+};
+
 struct ConvertSSMToGPUPass
     : ssm::impl::ConvertSSMToGPUPassBase<ConvertSSMToGPUPass> {
   using Base::Base;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SymbolTable symbols(module);
-    gpu::GPUModuleOp kernels;
+    MLIRContext *ctx = &getContext();
     SmallVector<func::FuncOp> layers;
     for (auto func : module.getOps<func::FuncOp>()) {
       bool hasSSM = false;
@@ -294,18 +318,49 @@ struct ConvertSSMToGPUPass
       if (hasSSM)
         layers.push_back(func);
     }
+    if (layers.empty())
+      return;
+
+    // Every layer function is checked before any changes.
+    SmallVector<SmallVector<Value>> tiedOperands;
     for (func::FuncOp func : layers) {
-      if (!func.getBody().hasOneBlock()) {
-        func.emitOpError("layer functions must have a single block");
+      FailureOr<SmallVector<Value>> tied = checkLayerFunction(func);
+      if (failed(tied))
         return signalPassFailure();
-      }
-      if (failed(convertLayerFunction(
-              func, getKernelModule(module, symbols, kernels), tensorCopies)))
-        return signalPassFailure();
+      tiedOperands.push_back(std::move(*tied));
     }
-    if (!layers.empty())
-      module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
-                      UnitAttr::get(&getContext()));
+    DenseMap<Operation *, std::string> names;
+    SmallVector<Operation *> roots;
+    for (auto [func, tied] : llvm::zip_equal(layers, tiedOperands)) {
+      for (auto [i, op] :
+           llvm::enumerate(func.getBody().front().without_terminator()))
+        names[&op] = (func.getName() + "_" + op.getName().stripDialect() + "_" +
+                      Twine(i))
+                         .str();
+      if (failed(bufferizeBoundary(func, tied)))
+        return signalPassFailure();
+      roots.push_back(func);
+    }
+
+    KernelTarget target{createKernelModule(module), tensorCopies};
+    RewritePatternSet patterns(ctx);
+    patterns.add<LowerToKernels<SelectiveScanOp>, LowerToKernels<ScanStepOp>,
+                 LowerToKernels<CausalConv1dOp>, LowerToKernels<SSDChunkOp>,
+                 LowerToKernels<RMSNormGatedOp>>(ctx, target, names);
+    // What the patterns create (host launches, kernels) is legal.
+    ConversionTarget legality(*ctx);
+    legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    legality.addIllegalOp<SelectiveScanOp, ScanStepOp, CausalConv1dOp,
+                          SSDChunkOp, RMSNormGatedOp>();
+    if (failed(applyPartialConversion(roots, legality, std::move(patterns))))
+      return signalPassFailure();
+    for (Operation *root : roots)
+      root->walk([](bufferization::ToTensorOp read) {
+        if (read.use_empty())
+          read.erase();
+      });
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    UnitAttr::get(ctx));
   }
 };
 } // namespace

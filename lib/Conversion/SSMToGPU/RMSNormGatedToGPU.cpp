@@ -398,14 +398,14 @@ FailureOr<KernelLaunch> mlir::ssm::buildRMSNormGatedKernel(
   return launch;
 }
 
-FailureOr<LoweredOp> mlir::ssm::lowerRMSNormGated(RMSNormGatedOp op,
-                                                  const IRMapping &buffers,
-                                                  OpBuilder &host,
-                                                  gpu::GPUModuleOp module,
-                                                  StringRef name) {
+FailureOr<LoweredOp> mlir::ssm::lowerToKernels(RMSNormGatedOp op,
+                                               const IRMapping &buffers,
+                                               OpBuilder &host,
+                                               const KernelTarget &target,
+                                               StringRef name) {
   Value z = op.getZ() ? buffers.lookup(op.getZ()) : Value();
   FailureOr<KernelLaunch> launch = buildRMSNormGatedKernel(
-      host, op.getLoc(), module, name, buffers.lookup(op.getY()), z,
+      host, op.getLoc(), target.module, name, buffers.lookup(op.getY()), z,
       buffers.lookup(op.getWeight()), buffers.lookup(op.getResult()),
       op.getGroupSize(), op.getEps().convertToDouble(), op.getNormBeforeGate());
   if (failed(launch))

@@ -200,10 +200,11 @@ static KernelLaunch buildKernel(SSDChunkOp op, SSDRole role,
   return launch;
 }
 
-FailureOr<LoweredOp>
-mlir::ssm::lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
-                         OpBuilder &host, gpu::GPUModuleOp module,
-                         StringRef name, bool tensorCopies) {
+FailureOr<LoweredOp> mlir::ssm::lowerToKernels(SSDChunkOp op,
+                                               const IRMapping &buffers,
+                                               OpBuilder &host,
+                                               const KernelTarget &target,
+                                               StringRef name) {
   TileAttr tile = op.getTileAttr();
   if (!tile)
     return op.emitOpError("has no #ssm.tile; run ssm-tile first");
@@ -260,7 +261,7 @@ mlir::ssm::lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
   // 0.380 -> 0.364; bench/HISTORY.md, sessions 28-29).
   StringAttr bName = tensorName(buffers.lookup(op.getB()));
   StringAttr cName = tensorName(buffers.lookup(op.getC()));
-  shape.tma = tensorCopies && !shape.warpgroup && shape.stages == 2 &&
+  shape.tma = target.tensorCopies && !shape.warpgroup && shape.stages == 2 &&
               !gatesInKernel(op) && shape.bcStride() <= kMaxBoxElements &&
               shape.chunk <= kMaxBoxElements && bName && cName;
   if (shape.sharedBytes(SSDRole::Scan) > kMaxSharedBytes)
@@ -320,9 +321,9 @@ mlir::ssm::lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
   carryShape.buffers = chooseBuffers(carryShape, SSDRole::Carry);
   SmallVector<Value, 3> carryGrid = grid;
   carryGrid[1] = segments.carried;
-  lowered.launches.push_back(buildKernel(op, SSDRole::Carry, carryShape,
-                                         carryParams, carryGrid, host, module,
-                                         (name + "_carry").str()));
+  lowered.launches.push_back(
+      buildKernel(op, SSDRole::Carry, carryShape, carryParams, carryGrid, host,
+                  target.module, (name + "_carry").str()));
 
   // With a norm the scan writes y, ungated, to a workspace the norm reads.
   NormAttr norm = op.getNormAttr();
@@ -378,7 +379,7 @@ mlir::ssm::lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
   segments.appendSizes(params);
   lowered.launches.push_back(buildKernel(op, SSDRole::Scan, shape, params,
                                          {workers, cst(1), cst(1)}, host,
-                                         module, name));
+                                         target.module, name));
   if (!norm)
     return lowered;
 
@@ -391,9 +392,10 @@ mlir::ssm::lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
   };
   Value z = op.getZ() ? buffers.lookup(op.getZ()) : Value();
   FailureOr<KernelLaunch> normLaunch = buildRMSNormGatedKernel(
-      host, loc, module, (name + "_norm").str(), channels(scanned), channels(z),
-      buffers.lookup(op.getNormWeight()), channels(y), norm.getGroupSize(),
-      norm.getEps().getValueAsDouble(), norm.getBeforeGate());
+      host, loc, target.module, (name + "_norm").str(), channels(scanned),
+      channels(z), buffers.lookup(op.getNormWeight()), channels(y),
+      norm.getGroupSize(), norm.getEps().getValueAsDouble(),
+      norm.getBeforeGate());
   if (failed(normLaunch))
     return failure();
   // The manifest names the layer's op after its launches.

@@ -146,7 +146,7 @@ public:
       : op(op), role(role), s(shape), b(b) {}
 
   /// Emits the body given the kernel arguments in the order of
-  /// lowerSSDChunk's parameters.
+  /// the launch parameters lowerToKernels builds.
   void emit(ArrayRef<BlockArgument> args);
 
 private:

@@ -1,7 +1,7 @@
 //===- SSMToGPU.h - Per-op kernel lowerings ---------------------*- C++ -*-===//
 //
-// The kernel builders of the ssm ops, called by the convert-ssm-to-gpu pass
-// once it has assigned a buffer to every tensor of a layer function.
+// The kernel builders of the ssm ops, called by the convert-ssm-to-gpu
+// patterns with the buffer of every tensor of the op they lower.
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,31 +56,36 @@ struct LSegments {
   bool atLaunch;
 };
 
-/// Builds the kernels for `op` (named after `name`) into `module` and, at
-/// `host`'s insertion point, the host values their launches need. `buffers`
-/// maps each tensor operand and result of `op` to its memref.
-FailureOr<LoweredOp>
-lowerSelectiveScan(SelectiveScanOp op, const IRMapping &buffers,
-                   OpBuilder &host, gpu::GPUModuleOp module, StringRef name);
+/// Where the lowerings put their kernels, and what the targets allow.
+struct KernelTarget {
+  /// The gpu.module that holds the kernels of every layer function.
+  gpu::GPUModuleOp module;
+  /// Every target is sm_90 or newer: the SSD scan may stage B and C by TMA
+  /// tensor copies.
+  bool tensorCopies = false;
+};
 
-/// Builds the decode-step kernel for `op`, as lowerSelectiveScan does; the
-/// new state is written over the state operand's buffer.
-FailureOr<LoweredOp> lowerScanStep(ScanStepOp op, const IRMapping &buffers,
-                                   OpBuilder &host, gpu::GPUModuleOp module,
-                                   StringRef name);
-
-/// Builds the causal conv1d kernel for `op`, as lowerSelectiveScan does.
-FailureOr<LoweredOp> lowerCausalConv1d(CausalConv1dOp op,
-                                       const IRMapping &buffers,
-                                       OpBuilder &host, gpu::GPUModuleOp module,
-                                       StringRef name);
-
-/// Builds the tensor-core SSD kernel for `op`, as lowerSelectiveScan does;
-/// with `tensorCopies` (sm_90 and newer targets) its scan stages B and C by
-/// TMA tensor copies where it can.
-FailureOr<LoweredOp> lowerSSDChunk(SSDChunkOp op, const IRMapping &buffers,
-                                   OpBuilder &host, gpu::GPUModuleOp module,
-                                   StringRef name, bool tensorCopies);
+/// Builds the kernels for `op` (named after `name`) into `target.module` and,
+/// at `host`'s insertion point, the host values their launches need.
+/// `buffers` maps each tensor operand and result of `op` to its memref; a
+/// result may share its operand's buffer where the op updates it in place
+/// (a decode step's state, a channel-last conv1d's state). Emits an error at
+/// `op` and fails for tiles and sizes the kernels do not support.
+FailureOr<LoweredOp> lowerToKernels(SelectiveScanOp op,
+                                    const IRMapping &buffers, OpBuilder &host,
+                                    const KernelTarget &target, StringRef name);
+FailureOr<LoweredOp> lowerToKernels(ScanStepOp op, const IRMapping &buffers,
+                                    OpBuilder &host, const KernelTarget &target,
+                                    StringRef name);
+FailureOr<LoweredOp> lowerToKernels(CausalConv1dOp op, const IRMapping &buffers,
+                                    OpBuilder &host, const KernelTarget &target,
+                                    StringRef name);
+FailureOr<LoweredOp> lowerToKernels(SSDChunkOp op, const IRMapping &buffers,
+                                    OpBuilder &host, const KernelTarget &target,
+                                    StringRef name);
+FailureOr<LoweredOp> lowerToKernels(RMSNormGatedOp op, const IRMapping &buffers,
+                                    OpBuilder &host, const KernelTarget &target,
+                                    StringRef name);
 
 /// Builds the gated RMSNorm kernel `name` into `module` for buffers rather
 /// than an op, so that other lowerings can launch it after their own kernels,
@@ -97,12 +102,6 @@ buildRMSNormGatedKernel(OpBuilder &host, Location loc, gpu::GPUModuleOp module,
                         StringRef name, Value y, Value z, Value weight,
                         Value out, int64_t groupSize, double eps,
                         bool normBeforeGate);
-
-/// Builds the gated RMSNorm kernel for `op`, as lowerSelectiveScan does.
-FailureOr<LoweredOp> lowerRMSNormGated(RMSNormGatedOp op,
-                                       const IRMapping &buffers,
-                                       OpBuilder &host, gpu::GPUModuleOp module,
-                                       StringRef name);
 
 } // namespace mlir::ssm
 

@@ -84,7 +84,7 @@ static int64_t batchEntriesPerThread(const StepShape &shape) {
 }
 
 /// Emits the kernel body; `args` follow the parameter order of
-/// lowerScanStep.
+/// the launch lowerToKernels builds.
 static void emitStepBody(ScanStepOp op, const StepShape &shape,
                          KernelBodyBuilder &b, ArrayRef<BlockArgument> args) {
   unsigned next = 0;
@@ -233,11 +233,11 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
   }
 }
 
-FailureOr<LoweredOp> mlir::ssm::lowerScanStep(ScanStepOp op,
-                                              const IRMapping &buffers,
-                                              OpBuilder &host,
-                                              gpu::GPUModuleOp module,
-                                              StringRef name) {
+FailureOr<LoweredOp> mlir::ssm::lowerToKernels(ScanStepOp op,
+                                               const IRMapping &buffers,
+                                               OpBuilder &host,
+                                               const KernelTarget &target,
+                                               StringRef name) {
   StepShape shape = getStepShape(op);
   if (shape.states % kStateVector != 0)
     return op.emitOpError("state size N = ")
@@ -269,7 +269,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerScanStep(ScanStepOp op,
                  batchBlocks, cst(1)};
   launch.block = {kStepThreads, 1, 1};
   launch.attrs = {host.getNamedAttr("ssm.op", host.getStringAttr("scan_step"))};
-  launch.kernel = createKernel(host, loc, module, name, launch, {});
+  launch.kernel = createKernel(host, loc, target.module, name, launch, {});
 
   KernelBodyBuilder body(loc, host.getContext());
   body.setInsertionPoint(launch.kernel.getBody().front().getTerminator());

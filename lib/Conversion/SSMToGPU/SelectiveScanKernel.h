@@ -87,7 +87,8 @@ public:
         own(states / lanes), stepStride(stagedStepStride(op)) {}
 
   /// Emits the kernel body given the kernel arguments (in the order of
-  /// `lowerSelectiveScan`'s parameters) and the workgroup staging buffer.
+  /// the launch parameters lowerToKernels builds) and the workgroup staging
+  /// buffer.
   void emit(ArrayRef<BlockArgument> args, Value smem);
 
 private:

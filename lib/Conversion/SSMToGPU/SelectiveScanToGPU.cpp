@@ -201,11 +201,11 @@ static KernelLaunch buildCrossMerge(SelectiveScanOp op, Value partials,
   return launch;
 }
 
-FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
-                                                   const IRMapping &buffers,
-                                                   OpBuilder &host,
-                                                   gpu::GPUModuleOp module,
-                                                   StringRef name) {
+FailureOr<LoweredOp> mlir::ssm::lowerToKernels(SelectiveScanOp op,
+                                               const IRMapping &buffers,
+                                               OpBuilder &host,
+                                               const KernelTarget &target,
+                                               StringRef name) {
   TileAttr tile = op.getTileAttr();
   if (!tile)
     return op.emitOpError("has no #ssm.tile; run ssm-tile first");
@@ -266,9 +266,10 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
     params.push_back({batch});
     grid[2] = cst(op.getNumDirections());
     lowered.launches.push_back(buildKernel(op, KernelRole::Direction, params,
-                                           grid, host, module, name));
-    lowered.launches.push_back(buildCrossMerge(
-        op, partials, buffers, batch, host, module, (name + "_merge").str()));
+                                           grid, host, target.module, name));
+    lowered.launches.push_back(buildCrossMerge(op, partials, buffers, batch,
+                                               host, target.module,
+                                               (name + "_merge").str()));
     return lowered;
   }
 
@@ -297,7 +298,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   SmallVector<Value, 3> carryGrid = grid;
   carryGrid[2] = segments.carried;
   lowered.launches.push_back(buildKernel(op, KernelRole::Carry, carryParams,
-                                         carryGrid, host, module,
+                                         carryGrid, host, target.module,
                                          (name + "_carry").str()));
 
   SmallVector<KernelParam> params;
@@ -308,7 +309,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerSelectiveScan(SelectiveScanOp op,
   params.push_back({carryState});
   params.push_back({carryDelta});
   segments.appendSizes(params);
-  lowered.launches.push_back(
-      buildKernel(op, KernelRole::Scan, params, grid, host, module, name));
+  lowered.launches.push_back(buildKernel(op, KernelRole::Scan, params, grid,
+                                         host, target.module, name));
   return lowered;
 }
