@@ -299,7 +299,6 @@ Condition asCondition(const LayerDesc &layer, const json &value,
 /// An entry of a layer's `launches`.
 LaunchDesc parseLaunch(const LayerDesc &layer, const json &value,
                        const std::string &path) {
-  constexpr int64_t kUint32Max = std::numeric_limits<uint32_t>::max();
   asObject(value, path);
   LaunchDesc launch;
   launch.kernel = asName(field(value, path, "kernel"), member(path, "kernel"));

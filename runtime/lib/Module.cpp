@@ -242,22 +242,38 @@ ssmrt_module_st::ssmrt_module_st(Manifest parsed, std::vector<char> bytes)
 }
 
 ssmrt_module_st::~ssmrt_module_st() {
+  try {
+    release();
+  } catch (...) {
+    // Nothing could recover the resources; ssmrt_module_destroy reports it.
+  }
+}
+
+void ssmrt_module_st::release() {
   if (!context)
     return; // The driver was never touched.
-  // Teardown errors are ignored: nothing could recover the resources. The
-  // driver loaded before `context` was set, so cudaDriver() cannot throw.
+  // The driver loaded before `context` was set, so cudaDriver() cannot throw.
   const CudaDriver &driver = cudaDriver();
-  if (driver.ctxPushCurrent(context) != CUDA_SUCCESS)
-    return;
+  CUcontext owner = std::exchange(context, nullptr);
+  driver.check(driver.ctxPushCurrent(owner), "cuCtxPushCurrent");
+  CUresult first = CUDA_SUCCESS;
+  const char *failed = "";
+  auto keep = [&](CUresult result, const char *what) {
+    if (first == CUDA_SUCCESS && result != CUDA_SUCCESS) {
+      first = result;
+      failed = what;
+    }
+  };
   // Kernels may still be running in the module and writing the workspaces.
-  driver.ctxSynchronize();
+  keep(driver.ctxSynchronize(), "cuCtxSynchronize");
   for (ssmrt_layer_st &layer : layers)
     for (Workspace &workspace : layer.workspaces)
       if (workspace.pointer)
-        driver.memFree(workspace.pointer);
-  driver.moduleUnload(cuModule);
+        keep(driver.memFree(std::exchange(workspace.pointer, 0)), "cuMemFree");
+  keep(driver.moduleUnload(std::exchange(cuModule, nullptr)), "cuModuleUnload");
   CUcontext popped = nullptr;
-  driver.ctxPopCurrent(&popped);
+  keep(driver.ctxPopCurrent(&popped), "cuCtxPopCurrent");
+  driver.check(first, std::string("destroy: ") + failed);
 }
 
 void ssmrt_module_st::bind(const CudaDriver &driver) {

@@ -70,7 +70,7 @@ struct ssmrt_layer_st {
 /// The object behind an ssmrt_module handle.
 struct ssmrt_module_st {
   ssmrt_module_st(ssmrt::detail::Manifest manifest, std::vector<char> image);
-  /// Frees the driver state, if any, in the module's context.
+  /// Releases the driver state, ignoring failures.
   ~ssmrt_module_st();
   ssmrt_module_st(const ssmrt_module_st &) = delete;
   ssmrt_module_st &operator=(const ssmrt_module_st &) = delete;
@@ -78,6 +78,10 @@ struct ssmrt_module_st {
   /// Makes the module's context current on this thread, loading the image
   /// into the current (or primary) context on first use. Needs `mutex`.
   void bind(const ssmrt::detail::CudaDriver &driver);
+  /// Waits for the module's work, then frees the workspaces and unloads the
+  /// image in the module's context, if the driver was ever touched. Every
+  /// step runs; throws Failure(SSMRT_ERROR_CUDA) for the first that failed.
+  void release();
 
   const ssmrt::detail::Manifest manifest;
   /// The kernel image and a trailing NUL, which cuModuleLoadData needs when

@@ -117,7 +117,33 @@ ssmrt_status ssmrt_module_load_from_memory(const char *manifestJson,
   });
 }
 
-void ssmrt_module_destroy(ssmrt_module m) { delete m; }
+ssmrt_status ssmrt_module_destroy(ssmrt_module m) {
+  std::unique_ptr<ssmrt_module_st> owned(m);
+  return guard([&] {
+    if (owned)
+      owned->release();
+  });
+}
+
+int32_t ssmrt_module_num_layers(ssmrt_module m) {
+  return m ? static_cast<int32_t>(m->layers.size()) : 0;
+}
+
+ssmrt_status ssmrt_module_layer_at(ssmrt_module m, int32_t i,
+                                   ssmrt_layer *out) {
+  return guard([&] {
+    requireNonNull(out, "ssmrt_module_layer_at: out");
+    *out = nullptr;
+    requireNonNull(m, "ssmrt_module_layer_at: module");
+    int32_t count = ssmrt_module_num_layers(m);
+    if (i < 0 || i >= count)
+      fail(SSMRT_ERROR_INVALID_VALUE,
+           "ssmrt_module_layer_at: index " + std::to_string(i) +
+               " is out of range for a module with " + std::to_string(count) +
+               " layers");
+    *out = &m->layers[i];
+  });
+}
 
 ssmrt_status ssmrt_module_get_layer(ssmrt_module m, const char *name,
                                     ssmrt_layer *out) {
@@ -138,6 +164,10 @@ ssmrt_status ssmrt_module_get_layer(ssmrt_module m, const char *name,
                                     "' in the module (it has: " +
                                     (known.empty() ? "none" : known) + ")");
   });
+}
+
+const char *ssmrt_layer_name(ssmrt_layer l) {
+  return l ? l->desc.name.c_str() : nullptr;
 }
 
 int32_t ssmrt_layer_num_tensors(ssmrt_layer l) {

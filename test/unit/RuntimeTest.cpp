@@ -102,7 +102,7 @@ std::string edit(std::string text, const std::string &from,
 using ModulePtr = std::unique_ptr<ssmrt_module_st, void (*)(ssmrt_module)>;
 
 ModulePtr own(ssmrt_module module) {
-  return ModulePtr(module, ssmrt_module_destroy);
+  return ModulePtr(module, [](ssmrt_module m) { ssmrt_module_destroy(m); });
 }
 
 ssmrt_tensor tensor(std::uintptr_t address, ssmrt_dtype dtype,
@@ -246,6 +246,31 @@ TEST_F(RuntimeTest, UnknownLayerIsNotFound) {
                "no layer 'mamba2' in the module (it has: 'mamba1', 'norm')");
 }
 
+TEST_F(RuntimeTest, LayersAreListedInManifestOrder) {
+  loadLayer("mamba1");
+  ASSERT_EQ(ssmrt_module_num_layers(module.get()), 2);
+  const char *names[] = {"mamba1", "norm"};
+  for (int32_t i = 0; i < 2; ++i) {
+    ssmrt_layer layer = nullptr;
+    ASSERT_EQ(ssmrt_module_layer_at(module.get(), i, &layer), SSMRT_SUCCESS);
+    EXPECT_STREQ(ssmrt_layer_name(layer), names[i]);
+    ssmrt_layer byName = nullptr;
+    ASSERT_EQ(ssmrt_module_get_layer(module.get(), names[i], &byName),
+              SSMRT_SUCCESS);
+    EXPECT_EQ(layer, byName);
+  }
+  ssmrt_layer layer = reinterpret_cast<ssmrt_layer>(0x1);
+  EXPECT_EQ(ssmrt_module_layer_at(module.get(), 2, &layer),
+            SSMRT_ERROR_INVALID_VALUE);
+  EXPECT_EQ(layer, nullptr);
+  EXPECT_STREQ(ssmrt_last_error(), "ssmrt_module_layer_at: index 2 is out of "
+                                   "range for a module with 2 layers");
+  EXPECT_EQ(ssmrt_module_layer_at(module.get(), -1, &layer),
+            SSMRT_ERROR_INVALID_VALUE);
+  // A module the driver never saw has nothing to release.
+  EXPECT_EQ(ssmrt_module_destroy(module.release()), SSMRT_SUCCESS);
+}
+
 TEST_F(RuntimeTest, NullArgumentsAreInvalid) {
   ssmrt_module raw = nullptr;
   EXPECT_EQ(ssmrt_module_load(nullptr, &raw), SSMRT_ERROR_INVALID_VALUE);
@@ -260,7 +285,11 @@ TEST_F(RuntimeTest, NullArgumentsAreInvalid) {
             SSMRT_ERROR_INVALID_VALUE);
   EXPECT_EQ(ssmrt_layer_launch(nullptr, nullptr, 0, nullptr),
             SSMRT_ERROR_INVALID_VALUE);
-  ssmrt_module_destroy(nullptr);
+  EXPECT_EQ(ssmrt_module_num_layers(nullptr), 0);
+  EXPECT_EQ(ssmrt_module_layer_at(nullptr, 0, &layer),
+            SSMRT_ERROR_INVALID_VALUE);
+  EXPECT_EQ(ssmrt_layer_name(nullptr), nullptr);
+  EXPECT_EQ(ssmrt_module_destroy(nullptr), SSMRT_SUCCESS);
 }
 
 TEST_F(RuntimeTest, UnreadableManifest) {
@@ -1003,6 +1032,22 @@ TEST_F(RuntimeTest, WrapperModuleIsMoveOnly) {
   c = std::move(b);
   EXPECT_EQ(c.get(), handle);
   EXPECT_EQ(c.layer("norm").numTensors(), 1);
+}
+
+TEST_F(RuntimeTest, WrapperListsLayersAndCloses) {
+  const char image[] = "not a fatbin";
+  ssmrt::Module module =
+      ssmrt::Module::loadFromMemory(kManifest, image, sizeof(image));
+  ASSERT_EQ(module.numLayers(), 2);
+  EXPECT_EQ(module.layerAt(0).name(), "mamba1");
+  EXPECT_EQ(module.layerAt(1).name(), "norm");
+  EXPECT_EQ(thrownStatus([&] { module.layerAt(2); }),
+            SSMRT_ERROR_INVALID_VALUE);
+  module.close();
+  EXPECT_EQ(module.get(), nullptr);
+  EXPECT_EQ(module.numLayers(), 0);
+  // Closing again, like destroying null, does nothing.
+  module.close();
 }
 
 } // namespace

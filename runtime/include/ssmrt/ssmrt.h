@@ -86,12 +86,25 @@ SSMRT_API ssmrt_status ssmrt_module_load_from_memory(const char *manifestJson,
 /// Waits for the module's work on its context, frees its workspaces and
 /// unloads it from the driver. Null is a no-op; the layers die with it. A
 /// module launched in a context the caller created must be destroyed before
-/// that context.
-SSMRT_API void ssmrt_module_destroy(ssmrt_module m);
+/// that context. The module is freed whatever the driver answers; the first
+/// driver call that failed is reported as SSMRT_ERROR_CUDA (an asynchronous
+/// fault of a kernel of the module, say, surfaces at the wait).
+SSMRT_API ssmrt_status ssmrt_module_destroy(ssmrt_module m);
+
+/// The number of layers of `m`, in manifest order (0 for a null module).
+SSMRT_API int32_t ssmrt_module_num_layers(ssmrt_module m);
+
+/// Stores layer `i` of `m` (manifest order) in `*out`.
+SSMRT_API ssmrt_status ssmrt_module_layer_at(ssmrt_module m, int32_t i,
+                                             ssmrt_layer *out);
 
 /// Stores the layer called `name` in `*out`; SSMRT_ERROR_NOT_FOUND if none.
 SSMRT_API ssmrt_status ssmrt_module_get_layer(ssmrt_module m, const char *name,
                                               ssmrt_layer *out);
+
+/// The name of `l`, which lives as long as its module (NULL for a null
+/// layer).
+SSMRT_API const char *ssmrt_layer_name(ssmrt_layer l);
 
 /// The number of tensors a launch of `l` takes (0 for a null layer).
 SSMRT_API int32_t ssmrt_layer_num_tensors(ssmrt_layer l);

@@ -44,6 +44,9 @@ inline void check(ssmrt_status status) {
 /// A layer of a Module.
 class Layer {
 public:
+  /// The layer's name in the manifest.
+  std::string name() const { return ssmrt_layer_name(layer_); }
+
   /// The number of tensors launch() takes.
   int32_t numTensors() const { return ssmrt_layer_num_tensors(layer_); }
 
@@ -102,7 +105,24 @@ public:
   }
   Module(const Module &) = delete;
   Module &operator=(const Module &) = delete;
-  ~Module() { ssmrt_module_destroy(module_); }
+  /// Destroys the module, ignoring driver failures; close() reports them.
+  ~Module() { (void)ssmrt_module_destroy(module_); }
+
+  /// Destroys the module now; throws Error(SSMRT_ERROR_CUDA) if the driver
+  /// failed to wait for its work or to free it (see ssmrt_module_destroy).
+  void close() { check(ssmrt_module_destroy(std::exchange(module_, nullptr))); }
+
+  /// The number of layers, in manifest order.
+  int32_t numLayers() const { return ssmrt_module_num_layers(module_); }
+
+  /// Layer `i` in manifest order; throws Error(SSMRT_ERROR_INVALID_VALUE) if
+  /// out of range. Like layer(name), it lives as long as this module.
+  Layer layerAt(int32_t i) const & {
+    ssmrt_layer layer = nullptr;
+    check(ssmrt_module_layer_at(module_, i, &layer));
+    return Layer(layer);
+  }
+  Layer layerAt(int32_t i) const && = delete;
 
   /// The layer called `name`; throws Error(SSMRT_ERROR_NOT_FOUND) if none.
   /// It lives as long as this module, so a temporary module has none.
