@@ -235,10 +235,19 @@ getObject(const llvm::json::Value &value, const Twine &path) {
 // Spec validation
 //===----------------------------------------------------------------------===//
 
+/// The SM targets ssmc compiles for.
 static constexpr StringRef supportedArchs[] = {"sm_80", "sm_86", "sm_89",
                                                "sm_90", "sm_90a"};
 
-ArrayRef<StringRef> mlir::ssm::getSupportedArchs() { return supportedArchs; }
+Error mlir::ssm::checkArch(StringRef arch, ArrayRef<std::string> earlier) {
+  if (!llvm::is_contained(supportedArchs, arch))
+    return llvm::createStringError("unsupported arch '" + clip(arch) +
+                                   "' (expected " +
+                                   joinAlternatives(supportedArchs) + ")");
+  if (llvm::is_contained(earlier, arch))
+    return llvm::createStringError("duplicate arch '" + arch + "'");
+  return Error::success();
+}
 
 bool mlir::ssm::allHaveTensorCopies(ArrayRef<std::string> archs) {
   return !archs.empty() && llvm::all_of(archs, [](StringRef arch) {
@@ -913,12 +922,8 @@ static Error parseArchs(const ObjectReader &reader,
     std::optional<StringRef> arch = element.getAsString();
     if (!arch)
       return failAt(elementPath, "expected a string, got " + describe(element));
-    if (!llvm::is_contained(supportedArchs, *arch))
-      return failAt(elementPath, "unsupported arch '" + clip(*arch) +
-                                     "' (expected " +
-                                     joinAlternatives(supportedArchs) + ")");
-    if (llvm::is_contained(archs, *arch))
-      return failAt(elementPath, "duplicate arch '" + *arch + "'");
+    if (Error err = checkArch(*arch, archs))
+      return failAt(elementPath, llvm::toString(std::move(err)));
     archs.push_back(arch->str());
   }
   return Error::success();

@@ -131,13 +131,9 @@ static LogicalResult compile(MLIRContext &ctx) {
       archOverride.empty()
           ? spec->archs
           : std::vector<std::string>(archOverride.begin(), archOverride.end());
-  for (auto [i, arch] : llvm::enumerate(archs)) {
-    if (!llvm::is_contained(ssm::getSupportedArchs(), arch))
-      return fail("unsupported arch '" + arch + "' (supported: " +
-                  llvm::join(ssm::getSupportedArchs(), ", ") + ")");
-    if (llvm::is_contained(ArrayRef(archs).take_front(i), arch))
-      return fail("duplicate arch '" + arch + "' in --arch");
-  }
+  for (auto [i, arch] : llvm::enumerate(archs))
+    if (llvm::Error err = ssm::checkArch(arch, ArrayRef(archs).take_front(i)))
+      return fail("--arch: " + llvm::toString(std::move(err)));
   if (llvm::Error err = ssm::checkWarpgroupArchs(*spec, archs, "--arch"))
     return fail(inputFile + ": " + llvm::toString(std::move(err)));
 

@@ -143,8 +143,10 @@ struct ModelSpec {
   std::vector<LayerSpec> layers;
 };
 
-/// The SM targets ssmc compiles for.
-llvm::ArrayRef<llvm::StringRef> getSupportedArchs();
+/// Fails, unlocated, where `arch` is not a supported target or is one of
+/// `earlier` (the targets listed before it).
+llvm::Error checkArch(llvm::StringRef arch,
+                      llvm::ArrayRef<std::string> earlier);
 
 /// Whether every one of `archs` (supported ones) has TMA tensor copies:
 /// sm_90 or newer.
