@@ -581,9 +581,10 @@ static Error readNormFields(const ObjectReader &reader, int64_t dim,
     return eps.takeError();
   if (*eps) {
     std::optional<double> value = (*eps)->getAsNumber();
-    if (!value || !(*value > 0) || !std::isfinite(*value))
-      return failAt(reader.fieldPath("eps"),
-                    "expected a positive number, got " + describe(**eps));
+    if (!value || !isNormEpsilon(*value))
+      return failAt(reader.fieldPath("eps"), Twine("expected ") +
+                                                 kNormEpsilonRange + ", got " +
+                                                 describe(**eps));
     layer.eps = *value;
   }
   if (Error err = reader.readBool("norm_before_gate", layer.normBeforeGate))

@@ -608,7 +608,8 @@ TEST(SpecErrors, SSDFieldsAreChecked) {
             "spec.layers[0].norm.group_size: 100 does not divide H·P = 512");
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
                        "d_state": 128, "norm": {"eps": 0})"),
-            "spec.layers[0].norm.eps: expected a positive number, got 0");
+            "spec.layers[0].norm.eps: expected a positive normal f32 (1.2e-38 "
+            "to 3.4e38), got 0");
   EXPECT_EQ(errorOf(R"("dtype": "bf16", "nheads": 8, "headdim": 64,
                        "d_state": 128, "norm": {"gate": true})"),
             "spec.layers[0].norm.gate: unknown field");
@@ -785,9 +786,17 @@ TEST(SpecErrors, RMSNormGatedFieldsAreChecked) {
   EXPECT_EQ(errorOf(R"("dim": 512, "group_size": 0)"),
             "spec.layers[0].group_size: expected a positive integer, got 0");
   EXPECT_EQ(errorOf(R"("dim": 512, "eps": 0)"),
-            "spec.layers[0].eps: expected a positive number, got 0");
+            "spec.layers[0].eps: expected a positive normal f32 (1.2e-38 to "
+            "3.4e38), got 0");
+  EXPECT_EQ(errorOf(R"("dim": 512, "eps": 1e-40)"),
+            "spec.layers[0].eps: expected a positive normal f32 (1.2e-38 to "
+            "3.4e38), got 9.9999999999999993e-41");
+  EXPECT_EQ(errorOf(R"("dim": 512, "eps": 1e39)"),
+            "spec.layers[0].eps: expected a positive normal f32 (1.2e-38 to "
+            "3.4e38), got 9.9999999999999994e+38");
   EXPECT_EQ(errorOf(R"("dim": 512, "eps": "1e-5")"),
-            "spec.layers[0].eps: expected a positive number, got \"1e-5\"");
+            "spec.layers[0].eps: expected a positive normal f32 (1.2e-38 to "
+            "3.4e38), got \"1e-5\"");
   EXPECT_EQ(errorOf(R"("dim": 512, "gate": 1)"),
             "spec.layers[0].gate: expected true or false, got 1");
   EXPECT_EQ(errorOf(R"("dim": 512, "norm_before_gate": "yes")"),

@@ -77,7 +77,7 @@ LogicalResult NormAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                int64_t groupSize, FloatAttr eps, bool) {
   if (groupSize < 1)
     return emitError() << "group_size = " << groupSize << " must be positive";
-  if (!eps || !(eps.getValueAsDouble() > 0.0))
-    return emitError() << "eps = " << eps << " must be positive";
+  if (!eps || !isNormEpsilon(eps.getValueAsDouble()))
+    return emitError() << "eps = " << eps << " must be " << kNormEpsilonRange;
   return success();
 }

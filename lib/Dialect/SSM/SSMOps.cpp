@@ -700,8 +700,8 @@ LogicalResult RMSNormGatedOp::verify() {
   if (dim % getGroupSize() != 0)
     return emitOpError() << "'group_size' = " << getGroupSize()
                          << " must divide the last dimension " << dim;
-  if (!(getEps().convertToDouble() > 0.0))
-    return emitOpError("'eps' must be positive");
+  if (!isNormEpsilon(getEps().convertToDouble()))
+    return emitOpError("'eps' must be ") << kNormEpsilonRange;
   return success();
 }
 

@@ -1176,7 +1176,7 @@ func.func @norm_group_size_not_positive(%x: tensor<?x?x80x64xbf16>, %dt: tensor<
 
 func.func @norm_eps_not_positive(%x: tensor<?x?x80x64xbf16>, %dt: tensor<?x?x80xbf16>, %A: tensor<80xf32>, %B: tensor<?x?x1x128xbf16>, %w: tensor<5120xf32>) {
   %y = ssm.ssd_chunk %x, %dt, %A, %B, %B norm_weight %w chunk_size = 256 headdim = 64 ngroups = 1
-      // expected-error @below {{eps = 0.000000e+00 : f64 must be positive}}
+      // expected-error @below {{eps = 0.000000e+00 : f64 must be a positive normal f32 (1.2e-38 to 3.4e38)}}
       norm = <group_size = 5120, eps = 0.0 : f64>
       : (tensor<?x?x80x64xbf16>, tensor<?x?x80xbf16>, tensor<80xf32>, tensor<?x?x1x128xbf16>, tensor<?x?x1x128xbf16>, tensor<5120xf32>) -> tensor<?x?x80x64xbf16>
   return
@@ -1254,7 +1254,7 @@ func.func @rms_norm_group_size_does_not_divide(%y: tensor<?x5120xbf16>, %w: tens
 // -----
 
 func.func @rms_norm_eps_not_positive(%y: tensor<?x5120xbf16>, %w: tensor<5120xf32>) {
-  // expected-error @below {{'eps' must be positive}}
+  // expected-error @below {{'eps' must be a positive normal f32 (1.2e-38 to 3.4e38)}}
   %o = ssm.rms_norm_gated %y weight %w group_size = 5120 eps = -1.0e-05 : (tensor<?x5120xbf16>, tensor<5120xf32>) -> tensor<?x5120xbf16>
   return
 }
@@ -1262,8 +1262,24 @@ func.func @rms_norm_eps_not_positive(%y: tensor<?x5120xbf16>, %w: tensor<5120xf3
 // -----
 
 func.func @rms_norm_eps_nan(%y: tensor<?x5120xbf16>, %w: tensor<5120xf32>) {
-  // expected-error @below {{'eps' must be positive}}
+  // expected-error @below {{'eps' must be a positive normal f32 (1.2e-38 to 3.4e38)}}
   %o = ssm.rms_norm_gated %y weight %w group_size = 5120 eps = 0x7FF8000000000000 : (tensor<?x5120xbf16>, tensor<5120xf32>) -> tensor<?x5120xbf16>
+  return
+}
+
+// -----
+
+func.func @rms_norm_eps_denormal(%y: tensor<?x5120xbf16>, %w: tensor<5120xf32>) {
+  // expected-error @below {{'eps' must be a positive normal f32 (1.2e-38 to 3.4e38)}}
+  %o = ssm.rms_norm_gated %y weight %w group_size = 5120 eps = 1.0e-40 : (tensor<?x5120xbf16>, tensor<5120xf32>) -> tensor<?x5120xbf16>
+  return
+}
+
+// -----
+
+func.func @rms_norm_eps_beyond_f32(%y: tensor<?x5120xbf16>, %w: tensor<5120xf32>) {
+  // expected-error @below {{'eps' must be a positive normal f32 (1.2e-38 to 3.4e38)}}
+  %o = ssm.rms_norm_gated %y weight %w group_size = 5120 eps = 1.0e+39 : (tensor<?x5120xbf16>, tensor<5120xf32>) -> tensor<?x5120xbf16>
   return
 }
 

@@ -1,7 +1,8 @@
 //===- SSMDialect.h - SSM dialect -------------------------------*- C++ -*-===//
 //
 // The ssm dialect, its enums and attributes, and the kinds of B/C operands
-// and scan directions that the ops and the spec front end share.
+// and scan directions and the norm epsilon range that the ops and the spec
+// front end share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,8 @@
 
 #include "mlir/IR/Attributes.h"
 #include "mlir/IR/Dialect.h"
+
+#include <limits>
 
 #include "ssmc/Dialect/SSM/SSMOpsDialect.h.inc"
 
@@ -30,6 +33,18 @@ enum class BCKind { PerChannel = 2, Shared = 3, Grouped = 4 };
 inline int64_t getDirectionCount(bool bidirectional, bool crossScan) {
   return crossScan ? 4 : bidirectional ? 2 : 1;
 }
+
+/// Whether `eps` suits a gated RMSNorm: a positive normal f32, as the kernels
+/// add it to an f32 mean square (a smaller one flushes to zero, and a zero
+/// group divides by zero; a larger one is infinite).
+inline bool isNormEpsilon(double eps) {
+  return eps >= std::numeric_limits<float>::min() &&
+         eps <= std::numeric_limits<float>::max();
+}
+
+/// What isNormEpsilon asks, for messages.
+inline constexpr const char *kNormEpsilonRange =
+    "a positive normal f32 (1.2e-38 to 3.4e38)";
 
 } // namespace mlir::ssm
 
