@@ -468,7 +468,6 @@ TEST_F(SpecTest, CausalConv1dLayer) {
             (std::vector<std::string>{"x", "weight", "bias", "init"}));
   EXPECT_EQ(resultNames(func), (std::vector<std::string>{"y", "final_state"}));
   std::string text = printOp(func);
-  // The enum printer puts two spaces after `=`.
   EXPECT_NE(text.find("activation = silu"), std::string::npos);
   EXPECT_NE(text.find("channel_last"), std::string::npos);
   EXPECT_NE(text.find("tensor<?x384x3xf32>"), std::string::npos);

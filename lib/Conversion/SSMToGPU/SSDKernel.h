@@ -122,11 +122,10 @@ struct ChunkRows {
 };
 
 /// The global loads that open a run of chunks: the copies of its first
-/// `ahead` chunks (`token` is the last group) and the raw dt of its first
+/// `ahead` chunks (one cp.async group a chunk) and the raw dt of its first
 /// `ahead` + 1. They are issued before the run's state is awaited, so that
 /// their latencies overlap its load.
 struct PipelineStart {
-  Value token;
   SmallVector<SmallVector<Value>> dt;
 };
 

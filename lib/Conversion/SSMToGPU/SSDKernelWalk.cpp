@@ -13,7 +13,6 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <cmath>
@@ -212,7 +211,6 @@ Value SSDKernelEmitter::chunkBuffer(Value chunk, int64_t buffers) {
 
 PipelineStart SSDKernelEmitter::startPipeline() {
   PipelineStart start;
-  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   for (int64_t k = 0; k <= s.ahead(); ++k) {
     Value chunk = b.index(k), t = chunkStart(chunk);
     if (k < s.ahead()) {
@@ -220,8 +218,7 @@ PipelineStart SSDKernelEmitter::startPipeline() {
         stageChunkCores(t, chunk);
       else
         stageChunk(t, chunkBuffer(chunk, s.buffers));
-      start.token =
-          nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+      NVVM::CpAsyncCommitGroupOp::create(b);
     }
     start.dt.push_back(loadDt(t));
   }
@@ -241,7 +238,6 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
   Value numChunks =
       arith::CeilDivUIOp::create(b, b.sub(hi, lo), b.index(s.chunk))
           .getResult();
-  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   auto rowsOf = [&](Value chunk) {
     return ChunkRows{chunkBuffer(chunk, s.buffers),
                      chunkBuffer(chunk, ahead + 1), chunkBuffer(chunk, ahead)};
@@ -251,10 +247,9 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
     onDecayWarp(
         [&] { stageDecay(start.dt[k], t, chunkBuffer(chunk, ahead + 1)); });
   }
-  Value token = start.token;
   if (scan && ahead == 2) {
     // The first chunk's G, for the loop's first iteration.
-    nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(1));
+    NVVM::CpAsyncWaitGroupOp::create(b, 1);
     gpu::BarrierOp::create(b);
     computeG(rowsOf(b.index(0)), [] {});
   }
@@ -276,11 +271,10 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
   SmallVector<Value> dtLater;
   if (ahead == 1) {
     stageChunk(tAhead, chunkBuffer(cAhead, s.buffers));
-    Value next =
-        nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+    NVVM::CpAsyncCommitGroupOp::create(b);
     dtLater = loadDt(b.add(tAhead, b.index(s.chunk)));
     // All groups but the newest (the next chunk's) have landed.
-    nvgpu::DeviceAsyncWaitOp::create(b, next, b.getI32IntegerAttr(1));
+    NVVM::CpAsyncWaitGroupOp::create(b, 1);
     if (s.tma)
       awaitTma(c);
     current = rowsOf(c);
@@ -290,7 +284,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
     // The next chunk's copies, issued a chunk ago, have landed; the barrier
     // publishes them with its G and Acum, and ends every read of the stage
     // that chunk c + 2 takes over.
-    nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(0));
+    NVVM::CpAsyncWaitGroupOp::create(b, 0);
     current = rowsOf(c);
     gpu::BarrierOp::create(b);
   }
@@ -309,7 +303,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
     if (ahead == 1 || point != copyPoint)
       return;
     stageChunk(tAhead, chunkBuffer(cAhead, s.stages));
-    nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+    NVVM::CpAsyncCommitGroupOp::create(b);
   };
   stageAhead(CopyPoint::AfterBarrier);
   // Chunk c + ahead's Acum and Δ go to the buffer of chunk c - 1, which
@@ -470,10 +464,8 @@ void SSDKernelEmitter::scanShare(Value batch, Value init, Value final) {
 
   // The previous unit's last copies (of chunks past its share) must land
   // before this one's are issued to the same stages.
-  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-  Value token =
-      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(0));
+  NVVM::CpAsyncCommitGroupOp::create(b);
+  NVVM::CpAsyncWaitGroupOp::create(b, 0);
   gpu::BarrierOp::create(b);
   // This piece's first loads, in flight while its state is awaited.
   PipelineStart pipeline = startPipeline();

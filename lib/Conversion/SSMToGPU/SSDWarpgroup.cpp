@@ -13,7 +13,6 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -271,7 +270,6 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init,
   int64_t q = s.chunk, n = s.states, p = s.columns;
   Value numChunks =
       arith::CeilDivUIOp::create(b, b.sub(hi, lo), b.index(q)).getResult();
-  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   // Chunk c's x, B, C stage and Acum, Δ buffer (three each), G and w∘x
   // buffer (two each).
   auto rowsOf = [&](Value chunk) {
@@ -311,7 +309,7 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init,
     for (int64_t k = 0; k < 2; ++k)
       stageDecay(start.dt[k], chunkStart(b.index(k)), b.index(k * q));
   });
-  nvgpu::DeviceAsyncWaitOp::create(b, start.token, b.getI32IntegerAttr(0));
+  NVVM::CpAsyncWaitGroupOp::create(b, 0);
   fence();
   gpu::BarrierOp::create(b);
   ChunkRows first = rowsOf(b.index(0));
@@ -339,8 +337,7 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init,
   // Chunk c + 2's copies, to the stage chunk c - 1 used.
   Value ahead = b.add(c, b.index(2));
   stageChunkCores(chunkStart(ahead), rowsOf(ahead).stage);
-  Value aheadCopies =
-      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  NVVM::CpAsyncCommitGroupOp::create(b);
   SmallVector<Value> dtLater = loadDt(chunkStart(b.add(c, b.index(3))));
   SmallVector<Value> gate = loadGateWarpgroup(t0);
 
@@ -405,7 +402,7 @@ SSDKernelEmitter::scanChunksWarpgroup(SmallVector<Value> init,
   finishGWarpgroup(fromStruct(gNext), next);
   // Chunk c + 2's copies land, and with them the next G and w∘x, for the
   // tensor cores' proxy.
-  nvgpu::DeviceAsyncWaitOp::create(b, aheadCopies, b.getI32IntegerAttr(0));
+  NVVM::CpAsyncWaitGroupOp::create(b, 0);
   fence();
   gpu::BarrierOp::create(b);
 

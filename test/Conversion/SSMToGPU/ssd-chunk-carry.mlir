@@ -1,4 +1,6 @@
 // RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
+// The printed kernels parse again, to the same IR.
+// RUN: ssm-opt %s -convert-ssm-to-gpu | ssm-opt | FileCheck %s
 
 // The carry kernel walks chunks of its own. Where the L segments are whole
 // 64-step chunks it takes those, three stages deep: x and B in three
@@ -21,13 +23,13 @@
 // CHECK: memref.view {{.*}} to memref<192x72xbf16
 // CHECK: memref.view {{.*}} to memref<192x136xbf16
 // CHECK: scf.for
-// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK-LABEL: gpu.func @odd_ssd_chunk_0_carry(
 // CHECK-SAME: nvvm.minctasm = 3 : i32
 // CHECK: memref.view {{.*}} to memref<96x40xbf16
 // CHECK: memref.view {{.*}} to memref<96x136xbf16
 // CHECK: scf.for
-// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK: nvvm.cp.async.wait.group 1
 
 func.func @whole(%x: tensor<?x?x8x64xbf16>, %dt: tensor<?x?x8xbf16>,
                  %A: tensor<8xf32>, %B: tensor<?x?x1x128xbf16>,

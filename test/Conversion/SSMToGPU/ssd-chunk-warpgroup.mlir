@@ -1,4 +1,6 @@
 // RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
+// The printed kernels parse again, to the same IR.
+// RUN: ssm-opt %s -convert-ssm-to-gpu | ssm-opt | FileCheck %s
 
 // The warpgroup tile (sm_90a): one warpgroup a block, chunks of 32 steps,
 // three stages. x, B and C land in workgroup memory as 8x8 core matrices
@@ -33,10 +35,10 @@
 // CHECK: memref.view {{.*}}[%c69632][] : {{.*}} to memref<2048xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<192xf32, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_copy {{.*}} {bypassL1}
-// CHECK: nvgpu.device_async_create_group
-// CHECK: %[[COPIES:.*]] = nvgpu.device_async_create_group
-// CHECK-NOT: nvgpu.device_async_create_group
-// CHECK: nvgpu.device_async_wait %[[COPIES]] {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NOT: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.wgmma.fence.aligned
@@ -52,7 +54,7 @@
 // CHECK: arith.remui %{{.*}}, %c3_i32{{.*}} : i32
 // CHECK: arith.remui %{{.*}}, %c2_i32{{.*}} : i32
 // CHECK: nvgpu.device_async_copy
-// CHECK: %[[AHEAD:.*]] = nvgpu.device_async_create_group
+// CHECK: nvvm.cp.async.commit.group
 // CHECK: nvvm.wgmma.fence.aligned
 // CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
 // CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>
@@ -68,8 +70,8 @@
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 1
 // CHECK: gpu.shuffle  xor
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
-// CHECK-NOT: nvgpu.device_async_create_group
-// CHECK: nvgpu.device_async_wait %[[AHEAD]] {numGroups = 0 : i32}
+// CHECK-NOT: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier
 // CHECK: scf.yield

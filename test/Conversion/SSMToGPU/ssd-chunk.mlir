@@ -1,4 +1,6 @@
 // RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
+// The printed kernels parse again, to the same IR.
+// RUN: ssm-opt %s -convert-ssm-to-gpu | ssm-opt | FileCheck %s
 
 // An SSD layer without an L segment length leaves it to the runtime: an
 // ssm.split_length of L, a multiple of the kernel's chunk, into the fewest
@@ -76,12 +78,12 @@
 // CHECK: gpu.block_id x
 // CHECK: gpu.grid_dim x
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %{{.*}} step %c1{{.*}} {
-// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: gpu.barrier
 // x bypasses L1; B and C, which the group's heads share, do not.
 // CHECK: nvgpu.device_async_copy {{.*}}, 8, %{{.*}} {bypassL1}
 // CHECK: nvgpu.device_async_copy {{.*}}, 8, %{{[0-9]+}} : memref<?xbf16> to memref<128x136xbf16
-// CHECK: nvgpu.device_async_create_group
+// CHECK: nvvm.cp.async.commit.group
 // CHECK: scf.if {{.*}} -> (f32, f32, f32, f32,
 // CHECK: scf.for {{.*}} -> (f32, f32, f32, f32,
 // CHECK: } else {
@@ -96,7 +98,7 @@
 // publishes G, then the causal term G·x (x transposed) and the state update;
 // with two stages a last barrier before the next chunk's copies.
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32,
-// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK: nvvm.cp.async.wait.group 1
 // CHECK: gpu.barrier
 // CHECK: scf.index_switch %{{[^ ]*}} {{$}}
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
@@ -146,13 +148,13 @@
 // CHECK: memref.view {{.*}} to memref<96x72xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<64x40xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<192xf32, #gpu.address_space<workgroup>>
-// CHECK: nvgpu.device_async_create_group
-// CHECK: nvgpu.device_async_create_group
-// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.wait.group 1
 // CHECK-NEXT: gpu.barrier
 // CHECK: scf.index_switch
 // CHECK: scf.for
-// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK: gpu.barrier
 // The stage rings' positions are remainders in 32 bits.
 // CHECK: arith.remui %{{.*}}, %c3_i32{{.*}} : i32
@@ -164,7 +166,7 @@
 // CHECK: nvvm.mma.sync
 // CHECK-NOT: scf.yield
 // CHECK: nvgpu.device_async_copy
-// CHECK: nvgpu.device_async_create_group
+// CHECK: nvvm.cp.async.commit.group
 // CHECK-NOT: scf.yield
 // CHECK: nvvm.mma.sync
 // CHECK: math.exp2
@@ -195,7 +197,7 @@
 // and the one barrier at the top of each chunk.
 // CHECK-LABEL: gpu.func @two_stages_ssd_chunk_0_carry(
 // CHECK: memref.view {{.*}} to memref<192x72xbf16
-// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // CHECK: scf.yield {{.*}} : f32, f32, f32, f32, f32, f32
@@ -203,7 +205,7 @@
 // CHECK: memref.view {{.*}} to memref<96x72xbf16
 // CHECK: memref.view {{.*}} to memref<96x136xbf16
 // CHECK: memref.view {{.*}} to memref<96x136xbf16
-// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK: nvvm.cp.async.wait.group 1
 // CHECK: gpu.barrier
 // CHECK: scf.index_switch
 // CHECK: default {
