@@ -156,6 +156,11 @@ static gpu::GPUModuleOp createKernelModule(ModuleOp module) {
 static FailureOr<SmallVector<Value>> checkLayerFunction(func::FuncOp func) {
   if (!func.getBody().hasOneBlock())
     return func.emitOpError("layer functions must have a single block");
+  for (BlockArgument arg : func.getArguments())
+    if (!isa<RankedTensorType>(arg.getType()))
+      return emitError(arg.getLoc(), "layer function argument ")
+             << arg.getArgNumber() << " is " << arg.getType()
+             << "; layer functions take ranked tensors only";
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
   for (Operation &op : func.getBody().front().without_terminator()) {
     if (!isa<SSMDialect>(op.getDialect()))
@@ -167,11 +172,18 @@ static FailureOr<SmallVector<Value>> checkLayerFunction(func::FuncOp func) {
              << (isa<DiscretizeOp, ScanOp, SkipOp, GateOp>(op)
                      ? " (run ssm-fuse-discretize and ssm-fuse-gating first)"
                      : "");
-    for (Value result : op.getResults())
+    // Each result needs a buffer, which only the return gives it.
+    for (OpResult result : op.getResults())
       if (!llvm::all_of(result.getUsers(),
                         [&](Operation *user) { return user == ret; }))
         return op.emitOpError(
             "result feeds another op; only returned results are supported");
+    for (OpResult result : op.getResults())
+      if (result.use_empty())
+        return op.emitOpError("result ")
+               << result.getResultNumber()
+               << " is not returned; a layer function returns every result "
+                  "of its ssm ops";
   }
   // With every ssm result returned, a state updated in place is always a
   // layer argument.

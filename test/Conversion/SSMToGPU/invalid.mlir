@@ -162,3 +162,40 @@ func.func @conv_tied_to_x(%x: tensor<?x?x64xbf16>, %w: tensor<64x4xf32>,
       -> (tensor<?x?x64xbf16>, tensor<?x64x3xf32>)
   return %y, %f : tensor<?x?x64xbf16>, tensor<?x64x3xf32>
 }
+
+// -----
+
+func.func @index_argument(%u: tensor<?x64x?xf32>, %A: tensor<64x16xf32>,
+                          // expected-error @below {{layer function argument 2 is 'index'; layer functions take ranked tensors only}}
+                          %k: index,
+                          %B: tensor<?x16x?xf32>) -> tensor<?x64x?xf32> {
+  %y = ssm.selective_scan %u, %u, %A, %B, %B layout = channel_first
+      tile = <threads = 64, items = 16>
+      : (tensor<?x64x?xf32>, tensor<?x64x?xf32>, tensor<64x16xf32>,
+         tensor<?x16x?xf32>, tensor<?x16x?xf32>) -> tensor<?x64x?xf32>
+  return %y : tensor<?x64x?xf32>
+}
+
+// -----
+
+// A decode step's new state has the buffer of its state argument only when
+// returned (it was once written there without the argument turning in-out).
+func.func @step_state_not_returned(%s0: tensor<?x8x16xf32>, %x: tensor<?x8xf32>,
+                                   %A: tensor<8x16xf32>, %B: tensor<?x1x16xf32>)
+    -> tensor<?x8xf32> {
+  // expected-error @below {{result 1 is not returned; a layer function returns every result of its ssm ops}}
+  %y, %s1 = ssm.scan_step %s0, %x, %x, %A, %B, %B
+      : (tensor<?x8x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<8x16xf32>,
+         tensor<?x1x16xf32>, tensor<?x1x16xf32>) -> (tensor<?x8xf32>, tensor<?x8x16xf32>)
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @conv_state_not_returned(%x: tensor<?x?x64xbf16>, %w: tensor<64x4xf32>)
+    -> tensor<?x?x64xbf16> {
+  // expected-error @below {{result 1 is not returned; a layer function returns every result of its ssm ops}}
+  %y, %f = ssm.causal_conv1d %x weight %w activation = silu layout = channel_last
+      : (tensor<?x?x64xbf16>, tensor<64x4xf32>) -> (tensor<?x?x64xbf16>, tensor<?x64x3xf32>)
+  return %y : tensor<?x?x64xbf16>
+}
