@@ -79,8 +79,10 @@ struct ssmrt_module_st {
   /// into the current (or primary) context on first use. Needs `mutex`.
   void bind(const ssmrt::detail::CudaDriver &driver);
   /// Waits for the module's work, then frees the workspaces and unloads the
-  /// image in the module's context, if the driver was ever touched. Every
-  /// step runs; throws Failure(SSMRT_ERROR_CUDA) for the first that failed.
+  /// image in the module's context, if the driver was ever touched, and
+  /// throws Failure(SSMRT_ERROR_CUDA) for the first step that failed. Each
+  /// step runs once the context is current; if it cannot be made so, nothing
+  /// is freed (the driver state leaks, as nothing could free it).
   void release();
 
   const ssmrt::detail::Manifest manifest;

@@ -10,7 +10,7 @@
 
 #include "CudaDriver.h"
 
-#include "ssmrt/ssmrt.h"
+#include "ssmrt/ssmrt.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -66,19 +66,24 @@ void report(const std::string &name, const std::vector<Check> &checks,
             Tally &tally);
 
 /// Runs `body`, turning an error into a failed case named `name`. A CUDA
-/// error becomes FatalCudaError when it left the context broken.
+/// error, the test's or a failed driver call in libssmrt, becomes
+/// FatalCudaError when it left the context broken.
 template <typename Body>
 void guarded(const std::string &name, Tally &tally, Body body) {
+  auto fail = [&](const char *prefix, const char *what, bool cuda) {
+    std::printf("FAIL %s  %s%s\n", name.c_str(), prefix, what);
+    ++tally.failed;
+    if (cuda && driver().ctxSynchronize() != CUDA_SUCCESS)
+      throw FatalCudaError(what);
+  };
   try {
     body();
   } catch (const CudaError &error) {
-    std::printf("FAIL %s  CUDA error: %s\n", name.c_str(), error.what());
-    ++tally.failed;
-    if (driver().ctxSynchronize() != CUDA_SUCCESS)
-      throw FatalCudaError(error.what());
+    fail("CUDA error: ", error.what(), true);
+  } catch (const ssmrt::Error &error) {
+    fail("", error.what(), error.status() == SSMRT_ERROR_CUDA);
   } catch (const std::exception &error) {
-    std::printf("FAIL %s  %s\n", name.c_str(), error.what());
-    ++tally.failed;
+    fail("", error.what(), false);
   }
   std::fflush(stdout);
 }

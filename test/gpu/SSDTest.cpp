@@ -386,6 +386,7 @@ void runDecodeEquivalence(const std::string &path, const Options &options,
                     shapeOf(spec, "final_state", batch, 1), 1.0,
                     kStateEps + len * kStepStateEps)},
            tally);
+    module.close();
   });
 }
 

@@ -18,7 +18,6 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -127,13 +126,14 @@ static LogicalResult compile(MLIRContext &ctx) {
   auto spec = ssm::parseSpec((*input)->getBuffer());
   if (!spec)
     return fail(inputFile + ": " + llvm::toString(spec.takeError()));
-  std::vector<std::string> archs =
-      archOverride.empty()
-          ? spec->archs
-          : std::vector<std::string>(archOverride.begin(), archOverride.end());
-  for (auto [i, arch] : llvm::enumerate(archs))
-    if (llvm::Error err = ssm::checkArch(arch, ArrayRef(archs).take_front(i)))
-      return fail("--arch: " + llvm::toString(std::move(err)));
+  // The spec's own archs are checked by parseSpec.
+  std::vector<std::string> archs = spec->archs;
+  if (!archOverride.empty()) {
+    archs.assign(archOverride.begin(), archOverride.end());
+    for (auto [i, arch] : llvm::enumerate(archs))
+      if (llvm::Error err = ssm::checkArch(arch, ArrayRef(archs).take_front(i)))
+        return fail("--arch: " + llvm::toString(std::move(err)));
+  }
   if (llvm::Error err = ssm::checkWarpgroupArchs(*spec, archs, "--arch"))
     return fail(inputFile + ": " + llvm::toString(std::move(err)));
 

@@ -9,8 +9,10 @@
 //     argument (keeping its `ssm.name`), or into its argument's buffer where
 //     the op updates that in place. No other tensor may live between ops yet.
 //  2. A partial conversion lowers each ssm op, now between buffers, to its
-//     kernels and their launches, one pattern per op; the reads of step 1
-//     die with the ops.
+//     kernels and their launches, one pattern per op. No type is left to
+//     convert, so the patterns are plain rewrite patterns that find an op's
+//     buffers through the reads and writes of step 1; the reads, dead then,
+//     are erased after.
 // The kernels of all layer functions go into one `gpu.module @ssm_kernels`,
 // so that a model is one binary.
 //
@@ -150,9 +152,77 @@ static gpu::GPUModuleOp createKernelModule(ModuleOp module) {
   return kernels;
 }
 
-/// Checks what step 1 needs of layer function `func`, before it changes
-/// anything; returns, for each result, the operand whose buffer it updates in
-/// place (or null).
+namespace {
+/// Step 2: lowers an ssm op between the buffers of step 1 to its kernels and,
+/// in its place, their launches. A lowering that fails has emitted its error
+/// at the op; the driver rolls back what it built.
+template <typename OpTy> struct LowerToKernels : OpRewritePattern<OpTy> {
+  LowerToKernels(MLIRContext *ctx, KernelTarget target,
+                 const DenseMap<Operation *, std::string> &names)
+      : OpRewritePattern<OpTy>(ctx), target(target), names(names) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    IRMapping buffers;
+    for (Value operand : op->getOperands()) {
+      auto read = operand.getDefiningOp<bufferization::ToTensorOp>();
+      if (!read)
+        return rewriter.notifyMatchFailure(op, "an operand is not a buffer");
+      buffers.map(operand, read.getBuffer());
+    }
+    SmallVector<Operation *> writes;
+    for (Value result : op->getResults()) {
+      auto write = result.hasOneUse()
+                       ? dyn_cast<bufferization::MaterializeInDestinationOp>(
+                             *result.user_begin())
+                       : nullptr;
+      if (!write)
+        return rewriter.notifyMatchFailure(op, "a result has no buffer");
+      buffers.map(result, write.getDest());
+      writes.push_back(write);
+    }
+    rewriter.setInsertionPoint(op);
+    FailureOr<LoweredOp> lowered =
+        lowerToKernels(op, buffers, rewriter, target, names.at(op));
+    if (failed(lowered))
+      return failure();
+    for (const KernelLaunch &launch : lowered->launches)
+      emitLaunch(rewriter, op.getLoc(), launch);
+    for (Value workspace : lowered->workspaces)
+      memref::DeallocOp::create(rewriter, op.getLoc(), workspace);
+    for (Operation *write : writes)
+      rewriter.eraseOp(write);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  /// Where the kernels go, and what the targets allow.
+  KernelTarget target;
+  /// The kernel names of each op: its function's, the op's and its place.
+  const DenseMap<Operation *, std::string> &names;
+};
+
+/// The ssm ops `OpTys` that lower to kernels, one pattern each.
+template <typename... OpTys> struct KernelOps {
+  static bool contains(Operation *op) { return isa<OpTys...>(op); }
+
+  /// Adds the patterns that lower the ops, which `legality` marks illegal.
+  static void populate(RewritePatternSet &patterns, ConversionTarget &legality,
+                       KernelTarget target,
+                       const DenseMap<Operation *, std::string> &names) {
+    patterns.add<LowerToKernels<OpTys>...>(patterns.getContext(), target,
+                                           names);
+    legality.addIllegalOp<OpTys...>();
+  }
+};
+using LoweredOps = KernelOps<SelectiveScanOp, ScanStepOp, CausalConv1dOp,
+                             SSDChunkOp, RMSNormGatedOp>;
+} // namespace
+
+/// Checks layer function `func` before anything changes: what step 1 needs
+/// (ranked tensors in, every op result returned once) and that step 2 has a
+/// lowering for each op. Returns, for each result, the operand whose buffer
+/// it updates in place (or null).
 static FailureOr<SmallVector<Value>> checkLayerFunction(func::FuncOp func) {
   if (!func.getBody().hasOneBlock())
     return func.emitOpError("layer functions must have a single block");
@@ -166,13 +236,13 @@ static FailureOr<SmallVector<Value>> checkLayerFunction(func::FuncOp func) {
     if (!isa<SSMDialect>(op.getDialect()))
       return op.emitOpError("is not an ssm op; a layer function holds ssm "
                             "ops and its return only");
-    if (!isa<SelectiveScanOp, ScanStepOp, CausalConv1dOp, SSDChunkOp,
-             RMSNormGatedOp>(op))
+    if (!LoweredOps::contains(&op))
       return op.emitOpError("has no GPU lowering yet")
              << (isa<DiscretizeOp, ScanOp, SkipOp, GateOp>(op)
                      ? " (run ssm-fuse-discretize and ssm-fuse-gating first)"
                      : "");
-    // Each result needs a buffer, which only the return gives it.
+    // Each result needs a buffer, which only the return gives it. (A result
+    // that feeds an op is the likelier mistake, so it is reported first.)
     for (OpResult result : op.getResults())
       if (!llvm::all_of(result.getUsers(),
                         [&](Operation *user) { return user == ret; }))
@@ -215,7 +285,9 @@ static FailureOr<SmallVector<Value>> checkLayerFunction(func::FuncOp func) {
 /// Step 1: moves the boundary of `func` to buffers. The arguments become
 /// memrefs, read as tensors by `bufferization.to_tensor`; each result is
 /// materialized into a new trailing output argument, or into the buffer of
-/// its entry of `tiedOperands`, which becomes in-out.
+/// its entry of `tiedOperands`, which becomes in-out. The read of an in-out
+/// buffer is not `restrict`, as the write goes to it too (a write to a
+/// memref must be); nothing bufferizes these ops, the patterns consume them.
 static LogicalResult bufferizeBoundary(func::FuncOp func,
                                        ArrayRef<Value> tiedOperands) {
   Block &entry = func.getBody().front();
@@ -233,7 +305,8 @@ static LogicalResult bufferizeBoundary(func::FuncOp func,
       return func.emitOpError("could not add a buffer argument");
     Value buffer = func.getArguments().back();
     auto read = bufferization::ToTensorOp::create(
-        builder, arg.getLoc(), arg.getType(), buffer, /*restrict=*/true);
+        builder, arg.getLoc(), arg.getType(), buffer,
+        /*restrict=*/!llvm::is_contained(tiedOperands, arg));
     arg.replaceAllUsesWith(read);
     argBuffers.push_back(buffer);
   }
@@ -268,53 +341,6 @@ static LogicalResult bufferizeBoundary(func::FuncOp func,
 }
 
 namespace {
-/// Step 2: lowers an ssm op between the buffers of step 1 to its kernels and,
-/// in its place, their launches.
-template <typename OpTy> struct LowerToKernels : OpRewritePattern<OpTy> {
-  LowerToKernels(MLIRContext *ctx, const KernelTarget &target,
-                 const DenseMap<Operation *, std::string> &names)
-      : OpRewritePattern<OpTy>(ctx), target(target), names(names) {}
-
-  LogicalResult matchAndRewrite(OpTy op,
-                                PatternRewriter &rewriter) const override {
-    IRMapping buffers;
-    for (Value operand : op->getOperands()) {
-      auto read = operand.getDefiningOp<bufferization::ToTensorOp>();
-      if (!read)
-        return rewriter.notifyMatchFailure(op, "an operand is not a buffer");
-      buffers.map(operand, read.getBuffer());
-    }
-    SmallVector<Operation *> writes;
-    for (Value result : op->getResults()) {
-      auto write = result.hasOneUse()
-                       ? dyn_cast<bufferization::MaterializeInDestinationOp>(
-                             *result.user_begin())
-                       : nullptr;
-      if (!write)
-        return rewriter.notifyMatchFailure(op, "a result has no buffer");
-      buffers.map(result, write.getDest());
-      writes.push_back(write);
-    }
-    rewriter.setInsertionPoint(op);
-    FailureOr<LoweredOp> lowered = lowerToKernels(
-        op, buffers, rewriter, target, names.lookup(op.getOperation()));
-    if (failed(lowered))
-      return failure();
-    for (const KernelLaunch &launch : lowered->launches)
-      emitLaunch(rewriter, op.getLoc(), launch);
-    for (Value workspace : lowered->workspaces)
-      memref::DeallocOp::create(rewriter, op.getLoc(), workspace);
-    for (Operation *write : writes)
-      rewriter.eraseOp(write);
-    rewriter.eraseOp(op);
-    return success();
-  }
-
-  const KernelTarget &target;
-  /// The kernel names of each op: its function's, the op's and its place.
-  const DenseMap<Operation *, std::string> &names;
-};
-
 struct ConvertSSMToGPUPass
     : ssm::impl::ConvertSSMToGPUPassBase<ConvertSSMToGPUPass> {
   using Base::Base;
@@ -342,7 +368,6 @@ struct ConvertSSMToGPUPass
       tiedOperands.push_back(std::move(*tied));
     }
     DenseMap<Operation *, std::string> names;
-    SmallVector<Operation *> roots;
     for (auto [func, tied] : llvm::zip_equal(layers, tiedOperands)) {
       for (auto [i, op] :
            llvm::enumerate(func.getBody().front().without_terminator()))
@@ -351,19 +376,15 @@ struct ConvertSSMToGPUPass
                          .str();
       if (failed(bufferizeBoundary(func, tied)))
         return signalPassFailure();
-      roots.push_back(func);
     }
 
-    KernelTarget target{createKernelModule(module), tensorCopies};
     RewritePatternSet patterns(ctx);
-    patterns.add<LowerToKernels<SelectiveScanOp>, LowerToKernels<ScanStepOp>,
-                 LowerToKernels<CausalConv1dOp>, LowerToKernels<SSDChunkOp>,
-                 LowerToKernels<RMSNormGatedOp>>(ctx, target, names);
-    // What the patterns create (host launches, kernels) is legal.
     ConversionTarget legality(*ctx);
+    // What the patterns create (host launches, kernels) is legal.
     legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-    legality.addIllegalOp<SelectiveScanOp, ScanStepOp, CausalConv1dOp,
-                          SSDChunkOp, RMSNormGatedOp>();
+    LoweredOps::populate(patterns, legality,
+                         {createKernelModule(module), tensorCopies}, names);
+    SmallVector<Operation *> roots(layers.begin(), layers.end());
     if (failed(applyPartialConversion(roots, legality, std::move(patterns))))
       return signalPassFailure();
     for (Operation *root : roots)

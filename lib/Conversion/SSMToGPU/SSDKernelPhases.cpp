@@ -175,7 +175,10 @@ Value SSDKernelEmitter::blockColumn(int64_t j) {
 /// step past L reads the last one's address and copies nothing, leaving
 /// zeros. (`dst` is built after the source's clamp, in the order the
 /// measured kernels were emitted.) The copy bypasses L1 (cp.async.cg)
-/// unless `throughL1` (cp.async.ca).
+/// unless `throughL1` (cp.async.ca). Its token is dropped: a group's copies
+/// are issued in loops and branches no token leaves, so the kernels commit
+/// and await groups with nvvm.cp.async.commit.group / wait.group, the
+/// instructions nvgpu's group ops lower to.
 void SSDKernelEmitter::copyStep(Value mem, Value t, Value col,
                                 function_ref<Value(Value, Value)> index,
                                 Value smem,

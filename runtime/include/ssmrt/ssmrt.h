@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// The version of this API, raised when a call changes. 2: layers can be
+/// listed, and ssmrt_module_destroy returns a status.
+#define SSMRT_API_VERSION 2
+
 #if defined(__GNUC__)
 #define SSMRT_API __attribute__((visibility("default")))
 #else
@@ -88,10 +92,11 @@ SSMRT_API ssmrt_status ssmrt_module_load_from_memory(const char *manifestJson,
 /// module launched in a context the caller created must be destroyed before
 /// that context. The module is freed whatever the driver answers; the first
 /// driver call that failed is reported as SSMRT_ERROR_CUDA (an asynchronous
-/// fault of a kernel of the module, say, surfaces at the wait).
+/// fault in the context, say, surfaces at the wait). Null returns
+/// SSMRT_SUCCESS.
 SSMRT_API ssmrt_status ssmrt_module_destroy(ssmrt_module m);
 
-/// The number of layers of `m`, in manifest order (0 for a null module).
+/// The number of layers of `m` (0 for a null module).
 SSMRT_API int32_t ssmrt_module_num_layers(ssmrt_module m);
 
 /// Stores layer `i` of `m` (manifest order) in `*out`.

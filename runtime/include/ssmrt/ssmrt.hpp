@@ -112,7 +112,7 @@ public:
   /// failed to wait for its work or to free it (see ssmrt_module_destroy).
   void close() { check(ssmrt_module_destroy(std::exchange(module_, nullptr))); }
 
-  /// The number of layers, in manifest order.
+  /// The number of layers.
   int32_t numLayers() const { return ssmrt_module_num_layers(module_); }
 
   /// Layer `i` in manifest order; throws Error(SSMRT_ERROR_INVALID_VALUE) if

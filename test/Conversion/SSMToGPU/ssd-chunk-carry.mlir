@@ -1,5 +1,5 @@
 // RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
-// The printed kernels parse again, to the same IR.
+// The printed kernels parse again.
 // RUN: ssm-opt %s -convert-ssm-to-gpu | ssm-opt | FileCheck %s
 
 // The carry kernel walks chunks of its own. Where the L segments are whole

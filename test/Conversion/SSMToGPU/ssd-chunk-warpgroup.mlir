@@ -1,5 +1,5 @@
 // RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
-// The printed kernels parse again, to the same IR.
+// The printed kernels parse again.
 // RUN: ssm-opt %s -convert-ssm-to-gpu | ssm-opt | FileCheck %s
 
 // The warpgroup tile (sm_90a): one warpgroup a block, chunks of 32 steps,

@@ -43,7 +43,7 @@ inline bool isNormEpsilon(double eps) {
 }
 
 /// What isNormEpsilon asks, for messages.
-inline constexpr const char *kNormEpsilonRange =
+inline constexpr llvm::StringLiteral kNormEpsilonRange =
     "a positive normal f32 (1.2e-38 to 3.4e38)";
 
 } // namespace mlir::ssm
