@@ -35,6 +35,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 namespace mlir::ssm {
 #define GEN_PASS_DEF_CONVERTSSMTOGPUPASS
@@ -154,8 +155,9 @@ static gpu::GPUModuleOp createKernelModule(ModuleOp module) {
 
 namespace {
 /// Step 2: lowers an ssm op between the buffers of step 1 to its kernels and,
-/// in its place, their launches. A lowering that fails has emitted its error
-/// at the op; the driver rolls back what it built.
+/// in its place, their launches. checkLayerFunction has checked the op, so
+/// that its lowering does not fail (were it to, the driver would roll back
+/// what it built).
 template <typename OpTy> struct LowerToKernels : OpRewritePattern<OpTy> {
   LowerToKernels(MLIRContext *ctx, KernelTarget target,
                  const DenseMap<Operation *, std::string> &names)
@@ -204,7 +206,14 @@ template <typename OpTy> struct LowerToKernels : OpRewritePattern<OpTy> {
 
 /// The ssm ops `OpTys` that lower to kernels, one pattern each.
 template <typename... OpTys> struct KernelOps {
-  static bool contains(Operation *op) { return isa<OpTys...>(op); }
+  /// Whether `op` is one of them; if so, checkKernels's answer.
+  static std::optional<LogicalResult> check(Operation *op,
+                                            const KernelTarget &target) {
+    return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+        .template Case<OpTys...>(
+            [&](auto typed) { return checkKernels(typed, target); })
+        .Default([](Operation *) { return std::nullopt; });
+  }
 
   /// Adds the patterns that lower the ops, which `legality` marks illegal.
   static void populate(RewritePatternSet &patterns, ConversionTarget &legality,
@@ -220,10 +229,11 @@ using LoweredOps = KernelOps<SelectiveScanOp, ScanStepOp, CausalConv1dOp,
 } // namespace
 
 /// Checks layer function `func` before anything changes: what step 1 needs
-/// (ranked tensors in, every op result returned once) and that step 2 has a
-/// lowering for each op. Returns, for each result, the operand whose buffer
-/// it updates in place (or null).
-static FailureOr<SmallVector<Value>> checkLayerFunction(func::FuncOp func) {
+/// (ranked tensors in, every op result returned once) and that step 2 can
+/// build the kernels of each op for `target`. Returns, for each result, the
+/// operand whose buffer it updates in place (or null).
+static FailureOr<SmallVector<Value>>
+checkLayerFunction(func::FuncOp func, const KernelTarget &target) {
   if (!func.getBody().hasOneBlock())
     return func.emitOpError("layer functions must have a single block");
   for (BlockArgument arg : func.getArguments())
@@ -236,7 +246,8 @@ static FailureOr<SmallVector<Value>> checkLayerFunction(func::FuncOp func) {
     if (!isa<SSMDialect>(op.getDialect()))
       return op.emitOpError("is not an ssm op; a layer function holds ssm "
                             "ops and its return only");
-    if (!LoweredOps::contains(&op))
+    std::optional<LogicalResult> lowers = LoweredOps::check(&op, target);
+    if (!lowers)
       return op.emitOpError("has no GPU lowering yet")
              << (isa<DiscretizeOp, ScanOp, SkipOp, GateOp>(op)
                      ? " (run ssm-fuse-discretize and ssm-fuse-gating first)"
@@ -254,6 +265,8 @@ static FailureOr<SmallVector<Value>> checkLayerFunction(func::FuncOp func) {
                << result.getResultNumber()
                << " is not returned; a layer function returns every result "
                   "of its ssm ops";
+    if (failed(*lowers))
+      return failure();
   }
   // With every ssm result returned, a state updated in place is always a
   // layer argument.
@@ -360,9 +373,10 @@ struct ConvertSSMToGPUPass
       return;
 
     // Every layer function is checked before any changes.
+    KernelTarget target{/*module=*/nullptr, tensorCopies};
     SmallVector<SmallVector<Value>> tiedOperands;
     for (func::FuncOp func : layers) {
-      FailureOr<SmallVector<Value>> tied = checkLayerFunction(func);
+      FailureOr<SmallVector<Value>> tied = checkLayerFunction(func, target);
       if (failed(tied))
         return signalPassFailure();
       tiedOperands.push_back(std::move(*tied));
@@ -382,8 +396,8 @@ struct ConvertSSMToGPUPass
     ConversionTarget legality(*ctx);
     // What the patterns create (host launches, kernels) is legal.
     legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-    LoweredOps::populate(patterns, legality,
-                         {createKernelModule(module), tensorCopies}, names);
+    target.module = createKernelModule(module);
+    LoweredOps::populate(patterns, legality, target, names);
     SmallVector<Operation *> roots(layers.begin(), layers.end());
     if (failed(applyPartialConversion(roots, legality, std::move(patterns))))
       return signalPassFailure();

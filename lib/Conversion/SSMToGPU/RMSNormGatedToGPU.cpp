@@ -97,53 +97,54 @@ static NormTiling getTiling(int64_t groupSize, int64_t width) {
 }
 
 /// Whether `v` is a contiguous memref of an element type the kernel reads.
-static bool isSupportedBuffer(Value v) {
-  auto type = dyn_cast_or_null<MemRefType>(v ? v.getType() : Type());
-  return type && type.getLayout().isIdentity() &&
+/// A ranked tensor, or a memref of the identity layout, of f32, f16 or bf16.
+static bool isSupportedOperand(ShapedType type) {
+  auto memref = dyn_cast_or_null<MemRefType>(type);
+  return (isa_and_nonnull<RankedTensorType>(type) ||
+          (memref && memref.getLayout().isIdentity())) &&
          (type.getElementType().isF32() || type.getElementType().isF16() ||
           type.getElementType().isBF16());
 }
 
-/// Checks the buffers and sizes the kernel supports; returns its description
-/// or emits an error at `loc`.
-static FailureOr<NormKernel> getNormKernel(Location loc, Value y, Value z,
-                                           Value weight, Value out,
-                                           int64_t groupSize, double eps,
-                                           bool normBeforeGate) {
-  for (auto [name, v] : {std::pair<StringRef, Value>{"y", y},
-                         {"z", z},
-                         {"weight", weight},
-                         {"out", out}})
-    if ((v || name != "z") && !isSupportedBuffer(v))
+/// Checks the operand types (tensors, or the buffers that hold them; a null
+/// `z`: no gate) and sizes the kernel supports; returns its description or
+/// emits an error at `loc`.
+static FailureOr<NormKernel> getNormKernel(Location loc, ShapedType y,
+                                           ShapedType z, ShapedType weight,
+                                           ShapedType out, int64_t groupSize,
+                                           double eps, bool normBeforeGate) {
+  for (auto [name, type] : {std::pair<StringRef, ShapedType>{"y", y},
+                            {"z", z},
+                            {"weight", weight},
+                            {"out", out}})
+    if ((type || name != "z") && !isSupportedOperand(type))
       return emitError(loc) << "gated RMSNorm kernel: '" << name
-                            << "' must be a contiguous memref of f32, f16 or "
-                               "bf16";
-  auto outType = cast<MemRefType>(out.getType());
-  ArrayRef<int64_t> shape = outType.getShape();
+                            << "' must be a ranked tensor or contiguous "
+                               "memref of f32, f16 or bf16";
+  ArrayRef<int64_t> shape = out.getShape();
   if (shape.empty() || ShapedType::isDynamic(shape.back()))
     return emitError(loc) << "gated RMSNorm kernel: the output must have a "
                              "static last dimension, got "
-                          << outType;
-  for (Value v : {y, z})
-    if (v && cast<MemRefType>(v.getType()).getShape() != shape)
+                          << out;
+  for (ShapedType type : {y, z})
+    if (type && type.getShape() != shape)
       return emitError(loc)
              << "gated RMSNorm kernel: y and z must have the output's shape "
-             << "(" << outType << "), got " << v.getType();
+             << "(" << out << "), got " << type;
   int64_t dim = shape.back();
-  auto wType = cast<MemRefType>(weight.getType());
-  if (wType.getShape() != ArrayRef<int64_t>{dim})
+  if (weight.getShape() != ArrayRef<int64_t>{dim})
     return emitError(loc) << "gated RMSNorm kernel: weight must be [" << dim
-                          << "], got " << wType;
+                          << "], got " << weight;
   if (groupSize <= 0 || dim % groupSize != 0)
     return emitError(loc) << "gated RMSNorm kernel: group size " << groupSize
                           << " must divide the last dimension " << dim;
 
   // One vector access is 16 bytes of the narrowest element type; wider types
   // take two 16-byte accesses per vector.
-  int64_t width = vectorWidth(outType);
-  for (Value v : {y, z})
-    if (v)
-      width = std::max(width, vectorWidth(v.getType()));
+  int64_t width = vectorWidth(out);
+  for (ShapedType type : {y, z})
+    if (type)
+      width = std::max(width, vectorWidth(type));
   if (groupSize % width != 0)
     return emitError(loc) << "gated RMSNorm kernel: group size " << groupSize
                           << " must be a multiple of " << width
@@ -315,8 +316,12 @@ FailureOr<KernelLaunch> mlir::ssm::buildRMSNormGatedKernel(
     OpBuilder &host, Location loc, gpu::GPUModuleOp module, StringRef name,
     Value y, Value z, Value weight, Value out, int64_t groupSize, double eps,
     bool normBeforeGate) {
+  auto typeOf = [](Value v) {
+    return v ? cast<ShapedType>(v.getType()) : ShapedType();
+  };
   FailureOr<NormKernel> kernel =
-      getNormKernel(loc, y, z, weight, out, groupSize, eps, normBeforeGate);
+      getNormKernel(loc, typeOf(y), typeOf(z), typeOf(weight), typeOf(out),
+                    groupSize, eps, normBeforeGate);
   if (failed(kernel))
     return failure();
   const NormTiling &t = kernel->tiling;
@@ -396,6 +401,22 @@ FailureOr<KernelLaunch> mlir::ssm::buildRMSNormGatedKernel(
                    ? Value()
                    : Value(launch.kernel.getWorkgroupAttributions().front()));
   return launch;
+}
+
+LogicalResult mlir::ssm::checkRMSNormGatedKernel(Location loc, ShapedType y,
+                                                 ShapedType z,
+                                                 ShapedType weight,
+                                                 ShapedType out,
+                                                 int64_t groupSize) {
+  return getNormKernel(loc, y, z, weight, out, groupSize, /*eps=*/0.0,
+                       /*normBeforeGate=*/false);
+}
+
+LogicalResult mlir::ssm::checkKernels(RMSNormGatedOp op, const KernelTarget &) {
+  RankedTensorType z = op.getZ() ? op.getZ().getType() : RankedTensorType();
+  return checkRMSNormGatedKernel(op.getLoc(), op.getY().getType(), z,
+                                 op.getWeight().getType(), op.getType(),
+                                 op.getGroupSize());
 }
 
 FailureOr<LoweredOp> mlir::ssm::lowerToKernels(RMSNormGatedOp op,

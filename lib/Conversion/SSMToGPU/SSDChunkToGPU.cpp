@@ -200,11 +200,12 @@ static KernelLaunch buildKernel(SSDChunkOp op, SSDRole role,
   return launch;
 }
 
-FailureOr<LoweredOp> mlir::ssm::lowerToKernels(SSDChunkOp op,
-                                               const IRMapping &buffers,
-                                               OpBuilder &host,
-                                               const KernelTarget &target,
-                                               StringRef name) {
+/// The scan kernel's shape for `op`, whose B and C are `b` and `c` (the
+/// tensors or their buffers: named where they are layer arguments, as tensor
+/// copies need); emits an error at `op` for tiles and sizes the kernel does
+/// not support.
+static FailureOr<SSDShape>
+getScanShape(SSDChunkOp op, const KernelTarget &target, Value b, Value c) {
   TileAttr tile = op.getTileAttr();
   if (!tile)
     return op.emitOpError("has no #ssm.tile; run ssm-tile first");
@@ -259,8 +260,7 @@ FailureOr<LoweredOp> mlir::ssm::lowerToKernels(SSDChunkOp op,
   // its output keeps cp.async: there the tensor copies lost (H200, T1 + z
   // 0.338 -> 0.347 ms, while T1 + z + norm, gated by the norm kernel, went
   // 0.380 -> 0.364; bench/HISTORY.md, sessions 28-29).
-  StringAttr bName = tensorName(buffers.lookup(op.getB()));
-  StringAttr cName = tensorName(buffers.lookup(op.getC()));
+  StringAttr bName = tensorName(b), cName = tensorName(c);
   shape.tma = target.tensorCopies && !shape.warpgroup && shape.stages == 2 &&
               !gatesInKernel(op) && shape.bcStride() <= kMaxBoxElements &&
               shape.chunk <= kMaxBoxElements && bName && cName;
@@ -272,6 +272,44 @@ FailureOr<LoweredOp> mlir::ssm::lowerToKernels(SSDChunkOp op,
            << kMaxSharedBytes
            << " available; use fewer tile steps or stages, or fewer "
               "head-dim columns per block";
+  return shape;
+}
+
+/// [B, L, H, P] as the [B, L, H·P] rows a norm kernel normalizes.
+static RankedTensorType headsAsChannels(RankedTensorType type) {
+  ArrayRef<int64_t> dims = type.getShape();
+  return RankedTensorType::get({dims[0], dims[1], dims[2] * dims[3]},
+                               type.getElementType());
+}
+
+LogicalResult mlir::ssm::checkKernels(SSDChunkOp op,
+                                      const KernelTarget &target) {
+  if (failed(getScanShape(op, target, op.getB(), op.getC())))
+    return failure();
+  NormAttr norm = op.getNormAttr();
+  if (!norm)
+    return success();
+  // The scan writes y, ungated, to a workspace of y's type that the norm
+  // reads.
+  RankedTensorType y = headsAsChannels(op.getY().getType());
+  RankedTensorType z =
+      op.getZ() ? headsAsChannels(op.getZ().getType()) : RankedTensorType();
+  return checkRMSNormGatedKernel(
+      op.getLoc(), y, z, op.getNormWeight().getType(), y, norm.getGroupSize());
+}
+
+FailureOr<LoweredOp> mlir::ssm::lowerToKernels(SSDChunkOp op,
+                                               const IRMapping &buffers,
+                                               OpBuilder &host,
+                                               const KernelTarget &target,
+                                               StringRef name) {
+  FailureOr<SSDShape> scanShape = getScanShape(
+      op, target, buffers.lookup(op.getB()), buffers.lookup(op.getC()));
+  if (failed(scanShape))
+    return failure();
+  SSDShape shape = *scanShape;
+  StringAttr bName = tensorName(buffers.lookup(op.getB()));
+  StringAttr cName = tensorName(buffers.lookup(op.getC()));
 
   Location loc = op.getLoc();
   Value xBuf = buffers.lookup(op.getX());

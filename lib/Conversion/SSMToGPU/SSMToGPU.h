@@ -65,12 +65,22 @@ struct KernelTarget {
   bool tensorCopies = false;
 };
 
-/// Builds the kernels for `op` (named after `name`) into `target.module` and,
-/// at `host`'s insertion point, the host values their launches need.
-/// `buffers` maps each tensor operand and result of `op` to its memref; a
-/// result may share its operand's buffer where the op updates it in place
-/// (a decode step's state, a channel-last conv1d's state). Emits an error at
-/// `op` and fails for tiles and sizes the kernels do not support.
+/// Checks that the kernels of `op` can be built for `target` (whose module
+/// may still be null): emits an error at `op` and fails for tiles and sizes
+/// they do not support. Called before anything changes, so that the lowering
+/// of an op that passes does not fail.
+LogicalResult checkKernels(SelectiveScanOp op, const KernelTarget &target);
+LogicalResult checkKernels(ScanStepOp op, const KernelTarget &target);
+LogicalResult checkKernels(CausalConv1dOp op, const KernelTarget &target);
+LogicalResult checkKernels(SSDChunkOp op, const KernelTarget &target);
+LogicalResult checkKernels(RMSNormGatedOp op, const KernelTarget &target);
+
+/// Builds the kernels for `op` (named after `name`), which passed
+/// checkKernels, into `target.module` and, at `host`'s insertion point, the
+/// host values their launches need. `buffers` maps each tensor operand and
+/// result of `op` to its memref; a result may share its operand's buffer
+/// where the op updates it in place (a decode step's state, a channel-last
+/// conv1d's state).
 FailureOr<LoweredOp> lowerToKernels(SelectiveScanOp op,
                                     const IRMapping &buffers, OpBuilder &host,
                                     const KernelTarget &target, StringRef name);
@@ -86,6 +96,13 @@ FailureOr<LoweredOp> lowerToKernels(SSDChunkOp op, const IRMapping &buffers,
 FailureOr<LoweredOp> lowerToKernels(RMSNormGatedOp op, const IRMapping &buffers,
                                     OpBuilder &host, const KernelTarget &target,
                                     StringRef name);
+
+/// Checks that the gated RMSNorm kernel supports operands of these types
+/// (ranked tensors or contiguous memrefs; a null `z`: no gate), as
+/// buildRMSNormGatedKernel describes them; emits an error at `loc` if not.
+LogicalResult checkRMSNormGatedKernel(Location loc, ShapedType y, ShapedType z,
+                                      ShapedType weight, ShapedType out,
+                                      int64_t groupSize);
 
 /// Builds the gated RMSNorm kernel `name` into `module` for buffers rather
 /// than an op, so that other lowerings can launch it after their own kernels,

@@ -233,17 +233,21 @@ static void emitStepBody(ScanStepOp op, const StepShape &shape,
   }
 }
 
+LogicalResult mlir::ssm::checkKernels(ScanStepOp op, const KernelTarget &) {
+  int64_t states = getStepShape(op).states;
+  if (states % kStateVector != 0)
+    return op.emitOpError("state size N = ")
+           << states << " must be a multiple of " << kStateVector
+           << " for the decode kernel";
+  return success();
+}
+
 FailureOr<LoweredOp> mlir::ssm::lowerToKernels(ScanStepOp op,
                                                const IRMapping &buffers,
                                                OpBuilder &host,
                                                const KernelTarget &target,
                                                StringRef name) {
   StepShape shape = getStepShape(op);
-  if (shape.states % kStateVector != 0)
-    return op.emitOpError("state size N = ")
-           << shape.states << " must be a multiple of " << kStateVector
-           << " for the decode kernel";
-
   Location loc = op.getLoc();
   Value stateBuf = buffers.lookup(op.getState());
   Value batch = memref::DimOp::create(host, loc, stateBuf, 0);

@@ -201,23 +201,16 @@ static KernelLaunch buildCrossMerge(SelectiveScanOp op, Value partials,
   return launch;
 }
 
-FailureOr<LoweredOp> mlir::ssm::lowerToKernels(SelectiveScanOp op,
-                                               const IRMapping &buffers,
-                                               OpBuilder &host,
-                                               const KernelTarget &target,
-                                               StringRef name) {
+LogicalResult mlir::ssm::checkKernels(SelectiveScanOp op,
+                                      const KernelTarget &) {
   TileAttr tile = op.getTileAttr();
   if (!tile)
     return op.emitOpError("has no #ssm.tile; run ssm-tile first");
-  // A block owns channels of z and y, of one direction; those of the other
-  // operands count every direction's.
-  int64_t channels = op.getNumChannels(), threads = tile.getThreads();
-  int64_t outChannels = channels / op.getNumDirections();
-  int64_t states = op.getStateSize(), chunk = tile.getChunk();
   // A block owns threads / lanes consecutive channels of one B/C group and
   // direction.
-  int64_t blockChannels = threads / tile.getLanes();
+  int64_t blockChannels = tile.getThreads() / tile.getLanes();
   int64_t perGroup = op.getChannelsPerGroup();
+  int64_t states = op.getStateSize();
   if (perGroup % blockChannels != 0)
     return op.emitOpError("tile threads / lanes = ")
            << blockChannels << " must divide the " << perGroup
@@ -234,7 +227,21 @@ FailureOr<LoweredOp> mlir::ssm::lowerToKernels(SelectiveScanOp op,
            << tile.getItems() << " stage B and C in " << sharedBytes
            << " bytes of workgroup memory, more than the "
            << kMaxStaticSharedBytes << " available; use fewer items";
+  return success();
+}
 
+FailureOr<LoweredOp> mlir::ssm::lowerToKernels(SelectiveScanOp op,
+                                               const IRMapping &buffers,
+                                               OpBuilder &host,
+                                               const KernelTarget &target,
+                                               StringRef name) {
+  TileAttr tile = op.getTileAttr();
+  // A block owns channels of z and y, of one direction; those of the other
+  // operands count every direction's.
+  int64_t channels = op.getNumChannels(), threads = tile.getThreads();
+  int64_t outChannels = channels / op.getNumDirections();
+  int64_t states = op.getStateSize(), chunk = tile.getChunk();
+  int64_t blockChannels = threads / tile.getLanes();
   Location loc = op.getLoc();
   bool cf = op.getLayout() == Layout::ChannelFirst;
   Value uBuf = buffers.lookup(op.getU());
