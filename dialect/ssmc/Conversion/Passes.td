@@ -22,8 +22,9 @@ def ConvertSSMToGPUPass : Pass<"convert-ssm-to-gpu", "ModuleOp"> {
     The function's boundary moves to buffers first (`bufferization.to_tensor`
     reads of the arguments, `bufferization.materialize_in_destination` writes
     of the results); then a partial conversion lowers each ssm op between
-    those buffers, one pattern per op. An op whose kernels cannot be built
-    fails to legalize, after its own error.
+    those buffers, one pattern per op. Every layer function is checked first,
+    its ops' tiles and sizes included, so that an error leaves the module
+    unchanged.
 
     Kernels take one pointer per tensor (static `memref<1xT>` arguments marked
     `llvm.noalias`, `llvm.readonly` where read-only and `llvm.align = 16`,
