@@ -206,13 +206,13 @@ template <typename OpTy> struct LowerToKernels : OpRewritePattern<OpTy> {
 
 /// The ssm ops `OpTys` that lower to kernels, one pattern each.
 template <typename... OpTys> struct KernelOps {
-  /// Whether `op` is one of them; if so, checkKernels's answer.
-  static std::optional<LogicalResult> check(Operation *op,
-                                            const KernelTarget &target) {
-    return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+  static bool contains(Operation *op) { return isa<OpTys...>(op); }
+
+  /// checkKernels of `op`, one of them.
+  static LogicalResult check(Operation *op, const KernelTarget &target) {
+    return llvm::TypeSwitch<Operation *, LogicalResult>(op)
         .template Case<OpTys...>(
-            [&](auto typed) { return checkKernels(typed, target); })
-        .Default([](Operation *) { return std::nullopt; });
+            [&](auto typed) { return checkKernels(typed, target); });
   }
 
   /// Adds the patterns that lower the ops, which `legality` marks illegal.
@@ -246,8 +246,7 @@ checkLayerFunction(func::FuncOp func, const KernelTarget &target) {
     if (!isa<SSMDialect>(op.getDialect()))
       return op.emitOpError("is not an ssm op; a layer function holds ssm "
                             "ops and its return only");
-    std::optional<LogicalResult> lowers = LoweredOps::check(&op, target);
-    if (!lowers)
+    if (!LoweredOps::contains(&op))
       return op.emitOpError("has no GPU lowering yet")
              << (isa<DiscretizeOp, ScanOp, SkipOp, GateOp>(op)
                      ? " (run ssm-fuse-discretize and ssm-fuse-gating first)"
@@ -265,7 +264,7 @@ checkLayerFunction(func::FuncOp func, const KernelTarget &target) {
                << result.getResultNumber()
                << " is not returned; a layer function returns every result "
                   "of its ssm ops";
-    if (failed(*lowers))
+    if (failed(LoweredOps::check(&op, target)))
       return failure();
   }
   // With every ssm result returned, a state updated in place is always a
