@@ -152,10 +152,10 @@ static int64_t chooseBuffers(SSDShape shape, SSDRole role) {
   return shape.sharedBytes(role) <= kScanSharedBytes ? 3 : 2;
 }
 
-/// The name of the layer tensor `buffer` is (its argument's ssm.name), or
-/// null for another buffer.
-static StringAttr tensorName(Value buffer) {
-  auto arg = dyn_cast<BlockArgument>(buffer);
+/// The name of the layer tensor that `value` is, or whose buffer it is (its
+/// argument's ssm.name), or null for another value.
+static StringAttr tensorName(Value value) {
+  auto arg = dyn_cast<BlockArgument>(value);
   if (!arg)
     return {};
   auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
@@ -200,12 +200,13 @@ static KernelLaunch buildKernel(SSDChunkOp op, SSDRole role,
   return launch;
 }
 
-/// The scan kernel's shape for `op`, whose B and C are `b` and `c` (the
-/// tensors or their buffers: named where they are layer arguments, as tensor
-/// copies need); emits an error at `op` for tiles and sizes the kernel does
-/// not support.
-static FailureOr<SSDShape>
-getScanShape(SSDChunkOp op, const KernelTarget &target, Value b, Value c) {
+/// The scan kernel's shape for `op`, whose B and C have the layer tensor
+/// names `bName` and `cName` (null where they are not layer arguments; tensor
+/// copies need both); emits an error at `op` for tiles and sizes the kernel
+/// does not support.
+static FailureOr<SSDShape> getScanShape(SSDChunkOp op,
+                                        const KernelTarget &target,
+                                        StringAttr bName, StringAttr cName) {
   TileAttr tile = op.getTileAttr();
   if (!tile)
     return op.emitOpError("has no #ssm.tile; run ssm-tile first");
@@ -260,7 +261,6 @@ getScanShape(SSDChunkOp op, const KernelTarget &target, Value b, Value c) {
   // its output keeps cp.async: there the tensor copies lost (H200, T1 + z
   // 0.338 -> 0.347 ms, while T1 + z + norm, gated by the norm kernel, went
   // 0.380 -> 0.364; bench/HISTORY.md, sessions 28-29).
-  StringAttr bName = tensorName(b), cName = tensorName(c);
   shape.tma = target.tensorCopies && !shape.warpgroup && shape.stages == 2 &&
               !gatesInKernel(op) && shape.bcStride() <= kMaxBoxElements &&
               shape.chunk <= kMaxBoxElements && bName && cName;
@@ -284,7 +284,8 @@ static RankedTensorType headsAsChannels(RankedTensorType type) {
 
 LogicalResult mlir::ssm::checkKernels(SSDChunkOp op,
                                       const KernelTarget &target) {
-  if (failed(getScanShape(op, target, op.getB(), op.getC())))
+  if (failed(getScanShape(op, target, tensorName(op.getB()),
+                          tensorName(op.getC()))))
     return failure();
   NormAttr norm = op.getNormAttr();
   if (!norm)
@@ -303,13 +304,12 @@ FailureOr<LoweredOp> mlir::ssm::lowerToKernels(SSDChunkOp op,
                                                OpBuilder &host,
                                                const KernelTarget &target,
                                                StringRef name) {
-  FailureOr<SSDShape> scanShape = getScanShape(
-      op, target, buffers.lookup(op.getB()), buffers.lookup(op.getC()));
+  StringAttr bName = tensorName(buffers.lookup(op.getB()));
+  StringAttr cName = tensorName(buffers.lookup(op.getC()));
+  FailureOr<SSDShape> scanShape = getScanShape(op, target, bName, cName);
   if (failed(scanShape))
     return failure();
   SSDShape shape = *scanShape;
-  StringAttr bName = tensorName(buffers.lookup(op.getB()));
-  StringAttr cName = tensorName(buffers.lookup(op.getC()));
 
   Location loc = op.getLoc();
   Value xBuf = buffers.lookup(op.getX());
