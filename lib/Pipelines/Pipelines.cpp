@@ -89,14 +89,8 @@ void mlir::ssm::buildSSMToNVVMPipeline(
   buildGPUToNVVMPipeline(pm, options);
   if (options.format == "none")
     return;
-  addModuleToBinary(pm, options, options.format);
-}
-
-void mlir::ssm::addModuleToBinary(OpPassManager &pm,
-                                  const SSMToNVVMPipelineOptions &options,
-                                  StringRef format) {
   GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = format.str();
+  binary.compilationTarget = options.format;
   binary.toolkitPath = options.toolkit;
   binary.cmdOptions = options.ptxasOptions;
   pm.addPass(createGpuModuleToBinaryPass(binary));

@@ -1,16 +1,15 @@
 //===- Fatbin.cpp - Bundle GPU objects into a fatbin ------------*- C++ -*-===//
 //
-// Reads the cubins and PTX that gpu-module-to-binary produced and bundles
-// them with the CUDA toolkit's `fatbinary`, so one file serves every target
-// and the driver picks the image matching the device (or JITs the PTX).
+// Bundles the cubins and PTX of serializeGPUModule with the CUDA toolkit's
+// `fatbinary`, so one file serves every target and the driver picks the
+// image matching the device (or JITs the PTX).
 //
 //===----------------------------------------------------------------------===//
 
 #include "ssmc/Target/Target.h"
 
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -19,38 +18,6 @@
 
 using namespace mlir;
 using namespace mlir::ssm;
-
-llvm::Expected<std::vector<GPUObject>>
-mlir::ssm::collectGPUObjects(ModuleOp module) {
-  auto binaries = llvm::to_vector(module.getOps<gpu::BinaryOp>());
-  if (binaries.size() != 1)
-    return llvm::createStringError(
-        "expected one gpu.binary after serialization, found %zu",
-        binaries.size());
-  std::vector<GPUObject> objects;
-  for (Attribute attr : binaries.front().getObjects()) {
-    auto object = cast<gpu::ObjectAttr>(attr);
-    auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget());
-    if (!target)
-      return llvm::createStringError("gpu.binary holds a non-NVVM object");
-    std::string format;
-    switch (object.getFormat()) {
-    case gpu::CompilationTarget::Binary:
-      format = "bin";
-      break;
-    case gpu::CompilationTarget::Assembly:
-      format = "isa";
-      break;
-    default:
-      return llvm::createStringError(
-          "gpu.binary object for %s is neither a cubin nor PTX",
-          target.getChip().str().c_str());
-    }
-    objects.push_back(
-        {target.getChip().str(), format, object.getObject().getValue().str()});
-  }
-  return objects;
-}
 
 /// Writes `data` to a fresh temporary file named after `stem`.
 static llvm::Expected<std::string>
@@ -96,7 +63,7 @@ mlir::ssm::buildFatbin(llvm::ArrayRef<GPUObject> objects,
         tool.c_str());
 
   std::vector<std::string> temps;
-  auto cleanup = llvm::make_scope_exit([&] {
+  llvm::scope_exit cleanup([&] {
     for (const std::string &path : temps)
       llvm::sys::fs::remove(path);
   });

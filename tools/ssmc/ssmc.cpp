@@ -91,18 +91,6 @@ runPipeline(ModuleOp module, llvm::function_ref<void(OpPassManager &)> build) {
   return pm.run(module);
 }
 
-/// Serializes a copy of `module` with gpu-module-to-binary in `format`.
-static FailureOr<OwningOpRef<ModuleOp>>
-serialize(ModuleOp module, const ssm::SSMToNVVMPipelineOptions &options,
-          StringRef format) {
-  OwningOpRef<ModuleOp> copy(module.clone());
-  if (failed(runPipeline(*copy, [&](OpPassManager &pm) {
-        ssm::addModuleToBinary(pm, options, format);
-      })))
-    return failure();
-  return copy;
-}
-
 /// Writes `data` to `dir/name` through a temporary file, so a failure never
 /// leaves a partial file behind.
 static LogicalResult writeOutput(StringRef dir, StringRef name,
@@ -137,6 +125,11 @@ static LogicalResult compile(MLIRContext &ctx) {
   if (llvm::Error err = ssm::checkWarpgroupArchs(*spec, archs, "--arch"))
     return fail(inputFile + ": " + llvm::toString(std::move(err)));
 
+  bool serializes = emit == Emit::PTX || emit == Emit::Binary;
+  if (serializes)
+    if (llvm::Error err = ssm::checkToolkit(cudaPath, emit == Emit::Binary))
+      return fail(std::move(err));
+
   // The spec's checks should leave nothing for the verifier; it backs them
   // up, located at the layer, before anything is printed or lowered.
   OwningOpRef<ModuleOp> module = ssm::buildLayerModule(*spec, ctx);
@@ -159,8 +152,6 @@ static LogicalResult compile(MLIRContext &ctx) {
 
   ssm::SSMToNVVMPipelineOptions options;
   options.chips = archs;
-  options.toolkit = cudaPath;
-  options.ptxasOptions = ptxasOptions;
   options.tensorCopies = tensorCopies;
   if (failed(runPipeline(*module, [&](OpPassManager &pm) {
         ssm::buildGPUToNVVMPipeline(pm, options);
@@ -171,34 +162,32 @@ static LogicalResult compile(MLIRContext &ctx) {
     return success();
   }
 
-  auto ptx = serialize(*module, options, "isa");
-  if (failed(ptx))
+  ssm::SerializeOptions serialize;
+  serialize.toolkitPath = cudaPath;
+  serialize.ptxasOptions = ptxasOptions;
+  serialize.binaries = emit == Emit::Binary;
+  auto objects = ssm::serializeGPUModule(*module, serialize);
+  if (failed(objects))
     return failure();
-  auto ptxObjects = ssm::collectGPUObjects(**ptx);
-  if (!ptxObjects)
-    return fail(ptxObjects.takeError());
   if (emit == Emit::PTX) {
-    for (const ssm::GPUObject &object : *ptxObjects)
+    for (const ssm::GPUObject &object : *objects)
       llvm::outs() << "// ---- " << object.chip << "\n" << object.data;
     return success();
   }
 
   // One cubin per target, plus the PTX that later GPUs can JIT.
-  auto bin = serialize(*module, options, "bin");
-  if (failed(bin))
-    return failure();
-  auto objects = ssm::collectGPUObjects(**bin);
-  if (!objects)
-    return fail(objects.takeError());
-  const ssm::GPUObject *forward = ssm::selectForwardPTX(*ptxObjects);
+  std::vector<ssm::GPUObject> ptx, images;
+  for (ssm::GPUObject &object : *objects)
+    (object.format == "isa" ? ptx : images).push_back(std::move(object));
+  const ssm::GPUObject *forward = ssm::selectForwardPTX(ptx);
   if (!forward)
     return fail("the GPU binary holds no PTX");
-  objects->push_back(*forward);
-  auto fatbin = ssm::buildFatbin(*objects, cudaPath);
+  images.push_back(*forward);
+  auto fatbin = ssm::buildFatbin(images, cudaPath);
   if (!fatbin)
     return fail(fatbin.takeError());
   std::string binaryName = spec->name + ".fatbin";
-  auto manifest = ssm::buildManifest(**bin, binaryName, archs);
+  auto manifest = ssm::buildManifest(*module, binaryName, archs);
   if (!manifest)
     return fail(manifest.takeError());
 

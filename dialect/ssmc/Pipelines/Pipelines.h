@@ -56,12 +56,6 @@ void buildSSMToGPUPipeline(OpPassManager &pm, bool tensorCopies = false);
 void buildGPUToNVVMPipeline(OpPassManager &pm,
                             const SSMToNVVMPipelineOptions &options);
 
-/// Adds gpu-module-to-binary, serializing to `format` with the toolkit and
-/// ptxas options of `options`.
-void addModuleToBinary(OpPassManager &pm,
-                       const SSMToNVVMPipelineOptions &options,
-                       llvm::StringRef format);
-
 /// The whole `ssm-to-nvvm` pipeline: the two above, then gpu-module-to-binary
 /// unless `format` is `none`.
 void buildSSMToNVVMPipeline(OpPassManager &pm,

@@ -27,9 +27,26 @@ struct GPUObject {
   std::string data;
 };
 
-/// Collects the objects of every gpu.binary in `module` (after
-/// gpu-module-to-binary); fails unless there is exactly one gpu.binary.
-llvm::Expected<std::vector<GPUObject>> collectGPUObjects(ModuleOp module);
+/// How serializeGPUModule compiles.
+struct SerializeOptions {
+  /// The CUDA toolkit (ptxas, libdevice).
+  std::string toolkitPath;
+  std::string ptxasOptions;
+  /// A cubin and its PTX for each target, or the PTX alone.
+  bool binaries = true;
+};
+
+/// Checks that the CUDA toolkit at `toolkitPath` has libdevice, and where
+/// `binaries` also ptxas and fatbinary, so that a wrong path fails before
+/// the compilation rather than once a target.
+llvm::Error checkToolkit(llvm::StringRef toolkitPath, bool binaries);
+
+/// Serializes the one gpu.module of `module`, after its lowering to NVVM,
+/// for each of its targets, the targets in parallel: in target order, each
+/// target's cubin (where `binaries`) then its PTX. Reports failures as
+/// diagnostics; `module` is not changed.
+FailureOr<std::vector<GPUObject>>
+serializeGPUModule(ModuleOp module, const SerializeOptions &options);
 
 /// The object of `ptx` that later GPUs JIT-compile: the newest SM's, and of
 /// one SM the portable PTX rather than the arch-specific one (sm_90a PTX
