@@ -18,6 +18,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -83,10 +84,12 @@ static LogicalResult fail(llvm::Error error) {
 }
 
 static LogicalResult
-runPipeline(ModuleOp module, llvm::function_ref<void(OpPassManager &)> build) {
+runPipeline(ModuleOp module, TimingScope &timing,
+            llvm::function_ref<void(OpPassManager &)> build) {
   PassManager pm(module.getContext());
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
+  pm.enableTiming(timing);
   build(pm);
   return pm.run(module);
 }
@@ -106,7 +109,8 @@ static LogicalResult writeOutput(StringRef dir, StringRef name,
   return success();
 }
 
-static LogicalResult compile(MLIRContext &ctx) {
+/// Compiles the spec; `timing` times its steps (--mlir-timing).
+static LogicalResult compile(MLIRContext &ctx, TimingScope &timing) {
   auto input = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
   if (!input)
     return fail("cannot read '" + inputFile +
@@ -141,7 +145,8 @@ static LogicalResult compile(MLIRContext &ctx) {
   }
   // Where every target has TMA, the SSD scan stages B and C by tensor copies.
   bool tensorCopies = ssm::allHaveTensorCopies(archs);
-  if (failed(runPipeline(*module, [&](OpPassManager &pm) {
+  TimingScope toGPU = timing.nest("ssm to gpu");
+  if (failed(runPipeline(*module, toGPU, [&](OpPassManager &pm) {
         ssm::buildSSMToGPUPipeline(pm, tensorCopies);
       })))
     return failure();
@@ -153,7 +158,9 @@ static LogicalResult compile(MLIRContext &ctx) {
   ssm::SSMToNVVMPipelineOptions options;
   options.chips = archs;
   options.tensorCopies = tensorCopies;
-  if (failed(runPipeline(*module, [&](OpPassManager &pm) {
+  toGPU.stop();
+  TimingScope toNVVM = timing.nest("gpu to nvvm");
+  if (failed(runPipeline(*module, toNVVM, [&](OpPassManager &pm) {
         ssm::buildGPUToNVVMPipeline(pm, options);
       })))
     return failure();
@@ -166,7 +173,10 @@ static LogicalResult compile(MLIRContext &ctx) {
   serialize.toolkitPath = cudaPath;
   serialize.ptxasOptions = ptxasOptions;
   serialize.binaries = emit == Emit::Binary;
+  toNVVM.stop();
+  TimingScope serializing = timing.nest("serialize");
   auto objects = ssm::serializeGPUModule(*module, serialize);
+  serializing.stop();
   if (failed(objects))
     return failure();
   if (emit == Emit::PTX) {
@@ -183,7 +193,9 @@ static LogicalResult compile(MLIRContext &ctx) {
   if (!forward)
     return fail("the GPU binary holds no PTX");
   images.push_back(*forward);
+  TimingScope bundling = timing.nest("fatbinary");
   auto fatbin = ssm::buildFatbin(images, cudaPath);
+  bundling.stop();
   if (!fatbin)
     return fail(fatbin.takeError());
   std::string binaryName = spec->name + ".fatbin";
@@ -208,6 +220,7 @@ int main(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
   // --help lists ssmc's own options; LLVM's and MLIR's (backend flags,
   // --mlir-print-*) are hidden but still accepted.
   cl::HideUnrelatedOptions(ssmcCategory);
@@ -218,5 +231,8 @@ int main(int argc, char **argv) {
   ssm::registerSSMCDialects(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
-  return failed(compile(ctx)) ? 1 : 0;
+  DefaultTimingManager timingManager;
+  applyDefaultTimingManagerCLOptions(timingManager);
+  TimingScope timing = timingManager.getRootScope();
+  return failed(compile(ctx, timing)) ? 1 : 0;
 }
