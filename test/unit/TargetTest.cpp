@@ -1,7 +1,8 @@
 //===- TargetTest.cpp - Tests of the GPU binary's contents ----------------===//
 //
 // Which PTX ssmc bundles beside the cubins for GPUs newer than its targets,
-// and what the manifest writer refuses to describe.
+// what the serializer and the manifest writer refuse, and what a CUDA
+// toolkit must hold.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,9 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
@@ -72,6 +76,62 @@ TEST(TargetTest, ManifestTakesOnlyBatchAndLengthDynamic) {
   EXPECT_EQ(llvm::toString(manifest.takeError()),
             "layer 'norm': layer argument 0 has a dynamic dimension besides "
             "the batch and the sequence length");
+}
+
+/// Serializes `source` (PTX only) and returns the diagnostics it gave.
+std::string serializeErrors(const char *source) {
+  DialectRegistry registry;
+  registerSSMCDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &ctx);
+  EXPECT_TRUE(module);
+  std::string errors;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &diag) {
+    errors += diag.str();
+    return success();
+  });
+  SerializeOptions options;
+  options.binaries = false;
+  EXPECT_TRUE(failed(serializeGPUModule(*module, options)));
+  return errors;
+}
+
+TEST(TargetTest, SerializeNeedsOneGPUModule) {
+  EXPECT_EQ(serializeErrors("module {}"),
+            "expected one gpu.module to serialize, found 0");
+  EXPECT_EQ(serializeErrors(R"mlir(
+    gpu.module @a [#nvvm.target<chip = "sm_90">] {}
+    gpu.module @b [#nvvm.target<chip = "sm_90">] {})mlir"),
+            "expected one gpu.module to serialize, found 2");
+}
+
+TEST(TargetTest, SerializeNeedsNVVMTargets) {
+  EXPECT_EQ(serializeErrors("gpu.module @a {}"),
+            "gpu.module has no target to serialize for");
+  EXPECT_EQ(serializeErrors(R"mlir(
+    gpu.module @a [#nvvm.target<chip = "sm_90">, #rocdl.target] {})mlir"),
+            "gpu.module has a non-NVVM target #rocdl.target");
+}
+
+TEST(TargetTest, ToolkitNeedsLibdevicePtxasAndFatbinary) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("ssmc-toolkit", dir));
+  llvm::SmallString<128> libdevice(dir);
+  llvm::sys::path::append(libdevice, "nvvm", "libdevice");
+  auto error = [&](bool binaries) {
+    return llvm::toString(checkToolkit(dir, binaries));
+  };
+  EXPECT_NE(error(false).find("has no libdevice"), std::string::npos);
+  ASSERT_FALSE(llvm::sys::fs::create_directories(libdevice));
+  llvm::sys::path::append(libdevice, "libdevice.10.bc");
+  std::error_code ec;
+  llvm::raw_fd_ostream(libdevice, ec) << "";
+  ASSERT_FALSE(ec);
+  // PTX alone needs libdevice; a binary also ptxas.
+  EXPECT_EQ(error(false), "");
+  EXPECT_NE(error(true).find("has no ptxas"), std::string::npos);
+  llvm::sys::fs::remove_directories(dir);
 }
 
 } // namespace
