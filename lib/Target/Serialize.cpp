@@ -65,8 +65,8 @@ mlir::ssm::serializeGPUModule(ModuleOp module,
   if (!targets || targets.empty())
     return gpuModule.emitError("gpu.module has no target to serialize for");
 
-  // Each target translates its own copy: translation to LLVM IR may edit
-  // the module it reads.
+  // Each target serializes its own copy: NVVM's serializer sets timing
+  // attributes on the module it reads.
   SmallVector<OwningOpRef<gpu::GPUModuleOp>> copies;
   SmallVector<TargetObjects> results(targets.size());
   for (auto [target, result] : llvm::zip_equal(targets, results)) {
