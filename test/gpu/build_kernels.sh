@@ -6,7 +6,8 @@
 # RMSNorm layers norm_*.json: one kernel dir serves the four GPU test
 # binaries);
 # bench/specs holds the benchmark's.
-# Every spec is attempted; the exit status is non-zero if any failed.
+# Every spec is attempted, as many at once as there are cores; the exit
+# status is non-zero if any failed.
 set -uo pipefail
 
 if [[ $# -lt 2 || $# -gt 3 ]]; then
@@ -19,15 +20,16 @@ specs=${3:-$(dirname "$0")/specs}
 
 mkdir -p "$outdir" || exit 1
 shopt -s nullglob
-failed=0
-count=0
-for spec in "$specs"/*.json; do
-  count=$((count + 1))
-  echo "ssmc $spec"
-  if ! "$ssmc" "$spec" -o "$outdir"; then
-    echo "error: ssmc failed on $spec" >&2
-    failed=$((failed + 1))
-  fi
-done
+all=("$specs"/*.json)
+count=${#all[@]}
+failures=$(mktemp)
+trap 'rm -f "$failures"' EXIT
+# One ssmc a core (SSMC_JOBS): a spec of one target compiles on one thread.
+printf '%s\0' "${all[@]}" |
+  xargs -0 -r -P "${SSMC_JOBS:-$(nproc)}" -I{} sh -c '
+    echo "ssmc $1"
+    "$2" "$1" -o "$3" || { echo "error: ssmc failed on $1" >&2; echo "$1" >> "$4"; }
+  ' sh {} "$ssmc" "$outdir" "$failures"
+failed=$(wc -l < "$failures")
 echo "$((count - failed)) of $count specs compiled into $outdir"
 [[ $count -gt 0 && $failed -eq 0 ]]
