@@ -16,9 +16,13 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/Threading.h"
+#include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/Threading.h"
+
+#include <mutex>
 
 using namespace mlir;
 using namespace mlir::ssm;
@@ -29,6 +33,39 @@ struct TargetObjects {
   std::string chip;
   std::optional<SmallVector<char, 0>> object;
   std::string ptx;
+  /// The diagnostics its serialization emitted.
+  std::vector<Diagnostic> diagnostics;
+};
+
+/// Routes the diagnostics of each thread serializing a target to that
+/// target's TargetObjects while it lives.
+class TargetDiagnostics {
+public:
+  TargetDiagnostics(MLIRContext *ctx, MutableArrayRef<TargetObjects> results)
+      : results(results), handler(ctx, [this](Diagnostic &diag) {
+          std::lock_guard<std::mutex> lock(mutex);
+          auto it = targetOfThread.find(llvm::get_threadid());
+          if (it == targetOfThread.end())
+            return failure();
+          this->results[it->second].diagnostics.push_back(std::move(diag));
+          return success();
+        }) {}
+
+  /// Routes this thread's diagnostics to target `index` until `leave`.
+  void enter(size_t index) {
+    std::lock_guard<std::mutex> lock(mutex);
+    targetOfThread[llvm::get_threadid()] = index;
+  }
+  void leave() {
+    std::lock_guard<std::mutex> lock(mutex);
+    targetOfThread.erase(llvm::get_threadid());
+  }
+
+private:
+  MutableArrayRef<TargetObjects> results;
+  std::mutex mutex;
+  DenseMap<uint64_t, size_t> targetOfThread;
+  ScopedDiagnosticHandler handler;
 };
 } // namespace
 
@@ -81,10 +118,9 @@ mlir::ssm::serializeGPUModule(ModuleOp module,
                                       ? gpu::CompilationTarget::Binary
                                       : gpu::CompilationTarget::Assembly;
   MLIRContext *ctx = module.getContext();
-  ParallelDiagnosticHandler diagnostics(ctx);
-  std::atomic<bool> failed = false;
-  parallelFor(ctx, 0, results.size(), [&](size_t i) {
-    diagnostics.setOrderIDForThread(i);
+  TargetDiagnostics diagnostics(ctx, results);
+  auto serialize = [&](size_t i) {
+    diagnostics.enter(i);
     TargetObjects &result = results[i];
     auto keepPTX = [&](StringRef ptx) { result.ptx = ptx.str(); };
     gpu::TargetOptions targetOptions(
@@ -95,13 +131,35 @@ mlir::ssm::serializeGPUModule(ModuleOp module,
     gpu::GPUModuleOp copy = *copies[i];
     result.object = cast<gpu::TargetAttrInterface>(targets[i])
                         .serializeToObject(copy, targetOptions);
-    if (!result.object) {
+    if (!result.object)
       copy.emitError("cannot serialize the kernels for ") << result.chip;
-      failed = true;
-    }
-    diagnostics.eraseOrderIDForThread();
-  });
-  if (failed)
+    diagnostics.leave();
+  };
+  // On the context's thread pool rather than through mlir::parallelFor,
+  // whose own diagnostic handler would hide the targets' diagnostics from
+  // `diagnostics`.
+  if (ctx->isMultithreadingEnabled()) {
+    llvm::ThreadPoolTaskGroup tasks(ctx->getThreadPool());
+    for (size_t i = 0; i < results.size(); ++i)
+      tasks.async(serialize, i);
+    tasks.wait();
+  } else {
+    for (size_t i = 0; i < results.size(); ++i)
+      serialize(i);
+  }
+
+  // Diagnostics in target order; where a target failed, only the first
+  // such target's, as the others mostly repeat them (a ptxas option that
+  // ptxas does not know).
+  DiagnosticEngine &engine = ctx->getDiagEngine();
+  auto *failed = llvm::find_if(
+      results, [](const TargetObjects &result) { return !result.object; });
+  for (TargetObjects &result : failed == results.end()
+                                   ? MutableArrayRef(results)
+                                   : MutableArrayRef(*failed))
+    for (Diagnostic &diag : result.diagnostics)
+      engine.emit(std::move(diag));
+  if (failed != results.end())
     return failure();
 
   std::vector<GPUObject> objects;
