@@ -1,5 +1,4 @@
-//===- Serialize.cpp - Serialize the gpu.module for every target -*- C++
-//-*-===//
+//===- Serialize.cpp - The gpu.module's PTX and cubins ---------*- C++ -*-===//
 //
 // ssmc needs both the PTX and the cubin of every SM target. gpu-module-to-
 // binary serializes one format a run and the targets one after another, so
@@ -118,34 +117,36 @@ mlir::ssm::serializeGPUModule(ModuleOp module,
                                       ? gpu::CompilationTarget::Binary
                                       : gpu::CompilationTarget::Assembly;
   MLIRContext *ctx = module.getContext();
-  TargetDiagnostics diagnostics(ctx, results);
-  auto serialize = [&](size_t i) {
-    diagnostics.enter(i);
-    TargetObjects &result = results[i];
-    auto keepPTX = [&](StringRef ptx) { result.ptx = ptx.str(); };
-    gpu::TargetOptions targetOptions(
-        options.toolkitPath, /*librariesToLink=*/{}, options.ptxasOptions,
-        /*elfSection=*/{}, format, /*getSymbolTableCallback=*/{},
-        /*initialLlvmIRCallback=*/{}, /*linkedLlvmIRCallback=*/{},
-        /*optimizedLlvmIRCallback=*/{}, keepPTX);
-    gpu::GPUModuleOp copy = *copies[i];
-    result.object = cast<gpu::TargetAttrInterface>(targets[i])
-                        .serializeToObject(copy, targetOptions);
-    if (!result.object)
-      copy.emitError("cannot serialize the kernels for ") << result.chip;
-    diagnostics.leave();
-  };
-  // On the context's thread pool rather than through mlir::parallelFor,
-  // whose own diagnostic handler would hide the targets' diagnostics from
-  // `diagnostics`.
-  if (ctx->isMultithreadingEnabled()) {
-    llvm::ThreadPoolTaskGroup tasks(ctx->getThreadPool());
-    for (size_t i = 0; i < results.size(); ++i)
-      tasks.async(serialize, i);
-    tasks.wait();
-  } else {
-    for (size_t i = 0; i < results.size(); ++i)
-      serialize(i);
+  {
+    TargetDiagnostics diagnostics(ctx, results);
+    auto serialize = [&](size_t i) {
+      diagnostics.enter(i);
+      TargetObjects &result = results[i];
+      auto keepPTX = [&](StringRef ptx) { result.ptx = ptx.str(); };
+      gpu::TargetOptions targetOptions(
+          options.toolkitPath, /*librariesToLink=*/{}, options.ptxasOptions,
+          /*elfSection=*/{}, format, /*getSymbolTableCallback=*/{},
+          /*initialLlvmIRCallback=*/{}, /*linkedLlvmIRCallback=*/{},
+          /*optimizedLlvmIRCallback=*/{}, keepPTX);
+      gpu::GPUModuleOp copy = *copies[i];
+      result.object = cast<gpu::TargetAttrInterface>(targets[i])
+                          .serializeToObject(copy, targetOptions);
+      if (!result.object)
+        copy.emitError("cannot serialize the kernels for ") << result.chip;
+      diagnostics.leave();
+    };
+    // On the context's thread pool rather than through mlir::parallelFor,
+    // whose own diagnostic handler would hide the targets' diagnostics from
+    // `diagnostics`.
+    if (ctx->isMultithreadingEnabled()) {
+      llvm::ThreadPoolTaskGroup tasks(ctx->getThreadPool());
+      for (size_t i = 0; i < results.size(); ++i)
+        tasks.async(serialize, i);
+      tasks.wait();
+    } else {
+      for (size_t i = 0; i < results.size(); ++i)
+        serialize(i);
+    }
   }
 
   // Diagnostics in target order; where a target failed, only the first
