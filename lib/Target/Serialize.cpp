@@ -50,7 +50,8 @@ public:
           return success();
         }) {}
 
-  /// Routes this thread's diagnostics to target `index` until `leave`.
+  /// Routes this thread's diagnostics to target `index` until `leave` (which
+  /// does not restore an outer route: serializations do not nest).
   void enter(size_t index) {
     std::lock_guard<std::mutex> lock(mutex);
     targetOfThread[llvm::get_threadid()] = index;
@@ -69,10 +70,10 @@ private:
 } // namespace
 
 llvm::Error mlir::ssm::checkToolkit(StringRef toolkitPath, bool binaries) {
-  auto missing = [&](StringRef what, llvm::SmallString<128> &path) {
+  auto missing = [&](StringRef what, StringRef path) {
     return llvm::createStringError(
         "CUDA toolkit '%s' has no %s ('%s'): install it or pass --cuda-path",
-        toolkitPath.str().c_str(), what.str().c_str(), path.c_str());
+        toolkitPath.str().c_str(), what.str().c_str(), path.str().c_str());
   };
   llvm::SmallString<128> libdevice(toolkitPath);
   llvm::sys::path::append(libdevice, "nvvm", "libdevice", "libdevice.10.bc");
@@ -102,7 +103,8 @@ mlir::ssm::serializeGPUModule(ModuleOp module,
     return gpuModule.emitError("gpu.module has no target to serialize for");
 
   // Each target serializes its own copy: NVVM's serializer sets timing
-  // attributes on the module it reads.
+  // attributes on the module it reads, and translation to LLVM IR may edit
+  // it.
   SmallVector<OwningOpRef<gpu::GPUModuleOp>> copies;
   SmallVector<TargetObjects> results(targets.size());
   for (auto [target, result] : llvm::zip_equal(targets, results)) {
@@ -119,7 +121,7 @@ mlir::ssm::serializeGPUModule(ModuleOp module,
   MLIRContext *ctx = module.getContext();
   {
     TargetDiagnostics diagnostics(ctx, results);
-    auto serialize = [&](size_t i) {
+    auto serializeTarget = [&](size_t i) {
       diagnostics.enter(i);
       TargetObjects &result = results[i];
       auto keepPTX = [&](StringRef ptx) { result.ptx = ptx.str(); };
@@ -141,27 +143,23 @@ mlir::ssm::serializeGPUModule(ModuleOp module,
     if (ctx->isMultithreadingEnabled()) {
       llvm::ThreadPoolTaskGroup tasks(ctx->getThreadPool());
       for (size_t i = 0; i < results.size(); ++i)
-        tasks.async(serialize, i);
+        tasks.async(serializeTarget, i);
       tasks.wait();
     } else {
       for (size_t i = 0; i < results.size(); ++i)
-        serialize(i);
+        serializeTarget(i);
     }
   }
 
-  // Diagnostics in target order; where a target failed, only the first
-  // such target's, as the others mostly repeat them (a ptxas option that
-  // ptxas does not know).
+  // Diagnostics in target order, up to the first target that failed: the
+  // later ones mostly repeat its errors (a ptxas option ptxas does not know).
   DiagnosticEngine &engine = ctx->getDiagEngine();
-  auto *failed = llvm::find_if(
-      results, [](const TargetObjects &result) { return !result.object; });
-  for (TargetObjects &result : failed == results.end()
-                                   ? MutableArrayRef(results)
-                                   : MutableArrayRef(*failed))
+  for (TargetObjects &result : results) {
     for (Diagnostic &diag : result.diagnostics)
       engine.emit(std::move(diag));
-  if (failed != results.end())
-    return failure();
+    if (!result.object)
+      return failure();
+  }
 
   std::vector<GPUObject> objects;
   for (TargetObjects &result : results) {

@@ -22,14 +22,28 @@ mkdir -p "$outdir" || exit 1
 shopt -s nullglob
 all=("$specs"/*.json)
 count=${#all[@]}
-failures=$(mktemp)
-trap 'rm -f "$failures"' EXIT
+if ((count == 0)); then
+  echo "error: no specs in $specs" >&2
+  exit 1
+fi
+compiled=$(mktemp)
+trap 'rm -f "$compiled"' EXIT
 # One ssmc a core (SSMC_JOBS): a spec of one target compiles on one thread.
+# Each job prints its log in one piece; what counts is the specs compiled.
 printf '%s\0' "${all[@]}" |
-  xargs -0 -r -P "${SSMC_JOBS:-$(nproc)}" -I{} sh -c '
-    echo "ssmc $1"
-    "$2" "$1" -o "$3" || { echo "error: ssmc failed on $1" >&2; echo "$1" >> "$4"; }
-  ' sh {} "$ssmc" "$outdir" "$failures"
-failed=$(wc -l < "$failures")
-echo "$((count - failed)) of $count specs compiled into $outdir"
-[[ $count -gt 0 && $failed -eq 0 ]]
+  xargs -0 -P "${SSMC_JOBS:-$(nproc)}" -I{} sh -c '
+    log=$("$2" "$1" -o "$3" 2>&1); status=$?
+    out="ssmc $1"
+    [ -z "$log" ] || out="$out
+$log"
+    if [ $status -eq 0 ]; then
+      echo "$out"
+      echo "$1" >> "$4"
+    else
+      echo "$out
+error: ssmc failed on $1" >&2
+    fi
+  ' sh {} "$ssmc" "$outdir" "$compiled"
+done=$(wc -l < "$compiled")
+echo "$done of $count specs compiled into $outdir"
+[[ $done -eq $count ]]

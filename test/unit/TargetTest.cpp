@@ -85,7 +85,8 @@ std::string serializeErrors(const char *source) {
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &ctx);
-  EXPECT_TRUE(module);
+  if (!module)
+    return "<parse error>";
   std::string errors;
   ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &diag) {
     errors += diag.str();
@@ -128,9 +129,23 @@ TEST(TargetTest, ToolkitNeedsLibdevicePtxasAndFatbinary) {
   std::error_code ec;
   llvm::raw_fd_ostream(libdevice, ec) << "";
   ASSERT_FALSE(ec);
-  // PTX alone needs libdevice; a binary also ptxas.
+  // PTX alone needs libdevice; a binary also ptxas and fatbinary.
   EXPECT_EQ(error(false), "");
   EXPECT_NE(error(true).find("has no ptxas"), std::string::npos);
+  llvm::SmallString<128> bin(dir);
+  llvm::sys::path::append(bin, "bin");
+  ASSERT_FALSE(llvm::sys::fs::create_directories(bin));
+  for (const char *tool : {"ptxas", "fatbinary"}) {
+    llvm::SmallString<128> path(bin);
+    llvm::sys::path::append(path, tool);
+    llvm::raw_fd_ostream(path, ec) << "";
+    ASSERT_FALSE(ec);
+    ASSERT_FALSE(llvm::sys::fs::setPermissions(
+        path, llvm::sys::fs::all_exe | llvm::sys::fs::owner_read));
+    if (StringRef(tool) == "ptxas")
+      EXPECT_NE(error(true).find("has no fatbinary"), std::string::npos);
+  }
+  EXPECT_EQ(error(true), "");
   llvm::sys::fs::remove_directories(dir);
 }
 

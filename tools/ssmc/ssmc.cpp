@@ -169,13 +169,13 @@ static LogicalResult compile(MLIRContext &ctx, TimingScope &timing) {
     return success();
   }
 
-  ssm::SerializeOptions serialize;
-  serialize.toolkitPath = cudaPath;
-  serialize.ptxasOptions = ptxasOptions;
-  serialize.binaries = emit == Emit::Binary;
+  ssm::SerializeOptions serializeOptions;
+  serializeOptions.toolkitPath = cudaPath;
+  serializeOptions.ptxasOptions = ptxasOptions;
+  serializeOptions.binaries = emit == Emit::Binary;
   toNVVM.stop();
   TimingScope serializing = timing.nest("serialize");
-  auto objects = ssm::serializeGPUModule(*module, serialize);
+  auto objects = ssm::serializeGPUModule(*module, serializeOptions);
   serializing.stop();
   if (failed(objects))
     return failure();

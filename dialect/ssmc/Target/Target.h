@@ -38,7 +38,8 @@ struct SerializeOptions {
 
 /// Checks that the CUDA toolkit at `toolkitPath` has libdevice, and where
 /// `binaries` also ptxas and fatbinary, so that a wrong path fails before
-/// the compilation rather than once a target.
+/// the compilation rather than once a target. Unlike gpu-module-to-binary,
+/// ssmc does not fall back to a ptxas on PATH: one toolkit builds it all.
 llvm::Error checkToolkit(llvm::StringRef toolkitPath, bool binaries);
 
 /// Serializes the one gpu.module of `module`, after its lowering to NVVM,
