@@ -30,7 +30,9 @@ namespace {
 /// What one target's serialization produced.
 struct TargetObjects {
   std::string chip;
+  /// The cubin, or in PTX-only runs the PTX again.
   std::optional<SmallVector<char, 0>> object;
+  /// The PTX, from the ISA callback in both kinds of run.
   std::string ptx;
   /// The diagnostics its serialization emitted.
   std::vector<Diagnostic> diagnostics;
@@ -163,14 +165,12 @@ mlir::ssm::serializeGPUModule(ModuleOp module,
 
   std::vector<GPUObject> objects;
   for (TargetObjects &result : results) {
-    std::string object(result.object->begin(), result.object->end());
-    if (!options.binaries) {
-      objects.push_back({result.chip, "isa", std::move(object)});
-      continue;
-    }
     if (result.ptx.empty())
       return gpuModule.emitError("no PTX was kept for ") << result.chip;
-    objects.push_back({result.chip, "bin", std::move(object)});
+    if (options.binaries)
+      objects.push_back(
+          {result.chip, "bin",
+           std::string(result.object->begin(), result.object->end())});
     objects.push_back({result.chip, "isa", std::move(result.ptx)});
   }
   return objects;

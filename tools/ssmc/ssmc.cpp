@@ -150,6 +150,7 @@ static LogicalResult compile(MLIRContext &ctx, TimingScope &timing) {
         ssm::buildSSMToGPUPipeline(pm, tensorCopies);
       })))
     return failure();
+  toGPU.stop();
   if (emit == Emit::GPU) {
     module->print(llvm::outs());
     return success();
@@ -158,12 +159,12 @@ static LogicalResult compile(MLIRContext &ctx, TimingScope &timing) {
   ssm::SSMToNVVMPipelineOptions options;
   options.chips = archs;
   options.tensorCopies = tensorCopies;
-  toGPU.stop();
   TimingScope toNVVM = timing.nest("gpu to nvvm");
   if (failed(runPipeline(*module, toNVVM, [&](OpPassManager &pm) {
         ssm::buildGPUToNVVMPipeline(pm, options);
       })))
     return failure();
+  toNVVM.stop();
   if (emit == Emit::NVVM) {
     module->print(llvm::outs());
     return success();
@@ -173,7 +174,6 @@ static LogicalResult compile(MLIRContext &ctx, TimingScope &timing) {
   serializeOptions.toolkitPath = cudaPath;
   serializeOptions.ptxasOptions = ptxasOptions;
   serializeOptions.binaries = emit == Emit::Binary;
-  toNVVM.stop();
   TimingScope serializing = timing.nest("serialize");
   auto objects = ssm::serializeGPUModule(*module, serializeOptions);
   serializing.stop();
