@@ -349,10 +349,15 @@ FailureOr<LoweredOp> mlir::ssm::lowerToKernels(SSDChunkOp op,
   // three. libssmrt's split leaves fewer carry blocks than the persistent
   // scan's two an SM, so they still run in one wave. A fixed segment length
   // that leaves more may take a second wave: T3 in 6592-step segments (320
-  // carry blocks) went from 0.720 to 0.785 ms on an H200.
+  // carry blocks) went from 0.720 to 0.785 ms on an H200. The warps of a
+  // pair split the state's columns N between them, so that each B fragment
+  // serves two column blocks: on an H100 T3 0.692 -> 0.688-0.689 ms, B 2,
+  // L 8192 0.356-0.358 -> 0.353-0.354 (bench/HISTORY.md, session 40).
   SSDShape carryShape = shape;
   carryShape.warpgroup = false;
   carryShape.tma = false;
+  carryShape.stateSplit =
+      shape.warps % 2 == 0 && shape.states % (2 * 16) == 0 ? 2 : 1;
   bool deepCarry = shape.segment % kCarrySteps == 0;
   carryShape.chunk = deepCarry ? kCarrySteps : shape.chunk;
   carryShape.stages = deepCarry ? 3 : 2;

@@ -56,15 +56,28 @@ struct SSDShape {
   /// completing on one mbarrier a buffer, instead of cp.async.
   bool tma = false;
 
+  /// Warps that share each column block's state, each holding states /
+  /// stateSplit of it: with 2, the warps of a pair own two column blocks
+  /// together and each B fragment read from workgroup memory serves both.
+  /// The carry kernel's only (a split scan would add up the pair's partial
+  /// state terms, which cost more than it saved: bench/HISTORY.md, session
+  /// 40).
+  int64_t stateSplit = 1;
+
   int64_t threads() const { return warps * 32; }
   /// Chunks staged ahead of the one being finished.
   int64_t ahead() const { return stages - 1; }
-  /// f32 state values per thread: N/8 mma tiles of 4 per owned column block.
+  /// f32 state values per thread: per column block, the warp's states / 8
+  /// mma tiles of 4.
   int64_t stateValues() const {
-    return blocksPerWarp() * states / kTileCols * 4;
+    return blocksPerWarp() * warpStates() / kTileCols * 4;
   }
-  /// 16-column blocks of the head dim each warp owns.
-  int64_t blocksPerWarp() const { return columns / (kTileRows * warps); }
+  /// 16-column blocks of the head dim whose state (part) each warp holds.
+  int64_t blocksPerWarp() const {
+    return columns * stateSplit / (kTileRows * warps);
+  }
+  /// The states of a column block that each warp holds.
+  int64_t warpStates() const { return states / stateSplit; }
   /// Row strides (elements) of the staged x, B/C and G tiles.
   int64_t xStride() const { return columns + kVector; }
   int64_t bcStride() const { return states + kVector; }
@@ -269,6 +282,8 @@ private:
   }
   /// The first head-dim column (within the block) of warp-owned block `j`.
   Value blockColumn(int64_t j);
+  /// The first of the states of each column block that this warp holds.
+  Value stateBase();
   /// `row` of the chunk whose stage starts at `stage` in the staged x, B, C
   /// tiles.
   Value stagedAt(Value stage, Value row) { return b.add(row, stage); }

@@ -162,8 +162,16 @@ Value SSDKernelEmitter::stateIndex(Value slab, Value row, Value col) {
   return b.add(b.mul(p, b.index(s.states)), col);
 }
 
+/// Warp w owns column blocks w / split + j·(W / split): with a state
+/// split, the warps of a pair own the same blocks.
 Value SSDKernelEmitter::blockColumn(int64_t j) {
-  return b.mul(b.add(warp, b.index(j * s.warps)), b.index(kTileRows));
+  Value first = b.div(warp, b.index(s.stateSplit));
+  return b.mul(b.add(first, b.index(j * s.warps / s.stateSplit)),
+               b.index(kTileRows));
+}
+
+Value SSDKernelEmitter::stateBase() {
+  return b.mul(b.rem(warp, b.index(s.stateSplit)), b.index(s.warpStates()));
 }
 
 //===----------------------------------------------------------------------===//
@@ -528,6 +536,7 @@ void SSDKernelEmitter::computeGTile(ArrayRef<std::pair<int64_t, int64_t>> tiles,
 /// Y = diag(exp2(Acum))·C·S_prevᵀ, the part of the outputs that needs no G.
 SmallVector<OutputTiles>
 SSDKernelEmitter::computeStateTerm(ArrayRef<Fragment> state) {
+  assert(s.stateSplit == 1 && "the state term sums over every state");
   int64_t rowTiles = s.chunk / kTileRows, kSteps = s.states / 16;
   int64_t nTiles = s.states / kTileCols;
   SmallVector<OutputTiles> outputs;
@@ -663,15 +672,16 @@ Value SSDKernelEmitter::weightOf(Value end, Value acum, Value delta) {
 }
 
 /// S = exp2(end)·S + (w∘x)ᵀ·B with w[s] = exp2(end - Acum[s])·Δ[s], where
-/// end = Acum[Q-1]. `xTiles`, if given, are finishOutputs' x fragments of
-/// the chunk: the xᵀ operands are those registers in another order, which
-/// saves their ldmatrix (4 % of a 32-step chunk's workgroup-memory reads).
+/// end = Acum[Q-1], over this warp's states. `xTiles`, if given, are
+/// finishOutputs' x fragments of the chunk: the xᵀ operands are those
+/// registers in another order, which saves their ldmatrix (4 % of a 32-step
+/// chunk's workgroup-memory reads).
 SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
                                                     Value end,
                                                     ArrayRef<Fragment> xTiles) {
-  int64_t kSteps = s.chunk / 16, nSteps = s.states / 16;
-  int64_t nTiles = s.states / kTileCols;
-  Value decay = b.exp2(end);
+  int64_t kSteps = s.chunk / 16, nSteps = s.warpStates() / 16;
+  int64_t nTiles = s.warpStates() / kTileCols, blocks = s.blocksPerWarp();
+  Value decay = b.exp2(end), n0 = stateBase();
   SmallVector<Fragment> next;
   for (const Fragment &tile : state) {
     Fragment scaled;
@@ -688,33 +698,35 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
       w[2 * h] = pair[0];
       w[2 * h + 1] = pair[1];
     }
-    for (int64_t j = 0; j < s.blocksPerWarp(); ++j) {
-      Value pcol = blockColumn(j);
+    SmallVector<Fragment> a(blocks);
+    for (int64_t j = 0; j < blocks; ++j) {
       // xᵀ rows pcol.. (m), steps kk·16.. (k): matrices 0/1 are the two
       // row halves at k 0..7, 2/3 the same at k 8..15.
       Fragment xf;
       if (xTiles.empty()) {
         xf = loadMatrix(sX, staged(b.add(b.index(kk * 16), ldRowHi)),
-                        b.add(pcol, ldColLo), true);
+                        b.add(blockColumn(j), ldColLo), true);
       } else {
         // G·x's B fragments hold matrices (steps, columns) 0/1 = (lo, lo),
         // (hi, lo); 2/3 = (lo, hi), (hi, hi).
         const Fragment &t = xTiles[j * kSteps + kk];
         xf = {t[0], t[2], t[1], t[3]};
       }
-      Fragment a;
       for (int64_t r = 0; r < 4; ++r) {
         auto [lo, hi] = unpack(xf[r]);
         int64_t k = (r / 2) * 2; // registers 2 and 3 hold k + 8
-        a.push_back(pack(b.mul(lo, w[k]), b.mul(hi, w[k + 1])));
+        a[j].push_back(pack(b.mul(lo, w[k]), b.mul(hi, w[k + 1])));
       }
-      for (int64_t nn = 0; nn < nSteps; ++nn) {
-        Fragment bf = loadMatrix(sB, staged(b.add(b.index(kk * 16), ldRowLo)),
-                                 b.add(b.index(nn * 16), ldColHi), true);
+    }
+    for (int64_t nn = 0; nn < nSteps; ++nn) {
+      Fragment bf =
+          loadMatrix(sB, staged(b.add(b.index(kk * 16), ldRowLo)),
+                     b.add(n0, b.add(b.index(nn * 16), ldColHi)), true);
+      for (int64_t j = 0; j < blocks; ++j) {
         Fragment &lo = next[j * nTiles + 2 * nn];
         Fragment &hi = next[j * nTiles + 2 * nn + 1];
-        lo = mma(a, {bf[0], bf[1]}, lo);
-        hi = mma(a, {bf[2], bf[3]}, hi);
+        lo = mma(a[j], {bf[0], bf[1]}, lo);
+        hi = mma(a[j], {bf[2], bf[3]}, hi);
       }
     }
   }

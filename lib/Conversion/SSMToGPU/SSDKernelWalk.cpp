@@ -144,16 +144,18 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
   }
 }
 
-/// This lane's state tiles: per owned column block, N/8 accumulators of
-/// rows pcol + lane/4 (+8) and columns 8·nt + 2·(lane%4) (+1), a pair each.
+/// This lane's state tiles: per owned column block, the warp's N/8 (N/16
+/// with a state split) accumulators of rows pcol + lane/4 (+8) and columns
+/// n0 + 8·nt + 2·(lane%4) (+1), a pair each.
 void SSDKernelEmitter::forEachStatePair(
     function_ref<void(Value row, Value col, int64_t at)> fn) {
   int64_t at = 0;
+  Value n0 = stateBase();
   for (int64_t j = 0; j < s.blocksPerWarp(); ++j)
-    for (int64_t nt = 0; nt < s.states / kTileCols; ++nt)
+    for (int64_t nt = 0; nt < s.warpStates() / kTileCols; ++nt)
       for (int64_t h = 0; h < 2; ++h, at += 2)
         fn(b.add(blockColumn(j), b.add(quad, b.index(h * 8))),
-           b.add(b.index(nt * kTileCols), pairCol), at);
+           b.add(n0, b.add(b.index(nt * kTileCols), pairCol)), at);
 }
 
 SmallVector<Value> SSDKernelEmitter::loadState(Value mem, Value slab) {

@@ -10,6 +10,11 @@
 // columns) keep the scan's 32-step chunks, two stages deep in three buffers
 // (32 · 3 · (40 + 136) · 2 + 2 · 2 · 32 · 4 = 34304 bytes), and three
 // blocks an SM.
+//
+// The warps of a pair split the states N: each holds two column blocks'
+// 64 states (64 f32 a lane, as a warp of one block and 128 states would),
+// so per 16 steps it loads x of both blocks, then each of its four B
+// fragments (16 steps x 16 states) feeds four mma.sync, two a block.
 
 // CHECK-LABEL: func.func @whole(
 // CHECK: gpu.launch_func @ssm_kernels::@whole_ssd_chunk_0_carry
@@ -22,8 +27,18 @@
 // CHECK-SAME: nvvm.minctasm = 2 : i32
 // CHECK: memref.view {{.*}} to memref<192x72xbf16
 // CHECK: memref.view {{.*}} to memref<192x136xbf16
-// CHECK: scf.for
+// CHECK: scf.for {{.*}} -> (f32, f32
 // CHECK: nvvm.cp.async.wait.group 0
+// CHECK-COUNT-2: nvgpu.ldmatrix {{.*}} : memref<192x72xbf16
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: nvgpu.ldmatrix {{.*}} : memref<192x136xbf16
+// CHECK-NOT: nvgpu.ldmatrix
+// CHECK-COUNT-4: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: nvgpu.ldmatrix {{.*}} : memref<192x136xbf16
+// CHECK-NOT: nvgpu.ldmatrix
+// CHECK-COUNT-4: nvvm.mma.sync
+// CHECK: scf.yield {{.*}} : f32, f32
 // CHECK-LABEL: gpu.func @odd_ssd_chunk_0_carry(
 // CHECK-SAME: nvvm.minctasm = 3 : i32
 // CHECK: memref.view {{.*}} to memref<96x40xbf16
