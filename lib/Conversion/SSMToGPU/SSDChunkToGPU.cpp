@@ -51,7 +51,8 @@
 // Units also split L into segments of whole chunks, for shapes whose batch
 // x heads cannot fill the GPU: a carry kernel runs step 4 alone over each
 // segment but the last from a zero state (in 64-step chunks of its own where
-// the segments allow) and records the segment's end state and its decay sum
+// the segments allow, each warp pair holding two column blocks' state split
+// by N) and records the segment's end state and its decay sum
 // Σ Δ·A; the scan kernel then starts each segment from
 // S = 2^(Σ Δ·A·log2e)·S + S_end, segment by segment, as the selective-scan
 // lowering does. The segment length is the tile's `chunk`, or, without one,
