@@ -144,9 +144,9 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
   }
 }
 
-/// This lane's state tiles: per owned column block, the warp's N/8 (N/16
-/// with a state split) accumulators of rows pcol + lane/4 (+8) and columns
-/// n0 + 8·nt + 2·(lane%4) (+1), a pair each.
+/// This lane's state tiles: per owned column block, warpStates() / 8
+/// accumulators of rows pcol + lane/4 (+8) and columns n0 + 8·nt +
+/// 2·(lane%4) (+1), n0 = stateBase(), a pair each.
 void SSDKernelEmitter::forEachStatePair(
     function_ref<void(Value row, Value col, int64_t at)> fn) {
   int64_t at = 0;
