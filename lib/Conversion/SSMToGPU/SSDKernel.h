@@ -177,7 +177,8 @@ private:
   // The phases of one chunk (SSDKernelPhases.cpp).
   void copyStep(Value mem, Value t, Value col,
                 function_ref<Value(Value, Value)> index, Value smem,
-                function_ref<SmallVector<Value>()> dst, bool throughL1 = false);
+                function_ref<SmallVector<Value>()> dst, bool throughL1 = false,
+                bool inL = false);
   void stageChunk(Value t0, Value stage);
   Value pointerAt(Value address, unsigned addressSpace);
   Value sharedPtr(Value byteOffset);

@@ -179,25 +179,30 @@ Value SSDKernelEmitter::stateBase() {
 //===----------------------------------------------------------------------===//
 
 /// Starts the asynchronous copy of the 16 bytes of step `t` at column `col`
-/// of `mem` (addressed by `index`) to the indices `dst` gives in `smem`; a
-/// step past L reads the last one's address and copies nothing, leaving
-/// zeros. (`dst` is built after the source's clamp, in the order the
-/// measured kernels were emitted.) The copy bypasses L1 (cp.async.cg)
-/// unless `throughL1` (cp.async.ca). Its token is dropped: a group's copies
-/// are issued in loops and branches no token leaves, so the kernels commit
-/// and await groups with nvvm.cp.async.commit.group / wait.group, the
-/// instructions nvgpu's group ops lower to.
+/// of `mem` (addressed by `index`) to the indices `dst` gives in `smem`;
+/// unless `inL` (the caller knows `t` < L), a step past L reads the last
+/// one's address and copies nothing, leaving zeros. (`dst` is built after
+/// the source's clamp, in the order the measured kernels were emitted.) The
+/// copy bypasses L1 (cp.async.cg) unless `throughL1` (cp.async.ca). Its
+/// token is dropped: a group's copies are issued in loops and branches no
+/// token leaves, so the kernels commit and await groups with
+/// nvvm.cp.async.commit.group / wait.group, the instructions nvgpu's group
+/// ops lower to.
 void SSDKernelEmitter::copyStep(Value mem, Value t, Value col,
                                 function_ref<Value(Value, Value)> index,
                                 Value smem,
                                 function_ref<SmallVector<Value>()> dst,
-                                bool throughL1) {
-  Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
-  Value srcElements =
-      arith::SelectOp::create(b, b.cmpLT(t, len), b.index(kVector), b.index(0));
+                                bool throughL1, bool inL) {
+  Value srcElements;
+  if (!inL) {
+    Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+    srcElements = arith::SelectOp::create(b, b.cmpLT(t, len), b.index(kVector),
+                                          b.index(0));
+    t = clamped;
+  }
   nvgpu::DeviceAsyncCopyOp::create(
       b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smem, dst(), mem,
-      ValueRange{index(clamped, col)}, b.getIndexAttr(kVector), srcElements,
+      ValueRange{index(t, col)}, b.getIndexAttr(kVector), srcElements,
       throughL1 ? UnitAttr() : b.getUnitAttr());
 }
 
@@ -208,7 +213,18 @@ void SSDKernelEmitter::copyStep(Value mem, Value t, Value col,
 /// 0.339, B1 L4096 0.118 -> 0.112 (x through L1 as well gained nothing
 /// more, and the warpgroup kernel's copies lost 4 %: bench/HISTORY.md,
 /// session 28).
+///
+/// The carry kernel's chunks lie whole inside L: its segments are whole
+/// chunks and all precede the last one. So its rows need neither a clamp nor
+/// a zero fill, and a thread's rows of an operand are one address plus
+/// immediate offsets: a fifth fewer instructions in its loop, and on an H100
+/// its T3 launch 199 -> 191 us, T3 0.688 -> 0.680 ms (bench/HISTORY.md,
+/// session 41). The chunks it stages past its segment, which it never
+/// reads, start at L's last whole chunk instead.
 void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
+  bool inL = role == SSDRole::Carry;
+  if (inL)
+    t0 = arith::MinUIOp::create(b, t0, b.sub(len, b.index(s.chunk)));
   auto copy = [&](Value mem, Value smem, int64_t width,
                   function_ref<Value(Value, Value)> index) {
     bool throughL1 = mem != xMem;
@@ -217,14 +233,24 @@ void SSDKernelEmitter::stageChunk(Value t0, Value stage) {
       Value v = b.add(tid, b.index(j * s.threads()));
       bool partial = (j + 1) * s.threads() > total;
       b.ifThen(partial ? b.cmpLT(v, b.index(total)) : Value(), [&] {
-        Value row = b.div(v, b.index(perRow));
-        Value col = b.mul(b.rem(v, b.index(perRow)), b.index(kVector));
+        // In L, where each pass of the threads covers whole rows, the
+        // thread's rows are its first one plus constants, added last so
+        // that each operand's copies share one address and differ by
+        // immediate offsets.
+        bool wholeRows = inL && s.threads() % perRow == 0;
+        Value first = wholeRows ? tid : v;
+        Value row = b.div(first, b.index(perRow));
+        Value col = b.mul(b.rem(first, b.index(perRow)), b.index(kVector));
+        auto at = [&](Value base) {
+          Value r = b.add(base, row);
+          return wholeRows ? b.add(r, b.index(j * s.threads() / perRow)) : r;
+        };
         copyStep(
-            mem, b.add(t0, row), col, index, smem,
+            mem, at(t0), col, index, smem,
             [&] {
-              return SmallVector<Value>{b.add(stage, row), col};
+              return SmallVector<Value>{at(stage), col};
             },
-            throughL1);
+            throughL1, inL);
       });
     }
   };

@@ -1,6 +1,7 @@
 // RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s
 // The printed kernels parse again.
 // RUN: ssm-opt %s -convert-ssm-to-gpu | ssm-opt | FileCheck %s
+// RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s --check-prefix=COPY
 
 // The carry kernel walks chunks of its own. Where the L segments are whole
 // 64-step chunks it takes those, three stages deep: x and B in three
@@ -15,6 +16,26 @@
 // 64 states (64 f32 a lane, as a warp of one block and 128 states would),
 // so per 16 steps it loads x of both blocks, then each of its four B
 // fragments (16 steps x 16 states) feeds four mma.sync, two a block.
+
+// The carry's chunks lie whole inside L (its segments are whole chunks and
+// precede the last one), so its copies take every row as it is: no clamp
+// and no zero fill (the copies' source-size operand). The scan's last chunk
+// may run past L, so its copies keep both.
+
+// COPY-LABEL: gpu.func @whole_ssd_chunk_0_carry(
+// COPY-NOT: ], 8, %
+// COPY: nvgpu.device_async_copy {{.*}}], 8 {bypassL1} : memref<?xbf16> to memref<192x72xbf16
+// COPY-NOT: ], 8, %
+// COPY: nvgpu.device_async_copy {{.*}}], 8 : memref<?xbf16> to memref<192x136xbf16
+// COPY-NOT: ], 8, %
+// COPY-LABEL: gpu.func @whole_ssd_chunk_0(
+// COPY: nvgpu.device_async_copy {{.*}}], 8, %{{.*}} {bypassL1}
+// COPY-LABEL: gpu.func @odd_ssd_chunk_0_carry(
+// COPY-NOT: ], 8, %
+// COPY: nvgpu.device_async_copy {{.*}}], 8 {bypassL1} : memref<?xbf16> to memref<96x40xbf16
+// COPY-NOT: ], 8, %
+// COPY-LABEL: gpu.func @odd_ssd_chunk_0(
+// COPY: nvgpu.device_async_copy {{.*}}], 8, %{{.*}} {bypassL1}
 
 // CHECK-LABEL: func.func @whole(
 // CHECK: gpu.launch_func @ssm_kernels::@whole_ssd_chunk_0_carry
