@@ -9,6 +9,7 @@
 // RUN: %python %S/../extract-ptx.py 0 < %t.mlir > %t.sm80.ptx
 // RUN: %python %S/../extract-ptx.py 1 < %t.mlir > %t.sm90.ptx
 // RUN: FileCheck %s < %t.sm90.ptx
+// RUN: FileCheck %s --check-prefix=CARRY < %t.sm90.ptx
 // RUN: %if ptxas %{ %ptxas -v -arch=sm_80 %t.sm80.ptx -o %t.sm80.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS %}
 // RUN: %if ptxas %{ %ptxas -v -arch=sm_90 %t.sm90.ptx -o %t.sm90.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS %}
 
@@ -23,6 +24,22 @@
 // CHECK-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // CHECK-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // CHECK-DAG: ex2.approx.ftz.f32
+
+// The carry kernel copies whole rows of whole chunks: no copy has a source
+// size (a zero fill), and each operand's copies of a chunk share one
+// address plus immediates, a pass of the threads apart: 16 rows of x
+// (16 · 80 · 64 · 2 bytes in global memory, 16 · 72 · 2 in the stage) and
+// 8 rows of B (8 · 128 · 2 bytes). The scan's copies keep their size.
+// CARRY-LABEL: .entry ssd_ssd_chunk_0_carry(
+// CARRY-NOT: , 16, %r
+// CARRY: cp.async.cg.shared.global [%rd[[X:[0-9]+]]+2304], [%rd[[XS:[0-9]+]]+163840], 16;
+// CARRY-NEXT: cp.async.cg.shared.global [%rd[[X]]+4608], [%rd[[XS]]+327680], 16;
+// CARRY-NOT: , 16, %r
+// CARRY: cp.async.ca.shared.global [%rd{{[0-9]+}}+{{[0-9]+}}], [%rd[[BS:[0-9]+]]+2048], 16;
+// CARRY-NEXT: cp.async.ca.shared.global [%rd{{[0-9]+}}+{{[0-9]+}}], [%rd[[BS]]+4096], 16;
+// CARRY-NOT: , 16, %r
+// CARRY-LABEL: .entry ssd_ssd_chunk_0(
+// CARRY: cp.async.cg.shared.global [{{.*}}], [{{.*}}], 16, %r
 
 // ptxas reports the entries last to first.
 // PTXAS: Compiling entry function 'segments_ssd_chunk_0'
