@@ -52,7 +52,10 @@
 // x heads cannot fill the GPU: a carry kernel runs step 4 alone over each
 // segment but the last from a zero state (in 64-step chunks of its own where
 // the segments allow, each warp pair holding two column blocks' state split
-// by N) and records the segment's end state and its decay sum
+// by N, every warp staging Δ and Acum of its own run of a chunk's steps, as
+// no G tiles even out the work of one decay warp: T3 0.681 -> 0.662 ms,
+// bench/HISTORY.md session 42) and records the segment's end state and its
+// decay sum
 // Σ Δ·A; the scan kernel then starts each segment from
 // S = 2^(Σ Δ·A·log2e)·S + S_end, segment by segment, as the selective-scan
 // lowering does. The segment length is the tile's `chunk`, or, without one,

@@ -64,6 +64,24 @@ struct SSDShape {
   /// 40).
   int64_t stateSplit = 1;
 
+  /// Whether every warp stages Acum and Δ of its own run of a chunk's steps
+  /// (decayRunSteps), each run's Acum summed from the run's start, its total
+  /// beside: the carry kernel's, whose warps have no G tiles that would even
+  /// out the decay warp's extra work (they waited for it at each chunk's
+  /// barrier).
+  bool splitDecay(SSDRole role) const {
+    return role == SSDRole::Carry && !warpgroup && chunk % (8 * warps) == 0 &&
+           chunk / warps <= 32;
+  }
+  /// The steps of a chunk whose Acum sums from one start: a warp's, or all.
+  int64_t decayRunSteps(SSDRole role) const {
+    return splitDecay(role) ? chunk / warps : chunk;
+  }
+  /// The raw dt values each lane loads a chunk.
+  int64_t dtPerLane(SSDRole role) const {
+    return splitDecay(role) ? 1 : chunk / 32;
+  }
+
   int64_t threads() const { return warps * 32; }
   /// Chunks staged ahead of the one being finished.
   int64_t ahead() const { return stages - 1; }
@@ -94,7 +112,8 @@ struct SSDShape {
   bool interleaved() const { return chunk == 32; }
   /// x, B and C have `buffers` buffers (the copies of the chunks ahead land
   /// while one is finished), Acum and Δ one more than the chunks ahead (the
-  /// decay warp computes the last chunk ahead's), G one per chunk ahead (two
+  /// decay warp computes the last chunk ahead's; with splitDecay each buffer
+  /// has its runs' totals beside), G one per chunk ahead (two
   /// ahead, the next chunk's G is computed during this one), and with tensor
   /// copies an 8-byte mbarrier a buffer. The carry kernel needs no C or G.
   int64_t sharedBytes(SSDRole role) const {
@@ -103,7 +122,9 @@ struct SSDShape {
                         ? chunk * (buffers * (xStride() + 2 * bcStride()) +
                                    ahead() * gStride())
                         : chunk * buffers * (xStride() + bcStride());
-    return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4 +
+    int64_t runTotals =
+        splitDecay(role) ? llvm::alignTo((ahead() + 1) * warps * 4, 16) : 0;
+    return elems * elemBytes() + (ahead() + 1) * 2 * chunk * 4 + runTotals +
            (tma ? static_cast<int64_t>(llvm::alignTo(buffers * 8, 16)) : 0);
   }
   /// The warpgroup kernel's 16-bit operands, in carving order: C's stages
@@ -187,8 +208,13 @@ private:
   void tmaStage(Value t0, Value stage);
   void awaitTma(Value chunk);
   SmallVector<Value> loadDt(Value t0);
+  Value deltaOf(Value raw, Value t0, Value l);
+  Value inclusiveSum(Value value, int64_t lanes);
   void stageDecay(ArrayRef<Value> raw, Value t0, Value buffer);
+  void stageDecayRuns(Value raw, Value t0, Value buffer);
   void onDecayWarp(function_ref<void()> fn);
+  void stageDecayOf(ArrayRef<Value> raw, Value t0, Value buffer);
+  SmallVector<Value> runEnds(Value &end);
   SmallVector<Value> loadGate(Value t0);
   Value runColumn(int64_t j);
   Value isOddLane();
@@ -212,7 +238,8 @@ private:
   Value stepWeight(Value decay, Value step, Value end);
   Value weightOf(Value end, Value acum, Value delta);
   std::array<Value, 2> stepWeights(Value decay, Value step, Value end);
-  SmallVector<Fragment> updateState(ArrayRef<Fragment> state, Value end,
+  SmallVector<Fragment> updateState(ArrayRef<Fragment> state,
+                                    ArrayRef<Value> ends,
                                     ArrayRef<Fragment> xTiles = {});
 
   // Warpgroup MMA (sm_90a): the block is one warpgroup, and every operand
@@ -299,6 +326,11 @@ private:
   /// Acum, Δ of steps `step` (even) and `step` + 1 in one 16-byte load.
   std::array<Value, 4> decayPairAt(Value decay, Value step);
   Value acum(Value step) { return acumAt(current.decay, step); }
+  /// With splitDecay, the total of run `run` of the chunk whose Acum, Δ
+  /// buffer starts at `decay`.
+  Value runTotalIndex(Value decay, Value run) {
+    return b.add(b.mul(b.div(decay, b.index(s.chunk)), b.index(s.warps)), run);
+  }
   /// The warp that loads dt and stages Acum and Δ: the last, which gets the
   /// fewest G tiles (they are dealt from warp 0).
   int64_t decayWarp() const { return s.warps - 1; }
@@ -331,6 +363,8 @@ private:
   /// of a step side by side (decayIndex), so that one load reads both of two
   /// steps.
   Value sX, sB, sC, sG, sDecay;
+  /// With splitDecay, the Acum total of each run, per Acum, Δ buffer.
+  Value sRunTotals;
   // The warpgroup kernel's w∘x; the address of the dynamic workgroup memory
   // (for wgmma descriptors and tensor copies) and the offsets in it of each
   // wgmma operand, of the x, B, C stages and of the mbarriers.

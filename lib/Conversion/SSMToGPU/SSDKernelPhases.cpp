@@ -339,25 +339,30 @@ void SSDKernelEmitter::awaitTma(Value chunk) {
 
 /// The decay warp's raw dt of the chunk at `t0` (lane-major runs of Q/32
 /// steps; the other warps load nothing and get zeros), issued a chunk before
-/// its Acum and Δ are computed. The values stay in dt's type until then:
-/// widening them here would wait for the load.
+/// its Acum and Δ are computed; with splitDecay every warp's, one step of
+/// its run a lane. The values stay in dt's type until then: widening them
+/// here would wait for the load.
 SmallVector<Value> SSDKernelEmitter::loadDt(Value t0) {
-  int64_t perLane = s.chunk / 32;
+  int64_t perLane = s.dtPerLane(role);
   Type elem = cast<MemRefType>(dtMem.getType()).getElementType();
+  auto load = [&](Value first) {
+    SmallVector<Value> dt;
+    for (int64_t k = 0; k < perLane; ++k) {
+      Value t = b.add(first, b.index(k));
+      Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
+      dt.push_back(memref::LoadOp::create(
+          b, dtMem,
+          b.add(b.mul(b.add(b.mul(bIdx, len), clamped), b.index(s.heads)),
+                head)));
+    }
+    return dt;
+  };
+  if (s.splitDecay(role))
+    return load(
+        b.add(t0, b.add(b.mul(warp, b.index(s.decayRunSteps(role))), lane)));
   return b.ifThenElse(
       isDecayWarp(), SmallVector<Type>(perLane, elem),
-      [&] {
-        SmallVector<Value> dt;
-        for (int64_t k = 0; k < perLane; ++k) {
-          Value t = b.add(t0, b.add(b.mul(lane, b.index(perLane)), b.index(k)));
-          Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
-          dt.push_back(memref::LoadOp::create(
-              b, dtMem,
-              b.add(b.mul(b.add(b.mul(bIdx, len), clamped), b.index(s.heads)),
-                    head)));
-        }
-        return dt;
-      },
+      [&] { return load(b.add(t0, b.mul(lane, b.index(perLane)))); },
       [&] {
         Value zero = arith::ConstantOp::create(b, b.getZeroAttr(elem));
         return SmallVector<Value>(perLane, zero);
@@ -403,6 +408,75 @@ void SSDKernelEmitter::onDecayWarp(function_ref<void()> fn) {
   b.ifThen(isDecayWarp(), fn);
 }
 
+/// Every warp's part of splitDecay: Δ and the Acum of the steps of its run
+/// (one a lane, summed from the run's start), and the run's total, of the
+/// chunk at `t0`, to the buffers of `buffer`.
+void SSDKernelEmitter::stageDecayRuns(Value raw, Value t0, Value buffer) {
+  int64_t runSteps = s.decayRunSteps(role);
+  Value l = b.add(b.mul(warp, b.index(runSteps)), lane);
+  Value delta = deltaOf(raw, t0, l);
+  // Lanes past the run add only to lanes above them, and store nothing.
+  Value acum = inclusiveSum(b.mul(delta, aLog2), runSteps);
+  b.ifThen(b.cmpLT(lane, b.index(runSteps)), [&] {
+    b.storeVectorF32({acum, delta}, sDecay, decayIndex(buffer, l),
+                     /*aligned=*/true);
+  });
+  b.ifThen(b.cmpEQ(lane, b.index(runSteps - 1)),
+           [&] { b.storeF32(acum, sRunTotals, runTotalIndex(buffer, warp)); });
+}
+
+/// Stages Acum and Δ of the chunk at `t0` from its raw dt: on the decay
+/// warp, or with splitDecay on every warp.
+void SSDKernelEmitter::stageDecayOf(ArrayRef<Value> raw, Value t0,
+                                    Value buffer) {
+  if (s.splitDecay(role))
+    return stageDecayRuns(raw.front(), t0, buffer);
+  onDecayWarp([&] { stageDecay(raw, t0, buffer); });
+}
+
+/// The current chunk's decay: sets `end` to Acum[Q-1] and returns, per run
+/// of decayRunSteps, the end as its Acum sees it (end less the runs before).
+SmallVector<Value> SSDKernelEmitter::runEnds(Value &end) {
+  if (!s.splitDecay(role)) {
+    end = acum(b.index(s.chunk - 1));
+    return {end};
+  }
+  SmallVector<Value> totals = b.unpackF32(
+      b.loadVector(sRunTotals, runTotalIndex(current.decay, b.index(0)),
+                   s.warps, /*aligned=*/true));
+  end = totals.front();
+  for (Value total : ArrayRef<Value>(totals).drop_front())
+    end = b.add(end, total);
+  SmallVector<Value> ends = {end};
+  for (Value total : ArrayRef<Value>(totals).drop_back())
+    ends.push_back(b.sub(ends.back(), total));
+  return ends;
+}
+
+/// Δ = softplus(dt + bias) of step `l` of the chunk at `t0`, 0 past L.
+Value SSDKernelEmitter::deltaOf(Value raw, Value t0, Value l) {
+  Value dt = b.unpackF32(raw).front();
+  if (dtBias)
+    dt = b.add(dt, dtBias);
+  if (op.getDtSoftplus())
+    dt = b.softplus(dt);
+  return arith::SelectOp::create(b, b.cmpLT(b.add(t0, l), len), dt, b.f32(0.0));
+}
+
+/// The inclusive sum of `value` over this lane and the `lanes` - 1 below it
+/// (fewer at the warp's bottom).
+Value SSDKernelEmitter::inclusiveSum(Value value, int64_t lanes) {
+  for (int64_t offset = 1; offset < lanes; offset *= 2) {
+    auto shuffle = gpu::ShuffleOp::create(
+        b, value, arith::ConstantIntOp::create(b, offset, 32),
+        arith::ConstantIntOp::create(b, 32, 32), gpu::ShuffleMode::UP);
+    Value add = arith::SelectOp::create(b, shuffle.getValid(),
+                                        shuffle.getShuffleResult(), b.f32(0.0));
+    value = b.add(value, add);
+  }
+  return value;
+}
+
 /// The decay warp: Δ = softplus(dt + bias) (0 past L) and the inclusive
 /// cumulative sum of Δ·A·log2(e) over the chunk at `t0`, to the Acum and Δ
 /// buffer starting at `buffer`.
@@ -412,27 +486,13 @@ void SSDKernelEmitter::stageDecay(ArrayRef<Value> raw, Value t0, Value buffer) {
   Value total = b.f32(0.0);
   for (int64_t k = 0; k < perLane; ++k) {
     Value l = b.add(b.mul(lane, b.index(perLane)), b.index(k));
-    Value dt = b.unpackF32(raw[k]).front();
-    if (dtBias)
-      dt = b.add(dt, dtBias);
-    if (op.getDtSoftplus())
-      dt = b.softplus(dt);
-    dt = arith::SelectOp::create(b, b.cmpLT(b.add(t0, l), len), dt, b.f32(0.0));
+    Value dt = deltaOf(raw[k], t0, l);
     deltas.push_back(dt);
     total = b.add(total, b.mul(dt, aLog2));
     run.push_back(total);
   }
   // Inclusive scan of the lane totals across the warp.
-  Value inclusive = total;
-  for (int64_t offset = 1; offset < 32; offset *= 2) {
-    auto shuffle = gpu::ShuffleOp::create(
-        b, inclusive, arith::ConstantIntOp::create(b, offset, 32),
-        arith::ConstantIntOp::create(b, 32, 32), gpu::ShuffleMode::UP);
-    Value add = arith::SelectOp::create(b, shuffle.getValid(),
-                                        shuffle.getShuffleResult(), b.f32(0.0));
-    inclusive = b.add(inclusive, add);
-  }
-  Value exclusive = b.sub(inclusive, total);
+  Value exclusive = b.sub(inclusiveSum(total, 32), total);
   for (int64_t k = 0; k < perLane; ++k) {
     Value l = b.add(b.mul(lane, b.index(perLane)), b.index(k));
     b.storeVectorF32({b.add(exclusive, run[k]), deltas[k]}, sDecay,
@@ -698,16 +758,18 @@ Value SSDKernelEmitter::weightOf(Value end, Value acum, Value delta) {
 }
 
 /// S = exp2(end)·S + (w∘x)ᵀ·B with w[s] = exp2(end - Acum[s])·Δ[s], where
-/// end = Acum[Q-1], over this warp's states. `xTiles`, if given, are
+/// end = Acum[Q-1], over this warp's states; `ends` holds end per run of
+/// Acum (runEnds), the first the chunk's. `xTiles`, if given, are
 /// finishOutputs' x fragments of the chunk: the xᵀ operands are those
 /// registers in another order, which saves their ldmatrix (4 % of a 32-step
 /// chunk's workgroup-memory reads).
 SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
-                                                    Value end,
+                                                    ArrayRef<Value> ends,
                                                     ArrayRef<Fragment> xTiles) {
   int64_t kSteps = s.chunk / 16, nSteps = s.warpStates() / 16;
   int64_t nTiles = s.warpStates() / kTileCols, blocks = s.blocksPerWarp();
-  Value decay = b.exp2(end), n0 = stateBase();
+  int64_t runSteps = s.chunk / static_cast<int64_t>(ends.size());
+  Value decay = b.exp2(ends.front()), n0 = stateBase();
   SmallVector<Fragment> next;
   for (const Fragment &tile : state) {
     Fragment scaled;
@@ -719,6 +781,8 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
     // The weights of this lane's steps: k = 2·(lane % 4) + {0, 1} (+8).
     Value w[4];
     for (int64_t h = 0; h < 2; ++h) {
+      // Runs are of 8 steps or more: these 8 lie in one.
+      Value end = ends[(kk * 16 + h * 8) / runSteps];
       Value step = b.add(b.index(kk * 16 + h * 8), pairCol);
       std::array<Value, 2> pair = stepWeights(current.decay, step, end);
       w[2 * h] = pair[0];

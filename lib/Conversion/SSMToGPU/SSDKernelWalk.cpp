@@ -138,6 +138,10 @@ void SSDKernelEmitter::carveWorkgroupMemory() {
   }
   // Every size before is a multiple of 16 bytes, as its 16-byte loads need.
   sDecay = carve({(s.ahead() + 1) * q * 2}, b.getF32Type());
+  if (s.splitDecay(role)) {
+    sRunTotals = carve({(s.ahead() + 1) * s.warps}, b.getF32Type());
+    offset = llvm::alignTo(offset, 16);
+  }
   if (s.tma) {
     sharedBase = memref::ExtractAlignedPointerAsIndexOp::create(b, raw);
     offBar = offset;
@@ -235,7 +239,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
   // its Acum and Δ from dt loaded a chunk earlier still. Two chunks ahead,
   // G of chunk c + 1 is computed during chunk c too, which leaves the
   // barrier at the top of each chunk the only one.
-  int64_t ahead = s.ahead(), perLane = s.chunk / 32;
+  int64_t ahead = s.ahead(), perLane = s.dtPerLane(role);
   bool scan = role == SSDRole::Scan;
   Value numChunks =
       arith::CeilDivUIOp::create(b, b.sub(hi, lo), b.index(s.chunk))
@@ -246,8 +250,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
   };
   for (int64_t k = 0; k < ahead; ++k) {
     Value chunk = b.index(k), t = chunkStart(chunk);
-    onDecayWarp(
-        [&] { stageDecay(start.dt[k], t, chunkBuffer(chunk, ahead + 1)); });
+    stageDecayOf(start.dt[k], t, chunkBuffer(chunk, ahead + 1));
   }
   if (scan && ahead == 2) {
     // The first chunk's G, for the loop's first iteration.
@@ -314,7 +317,8 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
     stageDecay(SmallVector<Value>(carried.take_back(perLane)), tAhead,
                chunkBuffer(cAhead, ahead + 1));
   };
-  Value end = acum(b.index(s.chunk - 1));
+  Value end;
+  SmallVector<Value> ends = runEnds(end);
   if (scan) {
     // The state term reads no G: it runs before the barrier that publishes
     // G, overlapping the warps' uneven G work; for 32-step chunks in the
@@ -343,7 +347,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
     // longer.
     auto update = [&](ArrayRef<Fragment> xTiles) {
       stageAhead(CopyPoint::BeforeUpdate);
-      state = updateState(state, end, xTiles);
+      state = updateState(state, ends, xTiles);
     };
     if (s.interleaved()) {
       finishOutputs(outputs, t0, update);
@@ -352,8 +356,9 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
       update({});
     }
   } else {
-    onDecayWarp(stageAheadDecay);
-    state = updateState(state, end);
+    stageDecayOf(SmallVector<Value>(carried.take_back(perLane)), tAhead,
+                 chunkBuffer(cAhead, ahead + 1));
+    state = updateState(state, ends);
   }
   // One chunk ahead in two buffers, the next iteration's copies overwrite
   // this chunk's stage; in three, the stage of the chunk before, which every

@@ -2,15 +2,17 @@
 // The printed kernels parse again.
 // RUN: ssm-opt %s -convert-ssm-to-gpu | ssm-opt | FileCheck %s
 // RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s --check-prefix=COPY
+// RUN: ssm-opt %s -convert-ssm-to-gpu | FileCheck %s --check-prefix=DECAY
 
 // The carry kernel walks chunks of its own. Where the L segments are whole
 // 64-step chunks it takes those, three stages deep: x and B in three
 // buffers of 64 rows, 64 · 3 · (72 + 136) · 2 + Acum and Δ (3 · 2 · 64 · 4)
-// = 81408 bytes, which an SM holds twice, so ptxas is held to two blocks'
-// registers. Other segment lengths (here 1056 steps, a tile of 32 head-dim
-// columns) keep the scan's 32-step chunks, two stages deep in three buffers
-// (32 · 3 · (40 + 136) · 2 + 2 · 2 · 32 · 4 = 34304 bytes), and three
-// blocks an SM.
+// + their run totals (3 · 4 · 4, below) = 81456 bytes, which an SM holds
+// twice, so ptxas is held to two blocks' registers. Other segment lengths
+// (here 1056 steps, a tile of 32 head-dim columns: two warps) keep the
+// scan's 32-step chunks, two stages deep in three buffers (32 · 3 · (40 +
+// 136) · 2 + 2 · 2 · 32 · 4 + 2 · 2 · 4 = 34320 bytes), and three blocks an
+// SM.
 //
 // The warps of a pair split the states N: each holds two column blocks'
 // 64 states (64 f32 a lane, as a warp of one block and 128 states would),
@@ -37,12 +39,34 @@
 // COPY-LABEL: gpu.func @odd_ssd_chunk_0(
 // COPY: nvgpu.device_async_copy {{.*}}], 8, %{{.*}} {bypassL1}
 
+// The carry's warps have no G tiles to even out the decay warp's work, so
+// every warp stages Δ and Acum of its own run of the chunk (16 steps, one a
+// lane: a 16-lane scan, shuffles 1..8), Acum summed from the run's start
+// and its total beside (memref<12xf32>: three buffers of four runs). The
+// state update reads the four totals: the chunk's decay, and the end each
+// run's Acum sees. The scan keeps one decay warp: 32 lanes, shuffles 1..16.
+
+// DECAY-LABEL: gpu.func @whole_ssd_chunk_0_carry(
+// DECAY: memref.view {{.*}} to memref<12xf32
+// DECAY: scf.for
+// DECAY: gpu.barrier
+// DECAY: vector.load {{.*}} : memref<12xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// DECAY: gpu.shuffle  up %{{.*}}, %c1_i32
+// DECAY: gpu.shuffle  up %{{.*}}, %c2_i32
+// DECAY: gpu.shuffle  up %{{.*}}, %c4_i32
+// DECAY: gpu.shuffle  up %{{.*}}, %c8_i32
+// DECAY-NOT: gpu.shuffle
+// DECAY: memref.store {{.*}} : memref<12xf32, #gpu.address_space<workgroup>>
+// DECAY: scf.yield
+// DECAY-LABEL: gpu.func @whole_ssd_chunk_0(
+// DECAY: gpu.shuffle  up %{{.*}}, %c16_i32
+
 // CHECK-LABEL: func.func @whole(
 // CHECK: gpu.launch_func @ssm_kernels::@whole_ssd_chunk_0_carry
-// CHECK-SAME: dynamic_shared_memory_size %c81408_i32
+// CHECK-SAME: dynamic_shared_memory_size %c81456_i32
 // CHECK-LABEL: func.func @odd(
 // CHECK: gpu.launch_func @ssm_kernels::@odd_ssd_chunk_0_carry
-// CHECK-SAME: dynamic_shared_memory_size %c34304_i32
+// CHECK-SAME: dynamic_shared_memory_size %c34320_i32
 
 // CHECK-LABEL: gpu.func @whole_ssd_chunk_0_carry(
 // CHECK-SAME: nvvm.minctasm = 2 : i32

@@ -16,10 +16,10 @@
 // CHECK: %[[SUM:.*]] = memref.alloc(%[[B]], %[[CARRIED]]) {ssm.name = "carry_decay"} : memref<?x?x8xf32>
 // CHECK: %[[W:.*]] = ssm.worker_count(%c8, %[[S]], %[[B]]) per_sm 2
 // The carry kernel stages no C and no G: 1024-step segments are whole
-// 64-step chunks, which it walks three stages deep (x, B, Acum and Δ three
-// times).
+// 64-step chunks, which it walks three stages deep (x, B, Acum and Δ and
+// the warps' Acum run totals three times).
 // CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0_carry blocks in (%c8, %[[CARRIED]], %[[B]])
-// CHECK-SAME: dynamic_shared_memory_size %c81408_i32
+// CHECK-SAME: dynamic_shared_memory_size %c81456_i32
 // CHECK: gpu.launch_func @ssm_kernels::@segments_ssd_chunk_0 blocks in (%[[W]],
 // CHECK-SAME: dynamic_shared_memory_size %c98304_i32
 // CHECK: memref.dealloc %[[STATE]]

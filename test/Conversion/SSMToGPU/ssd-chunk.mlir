@@ -41,12 +41,13 @@
 // CHECK-SAME: {ssm.op = "ssd_chunk", ssm.tile = #ssm.tile<threads = 128, items = 64>}
 
 // Its carry kernel walks chunks of its own, 64 steps three stages deep:
-// 64 · 3 · (72 + 136) · 2 + Acum and Δ (3 · 2 · 64 · 4) = 81408 bytes. The
+// 64 · 3 · (72 + 136) · 2 + Acum and Δ (3 · 2 · 64 · 4) + the totals of
+// each warp's run of Acum (3 · 4 · 4) = 81456 bytes. The
 // scan needs 71936 bytes, and asks for 76 KB, which holds an sm_90 SM's
 // 228 KB to two of its blocks.
 // CHECK-LABEL: func.func @three_stages(
 // CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0_carry blocks
-// CHECK-SAME: dynamic_shared_memory_size %c81408_i32
+// CHECK-SAME: dynamic_shared_memory_size %c81456_i32
 // CHECK: gpu.launch_func @ssm_kernels::@three_stages_ssd_chunk_0 blocks
 // CHECK-SAME: dynamic_shared_memory_size %c77824_i32
 // CHECK-SAME: ssm.tile = #ssm.tile<threads = 128, items = 64, stages = 3, steps = 32>
@@ -59,7 +60,7 @@
 // that publishes G.
 // CHECK-LABEL: func.func @two_stages(
 // CHECK: gpu.launch_func @ssm_kernels::@two_stages_ssd_chunk_0_carry blocks
-// CHECK-SAME: dynamic_shared_memory_size %c81408_i32
+// CHECK-SAME: dynamic_shared_memory_size %c81456_i32
 // CHECK: gpu.launch_func @ssm_kernels::@two_stages_ssd_chunk_0 blocks
 // CHECK-SAME: dynamic_shared_memory_size %c77824_i32
 
