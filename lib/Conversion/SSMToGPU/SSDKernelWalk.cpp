@@ -298,12 +298,16 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
   // scan by up to 10 % (bench/HISTORY.md, session 23): in each warp's
   // straight line after its state term (T1 0.313 -> 0.309 ms), or, where
   // the epilogue loads z, just before the state update (T1 + z 0.392 ->
-  // 0.383); elsewhere right after the barrier.
+  // 0.383); in the carry after its decay staging, also just before the
+  // update (T3 0.665 -> 0.658, session 42); elsewhere right after the
+  // barrier.
   enum class CopyPoint { AfterBarrier, AfterStateTerm, BeforeUpdate };
   CopyPoint copyPoint = CopyPoint::AfterBarrier;
   if (ahead == 2 && scan && s.interleaved())
     copyPoint =
         gatesInKernel(op) ? CopyPoint::BeforeUpdate : CopyPoint::AfterStateTerm;
+  if (ahead == 2 && !scan)
+    copyPoint = CopyPoint::BeforeUpdate;
   auto stageAhead = [&](CopyPoint point) {
     if (ahead == 1 || point != copyPoint)
       return;
@@ -358,6 +362,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
   } else {
     stageDecayOf(SmallVector<Value>(carried.take_back(perLane)), tAhead,
                  chunkBuffer(cAhead, ahead + 1));
+    stageAhead(CopyPoint::BeforeUpdate);
     state = updateState(state, ends);
   }
   // One chunk ahead in two buffers, the next iteration's copies overwrite

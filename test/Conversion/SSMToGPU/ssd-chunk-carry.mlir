@@ -44,7 +44,8 @@
 // lane: a 16-lane scan, shuffles 1..8), Acum summed from the run's start
 // and its total beside (memref<12xf32>: three buffers of four runs). The
 // state update reads the four totals: the chunk's decay, and the end each
-// run's Acum sees. The scan keeps one decay warp: 32 lanes, shuffles 1..16.
+// run's Acum sees. The copies of the chunk two ahead follow, just before
+// the state update. The scan keeps one decay warp: 32 lanes, shuffles 1..16.
 
 // DECAY-LABEL: gpu.func @whole_ssd_chunk_0_carry(
 // DECAY: memref.view {{.*}} to memref<12xf32
@@ -57,6 +58,10 @@
 // DECAY: gpu.shuffle  up %{{.*}}, %c8_i32
 // DECAY-NOT: gpu.shuffle
 // DECAY: memref.store {{.*}} : memref<12xf32, #gpu.address_space<workgroup>>
+// DECAY-NOT: nvgpu.ldmatrix
+// DECAY: nvgpu.device_async_copy
+// DECAY: nvvm.cp.async.commit.group
+// DECAY: nvgpu.ldmatrix
 // DECAY: scf.yield
 // DECAY-LABEL: gpu.func @whole_ssd_chunk_0(
 // DECAY: gpu.shuffle  up %{{.*}}, %c16_i32
