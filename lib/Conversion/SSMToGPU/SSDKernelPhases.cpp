@@ -434,17 +434,16 @@ void SSDKernelEmitter::stageDecayOf(ArrayRef<Value> raw, Value t0,
   onDecayWarp([&] { stageDecay(raw, t0, buffer); });
 }
 
-/// The current chunk's decay: sets `end` to Acum[Q-1] and returns, per run
-/// of decayRunSteps, the end as its Acum sees it (end less the runs before).
-SmallVector<Value> SSDKernelEmitter::runEnds(Value &end) {
-  if (!s.splitDecay(role)) {
-    end = acum(b.index(s.chunk - 1));
-    return {end};
-  }
+/// The current chunk's decay per run of decayRunSteps: the chunk's end
+/// Acum[Q-1] as the run's Acum sees it, i.e. less the runs before. The
+/// first is the chunk's decay.
+SmallVector<Value> SSDKernelEmitter::runEnds() {
+  if (!s.splitDecay(role))
+    return {acum(b.index(s.chunk - 1))};
   SmallVector<Value> totals = b.unpackF32(
       b.loadVector(sRunTotals, runTotalIndex(current.decay, b.index(0)),
                    s.warps, /*aligned=*/true));
-  end = totals.front();
+  Value end = totals.front();
   for (Value total : ArrayRef<Value>(totals).drop_front())
     end = b.add(end, total);
   SmallVector<Value> ends = {end};

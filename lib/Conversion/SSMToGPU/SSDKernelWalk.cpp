@@ -321,8 +321,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
     stageDecay(SmallVector<Value>(carried.take_back(perLane)), tAhead,
                chunkBuffer(cAhead, ahead + 1));
   };
-  Value end;
-  SmallVector<Value> ends = runEnds(end);
+  SmallVector<Value> ends = runEnds();
   if (scan) {
     // The state term reads no G: it runs before the barrier that publishes
     // G, overlapping the warps' uneven G work; for 32-step chunks in the
@@ -373,7 +372,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
   SmallVector<Value> yielded;
   for (const Fragment &tile : state)
     llvm::append_range(yielded, tile);
-  yielded.push_back(b.add(carried[numState], end));
+  yielded.push_back(b.add(carried[numState], ends.front()));
   llvm::append_range(yielded, dtLater);
   scf::YieldOp::create(b, yielded);
 
