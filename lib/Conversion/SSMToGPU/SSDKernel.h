@@ -68,9 +68,9 @@ struct SSDShape {
   /// (decayRunSteps), each run's Acum summed from the run's start, its total
   /// beside: the carry kernel's, whose warps have no G tiles that would even
   /// out the decay warp's extra work (they waited for it at each chunk's
-  /// barrier).
+  /// barrier). Runs span whole 16-step mma tiles and a warp's lanes at most.
   bool splitDecay(SSDRole role) const {
-    return role == SSDRole::Carry && !warpgroup && chunk % (8 * warps) == 0 &&
+    return role == SSDRole::Carry && !warpgroup && chunk % (16 * warps) == 0 &&
            chunk / warps <= 32;
   }
   /// The steps of a chunk whose Acum sums from one start: a warp's, or all.
