@@ -213,7 +213,7 @@ private:
   void stageDecay(ArrayRef<Value> raw, Value t0, Value buffer);
   void stageDecayRuns(Value raw, Value t0, Value buffer);
   void onDecayWarp(function_ref<void()> fn);
-  void stageDecayOf(ArrayRef<Value> raw, Value t0, Value buffer);
+  void stageChunkDecay(ArrayRef<Value> raw, Value t0, Value buffer);
   SmallVector<Value> runEnds();
   SmallVector<Value> loadGate(Value t0);
   Value runColumn(int64_t j);

@@ -427,8 +427,8 @@ void SSDKernelEmitter::stageDecayRuns(Value raw, Value t0, Value buffer) {
 
 /// Stages Acum and Δ of the chunk at `t0` from its raw dt: on the decay
 /// warp, or with splitDecay on every warp.
-void SSDKernelEmitter::stageDecayOf(ArrayRef<Value> raw, Value t0,
-                                    Value buffer) {
+void SSDKernelEmitter::stageChunkDecay(ArrayRef<Value> raw, Value t0,
+                                       Value buffer) {
   if (s.splitDecay(role))
     return stageDecayRuns(raw.front(), t0, buffer);
   onDecayWarp([&] { stageDecay(raw, t0, buffer); });

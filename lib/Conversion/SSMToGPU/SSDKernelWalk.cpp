@@ -250,7 +250,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
   };
   for (int64_t k = 0; k < ahead; ++k) {
     Value chunk = b.index(k), t = chunkStart(chunk);
-    stageDecayOf(start.dt[k], t, chunkBuffer(chunk, ahead + 1));
+    stageChunkDecay(start.dt[k], t, chunkBuffer(chunk, ahead + 1));
   }
   if (scan && ahead == 2) {
     // The first chunk's G, for the loop's first iteration.
@@ -359,8 +359,8 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
       update({});
     }
   } else {
-    stageDecayOf(SmallVector<Value>(carried.take_back(perLane)), tAhead,
-                 chunkBuffer(cAhead, ahead + 1));
+    stageChunkDecay(SmallVector<Value>(carried.take_back(perLane)), tAhead,
+                    chunkBuffer(cAhead, ahead + 1));
     stageAhead(CopyPoint::BeforeUpdate);
     state = updateState(state, ends);
   }
