@@ -777,11 +777,11 @@ SmallVector<Fragment> SSDKernelEmitter::updateState(ArrayRef<Fragment> state,
     next.push_back(scaled);
   }
   for (int64_t kk = 0; kk < kSteps; ++kk) {
+    // Runs are of 16 steps or more: this tile's lie in one.
+    Value end = ends[kk * 16 / runSteps];
     // The weights of this lane's steps: k = 2·(lane % 4) + {0, 1} (+8).
     Value w[4];
     for (int64_t h = 0; h < 2; ++h) {
-      // Runs are of 16 steps or more: this tile's lie in one.
-      Value end = ends[kk * 16 / runSteps];
       Value step = b.add(b.index(kk * 16 + h * 8), pairCol);
       std::array<Value, 2> pair = stepWeights(current.decay, step, end);
       w[2 * h] = pair[0];

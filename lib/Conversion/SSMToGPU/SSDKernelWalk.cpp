@@ -317,9 +317,9 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
   stageAhead(CopyPoint::AfterBarrier);
   // Chunk c + ahead's Acum and Δ go to the buffer of chunk c - 1, which
   // every warp is done with once past the barrier.
+  SmallVector<Value> dtAhead(carried.take_back(perLane));
   auto stageAheadDecay = [&] {
-    stageDecay(SmallVector<Value>(carried.take_back(perLane)), tAhead,
-               chunkBuffer(cAhead, ahead + 1));
+    stageDecay(dtAhead, tAhead, chunkBuffer(cAhead, ahead + 1));
   };
   SmallVector<Value> ends = runEnds();
   if (scan) {
@@ -359,8 +359,7 @@ SSDKernelEmitter::scanChunks(SmallVector<Value> init,
       update({});
     }
   } else {
-    stageChunkDecay(SmallVector<Value>(carried.take_back(perLane)), tAhead,
-                    chunkBuffer(cAhead, ahead + 1));
+    stageChunkDecay(dtAhead, tAhead, chunkBuffer(cAhead, ahead + 1));
     stageAhead(CopyPoint::BeforeUpdate);
     state = updateState(state, ends);
   }
