@@ -345,10 +345,11 @@ void SSDKernelEmitter::awaitTma(Value chunk) {
 SmallVector<Value> SSDKernelEmitter::loadDt(Value t0) {
   int64_t perLane = s.dtPerLane(role);
   Type elem = cast<MemRefType>(dtMem.getType()).getElementType();
+  // Steps t0 + first + k, k < perLane.
   auto load = [&](Value first) {
     SmallVector<Value> dt;
     for (int64_t k = 0; k < perLane; ++k) {
-      Value t = b.add(first, b.index(k));
+      Value t = b.add(t0, b.add(first, b.index(k)));
       Value clamped = arith::MinUIOp::create(b, t, b.sub(len, b.index(1)));
       dt.push_back(memref::LoadOp::create(
           b, dtMem,
@@ -358,11 +359,10 @@ SmallVector<Value> SSDKernelEmitter::loadDt(Value t0) {
     return dt;
   };
   if (s.splitDecay(role))
-    return load(
-        b.add(t0, b.add(b.mul(warp, b.index(s.decayRunSteps(role))), lane)));
+    return load(b.add(b.mul(warp, b.index(s.decayRunSteps(role))), lane));
   return b.ifThenElse(
       isDecayWarp(), SmallVector<Type>(perLane, elem),
-      [&] { return load(b.add(t0, b.mul(lane, b.index(perLane)))); },
+      [&] { return load(b.mul(lane, b.index(perLane))); },
       [&] {
         Value zero = arith::ConstantOp::create(b, b.getZeroAttr(elem));
         return SmallVector<Value>(perLane, zero);
